@@ -1,0 +1,226 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/fsutil"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "sim",
+		Usage:     "simulate servers, queues and a dispatch policy; compare with queueing theory",
+		UsageText: "stratbench sim --policy NAME[,NAME...] --servers N --load RHO[,RHO...] [--jobs J] [options]",
+		Description: `Runs the discrete-event simulator: N servers with their own queues, jobs arriving
+at rate λ = ρ·Σspeeds / mean service, each placed by the policy. Time is unitless
+(mean service time 1). Several policies or loads run one after the other with the
+same seed (common random numbers), so their differences are not noise of the seed.
+
+Examples:
+  stratbench sim --policy p2c --servers 100 --load 0.9
+  stratbench sim --policy random,rr,jsq,p2c,central --servers 10 --load 0.9 --jobs 200000
+  stratbench sim --policy jsq --servers 3 --speeds 2,1,1 --load 0.8 --service lognormal:sigma=1.5
+  stratbench sim --policy random --servers 1 --load 0.7 --service pareto:alpha=2.5 --replications 8
+  stratbench sim --policy p2c --servers 100 --load 0.9 --format bench > sim.txt`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "policy", Value: "p2c", Usage: "dispatch policy, or a comma-separated list (stratbench list policies)"},
+			&cli.IntFlag{Name: "servers", Value: 100, Usage: "number of servers"},
+			&cli.StringFlag{Name: "load", Value: "0.7", Usage: "offered load ρ per unit of capacity, or a comma-separated list; >= 1 is unstable"},
+			&cli.Uint64Flag{Name: "jobs", Value: 1_000_000, Usage: "measured jobs"},
+			&cli.Uint64Flag{Name: "warmup", Usage: "jobs simulated first and discarded (default 10% of --jobs)"},
+			&cli.StringFlag{Name: "service", Value: "exp", Usage: "service-time distribution: exp, det, lognormal:sigma=S, pareto:alpha=A, bimodal:p=P,ratio=R, hyperexp:scv=C, empirical:FILE (mean 1 unless mean=M)"},
+			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE (CSV: time,size)"},
+			&cli.StringFlag{Name: "speeds", Usage: "relative server speeds, comma-separated, one per server (default all 1)"},
+			&cli.StringFlag{Name: "weights", Usage: "wrr weights, one per server (default the speeds)"},
+			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
+			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+			&cli.StringFlag{Name: "discipline", Value: "fifo", Usage: "server discipline: fifo or ps (processor sharing)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream"},
+			&cli.IntFlag{Name: "replications", Value: 1, Usage: "independent replications, run in parallel on all cores; > 1 takes the CI across them instead of batch means"},
+			&cli.StringFlag{Name: "trace", Usage: "write a CSV row per job (id,arrival,server,start,departure) to this file"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+			quietFlag,
+		},
+		Action: simAction,
+	})
+}
+
+func simAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return bad.Inputf("sim takes no arguments, got %q", c.Args().First())
+	}
+	format := c.String("format")
+	if format != "text" && format != "json" && format != "bench" {
+		return bad.Inputf("--format: want text, json or bench, got %q", format)
+	}
+	policies := splitList(c.String("policy"))
+	if len(policies) == 0 {
+		return bad.Inputf("--policy: give at least one policy")
+	}
+	loads, err := parseFloats("load", c.String("load"))
+	if err != nil {
+		return err
+	}
+	if len(loads) == 0 {
+		return bad.Inputf("--load: give at least one load")
+	}
+	base, err := simConfig(c)
+	if err != nil {
+		return err
+	}
+	if base.Arrival.Trace() != nil && !c.IsSet("load") {
+		loads = []float64{0} // replay the trace at its own load
+	}
+	var cfgs []sim.Config
+	for _, l := range loads {
+		for _, p := range policies {
+			cfg := base
+			cfg.Policy, cfg.Load = p, l
+			cfgs = append(cfgs, cfg)
+		}
+	}
+	return runSims(c, cfgs, format)
+}
+
+// simConfig builds the common configuration from sim's flags.
+func simConfig(c *cli.Context) (sim.Config, error) {
+	var cfg sim.Config
+	svc, err := workloads.ParseSize(c.String("service"))
+	if err != nil {
+		return cfg, bad.Input(fmt.Errorf("--service: %w", err))
+	}
+	arr, err := workloads.ParseArrival(c.String("arrival"))
+	if err != nil {
+		return cfg, bad.Input(fmt.Errorf("--arrival: %w", err))
+	}
+	speeds, err := parseFloats("speeds", c.String("speeds"))
+	if err != nil {
+		return cfg, err
+	}
+	weights, err := parseFloats("weights", c.String("weights"))
+	if err != nil {
+		return cfg, err
+	}
+	if c.Int("d") < 1 {
+		return cfg, bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
+	}
+	if c.Int("dispatchers") < 1 {
+		return cfg, bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))
+	}
+	jobs := c.Uint64("jobs")
+	warmup := jobs / 10
+	if c.IsSet("warmup") {
+		warmup = c.Uint64("warmup")
+	}
+	return sim.Config{
+		Servers:      c.Int("servers"),
+		Jobs:         jobs,
+		Warmup:       warmup,
+		Service:      svc,
+		Arrival:      arr,
+		Speeds:       speeds,
+		Weights:      weights,
+		D:            c.Int("d"),
+		Dispatchers:  c.Int("dispatchers"),
+		Discipline:   sim.Discipline(c.String("discipline")),
+		Seed:         c.Uint64("seed"),
+		Replications: c.Int("replications"),
+	}, nil
+}
+
+// runSims runs each configuration in turn and writes the results in format.
+// On interruption it still writes the results finished so far.
+func runSims(c *cli.Context, cfgs []sim.Config, format string) error {
+	w, commit, abort, err := output(c, c.String("out"))
+	if err != nil {
+		return err
+	}
+	defer abort()
+	var trace *fsutil.File
+	if p := c.String("trace"); p != "" {
+		if len(cfgs) > 1 {
+			return bad.Inputf("--trace needs a single policy and load, got %d combinations", len(cfgs))
+		}
+		if trace, err = fsutil.Create(p); err != nil {
+			return err
+		}
+		defer trace.Abort()
+		cfgs[0].Trace = trace
+	}
+	var results []metrics.Result
+	var runErr error
+	for i := range cfgs {
+		cfg := cfgs[i]
+		if showProgress(c) {
+			update, clear := progressLine(c.App.ErrWriter, fmt.Sprintf("sim %s", sim.CaseName(&cfg)))
+			cfg.Progress = update
+			defer clear()
+			res, err := sim.Run(c.Context, cfg)
+			clear()
+			runErr = err
+			if res != nil {
+				results = append(results, *res)
+			}
+		} else {
+			res, err := sim.Run(c.Context, cfg)
+			runErr = err
+			if res != nil {
+				results = append(results, *res)
+			}
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	if len(results) > 0 {
+		if err := writeResults(w, results, format); err != nil {
+			return err
+		}
+		if err := commit(); err != nil {
+			return err
+		}
+	}
+	if trace != nil && runErr == nil {
+		if err := trace.Commit(); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// writeResults writes results in the text, json or bench format.
+func writeResults(w io.Writer, results []metrics.Result, format string) error {
+	switch format {
+	case "json":
+		for i := range results {
+			if err := metrics.WriteJSON(w, &results[i]); err != nil {
+				return err
+			}
+		}
+	case "bench":
+		return reports.WriteBench(w, results)
+	default:
+		for i := range results {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := reports.WriteSummary(w, &results[i]); err != nil {
+				return err
+			}
+		}
+		if len(results) > 1 {
+			fmt.Fprintln(w)
+			return reports.WriteRanking(w, results, "response_mean")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package metrics
+
+import "strings"
+
+// Better says which direction of a metric is an improvement.
+type Better int
+
+// Directions of improvement.
+const (
+	Lower  Better = -1 // smaller is better (times, latencies, allocations)
+	Higher Better = +1 // larger is better (throughput, speedup)
+)
+
+func (b Better) String() string {
+	if b == Higher {
+		return "higher"
+	}
+	return "lower"
+}
+
+// Describe returns the unit of a metric, in the spelling of Go's benchmark
+// format, and the direction in which it improves. The unit comes from the
+// metric name's suffix; names without a unit suffix are simulator times
+// (unitless, mean service time 1) or plain counts.
+func Describe(metric string) (unit string, better Better) {
+	switch {
+	case strings.HasSuffix(metric, "mb_per_sec"):
+		return "MB/s", Higher
+	case metric == "throughput_per_sec":
+		return "ops/s", Higher
+	case strings.HasSuffix(metric, "_per_sec"):
+		return strings.TrimSuffix(metric, "_per_sec") + "/s", Higher
+	}
+	for _, r := range unitRules {
+		if (r.suffix != "" && strings.HasSuffix(metric, r.suffix)) || metric == r.exact {
+			return r.unit, r.better
+		}
+	}
+	// Unitless simulator times: response_*, wait_*, queue_*.
+	return "units", Lower
+}
+
+// unitRules maps metric name suffixes (or exact names) to units and
+// directions. The first matching row wins, so longer suffixes come first.
+var unitRules = []struct {
+	suffix, exact string
+	unit          string
+	better        Better
+}{
+	{suffix: "_ns_per_task", unit: "ns/task", better: Lower},
+	{suffix: "_ns", unit: "ns", better: Lower},
+	{suffix: "_sec", unit: "sec", better: Lower},
+	{suffix: "_bytes", unit: "B", better: Lower},
+	{suffix: "allocs_per_task", unit: "allocs/task", better: Lower},
+	{suffix: "_per_op", unit: "/op", better: Lower},
+	{exact: "speedup", unit: "x", better: Higher},
+	{exact: "efficiency", unit: "ratio", better: Higher},
+	{exact: "imbalance", unit: "ratio", better: Lower},
+	{exact: "utilization", unit: "ratio", better: Higher},
+	{exact: "jobs", unit: "jobs", better: Higher},
+	{exact: "events", unit: "events", better: Higher},
+	{suffix: "_count", unit: "count", better: Lower},
+	{suffix: "_errors", unit: "count", better: Lower},
+	{suffix: "_rel_err", unit: "ratio", better: Lower},
+}

@@ -1,0 +1,73 @@
+package reports
+
+import (
+	"io"
+	"maps"
+	"slices"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/stratbench/stratbench/metrics"
+)
+
+// WriteBench writes results in Go's benchmark format, so that benchstat
+// (benchstat -col /policy results.txt) and `stratbench compare` read them:
+// file configuration lines (goos, goarch, cpu, pkg), one `Unit NAME
+// better=higher|lower` line per metric, and benchmark lines named
+// Benchmark<Family>/<key=value/...>. Each metric is its own unit, named as
+// in the result record. A result with per-repetition samples gets one line
+// per repetition, so that benchstat sees the distribution; metrics without
+// samples appear once, on the first line.
+func WriteBench(w io.Writer, results []metrics.Result) error {
+	bw := benchfmt.NewWriter(w)
+	units := map[string]bool{}
+	for _, r := range results {
+		for k := range r.Metrics {
+			units[k] = true
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(units)) {
+		_, better := metrics.Describe(u)
+		err := bw.Write(&benchfmt.UnitMetadata{
+			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"},
+			OrigUnit:        u,
+			Value:           better.String(),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, r := range results {
+		cfg := []benchfmt.Config{
+			{Key: "goos", Value: []byte(r.Env.GOOS), File: true},
+			{Key: "goarch", Value: []byte(r.Env.GOARCH), File: true},
+			{Key: "cpu", Value: []byte(r.Env.CPU), File: true},
+			{Key: "pkg", Value: []byte("github.com/stratbench/stratbench"), File: true},
+			{Key: "engine", Value: []byte(r.Engine), File: true},
+		}
+		lines := 1
+		for _, s := range r.Samples {
+			lines = max(lines, len(s))
+		}
+		names := r.MetricNames()
+		for i := range lines {
+			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(r.BenchName()), Iters: 1}
+			for _, k := range names {
+				if s, ok := r.Samples[k]; ok {
+					if i < len(s) {
+						res.Values = append(res.Values, benchfmt.Value{Value: s[i], Unit: k})
+					}
+				} else if i == 0 {
+					res.Values = append(res.Values, benchfmt.Value{Value: r.Metrics[k], Unit: k})
+				}
+			}
+			if len(res.Values) == 0 {
+				continue
+			}
+			if err := bw.Write(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

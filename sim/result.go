@@ -1,0 +1,233 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/sim/theory"
+)
+
+// CaseName is the benchmark-style name of a simulation case: policy,
+// servers and load always, then the non-default settings.
+func CaseName(c *Config) string {
+	kv := []any{"policy", c.Policy, "servers", c.Servers, "load", c.Load}
+	if c.Service != nil && c.Service.String() != "exp" {
+		kv = append(kv, "service", c.Service.String())
+	}
+	if c.Arrival != nil && c.Arrival.String() != "poisson" {
+		kv = append(kv, "arrival", c.Arrival.String())
+	}
+	if c.Discipline == PS {
+		kv = append(kv, "discipline", "ps")
+	}
+	if c.Policy == "pod" && c.D != 0 {
+		kv = append(kv, "d", c.D)
+	}
+	if c.Policy == "jiq" && c.Dispatchers > 1 {
+		kv = append(kv, "dispatchers", c.Dispatchers)
+	}
+	if !uniform(c.Speeds) {
+		kv = append(kv, "speeds", c.Speeds)
+	}
+	return metrics.Name(kv...)
+}
+
+func uniform(speeds []float64) bool {
+	for _, s := range speeds {
+		if s != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// Prediction returns the closed form of queueing theory that applies to the
+// configuration, if any.
+func Prediction(cfg *Config) (theory.Prediction, bool) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return theory.Prediction{}, false
+	}
+	return theory.Predict(theory.Scenario{
+		Policy:     c.Policy,
+		Servers:    c.Servers,
+		Load:       c.Load,
+		Service:    c.Service.Kind(),
+		ES:         c.Service.Mean(),
+		ES2:        c.Service.SecondMoment(),
+		Arrival:    c.Arrival.Kind(),
+		Discipline: string(c.Discipline),
+		Uniform:    uniform(c.Speeds),
+		D:          c.D,
+	})
+}
+
+// assemble builds the result record from the replications that ran.
+func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result {
+	res := &metrics.Result{
+		Engine:    metrics.EngineSim,
+		Name:      CaseName(c),
+		Params:    params(c),
+		Metrics:   map[string]float64{},
+		CI95:      map[string][2]float64{},
+		PerServer: map[string][]float64{},
+		Env:       metrics.CurrentEnv(c.Seed),
+	}
+	var (
+		done                []*cluster
+		means, queue, utils []float64
+		waitSum             float64
+		jobs, events        uint64
+	)
+	resp := metrics.NewLatency(1e-6)
+	dispatched := make([]float64, c.Servers)
+	busy := make([]float64, c.Servers)
+	interrupted := false
+	for _, r := range reps {
+		if r.c == nil {
+			interrupted = true
+			continue
+		}
+		if r.err != nil {
+			interrupted = true
+			if len(reps) > 1 {
+				continue // only whole replications count
+			}
+		}
+		cl := r.c
+		window := cl.finish()
+		n := cl.measuredJobs()
+		events += cl.events
+		if n == 0 {
+			continue
+		}
+		done = append(done, cl)
+		jobs += n
+		resp.Merge(cl.resp)
+		means = append(means, cl.respSum/float64(n))
+		waitSum += cl.waitSum
+		if window > 0 {
+			queue = append(queue, cl.area/window)
+			u := 0.0
+			for s := range c.Servers {
+				u += cl.busyTime[s] / window * c.Speeds[s]
+				busy[s] += cl.busyTime[s] / window
+			}
+			utils = append(utils, u/c.capacity())
+		}
+		for s := range c.Servers {
+			dispatched[s] += float64(cl.dispatch[s])
+		}
+	}
+	m := res.Metrics
+	m["jobs"] = float64(jobs)
+	m["events"] = float64(events)
+	m["wall_sec"] = wall.Seconds()
+	if w := wall.Seconds(); w > 0 {
+		m["events_per_sec"] = float64(events) / w
+	}
+	if interrupted {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", jobs, c.Jobs*uint64(len(reps))))
+	}
+	if len(done) == 0 {
+		return res
+	}
+	resp.Summarize(m, "response")
+	m["wait_mean"] = waitSum / float64(jobs)
+	if len(queue) > 0 {
+		m["queue_mean"] = mean(queue)
+		m["utilization"] = mean(utils)
+		for s := range busy {
+			busy[s] /= float64(len(queue))
+		}
+		res.PerServer["busy_fraction"] = busy
+		if mb := mean(busy); mb > 0 {
+			m["imbalance"] = slices.Max(busy) / mb
+		}
+	}
+	res.PerServer["dispatched"] = dispatched
+	res.CDF = resp.CDF(60)
+
+	// Confidence interval of the mean response.
+	var mu, half float64
+	if len(done) > 1 {
+		mu, half = metrics.MeanCI(means)
+		m["response_mean"] = mu
+		res.Samples = map[string][]float64{"response_mean": means}
+		params := res.Params
+		params["ci_method"] = "replications"
+	} else {
+		cl := done[0]
+		var bm []float64
+		for b := range cl.batches {
+			if cl.batchN[b] > 0 {
+				bm = append(bm, cl.batches[b]/float64(cl.batchN[b]))
+			}
+		}
+		mu = m["response_mean"]
+		_, half = metrics.MeanCI(bm)
+		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches)", len(bm))
+		if len(bm) < 10 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
+		}
+	}
+	if !math.IsNaN(half) {
+		res.CI95["response_mean"] = [2]float64{mu - half, mu + half}
+	}
+	if p, ok := Prediction(c); ok {
+		m["theory_response_mean"] = p.Response
+		res.Params["theory_model"] = p.Model
+		res.Params["theory_kind"] = string(p.Kind)
+	}
+	if c.Load >= 1 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; queues and response times grow with the run length, so these figures describe this run only", c.Load))
+	}
+	if math.IsInf(c.Service.SecondMoment(), 1) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("service %s has infinite variance: means converge slowly and confidence intervals understate the uncertainty", c.Service))
+	}
+	return res
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func params(c *Config) map[string]any {
+	p := map[string]any{
+		"policy":       c.Policy,
+		"servers":      c.Servers,
+		"load":         c.Load,
+		"jobs":         c.Jobs,
+		"warmup":       c.Warmup,
+		"service":      c.Service.String(),
+		"arrival":      c.Arrival.String(),
+		"discipline":   string(c.Discipline),
+		"replications": c.Replications,
+		"lambda":       c.lambda(),
+		"seed":         c.Seed,
+	}
+	if !uniform(c.Speeds) {
+		p["speeds"] = c.Speeds
+	}
+	if c.Weights != nil {
+		p["weights"] = c.Weights
+	}
+	switch c.Policy {
+	case "pod":
+		d := c.D
+		if d == 0 {
+			d = 2
+		}
+		p["d"] = d
+	case "jiq":
+		p["dispatchers"] = max(c.Dispatchers, 1)
+	}
+	return p
+}

@@ -1,0 +1,333 @@
+// Package sim is a discrete-event simulator of a cluster of servers, each
+// with its own queue (FIFO or processor sharing) and relative speed, fed by
+// an arrival process and dispatched by a policy from package strategies.
+//
+// Time is unitless: the mean service time is 1 unless the service
+// distribution says otherwise. The offered load ρ is per unit of capacity:
+// the arrival rate is λ = ρ·Σspeeds / mean service.
+//
+// The engine keeps one timer per server (its next departure) and one for the
+// next arrival in an indexed 4-ary heap of small values; jobs live only
+// while they are in the system, so memory does not grow with the number of
+// jobs simulated. A run is sequential and deterministic: the same Config
+// (including Seed) gives the same result bit for bit, whatever GOMAXPROCS
+// is; independent replications run in parallel, each with its own seeded
+// streams, and are combined in replication order.
+package sim
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/strategies"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+// Discipline is a server's queueing discipline.
+type Discipline string
+
+// Disciplines.
+const (
+	FIFO Discipline = "fifo" // first come, first served; one job in service
+	PS   Discipline = "ps"   // processor sharing: all jobs present served at once
+)
+
+// Config describes one simulation.
+type Config struct {
+	// Policy is the dispatch policy's name (strategies.Policies).
+	Policy string
+	// Servers is the number of servers (> 0).
+	Servers int
+	// Load is the offered load ρ per unit of capacity (> 0). For a trace,
+	// a Load > 0 rescales the trace's time axis to that load, and 0 replays
+	// it as recorded.
+	Load float64
+	// Jobs is the number of measured jobs (> 0).
+	Jobs uint64
+	// Warmup is the number of jobs simulated first and discarded.
+	Warmup uint64
+	// Service is the service-time distribution (nil: exp, mean 1).
+	Service *workloads.SizeDist
+	// Arrival is the arrival process (nil: poisson).
+	Arrival *workloads.ArrivalSpec
+	// Speeds are the relative server speeds (nil: all 1).
+	Speeds []float64
+	// Weights are wrr's weights (nil: the speeds).
+	Weights []float64
+	// D is pod's number of choices (0: 2).
+	D int
+	// Dispatchers is jiq's number of dispatchers (0: 1).
+	Dispatchers int
+	// Discipline is FIFO (default) or PS.
+	Discipline Discipline
+	// Seed seeds every random stream.
+	Seed uint64
+	// Replications > 1 runs independent replications in parallel and takes
+	// the confidence interval across them; otherwise batch means are used.
+	Replications int
+	// Batches is the number of batches for batch means (0: 30).
+	Batches int
+	// Parallelism bounds the replications run at once (0: GOMAXPROCS).
+	Parallelism int
+	// Trace, when set, receives one CSV row a departing job:
+	// id,arrival,server,start,departure (replication 0 only).
+	Trace io.Writer
+	// Progress, when set, is called now and then with the measured jobs
+	// completed so far, summed over replications, and the total.
+	Progress func(done, total uint64)
+}
+
+// Disciplines lists the valid disciplines.
+var Disciplines = []Discipline{FIFO, PS}
+
+func (cfg *Config) withDefaults() (Config, error) {
+	c := *cfg
+	if c.Discipline == "" {
+		c.Discipline = FIFO
+	}
+	if c.Service == nil {
+		c.Service, _ = workloads.ParseSize("exp")
+	}
+	if c.Arrival == nil {
+		c.Arrival, _ = workloads.ParseArrival("poisson")
+	}
+	if c.Replications == 0 {
+		c.Replications = 1
+	}
+	if c.Batches == 0 {
+		c.Batches = 30
+	}
+	if c.Parallelism == 0 {
+		c.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if c.Speeds == nil {
+		c.Speeds = make([]float64, c.Servers)
+		for i := range c.Speeds {
+			c.Speeds[i] = 1
+		}
+	}
+	return c, bad.Input(c.validate())
+}
+
+func (c *Config) validate() error {
+	switch {
+	case !slices.Contains(strategies.PolicyNames(), c.Policy):
+		return fmt.Errorf("unknown policy %q (known: %s)", c.Policy, strings.Join(strategies.PolicyNames(), ", "))
+	case c.Servers <= 0:
+		return fmt.Errorf("servers must be > 0, got %d", c.Servers)
+	case c.Servers > 1<<24:
+		return fmt.Errorf("servers must be <= %d, got %d", 1<<24, c.Servers)
+	case math.IsNaN(c.Load) || math.IsInf(c.Load, 0) || c.Load < 0 || (c.Load == 0 && c.Arrival.Trace() == nil):
+		return fmt.Errorf("load must be a number > 0, got %g", c.Load)
+	case c.Jobs == 0:
+		return errors.New("jobs must be > 0")
+	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
+		return errors.New("jobs and warmup must be below 2^63")
+	case !slices.Contains(Disciplines, c.Discipline):
+		return fmt.Errorf("unknown discipline %q (known: fifo, ps)", c.Discipline)
+	case c.Replications < 1:
+		return fmt.Errorf("replications must be >= 1, got %d", c.Replications)
+	case c.Batches < 2:
+		return fmt.Errorf("batches must be >= 2, got %d", c.Batches)
+	case uint64(c.Batches) > c.Jobs:
+		return fmt.Errorf("jobs (%d) must be at least the number of batches (%d)", c.Jobs, c.Batches)
+	case len(c.Speeds) != c.Servers:
+		return fmt.Errorf("%d speeds given for %d servers", len(c.Speeds), c.Servers)
+	case c.Weights != nil && len(c.Weights) != c.Servers:
+		return fmt.Errorf("%d weights given for %d servers", len(c.Weights), c.Servers)
+	}
+	for i, s := range c.Speeds {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("speed of server %d must be a positive number, got %g", i, s)
+		}
+	}
+	return nil
+}
+
+// Capacity is Σ speeds.
+func (c *Config) capacity() float64 {
+	s := 0.0
+	for _, x := range c.Speeds {
+		s += x
+	}
+	return s
+}
+
+// Lambda is the arrival rate the configuration offers: ρ·Σspeeds/E[S].
+func (c *Config) lambda() float64 { return c.Load * c.capacity() / c.Service.Mean() }
+
+// replication is one finished replication.
+type replication struct {
+	c    *cluster
+	err  error
+	wall time.Duration
+}
+
+// Run simulates cfg and returns its result record. If ctx is cancelled it
+// stops and returns the result of what was measured so far (whole
+// replications, or the jobs of a single replication measured so far) along
+// with ctx's error.
+func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	timeScale := 1.0
+	if tr := c.Arrival.Trace(); tr != nil {
+		traceLoad := tr.Rate() * tr.MeanSize() / c.capacity()
+		if c.Load > 0 {
+			timeScale = traceLoad / c.Load
+		} else {
+			c.Load = traceLoad
+		}
+	}
+	start := time.Now()
+	reps := make([]replication, c.Replications)
+	var (
+		mu   sync.Mutex
+		done = make([]uint64, c.Replications)
+	)
+	progress := func(r int) func(uint64) {
+		if c.Progress == nil {
+			return nil
+		}
+		return func(d uint64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[r] = d
+			sum := uint64(0)
+			for _, x := range done {
+				sum += x
+			}
+			c.Progress(sum, c.Jobs*uint64(c.Replications))
+		}
+	}
+	sem := make(chan struct{}, c.Parallelism)
+	var wg sync.WaitGroup
+	for r := range reps {
+		sem <- struct{}{}
+		if ctx.Err() != nil {
+			<-sem
+			reps[r].err = ctx.Err()
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t0 := time.Now()
+			cl, err := newCluster(&c, r, timeScale)
+			if err != nil {
+				reps[r].err = err
+				return
+			}
+			if r == 0 && c.Trace != nil {
+				cl.trace = bufio.NewWriterSize(c.Trace, 1<<16)
+				cl.trace.WriteString("id,arrival,server,start,departure\n")
+			}
+			reps[r].err = cl.run(ctx, progress(r))
+			if cl.trace != nil {
+				if err := cl.trace.Flush(); err != nil && reps[r].err == nil {
+					reps[r].err = fmt.Errorf("writing trace: %w", err)
+				}
+			}
+			reps[r].c = cl
+			reps[r].wall = time.Since(t0)
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	for _, r := range reps {
+		if r.err != nil && !errors.Is(r.err, context.Canceled) && !errors.Is(r.err, context.DeadlineExceeded) {
+			return nil, r.err
+		}
+	}
+	res := assemble(&c, reps, wall)
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
+	seed := c.Seed
+	stream := func(k uint64) *rand.PCG { return workloads.NewSource(seed, uint64(rep)<<8|k) }
+	pol, err := strategies.NewPolicy(c.Policy, strategies.PolicyConfig{
+		Servers:     c.Servers,
+		Speeds:      c.Speeds,
+		Weights:     c.Weights,
+		D:           c.D,
+		Dispatchers: c.Dispatchers,
+		Rand:        rand.New(stream(3)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := c.Servers
+	cl := &cluster{
+		n:         n,
+		speed:     c.Speeds,
+		load:      make([]int32, n),
+		heap:      newEventHeap(n + 1),
+		policy:    pol,
+		arrivals:  c.Arrival.Process(c.lambda(), timeScale, stream(1)),
+		sizes:     c.Service.Sampler(stream(2)),
+		keySalt:   workloads.NewSource(seed, uint64(rep)<<8|4).Uint64(),
+		warmup:    c.Warmup,
+		jobs:      c.Jobs,
+		total:     c.Warmup + c.Jobs,
+		resp:      metrics.NewLatency(1e-6),
+		batches:   make([]float64, c.Batches),
+		batchN:    make([]int64, c.Batches),
+		winStart:  math.Inf(1),
+		winEnd:    math.Inf(1),
+		busySince: make([]float64, n),
+		busyTime:  make([]float64, n),
+		dispatch:  make([]int64, n),
+		isPS:      c.Discipline == PS,
+		// An unstable system never drains while arrivals go on: stop them
+		// after the last measured job so the run ends.
+		stopArrivalsAtTotal: c.Load >= 1,
+		traceBuf:            make([]byte, 0, 128),
+	}
+	cl.observer, _ = pol.(strategies.Observer)
+	if cl.isPS {
+		cl.ps = make([]psServer, n)
+	} else {
+		cl.queued = make([]float64, n)
+		cl.queues = make([]ring, n)
+		cl.inSvc = make([]job, n)
+		cl.svcEnd = make([]float64, n)
+	}
+	return cl, nil
+}
+
+// finish closes the measurement window of a finished or interrupted run.
+func (cl *cluster) finish() (window float64) {
+	if math.IsInf(cl.winEnd, 1) {
+		// Interrupted before the last measured arrival: the window ends now.
+		cl.winEnd = cl.now
+	}
+	if math.IsInf(cl.winStart, 1) {
+		return 0
+	}
+	for s := range cl.n {
+		if cl.load[s] > 0 {
+			cl.becomeIdle(s)
+		}
+	}
+	return cl.winEnd - cl.winStart
+}
+
+// measuredJobs is the number of measured jobs whose response was recorded.
+func (cl *cluster) measuredJobs() uint64 { return cl.departedMeasured }

@@ -1,0 +1,413 @@
+package strategies
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// speedsOf returns cfg's speeds, or all ones.
+func speedsOf(cfg PolicyConfig) []float64 {
+	if cfg.Speeds != nil {
+		return cfg.Speeds
+	}
+	s := make([]float64, cfg.Servers)
+	for i := range s {
+		s[i] = 1
+	}
+	return s
+}
+
+// ---- random ----
+
+type randomPolicy struct{ r *rand.Rand }
+
+func newRandom(cfg PolicyConfig) (Policy, error) { return &randomPolicy{cfg.Rand}, nil }
+
+func (p *randomPolicy) Pick(v View, _ Job) int { return p.r.IntN(v.Servers()) }
+
+// ---- rr ----
+
+type rrPolicy struct{ next int }
+
+func newRR(PolicyConfig) (Policy, error) { return &rrPolicy{}, nil }
+
+func (p *rrPolicy) Pick(v View, _ Job) int {
+	i := p.next % v.Servers()
+	p.next = i + 1
+	return i
+}
+
+// ---- wrr: smooth weighted round robin (nginx) ----
+
+type wrrPolicy struct {
+	weights []float64
+	current []float64
+	total   float64
+}
+
+func newWRR(cfg PolicyConfig) (Policy, error) {
+	w := cfg.Weights
+	if w == nil {
+		w = speedsOf(cfg)
+	}
+	p := &wrrPolicy{weights: w, current: make([]float64, len(w))}
+	for i, x := range w {
+		if !(x > 0) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("policy wrr: weight of server %d must be a positive number, got %g", i, x)
+		}
+		p.total += x
+	}
+	return p, nil
+}
+
+// Pick adds each server's weight to its current value, picks the largest
+// current value (the first on ties) and subtracts the total from it: over
+// any window of sum(weights) picks each server is chosen weight times, and
+// picks of heavy servers are spread out rather than bunched.
+func (p *wrrPolicy) Pick(View, Job) int {
+	best := 0
+	for i, w := range p.weights {
+		p.current[i] += w
+		if p.current[i] > p.current[best] {
+			best = i
+		}
+	}
+	p.current[best] -= p.total
+	return best
+}
+
+// ---- helpers for argmin with uniformly random tie-break ----
+
+// argminRandom returns the index minimizing score(i) over [0, n), choosing
+// uniformly among ties with a single random draw.
+func argminRandom(n int, r *rand.Rand, score func(i int) float64) int {
+	best := math.Inf(1)
+	ties := 0
+	for i := range n {
+		s := score(i)
+		switch {
+		case s < best:
+			best, ties = s, 1
+		case s == best:
+			ties++
+		}
+	}
+	if ties <= 1 {
+		for i := range n {
+			if score(i) == best {
+				return i
+			}
+		}
+		return 0
+	}
+	k := r.IntN(ties)
+	for i := range n {
+		if score(i) == best {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return 0
+}
+
+// ---- jsq ----
+
+type jsqPolicy struct{ r *rand.Rand }
+
+func newJSQ(cfg PolicyConfig) (Policy, error) { return &jsqPolicy{cfg.Rand}, nil }
+
+func (p *jsqPolicy) Pick(v View, _ Job) int {
+	n := v.Servers()
+	best, ties := math.MaxInt, 0
+	for i := range n {
+		l := v.Load(i)
+		switch {
+		case l < best:
+			best, ties = l, 1
+		case l == best:
+			ties++
+		}
+	}
+	k := 0
+	if ties > 1 {
+		k = p.r.IntN(ties)
+	}
+	for i := range n {
+		if v.Load(i) == best {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return 0
+}
+
+// ---- pod / p2c ----
+
+type podPolicy struct {
+	r      *rand.Rand
+	d      int
+	sample []int
+}
+
+func newPoD(cfg PolicyConfig) (Policy, error) {
+	d := cfg.D
+	if d == 0 {
+		d = 2
+	}
+	if d < 1 {
+		return nil, fmt.Errorf("policy pod: d must be >= 1, got %d", d)
+	}
+	return &podPolicy{r: cfg.Rand, d: d, sample: make([]int, 0, d)}, nil
+}
+
+func newP2C(cfg PolicyConfig) (Policy, error) {
+	cfg.D = 2
+	return newPoD(cfg)
+}
+
+// SampleDistinct fills dst with k distinct servers drawn uniformly from
+// [0, n) (all of them when k >= n) using Floyd's algorithm: exactly
+// min(k, n) random draws, no allocation when dst has capacity.
+func SampleDistinct(r *rand.Rand, n, k int, dst []int) []int {
+	dst = dst[:0]
+	if k >= n {
+		for i := range n {
+			dst = append(dst, i)
+		}
+		return dst
+	}
+	if k == 2 {
+		a := r.IntN(n)
+		b := r.IntN(n - 1)
+		if b >= a {
+			b++
+		}
+		return append(dst, a, b)
+	}
+	for j := n - k; j < n; j++ {
+		t := r.IntN(j + 1)
+		seen := false
+		for _, x := range dst {
+			if x == t {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			dst = append(dst, j)
+		} else {
+			dst = append(dst, t)
+		}
+	}
+	return dst
+}
+
+// Pick samples d distinct servers and returns the least loaded; the sample
+// order is random, so taking the first minimum is a random tie-break.
+func (p *podPolicy) Pick(v View, _ Job) int {
+	p.sample = SampleDistinct(p.r, v.Servers(), p.d, p.sample)
+	best, bl := p.sample[0], v.Load(p.sample[0])
+	for _, s := range p.sample[1:] {
+		if l := v.Load(s); l < bl {
+			best, bl = s, l
+		}
+	}
+	return best
+}
+
+// ---- jiq ----
+
+type jiqPolicy struct {
+	r          *rand.Rand
+	idle       [][]int // per dispatcher: idle servers registered with it (LIFO)
+	registered []bool
+	init       bool
+}
+
+func newJIQ(cfg PolicyConfig) (Policy, error) {
+	m := cfg.Dispatchers
+	if m == 0 {
+		m = 1
+	}
+	if m < 1 {
+		return nil, fmt.Errorf("policy jiq: dispatchers must be >= 1, got %d", m)
+	}
+	return &jiqPolicy{r: cfg.Rand, idle: make([][]int, m), registered: make([]bool, cfg.Servers)}, nil
+}
+
+func (p *jiqPolicy) register(i int) {
+	if p.registered[i] {
+		return
+	}
+	p.registered[i] = true
+	d := p.r.IntN(len(p.idle))
+	p.idle[d] = append(p.idle[d], i)
+}
+
+// Pick sends the job to a random dispatcher; it uses a server from its idle
+// list if it has one, else a random server. A server stays on an idle list
+// until a job is sent to it through that list, even if a random job reached
+// it meanwhile (the lists are stale by design, as in the JIQ paper).
+func (p *jiqPolicy) Pick(v View, _ Job) int {
+	if !p.init {
+		p.init = true
+		for i := range v.Servers() {
+			if v.Load(i) == 0 {
+				p.register(i)
+			}
+		}
+	}
+	d := 0
+	if len(p.idle) > 1 {
+		d = p.r.IntN(len(p.idle))
+	}
+	if l := p.idle[d]; len(l) > 0 {
+		s := l[len(l)-1]
+		p.idle[d] = l[:len(l)-1]
+		p.registered[s] = false
+		return s
+	}
+	return p.r.IntN(v.Servers())
+}
+
+func (p *jiqPolicy) Dispatched(View, int, Job) {}
+
+// Completed registers a server that became idle with one random dispatcher.
+func (p *jiqPolicy) Completed(v View, server int, _ Job, _ float64) {
+	if v.Load(server) == 0 {
+		p.register(server)
+	}
+}
+
+// ---- lwl ----
+
+type lwlPolicy struct{ r *rand.Rand }
+
+func newLWL(cfg PolicyConfig) (Policy, error) { return &lwlPolicy{cfg.Rand}, nil }
+
+func (p *lwlPolicy) Pick(v View, _ Job) int {
+	return argminRandom(v.Servers(), p.r, func(i int) float64 { return v.Work(i) / v.Speed(i) })
+}
+
+// ---- sed ----
+
+type sedPolicy struct{ r *rand.Rand }
+
+func newSED(cfg PolicyConfig) (Policy, error) { return &sedPolicy{cfg.Rand}, nil }
+
+func (p *sedPolicy) Pick(v View, _ Job) int {
+	return argminRandom(v.Servers(), p.r, func(i int) float64 { return float64(v.Load(i)+1) / v.Speed(i) })
+}
+
+// ---- ewma: peak EWMA with power of two choices ----
+
+// EWMATau is the decay time constant of the ewma policy's latency estimate,
+// in engine time units (mean service times in the simulator).
+const EWMATau = 10.0
+
+// ewmaPenalty is the cost of a server with requests outstanding but no
+// latency observed yet (Finagle's Penalty): large, so that unknown servers
+// are tried only when idle.
+const ewmaPenalty = 1e9
+
+type ewmaPolicy struct {
+	r      *rand.Rand
+	cost   []float64
+	stamp  []float64
+	sample []int
+}
+
+func newEWMA(cfg PolicyConfig) (Policy, error) {
+	return &ewmaPolicy{
+		r:      cfg.Rand,
+		cost:   make([]float64, cfg.Servers),
+		stamp:  make([]float64, cfg.Servers),
+		sample: make([]int, 0, 2),
+	}, nil
+}
+
+// observe folds one latency sample into server i's peak EWMA at time now: a
+// sample above the estimate replaces it at once (peak), a lower one is
+// averaged in with weight decaying over EWMATau.
+func (p *ewmaPolicy) observe(i int, now, rtt float64) {
+	td := max(now-p.stamp[i], 0)
+	w := math.Exp(-td / EWMATau)
+	if rtt > p.cost[i] {
+		p.cost[i] = rtt
+	} else {
+		p.cost[i] = p.cost[i]*w + rtt*(1-w)
+	}
+	p.stamp[i] = now
+}
+
+func (p *ewmaPolicy) score(v View, i int) float64 {
+	p.observe(i, v.Now(), 0) // reading decays the estimate, as in Finagle
+	out := v.Load(i)
+	if p.cost[i] == 0 && out != 0 {
+		return ewmaPenalty + float64(out)
+	}
+	return p.cost[i] * float64(out+1)
+}
+
+// Pick samples two distinct servers and returns the one with the lower
+// latency estimate × (outstanding + 1).
+func (p *ewmaPolicy) Pick(v View, _ Job) int {
+	p.sample = SampleDistinct(p.r, v.Servers(), 2, p.sample)
+	best := p.sample[0]
+	if len(p.sample) > 1 && p.score(v, p.sample[1]) < p.score(v, best) {
+		best = p.sample[1]
+	}
+	return best
+}
+
+func (p *ewmaPolicy) Dispatched(View, int, Job) {}
+
+func (p *ewmaPolicy) Completed(v View, server int, _ Job, latency float64) {
+	p.observe(server, v.Now(), latency)
+}
+
+// ---- central ----
+
+type centralPolicy struct{ r *rand.Rand }
+
+func newCentral(cfg PolicyConfig) (Policy, error) { return &centralPolicy{cfg.Rand}, nil }
+
+// Pick returns the fastest idle server (random among equals) or Hold when
+// every server is busy.
+func (p *centralPolicy) Pick(v View, _ Job) int {
+	n := v.Servers()
+	best, ties := 0.0, 0
+	for i := range n {
+		if v.Load(i) != 0 {
+			continue
+		}
+		s := v.Speed(i)
+		switch {
+		case s > best:
+			best, ties = s, 1
+		case s == best:
+			ties++
+		}
+	}
+	if ties == 0 {
+		return Hold
+	}
+	k := 0
+	if ties > 1 {
+		k = p.r.IntN(ties)
+	}
+	for i := range n {
+		if v.Load(i) == 0 && v.Speed(i) == best {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return Hold
+}

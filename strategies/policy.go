@@ -1,0 +1,148 @@
+// Package strategies holds the interchangeable algorithms that stratbench
+// compares: dispatch policies (where does the next job go?), schedules (how
+// is a loop split across workers?) and executors (how does work reach the
+// cores?). It is pure Go with no I/O and knows nothing of the engines that
+// run it: the simulator and the real harness both drive the same code.
+//
+// # Policies
+//
+// A Policy sees the cluster only through a View: the number of servers, the
+// jobs present at each server (waiting plus in service), each server's
+// relative speed, the unfinished work at each server, and the current time.
+// It draws randomness only from the seeded source it was built with. If it
+// also implements Observer it is told of every dispatch and completion. The
+// simulator and the harness both implement View; a policy cannot tell them
+// apart.
+//
+// Load is defined precisely as jobs present at a server: waiting plus in
+// service, counted from the moment of dispatch to the moment of completion.
+package strategies
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// View is what a policy may see of the cluster at the moment it decides.
+type View interface {
+	// Servers is the number of servers, numbered 0..Servers()-1.
+	Servers() int
+	// Load is the number of jobs present at server i: waiting + in service.
+	Load(i int) int
+	// Speed is server i's relative speed (capacity), 1 for a standard server.
+	Speed(i int) float64
+	// Work is the unfinished work at server i in service-time units at
+	// speed 1 (exact in the simulator, the sum of known task sizes in the
+	// harness).
+	Work(i int) float64
+	// Now is the current time in the engine's time units.
+	Now() float64
+}
+
+// Job is what a policy knows of the job it places.
+type Job struct {
+	// ID numbers jobs in arrival order from 0.
+	ID uint64
+	// Key is the job's affinity key (for consistent hashing); uniformly
+	// random unless the workload says otherwise.
+	Key uint64
+	// Size is the job's service requirement at speed 1, when known.
+	Size float64
+}
+
+// Hold is returned by Pick to put the job in the engine's shared FIFO queue,
+// from which the next server to become idle takes it (the central-queue
+// model: M/M/c, a worker pool on one channel).
+const Hold = -1
+
+// Policy decides where each job goes.
+type Policy interface {
+	// Pick returns the server in [0, v.Servers()) that receives job j, or
+	// Hold to queue it centrally.
+	Pick(v View, j Job) int
+}
+
+// Observer is implemented by policies that learn from the cluster's
+// evolution. Engines call Dispatched right after the job is counted at its
+// server, and Completed right after it leaves (the load already decremented),
+// with its response time in engine time units.
+type Observer interface {
+	Dispatched(v View, server int, j Job)
+	Completed(v View, server int, j Job, latency float64)
+}
+
+// PolicyConfig holds what a policy needs to be built.
+type PolicyConfig struct {
+	// Servers is the number of servers (> 0).
+	Servers int
+	// Speeds are the relative server speeds; nil means all 1.
+	Speeds []float64
+	// Weights override Speeds for weighted policies (wrr); nil means use Speeds.
+	Weights []float64
+	// D is the number of choices of pod (default 2).
+	D int
+	// Dispatchers is the number of dispatchers of jiq (default 1).
+	Dispatchers int
+	// VirtualNodes is the number of ring points per server for hash (default 100).
+	VirtualNodes int
+	// Rand is the policy's seeded random source; required.
+	Rand *rand.Rand
+}
+
+// PolicyInfo is one row of the policy catalog.
+type PolicyInfo struct {
+	Name string
+	Help string
+	New  func(PolicyConfig) (Policy, error)
+}
+
+// Policies is the catalog of dispatch policies, in the order `stratbench
+// list policies` shows them.
+var Policies = []PolicyInfo{
+	{"random", "uniformly random server", newRandom},
+	{"rr", "round robin: servers in turn", newRR},
+	{"wrr", "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", newWRR},
+	{"jsq", "join the shortest queue = least connections: fewest jobs present, random tie-break", newJSQ},
+	{"pod", "power of d choices: sample d distinct servers (--d), pick the least loaded", newPoD},
+	{"p2c", "power of two choices: pod with d=2", newP2C},
+	{"jiq", "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", newJIQ},
+	{"lwl", "least work left: the server that will finish its current work first", newLWL},
+	{"sed", "shortest expected delay: least (jobs+1)/speed", newSED},
+	{"ewma", "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", newEWMA},
+	{"hash", "consistent hashing of the job key on a ring with virtual nodes", newHash},
+	{"maglev", "consistent hashing of the job key with Google's Maglev lookup table", newMaglev},
+	{"central", "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", newCentral},
+}
+
+// PolicyNames lists the catalog's names.
+func PolicyNames() []string {
+	names := make([]string, len(Policies))
+	for i, p := range Policies {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// NewPolicy builds the named policy. An unknown name is an error that lists
+// the known ones.
+func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
+	i := slices.IndexFunc(Policies, func(p PolicyInfo) bool { return p.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("unknown policy %q (known: %s)", name, strings.Join(PolicyNames(), ", "))
+	}
+	if cfg.Servers <= 0 {
+		return nil, fmt.Errorf("policy %s: servers must be > 0, got %d", name, cfg.Servers)
+	}
+	if cfg.Speeds != nil && len(cfg.Speeds) != cfg.Servers {
+		return nil, fmt.Errorf("policy %s: %d speeds for %d servers", name, len(cfg.Speeds), cfg.Servers)
+	}
+	if cfg.Weights != nil && len(cfg.Weights) != cfg.Servers {
+		return nil, fmt.Errorf("policy %s: %d weights for %d servers", name, len(cfg.Weights), cfg.Servers)
+	}
+	if cfg.Rand == nil {
+		return nil, fmt.Errorf("policy %s: no random source", name)
+	}
+	return Policies[i].New(cfg)
+}
