@@ -65,20 +65,23 @@ type psServer struct {
 // cluster is one replication of the simulated cluster. It implements
 // strategies.View.
 type cluster struct {
-	n        int
-	speed    []float64
-	load     []int32 // jobs present: waiting + in service
-	queued   []float64
-	queues   []ring
-	inSvc    []job
-	svcEnd   []float64
-	ps       []psServer
-	isPS     bool
-	central  ring
-	heap     *eventHeap
-	now      float64
-	policy   strategies.Policy
-	observer strategies.Observer
+	n       int
+	speed   []float64
+	load    []int32 // jobs present: waiting + in service
+	queued  []float64
+	queues  []ring
+	inSvc   []job
+	svcEnd  []float64
+	ps      []psServer
+	isPS    bool
+	central ring
+	heap    *eventHeap // departure timers, one slot per server
+	// nextArrival is the time of the next arrival (+Inf when arrivals have
+	// stopped); kept out of the heap because it changes at every arrival.
+	nextArrival float64
+	now         float64
+	policy      strategies.Policy
+	observer    strategies.Observer
 
 	arrivals workloads.ArrivalProcess
 	sizes    workloads.Sampler
@@ -183,7 +186,7 @@ func (c *cluster) arrive() {
 		c.dispatchTo(s, j)
 	}
 	if c.stopArrivalsAtTotal && c.nextID >= c.total || math.IsInf(gap, 1) {
-		c.heap.remove(int32(c.n))
+		c.nextArrival = math.Inf(1)
 		if c.nextID < c.total {
 			// A trace ran out: measure what arrived.
 			c.total = c.nextID
@@ -191,7 +194,7 @@ func (c *cluster) arrive() {
 		}
 		return
 	}
-	c.heap.set(int32(c.n), c.now+gap)
+	c.nextArrival = c.now + gap
 }
 
 // dispatchTo puts job j at server s.
@@ -338,9 +341,8 @@ func (c *cluster) writeTrace(j job, s int) {
 // run simulates until every measured job has departed, ctx is done, or a
 // trace runs out. It checks ctx and reports progress every 2^18 events.
 func (c *cluster) run(ctx context.Context, progress func(done uint64)) error {
-	c.heap.set(int32(c.n), 0)
 	const every = 1 << 18
-	for c.heap.len() > 0 && c.departedMeasured < c.total-c.warmup {
+	for c.pending() {
 		c.step()
 		if c.events%every == 0 {
 			if err := ctx.Err(); err != nil {
@@ -354,13 +356,21 @@ func (c *cluster) run(ctx context.Context, progress func(done uint64)) error {
 	return nil
 }
 
-// step processes the earliest event.
+// pending reports whether the run has events left to process: some
+// measured job has not departed yet.
+func (c *cluster) pending() bool {
+	return c.departedMeasured < c.total-c.warmup && (c.heap.len() > 0 || !math.IsInf(c.nextArrival, 1))
+}
+
+// step processes the earliest event: the next arrival, or the earliest
+// departure (an arrival first on a tie). There must be one (pending).
 func (c *cluster) step() {
-	e := c.heap.top()
-	c.advance(e.t)
-	if int(e.slot) == c.n {
+	if c.heap.len() == 0 || c.nextArrival <= c.heap.top().t {
+		c.advance(c.nextArrival)
 		c.arrive()
 	} else {
+		e := c.heap.top()
+		c.advance(e.t)
 		c.depart(int(e.slot))
 	}
 	c.events++

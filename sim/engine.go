@@ -17,7 +17,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl.heap.set(int32(cl.n), 0)
 	return &Engine{cl}, nil
 }
 
@@ -26,7 +25,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 func (e *Engine) Step(n int) int {
 	c := e.c
 	for i := range n {
-		if c.heap.len() == 0 || c.departedMeasured >= c.total-c.warmup {
+		if !c.pending() {
 			return i
 		}
 		c.step()

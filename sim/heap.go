@@ -1,9 +1,9 @@
 package sim
 
 // eventHeap is an indexed 4-ary min-heap of timers, one timer per slot
-// (each server's next departure, and the next arrival). Entries are small
-// values in one flat slice; setting, moving and removing a slot's timer
-// never allocates once the slice has its capacity (slots+1 entries).
+// (each server's next departure). Entries are small values in one flat
+// slice; setting, moving and removing a slot's timer never allocates once
+// the slice has its capacity (one entry a slot).
 type eventHeap struct {
 	items []event
 	pos   []int32 // by slot: index in items, or -1 when the slot has no timer
@@ -82,27 +82,47 @@ func (h *eventHeap) up(i int) {
 }
 
 func (h *eventHeap) down(i int) {
-	n := len(h.items)
-	it := h.items[i]
+	items := h.items
+	pos := h.pos
+	n := len(items)
+	it := items[i]
 	for {
 		c := 4*i + 1
-		if c >= n {
-			break
-		}
-		m := c
-		end := min(c+4, n)
-		for k := c + 1; k < end; k++ {
-			if h.items[k].t < h.items[m].t {
-				m = k
+		var m int
+		var mt float64
+		if c+3 < n {
+			// Four children: pick the earliest with conditional moves
+			// rather than unpredictable branches.
+			kids := items[c : c+4 : c+4]
+			m, mt = 0, kids[0].t
+			if t := kids[1].t; t < mt {
+				m, mt = 1, t
+			}
+			if t := kids[2].t; t < mt {
+				m, mt = 2, t
+			}
+			if t := kids[3].t; t < mt {
+				m, mt = 3, t
+			}
+			m += c
+		} else {
+			if c >= n {
+				break
+			}
+			m, mt = c, items[c].t
+			for k := c + 1; k < n; k++ {
+				if items[k].t < mt {
+					m, mt = k, items[k].t
+				}
 			}
 		}
-		if h.items[m].t >= it.t {
+		if mt >= it.t {
 			break
 		}
-		h.items[i] = h.items[m]
-		h.pos[h.items[i].slot] = int32(i)
+		items[i] = items[m]
+		pos[items[i].slot] = int32(i)
 		i = m
 	}
-	h.items[i] = it
-	h.pos[it.slot] = int32(i)
+	items[i] = it
+	pos[it.slot] = int32(i)
 }

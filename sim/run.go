@@ -6,8 +6,8 @@
 // distribution says otherwise. The offered load ρ is per unit of capacity:
 // the arrival rate is λ = ρ·Σspeeds / mean service.
 //
-// The engine keeps one timer per server (its next departure) and one for the
-// next arrival in an indexed 4-ary heap of small values; jobs live only
+// The engine keeps one timer per server (its next departure) in an indexed
+// 4-ary heap of small values, and the next arrival's time beside it; jobs live only
 // while they are in the system, so memory does not grow with the number of
 // jobs simulated. A run is sequential and deterministic: the same Config
 // (including Seed) gives the same result bit for bit, whatever GOMAXPROCS
@@ -278,7 +278,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		n:         n,
 		speed:     c.Speeds,
 		load:      make([]int32, n),
-		heap:      newEventHeap(n + 1),
+		heap:      newEventHeap(n),
 		policy:    pol,
 		arrivals:  c.Arrival.Process(c.lambda(), timeScale, stream(1)),
 		sizes:     c.Service.Sampler(stream(2)),

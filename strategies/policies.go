@@ -373,13 +373,78 @@ func (p *ewmaPolicy) Completed(v View, server int, _ Job, latency float64) {
 
 // ---- central ----
 
-type centralPolicy struct{ r *rand.Rand }
+// centralPolicy tracks idle servers when all speeds are equal (a set with
+// O(1) insert, delete and uniform random pick), and scans for the fastest
+// idle server otherwise.
+type centralPolicy struct {
+	r       *rand.Rand
+	uniform bool
+	init    bool
+	idle    []int // idle servers (uniform speeds only)
+	idx     []int // position of each server in idle, or -1
+}
 
-func newCentral(cfg PolicyConfig) (Policy, error) { return &centralPolicy{cfg.Rand}, nil }
+func newCentral(cfg PolicyConfig) (Policy, error) {
+	p := &centralPolicy{r: cfg.Rand, uniform: true}
+	for _, s := range cfg.Speeds {
+		if s != cfg.Speeds[0] {
+			p.uniform = false
+		}
+	}
+	return p, nil
+}
+
+func (p *centralPolicy) setIdle(i int, idle bool) {
+	switch {
+	case idle && p.idx[i] < 0:
+		p.idx[i] = len(p.idle)
+		p.idle = append(p.idle, i)
+	case !idle && p.idx[i] >= 0:
+		k := p.idx[i]
+		last := p.idle[len(p.idle)-1]
+		p.idle[k], p.idx[last] = last, k
+		p.idle = p.idle[:len(p.idle)-1]
+		p.idx[i] = -1
+	}
+}
 
 // Pick returns the fastest idle server (random among equals) or Hold when
 // every server is busy.
 func (p *centralPolicy) Pick(v View, _ Job) int {
+	if !p.uniform {
+		return fastestIdle(v, p.r)
+	}
+	if !p.init {
+		p.init = true
+		p.idx = make([]int, v.Servers())
+		for i := range p.idx {
+			p.idx[i] = -1
+			if v.Load(i) == 0 {
+				p.setIdle(i, true)
+			}
+		}
+	}
+	if len(p.idle) == 0 {
+		return Hold
+	}
+	return p.idle[p.r.IntN(len(p.idle))]
+}
+
+// Dispatched removes a server that just received a job from the idle set.
+func (p *centralPolicy) Dispatched(v View, server int, _ Job) {
+	if p.init {
+		p.setIdle(server, v.Load(server) == 0)
+	}
+}
+
+// Completed adds a server that became idle to the idle set.
+func (p *centralPolicy) Completed(v View, server int, _ Job, _ float64) {
+	if p.init {
+		p.setIdle(server, v.Load(server) == 0)
+	}
+}
+
+func fastestIdle(v View, r *rand.Rand) int {
 	n := v.Servers()
 	best, ties := 0.0, 0
 	for i := range n {
@@ -399,7 +464,7 @@ func (p *centralPolicy) Pick(v View, _ Job) int {
 	}
 	k := 0
 	if ties > 1 {
-		k = p.r.IntN(ties)
+		k = r.IntN(ties)
 	}
 	for i := range n {
 		if v.Load(i) == 0 && v.Speed(i) == best {

@@ -16,6 +16,9 @@
 //
 // Load is defined precisely as jobs present at a server: waiting plus in
 // service, counted from the moment of dispatch to the moment of completion.
+//
+// Policies are not safe for concurrent use: an engine with several
+// goroutines serializes its calls to Pick, Dispatched and Completed.
 package strategies
 
 import (

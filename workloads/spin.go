@@ -128,4 +128,3 @@ func CheckRanOnce(ran []uint8) error {
 	}
 	return nil
 }
-

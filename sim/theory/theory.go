@@ -94,9 +94,9 @@ type Kind string
 
 // Kinds of prediction.
 const (
-	Exact       Kind = "exact"        // the model is the simulated system
-	LowerBound  Kind = "lower bound"  // no policy of this family can do better
-	Approximate Kind = "approximate"  // a limit (large N) or heuristic
+	Exact       Kind = "exact"       // the model is the simulated system
+	LowerBound  Kind = "lower bound" // no policy of this family can do better
+	Approximate Kind = "approximate" // a limit (large N) or heuristic
 )
 
 // Scenario is what a prediction needs to know of a simulated case.
