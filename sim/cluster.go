@@ -79,6 +79,7 @@ type cluster struct {
 	// nextArrival is the time of the next arrival (+Inf when arrivals have
 	// stopped); kept out of the heap because it changes at every arrival.
 	nextArrival float64
+	nextSize    float64 // size of the next arrival when the process carries sizes, else < 0
 	now         float64
 	policy      strategies.Policy
 	observer    strategies.Observer
@@ -166,7 +167,7 @@ func (c *cluster) jobOf(j job) strategies.Job {
 
 // arrive handles the arrival event.
 func (c *cluster) arrive() {
-	gap, size := c.arrivals.Next()
+	size := c.nextSize
 	if size < 0 {
 		size = c.sizes.Sample()
 	}
@@ -185,16 +186,28 @@ func (c *cluster) arrive() {
 	} else {
 		c.dispatchTo(s, j)
 	}
-	if c.stopArrivalsAtTotal && c.nextID >= c.total || math.IsInf(gap, 1) {
+	if c.stopArrivalsAtTotal && c.nextID >= c.total {
+		c.nextArrival = math.Inf(1)
+		return
+	}
+	c.scheduleArrival()
+}
+
+// scheduleArrival draws the next arrival's time and (for traces) size. When
+// a trace runs out, arrivals stop and the measurement ends with the last
+// job that arrived.
+func (c *cluster) scheduleArrival() {
+	gap, size := c.arrivals.Next()
+	if math.IsInf(gap, 1) {
 		c.nextArrival = math.Inf(1)
 		if c.nextID < c.total {
-			// A trace ran out: measure what arrived.
-			c.total = c.nextID
+			c.total = max(c.nextID, c.warmup)
 			c.winEnd = c.now
 		}
 		return
 	}
 	c.nextArrival = c.now + gap
+	c.nextSize = size
 }
 
 // dispatchTo puts job j at server s.

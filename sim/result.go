@@ -129,8 +129,10 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	if w := wall.Seconds(); w > 0 {
 		m["events_per_sec"] = float64(events) / w
 	}
-	if interrupted {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", jobs, c.Jobs*uint64(len(reps))))
+	if want := c.Jobs * uint64(len(reps)); interrupted {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", jobs, want))
+	} else if jobs < want {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the arrival trace ran out: %d of %d jobs measured", jobs, want))
 	}
 	if len(done) == 0 {
 		return res

@@ -301,6 +301,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		traceBuf:            make([]byte, 0, 128),
 	}
 	cl.observer, _ = pol.(strategies.Observer)
+	cl.scheduleArrival()
 	if cl.isPS {
 		cl.ps = make([]psServer, n)
 	} else {
