@@ -301,7 +301,7 @@ func (c *cluster) depart(s int) {
 		c.batchN[b]++
 		c.departedMeasured++
 	}
-	if c.trace != nil {
+	if c.trace != nil && j.id < c.total {
 		c.writeTrace(j, s)
 	}
 	if c.observer != nil {
