@@ -38,6 +38,7 @@ var Schedules = []ScheduleInfo{
 	{"cyclic", "chunks of --chunk (default 1) dealt round-robin to workers (OpenMP schedule(static,c))", newCyclic},
 	{"dynamic", "workers take chunks of --chunk from a shared atomic counter (default n/(32·workers))", newDynamic},
 	{"guided", "like dynamic with chunks shrinking as remaining/workers, never below --chunk (default 1)", newGuided},
+	{"steal", "equal blocks to start; an idle worker steals half of another's remaining range (Cilk, TBB, rayon); chunks >= --chunk", newStealSchedule},
 }
 
 // ScheduleNames lists the catalog's names.
@@ -184,4 +185,22 @@ func (s guided) Run(n, workers int, body func(worker, lo, hi int)) {
 			}
 		}
 	})
+}
+
+// ---- steal ----
+
+type stealSchedule struct{ minChunk int }
+
+func newStealSchedule(cfg ScheduleConfig) (Schedule, error) {
+	return stealSchedule{max(cfg.Chunk, 1)}, nil
+}
+
+// Run seeds each worker with an equal block; a worker takes chunks from the
+// bottom of its own range and, once it is empty, steals the top half of
+// another worker's remaining range.
+func (s stealSchedule) Run(n, workers int, body func(worker, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	stealRun(n, workers, s.minChunk, body)
 }
