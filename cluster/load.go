@@ -1,0 +1,378 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/strategies"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+// LoadConfig describes open-loop HTTP load: requests sent at times drawn
+// from an arrival process, whatever the responses do.
+type LoadConfig struct {
+	// Target is the base URL requests go to (http://host:port).
+	Target string
+	// Transport sends the requests; nil means a pooled http.Transport. A
+	// *Balancer here balances on the client side, with no proxy hop.
+	Transport http.RoundTripper
+	// Rate is the mean number of requests per second (> 0).
+	Rate float64
+	// Arrival is the arrival process (nil: poisson).
+	Arrival *workloads.ArrivalSpec
+	// Service is the distribution of task sizes, in Unit (nil: exp, mean 1).
+	Service *workloads.SizeDist
+	// Unit is the real duration of one unit of size (> 0).
+	Unit time.Duration
+	// Jobs stops after this many requests; Duration stops sending once the
+	// next arrival would be later than this. At least one must be set.
+	Jobs     uint64
+	Duration time.Duration
+	// Warmup: requests whose intended arrival is earlier than this are sent
+	// and accounted for but left out of the latency figures.
+	Warmup time.Duration
+	// Seed seeds the arrival, size and key streams (the simulator's streams
+	// for the same seed, so both engines see the same jobs).
+	Seed uint64
+	// Timeout bounds each request (default 30s).
+	Timeout time.Duration
+	// MaxInFlight bounds the requests outstanding at once (default 10000):
+	// a request due when the bound is reached fails at once, counted as
+	// "client: too many in flight", rather than waiting (which would hide
+	// the overload; see coordinated omission).
+	MaxInFlight int
+	// Progress, when set, is called about every 100ms with the requests
+	// sent so far and the total (0 when the run is bounded by time only).
+	Progress func(sent, total uint64)
+}
+
+// LoadResult is what a load run measured. Every request the generator
+// issued is either a success or a failure: Sent = Succeeded + Failed.
+type LoadResult struct {
+	Sent, Succeeded, Failed uint64
+	// Failures counts failed requests by reason ("status 502", "timeout",
+	// "connection refused", ...).
+	Failures map[string]uint64
+	// Measured counts the successes recorded in the latency figures (those
+	// intended after the warm-up).
+	Measured uint64
+	// Response is measured from each request's intended arrival time to the
+	// end of its response, in Unit: lateness of the generator counts.
+	Response *metrics.Latency
+	// Service and Wait are the times the worker reports (in service, and
+	// waiting for a free slot), in Unit.
+	Service, Wait *metrics.Latency
+	// Overhead is the time spent outside the worker's queue and service:
+	// network, HTTP and balancer, in seconds.
+	Overhead *metrics.Latency
+	// Lag is how late the generator sent each request, in seconds.
+	Lag *metrics.Latency
+	// PerWorker counts successes by the worker that served them
+	// (the X-Stratbench-Worker header).
+	PerWorker map[string]uint64
+	// Start is when the first arrival was due; Wall runs from Start to the
+	// last response; SendSpan from the first send to the last.
+	Start    time.Time
+	Wall     time.Duration
+	SendSpan time.Duration
+}
+
+// Check verifies the accounting: every request sent either succeeded or
+// failed.
+func (r *LoadResult) Check() error {
+	if r.Sent != r.Succeeded+r.Failed {
+		return fmt.Errorf("request accounting broken: sent %d != succeeded %d + failed %d", r.Sent, r.Succeeded, r.Failed)
+	}
+	var sum uint64
+	for _, n := range r.Failures {
+		sum += n
+	}
+	if sum != r.Failed {
+		return fmt.Errorf("request accounting broken: failures by reason add up to %d, not %d", sum, r.Failed)
+	}
+	return nil
+}
+
+// FailureSummary lists the failure reasons with their counts, most
+// frequent first: "12 status 502, 3 timeout".
+func (r *LoadResult) FailureSummary() string {
+	type kv struct {
+		k string
+		n uint64
+	}
+	var xs []kv
+	for k, n := range r.Failures {
+		xs = append(xs, kv{k, n})
+	}
+	slices.SortFunc(xs, func(a, b kv) int {
+		if a.n != b.n {
+			return int(b.n) - int(a.n)
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprintf("%d %s", x.n, x.k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *LoadConfig) validate() error {
+	switch {
+	case c.Target == "":
+		return errors.New("load: no target")
+	case !(c.Rate > 0) || math.IsInf(c.Rate, 0):
+		return fmt.Errorf("load: rate must be a positive number of requests per second, got %g", c.Rate)
+	case c.Unit <= 0:
+		return fmt.Errorf("load: unit must be > 0, got %v", c.Unit)
+	case c.Jobs == 0 && c.Duration <= 0:
+		return errors.New("load: give a number of jobs or a duration")
+	case c.Duration < 0 || c.Warmup < 0 || c.Timeout < 0:
+		return errors.New("load: durations must be >= 0")
+	}
+	return nil
+}
+
+// NewLoadTransport returns the pooled transport the load generator uses by
+// default: keep-alive connections, as many as there are requests in flight.
+func NewLoadTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 4096,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+}
+
+// GenerateLoad sends open-loop requests to cfg.Target until the jobs or the
+// duration are done, waits for the last responses and returns what it
+// measured. Response times run from each request's intended arrival time,
+// so a generator or a system that falls behind cannot hide it (no
+// coordinated omission). If ctx is cancelled it stops sending, cancels the
+// requests in flight (counted as failed, reason "canceled") and returns
+// the result with ctx's error.
+func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Arrival == nil {
+		cfg.Arrival, _ = workloads.ParseArrival("poisson")
+	}
+	if cfg.Service == nil {
+		cfg.Service, _ = workloads.ParseSize("exp")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 10000
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		t := NewLoadTransport()
+		defer t.CloseIdleConnections()
+		tr = t
+	}
+	client := &http.Client{Transport: tr}
+	unitNs := float64(cfg.Unit.Nanoseconds())
+	unitSec := cfg.Unit.Seconds()
+	// The simulator's streams for replication 0: 1 arrivals, 2 sizes, 4 keys.
+	arrivals := cfg.Arrival.Process(cfg.Rate*unitSec, 1, workloads.NewSource(cfg.Seed, 1))
+	sizes := cfg.Service.Sampler(workloads.NewSource(cfg.Seed, 2))
+	keySalt := workloads.NewSource(cfg.Seed, 4).Uint64()
+	base := strings.TrimSuffix(cfg.Target, "/") + WorkPath
+
+	res := &LoadResult{
+		Failures:  map[string]uint64{},
+		PerWorker: map[string]uint64{},
+		Response:  metrics.NewLatency(1e-6),
+		Service:   metrics.NewLatency(1e-6),
+		Wait:      metrics.NewLatency(1e-6),
+		Overhead:  metrics.NewLatency(1e-9),
+		Lag:       metrics.NewLatency(1e-9),
+	}
+	var (
+		mu        sync.Mutex // guards res's recorders and maps, lastDone, firstSend, lastSend
+		wg        sync.WaitGroup
+		inflight  atomic.Int64
+		sent      atomic.Uint64
+		lastDone  time.Time
+		firstSend time.Time
+		lastSend  time.Time
+	)
+	fail := func(reason string) {
+		mu.Lock()
+		res.Failed++
+		res.Failures[reason]++
+		mu.Unlock()
+	}
+	warmupUnits := float64(cfg.Warmup.Nanoseconds()) / unitNs
+	durUnits := math.Inf(1)
+	if cfg.Duration > 0 {
+		durUnits = float64(cfg.Duration.Nanoseconds()) / unitNs
+	}
+	stopProgress := func() {}
+	if cfg.Progress != nil {
+		pctx, cancel := context.WithCancel(ctx)
+		var pwg sync.WaitGroup
+		pwg.Go(func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-pctx.Done():
+					return
+				case <-t.C:
+					cfg.Progress(sent.Load(), cfg.Jobs)
+				}
+			}
+		})
+		stopProgress = func() { cancel(); pwg.Wait() }
+	}
+
+	overshoot() // measure it before the clock starts
+	start := time.Now()
+	res.Start = start
+	at := 0.0 // intended arrival time in units since start
+	var sleeper *time.Timer
+	for id := uint64(0); cfg.Jobs == 0 || id < cfg.Jobs; id++ {
+		gap, size := arrivals.Next()
+		at += gap
+		if at >= durUnits || math.IsInf(at, 1) {
+			break
+		}
+		if size < 0 {
+			size = sizes.Sample()
+		}
+		intended := start.Add(time.Duration(at * unitNs))
+		if sleepUntil(ctx, intended, &sleeper) != nil {
+			break
+		}
+		sent.Add(1)
+		if inflight.Load() >= int64(cfg.MaxInFlight) {
+			fail("client: too many in flight")
+			continue
+		}
+		measured := at >= warmupUnits
+		key := strategies.Mix64(id ^ keySalt)
+		url := base + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
+			"&key=" + strconv.FormatUint(key, 10) + "&id=" + strconv.FormatUint(id, 10)
+		inflight.Add(1)
+		wg.Go(func() {
+			defer inflight.Add(-1)
+			rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			defer cancel()
+			req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+			if err != nil {
+				fail("client: " + err.Error())
+				return
+			}
+			sendAt := time.Now()
+			resp, err := client.Do(req)
+			var status int
+			var waitNs, svcNs float64 = -1, -1
+			var worker string
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				status = resp.StatusCode
+				waitNs = headerNs(resp.Header, HeaderWait)
+				svcNs = headerNs(resp.Header, HeaderService)
+				if v := resp.Header[HeaderWorker]; len(v) == 1 {
+					worker = v[0]
+				}
+			}
+			done := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if firstSend.IsZero() || sendAt.Before(firstSend) {
+				firstSend = sendAt
+			}
+			if sendAt.After(lastSend) {
+				lastSend = sendAt
+			}
+			if done.After(lastDone) {
+				lastDone = done
+			}
+			if err != nil || status != http.StatusOK {
+				reason := failureReason(err, status, rctx)
+				res.Failed++
+				res.Failures[reason]++
+				return
+			}
+			res.Succeeded++
+			if worker != "" {
+				res.PerWorker[worker]++
+			}
+			if !measured {
+				return
+			}
+			res.Measured++
+			res.Response.Record(float64(done.Sub(intended).Nanoseconds()) / unitNs)
+			res.Lag.Record(sendAt.Sub(intended).Seconds())
+			if svcNs >= 0 && waitNs >= 0 {
+				res.Service.Record(svcNs / unitNs)
+				res.Wait.Record(waitNs / unitNs)
+				res.Overhead.Record(max(float64(done.Sub(sendAt).Nanoseconds())-svcNs-waitNs, 0) / 1e9)
+			}
+		})
+	}
+	wg.Wait()
+	stopProgress()
+	if cfg.Progress != nil {
+		cfg.Progress(sent.Load(), cfg.Jobs)
+	}
+	res.Sent = sent.Load()
+	if !lastDone.IsZero() {
+		res.Wall = lastDone.Sub(start)
+	}
+	if !firstSend.IsZero() {
+		res.SendSpan = lastSend.Sub(firstSend)
+	}
+	if err := res.Check(); err != nil {
+		return res, err
+	}
+	return res, ctx.Err()
+}
+
+func headerNs(h http.Header, name string) float64 {
+	if v := h[name]; len(v) == 1 {
+		if x, err := strconv.ParseFloat(v[0], 64); err == nil && x >= 0 {
+			return x
+		}
+	}
+	return -1
+}
+
+// failureReason names why a request failed, in a few stable classes.
+func failureReason(err error, status int, rctx context.Context) string {
+	switch {
+	case err == nil:
+		return "status " + strconv.Itoa(status)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	case errors.Is(err, errNoBackend):
+		return "no backend alive"
+	}
+	return "transport error"
+}

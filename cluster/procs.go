@@ -1,0 +1,420 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Launcher says how to start stratbench itself as a child process (workers,
+// our balancer, the guard of an external balancer).
+type Launcher struct {
+	// Path is the stratbench executable; empty means os.Executable().
+	Path string
+	// Args go before the subcommand's name (a test binary needs
+	// "-test.run=^TestHelper$", "--" there).
+	Args []string
+	// Env is added to the child's environment.
+	Env []string
+}
+
+// Command returns the command running `stratbench SUBCOMMAND args...`.
+func (l Launcher) Command(sub string, args ...string) (*exec.Cmd, error) {
+	path := l.Path
+	if path == "" {
+		p, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding the stratbench executable: %w", err)
+		}
+		path = p
+	}
+	argv := append(append(append([]string(nil), l.Args...), sub), args...)
+	cmd := exec.Command(path, argv...)
+	if len(l.Env) > 0 {
+		cmd.Env = append(os.Environ(), l.Env...)
+	}
+	return cmd, nil
+}
+
+// Group starts child processes and stops every one of them. Each child
+// gets its own process group (so that stopping it reaches anything it
+// forked) and the parent-death signal SIGKILL (so that it dies with the
+// supervisor even if the supervisor is killed outright). External
+// balancers, which fork workers of their own, run under `stratbench guard`,
+// which relays its own death to them.
+type Group struct {
+	// Dir receives one log file per child: NAME.log with its stderr and
+	// whatever it printed after announcing its address.
+	Dir string
+
+	mu    sync.Mutex
+	procs []*Process
+}
+
+// Process is a child process of a Group.
+type Process struct {
+	// Name names the process in errors and its log file.
+	Name string
+	// Addr is the address the process announced, if it was asked to.
+	Addr string
+	// Log is the path of the process's log file.
+	Log string
+
+	cmd    *exec.Cmd
+	done   chan struct{}
+	err    error // exit status, valid after done is closed
+	killed bool  // stopped on purpose: its exit status is not an error
+	mu     sync.Mutex
+}
+
+// Start starts cmd as a child named name. With announce set it waits (up
+// to timeout) for the child to print Announce and its address on stdout,
+// and fails if it exits first, quoting the end of its log.
+func (g *Group) Start(name string, cmd *exec.Cmd, announce bool, timeout time.Duration) (*Process, error) {
+	if g.Dir == "" {
+		return nil, errors.New("process group has no log directory")
+	}
+	logPath := filepath.Join(g.Dir, name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd.SysProcAttr = childAttr(true)
+	cmd.Stderr = logf
+	addrc := make(chan string, 1)
+	cmd.Stdout = &announceWriter{w: logf, addr: addrc}
+	cmd.WaitDelay = 2 * time.Second // grandchildren holding our pipes must not block Wait
+	p := &Process{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	g.mu.Lock()
+	if err := cmd.Start(); err != nil {
+		g.mu.Unlock()
+		logf.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	g.procs = append(g.procs, p)
+	g.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		logf.Close()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	if !announce {
+		return p, nil
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case a := <-addrc:
+		p.Addr = a
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("%s exited before it listened (%v)%s", name, p.exitErr(), logTail(logPath))
+	case <-t.C:
+		return nil, fmt.Errorf("%s did not listen within %v%s", name, timeout, logTail(logPath))
+	}
+}
+
+// PID is the child's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the child has exited.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the child has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+func (p *Process) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Kill kills the child's whole process group at once with SIGKILL (fault
+// injection: no chance to finish anything) and waits for it.
+func (p *Process) Kill() {
+	p.mu.Lock()
+	p.killed = true
+	p.mu.Unlock()
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM to the child's process group, waits up to grace, then
+// sends SIGKILL to the group, and waits for the child.
+func (p *Process) stop(grace time.Duration) {
+	p.mu.Lock()
+	p.killed = true
+	p.mu.Unlock()
+	pg := -p.cmd.Process.Pid
+	if !p.Exited() {
+		syscall.Kill(pg, syscall.SIGTERM)
+		t := time.NewTimer(grace)
+		select {
+		case <-p.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	syscall.Kill(pg, syscall.SIGKILL) // anything left in the group
+	<-p.done
+}
+
+// Err returns why the child exited, if it exited on its own with a failure.
+func (p *Process) Err() error {
+	if !p.Exited() {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed || p.err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s exited: %v%s", p.Name, p.err, logTail(p.Log))
+}
+
+// StopAll stops every child, the most recently started first (the
+// balancer before its workers), each with grace to exit by itself.
+func (g *Group) StopAll(grace time.Duration) {
+	g.mu.Lock()
+	procs := append([]*Process(nil), g.procs...)
+	g.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].stop(grace)
+	}
+}
+
+// Processes returns the children started so far.
+func (g *Group) Processes() []*Process {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*Process(nil), g.procs...)
+}
+
+// announceWriter passes a child's stdout to w and sends the address of the
+// first line that starts with Announce.
+type announceWriter struct {
+	w    io.Writer
+	addr chan string
+	buf  []byte
+	sent bool
+}
+
+func (a *announceWriter) Write(p []byte) (int, error) {
+	if !a.sent {
+		a.buf = append(a.buf, p...)
+		for {
+			i := bytes.IndexByte(a.buf, '\n')
+			if i < 0 {
+				break
+			}
+			line := strings.TrimSpace(string(a.buf[:i]))
+			a.buf = a.buf[i+1:]
+			if rest, ok := strings.CutPrefix(line, Announce); ok {
+				a.addr <- strings.TrimPrefix(rest, "http://")
+				a.sent = true
+				a.buf = nil
+				break
+			}
+		}
+	}
+	return a.w.Write(p)
+}
+
+// logTail returns the last lines of a log file, for error messages.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 8 {
+		lines = lines[len(lines)-8:]
+	}
+	return fmt.Sprintf("; the end of %s:\n  %s", path, strings.Join(lines, "\n  "))
+}
+
+// Guard runs argv as a child and stands between it and the supervisor: it
+// makes itself a child subreaper (so that the child's own children stay
+// under it if the child dies) and, when it is told to stop (SIGTERM or
+// SIGINT, or the parent-death signal its supervisor set), stops its whole
+// process group: SIGTERM, then SIGKILL after grace. It returns the child's
+// exit error. nginx needs this: its worker processes outlive a killed
+// master.
+func Guard(ctx context.Context, argv []string, stdout, stderr io.Writer, grace time.Duration) error {
+	if len(argv) == 0 {
+		return errors.New("guard: no command")
+	}
+	if err := setChildSubreaper(); err != nil {
+		return fmt.Errorf("guard: %w", err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// Same process group as the guard, so that one kill reaches all; die
+	// with the guard even if it is killed outright.
+	cmd.SysProcAttr = childAttr(false)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("guard: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	stopGroup := func() error {
+		signal.Ignore(syscall.SIGTERM)
+		syscall.Kill(0, syscall.SIGTERM) // our group: the child and its children
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		var err error
+		select {
+		case err = <-done:
+		case <-t.C:
+			cmd.Process.Kill()
+			err = <-done
+		}
+		reapOrphans(grace)
+		return err
+	}
+	select {
+	case err := <-done:
+		reapOrphans(grace) // grandchildren left behind by the child
+		return err
+	case <-sigs:
+		stopGroup()
+		return nil
+	case <-ctx.Done():
+		stopGroup()
+		return ctx.Err()
+	}
+}
+
+// reapOrphans kills and reaps the children the guard inherited as a
+// subreaper, waiting up to grace for them.
+func reapOrphans(grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if errors.Is(err, syscall.ECHILD) {
+			return
+		}
+		if pid > 0 {
+			continue
+		}
+		if time.Now().After(deadline) {
+			// Still children: kill every process in our group but us.
+			killGroupButSelf()
+			deadline = time.Now().Add(grace)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// killGroupButSelf sends SIGKILL to the processes of our process group
+// other than this one, found in /proc.
+func killGroupButSelf() {
+	self := os.Getpid()
+	pgid, err := syscall.Getpgid(self)
+	if err != nil {
+		return
+	}
+	for _, pid := range procPIDs() {
+		if pid == self {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// procPIDs lists the process ids in /proc.
+func procPIDs() []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err == nil && pid > 0 {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// ProcInfo is one line of /proc/PID/stat: what the no-orphans checks need.
+type ProcInfo struct {
+	PID, PPID, PGID int
+	State           byte // R, S, D, Z (zombie), ...
+	Comm            string
+}
+
+// ReadProc reads /proc/PID/stat.
+func ReadProc(pid int) (ProcInfo, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ProcInfo{}, err
+	}
+	// pid (comm) state ppid pgrp ...; comm may contain spaces and parens.
+	s := string(b)
+	l, r := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if l < 0 || r < l {
+		return ProcInfo{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	pi := ProcInfo{PID: pid, Comm: s[l+1 : r]}
+	var state string
+	if _, err := fmt.Sscanf(s[r+1:], " %s %d %d", &state, &pi.PPID, &pi.PGID); err != nil {
+		return ProcInfo{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	pi.State = state[0]
+	return pi, nil
+}
+
+// Descendants returns the live (non-zombie) processes descending from pid.
+func Descendants(pid int) []ProcInfo {
+	children := map[int][]ProcInfo{}
+	for _, p := range procPIDs() {
+		if pi, err := ReadProc(p); err == nil && pi.State != 'Z' {
+			children[pi.PPID] = append(children[pi.PPID], pi)
+		}
+	}
+	var out []ProcInfo
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c.PID)
+		}
+	}
+	return out
+}
+
+// Alive reports whether pid is a live (non-zombie) process.
+func Alive(pid int) bool {
+	pi, err := ReadProc(pid)
+	return err == nil && pi.State != 'Z'
+}

@@ -1,0 +1,644 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/strategies"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+// Config describes one cluster run.
+type Config struct {
+	// Via is how requests reach the workers (Vias): ours, nginx, haproxy
+	// or direct.
+	Via string
+	// Policy is the dispatch policy (strategies.Policies); D and
+	// Dispatchers are pod's and jiq's parameters.
+	Policy         string
+	D, Dispatchers int
+	// Workers is the number of worker processes started on loopback.
+	Workers int
+	// Backends, when set, are workers already running (on this machine or
+	// others) used instead of starting any; Workers is then ignored.
+	Backends []string
+	// Kind is what a worker does for a task (Kinds); Capacity is the number
+	// of tasks each worker serves at once (default 1: one worker is one
+	// server of the simulator).
+	Kind     string
+	Capacity int
+	// Load is the offered load ρ per unit of capacity: requests arrive at
+	// ρ × workers × capacity / (mean size × Unit) per second.
+	Load float64
+	// Service is the distribution of task sizes in Unit (nil: exp).
+	Service *workloads.SizeDist
+	// Arrival is the arrival process (nil: poisson).
+	Arrival *workloads.ArrivalSpec
+	// Unit is the real duration of one unit of size (default 1ms).
+	Unit time.Duration
+	// Jobs or Duration bound the run (exactly one is set).
+	Jobs     uint64
+	Duration time.Duration
+	// Warmup leaves the requests intended before it out of the latencies.
+	Warmup time.Duration
+	// Seed seeds the arrivals, sizes, keys and the policy.
+	Seed uint64
+	// KillWorkerAt, when > 0, kills worker 0 (SIGKILL) this long after the
+	// load starts.
+	KillWorkerAt time.Duration
+	// Timeout bounds each request (default 30s).
+	Timeout time.Duration
+	// Launcher starts stratbench's own child processes.
+	Launcher Launcher
+	// StartTimeout bounds how long each process may take to be ready
+	// (default 10s).
+	StartTimeout time.Duration
+	// Progress, when set, is called now and then with the requests sent so
+	// far and the total (0 when bounded by time).
+	Progress func(done, total uint64)
+}
+
+// Validate checks c; its errors are bad input.
+func (c *Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	x := *c
+	if x.Via == "" {
+		x.Via = "ours"
+	}
+	if x.Kind == "" {
+		x.Kind = "sleep"
+	}
+	if x.Capacity == 0 {
+		x.Capacity = 1
+	}
+	if x.Unit == 0 {
+		x.Unit = time.Millisecond
+	}
+	if x.Timeout == 0 {
+		x.Timeout = 30 * time.Second
+	}
+	if x.StartTimeout == 0 {
+		x.StartTimeout = 10 * time.Second
+	}
+	if x.Service == nil {
+		x.Service, _ = workloads.ParseSize("exp")
+	}
+	if x.Arrival == nil {
+		x.Arrival, _ = workloads.ParseArrival("poisson")
+	}
+	if len(x.Backends) > 0 {
+		x.Workers = len(x.Backends)
+	}
+	err := func() error {
+		switch {
+		case !slices.Contains(ViaNames(), x.Via):
+			return fmt.Errorf("--via: unknown balancer %q (known: %s)", x.Via, strings.Join(ViaNames(), ", "))
+		case !slices.Contains(strategies.PolicyNames(), x.Policy):
+			return fmt.Errorf("--policy: unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
+		case !slices.Contains(KindNames(), x.Kind):
+			return fmt.Errorf("--kind: unknown worker kind %q (known: %s)", x.Kind, strings.Join(KindNames(), ", "))
+		case x.Workers < 1:
+			return fmt.Errorf("--workers must be >= 1, got %d", x.Workers)
+		case x.Workers > 256:
+			return fmt.Errorf("--workers must be <= 256 on one machine, got %d", x.Workers)
+		case x.Capacity < 1:
+			return fmt.Errorf("--capacity must be >= 1, got %d", x.Capacity)
+		case !(x.Load > 0) || math.IsInf(x.Load, 0):
+			return fmt.Errorf("--load must be a number > 0, got %g", x.Load)
+		case x.Load >= 1 && x.Jobs == 0 && x.Duration == 0:
+			return fmt.Errorf("--load %g >= 1 is unstable: bound the run with --jobs or --duration", x.Load)
+		case x.Unit <= 0:
+			return fmt.Errorf("--unit must be > 0, got %v", x.Unit)
+		case x.Jobs > 0 && x.Duration > 0:
+			return errors.New("give --jobs or --duration, not both")
+		case x.Jobs == 0 && x.Duration <= 0:
+			return fmt.Errorf("the run needs --jobs > 0 or --duration > 0 (got duration %v)", x.Duration)
+		case x.Warmup < 0:
+			return fmt.Errorf("--warmup must be >= 0, got %v", x.Warmup)
+		case x.KillWorkerAt < 0:
+			return fmt.Errorf("--kill-worker-at must be >= 0, got %v", x.KillWorkerAt)
+		case x.KillWorkerAt > 0 && len(x.Backends) > 0:
+			return errors.New("--kill-worker-at needs workers started by this run, not --backends")
+		case x.KillWorkerAt > 0 && x.Workers < 2:
+			return errors.New("--kill-worker-at needs at least 2 workers: one is killed, the others keep serving")
+		case x.Timeout < 0:
+			return fmt.Errorf("--timeout must be >= 0, got %v", x.Timeout)
+		case x.Arrival.Trace() != nil:
+			return errors.New("--arrival trace: is not supported by run cluster yet")
+		}
+		for _, a := range x.Backends {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return fmt.Errorf("--backends: %q is not host:port", a)
+			}
+		}
+		if _, err := strategies.NewPolicy(x.Policy, strategies.PolicyConfig{
+			Servers: x.Workers, D: x.D, Dispatchers: x.Dispatchers, Rand: rand.New(rand.NewPCG(1, 2)),
+		}); err != nil {
+			return err
+		}
+		return nil
+	}()
+	return x, bad.Input(err)
+}
+
+// CaseName is the benchmark-style name of a cluster case.
+func CaseName(c *Config) string {
+	kv := []any{"via", c.Via, "policy", c.Policy, "workers", c.Workers, "load", c.Load}
+	if c.Kind != "" && c.Kind != "sleep" {
+		kv = append(kv, "kind", c.Kind)
+	}
+	if c.Capacity > 1 {
+		kv = append(kv, "capacity", c.Capacity)
+	}
+	if c.Service != nil && c.Service.String() != "exp" {
+		kv = append(kv, "service", c.Service.String())
+	}
+	if c.Arrival != nil && c.Arrival.String() != "poisson" {
+		kv = append(kv, "arrival", c.Arrival.String())
+	}
+	if c.KillWorkerAt > 0 {
+		kv = append(kv, "kill", c.KillWorkerAt.String())
+	}
+	return metrics.Name(kv...)
+}
+
+// Run starts the workers (unless cfg.Backends are given) and the balancer,
+// sends open-loop load through it, and returns the result record (engine
+// "harness", family "Cluster"). Every process it started is stopped before
+// it returns, whatever happens. The request accounting is checked: a run in
+// which sent != succeeded + failed is an error. If ctx is cancelled it
+// returns the result of what was measured so far with ctx's error.
+func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "stratbench-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // nginx's workers run as nobody when we are root
+	g := &Group{Dir: dir}
+	defer g.StopAll(2 * time.Second)
+
+	// Workers.
+	addrs := c.Backends
+	var workers []*Process
+	if len(addrs) == 0 {
+		workers, err = startWorkers(ctx, g, &c)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range workers {
+			addrs = append(addrs, w.Addr)
+		}
+	}
+	infos, err := workerInfos(ctx, addrs)
+	if err != nil {
+		return nil, err
+	}
+	capacity := 0
+	for _, in := range infos {
+		capacity += in.Capacity
+	}
+
+	// Balancer.
+	bh, err := startBalancer(g, &c, addrs, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer bh.close()
+	target, transport := bh.target, bh.transport
+	if err := waitHealthy(ctx, target, transport, g, c.StartTimeout); err != nil {
+		return nil, err
+	}
+
+	rate := c.Load * float64(capacity) / (c.Service.Mean() * c.Unit.Seconds())
+	lc := LoadConfig{
+		Target:    target,
+		Transport: transport,
+		Rate:      rate,
+		Arrival:   c.Arrival,
+		Service:   c.Service,
+		Unit:      c.Unit,
+		Jobs:      c.Jobs,
+		Duration:  c.Duration,
+		Warmup:    c.Warmup,
+		Seed:      c.Seed,
+		Timeout:   c.Timeout,
+		Progress:  c.Progress,
+	}
+	var (
+		killMu   sync.Mutex
+		killedAt time.Duration
+	)
+	start := time.Now()
+	if c.KillWorkerAt > 0 {
+		t := time.AfterFunc(c.KillWorkerAt, func() {
+			killMu.Lock()
+			defer killMu.Unlock()
+			workers[0].Kill()
+			killedAt = time.Since(start)
+		})
+		defer func() {
+			t.Stop()
+			killMu.Lock() // a kill under way finishes first
+			killMu.Unlock()
+		}()
+	}
+	lr, loadErr := GenerateLoad(ctx, lc)
+	if lr == nil {
+		return nil, loadErr
+	}
+	if loadErr != nil && !errors.Is(loadErr, context.Canceled) && !errors.Is(loadErr, context.DeadlineExceeded) {
+		return nil, loadErr // the accounting check failed
+	}
+	killMu.Lock()
+	kat := killedAt
+	killMu.Unlock()
+
+	res := assemble(&c, lr, rate, capacity, addrs, bh.native)
+	if kat > 0 {
+		res.Params["killed_worker"] = addrs[0]
+		res.Metrics["killed_workers"] = 1
+		res.Warnings = append(res.Warnings, fmt.Sprintf("worker 0 (%s) was killed %.2fs into the load", addrs[0], kat.Seconds()))
+	}
+	if bh.stats != nil {
+		bh.stats(res)
+	}
+	// Served counts as the workers see them (the killed one cannot answer).
+	served := make([]float64, len(addrs))
+	for i, a := range addrs {
+		if in, err := workerInfo(context.Background(), a); err == nil {
+			served[i] = float64(in.Served - infos[i].Served)
+		}
+	}
+	res.PerServer["served"] = served
+	for _, p := range g.Processes() {
+		if err := p.Err(); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	}
+	return res, loadErr
+}
+
+func startWorkers(ctx context.Context, g *Group, c *Config) ([]*Process, error) {
+	workers := make([]*Process, c.Workers)
+	errs := make([]error, c.Workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wc := WorkerConfig{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
+		cmd, err := c.Launcher.Command("worker", wc.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		wg.Go(func() {
+			workers[i], errs[i] = g.Start(fmt.Sprintf("worker%d", i), cmd, true, c.StartTimeout)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return workers, ctx.Err()
+}
+
+func workerInfo(ctx context.Context, addr string) (WorkerInfo, error) {
+	var in WorkerInfo
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+InfoPath, nil)
+	if err != nil {
+		return in, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return in, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return in, fmt.Errorf("%s: status %s (is it a stratbench worker?)", addr, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil {
+		return in, fmt.Errorf("%s: %w (is it a stratbench worker?)", addr, err)
+	}
+	return in, nil
+}
+
+func workerInfos(ctx context.Context, addrs []string) ([]WorkerInfo, error) {
+	infos := make([]WorkerInfo, len(addrs))
+	for i, a := range addrs {
+		in, err := workerInfo(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("worker %s: %w", a, err)
+		}
+		infos[i] = in
+	}
+	return infos, nil
+}
+
+// balancerHandle is a started balancer.
+type balancerHandle struct {
+	// target is the URL to send requests to; transport sends them (nil: a
+	// pooled one).
+	target    string
+	transport http.RoundTripper
+	// stats adds the balancer's own counters to the result.
+	stats func(*metrics.Result)
+	// native is an external balancer's policy.
+	native *Native
+	close  func()
+}
+
+// startBalancer starts the balancer of c.Via in front of addrs.
+func startBalancer(g *Group, c *Config, addrs []string, dir string) (*balancerHandle, error) {
+	bc := BalancerConfig{
+		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
+		Seed: c.Seed, Unit: c.Unit,
+	}
+	h := &balancerHandle{close: func() {}}
+	switch c.Via {
+	case "direct":
+		b, err := NewBalancer(bc)
+		if err != nil {
+			return nil, err
+		}
+		h.target, h.transport, h.close = "http://direct", b, b.Close
+		h.stats = func(res *metrics.Result) { addBalancerStats(res, b.Stats()) }
+		return h, nil
+	case "ours":
+		cmd, err := c.Launcher.Command("balance", bc.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		p, err := g.Start("balancer", cmd, true, c.StartTimeout)
+		if err != nil {
+			return nil, err
+		}
+		h.target = "http://" + p.Addr
+		h.stats = func(res *metrics.Result) {
+			var s BalancerStats
+			if err := getJSON(h.target+StatsPath, &s); err != nil {
+				res.Warnings = append(res.Warnings, "reading the balancer's counters: "+err.Error())
+				return
+			}
+			addBalancerStats(res, s)
+		}
+		return h, nil
+	}
+	// nginx or haproxy, under a guard that takes its worker processes down
+	// with it.
+	listen, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ec := ExternalConfig{Listen: listen, Backends: addrs, Policy: c.Policy, D: c.D, Dir: dir}
+	argv, err := externalCommand(c.Via, ec)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := c.Launcher.Command("guard", append([]string{"--"}, argv...)...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
+		return nil, err
+	}
+	h.target = "http://" + listen
+	switch c.Via {
+	case "nginx":
+		n := NginxPolicy(c.Policy, c.D)
+		h.native = &n
+		h.stats = func(res *metrics.Result) {
+			res.Warnings = append(res.Warnings, "open-source nginx does not count retries: metric retries is absent (failures are still counted by the load generator)")
+		}
+	case "haproxy":
+		n := HAProxyPolicy(c.Policy, c.D)
+		h.native = &n
+		sock := filepath.Join(dir, "haproxy.sock")
+		h.stats = func(res *metrics.Result) {
+			ss, err := ReadHAProxyStats(sock)
+			if err != nil {
+				res.Warnings = append(res.Warnings, "reading HAProxy's counters: "+err.Error())
+				return
+			}
+			disp := make([]float64, len(addrs))
+			var retries, redisp int64
+			for _, s := range ss {
+				var i int
+				if _, err := fmt.Sscanf(s.Name, "w%d", &i); err == nil && i >= 0 && i < len(disp) {
+					disp[i] = float64(s.Sessions)
+				}
+				retries += s.Retries
+				redisp += s.Redisp
+			}
+			res.PerServer["dispatched"] = disp
+			res.Metrics["retries"] = float64(max(retries, redisp))
+		}
+	}
+	return h, nil
+}
+
+func addBalancerStats(res *metrics.Result, s BalancerStats) {
+	disp := make([]float64, len(s.Backends))
+	failed := make([]float64, len(s.Backends))
+	for i, b := range s.Backends {
+		disp[i] = float64(b.Dispatched)
+		failed[i] = float64(b.Failed)
+	}
+	res.PerServer["dispatched"] = disp
+	res.PerServer["failed"] = failed
+	res.Metrics["retries"] = float64(s.Retries)
+	res.Metrics["retries_ok"] = float64(s.RetriedOK)
+	res.Metrics["no_backend"] = float64(s.NoBackend)
+}
+
+func getJSON(url string, v any) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// waitHealthy polls target/healthz until it answers 200, a process of g
+// exits, or timeout passes.
+func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Group, timeout time.Duration) error {
+	if tr == nil {
+		t := &http.Transport{DisableKeepAlives: true}
+		defer t.CloseIdleConnections()
+		tr = t
+	}
+	client := &http.Client{Transport: tr, Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+HealthPath, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		last = err
+		for _, p := range g.Processes() {
+			if p.Exited() {
+				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.exitErr(), logTail(p.Log))
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the balancer at %s was not ready within %v: %v", target, timeout, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assemble builds the result record of a run.
+func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []string, native *Native) *metrics.Result {
+	unitSec := c.Unit.Seconds()
+	p := map[string]any{
+		"via":           c.Via,
+		"policy":        c.Policy,
+		"workers":       c.Workers,
+		"capacity":      c.Capacity,
+		"kind":          c.Kind,
+		"load":          c.Load,
+		"service":       c.Service.String(),
+		"arrival":       c.Arrival.String(),
+		"unit_sec":      unitSec,
+		"lambda":        rate * unitSec,
+		"rate_per_sec":  rate,
+		"seed":          c.Seed,
+		"timeout_sec":   c.Timeout.Seconds(),
+		"discipline":    "fifo",
+		"warmup_sec":    c.Warmup.Seconds(),
+		"ci_method":     "none (one run)",
+		"request_ratio": "sent = succeeded + failed, checked",
+	}
+	if c.Jobs > 0 {
+		p["jobs"] = c.Jobs
+	}
+	if c.Duration > 0 {
+		p["duration_sec"] = c.Duration.Seconds()
+	}
+	if c.KillWorkerAt > 0 {
+		p["kill_worker_at_sec"] = c.KillWorkerAt.Seconds()
+	}
+	if len(c.Backends) > 0 {
+		p["backends"] = strings.Join(c.Backends, ",")
+	}
+	switch c.Policy {
+	case "pod":
+		p["d"] = max(c.D, 2)
+	case "jiq":
+		p["dispatchers"] = max(c.Dispatchers, 1)
+	}
+	res := &metrics.Result{
+		Engine:    metrics.EngineHarness,
+		Family:    "Cluster",
+		Name:      CaseName(c),
+		Params:    p,
+		Metrics:   map[string]float64{},
+		PerServer: map[string][]float64{},
+		Env:       metrics.CurrentEnv(c.Seed),
+	}
+	if native != nil {
+		p["native_policy"] = strings.Join(strings.Fields(native.Directive), " ")
+		if !native.Exact {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no %s policy: %s (%s)", c.Via, c.Policy, native.Note, p["native_policy"]))
+		}
+	}
+	m := res.Metrics
+	m["sent"] = float64(lr.Sent)
+	m["succeeded"] = float64(lr.Succeeded)
+	m["failed"] = float64(lr.Failed)
+	m["errors"] = float64(lr.Failed)
+	m["jobs"] = float64(lr.Measured)
+	m["wall_sec"] = lr.Wall.Seconds()
+	m["offered_rate_per_sec"] = rate
+	if lr.SendSpan > 0 && lr.Sent > 1 {
+		m["arrival_rate_per_sec"] = float64(lr.Sent-1) / lr.SendSpan.Seconds()
+	}
+	if lr.Wall > 0 {
+		m["throughput_per_sec"] = float64(lr.Succeeded) / lr.Wall.Seconds()
+	}
+	lr.Response.Summarize(m, "response")
+	if lr.Service.Count() > 0 {
+		m["service_mean"] = lr.Service.Mean()
+		m["wait_mean"] = lr.Wait.Mean()
+		m["wait_p99"] = lr.Wait.Quantile(0.99)
+		m["overhead_mean_sec"] = lr.Overhead.Mean()
+		m["overhead_p50_sec"] = lr.Overhead.Quantile(0.5)
+		m["overhead_p99_sec"] = lr.Overhead.Quantile(0.99)
+	}
+	if lr.Lag.Count() > 0 {
+		m["send_lag_mean_sec"] = lr.Lag.Mean()
+		m["send_lag_p99_sec"] = lr.Lag.Quantile(0.99)
+		m["send_lag_max_sec"] = lr.Lag.Max()
+	}
+	if window := lr.Wall.Seconds(); window > 0 && lr.Service.Count() > 0 {
+		busy := lr.Service.Mean() * unitSec * float64(lr.Succeeded) / window
+		m["utilization"] = busy / float64(capacity)
+	}
+	res.CDF = lr.Response.CDF(60)
+	if len(lr.Failures) > 0 {
+		res.Answers = map[string]any{"failures": lr.Failures}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d requests failed: %s", lr.Failed, lr.Sent, lr.FailureSummary()))
+	}
+	// Successes by worker, as the load generator saw them.
+	byWorker := make([]float64, len(addrs))
+	for i, a := range addrs {
+		byWorker[i] = float64(lr.PerWorker[a])
+	}
+	res.PerServer["succeeded"] = byWorker
+	if c.Capacity > 1 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("each worker serves %d tasks at once: the simulator's one-server-per-worker model is only an approximation", c.Capacity))
+	}
+	if c.Kind == "spin" && capacity > 0 {
+		res.Warnings = append(res.Warnings, "spin tasks compete for the machine's cores with each other, the balancer and the load generator: service times stretch under load")
+	}
+	if c.Load >= 1 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; these figures describe this run only", c.Load))
+	}
+	if lag := m["send_lag_p99_sec"]; lag > 0.1*m["response_mean"]*unitSec && lag > 1e-3 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the load generator ran late (p99 %.3gms): response times include it, from each request's intended time", lag*1e3))
+	}
+	if lr.Measured < 1000 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d measured requests: percentiles are rough", lr.Measured))
+	}
+	return res
+}

@@ -1,0 +1,21 @@
+//go:build !linux
+
+package cluster
+
+import (
+	"syscall"
+	"time"
+)
+
+// childAttr returns the attributes of a supervised child: a process group
+// of its own when newGroup is set. Outside Linux there is no parent-death
+// signal: a supervisor killed outright (SIGKILL) leaves its children.
+func childAttr(newGroup bool) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: newGroup}
+}
+
+// setChildSubreaper does nothing outside Linux.
+func setChildSubreaper() error { return nil }
+
+// nanosleep sleeps d; outside Linux with the runtime's timers.
+func nanosleep(d time.Duration) { time.Sleep(d) }

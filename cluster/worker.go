@@ -1,0 +1,331 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratbench/stratbench/workloads"
+)
+
+// Paths served by workers and by our balancer.
+const (
+	// WorkPath runs one task: GET /work?ns=N[&key=K]. N is the task's
+	// service time in nanoseconds at speed 1 (0 is an empty task).
+	WorkPath = "/work"
+	// HealthPath answers 200 while the process serves.
+	HealthPath = "/healthz"
+	// InfoPath answers a JSON WorkerInfo (workers) or BalancerStats (our
+	// balancer, under StatsPath).
+	InfoPath = "/_stratbench/info"
+	// StatsPath is our balancer's JSON counters.
+	StatsPath = "/_stratbench/stats"
+)
+
+// Response headers a worker sets on every task.
+const (
+	// HeaderWait is the time the task waited for a free slot, in ns.
+	HeaderWait = "X-Stratbench-Wait-Ns"
+	// HeaderService is the time the task was in service, in ns.
+	HeaderService = "X-Stratbench-Service-Ns"
+	// HeaderWorker is the worker's listening address.
+	HeaderWorker = "X-Stratbench-Worker"
+)
+
+// KindInfo is one row of the catalog of work kinds.
+type KindInfo struct {
+	Name string
+	Help string
+	// New returns the function that performs a task of ns nanoseconds. It
+	// must return early with ctx's error when ctx is cancelled, where it can.
+	New func() (func(ctx context.Context, ns float64) error, error)
+}
+
+// Kinds is the catalog of what a worker does for one request.
+var Kinds = []KindInfo{
+	{"sleep", "wait for the task's time without using a CPU: a worker is one unit of capacity, as in the simulator", newSleepTask},
+	{"spin", "burn the CPU for the task's time (calibrated spin loop): workers compete for the machine's cores", newSpinTask},
+	{"xml", "process a generated XML document for about the task's time (encoding/xml token scan, calibrated)", newXMLTask},
+}
+
+// KindNames lists the catalog's names.
+func KindNames() []string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = k.Name
+	}
+	return names
+}
+
+func kind(name string) (KindInfo, error) {
+	i := slices.IndexFunc(Kinds, func(k KindInfo) bool { return k.Name == name })
+	if i < 0 {
+		return KindInfo{}, fmt.Errorf("unknown worker kind %q (known: %s)", name, strings.Join(KindNames(), ", "))
+	}
+	return Kinds[i], nil
+}
+
+func newSleepTask() (func(context.Context, float64) error, error) {
+	overshoot() // measure it before the first task
+	return func(ctx context.Context, ns float64) error {
+		if ns <= 0 {
+			return nil
+		}
+		var t *time.Timer
+		err := sleepUntil(ctx, time.Now().Add(time.Duration(ns)), &t)
+		if t != nil {
+			t.Stop()
+		}
+		return err
+	}, nil
+}
+
+func newSpinTask() (func(context.Context, float64) error, error) {
+	workloads.Calibrate()
+	return func(_ context.Context, ns float64) error {
+		workloads.Spin(ns)
+		return nil
+	}, nil
+}
+
+// WorkerConfig configures a worker process.
+type WorkerConfig struct {
+	// Listen is the address to listen on; port 0 picks a free port.
+	Listen string
+	// Kind is the work done for a request (Kinds).
+	Kind string
+	// Capacity is the number of tasks in service at once (default 1); the
+	// others wait in FIFO order.
+	Capacity int
+}
+
+func (c *WorkerConfig) withDefaults() (WorkerConfig, error) {
+	w := *c
+	if w.Listen == "" {
+		w.Listen = "127.0.0.1:0"
+	}
+	if w.Kind == "" {
+		w.Kind = "sleep"
+	}
+	if w.Capacity == 0 {
+		w.Capacity = 1
+	}
+	if w.Capacity < 0 {
+		return w, fmt.Errorf("worker capacity must be >= 1, got %d", w.Capacity)
+	}
+	if _, err := kind(w.Kind); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+// Validate checks c.
+func (c *WorkerConfig) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
+// Args returns the command-line flags of `stratbench worker` that give c.
+func (c *WorkerConfig) Args() []string {
+	w, _ := c.withDefaults()
+	return []string{"--listen", w.Listen, "--kind", w.Kind, "--capacity", strconv.Itoa(w.Capacity)}
+}
+
+// WorkerInfo is what a worker answers at InfoPath.
+type WorkerInfo struct {
+	Kind     string `json:"kind"`
+	Capacity int    `json:"capacity"`
+	PID      int    `json:"pid"`
+	// Served counts finished tasks; Failed counts tasks abandoned because
+	// the client went away.
+	Served    int64 `json:"served"`
+	Failed    int64 `json:"failed"`
+	InService int64 `json:"in_service"`
+	Waiting   int64 `json:"waiting"`
+}
+
+// Worker is the HTTP handler of a worker: at most Capacity tasks in
+// service, the rest waiting in arrival order.
+type Worker struct {
+	cfg       WorkerConfig
+	task      func(context.Context, float64) error
+	slots     chan struct{}
+	addr      atomic.Value // string
+	served    atomic.Int64
+	failed    atomic.Int64
+	inService atomic.Int64
+	waiting   atomic.Int64
+}
+
+// NewWorker returns a worker handler for cfg.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k, _ := kind(c.Kind)
+	task, err := k.New()
+	if err != nil {
+		return nil, fmt.Errorf("worker kind %s: %w", c.Kind, err)
+	}
+	w := &Worker{cfg: c, task: task, slots: make(chan struct{}, c.Capacity)}
+	w.addr.Store(c.Listen)
+	return w, nil
+}
+
+// Info returns the worker's counters.
+func (w *Worker) Info() WorkerInfo {
+	return WorkerInfo{
+		Kind:      w.cfg.Kind,
+		Capacity:  w.cfg.Capacity,
+		PID:       os.Getpid(),
+		Served:    w.served.Load(),
+		Failed:    w.failed.Load(),
+		InService: w.inService.Load(),
+		Waiting:   w.waiting.Load(),
+	}
+}
+
+// ServeHTTP serves WorkPath, HealthPath and InfoPath.
+func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case WorkPath:
+		w.serveWork(rw, r)
+	case HealthPath:
+		rw.Header().Set("Content-Type", "text/plain")
+		io.WriteString(rw, "ok\n")
+	case InfoPath:
+		rw.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(rw).Encode(w.Info())
+	default:
+		http.NotFound(rw, r)
+	}
+}
+
+func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
+	ns, err := taskNs(r)
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	t0 := time.Now()
+	w.waiting.Add(1)
+	select {
+	case w.slots <- struct{}{}: // channel senders queue in FIFO order
+	case <-ctx.Done():
+		w.waiting.Add(-1)
+		w.failed.Add(1)
+		return
+	}
+	w.waiting.Add(-1)
+	w.inService.Add(1)
+	t1 := time.Now()
+	err = w.task(ctx, ns)
+	t2 := time.Now()
+	w.inService.Add(-1)
+	<-w.slots
+	if err != nil {
+		w.failed.Add(1)
+		http.Error(rw, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.served.Add(1)
+	h := rw.Header()
+	h["Content-Type"] = textPlain
+	h[HeaderWait] = []string{strconv.FormatInt(t1.Sub(t0).Nanoseconds(), 10)}
+	h[HeaderService] = []string{strconv.FormatInt(t2.Sub(t1).Nanoseconds(), 10)}
+	h[HeaderWorker] = []string{w.addr.Load().(string)}
+	io.WriteString(rw, "ok\n")
+}
+
+var textPlain = []string{"text/plain"}
+
+// taskNs reads the task's service time from the ns query parameter.
+func taskNs(r *http.Request) (float64, error) {
+	s := queryValue(r.URL.RawQuery, "ns")
+	if s == "" {
+		return 0, nil
+	}
+	ns, err := strconv.ParseFloat(s, 64)
+	if err != nil || ns < 0 || math.IsInf(ns, 0) || math.IsNaN(ns) {
+		return 0, fmt.Errorf("ns must be a number of nanoseconds >= 0, got %q", s)
+	}
+	return ns, nil
+}
+
+// queryValue returns the raw value of key in a query string without
+// allocating a url.Values map (values here are plain numbers).
+func queryValue(q, key string) string {
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// Announce is the line a worker or balancer process prints on standard
+// output once it listens, followed by its address: the supervisor reads it
+// to learn the port chosen for ":0".
+const Announce = "stratbench listening on "
+
+// ServeWorker runs a worker on cfg.Listen until ctx is done, then shuts
+// down gracefully (tasks in service finish, for up to 5 seconds). ready, if
+// not nil, is called with the address it listens on.
+func ServeWorker(ctx context.Context, cfg WorkerConfig, ready func(addr string)) error {
+	w, err := NewWorker(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", w.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	w.addr.Store(ln.Addr().String())
+	return serve(ctx, ln, w, ready)
+}
+
+// serve runs h on ln until ctx is done.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, ready func(string)) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		err = nil
+	}
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/internal/bad"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "balance",
+		Usage:     "a reverse proxy that places each request with a dispatch policy of the simulator",
+		UsageText: "stratbench balance --backends HOST:PORT,... [--policy NAME] [--listen ADDR] [options]",
+		Description: `Proxies every request (net/http/httputil) to one of the backends, chosen by the
+same policy code as the simulator, through a view of the backends backed by
+in-flight counters: load = requests in flight at a backend. Backends are checked
+with GET /healthz; a backend that refuses a connection or fails two checks is
+left out until two checks pass again. A request that failed in transport is sent
+once more, to another backend, when it is idempotent (GET, HEAD, ... or an
+Idempotency-Key header). GET /_stratbench/stats answers its counters in JSON.
+
+The key of hash and maglev is the key query parameter (else the request URI).
+
+Once it listens it prints "` + strings.TrimSpace(cluster.Announce) + ` ADDR" on stdout.
+
+Examples:
+  stratbench balance --listen 127.0.0.1:8080 --backends 127.0.0.1:9001,127.0.0.1:9002 --policy p2c
+  stratbench balance --backends host1:9000,host2:9000 --policy ewma --unit 10ms`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
+			&cli.StringSliceFlag{Name: "backends", Usage: "backend host:port addresses, comma-separated or repeated"},
+			&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy (stratbench list policies)"},
+			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
+			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the policy's random choices"},
+			&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "the policy's time unit (the ewma policy's clock and latencies)"},
+			&cli.DurationFlag{Name: "health-interval", Value: 200 * time.Millisecond, Usage: "period of the health checks of each backend; 0 disables them"},
+		},
+		Action: balanceAction,
+	})
+	register(&cli.Command{
+		Name:      "guard",
+		Hidden:    true,
+		Usage:     "run a command and take its whole process group down with this process (used by run cluster for nginx and HAProxy)",
+		UsageText: "stratbench guard -- COMMAND [ARGS...]",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) > 0 && args[0] == "--" {
+				args = args[1:]
+			}
+			if len(args) == 0 {
+				return bad.Inputf("guard: give the command to run after --")
+			}
+			return cluster.Guard(c.Context, args, c.App.Writer, c.App.ErrWriter, 2*time.Second)
+		},
+	})
+}
+
+func balanceAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return bad.Inputf("balance takes no arguments, got %q", c.Args().First())
+	}
+	var backends []string
+	for _, b := range c.StringSlice("backends") {
+		backends = append(backends, splitList(b)...)
+	}
+	if len(backends) == 0 {
+		return bad.Inputf("--backends: give at least one host:port")
+	}
+	hi := c.Duration("health-interval")
+	if hi < 0 {
+		return bad.Inputf("--health-interval must be >= 0, got %v", hi)
+	}
+	if hi == 0 {
+		hi = -1 // disabled
+	}
+	if c.Duration("unit") <= 0 {
+		return bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
+	}
+	cfg := cluster.BalancerConfig{
+		Listen:         c.String("listen"),
+		Backends:       backends,
+		Policy:         c.String("policy"),
+		D:              c.Int("d"),
+		Dispatchers:    c.Int("dispatchers"),
+		Seed:           c.Uint64("seed"),
+		Unit:           c.Duration("unit"),
+		HealthInterval: hi,
+	}
+	if err := cfg.Validate(); err != nil {
+		return bad.Input(err)
+	}
+	return cluster.ServeBalancer(c.Context, cfg, func(addr string) {
+		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
+	})
+}

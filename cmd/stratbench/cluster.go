@@ -1,0 +1,316 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+// clusterLauncher starts stratbench's own child processes (workers, our
+// balancer, the guard of nginx and HAProxy); tests replace it.
+var clusterLauncher cluster.Launcher
+
+// clusterCommand is `stratbench run cluster`.
+var clusterCommand = &cli.Command{
+	Name:  "cluster",
+	Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
+	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
+		"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
+	Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
+front of them, and sends open-loop requests at rate λ = ρ·N·capacity / (mean size ×
+--unit): one request is one task whose size travels in the request. Response times
+run from each request's intended arrival time (no coordinated omission) and are
+given in units of --unit, with the simulator's metric names, so that --compare-sim
+can put the simulator's prediction for the same flags and seed beside them.
+
+--via ours is stratbench balance (the policy itself); nginx and haproxy get a
+generated configuration with their nearest built-in policy (params.native_policy;
+a warning says when it is only the nearest family); direct has no proxy: the load
+generator places requests itself (client-side balancing).
+
+Every process the run starts is stopped at the end, also on SIGINT or failure.
+--kill-worker-at kills worker 0 mid-run: the balancer must notice and keep serving.
+Every request is accounted for: sent = succeeded + failed, checked.
+
+--via and --policy take lists and run every combination with the same seed.
+
+Examples:
+  stratbench run cluster --workers 4 --via ours --policy p2c --load 0.7 --duration 10s
+  stratbench run cluster --workers 4 --via ours,nginx,haproxy --policy jsq --load 0.8 --jobs 20000 --compare-sim
+  stratbench run cluster --workers 3 --via haproxy --policy rr --load 0.5 --duration 10s --kill-worker-at 3s
+  stratbench run cluster --workers 2 --kind spin --unit 2ms --policy jsq --load 0.6 --duration 5s
+  stratbench run cluster --backends host1:9000,host2:9000 --policy p2c --load 0.7 --duration 30s
+
+Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + strings.Join(cluster.KindNames(), ", ") + `.`,
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "via", Value: "ours", Usage: "balancer(s), comma-separated: " + strings.Join(cluster.ViaNames(), ", ")},
+		&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy or comma-separated list (stratbench list policies)"},
+		&cli.IntFlag{Name: "workers", Value: 4, Usage: "worker processes started on loopback"},
+		&cli.StringFlag{Name: "backends", Usage: "use workers already running (host:port,...) instead of starting any; see stratbench worker --help"},
+		&cli.Float64Flag{Name: "load", Value: 0.7, Usage: "offered load ρ per unit of capacity"},
+		&cli.DurationFlag{Name: "duration", Usage: "send requests for this long (default 10s unless --jobs)"},
+		&cli.Uint64Flag{Name: "jobs", Usage: "send this many requests"},
+		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)"},
+		&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
+		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
+		&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
+		&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(cluster.KindNames(), ", ")},
+		&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks each worker serves at once"},
+		&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
+		&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of arrivals, sizes, keys and the policy"},
+		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load"},
+		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
+		&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+		quietFlag,
+	},
+	Action: clusterAction,
+}
+
+// runSubcommands are subcommands of `run` defined outside run*.go.
+var runSubcommands = []*cli.Command{clusterCommand}
+
+// attachRunSubcommands adds runSubcommands to the registered `run`
+// command, or registers a `run` holding only them when there is none. It
+// is called from the init of worker.go, which sorts after run*.go.
+func attachRunSubcommands() {
+	for _, c := range commands {
+		if c.Name != "run" {
+			continue
+		}
+		for _, s := range runSubcommands {
+			if !slices.ContainsFunc(c.Subcommands, func(x *cli.Command) bool { return x.Name == s.Name }) {
+				c.Subcommands = append(c.Subcommands, s)
+			}
+		}
+		return
+	}
+	register(&cli.Command{
+		Name:        "run",
+		Usage:       "run strategies for real",
+		UsageText:   "stratbench run cluster [options]",
+		Subcommands: runSubcommands,
+	})
+}
+
+func clusterAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return bad.Inputf("run cluster takes no arguments, got %q", c.Args().First())
+	}
+	format := c.String("format")
+	if format != "text" && format != "json" && format != "bench" {
+		return bad.Inputf("--format: want text, json or bench, got %q", format)
+	}
+	vias := splitList(c.String("via"))
+	policies := splitList(c.String("policy"))
+	if len(vias) == 0 || len(policies) == 0 {
+		return bad.Inputf("--via and --policy need at least one name each")
+	}
+	svc, err := workloads.ParseSize(c.String("service"))
+	if err != nil {
+		return bad.Input(fmt.Errorf("--service: %w", err))
+	}
+	arr, err := workloads.ParseArrival(c.String("arrival"))
+	if err != nil {
+		return bad.Input(fmt.Errorf("--arrival: %w", err))
+	}
+	if c.IsSet("duration") && c.IsSet("jobs") {
+		return bad.Inputf("give --duration or --jobs, not both")
+	}
+	for _, f := range []string{"duration", "warmup", "kill-worker-at", "timeout", "unit"} {
+		if c.Duration(f) < 0 {
+			return bad.Inputf("--%s must be >= 0, got %v", f, c.Duration(f))
+		}
+	}
+	dur := c.Duration("duration")
+	if !c.IsSet("duration") && !c.IsSet("jobs") {
+		dur = 10 * time.Second
+	}
+	if c.IsSet("jobs") && c.Uint64("jobs") == 0 {
+		return bad.Inputf("--jobs must be > 0")
+	}
+	if c.IsSet("duration") && dur == 0 {
+		return bad.Inputf("--duration must be > 0")
+	}
+	if c.Int("d") < 1 {
+		return bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
+	}
+	if c.Int("dispatchers") < 1 {
+		return bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))
+	}
+	if c.Duration("unit") == 0 {
+		return bad.Inputf("--unit must be > 0")
+	}
+	if c.Int("workers") < 1 && c.String("backends") == "" {
+		return bad.Inputf("--workers must be >= 1, got %d", c.Int("workers"))
+	}
+	base := cluster.Config{
+		Workers:      c.Int("workers"),
+		Backends:     splitList(c.String("backends")),
+		Kind:         c.String("kind"),
+		Capacity:     c.Int("capacity"),
+		Load:         c.Float64("load"),
+		Service:      svc,
+		Arrival:      arr,
+		Unit:         c.Duration("unit"),
+		Jobs:         c.Uint64("jobs"),
+		Duration:     dur,
+		Warmup:       c.Duration("warmup"),
+		Seed:         c.Uint64("seed"),
+		D:            c.Int("d"),
+		Dispatchers:  c.Int("dispatchers"),
+		KillWorkerAt: c.Duration("kill-worker-at"),
+		Timeout:      c.Duration("timeout"),
+		Launcher:     clusterLauncher,
+	}
+	var cfgs []cluster.Config
+	for _, p := range policies {
+		for _, v := range vias {
+			cfg := base
+			cfg.Via, cfg.Policy = v, p
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			cfgs = append(cfgs, cfg)
+		}
+	}
+	// A missing nginx or HAProxy is found before anything runs.
+	for _, v := range vias {
+		if v == "nginx" || v == "haproxy" {
+			if _, err := cluster.FindBinary(v); err != nil {
+				return err
+			}
+		}
+	}
+
+	w, commit, abort, err := output(c, c.String("out"))
+	if err != nil {
+		return err
+	}
+	defer abort()
+	var (
+		results []metrics.Result
+		pairs   [][2]int // indices of (cluster, sim) results
+		runErr  error
+	)
+	for i := range cfgs {
+		cfg := cfgs[i]
+		clear := func() {}
+		if showProgress(c) {
+			var update func(done, total uint64)
+			update, clear = progressLine(c.App.ErrWriter, "run cluster "+cluster.CaseName(&cfg))
+			cfg.Progress = func(done, total uint64) {
+				if total == 0 {
+					total = uint64(math.Max(1, cfg.Load*float64(cfg.Workers*max(cfg.Capacity, 1))*cfg.Duration.Seconds()/(cfg.Service.Mean()*cfg.Unit.Seconds())))
+				}
+				update(done, total)
+			}
+		}
+		res, err := cluster.Run(c.Context, cfg)
+		clear()
+		if res != nil {
+			results = append(results, *res)
+			if c.Bool("compare-sim") && err == nil {
+				sr, serr := simFor(c, &cfg)
+				if serr != nil {
+					err = serr
+				} else {
+					addSimComparison(&results[len(results)-1], sr)
+					results = append(results, *sr)
+					pairs = append(pairs, [2]int{len(results) - 2, len(results) - 1})
+				}
+			}
+		}
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+	if len(results) > 0 {
+		if err := writeResults(w, results, format); err != nil {
+			return err
+		}
+		if format == "text" && len(pairs) > 0 {
+			writeSimComparison(w, results, pairs)
+		}
+		if err := commit(); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// simFor simulates the cluster configuration: one server per worker,
+// FIFO, the same policy, load, sizes, arrivals and seed.
+func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
+	if err := c.Context.Err(); err != nil {
+		return nil, err
+	}
+	n := cfg.Workers
+	if len(cfg.Backends) > 0 {
+		n = len(cfg.Backends)
+	}
+	return sim.Run(c.Context, sim.Config{
+		Policy:      cfg.Policy,
+		Servers:     n * max(cfg.Capacity, 1),
+		Load:        cfg.Load,
+		Jobs:        200_000,
+		Warmup:      20_000,
+		Service:     cfg.Service,
+		Arrival:     cfg.Arrival,
+		D:           cfg.D,
+		Dispatchers: cfg.Dispatchers,
+		Seed:        cfg.Seed,
+	})
+}
+
+// simCompared are the metrics --compare-sim sets side by side.
+var simCompared = []string{"response_mean", "response_p50", "response_p90", "response_p99"}
+
+// addSimComparison copies the simulator's prediction into the cluster
+// record (sim_response_mean, ...) with the relative errors.
+func addSimComparison(r *metrics.Result, s *metrics.Result) {
+	for _, m := range simCompared {
+		sv, ok1 := s.Metrics[m]
+		cv, ok2 := r.Metrics[m]
+		if !ok1 || !ok2 || sv == 0 {
+			continue
+		}
+		r.Metrics["sim_"+m] = sv
+		r.Metrics[m+"_rel_err"] = (cv - sv) / sv
+	}
+	r.Params["compare_sim"] = s.Name
+}
+
+func writeSimComparison(w io.Writer, results []metrics.Result, pairs [][2]int) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Cluster against the simulator (same flags and seed; times in units of --unit):")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "case\tmetric\tcluster\tsim\trel. err\t\n")
+	for _, p := range pairs {
+		r, s := &results[p[0]], &results[p[1]]
+		for _, m := range simCompared {
+			cv, ok1 := r.Metrics[m]
+			sv, ok2 := s.Metrics[m]
+			if !ok1 || !ok2 {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%+.1f%%\t\n", r.Name, m, cv, sv, 100*(cv-sv)/sv)
+		}
+	}
+	tw.Flush()
+}
