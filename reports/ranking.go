@@ -5,148 +5,205 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
+
+	"golang.org/x/perf/benchmath"
 
 	"github.com/stratbench/stratbench/metrics"
 )
 
-// StrategyKeys are the parameter names that identify the strategy of a
-// result, in order of precedence; results that differ only in it are
-// compared with each other.
-var StrategyKeys = []string{"policy", "executor", "schedule", "kernel", "strategy", "via"}
-
-// StrategyOf returns the strategy key and value of r ("policy", "p2c").
-func StrategyOf(r *metrics.Result) (key, value string) {
-	for _, k := range StrategyKeys {
-		if v, ok := r.Params[k]; ok {
-			return k, fmt.Sprint(v)
-		}
-	}
-	return "", r.Name
-}
-
-// ScenarioOf returns r's benchmark name without its strategy part: the
-// scenario in which strategies compete.
-func ScenarioOf(r *metrics.Result) string {
-	key, _ := StrategyOf(r)
-	parts := strings.Split(r.BenchName(), "/")
-	out := parts[:0]
-	for _, p := range parts {
-		if key != "" && strings.HasPrefix(p, key+"=") {
-			continue
-		}
-		out = append(out, p)
-	}
-	return strings.Join(out, "/")
-}
+// Alpha is the significance level of the tests behind comparisons.
+const Alpha = 0.05
 
 // Comparison is one strategy measured against the best of its scenario.
 type Comparison struct {
 	Scenario, Metric string
-	Best, Other      string
+	// Best and Other are the two strategies' labels.
+	Best, Other string
+	// BestEst and OtherEst are their values with intervals.
+	BestEst, OtherEst Estimate
 	// Ratio is how many times better Best is than Other (>= 1), with the
-	// half-width of its 95% interval (NaN when an interval is missing).
+	// half-width of its 95% interval propagated to first order from the two
+	// intervals (NaN when an interval is missing).
 	Ratio, RatioErr float64
+	// P is the p-value of a Mann–Whitney U test when both kept samples,
+	// else NaN.
+	P float64
+	// Significant says whether the difference is real at Alpha: by the U
+	// test when there are samples, else by non-overlapping intervals.
+	// Known is false when neither test was possible.
+	Significant, Known bool
+	better             metrics.Better
+	unit               string
 }
 
-// String reads like hyperfine's summary: "p2c ran 3.41 ± 0.12 times faster
-// than random" for throughput-like metrics, "... times lower response_mean
-// than ..." for the others.
+// String reads like hyperfine's summary: "pool ran 3.41 ± 0.12 times
+// faster than goroutine" for times and rates, "p2c had 2.13 ± 0.05 times
+// lower mean response time than random" for latencies, with a note when
+// the difference is not significant.
 func (c Comparison) String() string {
 	err := ""
 	if !math.IsNaN(c.RatioErr) {
-		err = fmt.Sprintf(" ± %.2f", c.RatioErr)
+		err = " ± " + fmtRatio(c.RatioErr)
 	}
-	_, better := metrics.Describe(c.Metric)
-	what := "lower " + c.Metric
-	if better == metrics.Higher {
-		what = "higher " + c.Metric
+	var s string
+	switch {
+	case (isRate(c.Metric, c.unit) || isTime(c.Metric, c.unit)) && !isLatency(c.Metric):
+		s = fmt.Sprintf("%s ran %s%s times faster than %s", c.Best, fmtRatio(c.Ratio), err, c.Other)
+	default:
+		dir := "lower"
+		if c.better == metrics.Higher {
+			dir = "higher"
+		}
+		s = fmt.Sprintf("%s had %s%s times %s %s than %s", c.Best, fmtRatio(c.Ratio), err, dir, MetricTitle(c.Metric), c.Other)
 	}
-	if c.Metric == "wall_sec" || c.Metric == "throughput_per_sec" {
-		what = "faster"
-		return fmt.Sprintf("%s ran %.2f%s times %s than %s", c.Best, c.Ratio, err, what, c.Other)
+	if note := c.SignificanceNote(); note != "" {
+		s += " (" + note + ")"
 	}
-	return fmt.Sprintf("%s had %.2f%s times %s than %s", c.Best, c.Ratio, err, what, c.Other)
+	return s
 }
 
-// Rank groups results by scenario and compares every strategy with the best
-// one of its scenario on metric. Groups come in first-seen order, and
-// within a group the comparisons go from closest to farthest.
-func Rank(results []metrics.Result, metric string) [][]Comparison {
-	_, better := metrics.Describe(metric)
-	var order []string
-	groups := map[string][]*metrics.Result{}
-	for i := range results {
-		r := &results[i]
-		if _, ok := r.Metrics[metric]; !ok {
-			continue
-		}
-		s := ScenarioOf(r)
-		if _, ok := groups[s]; !ok {
-			order = append(order, s)
-		}
-		groups[s] = append(groups[s], r)
+// SignificanceNote says why a difference should not be trusted, or is
+// empty when it is significant.
+func (c Comparison) SignificanceNote() string {
+	switch {
+	case !c.Known:
+		return "no interval: significance unknown"
+	case c.Significant:
+		return ""
+	case !math.IsNaN(c.P):
+		return fmt.Sprintf("~ not significant, p=%.2f", c.P)
 	}
-	var out [][]Comparison
-	for _, s := range order {
-		g := groups[s]
-		if len(g) < 2 {
-			continue
+	return "~ not significant: intervals overlap"
+}
+
+func isLatency(metric string) bool {
+	for _, p := range []string{"response_", "wait_", "theory_response"} {
+		if len(metric) >= len(p) && metric[:len(p)] == p {
+			return true
 		}
-		best := g[0]
-		for _, r := range g[1:] {
-			if float64(better)*(r.Metrics[metric]-best.Metrics[metric]) > 0 {
-				best = r
-			}
+	}
+	return false
+}
+
+func fmtRatio(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "?"
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+// Ranking is one scenario's strategies compared with its best one.
+type Ranking struct {
+	Scenario string
+	Metric   string
+	Unit     string
+	Better   metrics.Better
+	// Best is the winning strategy and its value.
+	Best    string
+	BestEst Estimate
+	// Comparisons go from the closest strategy to the farthest.
+	Comparisons []Comparison
+	results     []*metrics.Result
+}
+
+// Rank groups results by scenario and compares every strategy with the
+// best one of its scenario on metric (the scenario's Headline metric when
+// metric is empty). Scenarios come in first-seen order; scenarios with a
+// single strategy are left out. A strategy that appears twice in one
+// scenario is counted once, its first result.
+func Rank(results []metrics.Result, metric string, units Units) []Ranking {
+	var out []Ranking
+	for _, g := range groupByScenario(results) {
+		if rk, ok := rankGroup(g, metric, units); ok {
+			out = append(out, rk)
 		}
-		var cs []Comparison
-		for _, r := range g {
-			if r == best {
-				continue
-			}
-			c := Comparison{Scenario: s, Metric: metric}
-			_, c.Best = StrategyOf(best)
-			_, c.Other = StrategyOf(r)
-			b, o := best.Metrics[metric], r.Metrics[metric]
-			eb, eo := halfWidth(best, metric), halfWidth(r, metric)
-			if better == metrics.Higher {
-				b, o, eb, eo = o, b, eo, eb
-			}
-			// b and o are now "lower is better" values with b <= o.
-			c.Ratio = o / b
-			c.RatioErr = c.Ratio * math.Hypot(eo/o, eb/b)
-			cs = append(cs, c)
-		}
-		slices.SortStableFunc(cs, func(x, y Comparison) int {
-			switch {
-			case x.Ratio < y.Ratio:
-				return -1
-			case x.Ratio > y.Ratio:
-				return 1
-			}
-			return 0
-		})
-		out = append(out, cs)
 	}
 	return out
 }
 
-func halfWidth(r *metrics.Result, metric string) float64 {
-	ci, ok := r.CI95[metric]
-	if !ok {
-		return math.NaN()
+func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
+	// One result per strategy.
+	var rs []*metrics.Result
+	seen := map[string]bool{}
+	for _, r := range g.Results {
+		_, s := StrategyOf(r)
+		if !seen[s] {
+			seen[s] = true
+			rs = append(rs, r)
+		}
 	}
-	return (ci[1] - ci[0]) / 2
+	m := metric
+	if m == "" {
+		m = Headline(rs)
+	}
+	type cand struct {
+		label string
+		est   Estimate
+	}
+	var cs []cand
+	for _, r := range rs {
+		if e, ok := EstimateOf(r, m); ok && !math.IsNaN(e.Center) {
+			_, s := StrategyOf(r)
+			cs = append(cs, cand{s, e})
+		}
+	}
+	if len(cs) < 2 {
+		return Ranking{}, false
+	}
+	unit, better := units.Describe(m)
+	// Best first: by value in the better direction.
+	slices.SortStableFunc(cs, func(a, b cand) int {
+		return cmpFloat(b.est.Center*float64(better), a.est.Center*float64(better))
+	})
+	rk := Ranking{Scenario: g.Scenario, Metric: m, Unit: unit, Better: better, Best: cs[0].label, BestEst: cs[0].est, results: rs}
+	for _, c := range cs[1:] {
+		rk.Comparisons = append(rk.Comparisons, compare(g.Scenario, m, unit, better, cs[0].label, c.label, cs[0].est, c.est))
+	}
+	return rk, true
+}
+
+// compare builds the comparison of best against other on metric.
+func compare(scenario, metric, unit string, better metrics.Better, best, other string, be, oe Estimate) Comparison {
+	c := Comparison{Scenario: scenario, Metric: metric, Best: best, Other: other, BestEst: be, OtherEst: oe,
+		P: math.NaN(), better: better, unit: unit}
+	b, o := be.Center, oe.Center
+	hb, ho := be.Half(), oe.Half()
+	if better == metrics.Higher {
+		b, o, hb, ho = o, b, ho, hb
+	}
+	// b and o are now "lower is better" values with b <= o.
+	c.Ratio = o / b
+	if b == 0 {
+		c.Ratio = math.Inf(1)
+	}
+	c.RatioErr = c.Ratio * math.Hypot(ho/o, hb/b)
+	switch {
+	case len(be.Samples) > 1 && len(oe.Samples) > 1:
+		s1 := benchmath.NewSample(slices.Clone(be.Samples), &benchmath.Thresholds{CompareAlpha: Alpha})
+		s2 := benchmath.NewSample(slices.Clone(oe.Samples), &benchmath.Thresholds{CompareAlpha: Alpha})
+		cmp := benchmath.AssumeNothing.Compare(s1, s2)
+		c.P, c.Known, c.Significant = cmp.P, true, cmp.P < Alpha
+	case be.HasCI() && oe.HasCI():
+		c.Known = true
+		c.Significant = be.Hi < oe.Lo || oe.Hi < be.Lo
+	}
+	return c
 }
 
 // WriteRanking writes, for each scenario, which strategy is best on metric
-// and by how much, one comparison a line.
+// (each scenario's headline metric when metric is empty) and by how much,
+// one comparison a line.
 func WriteRanking(w io.Writer, results []metrics.Result, metric string) error {
-	for _, g := range Rank(results, metric) {
-		if _, err := fmt.Fprintf(w, "%s: %s is best on %s\n", g[0].Scenario, g[0].Best, metric); err != nil {
+	for _, rk := range Rank(results, metric, Units{}) {
+		if _, err := fmt.Fprintf(w, "%s: %s is best on %s\n", rk.Scenario, rk.Best, MetricTitle(rk.Metric)); err != nil {
 			return err
 		}
-		for _, c := range g {
+		for _, c := range rk.Comparisons {
 			if _, err := fmt.Fprintf(w, "  %s\n", c); err != nil {
 				return err
 			}

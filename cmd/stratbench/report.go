@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/reports"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "report",
+		Usage:     "turn result files into charts, one self-contained HTML page, Markdown, CSV, JSON and benchmark text",
+		UsageText: "stratbench report RESULTS... --out DIR [--format html,png,md,csv,bench,json]",
+		Description: `Reads result files in any mix: JSON Lines of result records (sim, run, xml run,
+suite), Go benchmark text (go test -bench output, benchstat's input) and CPU
+profiles. Lines that cannot be read are reported as file:line: message and the
+rest is still used. Shard results of one sweep merge into one report.
+
+Writes into DIR (atomically, file by file): index.html (one page that works
+offline: charts inline, summary table, comparisons, profiles, environment),
+one PNG per chart, report.md, results.csv, results.jsonl, summary.json and
+results.txt (benchmark format: benchstat -col /policy DIR/results.txt).
+
+Examples:
+  stratbench sim --policy random,jsq,p2c --servers 10 --load 0.5,0.7,0.9 --format json > sim.jsonl
+  stratbench report sim.jsonl --out report
+  go test -run '^$' -bench . -count 10 > new.txt && stratbench report new.txt --out report
+  stratbench report shard-*.jsonl --out report --format html,md`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "directory to write the report into"},
+			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + formatHelp()},
+		},
+		Action: func(c *cli.Context) error {
+			cfg := reports.Config{
+				Inputs:  c.Args().Slice(),
+				Out:     c.String("out"),
+				Formats: splitList(c.String("format")),
+				Stdin:   c.App.Reader,
+			}
+			return markInput(reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter))
+		},
+	})
+	registerCatalog(catalog{"report-formats", "what stratbench report writes (--format)", func() [][2]string {
+		var rows [][2]string
+		for _, f := range reports.Formats {
+			rows = append(rows, [2]string{f.Name, f.Help})
+		}
+		return rows
+	}})
+	registerCatalog(catalog{"charts", "the charts of stratbench report, drawn when their data is present", func() [][2]string {
+		var rows [][2]string
+		for _, k := range reports.ChartKinds {
+			rows = append(rows, [2]string{k.Name, k.Help})
+		}
+		return rows
+	}})
+}
+
+func formatHelp() string {
+	s := ""
+	for i, n := range reports.FormatNames() {
+		if i > 0 {
+			s += ","
+		}
+		s += n
+	}
+	return s
+}
+
+// markInput turns the reports package's input errors into exit status 2.
+func markInput(err error) error {
+	if errors.Is(err, reports.ErrInput) {
+		return bad.Input(err)
+	}
+	return err
+}

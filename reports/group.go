@@ -1,0 +1,334 @@
+package reports
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/stratbench/stratbench/metrics"
+)
+
+// StrategyKeys are the parameter names that identify the strategy of a
+// result. Results whose names differ only in these compete in one
+// scenario. When a result has several (a per-worker-queue executor placed
+// by a policy), its strategy is their values joined by ':', as the harness
+// labels its profiles (queues:p2c).
+var StrategyKeys = []string{"executor", "schedule", "kernel", "policy", "strategy", "via"}
+
+// strategyModifiers are parameters that tune a strategy rather than the
+// scenario (pod's d, a batch size, a chunk size): they are shown in the
+// strategy's label, "pod(d=3)", instead of splitting the scenario.
+var strategyModifiers = []string{"d", "dispatchers", "batch", "chunk", "weights"}
+
+// sweepKeys are parameters that charts put on the x axis or in series
+// rather than in the chart's identity.
+var sweepKeys = []string{"load", "workers"}
+
+// part is one key=value component of a benchmark name; a positional
+// component has an empty key.
+type part struct{ key, value string }
+
+func (p part) String() string {
+	if p.key == "" {
+		return p.value
+	}
+	return p.key + "=" + p.value
+}
+
+func nameParts(name string) []part {
+	var out []part
+	for s := range strings.SplitSeq(name, "/") {
+		if s == "" {
+			continue
+		}
+		if k, v, ok := strings.Cut(s, "="); ok {
+			out = append(out, part{k, v})
+		} else {
+			out = append(out, part{"", s})
+		}
+	}
+	return out
+}
+
+// StrategyOf returns the strategy keys and label of r: ("policy", "p2c"),
+// ("executor:policy", "queues:p2c"), ("policy", "pod(d=3)"). A result
+// without a strategy key is its own strategy, named after its name.
+func StrategyOf(r *metrics.Result) (key, label string) {
+	var keys, vals, mods []string
+	parts := nameParts(r.Name)
+	for _, k := range StrategyKeys {
+		for _, p := range parts {
+			if p.key == k {
+				keys, vals = append(keys, k), append(vals, p.value)
+				break
+			}
+		}
+	}
+	if len(keys) == 0 {
+		// The name does not say; a parameter may (but only one, since
+		// records may carry unused defaults).
+		for _, k := range StrategyKeys {
+			if v, ok := r.Params[k]; ok {
+				return k, metrics.FormatValue(v)
+			}
+		}
+		return "", r.Name
+	}
+	for _, p := range parts {
+		if slices.Contains(strategyModifiers, p.key) {
+			mods = append(mods, p.String())
+		}
+	}
+	label = strings.Join(vals, ":")
+	if len(mods) > 0 {
+		label += "(" + strings.Join(mods, ",") + ")"
+	}
+	return strings.Join(keys, ":"), label
+}
+
+// ScenarioOf returns r's benchmark name (Family/key=value/...) without its
+// strategy: the scenario in which strategies compete.
+func ScenarioOf(r *metrics.Result) string {
+	return scenarioWithout(r)
+}
+
+// scenarioWithout returns r's benchmark name without its strategy parts and
+// without the parameters listed in drop.
+func scenarioWithout(r *metrics.Result, drop ...string) string {
+	key, _ := StrategyOf(r)
+	skip := map[string]bool{}
+	if key != "" {
+		for _, k := range strings.Split(key, ":") {
+			skip[k] = true
+		}
+		for _, k := range strategyModifiers {
+			skip[k] = true
+		}
+	}
+	for _, k := range drop {
+		skip[k] = true
+	}
+	var out []string
+	if r.Family != "" || r.Engine != engineBench {
+		family, _, _ := strings.Cut(r.BenchName(), "/")
+		out = append(out, family)
+	}
+	for _, p := range nameParts(r.Name) {
+		if p.key != "" && skip[p.key] {
+			continue
+		}
+		if key == "" && p.key == "" {
+			// A name without keys is the strategy itself.
+			continue
+		}
+		out = append(out, p.String())
+	}
+	return strings.Join(out, "/")
+}
+
+// FullName is r's Go benchmark name without the "Benchmark" prefix:
+// Family/Name as in Sim/policy=p2c/servers=100/load=0.9, or just the name
+// of a top-level benchmark read from Go benchmark text.
+func FullName(r *metrics.Result) string {
+	if r.Family == "" && r.Engine == engineBench {
+		return r.Name
+	}
+	return r.BenchName()
+}
+
+// param returns r's parameter k as a string, from Params or the name.
+func param(r *metrics.Result, k string) (string, bool) {
+	if v, ok := r.Params[k]; ok {
+		return metrics.FormatValue(v), true
+	}
+	for _, p := range nameParts(r.Name) {
+		if p.key == k {
+			return p.value, true
+		}
+	}
+	return "", false
+}
+
+// paramFloat returns r's parameter k as a number.
+func paramFloat(r *metrics.Result, k string) (float64, bool) {
+	switch v := r.Params[k].(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	}
+	s, ok := param(r, k)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// Estimate is a metric's value with its 95% confidence interval.
+type Estimate struct {
+	// Center is the reported value (a mean or a median).
+	Center float64
+	// Lo and Hi bound the 95% interval; both NaN when it is unknown.
+	Lo, Hi float64
+	// Samples are the per-repetition values, when the record kept them.
+	Samples []float64
+}
+
+// HasCI reports whether the interval is known.
+func (e Estimate) HasCI() bool { return !math.IsNaN(e.Lo) && !math.IsNaN(e.Hi) }
+
+// Half is the half-width of the interval (NaN when unknown).
+func (e Estimate) Half() float64 { return (e.Hi - e.Lo) / 2 }
+
+// EstimateOf returns metric of r with its interval: the record's CI95 if it
+// has one, else the distribution-free interval of the median of its
+// samples (benchmath, as benchstat computes it), else none.
+func EstimateOf(r *metrics.Result, metric string) (Estimate, bool) {
+	v, hasValue := r.Metrics[metric]
+	samples := r.Samples[metric]
+	if !hasValue && len(samples) == 0 {
+		return Estimate{}, false
+	}
+	e := Estimate{Center: v, Lo: math.NaN(), Hi: math.NaN(), Samples: samples}
+	if ci, ok := r.CI95[metric]; ok {
+		e.Lo, e.Hi = ci[0], ci[1]
+	} else if len(samples) > 1 {
+		s := benchmath.NewSample(slices.Clone(samples), &benchmath.DefaultThresholds)
+		sum := benchmath.AssumeNothing.Summary(s, 0.95)
+		if !hasValue {
+			e.Center = sum.Center
+		}
+		if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) {
+			e.Lo, e.Hi = sum.Lo, sum.Hi
+		}
+	}
+	if !hasValue && len(samples) == 1 {
+		e.Center = samples[0]
+	}
+	return e, true
+}
+
+// headlinePriority lists the metrics that best say who wins, in order.
+var headlinePriority = []string{
+	"response_mean", "mb_per_sec", "throughput_per_sec", "wall_sec",
+	"sec/op", "ns/op", "MB/s", "B/s",
+}
+
+// Headline returns the metric that decides which strategy wins among
+// results: the first of headlinePriority that all of them have, else the
+// first rate (…/s) they share, else the first metric they share.
+func Headline(rs []*metrics.Result) string {
+	has := func(m string) bool {
+		for _, r := range rs {
+			if _, ok := r.Metrics[m]; !ok {
+				if _, ok := r.Samples[m]; !ok {
+					return false
+				}
+			}
+		}
+		return len(rs) > 0
+	}
+	for _, m := range headlinePriority {
+		if has(m) {
+			return m
+		}
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	names := rs[0].MetricNames()
+	for _, m := range names {
+		if isRate(m, "") && has(m) {
+			return m
+		}
+	}
+	for _, m := range names {
+		if has(m) {
+			return m
+		}
+	}
+	return ""
+}
+
+// scenarioGroup is the results of one scenario, one per strategy (the
+// first of each strategy in input order when a strategy repeats).
+type scenarioGroup struct {
+	Scenario string
+	Results  []*metrics.Result
+}
+
+// groupByScenario groups results by ScenarioOf in first-seen order.
+func groupByScenario(results []metrics.Result) []scenarioGroup {
+	return groupBy(results, func(r *metrics.Result) string { return ScenarioOf(r) })
+}
+
+func groupBy(results []metrics.Result, key func(*metrics.Result) string) []scenarioGroup {
+	var out []scenarioGroup
+	idx := map[string]int{}
+	for i := range results {
+		r := &results[i]
+		k := key(r)
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, scenarioGroup{Scenario: k})
+		}
+		out[j].Results = append(out[j].Results, r)
+	}
+	return out
+}
+
+// strategies returns the distinct strategy labels of rs in first-seen order.
+func strategies(rs []*metrics.Result) []string {
+	var out []string
+	for _, r := range rs {
+		_, s := StrategyOf(r)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// describeScenario turns "Sim/servers=10/load=0.9" into "Sim, servers=10,
+// load=0.9" for tables.
+func describeScenario(s string) string {
+	return strings.ReplaceAll(s, "/", " ")
+}
+
+// sortNumeric sorts strings that hold numbers by value, others after them
+// alphabetically.
+func sortNumeric(xs []string) {
+	slices.SortStableFunc(xs, func(a, b string) int {
+		fa, ea := strconv.ParseFloat(a, 64)
+		fb, eb := strconv.ParseFloat(b, 64)
+		switch {
+		case ea == nil && eb == nil:
+			return cmpFloat(fa, fb)
+		case ea == nil:
+			return -1
+		case eb == nil:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

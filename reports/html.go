@@ -1,0 +1,193 @@
+package reports
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image"
+	_ "image/png" // decode chart sizes
+	"io"
+	"path"
+	"strings"
+
+	"github.com/stratbench/stratbench/metrics"
+)
+
+//go:embed templates/index.html.tmpl templates/style.css
+var templateFS embed.FS
+
+var pageTemplate = template.Must(template.New("index.html.tmpl").Funcs(template.FuncMap{
+	"scenario": describeScenario,
+}).ParseFS(templateFS, "templates/index.html.tmpl"))
+
+var pageCSS = func() template.CSS {
+	b, err := templateFS.ReadFile("templates/style.css")
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail
+	}
+	return template.CSS(b)
+}()
+
+type htmlChart struct {
+	ID, Title, What, How, File string
+	Family                     string
+	FamilyHead                 bool
+	Src                        template.URL
+	W, H                       int
+}
+
+type htmlGroup struct {
+	Label, Total string
+	Cells        []string
+}
+
+type htmlTop struct {
+	Label, Path string
+	Rows        []struct{ Name, Flat, FlatPct, Cum, CumPct string }
+}
+
+type htmlResult struct {
+	Engine, Name, Metric, Value, Samples string
+	Warnings                             []string
+}
+
+type htmlEnv struct {
+	envCount
+	OSArch, When string
+}
+
+type htmlFile struct{ Href, What string }
+
+type htmlCategory struct{ Name, Help string }
+
+// WriteHTML writes index.html: one self-contained page with the summary
+// table, every chart inline (data: URIs) with its two lines of caption,
+// the profile summaries, all results, the environment and links to the
+// files written beside it. It loads nothing from the network.
+func (r *Report) WriteHTML(w io.Writer) error {
+	d := struct {
+		Title, Inputs, Generated string
+		CSS                      template.CSS
+		Problems                 []string
+		Summary                  []SummaryRow
+		Charts                   []htmlChart
+		Categories               []htmlCategory
+		Groups                   []htmlGroup
+		Tops                     []htmlTop
+		Results                  []htmlResult
+		Envs                     []htmlEnv
+		Files                    []htmlFile
+		Notes                    []string
+	}{
+		Title:   "stratbench report",
+		Inputs:  r.inputsLine(),
+		CSS:     pageCSS,
+		Summary: r.Summary(),
+		Notes:   r.Notes,
+	}
+	for _, p := range r.Set.Problems {
+		d.Problems = append(d.Problems, p.Error())
+	}
+	pngs := map[string]bool{}
+	for _, f := range r.Files {
+		pngs[f] = true
+	}
+	for _, c := range r.Charts {
+		hc := htmlChart{ID: c.ID, Title: c.Title, What: c.What, How: c.How, Family: c.Family,
+			FamilyHead: len(d.Charts) == 0 || d.Charts[len(d.Charts)-1].Family != c.Family,
+			Src:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(c.PNG))}
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(c.PNG)); err == nil {
+			hc.W, hc.H = cfg.Width, cfg.Height
+		}
+		if pngs[c.ID+".png"] {
+			hc.File = c.ID + ".png"
+		}
+		d.Charts = append(d.Charts, hc)
+	}
+	for _, c := range Categories {
+		d.Categories = append(d.Categories, htmlCategory{c, categoryHelp[c]})
+	}
+	for _, g := range profileGroupsOf(r.Profiles) {
+		hg := htmlGroup{Label: g.Label(), Total: FormatNumber(g.Total) + " s"}
+		for _, c := range Categories {
+			hg.Cells = append(hg.Cells, pct(g.ByCategory[c], g.Total))
+		}
+		d.Groups = append(d.Groups, hg)
+	}
+	for _, ps := range r.Profiles {
+		for _, g := range ps.Groups {
+			t := htmlTop{Label: g.Label(), Path: ps.Path}
+			if ps.Link != "" {
+				t.Path = ps.Link
+			}
+			for _, f := range g.Top {
+				t.Rows = append(t.Rows, struct{ Name, Flat, FlatPct, Cum, CumPct string }{
+					f.Name, FormatNumber(f.Flat) + " s", pct(f.Flat, g.Total), FormatNumber(f.Cum) + " s", pct(f.Cum, g.Total)})
+			}
+			d.Tops = append(d.Tops, t)
+		}
+	}
+	for i := range r.Set.Results {
+		res := &r.Set.Results[i]
+		m := Headline([]*metrics.Result{res})
+		hr := htmlResult{Engine: res.Engine, Name: FullName(res), Warnings: res.Warnings}
+		if m != "" {
+			e, _ := EstimateOf(res, m)
+			hr.Metric = MetricTitle(m) + " (" + unitText(r.Set.Units, m, []*metrics.Result{res}) + ")"
+			hr.Value = estimateText(e)
+			if n := len(e.Samples); n > 0 {
+				hr.Samples = fmt.Sprint(n)
+			}
+		}
+		d.Results = append(d.Results, hr)
+	}
+	latest := ""
+	for _, e := range r.envs() {
+		he := htmlEnv{envCount: e, OSArch: osArch(e.GOOS, e.GOARCH)}
+		he.Commit = shortCommit(e.Commit)
+		switch {
+		case e.First != "" && e.First != e.Last:
+			he.When = e.First + " to " + e.Last
+		default:
+			he.When = e.First
+		}
+		if e.Last > latest {
+			latest = e.Last
+		}
+		d.Envs = append(d.Envs, he)
+	}
+	d.Generated = latest
+	for _, f := range r.Files {
+		if f == "index.html" || strings.HasSuffix(f, ".png") {
+			continue
+		}
+		d.Files = append(d.Files, htmlFile{Href: f, What: fileHelp(f)})
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		return fmt.Errorf("rendering index.html: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func fileHelp(f string) string {
+	switch path.Base(f) {
+	case "results.jsonl":
+		return "every result record, one JSON object a line (stratbench report and compare read it)"
+	case "summary.json":
+		return "this page's tables as JSON"
+	case "results.txt":
+		return "Go benchmark format: benchstat reads it"
+	case "results.csv":
+		return "one row per result and metric, for spreadsheets, pandas or R"
+	case "report.md":
+		return "the summary in Markdown, for a pull-request comment"
+	}
+	if strings.HasPrefix(f, "profiles/") {
+		return "CPU profile: go tool pprof -tagfocus strategy=NAME " + f
+	}
+	return ""
+}

@@ -1,0 +1,160 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes the report for a pull-request comment: the summary
+// table, the comparisons, where the CPU time went, the input problems and
+// the environment. Charts are not inlined (comments cannot hold them);
+// the page index.html has them.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# stratbench report\n\n")
+	b.WriteString(r.inputsLine() + "\n")
+	rows := r.Summary()
+	if len(rows) > 0 {
+		b.WriteString("\n## Which strategy wins\n\n")
+		b.WriteString("For each scenario, the best strategy on its headline metric, its value with the 95% confidence interval, and how many times better it is than the runner-up (± the 95% interval of the ratio). `~` marks a win that is not statistically significant.\n\n")
+		b.WriteString("| Scenario | Metric | Best | Value [95% CI] | Runner-up | Best vs runner-up |\n")
+		b.WriteString("|---|---|---|---|---|---|\n")
+		for _, row := range rows {
+			ratio := row.Ratio
+			if row.Significance != "" {
+				ratio += " " + mdSig(row.Significance)
+			}
+			fmt.Fprintf(&b, "| %s | %s | **%s** | %s | %s | %s |\n", mdCell(describeScenario(row.Scenario)), mdCell(row.MetricText),
+				mdCell(row.Best), row.Value, mdCell(row.RunnerUp), mdCell(ratio))
+		}
+		b.WriteString("\n## Comparisons\n")
+		for _, row := range rows {
+			fmt.Fprintf(&b, "\n**%s**\n\n", mdCell(describeScenario(row.Scenario)))
+			for _, l := range row.Lines {
+				fmt.Fprintf(&b, "- %s\n", mdCell(l))
+			}
+		}
+	}
+	if groups := profileGroupsOf(r.Profiles); len(groups) > 0 {
+		b.WriteString("\n## Where the CPU time went\n\n")
+		b.WriteString("Share of each strategy's CPU samples (pprof label `strategy`) by kind of work.\n\n")
+		b.WriteString("| Strategy | CPU |")
+		for _, c := range Categories {
+			b.WriteString(" " + c + " |")
+		}
+		b.WriteString("\n|---|---|" + strings.Repeat("---|", len(Categories)) + "\n")
+		for _, g := range groups {
+			fmt.Fprintf(&b, "| %s | %ss |", mdCell(g.Label()), FormatNumber(g.Total))
+			for _, c := range Categories {
+				fmt.Fprintf(&b, " %s |", pct(g.ByCategory[c], g.Total))
+			}
+			b.WriteString("\n")
+		}
+		for _, ps := range r.Profiles {
+			for _, g := range ps.Groups {
+				fmt.Fprintf(&b, "\n<details><summary>Top functions: %s (%s)</summary>\n\n", mdCell(g.Label()), mdCell(ps.Path))
+				b.WriteString("| Function | flat | flat% | cum | cum% |\n|---|---|---|---|---|\n")
+				for _, f := range g.Top {
+					fmt.Fprintf(&b, "| `%s` | %ss | %s | %ss | %s |\n", strings.ReplaceAll(f.Name, "|", `\|`), FormatNumber(f.Flat), pct(f.Flat, g.Total), FormatNumber(f.Cum), pct(f.Cum, g.Total))
+				}
+				b.WriteString("\n</details>\n")
+			}
+		}
+	}
+	if len(r.Set.Problems) > 0 {
+		b.WriteString("\n## Input problems\n\n")
+		b.WriteString("These lines could not be read; everything else was.\n\n")
+		for _, p := range r.Set.Problems {
+			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(p.Error(), "`", "'"))
+		}
+	}
+	if warn := r.warnings(); len(warn) > 0 {
+		b.WriteString("\n## Warnings\n\n")
+		for _, w := range warn {
+			fmt.Fprintf(&b, "- %s\n", mdCell(w))
+		}
+	}
+	if envs := r.envs(); len(envs) > 0 {
+		b.WriteString("\n## Environment\n\n")
+		b.WriteString("| Engine | Results | Go | OS/arch | CPU | CPUs | GOMAXPROCS | Seed | Commit |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+		for _, e := range envs {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %d | %s |\n", mdCell(e.Engine), e.Results, mdCell(e.GoVersion),
+				mdCell(osArch(e.GOOS, e.GOARCH)), mdCell(e.CPU), intOr(e.NumCPU), intOr(e.GOMAXPROCS), e.Seed, mdCell(shortCommit(e.Commit)))
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", mdCell(n))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Report) inputsLine() string {
+	var parts []string
+	for _, in := range r.Set.Inputs {
+		switch in.Kind {
+		case KindProfile:
+			parts = append(parts, fmt.Sprintf("%s (profile)", in.Path))
+		default:
+			parts = append(parts, fmt.Sprintf("%s (%d results)", in.Path, in.Results))
+		}
+	}
+	return fmt.Sprintf("%d results from %s.", len(r.Set.Results), strings.Join(parts, ", "))
+}
+
+// warnings lists the warnings the results carry, with their names.
+func (r *Report) warnings() []string {
+	var out []string
+	for i := range r.Set.Results {
+		res := &r.Set.Results[i]
+		for _, w := range res.Warnings {
+			out = append(out, FullName(res)+": "+w)
+		}
+	}
+	return out
+}
+
+func profileGroupsOf(ps []*ProfileSummary) []ProfileGroup {
+	return (&model{profiles: ps}).profileGroups()
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func mdSig(s string) string {
+	if strings.HasPrefix(s, "~") {
+		return "(" + s + ")"
+	}
+	return "(" + s + ")"
+}
+
+func pct(part, total float64) string {
+	if total == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*part/total)
+}
+
+func osArch(goos, goarch string) string {
+	if goos == "" && goarch == "" {
+		return ""
+	}
+	return goos + "/" + goarch
+}
+
+func intOr(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}

@@ -1,0 +1,121 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+)
+
+// SummaryRow is one line of a report's summary table: in one scenario,
+// which strategy is best on the headline metric, and by how much over the
+// runner-up and the worst.
+type SummaryRow struct {
+	Scenario string `json:"scenario"`
+	Metric   string `json:"metric"`
+	// MetricText is the metric in words with its unit.
+	MetricText string `json:"metric_text"`
+	Better     string `json:"better"`
+	Best       string `json:"best"`
+	// Value is the best strategy's value with its interval, as text.
+	Value     string    `json:"value"`
+	BestValue float64   `json:"best_value"`
+	BestCI    []float64 `json:"best_ci95,omitempty"`
+	RunnerUp  string    `json:"runner_up"`
+	// Ratio is how many times better the best is than the runner-up, with
+	// its interval, as text ("1.56 ± 0.18×").
+	Ratio string `json:"ratio"`
+	// Significance is empty when the win is significant, else why not.
+	Significance string `json:"significance,omitempty"`
+	// Worst and WorstRatio compare the best with the worst strategy when
+	// there are more than two.
+	Worst      string `json:"worst,omitempty"`
+	WorstRatio string `json:"worst_ratio,omitempty"`
+	// Lines are the hyperfine-style comparison lines of the scenario.
+	Lines []string `json:"comparisons"`
+}
+
+// Summary returns one row per ranked scenario.
+func (r *Report) Summary() []SummaryRow {
+	var out []SummaryRow
+	for _, rk := range r.Rankings {
+		c0 := rk.Comparisons[0]
+		row := SummaryRow{
+			Scenario:   rk.Scenario,
+			Metric:     rk.Metric,
+			MetricText: MetricTitle(rk.Metric) + " (" + unitText(r.Set.Units, rk.Metric, rk.results) + ")",
+			Better:     rk.Better.String(),
+			Best:       rk.Best,
+			Value:      estimateText(rk.BestEst),
+			BestValue:  rk.BestEst.Center,
+			RunnerUp:   c0.Other,
+			Ratio:      ratioText(c0),
+		}
+		if rk.BestEst.HasCI() {
+			row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
+		}
+		row.Significance = c0.SignificanceNote()
+		if n := len(rk.Comparisons); n > 1 {
+			cw := rk.Comparisons[n-1]
+			row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
+		}
+		for _, c := range rk.Comparisons {
+			row.Lines = append(row.Lines, c.String())
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// estimateText is "2.010 [1.960, 2.060]" or "2.010" without an interval.
+func estimateText(e Estimate) string {
+	s := FormatNumber(e.Center)
+	if e.HasCI() {
+		s += " [" + FormatNumber(e.Lo) + ", " + FormatNumber(e.Hi) + "]"
+	}
+	return s
+}
+
+// ratioText is "1.56 ± 0.18×" or "1.56×".
+func ratioText(c Comparison) string {
+	if math.IsNaN(c.RatioErr) {
+		return fmtRatio(c.Ratio) + "×"
+	}
+	return fmtRatio(c.Ratio) + " ± " + fmtRatio(c.RatioErr) + "×"
+}
+
+// WriteSummaryJSON writes the report's summary (inputs, problems, summary
+// rows, profile summaries, notes) as one indented JSON object.
+func (r *Report) WriteSummaryJSON(w io.Writer) error {
+	type profileJSON struct {
+		Path   string         `json:"path"`
+		Total  float64        `json:"cpu_sec"`
+		Groups []ProfileGroup `json:"groups"`
+	}
+	var problems []string
+	for _, p := range r.Set.Problems {
+		problems = append(problems, p.Error())
+	}
+	var profiles []profileJSON
+	for _, p := range r.Profiles {
+		profiles = append(profiles, profileJSON{p.Path, p.Total, p.Groups})
+	}
+	var charts []map[string]string
+	for _, c := range r.Charts {
+		charts = append(charts, map[string]string{"id": c.ID, "kind": c.Kind, "title": c.Title, "what": c.What, "how": c.How})
+	}
+	out := struct {
+		Inputs   []Input             `json:"inputs"`
+		Problems []string            `json:"problems,omitempty"`
+		Summary  []SummaryRow        `json:"summary"`
+		Charts   []map[string]string `json:"charts,omitempty"`
+		Profiles []profileJSON       `json:"profiles,omitempty"`
+		Notes    []string            `json:"notes,omitempty"`
+	}{r.Set.Inputs, problems, r.Summary(), charts, profiles, r.Notes}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("encoding summary: %w", err)
+	}
+	return nil
+}
