@@ -77,7 +77,9 @@ type Process struct {
 	mu     sync.Mutex
 }
 
-// Start starts cmd as a child named name. With announce set it waits (up
+// Start starts cmd as a child named name, in a process group of its own,
+// with the parent-death signal SIGKILL unless cmd.SysProcAttr already says
+// otherwise (GuardAttr). With announce set it waits (up
 // to timeout) for the child to print Announce and its address on stdout,
 // and fails if it exits first, quoting the end of its log.
 func (g *Group) Start(name string, cmd *exec.Cmd, announce bool, timeout time.Duration) (*Process, error) {
@@ -89,7 +91,10 @@ func (g *Group) Start(name string, cmd *exec.Cmd, announce bool, timeout time.Du
 	if err != nil {
 		return nil, err
 	}
-	cmd.SysProcAttr = childAttr(true)
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = childAttr(true, syscall.SIGKILL)
+	}
+	cmd.SysProcAttr.Setpgid = true
 	cmd.Stderr = logf
 	addrc := make(chan string, 1)
 	cmd.Stdout = &announceWriter{w: logf, addr: addrc}
@@ -253,6 +258,11 @@ func logTail(path string) string {
 	return fmt.Sprintf("; the end of %s:\n  %s", path, strings.Join(lines, "\n  "))
 }
 
+// GuardAttr returns the process attributes to start `stratbench guard`
+// with: its own process group, and SIGTERM (which it handles by stopping
+// its group) rather than SIGKILL when its parent dies.
+func GuardAttr() *syscall.SysProcAttr { return childAttr(true, syscall.SIGTERM) }
+
 // Guard runs argv as a child and stands between it and the supervisor: it
 // makes itself a child subreaper (so that the child's own children stay
 // under it if the child dies) and, when it is told to stop (SIGTERM or
@@ -274,7 +284,7 @@ func Guard(ctx context.Context, argv []string, stdout, stderr io.Writer, grace t
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Same process group as the guard, so that one kill reaches all; die
 	// with the guard even if it is killed outright.
-	cmd.SysProcAttr = childAttr(false)
+	cmd.SysProcAttr = childAttr(false, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("guard: %w", err)
 	}

@@ -421,6 +421,7 @@ func startBalancer(g *Group, c *Config, addrs []string, dir string) (*balancerHa
 	if err != nil {
 		return nil, err
 	}
+	cmd.SysProcAttr = GuardAttr()
 	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
 		return nil, err
 	}

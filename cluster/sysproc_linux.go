@@ -6,9 +6,9 @@ import (
 )
 
 // childAttr returns the attributes of a supervised child: a process group
-// of its own when newGroup is set, and SIGKILL when its parent dies.
-func childAttr(newGroup bool) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: newGroup, Pdeathsig: syscall.SIGKILL}
+// of its own when newGroup is set, and deathSig when its parent dies.
+func childAttr(newGroup bool, deathSig syscall.Signal) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: newGroup, Pdeathsig: deathSig}
 }
 
 const prSetChildSubreaper = 36 // PR_SET_CHILD_SUBREAPER, linux/prctl.h

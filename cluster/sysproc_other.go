@@ -10,7 +10,7 @@ import (
 // childAttr returns the attributes of a supervised child: a process group
 // of its own when newGroup is set. Outside Linux there is no parent-death
 // signal: a supervisor killed outright (SIGKILL) leaves its children.
-func childAttr(newGroup bool) *syscall.SysProcAttr {
+func childAttr(newGroup bool, _ syscall.Signal) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: newGroup}
 }
 

@@ -1,0 +1,145 @@
+package cluster
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestGenerateLoadAccounting sends a fixed number of requests to one
+// worker and checks the accounting, the rate and the latencies.
+func TestGenerateLoadAccounting(t *testing.T) {
+	_, ss := startTestWorkers(t, 1, WorkerConfig{Capacity: 4})
+	res, err := GenerateLoad(context.Background(), LoadConfig{
+		Target:  ss[0].URL,
+		Rate:    1000,
+		Service: mustSize(t, "det"),
+		Unit:    100 * time.Microsecond,
+		Jobs:    400,
+		Seed:    5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 400 || res.Succeeded != 400 || res.Failed != 0 || res.Measured != 400 {
+		t.Errorf("sent %d succeeded %d failed %d measured %d, want 400/400/0/400", res.Sent, res.Succeeded, res.Failed, res.Measured)
+	}
+	if err := res.Check(); err != nil {
+		t.Error(err)
+	}
+	// 400 Poisson arrivals at 1000/s span about 0.4s.
+	if s := res.SendSpan.Seconds(); s < 0.25 || s > 0.7 {
+		t.Errorf("400 requests at 1000/s were sent over %.3fs", s)
+	}
+	if m := res.Service.Mean(); m < 0.9 || m > 4 { // 100µs tasks on a shared machine
+		t.Errorf("mean service %.3f units, want about 1 (det sizes)", m)
+	}
+	if r := res.Response.Mean(); r < 1 || r > 50 {
+		t.Errorf("mean response %.3f units", r)
+	}
+}
+
+// TestGenerateLoadFailures checks that failures of every kind are counted
+// and classified: sent = succeeded + failed whatever happens.
+func TestGenerateLoadFailures(t *testing.T) {
+	var n atomic.Int64
+	ws, _ := startTestWorkers(t, 1, WorkerConfig{Capacity: 8})
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) % 4 {
+		case 1:
+			http.Error(w, "no", http.StatusInternalServerError)
+		case 2:
+			// Drop the connection without an answer.
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		default:
+			ws[0].ServeHTTP(w, r)
+		}
+	}))
+	defer s.Close()
+	res, err := GenerateLoad(context.Background(), LoadConfig{Target: s.URL, Rate: 2000, Unit: 50 * time.Microsecond, Jobs: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// A quarter answer 500; another quarter drop the connection, which
+	// Go's transport retries by itself on a fresh one when it can.
+	if res.Sent != 200 || res.Failures["status 500"] < 30 || res.Succeeded < 60 {
+		t.Errorf("sent %d succeeded %d failed %d (%s): want 200 sent, a quarter to half failed", res.Sent, res.Succeeded, res.Failed, res.FailureSummary())
+	}
+}
+
+// TestGenerateLoadOpenLoop checks that the generator keeps sending while
+// the server stalls (no coordinated omission) and that the stall shows in
+// the response times measured from the intended arrival times.
+func TestGenerateLoadOpenLoop(t *testing.T) {
+	var first atomic.Bool
+	var during atomic.Int64
+	var stalled atomic.Bool
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if first.CompareAndSwap(false, true) {
+			stalled.Store(true)
+			time.Sleep(200 * time.Millisecond)
+			stalled.Store(false)
+		} else if stalled.Load() {
+			during.Add(1)
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer s.Close()
+	res, err := GenerateLoad(context.Background(), LoadConfig{Target: s.URL, Rate: 500, Unit: time.Millisecond, Service: mustSize(t, "det"), Jobs: 200, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 100 requests are due during the 200ms stall at 500/s.
+	if d := during.Load(); d < 40 {
+		t.Errorf("only %d requests arrived during a 200ms stall at 500/s: the generator waited", d)
+	}
+	if mx := res.Response.Max(); mx < 150 {
+		t.Errorf("max response %.1fms: the stalled request's 200ms is missing", mx)
+	}
+}
+
+// TestGenerateLoadCancel stops a long run early: the result keeps what was
+// measured, every request is accounted for, and the error says why.
+func TestGenerateLoadCancel(t *testing.T) {
+	_, ss := startTestWorkers(t, 1, WorkerConfig{Capacity: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	res, err := GenerateLoad(ctx, LoadConfig{Target: ss[0].URL, Rate: 500, Unit: time.Millisecond, Duration: time.Minute, Seed: 3})
+	if err == nil {
+		t.Fatal("no error from a cancelled run")
+	}
+	if el := time.Since(t0); el > 3*time.Second {
+		t.Errorf("a cancelled run took %v to stop", el)
+	}
+	if res == nil || res.Sent == 0 {
+		t.Fatalf("no partial result: %+v", res)
+	}
+	if err := res.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	cases := []LoadConfig{
+		{Rate: 1, Unit: time.Millisecond, Jobs: 1},                          // no target
+		{Target: "http://x", Rate: 0, Unit: time.Millisecond, Jobs: 1},      // no rate
+		{Target: "http://x", Rate: 1, Unit: 0, Jobs: 1},                     // no unit
+		{Target: "http://x", Rate: 1, Unit: time.Millisecond},               // unbounded
+		{Target: "http://x", Rate: 1, Unit: time.Millisecond, Duration: -1}, // negative
+	}
+	for i, c := range cases {
+		if _, err := GenerateLoad(context.Background(), c); err == nil {
+			t.Errorf("case %d: no error", i)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// skipWithout skips a test through via when its balancer is not installed.
+func skipWithout(t *testing.T, via string) {
+	t.Helper()
+	if via == "nginx" || via == "haproxy" {
+		if _, err := FindBinary(via); err != nil {
+			t.Skip(err)
+		}
+	}
+}
+
+// TestRunVia runs a short cluster through every balancer with real worker
+// processes and checks the record and the accounting.
+func TestRunVia(t *testing.T) {
+	for _, v := range Vias {
+		t.Run(v.Name, func(t *testing.T) {
+			skipWithout(t, v.Name)
+			t.Parallel()
+			res, err := Run(context.Background(), Config{
+				Via: v.Name, Policy: "jsq", Workers: 2, Load: 0.5, Jobs: 300, Seed: 1, Launcher: testLauncher(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := res.Metrics
+			if m["sent"] != 300 || m["succeeded"]+m["failed"] != 300 || m["failed"] != 0 {
+				t.Errorf("sent %v succeeded %v failed %v (%v)", m["sent"], m["succeeded"], m["failed"], res.Warnings)
+			}
+			for _, k := range []string{"response_mean", "response_p50", "response_p99", "throughput_per_sec", "service_mean", "wait_mean", "overhead_p50_sec", "errors"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("metric %s missing", k)
+				}
+			}
+			if res.Engine != "harness" || res.Params["via"] != v.Name || !strings.HasPrefix(res.Name, "via="+v.Name+"/policy=jsq/workers=2") {
+				t.Errorf("engine %q name %q params %v", res.Engine, res.Name, res.Params)
+			}
+			if got := res.PerServer["succeeded"]; len(got) != 2 || got[0]+got[1] != 300 {
+				t.Errorf("successes by worker %v, want 2 adding up to 300", got)
+			}
+			if v.Name == "nginx" || v.Name == "haproxy" {
+				if res.Params["native_policy"] == nil {
+					t.Error("no params.native_policy")
+				}
+			}
+		})
+	}
+}
+
+// TestRunKillWorker kills one of three workers mid-run: the balancer must
+// route around it and keep serving, and every request is accounted for.
+func TestRunKillWorker(t *testing.T) {
+	for _, via := range []string{"ours", "direct", "nginx", "haproxy"} {
+		t.Run(via, func(t *testing.T) {
+			skipWithout(t, via)
+			t.Parallel()
+			res, err := Run(context.Background(), Config{
+				Via: via, Policy: "rr", Workers: 3, Load: 0.4, Duration: 1500 * time.Millisecond,
+				KillWorkerAt: 500 * time.Millisecond, Seed: 2, Launcher: testLauncher(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := res.Metrics
+			if m["sent"] != m["succeeded"]+m["failed"] || m["sent"] < 100 {
+				t.Fatalf("sent %v succeeded %v failed %v", m["sent"], m["succeeded"], m["failed"])
+			}
+			// Requests in flight at the killed worker are retried elsewhere;
+			// a few may still fail (counted, not hidden).
+			if m["failed"] > 0.02*m["sent"] {
+				t.Errorf("%v of %v requests failed: %v", m["failed"], m["sent"], res.Warnings)
+			}
+			if m["killed_workers"] != 1 {
+				t.Errorf("killed_workers %v", m["killed_workers"])
+			}
+			by := res.PerServer["succeeded"]
+			// Round robin over three: worker 0 served for a third of the run
+			// at most, the others for all of it.
+			if by[0] >= by[1] || by[0] >= by[2] {
+				t.Errorf("successes by worker %v: the killed worker 0 should have served least", by)
+			}
+		})
+	}
+}
+
+// TestRunExternalBackends runs against workers that the run did not start,
+// as on other machines (--backends).
+func TestRunExternalBackends(t *testing.T) {
+	_, ss := startTestWorkers(t, 2, WorkerConfig{})
+	res, err := Run(context.Background(), Config{
+		Via: "ours", Policy: "p2c", Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Load: 0.5, Jobs: 200, Launcher: testLauncher(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metrics["succeeded"] != 200 || res.Params["backends"] == nil || res.Params["workers"] != 2 {
+		t.Errorf("metrics %v params %v", res.Metrics, res.Params)
+	}
+}
+
+// TestRunConfigErrors checks that bad configurations are refused before
+// anything starts.
+func TestRunConfigErrors(t *testing.T) {
+	ok := Config{Via: "ours", Policy: "jsq", Workers: 2, Load: 0.5, Jobs: 10}
+	cases := []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"unknown via", func(c *Config) { c.Via = "traefik" }},
+		{"unknown policy", func(c *Config) { c.Policy = "fastest" }},
+		{"unknown kind", func(c *Config) { c.Kind = "gpu" }},
+		{"no workers", func(c *Config) { c.Workers = 0 }},
+		{"zero load", func(c *Config) { c.Load = 0 }},
+		{"jobs and duration", func(c *Config) { c.Duration = time.Second }},
+		{"neither jobs nor duration", func(c *Config) { c.Jobs = 0 }},
+		{"kill with backends", func(c *Config) { c.Backends = []string{"a:1", "b:2"}; c.KillWorkerAt = time.Second }},
+		{"kill with one worker", func(c *Config) { c.Workers = 1; c.KillWorkerAt = time.Second }},
+		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
+		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},
+		{"pod d", func(c *Config) { c.Policy = "pod"; c.D = -1 }},
+	}
+	for _, tc := range cases {
+		c := ok
+		tc.mod(&c)
+		_, err := Run(context.Background(), c)
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+// TestRunStartFailure checks that a worker that cannot start is reported
+// with its log, and nothing is left running.
+func TestRunStartFailure(t *testing.T) {
+	l := testLauncher()
+	l.Args = []string{"-test.run=^TestHelperProcess$", "--", "nonsense"} // the helper refuses it
+	_, err := Run(context.Background(), Config{Via: "ours", Policy: "rr", Workers: 2, Load: 0.5, Jobs: 10, Launcher: l, StartTimeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "exited before it listened") {
+		t.Fatalf("error %v, want a worker that exited before it listened", err)
+	}
+	var me *MissingError
+	if errors.As(err, &me) {
+		t.Error("not a missing-binary error")
+	}
+}
