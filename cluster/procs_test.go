@@ -118,7 +118,7 @@ func TestNoOrphans(t *testing.T) {
 				errs <- b.String()
 			}()
 			pids := waitDescendants(t, cmd.Process.Pid, tc.want)
-			time.Sleep(300 * time.Millisecond) // the load is running
+			time.Sleep(300 * time.Millisecond)               // the load is running
 			for _, d := range Descendants(cmd.Process.Pid) { // any started since
 				pids = append(pids, d.PID)
 			}
