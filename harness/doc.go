@@ -1,0 +1,66 @@
+// Package harness runs strategies for real, on goroutines across every
+// core, and writes the same result records as the simulator (engine
+// "harness"). It has two modes.
+//
+// # Batch mode
+//
+// RunBatch runs a fixed set of tasks (a workloads.Batch) with executors
+// (one call per task: sequential, goroutine, pool, batch, queues, steal)
+// and loop schedules (one call per chunk: static, cyclic, dynamic, guided,
+// steal) from package strategies, at each worker count asked for. Every
+// case runs Count times after Warmup unmeasured rounds; each round runs all
+// cases in a freshly shuffled order, so that drift of the machine (another
+// process, a frequency change) hits every case alike. The sequential
+// executor always runs too: it is the baseline of the speedups, paired
+// round by round.
+//
+// Each run measures its makespan (wall), the process's CPU time
+// (getrusage), heap allocations, GC cycles and GC pause time
+// (runtime/metrics), and per worker its task count and busy time: from the
+// start of its first task to the end of its last, so that a worker that ran
+// out of work early shows as less busy. The task clock is one RDTSC per
+// task where the time-stamp counter is invariant (about 25ns here; the
+// harness's whole cost per task is measured by BenchmarkHarness in the
+// module's benchmarks), else the monotonic clock. The record keeps every
+// sample and reports medians with distribution-free 95% intervals:
+//
+//	wall_sec, cpu_sec, throughput_per_sec, wall_ns_per_task
+//	speedup           baseline wall / wall, paired by round
+//	efficiency        speedup / workers
+//	imbalance         max / mean busy time over the workers
+//	overhead_ns_per_task  (workers·wall − baseline wall) / tasks
+//	allocs_per_task, gc_count, gc_pause_sec
+//	per_server.busy_sec, per_server.tasks   (indexed by worker)
+//
+// # Service mode
+//
+// RunService sends jobs open-loop to Servers goroutines, each with its own
+// FIFO queue; a dispatch policy from package strategies places each job
+// through a View backed by atomic load counters, exactly as in the
+// simulator. Arrival times and job sizes come from the same seeded streams
+// as the simulator's first replication, so a run and a `stratbench sim`
+// with the same flags see the same jobs. Times are in units of
+// ServiceConfig.Unit and metrics carry the simulator's names
+// (response_mean, response_p99, wait_mean, utilization, ...), so that the
+// records compare directly; params.unit_sec says what one unit was.
+//
+// Response times run from each job's intended arrival, however late the
+// generator sent it (no coordinated omission); lag_*_sec says how late it
+// ran, arrival_rate_per_sec what rate it achieved, and overrun_mean by how
+// much servers overshot their service times. Latencies go into an HDR
+// histogram: nothing is allocated per request. A sleep server waits on an
+// absolute deadline (clock_nanosleep with 1ns timer slack on Linux: Go's
+// timers can be a millisecond late), so N servers may exceed the cores; a
+// spin server burns the CPU.
+//
+// # Profiles
+//
+// Runs execute under runtime/pprof.Do with the labels strategy (the
+// executor, schedule or policy) and workload; the goroutines they start
+// inherit them, so a CPU profile from StartProfiles can be cut by strategy:
+//
+//	go tool pprof -tagfocus strategy=pool cpu.pprof
+//
+// The harness never imports the simulator: putting both side by side is
+// the job of the command line and the suite.
+package harness
