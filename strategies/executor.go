@@ -34,6 +34,30 @@ type ExecutorConfig struct {
 	Size func(i int) float64
 	// Seed seeds the policy's random source.
 	Seed uint64
+	// Hooks are called as each worker starts and finishes a Run.
+	Hooks WorkerHooks
+}
+
+// WorkerHooks let a caller observe the workers of executors and schedules
+// without a cost per task: Start(w) runs on worker w's goroutine before it
+// takes its first task, and Stop(w) after it found no more work, before Run
+// returns. Every executor and schedule calls them except goroutine, which
+// has no workers. Either may be nil.
+type WorkerHooks struct {
+	Start func(worker int)
+	Stop  func(worker int)
+}
+
+func (h WorkerHooks) start(w int) {
+	if h.Start != nil {
+		h.Start(w)
+	}
+}
+
+func (h WorkerHooks) stop(w int) {
+	if h.Stop != nil {
+		h.Stop(w)
+	}
 }
 
 // ExecutorInfo is one row of the executor catalog.

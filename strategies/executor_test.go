@@ -186,7 +186,7 @@ func TestSchedulesCoverEveryIndexOnce(t *testing.T) {
 func TestStealBalances(t *testing.T) {
 	const n, workers = 64, 4
 	var ran [workers]atomic.Int32
-	stealRun(n, workers, 1, func(w, lo, hi int) {
+	stealRun(n, workers, 1, WorkerHooks{}, func(w, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if i < n/workers {
 				for range 20 {
@@ -211,6 +211,83 @@ func TestPackRoundTrip(t *testing.T) {
 	for _, c := range [][2]int{{0, 0}, {1, 2}, {stealSegment - 1, stealSegment}, {5, 1<<32 - 1}} {
 		if lo, hi := unpack(pack(c[0], c[1])); lo != c[0] || hi != c[1] {
 			t.Errorf("unpack(pack(%d, %d)) = %d, %d", c[0], c[1], lo, hi)
+		}
+	}
+}
+
+// TestWorkerHooks checks that every executor and schedule with workers
+// calls Start before a worker's first task and Stop after its last, once
+// each per worker that ran.
+func TestWorkerHooks(t *testing.T) {
+	const workers = 3
+	type run func(h WorkerHooks, n int, task func(w, i int))
+	var runs []struct {
+		name string
+		run  run
+	}
+	for _, info := range Executors {
+		if info.Name == "goroutine" {
+			continue // no workers, no hooks
+		}
+		runs = append(runs, struct {
+			name string
+			run  run
+		}{"executor=" + info.Name, func(h WorkerHooks, n int, task func(w, i int)) {
+			e, err := NewExecutor(info.Name, ExecutorConfig{Workers: workers, Hooks: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Run(n, task)
+		}})
+	}
+	for _, info := range Schedules {
+		runs = append(runs, struct {
+			name string
+			run  run
+		}{"schedule=" + info.Name, func(h WorkerHooks, n int, task func(w, i int)) {
+			s, err := NewSchedule(info.Name, ScheduleConfig{Hooks: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Run(n, workers, func(w, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					task(w, i)
+				}
+			})
+		}})
+	}
+	for _, r := range runs {
+		for _, n := range []int{1, 100} {
+			t.Run(fmt.Sprintf("%s/n=%d", r.name, n), func(t *testing.T) {
+				// state[w]: 0 before Start, 1 started, 2 stopped.
+				var state [workers]atomic.Int32
+				var bad atomic.Value
+				h := WorkerHooks{
+					Start: func(w int) {
+						if !state[w].CompareAndSwap(0, 1) {
+							bad.Store(fmt.Sprintf("worker %d started twice", w))
+						}
+					},
+					Stop: func(w int) {
+						if !state[w].CompareAndSwap(1, 2) {
+							bad.Store(fmt.Sprintf("worker %d stopped without a start, or twice", w))
+						}
+					},
+				}
+				r.run(h, n, func(w, i int) {
+					if state[w].Load() != 1 {
+						bad.Store(fmt.Sprintf("worker %d ran task %d outside Start..Stop", w, i))
+					}
+				})
+				if msg := bad.Load(); msg != nil {
+					t.Fatal(msg)
+				}
+				for w := range state {
+					if s := state[w].Load(); s == 1 {
+						t.Fatalf("worker %d never stopped", w)
+					}
+				}
+			})
 		}
 	}
 }

@@ -17,15 +17,17 @@ func DefaultBatch(n, workers int) int {
 
 // ---- sequential ----
 
-type sequential struct{}
+type sequential struct{ hooks WorkerHooks }
 
-func newSequential(ExecutorConfig) (Executor, error) { return sequential{}, nil }
+func newSequential(cfg ExecutorConfig) (Executor, error) { return sequential{cfg.Hooks}, nil }
 
 // Run calls every task in index order on the calling goroutine (worker 0).
-func (sequential) Run(n int, task func(worker, i int)) {
+func (s sequential) Run(n int, task func(worker, i int)) {
+	s.hooks.start(0)
 	for i := range n {
 		task(0, i)
 	}
+	s.hooks.stop(0)
 }
 
 // ---- goroutine ----
@@ -48,9 +50,12 @@ func (goroutinePerTask) workersOverlap() bool { return true }
 
 // ---- pool ----
 
-type pool struct{ workers int }
+type pool struct {
+	workers int
+	hooks   WorkerHooks
+}
 
-func newPool(cfg ExecutorConfig) (Executor, error) { return pool{cfg.Workers}, nil }
+func newPool(cfg ExecutorConfig) (Executor, error) { return pool{cfg.Workers, cfg.Hooks}, nil }
 
 // poolBuffer is the capacity of pool's channel per worker: enough that the
 // feeder rarely blocks, small enough to stay in cache.
@@ -68,9 +73,11 @@ func (p pool) Run(n int, task func(worker, i int)) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			p.hooks.start(w)
 			for i := range ch {
 				task(w, i)
 			}
+			p.hooks.stop(w)
 		})
 	}
 	for i := range n {
@@ -82,9 +89,14 @@ func (p pool) Run(n int, task func(worker, i int)) {
 
 // ---- batch ----
 
-type batchPool struct{ workers, batch int }
+type batchPool struct {
+	workers, batch int
+	hooks          WorkerHooks
+}
 
-func newBatch(cfg ExecutorConfig) (Executor, error) { return batchPool{cfg.Workers, cfg.Batch}, nil }
+func newBatch(cfg ExecutorConfig) (Executor, error) {
+	return batchPool{cfg.Workers, cfg.Batch, cfg.Hooks}, nil
+}
 
 type span struct{ lo, hi int }
 
@@ -104,11 +116,13 @@ func (p batchPool) Run(n int, task func(worker, i int)) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			p.hooks.start(w)
 			for s := range ch {
 				for i := s.lo; i < s.hi; i++ {
 					task(w, i)
 				}
 			}
+			p.hooks.stop(w)
 		})
 	}
 	for lo := 0; lo < n; lo += k {
@@ -230,7 +244,7 @@ func (q *queues) Run(n int, task func(worker, i int)) {
 	}
 	var shared atomic.Int64
 	shared.Store(int64(start[workers]))
-	spawn(workers, func(w int) {
+	spawn(workers, q.cfg.Hooks, func(w int) {
 		for _, i := range order[start[w]:start[w+1]] {
 			task(w, int(i))
 		}
@@ -249,15 +263,18 @@ func (q *queues) Run(n int, task func(worker, i int)) {
 
 // ---- steal ----
 
-type steal struct{ workers int }
+type steal struct {
+	workers int
+	hooks   WorkerHooks
+}
 
-func newSteal(cfg ExecutorConfig) (Executor, error) { return steal{cfg.Workers}, nil }
+func newSteal(cfg ExecutorConfig) (Executor, error) { return steal{cfg.Workers, cfg.Hooks}, nil }
 
 // Run seeds each worker's deque with an equal block of indices; a worker
 // takes small chunks from the bottom of its own deque, and when it is empty
 // steals the top half of another worker's remaining range.
 func (s steal) Run(n int, task func(worker, i int)) {
-	stealRun(n, s.workers, 1, func(w, lo, hi int) {
+	stealRun(n, s.workers, 1, s.hooks, func(w, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			task(w, i)
 		}

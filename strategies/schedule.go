@@ -22,6 +22,8 @@ type ScheduleConfig struct {
 	// Chunk is the chunk size of cyclic, dynamic and the minimum chunk of
 	// guided; 0 picks a default (see each schedule's help).
 	Chunk int
+	// Hooks are called as each worker starts and finishes a Run.
+	Hooks WorkerHooks
 }
 
 // ScheduleInfo is one row of the schedule catalog.
@@ -64,17 +66,22 @@ func NewSchedule(name string, cfg ScheduleConfig) (Schedule, error) {
 }
 
 // spawn runs f(w) for w in [0, workers) on workers goroutines (the caller's
-// goroutine is worker 0) and waits for all of them.
-func spawn(workers int, f func(w int)) {
+// goroutine is worker 0), between the hooks, and waits for all of them.
+func spawn(workers int, hooks WorkerHooks, f func(w int)) {
+	run := func(w int) {
+		hooks.start(w)
+		f(w)
+		hooks.stop(w)
+	}
 	if workers <= 1 {
-		f(0)
+		run(0)
 		return
 	}
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
-		wg.Go(func() { f(w) })
+		wg.Go(func() { run(w) })
 	}
-	f(0)
+	run(0)
 	wg.Wait()
 }
 
@@ -84,17 +91,17 @@ func clampWorkers(n, workers int) int {
 
 // ---- static ----
 
-type static struct{}
+type static struct{ hooks WorkerHooks }
 
-func newStatic(ScheduleConfig) (Schedule, error) { return static{}, nil }
+func newStatic(cfg ScheduleConfig) (Schedule, error) { return static{cfg.Hooks}, nil }
 
 // Run gives worker w the block [w·n/W, (w+1)·n/W).
-func (static) Run(n, workers int, body func(worker, lo, hi int)) {
+func (s static) Run(n, workers int, body func(worker, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	workers = clampWorkers(n, workers)
-	spawn(workers, func(w int) {
+	spawn(workers, s.hooks, func(w int) {
 		lo, hi := w*n/workers, (w+1)*n/workers
 		if lo < hi {
 			body(w, lo, hi)
@@ -104,10 +111,13 @@ func (static) Run(n, workers int, body func(worker, lo, hi int)) {
 
 // ---- cyclic ----
 
-type cyclic struct{ chunk int }
+type cyclic struct {
+	chunk int
+	hooks WorkerHooks
+}
 
 func newCyclic(cfg ScheduleConfig) (Schedule, error) {
-	return cyclic{max(cfg.Chunk, 1)}, nil
+	return cyclic{max(cfg.Chunk, 1), cfg.Hooks}, nil
 }
 
 // Run gives worker w the chunks w, w+W, w+2W, ... of size chunk.
@@ -116,7 +126,7 @@ func (s cyclic) Run(n, workers int, body func(worker, lo, hi int)) {
 		return
 	}
 	workers = clampWorkers((n+s.chunk-1)/s.chunk, workers)
-	spawn(workers, func(w int) {
+	spawn(workers, s.hooks, func(w int) {
 		for lo := w * s.chunk; lo < n; lo += workers * s.chunk {
 			body(w, lo, min(lo+s.chunk, n))
 		}
@@ -125,9 +135,12 @@ func (s cyclic) Run(n, workers int, body func(worker, lo, hi int)) {
 
 // ---- dynamic ----
 
-type dynamic struct{ chunk int }
+type dynamic struct {
+	chunk int
+	hooks WorkerHooks
+}
 
-func newDynamic(cfg ScheduleConfig) (Schedule, error) { return dynamic{cfg.Chunk}, nil }
+func newDynamic(cfg ScheduleConfig) (Schedule, error) { return dynamic{cfg.Chunk, cfg.Hooks}, nil }
 
 // DefaultChunk is dynamic's chunk when none is given: n/(32·workers), at
 // least 1, small enough to balance uneven tasks and large enough that the
@@ -147,7 +160,7 @@ func (s dynamic) Run(n, workers int, body func(worker, lo, hi int)) {
 	}
 	workers = clampWorkers((n+chunk-1)/chunk, workers)
 	var next atomic.Int64
-	spawn(workers, func(w int) {
+	spawn(workers, s.hooks, func(w int) {
 		for {
 			lo := int(next.Add(int64(chunk))) - chunk
 			if lo >= n {
@@ -160,9 +173,14 @@ func (s dynamic) Run(n, workers int, body func(worker, lo, hi int)) {
 
 // ---- guided ----
 
-type guided struct{ minChunk int }
+type guided struct {
+	minChunk int
+	hooks    WorkerHooks
+}
 
-func newGuided(cfg ScheduleConfig) (Schedule, error) { return guided{max(cfg.Chunk, 1)}, nil }
+func newGuided(cfg ScheduleConfig) (Schedule, error) {
+	return guided{max(cfg.Chunk, 1), cfg.Hooks}, nil
+}
 
 // Run lets each worker claim ceil(remaining/workers) indices (never fewer
 // than the minimum chunk) with a compare-and-swap on the shared counter.
@@ -172,7 +190,7 @@ func (s guided) Run(n, workers int, body func(worker, lo, hi int)) {
 	}
 	workers = clampWorkers(n, workers)
 	var next atomic.Int64
-	spawn(workers, func(w int) {
+	spawn(workers, s.hooks, func(w int) {
 		for {
 			lo := int(next.Load())
 			if lo >= n {
@@ -189,10 +207,13 @@ func (s guided) Run(n, workers int, body func(worker, lo, hi int)) {
 
 // ---- steal ----
 
-type stealSchedule struct{ minChunk int }
+type stealSchedule struct {
+	minChunk int
+	hooks    WorkerHooks
+}
 
 func newStealSchedule(cfg ScheduleConfig) (Schedule, error) {
-	return stealSchedule{max(cfg.Chunk, 1)}, nil
+	return stealSchedule{max(cfg.Chunk, 1), cfg.Hooks}, nil
 }
 
 // Run seeds each worker with an equal block; a worker takes chunks from the
@@ -202,5 +223,5 @@ func (s stealSchedule) Run(n, workers int, body func(worker, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	stealRun(n, workers, s.minChunk, body)
+	stealRun(n, workers, s.minChunk, s.hooks, body)
 }

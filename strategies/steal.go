@@ -28,20 +28,20 @@ const stealSegment = 1 << 31
 // steals the top half of the first non-empty deque it finds, scanning from
 // a pseudo-random victim. A worker leaves when it finds every deque empty:
 // a range in flight belongs to the thief that took it, so nothing is lost.
-func stealRun(n, workers, minChunk int, body func(worker, lo, hi int)) {
+func stealRun(n, workers, minChunk int, hooks WorkerHooks, body func(worker, lo, hi int)) {
 	minChunk = max(minChunk, 1)
 	for base := 0; base < n; base += stealSegment {
 		m := min(n-base, stealSegment)
-		stealSegmentRun(base, m, clampWorkers(m, workers), minChunk, body)
+		stealSegmentRun(base, m, clampWorkers(m, workers), minChunk, hooks, body)
 	}
 }
 
-func stealSegmentRun(base, n, workers, minChunk int, body func(worker, lo, hi int)) {
+func stealSegmentRun(base, n, workers, minChunk int, hooks WorkerHooks, body func(worker, lo, hi int)) {
 	deques := make([]rangeDeque, workers)
 	for w := range deques {
 		deques[w].set(w*n/workers, (w+1)*n/workers)
 	}
-	spawn(workers, func(w int) {
+	spawn(workers, hooks, func(w int) {
 		own := &deques[w]
 		seed := uint64(w)*0x9e3779b97f4a7c15 + 1
 		for {
