@@ -19,15 +19,21 @@ import (
 // per repetition, so that benchstat sees the distribution; metrics without
 // samples appear once, on the first line.
 func WriteBench(w io.Writer, results []metrics.Result) error {
+	return WriteBenchUnits(w, results, Units{})
+}
+
+// WriteBenchUnits is WriteBench with the better-directions of units read
+// from benchmark files.
+func WriteBenchUnits(w io.Writer, results []metrics.Result, units Units) error {
 	bw := benchfmt.NewWriter(w)
-	units := map[string]bool{}
+	seen := map[string]bool{}
 	for _, r := range results {
 		for k := range r.Metrics {
-			units[k] = true
+			seen[k] = true
 		}
 	}
-	for _, u := range slices.Sorted(maps.Keys(units)) {
-		_, better := metrics.Describe(u)
+	for _, u := range slices.Sorted(maps.Keys(seen)) {
+		_, better := units.Describe(u)
 		err := bw.Write(&benchfmt.UnitMetadata{
 			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"},
 			OrigUnit:        u,
@@ -38,11 +44,15 @@ func WriteBench(w io.Writer, results []metrics.Result) error {
 		}
 	}
 	for _, r := range results {
+		pkg := "github.com/stratbench/stratbench"
+		if p, ok := r.Params["pkg"].(string); ok && p != "" {
+			pkg = p
+		}
 		cfg := []benchfmt.Config{
 			{Key: "goos", Value: []byte(r.Env.GOOS), File: true},
 			{Key: "goarch", Value: []byte(r.Env.GOARCH), File: true},
 			{Key: "cpu", Value: []byte(r.Env.CPU), File: true},
-			{Key: "pkg", Value: []byte("github.com/stratbench/stratbench"), File: true},
+			{Key: "pkg", Value: []byte(pkg), File: true},
 			{Key: "engine", Value: []byte(r.Engine), File: true},
 		}
 		lines := 1
@@ -51,7 +61,7 @@ func WriteBench(w io.Writer, results []metrics.Result) error {
 		}
 		names := r.MetricNames()
 		for i := range lines {
-			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(r.BenchName()), Iters: 1}
+			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(FullName(&r)), Iters: 1}
 			for _, k := range names {
 				if s, ok := r.Samples[k]; ok {
 					if i < len(s) {

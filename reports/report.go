@@ -259,7 +259,7 @@ func writeFile(dir, name string, write func(w io.Writer) error) ([]string, error
 }
 
 func writeBenchFile(r *Report, dir string) ([]string, error) {
-	return writeFile(dir, "results.txt", func(w io.Writer) error { return WriteBench(w, r.Set.Results) })
+	return writeFile(dir, "results.txt", func(w io.Writer) error { return WriteBenchUnits(w, r.Set.Results, r.Set.Units) })
 }
 
 func writeJSONFiles(r *Report, dir string) ([]string, error) {

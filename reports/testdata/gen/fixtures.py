@@ -174,7 +174,25 @@ def malformed():
                 "Unit ns/op better=sideways\n")
 
 
-write_jsonl("batch.jsonl", batch())
+def regressed(recs):
+    """The same batch run again, with goroutine 10% slower: what compare
+    --fail-on-regression must catch."""
+    out = []
+    for r in json.loads(json.dumps(recs)):
+        f = 0.9 if r["params"]["executor"] == "goroutine" else 1.0
+        xs = [round(x * f * (1 + rng.gauss(0, 0.01)), 6) for x in r["samples"]["throughput_per_sec"]]
+        r["samples"] = {"throughput_per_sec": xs}
+        m, ci = median_ci(xs)
+        r["metrics"] = {"throughput_per_sec": m}
+        r["ci95"] = {"throughput_per_sec": ci}
+        r.pop("profile", None)
+        out.append(r)
+    return out
+
+
+b = batch()
+write_jsonl("batch.jsonl", b)
+write_jsonl("batch-new.jsonl", regressed(b))
 write_jsonl("service.jsonl", service())
 write_jsonl("xml.jsonl", xml())
 gobench()

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/internal/bad"
+)
+
+// flagsAnywhere lets a command take its flags after its arguments, as in
+// `stratbench report a.jsonl b.jsonl --out DIR`, which urfave/cli v2 does
+// not do (it stops at the first argument). A command that uses it sets
+// SkipFlagParsing and calls it first; it returns the arguments and the
+// parsed flags (looked up by name), or help=true for -h/--help. After
+// "--" everything is an argument.
+func flagsAnywhere(c *cli.Context) (args []string, flags *flag.FlagSet, help bool, err error) {
+	fs := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(fs); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	all := c.Args().Slice()
+	var tail []string
+	if i := slices.Index(all, "--"); i >= 0 {
+		all, tail = all[:i], all[i+1:]
+	}
+	rest := all
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, true, nil
+			}
+			return nil, nil, false, bad.Inputf("%v (see stratbench %s --help)", err, c.Command.Name)
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		args = append(args, rest[0])
+		rest = rest[1:]
+	}
+	return append(args, tail...), fs, false, nil
+}
+
+// flagString is the value of a parsed flag, "" if it is not defined.
+func flagString(fs *flag.FlagSet, name string) string {
+	if f := fs.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}

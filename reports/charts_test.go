@@ -1,0 +1,176 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/plotter"
+)
+
+func loadFixtures(t testing.TB, files ...string) *Set {
+	t.Helper()
+	s, err := Load(files, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestChartKinds checks which charts each input gets: a chart whose data
+// is absent is skipped, never drawn empty.
+func TestChartKinds(t *testing.T) {
+	cases := []struct {
+		name  string
+		files []string
+		want  []string
+	}{
+		// A load sweep of the simulator: everything about latency and
+		// balance, nothing about workers or profiles.
+		{"sim sweep", []string{"testdata/sim.jsonl"}, []string{"cdf", "per-server", "percentiles", "response-vs-load"}},
+		// Batch runs at two worker counts, with a profile named by the
+		// records: bars, speedup, per-worker work and the profile.
+		{"batch", []string{"testdata/batch.jsonl"}, []string{"bars", "per-server", "profile-categories", "speedup"}},
+		// Go benchmark text: only bars of the headline metric.
+		{"go bench", []string{"testdata/gobench.txt"}, []string{"bars"}},
+		// One strategy at one load: nothing to compare, no chart.
+		{"single", []string{"-"}, nil},
+	}
+	single := `{"engine":"sim","name":"policy=p2c/servers=4/load=0.5","params":{"policy":"p2c","servers":4,"load":0.5},"metrics":{"response_mean":1.2},"env":{"go_version":"","goos":"","goarch":"","num_cpu":0,"gomaxprocs":0,"seed":0}}`
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Load(tc.files, strings.NewReader(single))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Build(context.Background(), s, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range r.Charts {
+				k, _, _ := strings.Cut(c.ID, "-sim")
+				k, _, _ = strings.Cut(k, "-batch")
+				k, _, _ = strings.Cut(k, "-kernels")
+				if c.ID == "profile-categories" {
+					k = c.ID
+				}
+				if !slices.Contains(got, k) {
+					got = append(got, k)
+				}
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("charts %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestChartsArePictures decodes every PNG of the full fixture report and
+// checks its size, that it is not blank, and that every chart has a title
+// and two lines of caption.
+func TestChartsArePictures(t *testing.T) {
+	s := loadFixtures(t, fixtures...)
+	r, err := Build(context.Background(), s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Charts) < 10 {
+		t.Fatalf("only %d charts", len(r.Charts))
+	}
+	for _, c := range r.Charts {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.Title == "" || c.What == "" || c.How == "" {
+				t.Errorf("title %q what %q how %q: every chart needs all three", c.Title, c.What, c.How)
+			}
+			img, err := png.Decode(bytes.NewReader(c.PNG))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := img.Bounds()
+			if b.Dx() < 600 || b.Dy() < 300 || b.Dx() > 2000 || b.Dy() > 2000 {
+				t.Errorf("size %dx%d, want a readable chart", b.Dx(), b.Dy())
+			}
+			if ink, colors := inkAndColors(img); ink < 0.02 || colors < 3 {
+				t.Errorf("%.1f%% of pixels drawn in %d colors: looks blank", 100*ink, colors)
+			}
+		})
+	}
+}
+
+// inkAndColors returns the share of non-white pixels and the number of
+// distinct colors (sampled).
+func inkAndColors(img image.Image) (float64, int) {
+	b := img.Bounds()
+	ink, n := 0, 0
+	colors := map[[3]uint32]bool{}
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			n++
+			if r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+				ink++
+			}
+			if len(colors) < 1000 {
+				colors[[3]uint32{r >> 12, g >> 12, bl >> 12}] = true
+			}
+		}
+	}
+	return float64(ink) / float64(n), len(colors)
+}
+
+// TestDownsample checks that long series are cut to the limit and keep
+// their ends and their peak.
+func TestDownsample(t *testing.T) {
+	var xys plotter.XYs
+	for i := range 10000 {
+		y := math.Sin(float64(i) / 500)
+		if i == 7777 {
+			y = 50 // a spike that must survive
+		}
+		xys = append(xys, plotter.XY{X: float64(i), Y: y})
+	}
+	got := downsample(xys, 400)
+	if len(got) != 400 {
+		t.Fatalf("%d points, want 400", len(got))
+	}
+	if got[0] != xys[0] || got[len(got)-1] != xys[len(xys)-1] {
+		t.Error("the first and last points must be kept")
+	}
+	if !slices.ContainsFunc(got, func(p plotter.XY) bool { return p.Y == 50 }) {
+		t.Error("the spike was lost")
+	}
+	if short := xys[:10]; len(downsample(short, 400)) != 10 {
+		t.Error("short series must be kept as they are")
+	}
+}
+
+// TestLogTicks checks the labels of log axes: 1-2-5 on a narrow range,
+// powers of ten on a wide one, and never fewer than two labels.
+func TestLogTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		want   string
+	}{
+		{0.85, 12, "1,2,5,10"},                // narrow: 1, 2, 5 steps
+		{1, 1e6, "1,10,100,1000,10k,100k,1M"}, // wide: powers of ten only
+		{1.2, 1.8, "1.2,1.8"},                 // no round number inside: the ends
+	}
+	for _, tc := range cases {
+		var labels []string
+		for _, tk := range (logTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, ","); got != tc.want {
+			t.Errorf("ticks(%v, %v) = %s, want %s", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}

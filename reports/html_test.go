@@ -1,0 +1,147 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// page is what TestHTMLSelfContained reads from index.html.
+type page struct {
+	imgs   []map[string]string
+	links  []map[string]string // every element with href or src
+	styles []string
+	tags   map[string]int
+	text   strings.Builder
+}
+
+// parseHTML reads an HTML page with encoding/xml in its lenient HTML mode
+// (void elements closed automatically, HTML entities known).
+func parseHTML(t *testing.T, data []byte) *page {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
+	p := &page{tags: map[string]int{}}
+	inStyle, inScript := false, false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("index.html does not parse: %v", err)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			name := strings.ToLower(x.Name.Local)
+			p.tags[name]++
+			attrs := map[string]string{"tag": name}
+			for _, a := range x.Attr {
+				attrs[strings.ToLower(a.Name.Local)] = a.Value
+			}
+			if name == "img" {
+				p.imgs = append(p.imgs, attrs)
+			}
+			if _, ok := attrs["href"]; ok {
+				p.links = append(p.links, attrs)
+			} else if _, ok := attrs["src"]; ok {
+				p.links = append(p.links, attrs)
+			}
+			inStyle, inScript = name == "style", name == "script"
+		case xml.EndElement:
+			inStyle, inScript = false, false
+		case xml.CharData:
+			switch {
+			case inStyle:
+				p.styles = append(p.styles, string(x))
+			case !inScript:
+				p.text.Write(x)
+			}
+		}
+	}
+	return p
+}
+
+// TestHTMLSelfContained writes a full report and checks the page: every
+// image is inline PNG data that decodes, no URL leaves the file (links are
+// fragments or files written beside it), no external script, stylesheet
+// or font, and every section a reader needs is there.
+func TestHTMLSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := Run(context.Background(), Config{Inputs: fixtures, Out: dir}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parseHTML(t, data)
+	if len(p.imgs) < 10 {
+		t.Fatalf("%d images, want every chart", len(p.imgs))
+	}
+	for _, img := range p.imgs {
+		src := img["src"]
+		const prefix = "data:image/png;base64,"
+		if !strings.HasPrefix(src, prefix) {
+			t.Errorf("image %q is not inline PNG data", img["alt"])
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(src[len(prefix):])
+		if err != nil {
+			t.Errorf("image %q: %v", img["alt"], err)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
+			t.Errorf("image %q: %v", img["alt"], err)
+		}
+		if img["alt"] == "" || img["width"] == "" {
+			t.Errorf("image without alt text or size: %v", img["alt"])
+		}
+	}
+	for _, l := range p.links {
+		for _, attr := range []string{"href", "src"} {
+			u, ok := l[attr]
+			if !ok || strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "#") {
+				continue
+			}
+			if strings.Contains(u, ":") || strings.HasPrefix(u, "/") {
+				t.Errorf("<%s %s=%q> leaves the file", l["tag"], attr, u)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, u)); err != nil {
+				t.Errorf("<%s %s=%q> names a file that was not written", l["tag"], attr, u)
+			}
+		}
+	}
+	if p.tags["link"] > 0 || p.tags["iframe"] > 0 {
+		t.Error("the page must not load stylesheets or frames")
+	}
+	for _, css := range p.styles {
+		if strings.Contains(css, "url(") || strings.Contains(css, "@import") || strings.Contains(css, "@font-face") {
+			t.Error("the stylesheet must not load anything")
+		}
+	}
+	if strings.Contains(string(data), "<script src") {
+		t.Error("no external scripts")
+	}
+	text := p.text.String()
+	for _, want := range []string{"Which strategy wins", "ran", "times faster than", "Where the CPU time went",
+		"Environment", "go1.26.8", "Intel(R) Xeon(R) Processor", "results.jsonl", "profiles/cpu.pprof"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page does not say %q", want)
+		}
+	}
+	if p.tags["figcaption"] != len(p.imgs) {
+		t.Errorf("%d captions for %d charts", p.tags["figcaption"], len(p.imgs))
+	}
+}

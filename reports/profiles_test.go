@@ -1,0 +1,82 @@
+package reports
+
+import (
+	"math"
+	"testing"
+)
+
+// TestCategory pins the mapping of stacks (leaf first) to categories.
+func TestCategory(t *testing.T) {
+	cases := []struct {
+		stack []string
+		want  string
+		why   string
+	}{
+		{[]string{"main.spin", "main.worker", "runtime.goexit"}, "kernel", "the leaf is the task's code"},
+		{[]string{"runtime.memmove", "bytes.(*Buffer).Write", "main.task"}, "kernel", "a runtime helper called by the task is the task's time"},
+		{[]string{"runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker"}, "GC", "background marking"},
+		{[]string{"runtime.memclrNoHeapPointers", "runtime.mallocgc", "runtime.makeslice", "main.task"}, "allocation", "clearing new memory is allocation"},
+		{[]string{"runtime.scanobject", "runtime.gcAssistAlloc", "runtime.mallocgc", "main.task"}, "GC", "an assist is GC even under mallocgc"},
+		{[]string{"internal/runtime/syscall.Syscall6", "syscall.write", "os.(*File).Write", "main.task"}, "syscalls", "a write"},
+		{[]string{"runtime.lock2", "runtime.chanrecv", "runtime.chanrecv2", "main.worker"}, "scheduling", "a channel receive"},
+		{[]string{"runtime.futex", "runtime.notesleep", "runtime.stopm", "runtime.findRunnable", "runtime.schedule"}, "scheduling", "an idle P looking for work"},
+		{[]string{"main.spin", "sync.(*WaitGroup).Go.func1", "runtime.goexit"}, "kernel", "a WaitGroup frame above the task is not scheduling"},
+		{[]string{"github.com/stratbench/stratbench/harness.ticks", "github.com/stratbench/stratbench/harness.(*batchRunner).task"}, "other", "the harness's bookkeeping"},
+		{[]string{"runtime.nanotime", "runtime.sysmon", "runtime.mstart"}, "other", "the runtime's own work"},
+	}
+	for _, tc := range cases {
+		if got := category(tc.stack); got != tc.want {
+			t.Errorf("%s: category(%v) = %s, want %s", tc.why, tc.stack, got, tc.want)
+		}
+	}
+}
+
+// TestProfileSummary reads the fixture profile (two labelled strategies,
+// see testdata/genprofile) and checks pprof's accounting: flat times add
+// up to the total, cumulative time is at least flat time, the spinning
+// pool is almost all kernel, and the goroutine-per-task strategy pays for
+// allocation and scheduling.
+func TestProfileSummary(t *testing.T) {
+	s, err := ReadProfile("testdata/cpu.pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]ProfileGroup{}
+	sum := 0.0
+	for _, g := range s.Groups {
+		groups[g.Strategy] = g
+		sum += g.Total
+		cat := 0.0
+		for _, v := range g.ByCategory {
+			cat += v
+		}
+		if math.Abs(cat-g.Total) > 1e-6 {
+			t.Errorf("%s: categories add up to %v, total %v", g.Label(), cat, g.Total)
+		}
+		for _, f := range g.Top {
+			if f.Cum < f.Flat {
+				t.Errorf("%s: %s cum %v < flat %v", g.Label(), f.Name, f.Cum, f.Flat)
+			}
+		}
+	}
+	if math.Abs(sum-s.Total) > 1e-6 {
+		t.Errorf("groups add up to %v, profile total %v", sum, s.Total)
+	}
+	pool, ok := groups["pool"]
+	if !ok || pool.Workload != "spin" {
+		t.Fatalf("no pool group with workload spin: %v", groups)
+	}
+	if share := pool.ByCategory["kernel"] / pool.Total; share < 0.8 {
+		t.Errorf("pool: kernel share %.2f, want most of its time", share)
+	}
+	if pool.Top[0].Name != "main.spin" {
+		t.Errorf("pool's top function is %s, want main.spin", pool.Top[0].Name)
+	}
+	g := groups["goroutine"]
+	if over := (g.ByCategory["allocation"] + g.ByCategory["scheduling"] + g.ByCategory["GC"]) / g.Total; over < 0.5 {
+		t.Errorf("goroutine: overhead share %.2f, want most of its time", over)
+	}
+	if _, ok := groups[Unlabeled]; !ok {
+		t.Error("background work must show as (unlabeled)")
+	}
+}

@@ -1,0 +1,123 @@
+package reports
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stratbench/stratbench/metrics"
+)
+
+func result(name string, metric string, v float64, ci []float64, samples []float64) metrics.Result {
+	r := metrics.Result{Engine: "harness", Family: "Batch", Name: name, Params: map[string]any{},
+		Metrics: map[string]float64{metric: v}}
+	if ci != nil {
+		r.CI95 = map[string][2]float64{metric: {ci[0], ci[1]}}
+	}
+	if samples != nil {
+		r.Samples = map[string][]float64{metric: samples}
+	}
+	return r
+}
+
+// TestComparisonLines checks the hyperfine-style sentences and their
+// significance notes.
+func TestComparisonLines(t *testing.T) {
+	fast := []float64{10, 10.1, 9.9, 10.2, 9.8, 10, 10.1, 9.9}
+	slow := []float64{30, 30.5, 29.5, 30.2, 29.8, 30, 30.1, 29.9}
+	cases := []struct {
+		name    string
+		results []metrics.Result
+		want    string
+	}{
+		{
+			// Throughput: higher is better, and a rate reads "ran ... faster".
+			"throughput",
+			[]metrics.Result{
+				result("executor=goroutine/workers=2", "throughput_per_sec", 10, nil, fast),
+				result("executor=pool/workers=2", "throughput_per_sec", 30, nil, slow),
+			},
+			"pool ran 3.00 ± 0.06 times faster than goroutine",
+		},
+		{
+			// Latency: lower is better, said with the metric's words; ± is
+			// 4 · hypot(0.5/10, 0.1/2.5) = 0.26.
+			"latency",
+			[]metrics.Result{
+				result("policy=random/load=0.9", "response_mean", 10, []float64{9.5, 10.5}, nil),
+				result("policy=p2c/load=0.9", "response_mean", 2.5, []float64{2.4, 2.6}, nil),
+			},
+			"p2c had 4.00 ± 0.26 times lower mean response time than random",
+		},
+		{
+			// Overlapping intervals: the win is marked as not significant.
+			"overlap",
+			[]metrics.Result{
+				result("policy=jsq/load=0.5", "response_mean", 1.02, []float64{0.99, 1.05}, nil),
+				result("policy=central/load=0.5", "response_mean", 1.0, []float64{0.98, 1.02}, nil),
+			},
+			"central had 1.02 ± 0.04 times lower mean response time than jsq (~ not significant: intervals overlap)",
+		},
+		{
+			// No interval at all: the ratio stands alone and says so.
+			"bare",
+			[]metrics.Result{
+				result("executor=a", "wall_sec", 2, nil, nil),
+				result("executor=b", "wall_sec", 1, nil, nil),
+			},
+			"b ran 2.00 times faster than a (no interval: significance unknown)",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rks := Rank(tc.results, "", Units{})
+			if len(rks) != 1 || len(rks[0].Comparisons) != 1 {
+				t.Fatalf("rankings %+v", rks)
+			}
+			if got := rks[0].Comparisons[0].String(); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestStrategyAndScenario pins how names split into strategy and scenario.
+func TestStrategyAndScenario(t *testing.T) {
+	cases := []struct {
+		family, name     string
+		key, label, scen string
+	}{
+		{"Sim", "policy=p2c/servers=10/load=0.9", "policy", "p2c", "Sim/servers=10/load=0.9"},
+		{"Sim", "policy=pod/servers=10/load=0.9/d=3", "policy", "pod(d=3)", "Sim/servers=10/load=0.9"},
+		{"Batch", "workload=spin/executor=queues/policy=p2c/workers=2", "executor:policy", "queues:p2c", "Batch/workload=spin/workers=2"},
+		{"Batch", "workload=spin/schedule=dynamic/chunk=16/workers=2", "schedule", "dynamic(chunk=16)", "Batch/workload=spin/workers=2"},
+		{"XML", "kernel=fast/scale=1", "kernel", "fast", "XML/scale=1"},
+	}
+	for _, tc := range cases {
+		r := metrics.Result{Engine: "harness", Family: tc.family, Name: tc.name}
+		key, label := StrategyOf(&r)
+		if key != tc.key || label != tc.label || ScenarioOf(&r) != tc.scen {
+			t.Errorf("%s: got (%s, %s, %s), want (%s, %s, %s)", tc.name, key, label, ScenarioOf(&r), tc.key, tc.label, tc.scen)
+		}
+	}
+}
+
+// TestEstimateFromSamples checks that a result with samples but no CI95
+// gets the distribution-free interval of the median, as benchstat does.
+func TestEstimateFromSamples(t *testing.T) {
+	r := result("x=1", "wall_sec", 3, nil, []float64{1, 2, 3, 4, 5, 6, 7})
+	e, ok := EstimateOf(&r, "wall_sec")
+	if !ok || e.Center != 3 || !e.HasCI() || e.Lo > 2 || e.Hi < 6 {
+		t.Errorf("estimate %+v", e)
+	}
+	r = result("x=1", "wall_sec", 3, nil, []float64{1, 2})
+	if e, _ := EstimateOf(&r, "wall_sec"); e.HasCI() || !math.IsNaN(e.Lo) {
+		t.Errorf("two samples cannot give a 95%% interval: %+v", e)
+	}
+	if _, ok := EstimateOf(&r, "nothing"); ok {
+		t.Error("a missing metric has no estimate")
+	}
+	if !strings.Contains(estimateText(Estimate{Center: 1, Lo: 0.5, Hi: 2}), "[0.5, 2]") {
+		t.Error("estimateText must show the interval")
+	}
+}
