@@ -54,7 +54,6 @@ func firstDiff(want, got string) string {
 	return ""
 }
 
-
 // fixtures are the inputs of the golden report: every kind of record, Go
 // benchmark text, and a profile named by the batch records.
 var fixtures = []string{
