@@ -37,7 +37,7 @@ Examples:
 		Action: func(c *cli.Context) error {
 			args, fs, help, err := flagsAnywhere(c)
 			if help {
-				return cli.ShowCommandHelp(c, c.Command.Name)
+				return showHelp(c)
 			}
 			if err != nil {
 				return err

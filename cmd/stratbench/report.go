@@ -37,14 +37,14 @@ Examples:
 		Action: func(c *cli.Context) error {
 			args, fs, help, err := flagsAnywhere(c)
 			if help {
-				return cli.ShowCommandHelp(c, c.Command.Name)
+				return showHelp(c)
 			}
 			if err != nil {
 				return err
 			}
 			cfg := reports.Config{
 				Inputs:  args,
-				Out:     flagString(fs, "out"),
+				Out:     flagString(fs, "out", "o"),
 				Formats: splitList(flagString(fs, "format")),
 				Stdin:   c.App.Reader,
 			}

@@ -45,13 +45,39 @@ func flagsAnywhere(c *cli.Context) (args []string, flags *flag.FlagSet, help boo
 		args = append(args, rest[0])
 		rest = rest[1:]
 	}
+	if flagString(fs, "help", "h") == "true" {
+		return nil, nil, true, nil
+	}
 	return append(args, tail...), fs, false, nil
 }
 
-// flagString is the value of a parsed flag, "" if it is not defined.
-func flagString(fs *flag.FlagSet, name string) string {
-	if f := fs.Lookup(name); f != nil {
-		return f.Value.String()
+// flagString is the value of a parsed flag given by any of its names (a
+// flag and its aliases are separate entries of the flag set), else its
+// default; "" if it is not defined.
+func flagString(fs *flag.FlagSet, names ...string) string {
+	val, set := "", false
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) {
+			val, set = f.Value.String(), true
+		}
+	})
+	if set {
+		return val
+	}
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil {
+			return f.DefValue
+		}
 	}
 	return ""
+}
+
+// showHelp prints the command's help from inside its action (the help of
+// a command is looked up from its parent's context).
+func showHelp(c *cli.Context) error {
+	parent := c
+	if l := c.Lineage(); len(l) > 1 {
+		parent = l[1]
+	}
+	return cli.ShowCommandHelp(parent, c.Command.Name)
 }
