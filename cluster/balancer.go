@@ -130,8 +130,10 @@ type BalancerStats struct {
 	// after a transport error; RetriedOK counts those that then succeeded.
 	Retries   int64 `json:"retries"`
 	RetriedOK int64 `json:"retried_ok"`
-	// NoBackend counts requests refused because no backend was alive.
-	NoBackend int64 `json:"no_backend"`
+	// AllDown counts requests placed while every backend was marked dead:
+	// they are sent anyway (as nginx does), to whichever the policy picks,
+	// so that a false alarm of the health checks cannot stop all traffic.
+	AllDown int64 `json:"all_down"`
 }
 
 type backend struct {
@@ -152,8 +154,8 @@ type waiter struct {
 	ch      chan int // the backend given, or -1 for none alive
 }
 
-// errNoBackend is returned when no backend is alive.
-var errNoBackend = errors.New("no backend alive")
+// errNoBackend is returned when there is no other backend to retry on.
+var errNoBackend = errors.New("no other backend")
 
 // Balancer is a reverse proxy that places each request on a backend with a
 // dispatch policy of package strategies, through a View backed by in-flight
@@ -169,7 +171,8 @@ var errNoBackend = errors.New("no backend alive")
 //
 // A backend is marked dead at once when a request to it fails in transport
 // (connection refused or reset), and by active health checks after two
-// failures in a row; two successful checks in a row revive it. A request
+// failures in a row; two successful checks in a row revive it. When every
+// backend is marked dead, requests are placed among all of them anyway. A request
 // that failed in transport is sent once more, to another backend, when it
 // is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE without a body, or
 // any request with an Idempotency-Key header) and the client is still there.
@@ -191,7 +194,8 @@ type Balancer struct {
 
 	retries   atomic.Int64
 	retriedOK atomic.Int64
-	noBackend atomic.Int64
+	allDown   atomic.Int64
+	panicking bool // under mu: every backend is marked dead, ignore the marks
 
 	stopHealth context.CancelFunc
 	healthWG   sync.WaitGroup
@@ -269,7 +273,7 @@ func (b *Balancer) Stats() BalancerStats {
 		Policy:    b.cfg.Policy,
 		Retries:   b.retries.Load(),
 		RetriedOK: b.retriedOK.Load(),
-		NoBackend: b.noBackend.Load(),
+		AllDown:   b.allDown.Load(),
 	}
 	for _, be := range b.backends {
 		s.Backends = append(s.Backends, BackendStats{
@@ -321,7 +325,7 @@ type view struct{ b *Balancer }
 func (v view) Servers() int { return len(v.b.backends) }
 func (v view) Load(i int) int {
 	be := v.b.backends[i]
-	if !be.alive.Load() {
+	if !be.alive.Load() && !v.b.panicking {
 		return deadLoad
 	}
 	return int(be.inflight.Load())
@@ -329,7 +333,7 @@ func (v view) Load(i int) int {
 func (view) Speed(int) float64 { return 1 }
 func (v view) Work(i int) float64 {
 	be := v.b.backends[i]
-	if !be.alive.Load() {
+	if !be.alive.Load() && !v.b.panicking {
 		return math.Inf(1)
 	}
 	return be.work
@@ -364,23 +368,32 @@ func (b *Balancer) jobOfLocked(req *http.Request) strategies.Job {
 }
 
 func (b *Balancer) usable(s, exclude int) bool {
-	return s >= 0 && s < len(b.backends) && s != exclude && b.backends[s].alive.Load()
+	return s >= 0 && s < len(b.backends) && s != exclude && (b.panicking || b.backends[s].alive.Load())
 }
 
-// pickLocked asks the policy for a live backend other than exclude. It
+// pickLocked asks the policy for a live backend other than exclude. When
+// every backend is marked dead it picks among all of them (panic mode). It
 // returns -1 and hold=true when the policy holds the job in the central
-// queue, and -1, false when no backend is usable.
+// queue, and -1, false when there is no backend but exclude.
 func (b *Balancer) pickLocked(j strategies.Job, exclude int) (s int, hold bool) {
 	n := len(b.backends)
-	any := false
+	other, alive := false, false
 	for i := range n {
-		if b.usable(i, exclude) {
-			any = true
-			break
+		if i != exclude {
+			other = true
+			if b.backends[i].alive.Load() {
+				alive = true
+				break
+			}
 		}
 	}
-	if !any {
+	if !other {
 		return -1, false
+	}
+	if !alive {
+		b.panicking = true
+		b.allDown.Add(1)
+		defer func() { b.panicking = false }()
 	}
 	v := view{b}
 	last := 0
@@ -430,7 +443,6 @@ func (b *Balancer) acquire(ctx context.Context, req *http.Request, exclude int, 
 		}
 		if !hold {
 			b.mu.Unlock()
-			b.noBackend.Add(1)
 			return -1, errNoBackend
 		}
 	}
@@ -440,7 +452,6 @@ func (b *Balancer) acquire(ctx context.Context, req *http.Request, exclude int, 
 	select {
 	case s := <-w.ch:
 		if s < 0 {
-			b.noBackend.Add(1)
 			return -1, errNoBackend
 		}
 		return s, nil

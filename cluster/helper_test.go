@@ -26,7 +26,7 @@ func testLauncher() Launcher {
 	return Launcher{
 		Path: os.Args[0],
 		Args: []string{"-test.run=^TestHelperProcess$", "--"},
-		Env:  []string{helperEnv + "=1"},
+		Env:  []string{helperEnv + "=1", "GORACE=atexit_sleep_ms=0"},
 	}
 }
 

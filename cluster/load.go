@@ -372,7 +372,7 @@ func failureReason(err error, status int, rctx context.Context) string {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed"
 	case errors.Is(err, errNoBackend):
-		return "no backend alive"
+		return "no backend"
 	}
 	return "transport error"
 }

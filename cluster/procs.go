@@ -197,15 +197,17 @@ func (p *Process) Err() error {
 	return fmt.Errorf("%s exited: %v%s", p.Name, p.err, logTail(p.Log))
 }
 
-// StopAll stops every child, the most recently started first (the
-// balancer before its workers), each with grace to exit by itself.
+// StopAll stops every child at once, each with grace to exit by itself
+// after SIGTERM before SIGKILL, and returns when all have exited.
 func (g *Group) StopAll(grace time.Duration) {
 	g.mu.Lock()
 	procs := append([]*Process(nil), g.procs...)
 	g.mu.Unlock()
-	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].stop(grace)
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(func() { p.stop(grace) })
 	}
+	wg.Wait()
 }
 
 // Processes returns the children started so far.

@@ -2,16 +2,11 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -192,45 +187,20 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "stratbench-cluster-")
+	st, err := StartStack(ctx, StackConfig{
+		Via: c.Via, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
+		Workers: c.Workers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity,
+		Seed: c.Seed, Unit: c.Unit, Launcher: c.Launcher, StartTimeout: c.StartTimeout,
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) // nginx's workers run as nobody when we are root
-	g := &Group{Dir: dir}
-	defer g.StopAll(2 * time.Second)
-
-	// Workers.
-	addrs := c.Backends
-	var workers []*Process
-	if len(addrs) == 0 {
-		workers, err = startWorkers(ctx, g, &c)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range workers {
-			addrs = append(addrs, w.Addr)
-		}
-	}
-	infos, err := workerInfos(ctx, addrs)
-	if err != nil {
-		return nil, err
-	}
+	defer st.Stop()
+	bh, addrs, workers := st.bal, st.Backends, st.Workers
+	target, transport := st.Target, st.Transport
 	capacity := 0
-	for _, in := range infos {
+	for _, in := range st.infos {
 		capacity += in.Capacity
-	}
-
-	// Balancer.
-	bh, err := startBalancer(g, &c, addrs, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer bh.close()
-	target, transport := bh.target, bh.transport
-	if err := waitHealthy(ctx, target, transport, g, c.StartTimeout); err != nil {
-		return nil, err
 	}
 
 	rate := c.Load * float64(capacity) / (c.Service.Mean() * c.Unit.Seconds())
@@ -290,242 +260,16 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	served := make([]float64, len(addrs))
 	for i, a := range addrs {
 		if in, err := workerInfo(context.Background(), a); err == nil {
-			served[i] = float64(in.Served - infos[i].Served)
+			served[i] = float64(in.Served - st.infos[i].Served)
 		}
 	}
 	res.PerServer["served"] = served
-	for _, p := range g.Processes() {
+	for _, p := range st.group.Processes() {
 		if err := p.Err(); err != nil {
 			res.Warnings = append(res.Warnings, err.Error())
 		}
 	}
 	return res, loadErr
-}
-
-func startWorkers(ctx context.Context, g *Group, c *Config) ([]*Process, error) {
-	workers := make([]*Process, c.Workers)
-	errs := make([]error, c.Workers)
-	var wg sync.WaitGroup
-	for i := range workers {
-		wc := WorkerConfig{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
-		cmd, err := c.Launcher.Command("worker", wc.Args()...)
-		if err != nil {
-			return nil, err
-		}
-		wg.Go(func() {
-			workers[i], errs[i] = g.Start(fmt.Sprintf("worker%d", i), cmd, true, c.StartTimeout)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return workers, ctx.Err()
-}
-
-func workerInfo(ctx context.Context, addr string) (WorkerInfo, error) {
-	var in WorkerInfo
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+InfoPath, nil)
-	if err != nil {
-		return in, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return in, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return in, fmt.Errorf("%s: status %s (is it a stratbench worker?)", addr, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil {
-		return in, fmt.Errorf("%s: %w (is it a stratbench worker?)", addr, err)
-	}
-	return in, nil
-}
-
-func workerInfos(ctx context.Context, addrs []string) ([]WorkerInfo, error) {
-	infos := make([]WorkerInfo, len(addrs))
-	for i, a := range addrs {
-		in, err := workerInfo(ctx, a)
-		if err != nil {
-			return nil, fmt.Errorf("worker %s: %w", a, err)
-		}
-		infos[i] = in
-	}
-	return infos, nil
-}
-
-// balancerHandle is a started balancer.
-type balancerHandle struct {
-	// target is the URL to send requests to; transport sends them (nil: a
-	// pooled one).
-	target    string
-	transport http.RoundTripper
-	// stats adds the balancer's own counters to the result.
-	stats func(*metrics.Result)
-	// native is an external balancer's policy.
-	native *Native
-	close  func()
-}
-
-// startBalancer starts the balancer of c.Via in front of addrs.
-func startBalancer(g *Group, c *Config, addrs []string, dir string) (*balancerHandle, error) {
-	bc := BalancerConfig{
-		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
-		Seed: c.Seed, Unit: c.Unit,
-	}
-	h := &balancerHandle{close: func() {}}
-	switch c.Via {
-	case "direct":
-		b, err := NewBalancer(bc)
-		if err != nil {
-			return nil, err
-		}
-		h.target, h.transport, h.close = "http://direct", b, b.Close
-		h.stats = func(res *metrics.Result) { addBalancerStats(res, b.Stats()) }
-		return h, nil
-	case "ours":
-		cmd, err := c.Launcher.Command("balance", bc.Args()...)
-		if err != nil {
-			return nil, err
-		}
-		p, err := g.Start("balancer", cmd, true, c.StartTimeout)
-		if err != nil {
-			return nil, err
-		}
-		h.target = "http://" + p.Addr
-		h.stats = func(res *metrics.Result) {
-			var s BalancerStats
-			if err := getJSON(h.target+StatsPath, &s); err != nil {
-				res.Warnings = append(res.Warnings, "reading the balancer's counters: "+err.Error())
-				return
-			}
-			addBalancerStats(res, s)
-		}
-		return h, nil
-	}
-	// nginx or haproxy, under a guard that takes its worker processes down
-	// with it.
-	listen, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	ec := ExternalConfig{Listen: listen, Backends: addrs, Policy: c.Policy, D: c.D, Dir: dir}
-	argv, err := externalCommand(c.Via, ec)
-	if err != nil {
-		return nil, err
-	}
-	cmd, err := c.Launcher.Command("guard", append([]string{"--"}, argv...)...)
-	if err != nil {
-		return nil, err
-	}
-	cmd.SysProcAttr = GuardAttr()
-	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
-		return nil, err
-	}
-	h.target = "http://" + listen
-	switch c.Via {
-	case "nginx":
-		n := NginxPolicy(c.Policy, c.D)
-		h.native = &n
-		h.stats = func(res *metrics.Result) {
-			res.Warnings = append(res.Warnings, "open-source nginx does not count retries: metric retries is absent (failures are still counted by the load generator)")
-		}
-	case "haproxy":
-		n := HAProxyPolicy(c.Policy, c.D)
-		h.native = &n
-		sock := filepath.Join(dir, "haproxy.sock")
-		h.stats = func(res *metrics.Result) {
-			ss, err := ReadHAProxyStats(sock)
-			if err != nil {
-				res.Warnings = append(res.Warnings, "reading HAProxy's counters: "+err.Error())
-				return
-			}
-			disp := make([]float64, len(addrs))
-			var retries, redisp int64
-			for _, s := range ss {
-				var i int
-				if _, err := fmt.Sscanf(s.Name, "w%d", &i); err == nil && i >= 0 && i < len(disp) {
-					disp[i] = float64(s.Sessions)
-				}
-				retries += s.Retries
-				redisp += s.Redisp
-			}
-			res.PerServer["dispatched"] = disp
-			res.Metrics["retries"] = float64(max(retries, redisp))
-		}
-	}
-	return h, nil
-}
-
-func addBalancerStats(res *metrics.Result, s BalancerStats) {
-	disp := make([]float64, len(s.Backends))
-	failed := make([]float64, len(s.Backends))
-	for i, b := range s.Backends {
-		disp[i] = float64(b.Dispatched)
-		failed[i] = float64(b.Failed)
-	}
-	res.PerServer["dispatched"] = disp
-	res.PerServer["failed"] = failed
-	res.Metrics["retries"] = float64(s.Retries)
-	res.Metrics["retries_ok"] = float64(s.RetriedOK)
-	res.Metrics["no_backend"] = float64(s.NoBackend)
-}
-
-func getJSON(url string, v any) error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: status %s", url, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-// waitHealthy polls target/healthz until it answers 200, a process of g
-// exits, or timeout passes.
-func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Group, timeout time.Duration) error {
-	if tr == nil {
-		t := &http.Transport{DisableKeepAlives: true}
-		defer t.CloseIdleConnections()
-		tr = t
-	}
-	client := &http.Client{Transport: tr, Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	var last error
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+HealthPath, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		last = err
-		for _, p := range g.Processes() {
-			if p.Exited() {
-				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.exitErr(), logTail(p.Log))
-			}
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the balancer at %s was not ready within %v: %v", target, timeout, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // assemble builds the result record of a run.

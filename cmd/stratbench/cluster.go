@@ -74,6 +74,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load"},
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
 		&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
+		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
 		quietFlag,
@@ -88,6 +89,11 @@ var runSubcommands = []*cli.Command{clusterCommand}
 // command, or registers a `run` holding only them when there is none. It
 // is called from the init of worker.go, which sorts after run*.go.
 func attachRunSubcommands() {
+	for _, s := range runSubcommands {
+		if s.OnUsageError == nil {
+			s.OnUsageError = onUsageError // bad flags exit 2, as for top-level commands
+		}
+	}
 	for _, c := range commands {
 		if c.Name != "run" {
 			continue
@@ -268,8 +274,8 @@ func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
 		Policy:      cfg.Policy,
 		Servers:     n * max(cfg.Capacity, 1),
 		Load:        cfg.Load,
-		Jobs:        200_000,
-		Warmup:      20_000,
+		Jobs:        max(c.Uint64("sim-jobs"), 100),
+		Warmup:      max(c.Uint64("sim-jobs"), 100) / 10,
 		Service:     cfg.Service,
 		Arrival:     cfg.Arrival,
 		D:           cfg.D,

@@ -1,0 +1,78 @@
+// Package cluster runs the harness's service mode with real processes and
+// a real network path: worker processes serving tasks over HTTP, a
+// balancer in front of them (our own reverse proxy placing requests with
+// the simulator's policies, nginx, or HAProxy), open-loop load from a
+// generator that measures every response from its intended arrival time,
+// and faults (a worker killed mid-run). It writes the same result record as
+// the simulator and the harness (engine "harness", family "Cluster"), with
+// the simulator's metric names in units of the task-size unit, so that a
+// cluster run and `stratbench sim` with the same flags compare directly.
+//
+// # The pieces
+//
+//   - Worker (stratbench worker): GET /work?ns=N runs one task of N
+//     nanoseconds of a kind (Kinds: sleep, spin, xml); at most Capacity run
+//     at once, the rest wait in FIFO order. Responses carry the time the
+//     task waited and was in service (HeaderWait, HeaderService), so the
+//     load generator can split a response time into queueing, service and
+//     overhead (network, HTTP, balancer).
+//   - Balancer (stratbench balance): a net/http/httputil reverse proxy. The
+//     policy sees the backends through a strategies.View backed by in-flight
+//     counters (Load), the sizes of the tasks in flight (Work; from the ns
+//     parameter, or an EWMA of reported service times), and the time since
+//     start in the policy's unit (Now); the ewma policy gets every latency.
+//     Health checks, dead-backend removal and one retry of idempotent
+//     requests on another backend are described on Balancer. The Balancer
+//     is also an http.RoundTripper: via "direct" the load generator itself
+//     balances with it, as a gRPC client does, with no proxy hop.
+//   - nginx and HAProxy: NginxConfig and HAProxyConfig generate a
+//     configuration with the nearest built-in policy (NginxPolicy,
+//     HAProxyPolicy), keep-alive connections to the workers, health checks
+//     and one retry; the result's params.native_policy records it, and a
+//     warning says when it is only the nearest family.
+//   - GenerateLoad: open-loop HTTP requests at a target rate from an arrival
+//     process, the simulator's random streams for the same seed, response
+//     times in an HDR histogram, and the accounting sent = succeeded +
+//     failed, checked at the end (LoadResult.Check).
+//   - Group and Guard: every process a run starts is in a process group of
+//     its own with a parent-death signal, and is stopped (SIGTERM, then
+//     SIGKILL) when the run ends, fails, or is interrupted. nginx forks
+//     worker processes that would outlive a killed master, so external
+//     balancers run under `stratbench guard`, which relays its own death to
+//     its whole group.
+//   - Run: all of it for one case, from a Config, to a metrics.Result.
+//     StartStack starts just the workers and the balancer, for other load
+//     generators (wrk, for example).
+//
+// # Workers on other machines
+//
+// The processes that Run starts are all on loopback. To put the workers on
+// other machines, start one worker on each (the same stratbench binary) and
+// pass their addresses with --backends; the balancer and the load
+// generator then run here:
+//
+//	host1$ stratbench worker --listen 0.0.0.0:9000 --kind spin --capacity 4
+//	host2$ stratbench worker --listen 0.0.0.0:9000 --kind spin --capacity 4
+//	here$  stratbench run cluster --backends host1:9000,host2:9000 \
+//	           --via ours,nginx,haproxy --policy jsq --load 0.7 --duration 60s
+//
+// The run asks each worker for its kind and capacity (GET /_stratbench/info)
+// to compute the arrival rate, ρ × Σ capacity / (mean size × unit). Workers
+// serve plain HTTP without authentication: run them on a private network
+// only. --kill-worker-at needs workers the run started itself. Clocks need
+// not be synchronized: every time is measured on one machine (the worker's
+// queueing and service on the worker, the rest by the load generator).
+//
+// # Measuring the balancers
+//
+// BenchmarkOverhead measures what each balancer adds at 1,000 requests/s
+// (p50 through the balancer against via=direct), BenchmarkThroughput the
+// request rate each sustains under wrk with 64 connections in front of two
+// workers answering empty tasks:
+//
+//	go test -run '^$' -bench Overhead -benchtime 5000x -count 5 ./cluster/
+//	go test -run '^$' -bench Throughput -count 5 ./cluster/
+//
+// The second needs wrk (Debian package wrk) and skips without it; nginx and
+// HAProxy cases skip when those are not installed.
+package cluster

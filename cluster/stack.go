@@ -1,0 +1,356 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/strategies"
+)
+
+// StackConfig describes worker processes and a balancer in front of them.
+type StackConfig struct {
+	// Via is the balancer (Vias); Policy, D and Dispatchers its policy.
+	Via            string
+	Policy         string
+	D, Dispatchers int
+	// Workers is the number of worker processes to start on loopback,
+	// unless Backends names workers already running.
+	Workers  int
+	Backends []string
+	// Kind and Capacity configure the workers started.
+	Kind     string
+	Capacity int
+	// Seed seeds the policy; Unit is its time unit (default 1ms).
+	Seed uint64
+	Unit time.Duration
+	// Launcher starts stratbench's own child processes.
+	Launcher Launcher
+	// StartTimeout bounds how long each process may take to be ready
+	// (default 10s).
+	StartTimeout time.Duration
+}
+
+// Stack is a running balancer in front of workers. Stop stops every
+// process it started.
+type Stack struct {
+	// Target is the URL to send requests to.
+	Target string
+	// Transport sends them: nil (any client) except for via direct, whose
+	// balancing happens in this transport.
+	Transport http.RoundTripper
+	// Backends are the workers' addresses; Workers the processes started
+	// (none with StackConfig.Backends).
+	Backends []string
+	Workers  []*Process
+
+	group *Group
+	dir   string
+	bal   *balancerHandle
+	infos []WorkerInfo
+}
+
+// StartStack starts the workers (unless cfg.Backends are given) and the
+// balancer, and waits until requests go through. On failure everything
+// started is stopped again.
+func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
+	c := cfg
+	if c.Via == "" {
+		c.Via = "ours"
+	}
+	if c.Unit == 0 {
+		c.Unit = time.Millisecond
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = 10 * time.Second
+	}
+	if len(c.Backends) > 0 {
+		c.Workers = len(c.Backends)
+	}
+	switch {
+	case !slices.Contains(ViaNames(), c.Via):
+		return nil, fmt.Errorf("unknown balancer %q (known: %s)", c.Via, strings.Join(ViaNames(), ", "))
+	case !slices.Contains(strategies.PolicyNames(), c.Policy):
+		return nil, fmt.Errorf("unknown policy %q (known: %s)", c.Policy, strings.Join(strategies.PolicyNames(), ", "))
+	case c.Workers < 1:
+		return nil, fmt.Errorf("workers must be >= 1, got %d", c.Workers)
+	}
+	dir, err := os.MkdirTemp("", "stratbench-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	os.Chmod(dir, 0o755) // nginx's workers run as nobody when we are root
+	s := &Stack{group: &Group{Dir: dir}, dir: dir}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	addrs := c.Backends
+	if len(addrs) == 0 {
+		s.Workers, err = startWorkers(ctx, s.group, &c)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range s.Workers {
+			addrs = append(addrs, w.Addr)
+		}
+	}
+	s.Backends = addrs
+	if s.infos, err = workerInfos(ctx, addrs); err != nil {
+		return nil, err
+	}
+	if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
+		return nil, err
+	}
+	s.Target, s.Transport = s.bal.target, s.bal.transport
+	if err := waitHealthy(ctx, s.Target, s.Transport, s.group, c.StartTimeout); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops every process the stack started and removes its files.
+func (s *Stack) Stop() {
+	if s.bal != nil {
+		s.bal.close()
+	}
+	s.group.StopAll(2 * time.Second)
+	os.RemoveAll(s.dir)
+}
+
+func startWorkers(ctx context.Context, g *Group, c *StackConfig) ([]*Process, error) {
+	workers := make([]*Process, c.Workers)
+	errs := make([]error, c.Workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wc := WorkerConfig{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
+		cmd, err := c.Launcher.Command("worker", wc.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		wg.Go(func() {
+			workers[i], errs[i] = g.Start(fmt.Sprintf("worker%d", i), cmd, true, c.StartTimeout)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return workers, ctx.Err()
+}
+
+func workerInfo(ctx context.Context, addr string) (WorkerInfo, error) {
+	var in WorkerInfo
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+InfoPath, nil)
+	if err != nil {
+		return in, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return in, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return in, fmt.Errorf("%s: status %s (is it a stratbench worker?)", addr, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil {
+		return in, fmt.Errorf("%s: %w (is it a stratbench worker?)", addr, err)
+	}
+	return in, nil
+}
+
+func workerInfos(ctx context.Context, addrs []string) ([]WorkerInfo, error) {
+	infos := make([]WorkerInfo, len(addrs))
+	for i, a := range addrs {
+		in, err := workerInfo(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("worker %s: %w", a, err)
+		}
+		infos[i] = in
+	}
+	return infos, nil
+}
+
+// balancerHandle is a started balancer.
+type balancerHandle struct {
+	// target is the URL to send requests to; transport sends them (nil: a
+	// pooled one).
+	target    string
+	transport http.RoundTripper
+	// stats adds the balancer's own counters to the result.
+	stats func(*metrics.Result)
+	// native is an external balancer's policy.
+	native *Native
+	close  func()
+}
+
+// startBalancer starts the balancer of c.Via in front of addrs.
+func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balancerHandle, error) {
+	bc := BalancerConfig{
+		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
+		Seed: c.Seed, Unit: c.Unit,
+	}
+	h := &balancerHandle{close: func() {}}
+	switch c.Via {
+	case "direct":
+		b, err := NewBalancer(bc)
+		if err != nil {
+			return nil, err
+		}
+		h.target, h.transport, h.close = "http://direct", b, b.Close
+		h.stats = func(res *metrics.Result) { addBalancerStats(res, b.Stats()) }
+		return h, nil
+	case "ours":
+		cmd, err := c.Launcher.Command("balance", bc.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		p, err := g.Start("balancer", cmd, true, c.StartTimeout)
+		if err != nil {
+			return nil, err
+		}
+		h.target = "http://" + p.Addr
+		h.stats = func(res *metrics.Result) {
+			var s BalancerStats
+			if err := getJSON(h.target+StatsPath, &s); err != nil {
+				res.Warnings = append(res.Warnings, "reading the balancer's counters: "+err.Error())
+				return
+			}
+			addBalancerStats(res, s)
+		}
+		return h, nil
+	}
+	// nginx or haproxy, under a guard that takes its worker processes down
+	// with it.
+	listen, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ec := ExternalConfig{Listen: listen, Backends: addrs, Policy: c.Policy, D: c.D, Dir: dir}
+	argv, err := externalCommand(c.Via, ec)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := c.Launcher.Command("guard", append([]string{"--"}, argv...)...)
+	if err != nil {
+		return nil, err
+	}
+	cmd.SysProcAttr = GuardAttr()
+	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
+		return nil, err
+	}
+	h.target = "http://" + listen
+	switch c.Via {
+	case "nginx":
+		n := NginxPolicy(c.Policy, c.D)
+		h.native = &n
+		h.stats = func(res *metrics.Result) {
+			res.Warnings = append(res.Warnings, "open-source nginx does not count retries: metric retries is absent (failures are still counted by the load generator)")
+		}
+	case "haproxy":
+		n := HAProxyPolicy(c.Policy, c.D)
+		h.native = &n
+		sock := filepath.Join(dir, "haproxy.sock")
+		h.stats = func(res *metrics.Result) {
+			ss, err := ReadHAProxyStats(sock)
+			if err != nil {
+				res.Warnings = append(res.Warnings, "reading HAProxy's counters: "+err.Error())
+				return
+			}
+			disp := make([]float64, len(addrs))
+			var retries, redisp int64
+			for _, s := range ss {
+				var i int
+				if _, err := fmt.Sscanf(s.Name, "w%d", &i); err == nil && i >= 0 && i < len(disp) {
+					disp[i] = float64(s.Sessions)
+				}
+				retries += s.Retries
+				redisp += s.Redisp
+			}
+			res.PerServer["dispatched"] = disp
+			res.Metrics["retries"] = float64(max(retries, redisp))
+		}
+	}
+	return h, nil
+}
+
+func addBalancerStats(res *metrics.Result, s BalancerStats) {
+	disp := make([]float64, len(s.Backends))
+	failed := make([]float64, len(s.Backends))
+	for i, b := range s.Backends {
+		disp[i] = float64(b.Dispatched)
+		failed[i] = float64(b.Failed)
+	}
+	res.PerServer["dispatched"] = disp
+	res.PerServer["failed"] = failed
+	res.Metrics["retries"] = float64(s.Retries)
+	res.Metrics["retries_ok"] = float64(s.RetriedOK)
+	res.Metrics["all_down"] = float64(s.AllDown)
+}
+
+func getJSON(url string, v any) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// waitHealthy polls target/healthz until it answers 200, a process of g
+// exits, or timeout passes.
+func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Group, timeout time.Duration) error {
+	if tr == nil {
+		t := &http.Transport{DisableKeepAlives: true}
+		defer t.CloseIdleConnections()
+		tr = t
+	}
+	client := &http.Client{Transport: tr, Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+HealthPath, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		last = err
+		for _, p := range g.Processes() {
+			if p.Exited() {
+				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.exitErr(), logTail(p.Log))
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the balancer at %s was not ready within %v: %v", target, timeout, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/metrics"
+)
+
+// The test binary doubles as the stratbench binary for the processes that
+// run cluster starts: with STRATBENCH_CMD_HELPER=1 and
+// -test.run=^TestClusterHelperProcess$ -- ARGS it runs `stratbench ARGS`.
+const cmdHelperEnv = "STRATBENCH_CMD_HELPER"
+
+func cmdTestLauncher() cluster.Launcher {
+	return cluster.Launcher{
+		Path: os.Args[0],
+		Args: []string{"-test.run=^TestClusterHelperProcess$", "--"},
+		Env:  []string{cmdHelperEnv + "=1", "GORACE=atexit_sleep_ms=0"},
+	}
+}
+
+func TestClusterHelperProcess(t *testing.T) {
+	if os.Getenv(cmdHelperEnv) != "1" {
+		t.Skip("only a child process of other tests runs this")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	clusterLauncher = cmdTestLauncher()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, append([]string{"stratbench"}, args...), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// TestClusterBadInput checks that bad input is refused with exit status 2
+// and a one-line message, before any process starts.
+func TestClusterBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string // in the message
+	}{
+		{[]string{"run", "cluster", "--via", "traefik"}, "unknown balancer"},
+		{[]string{"run", "cluster", "--policy", "fastest"}, "unknown policy"},
+		{[]string{"run", "cluster", "--workers", "0"}, "--workers"},
+		{[]string{"run", "cluster", "--load", "0"}, "--load"},
+		{[]string{"run", "cluster", "--load", "1.2"}, ""}, // fine with the default --duration: no error expected below
+		{[]string{"run", "cluster", "--duration", "-1s"}, "--duration"},
+		{[]string{"run", "cluster", "--duration", "1s", "--jobs", "5"}, "not both"},
+		{[]string{"run", "cluster", "--jobs", "0"}, "--jobs"},
+		{[]string{"run", "cluster", "--backends", "a:1,b:2", "--kill-worker-at", "1s"}, "--backends"},
+		{[]string{"run", "cluster", "--workers", "1", "--kill-worker-at", "1s"}, "at least 2 workers"},
+		{[]string{"run", "cluster", "--kind", "gpu"}, "unknown worker kind"},
+		{[]string{"run", "cluster", "--service", "weird"}, "--service"},
+		{[]string{"run", "cluster", "--format", "yaml"}, "--format"},
+		{[]string{"run", "cluster", "--unit", "0s"}, "--unit"},
+		{[]string{"run", "cluster", "extra"}, "no arguments"},
+		{[]string{"run", "cluster", "--nonsense"}, "flag provided but not defined"},
+		{[]string{"worker", "--kind", "gpu"}, "unknown worker kind"},
+		{[]string{"worker", "--capacity", "0"}, "--capacity"},
+		{[]string{"balance"}, "--backends"},
+		{[]string{"balance", "--backends", "a:1", "--policy", "fastest"}, "unknown policy"},
+		{[]string{"balance", "--backends", "nocolon"}, "host:port"},
+		{[]string{"guard"}, "command"},
+	}
+	for _, tc := range cases {
+		if tc.want == "" {
+			continue
+		}
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, errs := runCLI(t, tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", code, exitUsage, errs)
+			}
+			if !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("stderr %q: want one line mentioning %q", errs, tc.want)
+			}
+		})
+	}
+}
+
+// TestClusterMissingBalancer checks that a missing external balancer is
+// named with its Debian package.
+func TestClusterMissingBalancer(t *testing.T) {
+	_, err := cluster.FindBinary("stratbench-no-such-balancer")
+	if err == nil || !strings.Contains(err.Error(), "apt-get install stratbench-no-such-balancer") {
+		t.Errorf("error %v: want the package to install", err)
+	}
+	for _, via := range []string{"nginx", "haproxy"} {
+		if _, err := cluster.FindBinary(via); err != nil && !strings.Contains(err.Error(), "apt-get install "+via) {
+			t.Errorf("%s missing: %v", via, err)
+		}
+	}
+}
+
+// TestClusterJSON runs `run cluster` end to end with real processes and
+// --compare-sim, and checks the records.
+func TestClusterJSON(t *testing.T) {
+	old := clusterLauncher
+	clusterLauncher = cmdTestLauncher()
+	defer func() { clusterLauncher = old }()
+	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--via", "ours,direct", "--policy", "p2c",
+		"--load", "0.5", "--jobs", "300", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	results, bad := metrics.ReadJSONL("stdout", strings.NewReader(out))
+	if len(bad) > 0 || len(results) != 4 {
+		t.Fatalf("%d results (want 2 cluster + 2 sim), errors %v", len(results), bad)
+	}
+	for i, r := range results {
+		want := "harness"
+		if i%2 == 1 {
+			want = "sim"
+		}
+		if r.Engine != want {
+			t.Errorf("result %d: engine %s, want %s", i, r.Engine, want)
+		}
+		if want == "harness" {
+			for _, m := range []string{"response_mean", "response_p99", "throughput_per_sec", "errors", "sim_response_mean", "response_mean_rel_err"} {
+				if _, ok := r.Metrics[m]; !ok {
+					t.Errorf("%s: metric %s missing", r.Name, m)
+				}
+			}
+			if r.Metrics["sent"] != 300 || r.Metrics["errors"] != 0 {
+				t.Errorf("%s: sent %v errors %v", r.Name, r.Metrics["sent"], r.Metrics["errors"])
+			}
+		}
+	}
+}
+
+// TestClusterText checks the text output with the simulator beside it.
+func TestClusterText(t *testing.T) {
+	old := clusterLauncher
+	clusterLauncher = cmdTestLauncher()
+	defer func() { clusterLauncher = old }()
+	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--policy", "rr", "--load", "0.3", "--jobs", "100", "--compare-sim", "--sim-jobs", "5000", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Cluster/via=ours/policy=rr/workers=2/load=0.3", "Cluster against the simulator", "response_mean"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
