@@ -463,10 +463,14 @@ func (r *batchRunner) result(c *batchCase, base *batchCase, count int, interrupt
 		}
 		for w := range busy {
 			if s.busy != nil {
-				busy[w] += s.busy[w] / float64(ns)
+				busy[w] += s.busy[w]
 			}
-			tasks[w] += s.tasks[w] / float64(ns)
+			tasks[w] += s.tasks[w]
 		}
+	}
+	for w := range busy {
+		busy[w] /= float64(ns)
+		tasks[w] /= float64(ns)
 	}
 	for k, xs := range series {
 		med, lo, hi, ok := metrics.MedianCI(xs)

@@ -103,6 +103,13 @@ func (c *ServiceConfig) withDefaults() (ServiceConfig, error) {
 	return x, x.validate()
 }
 
+// Validate reports the first problem of the configuration (marked as bad
+// input), or nil.
+func (c ServiceConfig) Validate() error {
+	_, err := c.withDefaults()
+	return bad.Input(err)
+}
+
 func (c *ServiceConfig) validate() error {
 	trace := c.Arrival.Trace() != nil
 	switch {

@@ -30,10 +30,13 @@ func monoNow() int64 { return nowNs() + monoOffset }
 // runtime's epoll wait counts milliseconds), and a goroutine that sleeps
 // in a system call itself holds its P until the runtime takes it back,
 // which starves the other goroutines when many sleep at once. So one
-// goroutine, locked to its own thread with the timer slack lowered from
-// 50µs to 1ns, keeps a heap of deadlines and waits in ppoll for the
-// earliest (or for an eventfd write announcing an earlier one); every other
-// goroutine waits on a channel, holding nothing. A waiter then runs about
+// goroutine, with its thread's timer slack lowered from 50µs to 1ns, keeps
+// a heap of deadlines and waits in ppoll for the earliest (or for an
+// eventfd write announcing an earlier one); every other goroutine waits on
+// a channel, holding nothing. Once it has woken waiters it yields, so that
+// they run on its thread at once instead of waiting for the runtime to
+// wake another thread (a second trip through the OS scheduler, which
+// costs milliseconds on a loaded machine). A waiter then runs about
 // 5 to 30µs after its deadline on an idle machine, more on a busy one; the
 // timer fires early by the mean of that delay, learnt as it runs (see
 // timerLead), so that waiters run on their deadlines on average.
@@ -57,10 +60,6 @@ func newDeadlineTimer() (*deadlineTimer, error) {
 }
 
 func (t *deadlineTimer) loop() {
-	// The goroutine never unlocks: its thread, with its lowered slack,
-	// ends with it.
-	runtime.LockOSThread()
-	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
 	fds := []unix.PollFd{{Fd: int32(t.efd), Events: unix.POLLIN}}
 	var buf [8]byte
 	var ts unix.Timespec
@@ -77,8 +76,10 @@ func (t *deadlineTimer) loop() {
 		}
 		now := monoNow()
 		lead := t.lead.get()
+		woke := false
 		for len(t.heap) > 0 && t.heap[0].at-lead <= now {
 			notify(t.heap.pop().ch)
+			woke = true
 		}
 		timeout := (*unix.Timespec)(nil)
 		if len(t.heap) > 0 {
@@ -86,6 +87,15 @@ func (t *deadlineTimer) loop() {
 			timeout = &ts
 		}
 		t.mu.Unlock()
+		if woke {
+			// Let the woken goroutines run on this thread now, rather than
+			// wait for the runtime to wake another one for them.
+			runtime.Gosched()
+			continue
+		}
+		// The timer slack is a property of the thread, and this goroutine
+		// may move between threads: set it each time (a cheap syscall).
+		_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
 		_, _ = unix.Ppoll(fds, timeout, nil) // EINTR: loop
 		_, _ = unix.Read(t.efd, buf[:])      // EAGAIN when the timeout fired
 	}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/stratbench/stratbench/harness"
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+func runServiceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "service",
+		Usage:     "send open-loop requests to N server goroutines through a dispatch policy; measure response times",
+		UsageText: "stratbench run service --policy NAME[,NAME...] --servers N --load RHO[,RHO...] --service DIST --unit D --kind sleep|spin [--jobs J | --duration D] [options]",
+		Description: `Generates arrivals open-loop at rate λ = ρ·Σspeeds/E[S] per unit from the seed, and
+places each request with the policy on one of N server goroutines, each with its
+own FIFO queue. Response times count from each request's intended arrival, however
+late the generator ran (no coordinated omission). Times are in units of --unit and
+metrics carry the simulator's names, so that a record compares directly with
+'stratbench sim' given the same flags: --compare-sim runs both and shows them side
+by side. Arrivals and sizes come from the same seeded streams as the simulator's.
+
+--kind sleep makes each server wait the service time: a unit of capacity whatever
+the cores, so N may exceed them. --kind spin burns the CPU instead.
+
+Examples:
+  stratbench run service --policy p2c --servers 8 --load 0.5 --compare-sim
+  stratbench run service --policy random,rr,jsq,p2c,central --servers 16 --load 0.9 --jobs 20000
+  stratbench run service --policy jsq --servers 2 --load 0.7 --kind spin --unit 100us --duration 5s`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "policy", Value: "p2c", Usage: "dispatch policy, or a comma-separated list (stratbench list policies)"},
+			&cli.IntFlag{Name: "servers", Value: 8, Usage: "number of server goroutines"},
+			&cli.StringFlag{Name: "load", Value: "0.7", Usage: "offered load ρ per unit of capacity, or a comma-separated list; >= 1 needs --jobs"},
+			&cli.StringFlag{Name: "service", Value: "exp", Usage: "service-time distribution in units, as sim's (mean 1)"},
+			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE"},
+			&cli.DurationFlag{Name: "unit", Value: 1_000_000, Usage: "real duration of one time unit"},
+			&cli.StringFlag{Name: "kind", Value: harness.ServiceSleep, Usage: "what a server does for a job: sleep (wait the service time) or spin (burn the CPU)"},
+			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs (default 10000 unless --duration is given)"},
+			&cli.DurationFlag{Name: "duration", Usage: "send arrivals for this long instead of a number of jobs"},
+			&cli.Uint64Flag{Name: "warmup", Usage: "jobs run first and not measured (default 10% of the jobs)"},
+			&cli.StringFlag{Name: "speeds", Usage: "relative server speeds, comma-separated, one per server (default all 1)"},
+			&cli.StringFlag{Name: "weights", Usage: "wrr weights, one per server (default the speeds)"},
+			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
+			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream (the simulator's, for --compare-sim)"},
+			&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same case and show both, with the relative error of mean and p99"},
+			runFormatFlag, runOutFlag, cpuProfFlag, memProfFlag, quietFlag,
+		},
+		OnUsageError: runUsageError,
+		Action:       runServiceAction,
+	}
+}
+
+func runServiceAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return bad.Inputf("run service takes no arguments, got %q", c.Args().First())
+	}
+	format, err := checkFormat(c)
+	if err != nil {
+		return err
+	}
+	policies := splitList(c.String("policy"))
+	if len(policies) == 0 {
+		return bad.Inputf("--policy: give at least one policy")
+	}
+	loads, err := parseFloats("load", c.String("load"))
+	if err != nil {
+		return err
+	}
+	if len(loads) == 0 {
+		return bad.Inputf("--load: give at least one load")
+	}
+	base, err := serviceConfig(c)
+	if err != nil {
+		return err
+	}
+	var cfgs []harness.ServiceConfig
+	for _, l := range loads {
+		for _, p := range policies {
+			cfg := base
+			cfg.Policy, cfg.Load = p, l
+			if !c.IsSet("warmup") {
+				cfg.Warmup = cfg.Jobs / 10
+				if cfg.Jobs == 0 {
+					cfg.Warmup = uint64(harness.Lambda(cfg) * cfg.Duration.Seconds() / cfg.Unit.Seconds() / 10)
+				}
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			cfgs = append(cfgs, cfg)
+		}
+	}
+	stop, err := profiles(c)
+	if err != nil {
+		return err
+	}
+	var results []metrics.Result
+	var pairs []servicePair
+	var runErr error
+	for _, cfg := range cfgs {
+		var simRes *metrics.Result
+		if c.Bool("compare-sim") {
+			simRes, runErr = sim.Run(c.Context, simConfigFor(cfg))
+			if runErr != nil {
+				break
+			}
+		}
+		if showProgress(c) {
+			update, clear := progressLine(c.App.ErrWriter, "run service "+cfg.Policy)
+			cfg.Progress = update
+			res, err := harness.RunService(c.Context, cfg)
+			clear()
+			runErr = err
+			pairs = appendPair(pairs, simRes, res)
+		} else {
+			res, err := harness.RunService(c.Context, cfg)
+			runErr = err
+			pairs = appendPair(pairs, simRes, res)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	for _, p := range pairs {
+		if p.sim != nil {
+			results = append(results, *p.sim)
+		}
+		results = append(results, *p.harness)
+	}
+	return finishRun(c, results, runErr, stop, func(w io.Writer) error {
+		if format != "text" {
+			return writeResults(w, results, format)
+		}
+		for i, p := range pairs {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := reports.WriteSummary(w, p.harness); err != nil {
+				return err
+			}
+			if p.sim != nil {
+				fmt.Fprintln(w)
+				if err := writeServiceVsSim(w, p.sim, p.harness); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// servicePair is a harness record and, with --compare-sim, the
+// simulator's record of the same case.
+type servicePair struct {
+	sim, harness *metrics.Result
+}
+
+// appendPair adds the pair when the harness produced a record, annotating
+// it with the simulator's figures and the relative errors.
+func appendPair(pairs []servicePair, simRes, res *metrics.Result) []servicePair {
+	if res == nil {
+		return pairs
+	}
+	if simRes != nil {
+		for _, k := range []string{"response_mean", "response_p99"} {
+			s, okS := simRes.Metrics[k]
+			h, okH := res.Metrics[k]
+			if okS && okH && s != 0 {
+				res.Metrics["sim_"+k] = s
+				res.Metrics[k+"_rel_err"] = (h - s) / s
+			}
+		}
+		res.Params["compared_with"] = "sim"
+	}
+	return append(pairs, servicePair{simRes, res})
+}
+
+// serviceConfig builds the common configuration from run service's flags.
+func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
+	var cfg harness.ServiceConfig
+	svc, err := workloads.ParseSize(c.String("service"))
+	if err != nil {
+		return cfg, bad.Input(fmt.Errorf("--service: %w", err))
+	}
+	arr, err := workloads.ParseArrival(c.String("arrival"))
+	if err != nil {
+		return cfg, bad.Input(fmt.Errorf("--arrival: %w", err))
+	}
+	speeds, err := parseFloats("speeds", c.String("speeds"))
+	if err != nil {
+		return cfg, err
+	}
+	weights, err := parseFloats("weights", c.String("weights"))
+	if err != nil {
+		return cfg, err
+	}
+	switch {
+	case c.Int("d") < 1:
+		return cfg, bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
+	case c.Int("dispatchers") < 1:
+		return cfg, bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))
+	case c.Duration("unit") <= 0:
+		return cfg, bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
+	case c.Duration("duration") < 0:
+		return cfg, bad.Inputf("--duration must be >= 0, got %v", c.Duration("duration"))
+	case c.IsSet("jobs") && c.IsSet("duration"):
+		return cfg, bad.Inputf("give --jobs or --duration, not both")
+	case c.IsSet("jobs") && c.Uint64("jobs") == 0:
+		return cfg, bad.Inputf("--jobs must be > 0")
+	}
+	jobs := c.Uint64("jobs")
+	if !c.IsSet("jobs") && !c.IsSet("duration") {
+		jobs = 10000
+	}
+	if c.IsSet("duration") && c.Duration("duration") == 0 {
+		return cfg, bad.Inputf("--duration must be > 0")
+	}
+	return harness.ServiceConfig{
+		Servers:     c.Int("servers"),
+		Service:     svc,
+		Arrival:     arr,
+		Unit:        c.Duration("unit"),
+		Kind:        c.String("kind"),
+		Jobs:        jobs,
+		Duration:    c.Duration("duration"),
+		Warmup:      c.Uint64("warmup"),
+		Speeds:      speeds,
+		Weights:     weights,
+		D:           c.Int("d"),
+		Dispatchers: c.Int("dispatchers"),
+		Seed:        c.Uint64("seed"),
+	}, nil
+}
+
+// simConfigFor is the simulation of the same case: same policy, servers,
+// load, jobs (for a duration, the jobs expected in it), distributions and
+// seed, so that it sees the same jobs at the same intended times.
+func simConfigFor(cfg harness.ServiceConfig) sim.Config {
+	jobs := cfg.Jobs
+	if jobs == 0 {
+		expected := harness.Lambda(cfg) * cfg.Duration.Seconds() / cfg.Unit.Seconds()
+		jobs = uint64(max(expected-float64(cfg.Warmup), 30))
+	}
+	return sim.Config{
+		Policy:      cfg.Policy,
+		Servers:     cfg.Servers,
+		Load:        cfg.Load,
+		Jobs:        jobs,
+		Warmup:      cfg.Warmup,
+		Service:     cfg.Service,
+		Arrival:     cfg.Arrival,
+		Speeds:      cfg.Speeds,
+		Weights:     cfg.Weights,
+		D:           cfg.D,
+		Dispatchers: cfg.Dispatchers,
+		Seed:        cfg.Seed,
+	}
+}
+
+// serviceSimMetrics are the metrics shown side by side, in this order.
+var serviceSimMetrics = []string{
+	"response_mean", "response_p50", "response_p90", "response_p99", "response_p999",
+	"wait_mean", "utilization", "imbalance", "jobs",
+}
+
+// writeServiceVsSim shows the simulator's and the harness's figures for
+// one case side by side with the relative error of the harness.
+func writeServiceVsSim(w io.Writer, s, h *metrics.Result) error {
+	fmt.Fprintf(w, "simulator vs harness (%v, unit %v): %s\n", h.Params["kind"], h.Params["unit"], h.Name)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  metric\tsim\tharness\trel err")
+	for _, k := range serviceSimMetrics {
+		sv, okS := s.Metrics[k]
+		hv, okH := h.Metrics[k]
+		if !okS || !okH {
+			continue
+		}
+		rel := "-"
+		if sv != 0 && !math.IsNaN(sv) {
+			rel = fmt.Sprintf("%+.1f%%", 100*(hv-sv)/sv)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k, reports.FormatNumber(sv), reports.FormatNumber(hv), rel)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,194 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratbench/stratbench/internal/bad"
+)
+
+// TestRunServiceEveryPolicy runs a short service under each kind of policy
+// (random, load-aware, central queue, observers, hashing) and checks the
+// accounting: every measured job completed and was dispatched once, and
+// the metrics the simulator reports are there.
+func TestRunServiceEveryPolicy(t *testing.T) {
+	for _, policy := range []string{"random", "rr", "jsq", "p2c", "central", "jiq", "lwl", "ewma", "maglev"} {
+		t.Run(policy, func(t *testing.T) {
+			res, err := RunService(context.Background(), ServiceConfig{
+				Policy: policy, Servers: 4, Load: 0.6, Unit: 200 * time.Microsecond,
+				Jobs: 300, Warmup: 30, Seed: 3,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := res.Metrics
+			if m["jobs"] != 300 {
+				t.Fatalf("%g measured jobs, want 300", m["jobs"])
+			}
+			sum := 0.0
+			for _, d := range res.PerServer["dispatched"] {
+				sum += d
+			}
+			if sum != 300 {
+				t.Errorf("%g measured jobs dispatched, want 300", sum)
+			}
+			for _, k := range []string{"response_mean", "response_p99", "wait_mean", "utilization", "throughput_per_sec", "arrival_rate_per_sec", "lag_mean_sec", "overrun_mean"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("no metric %s", k)
+				}
+			}
+			// A job waits its whole service time, so its response is at
+			// least its size: the mean is well above zero.
+			if !(m["response_mean"] > 0.3) || m["wait_mean"] < 0 {
+				t.Errorf("response_mean %g, wait_mean %g", m["response_mean"], m["wait_mean"])
+			}
+			if res.Params["unit_sec"] != 200e-6 || res.Family != "Service" || res.Engine != "harness" {
+				t.Errorf("params %v family %q", res.Params, res.Family)
+			}
+		})
+	}
+}
+
+// TestRunServiceDuration checks the duration mode: arrivals stop after the
+// duration, about λ·D jobs are measured.
+func TestRunServiceDuration(t *testing.T) {
+	cfg := ServiceConfig{Policy: "p2c", Servers: 4, Load: 0.5, Unit: 500 * time.Microsecond, Duration: 300 * time.Millisecond, Seed: 1}
+	want := Lambda(cfg) * 0.3 / 500e-6 // 4·0.5 per unit, 600 units
+	res, err := RunService(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Metrics["jobs"]; math.Abs(got-want) > 4*math.Sqrt(want) {
+		t.Errorf("%g jobs in 300ms, want about %g", got, want)
+	}
+}
+
+// TestRunServiceSpin runs CPU-bound servers: service takes CPU time.
+func TestRunServiceSpin(t *testing.T) {
+	res, err := RunService(context.Background(), ServiceConfig{
+		Policy: "jsq", Servers: 2, Load: 0.3, Unit: 100 * time.Microsecond, Kind: ServiceSpin, Jobs: 200, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metrics["jobs"] != 200 || !strings.Contains(res.Name, "kind=spin") {
+		t.Errorf("jobs %g, name %s", res.Metrics["jobs"], res.Name)
+	}
+}
+
+// TestRunServiceInterrupt stops a long run: RunService returns within a
+// second with the jobs measured so far and ctx's error.
+func TestRunServiceInterrupt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	res, err := RunService(ctx, ServiceConfig{
+		Policy: "random", Servers: 4, Load: 0.5, Unit: time.Millisecond, Duration: time.Minute, Seed: 1,
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want the context's", err)
+	}
+	if el := time.Since(t0); el > 1400*time.Millisecond {
+		t.Errorf("stopped after %v, want within a second of the interruption", el)
+	}
+	if res == nil || res.Metrics["jobs"] == 0 || !strings.Contains(strings.Join(res.Warnings, " "), "interrupted") {
+		t.Fatalf("record %+v: want the jobs measured so far and a warning", res)
+	}
+}
+
+func TestServiceConfigErrors(t *testing.T) {
+	ok := ServiceConfig{Policy: "p2c", Servers: 2, Load: 0.5, Jobs: 10}
+	cases := []struct {
+		edit func(c *ServiceConfig)
+		want string
+	}{
+		{func(c *ServiceConfig) { c.Policy = "nope" }, "unknown policy \"nope\" (known: random"},
+		{func(c *ServiceConfig) { c.Servers = 0 }, "servers must be > 0"},
+		{func(c *ServiceConfig) { c.Load = -1 }, "load must be a number > 0"},
+		{func(c *ServiceConfig) { c.Kind = "nap" }, "unknown service kind"},
+		{func(c *ServiceConfig) { c.Duration = -time.Second; c.Jobs = 0 }, "duration must be >= 0"},
+		{func(c *ServiceConfig) { c.Duration = time.Second }, "not both"},
+		{func(c *ServiceConfig) { c.Jobs = 0 }, "number of jobs or a duration"},
+		{func(c *ServiceConfig) { c.Jobs, c.Duration, c.Load = 0, time.Second, 1.2 }, "load 1.2 >= 1 is unstable"},
+		{func(c *ServiceConfig) { c.Speeds = []float64{1} }, "1 speeds given for 2 servers"},
+	}
+	for _, tc := range cases {
+		cfg := ok
+		tc.edit(&cfg)
+		err := cfg.Validate()
+		if err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want bad input containing %q", err, tc.want)
+		}
+		if _, err := RunService(context.Background(), cfg); err == nil || !bad.Is(err) {
+			t.Errorf("RunService: got %v, want bad input", err)
+		}
+	}
+	// A load >= 1 is allowed with a number of jobs: the run ends.
+	cfg := ok
+	cfg.Load = 1.5
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("load 1.5 with jobs: %v", err)
+	}
+}
+
+func TestDeadlineTimer(t *testing.T) {
+	tm, err := newDeadlineTimer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.close()
+	halt := make(chan struct{})
+	ch := make(chan struct{}, 1)
+	for _, d := range []time.Duration{0, 100 * time.Microsecond, 2 * time.Millisecond, 10 * time.Millisecond} {
+		at := monoNow() + int64(d)
+		if !tm.wait(at, ch, halt) {
+			t.Fatal("wait returned false without a halt")
+		}
+		// The timer fires early by its learnt lead (at most a millisecond).
+		if early := at - monoNow(); early > int64(time.Millisecond) {
+			t.Errorf("woke %v before a deadline %v away", time.Duration(early), d)
+		}
+	}
+	close(halt)
+	t0 := time.Now()
+	if tm.wait(monoNow()+int64(time.Hour), ch, halt) {
+		t.Error("wait returned true after the halt")
+	}
+	if time.Since(t0) > 100*time.Millisecond {
+		t.Error("halt did not end the wait at once")
+	}
+}
+
+func TestDeadlineHeapAndRing(t *testing.T) {
+	var h deadlineHeap
+	for _, at := range []int64{5, 1, 4, 2, 3, 0} {
+		h.push(deadline{at: at})
+	}
+	for want := range int64(6) {
+		if got := h.pop().at; got != want {
+			t.Fatalf("popped %d, want %d", got, want)
+		}
+	}
+	var r jobRing
+	for i := range 20 {
+		r.push(svcJob{id: uint64(i)})
+		if i%3 == 0 {
+			r.pop()
+		}
+	}
+	last := -1
+	for {
+		j, ok := r.pop()
+		if !ok {
+			break
+		}
+		if int(j.id) <= last {
+			t.Fatalf("ring out of order: %d after %d", j.id, last)
+		}
+		last = int(j.id)
+	}
+}
