@@ -222,9 +222,22 @@ func writeBatchText(w io.Writer, results []metrics.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// A warning that every case shares is printed once.
+	cases := map[string][]string{}
+	var order []string
 	for i := range results {
 		for _, warn := range results[i].Warnings {
-			fmt.Fprintf(w, "warning: %s: %s\n", results[i].Name, warn)
+			if cases[warn] == nil {
+				order = append(order, warn)
+			}
+			cases[warn] = append(cases[warn], fmt.Sprint(results[i].Params["strategy"], "/workers=", results[i].Params["workers"]))
+		}
+	}
+	for _, warn := range order {
+		if len(cases[warn]) == len(results) {
+			fmt.Fprintf(w, "warning: %s\n", warn)
+		} else {
+			fmt.Fprintf(w, "warning: %s: %s\n", strings.Join(cases[warn], ", "), warn)
 		}
 	}
 	if p := runtime.GOMAXPROCS(0); p < 2 {

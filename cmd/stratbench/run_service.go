@@ -85,6 +85,9 @@ func runServiceAction(c *cli.Context) error {
 	}
 	var cfgs []harness.ServiceConfig
 	for _, l := range loads {
+		if l >= 1 && !c.IsSet("jobs") {
+			return bad.Inputf("--load %g >= 1 is unstable: queues grow without end, so give --jobs to bound the run", l)
+		}
 		for _, p := range policies {
 			cfg := base
 			cfg.Policy, cfg.Load = p, l

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/stratbench/stratbench/metrics"
+)
+
+// TestRunServiceMatchesSimulator is the check that the model predicts
+// reality: eight sleeping servers at load 0.5 under p2c, for about three
+// seconds, must have a mean response time within 10% of the simulator's
+// for the same flags and seed (the same jobs at the same intended times).
+//
+// The unit is 5ms so that the timer's few tens of microseconds of jitter
+// stay small next to it. A loaded machine can stall the generator or the
+// servers for milliseconds, which the harness reports honestly as lag and
+// overrun; so the run is tried up to three times, each attempt logged, and
+// the test fails only if none comes within 10%.
+func TestRunServiceMatchesSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real time for a few seconds")
+	}
+	var errs []float64
+	for attempt := range 3 {
+		code, out, stderr := runCLI(t, "run", "service", "--policy", "p2c", "--servers", "8", "--load", "0.5",
+			"--unit", "5ms", "--jobs", "2400", "--seed", "1", "--compare-sim", "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		results, bad := metrics.ReadJSONL("stdout", strings.NewReader(out))
+		if len(bad) > 0 || len(results) != 2 || results[0].Engine != "sim" || results[1].Engine != "harness" {
+			t.Fatalf("want a sim and a harness record, got %d (%v)", len(results), bad)
+		}
+		s, h := results[0], results[1]
+		if s.Name != h.Name {
+			t.Errorf("names differ: sim %s, harness %s", s.Name, h.Name)
+		}
+		rel := h.Metrics["response_mean_rel_err"]
+		t.Logf("attempt %d: response_mean sim %.4f harness %.4f (%+.1f%%), p99 %+.1f%%, generator lag mean %.0fus, overrun %.4f units",
+			attempt+1, s.Metrics["response_mean"], h.Metrics["response_mean"], 100*rel,
+			100*h.Metrics["response_p99_rel_err"], 1e6*h.Metrics["lag_mean_sec"], h.Metrics["overrun_mean"])
+		if h.Params["unit_sec"] != 0.005 || h.Metrics["jobs"] != 2400 {
+			t.Fatalf("unit_sec %v, jobs %v", h.Params["unit_sec"], h.Metrics["jobs"])
+		}
+		if abs(rel) <= 0.10 {
+			return
+		}
+		errs = append(errs, rel)
+	}
+	t.Fatalf("mean response differed from the simulator's by %v (relative) in three attempts: want within 10%%", errs)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// TestRunBatchFormats checks the JSON records (one per strategy and worker
+// count, with the promised params and metrics), the benchmark format and
+// the text table.
+func TestRunBatchFormats(t *testing.T) {
+	args := []string{"run", "batch", "--tasks", "400", "--size", "pareto:alpha=1.5", "--unit", "2us",
+		"--executor", "sequential,pool,batch,queues", "--policy", "rr,lwl", "--schedule", "static,dynamic",
+		"--workers", "1,2", "--count", "2", "--warmup", "0"}
+	code, out, stderr := runCLI(t, append(args, "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	results, bad := metrics.ReadJSONL("stdout", strings.NewReader(out))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	// sequential once, then pool, batch, queues:rr, queues:lwl, static and
+	// dynamic at 1 and 2 workers.
+	if len(results) != 1+6*2 {
+		t.Fatalf("%d records, want 13", len(results))
+	}
+	for _, r := range results {
+		_, isExec := r.Params["executor"]
+		_, isSched := r.Params["schedule"]
+		if isExec == isSched || r.Params["workers"] == nil {
+			t.Errorf("%s: params %v: want executor or schedule, and workers", r.Name, r.Params)
+		}
+		for _, k := range []string{"throughput_per_sec", "wall_sec", "speedup", "efficiency", "imbalance", "allocs_per_task"} {
+			if _, ok := r.Metrics[k]; !ok {
+				t.Errorf("%s: no metric %s", r.Name, k)
+			}
+		}
+	}
+	if results[0].Name != "workload=spin/tasks=400/size=pareto:alpha=1.5/unit=2us/executor=sequential/workers=1" {
+		t.Errorf("first record %s", results[0].Name)
+	}
+
+	code, out, stderr = runCLI(t, append(args, "--format", "bench")...)
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, stderr)
+	}
+	rd := benchfmt.NewReader(strings.NewReader(out), "bench.txt")
+	lines := 0
+	for rd.Scan() {
+		if r, ok := rd.Result().(*benchfmt.Result); ok {
+			lines++
+			if !strings.HasPrefix(r.Name.String(), "Batch/workload=spin/") {
+				t.Errorf("bench name %s", r.Name)
+			}
+		}
+	}
+	if lines != 13*2 { // one line per measured run
+		t.Errorf("%d benchmark lines, want 26", lines)
+	}
+
+	code, out, _ = runCLI(t, append(args, "--format", "text")...)
+	if code != 0 || !strings.Contains(out, "queues:lwl") || !strings.Contains(out, "schedule dynamic") {
+		t.Errorf("text output:\n%s", out)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "batch", "--executor", "nope"}, `unknown executor "nope" (known: sequential, goroutine, pool, batch, queues, steal)`},
+		{[]string{"run", "batch", "--schedule", "nope"}, `unknown schedule "nope" (known: static, cyclic, dynamic, guided, steal)`},
+		{[]string{"run", "batch", "--executor", "queues", "--policy", "nope"}, `unknown policy "nope" (known: random, rr`},
+		{[]string{"run", "batch", "--workload", "nope"}, `unknown workload "nope" (known: `},
+		{[]string{"run", "batch", "--workers", "0"}, "--workers must be > 0"},
+		{[]string{"run", "batch", "--workers", "two"}, "--workers: want comma-separated integers"},
+		{[]string{"run", "batch", "--tasks", "-1"}, "--tasks must be >= 0"},
+		{[]string{"run", "batch", "--size", "zipf"}, "--size: "},
+		{[]string{"run", "batch", "--count", "0"}, "--count must be >= 1"},
+		{[]string{"run", "batch", "--format", "xml"}, "--format: want text, json or bench"},
+		{[]string{"run", "batch", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"run", "service", "--policy", "nope"}, `unknown policy "nope" (known: random, rr`},
+		{[]string{"run", "service", "--duration", "-1s"}, "--duration must be >= 0"},
+		{[]string{"run", "service", "--load", "1.2"}, "--load 1.2 >= 1 is unstable"},
+		{[]string{"run", "service", "--load", "1.2", "--duration", "1s"}, "--load 1.2 >= 1 is unstable"},
+		{[]string{"run", "service", "--jobs", "10", "--duration", "1s"}, "not both"},
+		{[]string{"run", "service", "--kind", "nap"}, `unknown service kind "nap"`},
+		{[]string{"run", "service", "--servers", "0"}, "servers must be > 0"},
+		{[]string{"run", "service", "--unit", "0s"}, "--unit must be > 0"},
+		{[]string{"run", "service", "extra"}, "takes no arguments"},
+	}
+	for _, tc := range cases {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tc.args, code, exitUsage, stderr)
+		}
+		if !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: stderr %q lacks %q", tc.args, stderr, tc.want)
+		}
+		if n := strings.Count(strings.TrimRight(stderr, "\n"), "\n"); n != 0 {
+			t.Errorf("%v: %d lines on stderr, want one: %q", tc.args, n+1, stderr)
+		}
+	}
+}
+
+func TestListExecutors(t *testing.T) {
+	code, out, _ := runCLI(t, "list", "executors")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, name := range []string{"sequential", "goroutine", "pool", "batch", "queues", "steal"} {
+		if !strings.Contains(out, "\n  "+name+" ") {
+			t.Errorf("list executors lacks %s:\n%s", name, out)
+		}
+	}
+}
+
+// buildStratbench builds the command into dir and returns its path.
+func buildStratbench(t *testing.T, dir string) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(dir, "stratbench")
+	cmd := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRunInterrupt sends SIGINT to real run batch and run service
+// processes: each must stop within a second, write the results measured
+// so far, and exit 130.
+func TestRunInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs it for seconds")
+	}
+	dir := t.TempDir()
+	bin := buildStratbench(t, dir)
+	cases := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, r []metrics.Result)
+	}{
+		{"batch", []string{"run", "batch", "--tasks", "20000", "--size", "det", "--unit", "10us",
+			"--executor", "sequential,pool", "--count", "1000", "--warmup", "0"},
+			func(t *testing.T, rs []metrics.Result) {
+				if len(rs) != 2 || len(rs[0].Samples["wall_sec"]) == 0 {
+					t.Fatalf("want 2 records with samples, got %d", len(rs))
+				}
+			}},
+		{"service", []string{"run", "service", "--policy", "p2c", "--servers", "8", "--load", "0.5", "--duration", "60s", "--warmup", "100"},
+			func(t *testing.T, rs []metrics.Result) {
+				if len(rs) != 1 || rs[0].Metrics["jobs"] == 0 || !strings.Contains(strings.Join(rs[0].Warnings, " "), "interrupted") {
+					t.Fatalf("want one record with jobs and the interruption noted, got %+v", rs)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name+".jsonl")
+			cmd := exec.Command(bin, append(tc.args, "--format", "json", "--out", out)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			sent := time.Now()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Signal(syscall.SIGKILL)
+				t.Fatalf("still running 5s after SIGINT; stderr: %s", stderr.String())
+			}
+			if el := time.Since(sent); el > time.Second {
+				t.Errorf("stopped %v after SIGINT, want within a second", el)
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+				t.Fatalf("exit %v, want %d; stderr: %s", err, exitInterrupted, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr %q does not say it was interrupted", stderr.String())
+			}
+			f, err := os.Open(out)
+			if err != nil {
+				t.Fatalf("results file: %v", err)
+			}
+			defer f.Close()
+			rs, bad := metrics.ReadJSONL(out, bufio.NewReader(f))
+			if len(bad) > 0 {
+				t.Fatal(bad)
+			}
+			tc.check(t, rs)
+		})
+	}
+}
