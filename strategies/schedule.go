@@ -38,7 +38,7 @@ type ScheduleInfo struct {
 var Schedules = []ScheduleInfo{
 	{"static", "equal contiguous blocks, one per worker (OpenMP schedule(static))", newStatic},
 	{"cyclic", "chunks of --chunk (default 1) dealt round-robin to workers (OpenMP schedule(static,c))", newCyclic},
-	{"dynamic", "workers take chunks of --chunk from a shared atomic counter (default n/(32·workers))", newDynamic},
+	{"dynamic", "workers take chunks of --chunk from a shared atomic counter (default n/(128·workers))", newDynamic},
 	{"guided", "like dynamic with chunks shrinking as remaining/workers, never below --chunk (default 1)", newGuided},
 	{"steal", "equal blocks to start; an idle worker steals half of another's remaining range (Cilk, TBB, rayon); chunks >= --chunk", newStealSchedule},
 }
@@ -142,11 +142,12 @@ type dynamic struct {
 
 func newDynamic(cfg ScheduleConfig) (Schedule, error) { return dynamic{cfg.Chunk, cfg.Hooks}, nil }
 
-// DefaultChunk is dynamic's chunk when none is given: n/(32·workers), at
-// least 1, small enough to balance uneven tasks and large enough that the
-// shared counter is touched rarely.
+// DefaultChunk is dynamic's chunk when none is given: n/(128·workers), at
+// least 1. About 128 chunks per worker touch the shared counter rarely
+// enough to cost nothing next to the tasks, and keep the last chunks small
+// enough that the workers finish close together.
 func DefaultChunk(n, workers int) int {
-	return max(1, n/(32*max(workers, 1)))
+	return max(1, n/(128*max(workers, 1)))
 }
 
 // Run lets each worker take the next chunk from a shared atomic counter.
