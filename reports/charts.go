@@ -55,6 +55,7 @@ var ChartKinds = []ChartKind{
 	{"response-vs-load", "mean response time against load per policy, with queueing theory overlaid", chartResponseVsLoad},
 	{"latency-percentiles", "p50, p95 and p99 response time per policy", chartPercentiles},
 	{"latency-cdf", "response time at every percentile (the CDF on a log axis of 1-q)", chartCDF},
+	{"model-vs-real", "the harness's measured response time beside the simulator's prediction for the same cases", chartModelVsReal},
 	{"per-server", "jobs dispatched and busy time per server or worker (imbalance)", chartPerServer},
 	{"profile-categories", "where the CPU time went per strategy, from CPU profiles", chartProfileCategories},
 }
@@ -1262,4 +1263,110 @@ func unitText(units Units, metric string, rs []*metrics.Result) string {
 		return "× sequential"
 	}
 	return unit
+}
+
+// --- model against reality ---------------------------------------------
+
+func chartModelVsReal(m *model) []*Chart {
+	checks := ModelChecks(m.results)
+	if len(checks) == 0 {
+		return nil
+	}
+	var real []metrics.Result
+	for _, c := range checks {
+		real = append(real, *c.Real)
+	}
+	sims := map[*metrics.Result]*metrics.Result{}
+	for _, c := range checks {
+		sims[c.Real] = c.Sim
+	}
+	var out []*Chart
+	for _, g := range groupBy(real, func(r *metrics.Result) string { return scenarioWithout(r, "load") }) {
+		// g.Results point into real; find each one's simulated twin by name.
+		twin := func(r *metrics.Result) *metrics.Result {
+			for _, c := range checks {
+				if c.Real.Name == r.Name && FullName(c.Real) == FullName(r) {
+					return c.Sim
+				}
+			}
+			return nil
+		}
+		p := newPlot("", "offered load ρ (fraction of capacity)", "mean response time ("+m.unitText("response_mean", g.Results)+")")
+		addGrid(p, true, true)
+		var legend []legendItem
+		var loads []float64
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range strategies(g.Results) {
+			var meas, pred plotter.XYs
+			ebm := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: m.styles.color(s), Width: vg.Points(0.9)}}
+			ebs := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: m.styles.color(s), Width: vg.Points(0.9)}}
+			for _, r := range g.Results {
+				if _, rs := StrategyOf(r); rs != s {
+					continue
+				}
+				ld, ok := paramFloat(r, "load")
+				sr := twin(r)
+				if !ok || sr == nil {
+					continue
+				}
+				if !slices.Contains(loads, ld) {
+					loads = append(loads, ld)
+				}
+				for _, side := range []struct {
+					r   *metrics.Result
+					xys *plotter.XYs
+					eb  *errBars
+				}{{r, &meas, ebm}, {sr, &pred, ebs}} {
+					e, ok := EstimateOf(side.r, "response_mean")
+					if !ok || !(e.Center > 0) {
+						continue
+					}
+					*side.xys = append(*side.xys, plotter.XY{X: ld, Y: e.Center})
+					side.eb.xs, side.eb.ys = append(side.eb.xs, ld), append(side.eb.ys, e.Center)
+					side.eb.lo, side.eb.hi = append(side.eb.lo, e.Lo), append(side.eb.hi, e.Hi)
+					lo, hi = math.Min(lo, e.Center), math.Max(hi, e.Center)
+				}
+			}
+			slices.SortFunc(meas, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
+			slices.SortFunc(pred, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
+			if len(meas) > 0 {
+				l, sc, err := plotter.NewLinePoints(meas)
+				if err == nil {
+					l.LineStyle = m.styles.line(s)
+					l.LineStyle.Dashes = nil
+					sc.GlyphStyle = m.styles.glyph(s)
+					p.Add(l, sc, ebm)
+					legend = append(legend, legendItem{s + ", measured", []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
+				}
+			}
+			if len(pred) > 0 {
+				l, sc, err := plotter.NewLinePoints(pred)
+				if err == nil {
+					l.LineStyle = m.styles.line(s)
+					l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+					sc.GlyphStyle = m.styles.glyph(s)
+					sc.GlyphStyle.Shape = draw.RingGlyph{}
+					p.Add(l, sc, ebs)
+					legend = append(legend, legendItem{s + ", simulated", []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
+				}
+			}
+		}
+		if len(legend) == 0 {
+			continue
+		}
+		slices.Sort(loads)
+		p.X.Tick.Marker = workerTicks(loads)
+		if wantLog(lo, hi) || hi/lo > 8 {
+			setLog(&p.Y, lo*0.85, hi*1.15)
+		} else {
+			p.Y.Min = 0
+		}
+		key := g.Scenario
+		title := "Measured against simulated — " + scenarioTitle(key)
+		out = append(out, &Chart{Family: familyOf(key), ID: "model-vs-real-" + key, Title: title,
+			What: "Mean response time measured by the harness on real goroutines (solid lines, filled markers) and predicted by the simulator for the same policy, servers, load and seed (dashed lines, rings); whiskers are 95% intervals.",
+			How:  "Where the two lines of a policy agree, the simulator can be trusted to predict scales that cannot be run here; the table under \"Model against reality\" gives the relative errors.",
+			fig:  &figure{title: title, panels: []*plot.Plot{p}, legend: legend}})
+	}
+	return out
 }

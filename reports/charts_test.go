@@ -36,6 +36,9 @@ func TestChartKinds(t *testing.T) {
 		// Batch runs at two worker counts, with a profile named by the
 		// records: bars, speedup, per-worker work and the profile.
 		{"batch", []string{"testdata/batch.jsonl"}, []string{"bars", "per-server", "profile-categories", "speedup"}},
+		// Service mode beside the simulator's runs of the same cases: the
+		// model check joins the latency charts.
+		{"model", []string{"testdata/service.jsonl", "testdata/sim8.jsonl"}, []string{"cdf", "model", "per-server", "percentiles", "response-vs-load"}},
 		// Go benchmark text: only bars of the headline metric.
 		{"go bench", []string{"testdata/gobench.txt"}, []string{"bars"}},
 		// One strategy at one load: nothing to compare, no chart.
@@ -57,6 +60,8 @@ func TestChartKinds(t *testing.T) {
 				k, _, _ := strings.Cut(c.ID, "-sim")
 				k, _, _ = strings.Cut(k, "-batch")
 				k, _, _ = strings.Cut(k, "-kernels")
+				k, _, _ = strings.Cut(k, "-service")
+				k, _, _ = strings.Cut(k, "-vs-real")
 				if c.ID == "profile-categories" {
 					k = c.ID
 				}

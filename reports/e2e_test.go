@@ -70,6 +70,9 @@ func outDir(t *testing.T, name string) string {
 // error, and keeps a full-page screenshot in out/e2e/screenshot.png.
 // Without Chromium it skips, unless STRATBENCH_REQUIRE_CHROMIUM=1 (CI).
 func TestE2EChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the Chromium end-to-end test")
+	}
 	browser := findChromium()
 	if browser == "" {
 		msg := "chromium not found: install it (apt-get install chromium) or set STRATBENCH_CHROMIUM; CI installs it in .ci/steps/10-chromium.sh"
@@ -102,9 +105,9 @@ func TestE2EChromium(t *testing.T) {
 		return o.String(), e.String()
 	}
 
-	// The DOM after the load event: the page's own script wrote how many
-	// images decoded and how tall the page is.
-	dom, logs := chrome("--virtual-time-budget=10000", "--window-size=1280,900", "--dump-dom")
+	// The DOM after the load event (--dump-dom waits for it): the page's
+	// own script wrote how many images decoded and how tall the page is.
+	dom, logs := chrome("--window-size=1280,900", "--dump-dom")
 	m := regexp.MustCompile(`data-images="(\d+)/(\d+)"`).FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the page's load script did not run; DOM starts %.300q", dom)

@@ -55,10 +55,11 @@ func firstDiff(want, got string) string {
 }
 
 // fixtures are the inputs of the golden report: every kind of record, Go
-// benchmark text, and a profile named by the batch records.
+// benchmark text, a profile named by the batch records, and simulator
+// runs of the service cases (sim8) for the model check.
 var fixtures = []string{
 	"testdata/sim.jsonl", "testdata/batch.jsonl", "testdata/service.jsonl",
-	"testdata/xml.jsonl", "testdata/gobench.txt",
+	"testdata/sim8.jsonl", "testdata/xml.jsonl", "testdata/gobench.txt",
 }
 
 // TestGoldenReport pins every text format of a report built from the

@@ -72,6 +72,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		CSS                      template.CSS
 		Problems                 []string
 		Summary                  []SummaryRow
+		Model                    []ModelRow
 		Charts                   []htmlChart
 		Categories               []htmlCategory
 		Groups                   []htmlGroup
@@ -85,6 +86,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Inputs:  r.inputsLine(),
 		CSS:     pageCSS,
 		Summary: r.Summary(),
+		Model:   r.ModelRows(),
 		Notes:   r.Notes,
 	}
 	for _, p := range r.Set.Problems {

@@ -36,6 +36,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 		}
 	}
+	if rows := r.ModelRows(); len(rows) > 0 {
+		b.WriteString("\n## Model against reality\n\n")
+		b.WriteString("The harness's measured response times beside the simulator's prediction for the same cases (times in units of the mean service time); the error is simulated minus measured, relative to measured.\n\n")
+		b.WriteString("| Case | Measured mean [95% CI] | Simulated mean [95% CI] | Error | Measured p99 | Simulated p99 | Error |\n")
+		b.WriteString("|---|---|---|---|---|---|---|\n")
+		for _, m := range rows {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(m.Case), m.Measured, m.Sim, m.MeanErr, m.RealP99, m.SimP99, m.P99Err)
+		}
+	}
 	if groups := profileGroupsOf(r.Profiles); len(groups) > 0 {
 		b.WriteString("\n## Where the CPU time went\n\n")
 		b.WriteString("Share of each strategy's CPU samples (pprof label `strategy`) by kind of work.\n\n")
@@ -124,12 +133,7 @@ func mdCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }
 
-func mdSig(s string) string {
-	if strings.HasPrefix(s, "~") {
-		return "(" + s + ")"
-	}
-	return "(" + s + ")"
-}
+func mdSig(s string) string { return "(" + s + ")" }
 
 func pct(part, total float64) string {
 	if total == 0 {

@@ -178,7 +178,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	lo := math.Floor(math.Log10(min))
 	hi := math.Ceil(math.Log10(max))
 	mults := []float64{1, 2, 5}
-	if hi-lo > 3 {
+	if math.Log10(max/min) > 3 {
 		mults = []float64{1}
 	}
 	var ts []plot.Tick

@@ -108,10 +108,11 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 		Inputs   []Input             `json:"inputs"`
 		Problems []string            `json:"problems,omitempty"`
 		Summary  []SummaryRow        `json:"summary"`
+		Model    []ModelRow          `json:"model_vs_real,omitempty"`
 		Charts   []map[string]string `json:"charts,omitempty"`
 		Profiles []profileJSON       `json:"profiles,omitempty"`
 		Notes    []string            `json:"notes,omitempty"`
-	}{r.Set.Inputs, problems, r.Summary(), charts, profiles, r.Notes}
+	}{r.Set.Inputs, problems, r.Summary(), r.ModelRows(), charts, profiles, r.Notes}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
