@@ -178,9 +178,12 @@ rounds:
 			base = c
 		}
 	}
+	askedSequential := slices.ContainsFunc(cfg.Strategies, func(s Strategy) bool {
+		return s.Kind == KindExecutor && s.Name == "sequential"
+	})
 	var out []metrics.Result
 	for _, c := range cases {
-		if c.baseline && !c.asked(&cfg) || len(c.samples) == 0 {
+		if c.baseline && !askedSequential || len(c.samples) == 0 {
 			continue
 		}
 		out = append(out, r.result(c, base, count, runErr != nil))
@@ -214,17 +217,6 @@ func (cfg *BatchConfig) validate() error {
 		}
 	}
 	return nil
-}
-
-// asked reports whether c is one of the cases cfg asked for (the baseline
-// is measured in any case).
-func (c *batchCase) asked(cfg *BatchConfig) bool {
-	for _, s := range cfg.Strategies {
-		if s.Kind == KindExecutor && s.Name == "sequential" {
-			return true
-		}
-	}
-	return false
 }
 
 // buildCases builds one case per strategy and worker count (sequential

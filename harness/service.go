@@ -749,10 +749,11 @@ func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
 	}
 	switch c.Policy {
 	case "pod":
-		p["d"] = max(c.D, 2)
-		if c.D != 0 {
-			p["d"] = c.D
+		d := c.D
+		if d == 0 {
+			d = 2
 		}
+		p["d"] = d
 	case "jiq":
 		p["dispatchers"] = max(c.Dispatchers, 1)
 	}

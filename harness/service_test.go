@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,28 @@ func TestDeadlineHeapAndRing(t *testing.T) {
 			t.Fatalf("ring out of order: %d after %d", j.id, last)
 		}
 		last = int(j.id)
+	}
+}
+
+// TestRunServiceAllocations checks that requests allocate nothing in steady
+// state: queues are rings that stop growing, latencies go to an HDR
+// histogram, the policy sees the run through a pointer.
+func TestRunServiceAllocations(t *testing.T) {
+	const jobs = 3000
+	run := func(n uint64) uint64 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		_, err := RunService(context.Background(), ServiceConfig{
+			Policy: "p2c", Servers: 4, Load: 0.7, Unit: 50 * time.Microsecond, Jobs: n, Seed: 1,
+		})
+		runtime.ReadMemStats(&m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m1.Mallocs - m0.Mallocs
+	}
+	small, big := run(100), run(jobs)
+	if perJob := float64(big-small) / (jobs - 100); perJob > 0.05 {
+		t.Errorf("%.3f allocations per request (%d for 100 jobs, %d for %d), want none", perJob, small, big, jobs)
 	}
 }
