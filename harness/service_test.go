@@ -198,6 +198,9 @@ func TestDeadlineHeapAndRing(t *testing.T) {
 // state: queues are rings that stop growing, latencies go to an HDR
 // histogram, the policy sees the run through a pointer.
 func TestRunServiceAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	const jobs = 3000
 	run := func(n uint64) uint64 {
 		var m0, m1 runtime.MemStats
