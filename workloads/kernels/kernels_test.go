@@ -115,7 +115,7 @@ func TestKnownAnswers(t *testing.T) {
 		n      int
 		want   int64
 	}{
-		{"primes.trial", 100, 25},       // 2, 3, 5, ..., 97
+		{"primes.trial", 100, 25},          // 2, 3, 5, ..., 97
 		{"primes.sieve", 1_000_000, 78498}, // π(10⁶)
 		{"primes.bitsieve", 1_000_000, 78498},
 		{"primes.bitsieve", 3, 1}, // just 2
