@@ -179,7 +179,7 @@ var errNoBackend = errors.New("no other backend")
 type Balancer struct {
 	cfg       BalancerConfig
 	backends  []*backend
-	transport *http.Transport
+	transport *connTransport
 	proxy     *httputil.ReverseProxy
 	start     time.Time
 	unitNs    float64
@@ -231,16 +231,13 @@ func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
 		be.alive.Store(true)
 		b.backends = append(b.backends, be)
 	}
-	b.transport = &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true,
-		ResponseHeaderTimeout: 0,
-		ForceAttemptHTTP2:     false,
-	}
+	b.transport = newConnTransport(c.DialTimeout, 1024, &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 1024,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	})
 	b.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
@@ -467,7 +464,7 @@ func (b *Balancer) acquire(ctx context.Context, req *http.Request, exclude int, 
 	}
 	b.mu.Unlock()
 	if s := <-w.ch; s >= 0 { // given a backend as we gave up: hand it back
-		b.release(s, *job, 0, false)
+		b.release(s, *job, 0, -1, false)
 	}
 	return -1, ctx.Err()
 }
@@ -490,10 +487,14 @@ func (b *Balancer) drainLocked() {
 }
 
 // release records the end of a request at backend s after latency
-// nanoseconds; ok is false for a failure.
-func (b *Balancer) release(s int, j strategies.Job, latencyNs float64, ok bool) {
+// nanoseconds; ok is false for a failure. serviceNs is the service time
+// the backend reported, or < 0.
+func (b *Balancer) release(s int, j strategies.Job, latencyNs, serviceNs float64, ok bool) {
 	be := b.backends[s]
 	b.mu.Lock()
+	if serviceNs >= 0 {
+		b.meanSize += 0.05 * (serviceNs/b.unitNs - b.meanSize)
+	}
 	be.inflight.Add(-1)
 	be.work -= j.Size
 	if be.inflight.Load() == 0 {
@@ -567,17 +568,16 @@ func (b *Balancer) send(req *http.Request, s int, job strategies.Job) (*http.Res
 		if req.Context().Err() == nil {
 			b.markDead(s)
 		}
-		b.release(s, job, float64(time.Since(t0).Nanoseconds()), false)
+		b.release(s, job, float64(time.Since(t0).Nanoseconds()), -1, false)
 		return nil, fmt.Errorf("backend %s: %w", be.addr, err)
 	}
+	svc := -1.0
 	if v := resp.Header[HeaderService]; len(v) == 1 {
-		if ns, err := strconv.ParseFloat(v[0], 64); err == nil {
-			b.mu.Lock()
-			b.meanSize += 0.05 * (ns/b.unitNs - b.meanSize)
-			b.mu.Unlock()
+		if ns, err := strconv.ParseFloat(v[0], 64); err == nil && ns >= 0 {
+			svc = ns
 		}
 	}
-	resp.Body = &releaseBody{ReadCloser: resp.Body, b: b, s: s, job: job, t0: t0}
+	resp.Body = &releaseBody{ReadCloser: resp.Body, b: b, s: s, job: job, t0: t0, svc: svc}
 	return resp, nil
 }
 
@@ -588,6 +588,7 @@ type releaseBody struct {
 	s    int
 	job  strategies.Job
 	t0   time.Time
+	svc  float64
 	done bool
 	ok   bool
 }
@@ -604,7 +605,7 @@ func (r *releaseBody) Close() error {
 	err := r.ReadCloser.Close()
 	if !r.done {
 		r.done = true
-		r.b.release(r.s, r.job, float64(time.Since(r.t0).Nanoseconds()), r.ok || err == nil)
+		r.b.release(r.s, r.job, float64(time.Since(r.t0).Nanoseconds()), r.svc, r.ok || err == nil)
 	}
 	return err
 }

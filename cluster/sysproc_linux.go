@@ -1,9 +1,6 @@
 package cluster
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // childAttr returns the attributes of a supervised child: a process group
 // of its own when newGroup is set, and deathSig when its parent dies.
@@ -20,11 +17,4 @@ func setChildSubreaper() error {
 		return e
 	}
 	return nil
-}
-
-// nanosleep sleeps d in the nanosleep system call, on this OS thread.
-func nanosleep(d time.Duration) {
-	ts := syscall.NsecToTimespec(d.Nanoseconds())
-	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
-	}
 }

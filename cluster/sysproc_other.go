@@ -2,10 +2,7 @@
 
 package cluster
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // childAttr returns the attributes of a supervised child: a process group
 // of its own when newGroup is set. Outside Linux there is no parent-death
@@ -16,6 +13,3 @@ func childAttr(newGroup bool, _ syscall.Signal) *syscall.SysProcAttr {
 
 // setChildSubreaper does nothing outside Linux.
 func setChildSubreaper() error { return nil }
-
-// nanosleep sleeps d; outside Linux with the runtime's timers.
-func nanosleep(d time.Duration) { time.Sleep(d) }

@@ -77,7 +77,7 @@ func kind(name string) (KindInfo, error) {
 }
 
 func newSleepTask() (func(context.Context, float64) error, error) {
-	overshoot() // measure it before the first task
+	preciseTimer() // started before the first task
 	return func(ctx context.Context, ns float64) error {
 		if ns <= 0 {
 			return nil

@@ -1,0 +1,189 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// connTransport is a lean HTTP/1.1 client transport for the balancer: the
+// request is written and the response read on the calling goroutine, over
+// keep-alive connections pooled per backend address. net/http's Transport
+// hands every request to two goroutines of its connection (a write loop and
+// a read loop) and back, which costs about as much as the proxying itself
+// when backends answer in microseconds; this one does not, and parses with
+// the same functions (Request.Write, ReadResponse).
+//
+// It handles only plain http:// requests without Upgrade; others go to
+// fallback.
+type connTransport struct {
+	dialer   net.Dialer
+	maxIdle  int
+	fallback http.RoundTripper
+
+	mu   sync.Mutex
+	idle map[string][]*pconn
+}
+
+type pconn struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	addr string
+}
+
+func newConnTransport(dialTimeout time.Duration, maxIdlePerHost int, fallback http.RoundTripper) *connTransport {
+	return &connTransport{
+		dialer:   net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
+		maxIdle:  maxIdlePerHost,
+		fallback: fallback,
+		idle:     map[string][]*pconn{},
+	}
+}
+
+// errStale is a pooled connection that the server had closed.
+var errStale = errors.New("stale pooled connection")
+
+func (t *connTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "http" || req.Header.Get("Upgrade") != "" {
+		return t.fallback.RoundTrip(req)
+	}
+	addr := req.URL.Host
+	for attempt := 0; ; attempt++ {
+		pc, reused, err := t.get(req.Context(), addr)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.roundTrip(pc, req, reused)
+		if err == errStale && attempt == 0 && replayable(req) && (req.Body == nil || req.Body == http.NoBody) {
+			continue // as net/http does: once more on a fresh connection
+		}
+		return resp, err
+	}
+}
+
+func (t *connTransport) get(ctx context.Context, addr string) (*pconn, bool, error) {
+	t.mu.Lock()
+	if l := t.idle[addr]; len(l) > 0 {
+		pc := l[len(l)-1]
+		l[len(l)-1] = nil
+		t.idle[addr] = l[:len(l)-1]
+		t.mu.Unlock()
+		return pc, true, nil
+	}
+	t.mu.Unlock()
+	c, err := t.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	return &pconn{conn: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096), addr: addr}, false, nil
+}
+
+func (t *connTransport) put(pc *pconn) {
+	t.mu.Lock()
+	if l := t.idle[pc.addr]; len(l) < t.maxIdle {
+		t.idle[pc.addr] = append(l, pc)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	pc.conn.Close()
+}
+
+// CloseIdleConnections closes the pooled connections.
+func (t *connTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = map[string][]*pconn{}
+	t.mu.Unlock()
+	for _, l := range idle {
+		for _, pc := range l {
+			pc.conn.Close()
+		}
+	}
+	if c, ok := t.fallback.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+func (t *connTransport) roundTrip(pc *pconn, req *http.Request, reused bool) (*http.Response, error) {
+	ctx := req.Context()
+	if ctx.Done() != nil {
+		// Interrupt blocked reads and writes when the request is abandoned.
+		stop := context.AfterFunc(ctx, func() { pc.conn.SetDeadline(aLongTimeAgo) })
+		defer stop()
+	}
+	fail := func(err error) (*http.Response, error) {
+		pc.conn.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if err := req.Write(pc.bw); err != nil {
+		return fail(err)
+	}
+	if err := pc.bw.Flush(); err != nil {
+		if reused {
+			return fail(errStale)
+		}
+		return fail(err)
+	}
+	resp, err := http.ReadResponse(pc.br, req)
+	if err != nil {
+		if reused && pc.br.Buffered() == 0 && (errors.Is(err, io.EOF) || isReset(err)) {
+			return fail(errStale)
+		}
+		return fail(err)
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return fail(errors.New("protocol switch is not supported by the balancer's transport"))
+	}
+	resp.Body = &pconnBody{rc: resp.Body, t: t, pc: pc, keep: !resp.Close && !req.Close}
+	return resp, nil
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op)
+}
+
+// pconnBody returns its connection to the pool once the body was read to
+// the end, or closes it.
+type pconnBody struct {
+	rc   io.ReadCloser
+	t    *connTransport
+	pc   *pconn
+	keep bool
+	eof  bool
+	done bool
+}
+
+func (b *pconnBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *pconnBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	err := b.rc.Close()
+	if b.keep && b.eof && err == nil {
+		b.t.put(b.pc)
+	} else {
+		b.pc.conn.Close()
+	}
+	return err
+}
