@@ -273,3 +273,35 @@ func TestProfileLabels(t *testing.T) {
 		t.Fatalf("memory profile: %v", err)
 	}
 }
+
+func TestParseStrategies(t *testing.T) {
+	got, err := ParseStrategies([]string{"pool", "queues"}, []string{"dynamic"}, []string{"rr", "p2c"}, 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Strategy{
+		{Kind: KindExecutor, Name: "pool", Batch: 8},
+		{Kind: KindExecutor, Name: "queues", Policy: "rr"},
+		{Kind: KindExecutor, Name: "queues", Policy: "p2c"},
+		{Kind: KindSchedule, Name: "dynamic", Chunk: 4},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	all, err := ParseStrategies(nil, nil, nil, 0, 0)
+	if err != nil || len(all) != len(strategies.Executors) {
+		t.Errorf("no names: got %v, %v; want every executor", all, err)
+	}
+	for _, tc := range []struct {
+		e, s, p []string
+		want    string
+	}{
+		{[]string{"nope"}, nil, nil, `unknown executor "nope" (known: sequential`},
+		{nil, []string{"nope"}, nil, `unknown schedule "nope" (known: static`},
+		{[]string{"queues"}, nil, []string{"nope"}, `unknown policy "nope" (known: random`},
+	} {
+		if _, err := ParseStrategies(tc.e, tc.s, tc.p, 0, 0); err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want bad input containing %q", err, tc.want)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
-	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -158,37 +157,8 @@ func batchConfig(c *cli.Context) (harness.BatchConfig, error) {
 // batchStrategies lists the executors and schedules asked for, checking
 // their names (and the policies of queues) against the catalogs.
 func batchStrategies(c *cli.Context) ([]harness.Strategy, error) {
-	execs, scheds := splitList(c.String("executor")), splitList(c.String("schedule"))
-	if len(execs) == 0 && len(scheds) == 0 {
-		execs = strategies.ExecutorNames()
-	}
-	policies := splitList(c.String("policy"))
-	if len(policies) == 0 {
-		policies = []string{"rr"}
-	}
-	var out []harness.Strategy
-	for _, e := range execs {
-		if !slices.Contains(strategies.ExecutorNames(), e) {
-			return nil, bad.Inputf("--executor: unknown executor %q (known: %s)", e, strings.Join(strategies.ExecutorNames(), ", "))
-		}
-		if e != "queues" {
-			out = append(out, harness.Strategy{Kind: harness.KindExecutor, Name: e, Batch: c.Int("batch")})
-			continue
-		}
-		for _, p := range policies {
-			if !slices.Contains(strategies.PolicyNames(), p) {
-				return nil, bad.Inputf("--policy: unknown policy %q (known: %s)", p, strings.Join(strategies.PolicyNames(), ", "))
-			}
-			out = append(out, harness.Strategy{Kind: harness.KindExecutor, Name: e, Policy: p})
-		}
-	}
-	for _, s := range scheds {
-		if !slices.Contains(strategies.ScheduleNames(), s) {
-			return nil, bad.Inputf("--schedule: unknown schedule %q (known: %s)", s, strings.Join(strategies.ScheduleNames(), ", "))
-		}
-		out = append(out, harness.Strategy{Kind: harness.KindSchedule, Name: s, Chunk: c.Int("chunk")})
-	}
-	return out, nil
+	return harness.ParseStrategies(splitList(c.String("executor")), splitList(c.String("schedule")),
+		splitList(c.String("policy")), c.Int("batch"), c.Int("chunk"))
 }
 
 // writeBatchText writes one line per case: the median wall time with its
