@@ -31,7 +31,7 @@ func checkOnce(t *testing.T, n, workers int, overlap bool, run func(task func(wo
 			bad.Store(fmt.Sprintf("worker %d ran two tasks at once", w))
 		}
 		seen[i].Add(1)
-		if i%7 == 0 {
+		if i%17 == 0 {
 			runtime.Gosched() // let other workers interleave
 		}
 		if !overlap {
@@ -60,7 +60,7 @@ func taskCounts(workers int) []int {
 		1000,        // enough for every chunking rule to matter
 	}
 	for range 4 {
-		counts = append(counts, r.IntN(5000))
+		counts = append(counts, r.IntN(3000))
 	}
 	return counts
 }
