@@ -13,17 +13,21 @@ import (
 // sizes are the input sizes every family is tested at: the smallest ones
 // exercise the loops' tails (fewer elements than accumulators or lanes),
 // the largest the main loops.
-var sizes = []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 64, 1000, 4099}
+var sizes = []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 64, 1000}
 
 // TestTwinsAgree: every variant agrees with its family's naive variant, by
 // the family's rule, on random seeded inputs of many sizes.
 func TestTwinsAgree(t *testing.T) {
 	for _, f := range Families() {
 		naive := f.Naive()
-		for seed := uint64(1); seed <= 3; seed++ {
-			for _, n := range append(sizes, f.N) {
-				if f.Name == "matmul" && n > 200 {
-					n = 200 // n³: keep the test fast
+		for seed := uint64(1); seed <= 2; seed++ {
+			ns := sizes
+			if seed == 1 {
+				ns = append(ns, f.N) // the default size once: the race detector makes loops slow
+			}
+			for _, n := range ns {
+				if f.Name == "matmul" && n > 100 {
+					n = 100 // n³: keep the test fast
 				}
 				in := f.NewInput(n, seed)
 				want := naive.Run(in)
@@ -168,12 +172,12 @@ func TestBatches(t *testing.T) {
 	}
 	for _, v := range All() {
 		f, _, _ := Lookup(v.FullName())
-		n := min(f.N, 300)
+		n := min(f.N, 200)
 		if f.Name == "matmul" {
-			n = 24
+			n = 16
 		}
 		b, err := workloads.NewBatch("kernel:"+v.FullName(), workloads.BatchConfig{
-			Tasks: 20, Size: size, Unit: time.Microsecond, Seed: 3, Args: map[string]string{"n": itoa(n)},
+			Tasks: 8, Size: size, Unit: time.Microsecond, Seed: 3, Args: map[string]string{"n": itoa(n)},
 		})
 		if err != nil {
 			t.Fatal(err)

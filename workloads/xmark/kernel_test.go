@@ -16,8 +16,8 @@ func TestKernelsAgree(t *testing.T) {
 		traps bool
 	}{
 		{0.0005, 1, false}, // about 50 KB: one record of most kinds
-		{0.002, 2, false},  // about 200 KB
-		{0.002, 3, true},   // with tag-like text in comments and CDATA
+		{0.001, 2, false},  // about 100 KB
+		{0.001, 3, true},   // with tag-like text in comments and CDATA
 	}
 	for _, tc := range cases {
 		doc := genDoc(t, tc.scale, tc.seed, tc.traps)
