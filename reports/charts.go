@@ -82,9 +82,9 @@ func newModel(results []metrics.Result, units Units, profiles []*ProfileSummary)
 	return m
 }
 
-// buildCharts draws every chart the results allow, rendering PNGs in
-// parallel on all cores.
-func buildCharts(ctx context.Context, m *model) ([]*Chart, error) {
+// buildCharts lays out every chart the results allow and, with render,
+// draws their PNGs in parallel on all cores.
+func buildCharts(ctx context.Context, m *model, render bool) ([]*Chart, error) {
 	var charts []*Chart
 	ids := map[string]int{}
 	for _, k := range ChartKinds {
@@ -125,6 +125,9 @@ func buildCharts(ctx context.Context, m *model) ([]*Chart, error) {
 		return len(order)
 	}
 	slices.SortStableFunc(charts, func(a, b *Chart) int { return rank(a.Family) - rank(b.Family) })
+	if !render {
+		return charts, nil
+	}
 	// Render in parallel.
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup

@@ -83,12 +83,12 @@ func TestE2EChromium(t *testing.T) {
 	}
 	out := outDir(t, "e2e")
 	report := filepath.Join(out, "report")
-	var stdout, stderr bytes.Buffer
-	if err := Run(context.Background(), Config{Inputs: fixtures, Out: report}, &stdout, &stderr); err != nil {
-		t.Fatal(err)
+	r, _ := sharedReport(t)
+	if len(r.Set.Problems) > 0 {
+		t.Fatalf("the fixtures have problems: %v", r.Set.Problems)
 	}
-	if stderr.Len() > 0 {
-		t.Fatalf("the fixtures have problems: %s", stderr.String())
+	if err := r.Write(context.Background(), report, Formats); err != nil {
+		t.Fatal(err)
 	}
 	page := "file://" + filepath.Join(report, "index.html")
 	chrome := func(args ...string) (string, string) {

@@ -34,6 +34,12 @@ type Report struct {
 // Build ranks the results, reads the profiles they name and, when charts
 // is true, draws the charts.
 func Build(ctx context.Context, s *Set, charts bool) (*Report, error) {
+	return build(ctx, s, charts, charts)
+}
+
+// build is Build; with render false the charts are laid out but not
+// drawn (their PNG is nil), which tests use to check which charts exist.
+func build(ctx context.Context, s *Set, charts, render bool) (*Report, error) {
 	r := &Report{Set: s}
 	r.Rankings = Rank(s.Results, "", s.Units)
 	for _, p := range s.Profiles {
@@ -46,7 +52,7 @@ func Build(ctx context.Context, s *Set, charts bool) (*Report, error) {
 	}
 	if charts {
 		m := newModel(s.Results, s.Units, r.Profiles)
-		cs, err := buildCharts(ctx, m)
+		cs, err := buildCharts(ctx, m, render)
 		if err != nil {
 			return nil, err
 		}
@@ -144,11 +150,21 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := r.Write(ctx, cfg.Out, formats); err != nil {
 		return err
 	}
+	return r.writeSummary(stdout, cfg.Out)
+}
+
+// Write writes the given formats of the report into dir (created if
+// missing), each file atomically; profiles are copied beside the page.
+func (r *Report) Write(ctx context.Context, dir string, formats []Format) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	r.Files = nil
 	if slices.ContainsFunc(formats, func(f Format) bool { return f.Name == "html" }) {
-		files, err := r.copyProfiles(cfg.Out)
+		files, err := r.copyProfiles(dir)
 		if err != nil {
 			return err
 		}
@@ -158,13 +174,13 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		files, err := f.write(r, cfg.Out)
+		files, err := f.write(r, dir)
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", f.Name, err)
 		}
 		r.Files = append(r.Files, files...)
 	}
-	return r.writeSummary(stdout, cfg.Out)
+	return nil
 }
 
 func selectFormats(names []string) ([]Format, error) {
