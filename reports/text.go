@@ -1,7 +1,3 @@
-// Package reports turns result records into what people read: a short text
-// summary, Go benchmark format, and (as it grows) Markdown, CSV, JSON, PNG
-// charts and one self-contained HTML page. It reads metrics.Result records
-// only and imports no engine.
 package reports
 
 import (

@@ -1,0 +1,80 @@
+// Package reports turns result records into what people read and what
+// tools read: one self-contained HTML page, PNG charts, Markdown for a
+// pull-request comment, CSV, JSON, Go benchmark text for benchstat, CPU
+// profile summaries, and comparisons of two runs with significance tests.
+// It reads metrics.Result records (and Go benchmark text, and pprof
+// profiles) only: it imports no engine, only sim/theory for the overlays
+// of queueing theory.
+//
+// # Reading results
+//
+// Load reads files in any mix and tells them apart by content: JSON Lines
+// of result records (stratbench sim, run, xml run, suite), Go benchmark
+// text (go test -bench output, read with golang.org/x/perf/benchfmt) and
+// CPU profiles. A line that cannot be read becomes a Problem,
+// "file:line: message", and the rest of the input is still used, as
+// benchstat does. Benchmark lines of one benchmark become one result
+// whose samples are every line's value, whose metric is their median and
+// whose interval is the distribution-free 95% interval of the median.
+// Profiles named by results (Result.Profile) are found next to the result
+// file.
+//
+// # Strategies and scenarios
+//
+// A result's name is key=value parts (policy=p2c/servers=100/load=0.9).
+// StrategyOf picks the parts that name a strategy (StrategyKeys: executor,
+// schedule, kernel, policy, ...); the rest, with the family, is the
+// scenario in which strategies compete (ScenarioOf). Rank compares the
+// strategies of each scenario on its Headline metric (mean response time,
+// MB/s, throughput, wall time, time per op: the first the results share)
+// and says it as hyperfine does: "pool ran 3.41 ± 0.12 times faster than
+// goroutine". The ± is the 95% interval of the ratio, propagated to first
+// order from the two intervals; a difference that a Mann–Whitney U test
+// (when the results kept samples) or the intervals (when not) cannot tell
+// from noise is marked "~ not significant".
+//
+// # Charts
+//
+// ChartKinds is the table of charts; each kind draws what the results
+// allow and nothing when its data is absent: the headline metric per
+// strategy (bars with 95% whiskers, the XML MB/s ladder), speedup and
+// efficiency against workers with the ideal lines, mean response time
+// against load with the closed forms of sim/theory (M/M/1, the
+// power-of-d mean field, Erlang C as the lower bound), p50/p95/p99 per
+// policy, the response-time distribution on a log axis of 1 − q, the
+// measured response time beside the simulator's prediction, the work per
+// server, and where the CPU time went by pprof `strategy` label. Legends
+// sit beside the data, never on it; axes say their unit; wide ranges are
+// logarithmic; series longer than 400 points are downsampled
+// (largest-triangle-three-buckets). Every chart carries two lines of text:
+// what it shows and how to read it.
+//
+// # Output formats
+//
+// Formats is the table of outputs Run writes (stratbench report --format):
+// index.html (html/template and go:embed; images inline as data: URIs; no
+// script, font or stylesheet from the network), one PNG per chart,
+// report.md, results.csv, results.jsonl and summary.json, and results.txt
+// in the benchmark format with `Unit NAME better=higher|lower` lines, so
+// that `benchstat -col /policy results.txt` works on it. Every file is
+// written atomically.
+//
+// # Profiles
+//
+// SummarizeProfile reads a CPU profile with github.com/google/pprof/profile
+// and gives, for each `strategy` (and `workload`) label, the flat time of
+// each function (as the leaf of a stack) and its cumulative time (once per
+// stack), and the split of the time into Categories (the task's own
+// kernel, scheduling, GC, allocation, syscalls, other) by the rules
+// written down beside the function category.
+//
+// # Comparing two runs
+//
+// Compare matches two sets of results by benchmark name and compares every
+// shared metric as benchstat does (golang.org/x/perf/benchmath): medians
+// with 95% intervals, a Mann–Whitney U test, `~` when the change is not
+// significant, footnotes when there are too few samples. Regressions
+// returns the metrics that got significantly worse, in their own better
+// direction, by more than a threshold: the CI gate of stratbench compare
+// --fail-on-regression.
+package reports
