@@ -712,7 +712,21 @@ func (p *fastParser) startTag(b []byte, i int) (int, error) {
 			return 0, p.fail(b, k, "unquoted or missing attribute value in element")
 		}
 		v0 := k + 1
-		e := bytes.IndexByte(b[v0:], q)
+		// Short plain values (ids, references) end at the first byte
+		// that is not plain; anything else takes the general path.
+		e := v0
+		for e < len(b) && plainAttr[b[e]] && b[e] >= 0x20 {
+			e++
+		}
+		if e < len(b) && b[e] == q {
+			if aq.colons == 1 && aq.colon > n0 && aq.colon < n1-1 {
+				n0 = aq.colon + 1
+			}
+			p.attrs = append(p.attrs, attrSpan{n0, n1, v0, e, false})
+			k = e + 1
+			continue
+		}
+		e = bytes.IndexByte(b[v0:], q)
 		if e < 0 {
 			// encoding/xml would complain of a < first, if there is one.
 			if lt := bytes.IndexByte(b[v0:], '<'); lt >= 0 {
