@@ -430,3 +430,38 @@ func Alive(pid int) bool {
 	pi, err := ReadProc(pid)
 	return err == nil && pi.State != 'Z'
 }
+
+// CPUTime returns the CPU time (user + system) used so far by pid and its
+// live descendants, from /proc, at the kernel's clock-tick resolution.
+func CPUTime(pid int) (time.Duration, error) {
+	pids := []int{pid}
+	for _, d := range Descendants(pid) {
+		pids = append(pids, d.PID)
+	}
+	var ticks int64
+	for i, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			if i == 0 {
+				return 0, err
+			}
+			continue // a descendant that just exited
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		// After the command: state(0) ppid pgrp session tty tpgid flags
+		// minflt cminflt majflt cmajflt utime(11) stime(12).
+		if len(f) < 13 {
+			return 0, fmt.Errorf("/proc/%d/stat: malformed", p)
+		}
+		var u, st int64
+		fmt.Sscan(f[11], &u)
+		fmt.Sscan(f[12], &st)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100

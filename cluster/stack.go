@@ -53,6 +53,9 @@ type Stack struct {
 	// (none with StackConfig.Backends).
 	Backends []string
 	Workers  []*Process
+	// Balancer is the balancer's process (nil for via direct); nginx and
+	// HAProxy run under a guard, which this is.
+	Balancer *Process
 
 	group *Group
 	dir   string
@@ -112,6 +115,10 @@ func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	}
 	if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
 		return nil, err
+	}
+	if c.Via != "direct" {
+		procs := s.group.Processes()
+		s.Balancer = procs[len(procs)-1]
 	}
 	s.Target, s.Transport = s.bal.target, s.bal.transport
 	if err := waitHealthy(ctx, s.Target, s.Transport, s.group, c.StartTimeout); err != nil {

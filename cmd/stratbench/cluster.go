@@ -82,6 +82,23 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 	Action: clusterAction,
 }
 
+func init() {
+	registerCatalog(catalog{"balancers", "how requests reach the workers (run cluster --via)", func() [][2]string {
+		var rows [][2]string
+		for _, v := range cluster.Vias {
+			rows = append(rows, [2]string{v.Name, v.Help})
+		}
+		return rows
+	}})
+	registerCatalog(catalog{"worker-kinds", "what a worker does for one request (worker --kind, run cluster --kind)", func() [][2]string {
+		var rows [][2]string
+		for _, k := range cluster.Kinds {
+			rows = append(rows, [2]string{k.Name, k.Help})
+		}
+		return rows
+	}})
+}
+
 // runSubcommands are subcommands of `run` defined outside run*.go.
 var runSubcommands = []*cli.Command{clusterCommand}
 
@@ -91,7 +108,9 @@ var runSubcommands = []*cli.Command{clusterCommand}
 func attachRunSubcommands() {
 	for _, s := range runSubcommands {
 		if s.OnUsageError == nil {
-			s.OnUsageError = onUsageError // bad flags exit 2, as for top-level commands
+			s.OnUsageError = func(c *cli.Context, err error, _ bool) error { // bad flags exit 2
+				return bad.Inputf("%v (see stratbench run %s --help)", err, c.Command.Name)
+			}
 		}
 	}
 	for _, c := range commands {
