@@ -136,8 +136,11 @@ income bracket), with the throughput. Every kernel gives the same answers.
   one FILE, --workers 1   the document streams through the kernel (constant memory)
   one FILE, --workers N   read into memory, cut into --chunks record-aligned spans
                           run by --executor; answers identical to one core
-  several FILEs           one task per document on --executor (goroutine, pool,
-                          batch, ...), --workers at a time
+  several FILEs           read into memory, then one task per document on
+                          --executor (goroutine, pool, batch, ...), --workers at a time
+
+In the chunks and docs modes wall_sec and mb_per_sec cover the processing, not the
+reading of the files.
 
 A malformed document stops the run with an error naming the file, the line and
 the byte offset, and exit status 2; no answers are printed for it.

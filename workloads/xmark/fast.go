@@ -182,21 +182,6 @@ func (q qname) local(b []byte) []byte {
 	return b[q.start:q.end]
 }
 
-// nsnameOK checks a name the way encoding/xml's nsname does; msg is the
-// error for a missing or many-colon name.
-func nsnameOK(name []byte, missing string) string {
-	if len(name) == 0 {
-		return missing
-	}
-	if !isName(name) {
-		return "invalid XML name: " + string(name)
-	}
-	if bytes.Count(name, []byte{':'}) > 1 {
-		return missing
-	}
-	return ""
-}
-
 // entity returns the length of the character or entity reference at
 // b[0] == '&' and the character it stands for, or n == 0 and a message if
 // encoding/xml would reject it (Strict, no custom entities), or errShort

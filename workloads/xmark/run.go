@@ -31,8 +31,8 @@ type RunConfig struct {
 	// Inputs are the documents.
 	Inputs []Input
 	// Workers is the parallelism (>= 1). With one input and Workers > 1
-	// the document is read into memory and cut into Chunks spans; with
-	// several inputs each is a task.
+	// the document is read into memory and cut into Chunks spans; several
+	// inputs are read into memory and each is a task.
 	Workers int
 	// Chunks is the number of spans of a single document (0: 4 × Workers).
 	Chunks int
@@ -55,8 +55,8 @@ type Report struct {
 	Files   int
 	Bytes   int64
 	Chunks  int
-	// Wall is the time of the processing; in chunks mode the document was
-	// read into memory first and that time is not in Wall.
+	// Wall is the time of the processing; in chunks and docs modes the
+	// documents were read into memory first and that time is not in Wall.
 	Wall time.Duration
 	// Reruns counts spans the join parsed again (chunks mode).
 	Reruns int
@@ -143,32 +143,32 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 		return rep, err
 
 	default:
+		// Read every document first, so that the strategies compare the
+		// processing, not the file system (and a goroutine per document
+		// does not open thousands of files at once).
 		rep.Mode = ModeDocs
-		var n atomic.Int64
-		ans := make([]Answers, len(cfg.Inputs))
-		errs := make([]error, len(cfg.Inputs))
-		t0 := time.Now()
-		ex.Run(len(cfg.Inputs), func(_, i int) {
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
+		names := make([]string, len(cfg.Inputs))
+		docs := make([][]byte, len(cfg.Inputs))
+		for i, in := range cfg.Inputs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
-			in := cfg.Inputs[i]
 			f, err := in.Open()
 			if err != nil {
-				errs[i] = err
-				return
+				return nil, err
 			}
-			ans[i], errs[i] = k.Run(in.Name, countReader{f, &n})
+			docs[i], err = io.ReadAll(f)
 			f.Close()
-		})
-		rep.Wall, rep.Bytes = time.Since(t0), n.Load()
-		for i := range cfg.Inputs {
-			if errs[i] != nil {
-				return rep, errs[i]
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", in.Name, err)
 			}
-			rep.Answers.Merge(ans[i])
+			names[i] = in.Name
 		}
-		return rep, nil
+		d := k.NewDocSet(names, docs)
+		t0 := time.Now()
+		ex.Run(d.Len(), func(_, i int) { d.Run(i) })
+		rep.Answers, err = d.Answers()
+		rep.Wall, rep.Bytes = time.Since(t0), d.Bytes()
+		return rep, err
 	}
 }

@@ -172,8 +172,6 @@ func nameAt(doc []byte, off int64) (int, int) {
 	return i, j - i
 }
 
-var errWildMismatch = errors.New("wildcard closed")
-
 // next returns the next token. Synthetic prefix elements are swallowed; in
 // raw mode end tags are matched against the stack here.
 func (s *tokenSource) next() (xml.Token, error) {
