@@ -248,6 +248,9 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	killMu.Unlock()
 
 	res := assemble(&c, lr, rate, capacity, addrs, bh.native)
+	if loadErr != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted after %.1fs: the figures describe the %d requests sent so far", lr.Wall.Seconds(), lr.Sent))
+	}
 	if kat > 0 {
 		res.Params["killed_worker"] = addrs[0]
 		res.Metrics["killed_workers"] = 1
