@@ -332,3 +332,9 @@ func (cl *cluster) finish() (window float64) {
 
 // measuredJobs is the number of measured jobs whose response was recorded.
 func (cl *cluster) measuredJobs() uint64 { return cl.departedMeasured }
+
+// Validate reports the first problem of cfg without running it.
+func Validate(cfg Config) error {
+	_, err := cfg.withDefaults()
+	return err
+}

@@ -77,7 +77,8 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
 	switch {
 	case err == nil:
 		return exitOK

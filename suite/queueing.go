@@ -1,0 +1,113 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/workloads"
+)
+
+func init() {
+	nan := math.NaN()
+	registerType(Type{
+		Name:    "queueing",
+		Help:    "dispatch policies over servers with queues: the simulator, the harness's service mode, or both side by side",
+		Engines: []string{"sim", "harness", "both"},
+		Params: []Param{
+			{"policy", String, "dispatch policy (stratbench list policies)", nan, false},
+			{"servers", Int, "number of servers", 1, false},
+			{"load", Float, "offered load per unit of capacity", 0, false},
+			{"service", String, "service-time distribution (exp, lognormal:sigma=1, ...)", nan, false},
+			{"arrival", String, "arrival process (poisson, det, onoff, trace:FILE)", nan, false},
+			{"discipline", String, "fifo or ps (sim only)", nan, false},
+			{"speeds", String, "relative server speeds, comma-separated", nan, false},
+			{"weights", String, "wrr weights, comma-separated", nan, false},
+			{"d", Int, "choices of pod", 1, false},
+			{"dispatchers", Int, "dispatchers of jiq", 1, false},
+			{"jobs", Int, "measured jobs", 1, false},
+			{"warmup", Int, "jobs discarded first (default 10% of jobs)", 0, false},
+			{"replications", Int, "independent replications (sim)", 1, false},
+			{"unit", Duration, "real duration of one time unit (harness; default 1ms)", nan, false},
+			{"kind", String, "harness service: sleep or spin", nan, false},
+			{"seed", Int, "seed of this case's runs", 0, false},
+		},
+	})
+	registerRunner("queueing", "sim", Runner{Check: checkSim, Run: runSim})
+}
+
+func floatList(name, s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float64
+	for part := range strings.SplitSeq(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: want comma-separated numbers, got %q", name, s)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// simConfig builds the simulator's configuration of a queueing run.
+func simConfig(r *Run) (sim.Config, error) {
+	svc, err := workloads.ParseSize(r.Str("service", "exp"))
+	if err != nil {
+		return sim.Config{}, err
+	}
+	arr, err := workloads.ParseArrival(r.Str("arrival", "poisson"))
+	if err != nil {
+		return sim.Config{}, err
+	}
+	speeds, err := floatList("speeds", r.Str("speeds", ""))
+	if err != nil {
+		return sim.Config{}, err
+	}
+	weights, err := floatList("weights", r.Str("weights", ""))
+	if err != nil {
+		return sim.Config{}, err
+	}
+	jobs := uint64(r.Int("jobs", 100_000))
+	return sim.Config{
+		Policy:       r.Str("policy", "p2c"),
+		Servers:      int(r.Int("servers", 10)),
+		Load:         r.Float("load", 0.7),
+		Jobs:         jobs,
+		Warmup:       uint64(r.Int("warmup", int64(jobs/10))),
+		Service:      svc,
+		Arrival:      arr,
+		Speeds:       speeds,
+		Weights:      weights,
+		D:            int(r.Int("d", 2)),
+		Dispatchers:  int(r.Int("dispatchers", 1)),
+		Discipline:   sim.Discipline(r.Str("discipline", "fifo")),
+		Seed:         r.Seed,
+		Replications: int(r.Int("replications", 1)),
+	}, nil
+}
+
+func checkSim(r *Run) error {
+	cfg, err := simConfig(r)
+	if err != nil {
+		return err
+	}
+	return sim.Validate(cfg)
+}
+
+func runSim(ctx context.Context, r *Run, _ *Env) ([]metrics.Result, error) {
+	cfg, err := simConfig(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sim.Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []metrics.Result{*res}, nil
+}
