@@ -150,4 +150,3 @@ func suiteAction(c *cli.Context) error {
 	}
 	return err
 }
-
