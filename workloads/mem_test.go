@@ -68,3 +68,17 @@ func TestMemBatches(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseBytes: --args buffer=SIZE never panics, and what it accepts is a
+// size in [0, 1 TiB].
+func FuzzParseBytes(f *testing.F) {
+	for _, s := range []string{"4096", "64K", "107520K", "1.5MiB", "1G", "", "-1", "1e9", "NaN", "Inf", "0x10M"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseBytes(s)
+		if err == nil && (n < 0 || n > 1<<40) {
+			t.Errorf("ParseBytes(%q) = %d: out of range", s, n)
+		}
+	})
+}
