@@ -322,7 +322,22 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		eb, _ := val(b, last)
 		return cmpFloat(ea.Center*float64(better), eb.Center*float64(better))
 	})
-	p := newPlot("", m.axisLabel(metric, g.results), "")
+	// Times are shown in a readable unit (ms/op rather than 39.3M ns/op).
+	unit, _ := m.units.Describe(metric)
+	maxV := 0.0
+	for _, s := range strats {
+		for _, w := range workers {
+			if e, ok := val(s, w); ok {
+				maxV = math.Max(maxV, math.Abs(e.Center))
+			}
+		}
+	}
+	scale, shown, isTime := timeScale(unit, maxV)
+	xlabel := m.axisLabel(metric, g.results)
+	if isTime {
+		xlabel = MetricTitle(metric) + " (" + shown + ")"
+	}
+	p := newPlot("", xlabel, "")
 	addGrid(p, true, false)
 	names := make([]string, len(strats))
 	for i, s := range strats {
@@ -350,6 +365,7 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 			if !ok || math.IsNaN(e.Center) {
 				continue
 			}
+			e.Center, e.Lo, e.Hi = e.Center*scale, e.Lo*scale, e.Hi*scale
 			vals[i] = e.Center
 			hi = math.Max(hi, e.Center)
 			end := e.Center
@@ -360,7 +376,14 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 			eb.xs, eb.ys = append(eb.xs, e.Center), append(eb.ys, float64(i))
 			eb.lo, eb.hi = append(eb.lo, e.Lo), append(eb.hi, e.Hi)
 			labels = append(labels, plotter.XY{X: end, Y: float64(i)})
-			labelText = append(labelText, shortNumber(e.Center))
+			if isTime {
+				// Each label in its own unit: "39.3 ms" beside "1.68 s".
+				_, s1, _ := timeScale(unit, math.Abs(e.Center/scale))
+				f1, _, _ := timeScale(unit, math.Abs(e.Center/scale))
+				labelText = append(labelText, shortNumber(e.Center/scale*f1)+" "+s1)
+			} else {
+				labelText = append(labelText, shortNumber(e.Center))
+			}
 			labelOff = append(labelOff, off)
 		}
 		bc, err := plotter.NewBarChart(vals, barW*0.92)

@@ -92,3 +92,33 @@ func isTime(metric, unit string) bool {
 func isRate(metric, unit string) bool {
 	return strings.HasSuffix(unit, "/s") || strings.HasSuffix(metric, "_per_sec")
 }
+
+// timeUnits maps units of time to seconds per unit and what is left of
+// the unit after the time ("/op").
+var timeUnits = map[string]struct {
+	sec  float64
+	rest string
+}{
+	"ns": {1e-9, ""}, "ns/op": {1e-9, "/op"}, "ns/task": {1e-9, "/task"},
+	"sec": {1, ""}, "sec/op": {1, "/op"}, "s": {1, ""},
+}
+
+// timeScale chooses how to show times of unit whose largest value is max:
+// the factor to multiply values by and the unit to print ("ms/op"). ok is
+// false for units that are not times.
+func timeScale(unit string, max float64) (factor float64, shown string, ok bool) {
+	t, ok := timeUnits[unit]
+	if !ok {
+		return 1, unit, false
+	}
+	sec := max * t.sec
+	switch {
+	case sec >= 1:
+		return t.sec, "s" + t.rest, true
+	case sec >= 1e-3:
+		return t.sec * 1e3, "ms" + t.rest, true
+	case sec >= 1e-6:
+		return t.sec * 1e6, "µs" + t.rest, true
+	}
+	return t.sec * 1e9, "ns" + t.rest, true
+}

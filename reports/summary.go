@@ -46,7 +46,7 @@ func (r *Report) Summary() []SummaryRow {
 			MetricText: MetricTitle(rk.Metric) + " (" + unitText(r.Set.Units, rk.Metric, rk.results) + ")",
 			Better:     rk.Better.String(),
 			Best:       rk.Best,
-			Value:      estimateText(rk.BestEst),
+			Value:      estimateUnitText(rk.BestEst, rk.Unit),
 			BestValue:  rk.BestEst.Center,
 			RunnerUp:   c0.Other,
 			Ratio:      ratioText(c0),
@@ -74,6 +74,16 @@ func estimateText(e Estimate) string {
 		s += " [" + FormatNumber(e.Lo) + ", " + FormatNumber(e.Hi) + "]"
 	}
 	return s
+}
+
+// estimateUnitText is estimateText with times in a readable unit: "39.3
+// ms/op [38.1, 41.2]" rather than "39.3M" ns/op.
+func estimateUnitText(e Estimate, unit string) string {
+	f, shown, ok := timeScale(unit, math.Abs(e.Center))
+	if !ok {
+		return estimateText(e)
+	}
+	return estimateText(Estimate{Center: e.Center * f, Lo: e.Lo * f, Hi: e.Hi * f}) + " " + shown
 }
 
 // ratioText is "1.56 ± 0.18×" or "1.56×".
