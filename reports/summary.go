@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/stratbench/stratbench/metrics"
 )
 
 // SummaryRow is one line of a report's summary table: in one scenario,
@@ -43,7 +45,7 @@ func (r *Report) Summary() []SummaryRow {
 		row := SummaryRow{
 			Scenario:   rk.Scenario,
 			Metric:     rk.Metric,
-			MetricText: MetricTitle(rk.Metric) + " (" + unitText(r.Set.Units, rk.Metric, rk.results) + ")",
+			MetricText: metricText(r.Set.Units, rk.Metric, rk.results),
 			Better:     rk.Better.String(),
 			Best:       rk.Best,
 			Value:      estimateUnitText(rk.BestEst, rk.Unit),
@@ -74,6 +76,16 @@ func estimateText(e Estimate) string {
 		s += " [" + FormatNumber(e.Lo) + ", " + FormatNumber(e.Hi) + "]"
 	}
 	return s
+}
+
+// metricText is a metric's title with its unit, "throughput (ops/s)";
+// times carry their unit with their values, so only the title is given.
+func metricText(units Units, metric string, rs []*metrics.Result) string {
+	unit, _ := units.Describe(metric)
+	if _, ok := timeUnits[unit]; ok {
+		return MetricTitle(metric)
+	}
+	return MetricTitle(metric) + " (" + unitText(units, metric, rs) + ")"
 }
 
 // estimateUnitText is estimateText with times in a readable unit: "39.3
