@@ -77,9 +77,21 @@ func newModel(results []metrics.Result, units Units, profiles []*ProfileSummary)
 	m := &model{results: results, units: units, styles: newStyleSet(), profiles: profiles}
 	for i := range results {
 		k, s := StrategyOf(&results[i])
-		m.styles.register(k, s)
+		m.styles.register(styleKind(k), s)
 	}
 	return m
+}
+
+// styleKind groups strategy keys whose strategies meet in one chart, so
+// that they get distinct colors: executors, schedules and policy-fed
+// queues compete in batch charts; policies meet policies; kernels meet
+// kernels.
+func styleKind(key string) string {
+	switch key {
+	case "policy", "kernel":
+		return key
+	}
+	return "batch"
 }
 
 // buildCharts lays out every chart the results allow and, with render,
@@ -1048,7 +1060,10 @@ func chartPerServer(m *model) []*Chart {
 			if bars {
 				p = newPlot(firstUpper(label), "server (or worker) number", label)
 				addGrid(p, false, true)
-				w := vg.Points(math.Min(14, 300/float64(n*len(rs))))
+				// Bars fill 80% of each server's slot: the panel is about
+				// (figure − legend) / 2 wide.
+				slot := float64((figureWidth-2.4*vg.Inch)/2) / float64(n)
+				w := vg.Length(math.Min(float64(vg.Points(14)), 0.8*slot/float64(len(rs))))
 				for i, r := range rs {
 					vals := make(plotter.Values, n)
 					copy(vals, r.PerServer[key])
@@ -1070,6 +1085,7 @@ func chartPerServer(m *model) []*Chart {
 					ts = append(ts, plot.Tick{Value: float64(i), Label: strconv.Itoa(i)})
 				}
 				p.X.Tick.Marker = ts
+				p.X.Min, p.X.Max = -0.5, float64(n)-0.5
 				p.Y.Min = 0
 				p.Y.Max *= 1.06
 			} else {
