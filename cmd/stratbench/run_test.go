@@ -23,19 +23,22 @@ import (
 // seconds, must have a mean response time within 10% of the simulator's
 // for the same flags and seed (the same jobs at the same intended times).
 //
-// The unit is 5ms so that the timer's few tens of microseconds of jitter
-// stay small next to it. A loaded machine can stall the generator or the
-// servers for milliseconds, which the harness reports honestly as lag and
-// overrun; so the run is tried up to three times, each attempt logged, and
-// the test fails only if none comes within 10%.
+// The unit is 10ms so that the timer's tens of microseconds of jitter stay
+// small next to it. A machine loaded by other processes can still stall
+// the generator or the servers for milliseconds; the harness measures
+// that itself (lag_mean_sec, overrun_mean). An attempt whose own figures
+// show more than 3% of a unit of such stalls is not a fair test of the
+// model and is retried; every attempt that ran on a responsive machine
+// must agree within 10%. Only if the machine was too busy in every attempt
+// is the test skipped, with the figures logged.
 func TestRunServiceMatchesSimulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real time for a few seconds")
 	}
-	var errs []float64
-	for attempt := range 3 {
+	const attempts, unit = 3, 0.010
+	for attempt := range attempts {
 		code, out, stderr := runCLI(t, "run", "service", "--policy", "p2c", "--servers", "8", "--load", "0.5",
-			"--unit", "5ms", "--jobs", "2400", "--seed", "1", "--compare-sim", "--format", "json")
+			"--unit", "10ms", "--jobs", "1200", "--seed", "1", "--compare-sim", "--format", "json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -47,19 +50,23 @@ func TestRunServiceMatchesSimulator(t *testing.T) {
 		if s.Name != h.Name {
 			t.Errorf("names differ: sim %s, harness %s", s.Name, h.Name)
 		}
-		rel := h.Metrics["response_mean_rel_err"]
-		t.Logf("attempt %d: response_mean sim %.4f harness %.4f (%+.1f%%), p99 %+.1f%%, generator lag mean %.0fus, overrun %.4f units",
-			attempt+1, s.Metrics["response_mean"], h.Metrics["response_mean"], 100*rel,
-			100*h.Metrics["response_p99_rel_err"], 1e6*h.Metrics["lag_mean_sec"], h.Metrics["overrun_mean"])
-		if h.Params["unit_sec"] != 0.005 || h.Metrics["jobs"] != 2400 {
+		if h.Params["unit_sec"] != unit || h.Metrics["jobs"] != 1200 {
 			t.Fatalf("unit_sec %v, jobs %v", h.Params["unit_sec"], h.Metrics["jobs"])
 		}
-		if abs(rel) <= 0.10 {
-			return
+		rel := h.Metrics["response_mean_rel_err"]
+		lag, overrun := h.Metrics["lag_mean_sec"]/unit, h.Metrics["overrun_mean"]
+		t.Logf("attempt %d: response_mean sim %.4f harness %.4f (%+.1f%%), p99 %+.1f%%; stalls: generator lag %.3f units, service overrun %.3f units",
+			attempt+1, s.Metrics["response_mean"], h.Metrics["response_mean"], 100*rel,
+			100*h.Metrics["response_p99_rel_err"], lag, overrun)
+		if lag > 0.03 || overrun > 0.03 {
+			continue // the machine was too busy to be a fair test
 		}
-		errs = append(errs, rel)
+		if abs(rel) > 0.10 {
+			t.Fatalf("on a responsive machine the mean response differs from the simulator's by %+.1f%%: want within 10%%", 100*rel)
+		}
+		return
 	}
-	t.Fatalf("mean response differed from the simulator's by %v (relative) in three attempts: want within 10%%", errs)
+	t.Skipf("the machine was too busy in all %d attempts (stalls over 3%% of a unit): no fair comparison possible", attempts)
 }
 
 func abs(x float64) float64 {
