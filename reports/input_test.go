@@ -1,6 +1,10 @@
 package reports
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,5 +121,31 @@ func TestBenchResults(t *testing.T) {
 	}
 	if got := FullName(&rs[2]); got != "Top" {
 		t.Errorf("top-level benchmark named %q, want Top", got)
+	}
+}
+
+// TestInputsAreNotOverwritten pins the fix for a report written into the
+// folder of its own input (suite: DIR/results.jsonl read, report into
+// DIR): the input, with its unreadable lines, is left as it was.
+func TestInputsAreNotOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "results.jsonl")
+	data, err := os.ReadFile("testdata/malformed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if err := Run(context.Background(), Config{Inputs: []string{in}, Out: dir, Formats: []string{"json", "md"}}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(in)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the input was rewritten (err %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+		t.Error(err)
 	}
 }

@@ -267,19 +267,44 @@ func (r *Report) copyProfiles(dir string) ([]string, error) {
 }
 
 // writeFile writes dir/name atomically.
-func writeFile(dir, name string, write func(w io.Writer) error) ([]string, error) {
-	if err := fsutil.WriteFile(filepath.Join(dir, name), write); err != nil {
+// writeFile writes dir/name atomically, unless that file is one of the
+// report's inputs (a suite's results.jsonl read from the folder the
+// report goes into): an input is never overwritten, since a rewrite would
+// drop the lines that could not be read.
+func (r *Report) writeFile(dir, name string, write func(w io.Writer) error) ([]string, error) {
+	path := filepath.Join(dir, name)
+	if r.isInput(path) {
+		return []string{name}, nil
+	}
+	if err := fsutil.WriteFile(path, write); err != nil {
 		return nil, err
 	}
 	return []string{name}, nil
 }
 
+// isInput reports whether path is one of the files the report read.
+func (r *Report) isInput(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	for _, in := range r.Set.Inputs {
+		if in.Path == "-" {
+			continue
+		}
+		if a, err := filepath.Abs(in.Path); err == nil && a == abs {
+			return true
+		}
+	}
+	return false
+}
+
 func writeBenchFile(r *Report, dir string) ([]string, error) {
-	return writeFile(dir, "results.txt", func(w io.Writer) error { return WriteBenchUnits(w, r.Set.Results, r.Set.Units) })
+	return r.writeFile(dir, "results.txt", func(w io.Writer) error { return WriteBenchUnits(w, r.Set.Results, r.Set.Units) })
 }
 
 func writeJSONFiles(r *Report, dir string) ([]string, error) {
-	a, err := writeFile(dir, "results.jsonl", func(w io.Writer) error {
+	a, err := r.writeFile(dir, "results.jsonl", func(w io.Writer) error {
 		for i := range r.Set.Results {
 			res := r.Set.Results[i] // WriteJSON cleans: work on a copy
 			if err := metrics.WriteJSON(w, &res); err != nil {
@@ -291,14 +316,14 @@ func writeJSONFiles(r *Report, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := writeFile(dir, "summary.json", r.WriteSummaryJSON)
+	b, err := r.writeFile(dir, "summary.json", r.WriteSummaryJSON)
 	return append(a, b...), err
 }
 
 func writePNGFiles(r *Report, dir string) ([]string, error) {
 	var files []string
 	for _, c := range r.Charts {
-		f, err := writeFile(dir, c.ID+".png", func(w io.Writer) error {
+		f, err := r.writeFile(dir, c.ID+".png", func(w io.Writer) error {
 			_, err := w.Write(c.PNG)
 			return err
 		})
@@ -311,15 +336,15 @@ func writePNGFiles(r *Report, dir string) ([]string, error) {
 }
 
 func writeCSVFile(r *Report, dir string) ([]string, error) {
-	return writeFile(dir, "results.csv", func(w io.Writer) error { return WriteCSV(w, r.Set.Results, r.Set.Units) })
+	return r.writeFile(dir, "results.csv", func(w io.Writer) error { return WriteCSV(w, r.Set.Results, r.Set.Units) })
 }
 
 func writeMarkdownFile(r *Report, dir string) ([]string, error) {
-	return writeFile(dir, "report.md", r.WriteMarkdown)
+	return r.writeFile(dir, "report.md", r.WriteMarkdown)
 }
 
 func writeHTMLFile(r *Report, dir string) ([]string, error) {
-	return writeFile(dir, "index.html", r.WriteHTML)
+	return r.writeFile(dir, "index.html", r.WriteHTML)
 }
 
 // envs returns the distinct environments of the results (ignoring the
