@@ -696,5 +696,5 @@ func ServeBalancer(ctx context.Context, cfg BalancerConfig, ready func(addr stri
 	if err != nil {
 		return fmt.Errorf("balancer: %w", err)
 	}
-	return serve(ctx, ln, b, ready)
+	return serveLean(ctx, ln, b, ready)
 }

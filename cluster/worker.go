@@ -153,19 +153,24 @@ type WorkerInfo struct {
 	Failed    int64 `json:"failed"`
 	InService int64 `json:"in_service"`
 	Waiting   int64 `json:"waiting"`
+	// MaxPresent is the largest number of tasks present at once (waiting
+	// plus in service) since the worker started.
+	MaxPresent int64 `json:"max_present"`
 }
 
 // Worker is the HTTP handler of a worker: at most Capacity tasks in
 // service, the rest waiting in arrival order.
 type Worker struct {
-	cfg       WorkerConfig
-	task      func(context.Context, float64) error
-	slots     chan struct{}
-	addr      atomic.Value // string
-	served    atomic.Int64
-	failed    atomic.Int64
-	inService atomic.Int64
-	waiting   atomic.Int64
+	cfg        WorkerConfig
+	task       func(context.Context, float64) error
+	slots      chan struct{}
+	addr       atomic.Value // string
+	served     atomic.Int64
+	failed     atomic.Int64
+	inService  atomic.Int64
+	waiting    atomic.Int64
+	present    atomic.Int64
+	maxPresent atomic.Int64
 }
 
 // NewWorker returns a worker handler for cfg.
@@ -187,13 +192,14 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // Info returns the worker's counters.
 func (w *Worker) Info() WorkerInfo {
 	return WorkerInfo{
-		Kind:      w.cfg.Kind,
-		Capacity:  w.cfg.Capacity,
-		PID:       os.Getpid(),
-		Served:    w.served.Load(),
-		Failed:    w.failed.Load(),
-		InService: w.inService.Load(),
-		Waiting:   w.waiting.Load(),
+		Kind:       w.cfg.Kind,
+		Capacity:   w.cfg.Capacity,
+		PID:        os.Getpid(),
+		Served:     w.served.Load(),
+		Failed:     w.failed.Load(),
+		InService:  w.inService.Load(),
+		Waiting:    w.waiting.Load(),
+		MaxPresent: w.maxPresent.Load(),
 	}
 }
 
@@ -221,6 +227,13 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	t0 := time.Now()
+	for p := w.present.Add(1); ; {
+		m := w.maxPresent.Load()
+		if p <= m || w.maxPresent.CompareAndSwap(m, p) {
+			break
+		}
+	}
+	defer w.present.Add(-1)
 	w.waiting.Add(1)
 	select {
 	case w.slots <- struct{}{}: // channel senders queue in FIFO order

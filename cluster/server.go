@@ -1,0 +1,283 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var errTooManyFiles = syscall.EMFILE
+
+// leanServer serves HTTP/1.1 on a listener with a goroutine per connection
+// that reads a request, runs the handler and writes the response, with
+// nothing else per request: net/http's Server also starts a background
+// read of the connection for each request (to notice a client that goes
+// away) and tears it down afterwards, which costs as much CPU again as a
+// small proxied request. The price: a request's context is not cancelled
+// when its client disconnects (it ends when the backend answers), and
+// "Expect: 100-continue" gets no interim response. Only our balancer uses
+// it; everything else uses net/http's Server.
+type leanServer struct {
+	handler http.Handler
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool // true while a request is being served
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// serveLean serves h on ln until ctx is done, then stops accepting, closes
+// idle connections and waits (up to 5s) for requests in progress. ready,
+// if not nil, is called once it listens.
+func serveLean(ctx context.Context, ln net.Listener, h http.Handler, ready func(string)) error {
+	s := &leanServer{handler: h, conns: map[net.Conn]bool{}}
+	errc := make(chan error, 1)
+	go func() { errc <- s.accept(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		s.shutdown(0)
+		return err
+	case <-ctx.Done():
+	}
+	ln.Close()
+	<-errc
+	s.shutdown(5 * time.Second)
+	return nil
+}
+
+func (s *leanServer) accept(ln net.Listener) error {
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.conns[c] = false
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serveConn(c)
+	}
+}
+
+// shutdown closes idle connections at once and busy ones after grace.
+func (s *leanServer) shutdown(grace time.Duration) {
+	s.mu.Lock()
+	s.closed = true
+	for c, busy := range s.conns {
+		if !busy {
+			c.Close()
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(grace):
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	<-done
+}
+
+func (s *leanServer) setBusy(c net.Conn, busy bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns[c] = busy
+	return !s.closed
+}
+
+var (
+	leanReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	leanWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func (s *leanServer) serveConn(c net.Conn) {
+	br := leanReaders.Get().(*bufio.Reader)
+	bw := leanWriters.Get().(*bufio.Writer)
+	br.Reset(c)
+	bw.Reset(c)
+	defer func() {
+		c.Close()
+		br.Reset(nil)
+		bw.Reset(nil)
+		leanReaders.Put(br)
+		leanWriters.Put(bw)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	remote := c.RemoteAddr().String()
+	for {
+		// Wait for a request without holding a buffer-sized read open
+		// longer than the connection's life: idle connections just block.
+		c.SetReadDeadline(time.Now().Add(120 * time.Second))
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
+		if !s.setBusy(c, true) {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		req.RemoteAddr = remote
+		w := &leanResponse{bw: bw, req: req, header: make(http.Header, 8), close: req.Close || !req.ProtoAtLeast(1, 1)}
+		if !s.run(w, req) {
+			bw.Flush()
+			return // the handler gave up mid-response (http.ErrAbortHandler)
+		}
+		w.finish()
+		if req.Body != nil {
+			io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
+			req.Body.Close()
+		}
+		if br.Buffered() == 0 || w.close {
+			if err := bw.Flush(); err != nil {
+				return
+			}
+		}
+		if w.close || !s.setBusy(c, false) {
+			return
+		}
+	}
+}
+
+// run calls the handler, and reports false if it panicked: the response
+// may be half written, so the connection must close.
+func (s *leanServer) run(w *leanResponse, req *http.Request) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	s.handler.ServeHTTP(w, req)
+	return true
+}
+
+// leanResponse is the http.ResponseWriter of leanServer: the body goes out
+// with the Content-Length the handler set, else chunked.
+type leanResponse struct {
+	bw          *bufio.Writer
+	req         *http.Request
+	header      http.Header
+	wroteHeader bool
+	status      int
+	noBody      bool
+	chunked     io.WriteCloser
+	close       bool
+	declared    int64 // Content-Length, or -1
+	written     int64
+}
+
+func (w *leanResponse) Header() http.Header { return w.header }
+
+func (w *leanResponse) WriteHeader(code int) {
+	if w.wroteHeader || code < 200 { // interim 1xx responses are not relayed
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	h := w.header
+	w.noBody = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	if cl := h.Get("Content-Length"); cl != "" {
+		w.declared, _ = strconv.ParseInt(cl, 10, 64)
+	} else if !w.noBody {
+		if w.req.ProtoAtLeast(1, 1) {
+			h.Set("Transfer-Encoding", "chunked")
+			w.chunked = httputil.NewChunkedWriter(w.bw)
+		} else {
+			w.close = true // HTTP/1.0: the end of the connection ends the body
+		}
+		w.declared = -1
+	}
+	if w.close {
+		h.Set("Connection", "close")
+	}
+	if _, ok := h["Date"]; !ok {
+		h["Date"] = []string{time.Now().UTC().Format(http.TimeFormat)}
+	}
+	w.bw.WriteString("HTTP/1.1 ")
+	w.bw.WriteString(strconv.Itoa(code))
+	w.bw.WriteByte(' ')
+	w.bw.WriteString(http.StatusText(code))
+	w.bw.WriteString("\r\n")
+	h.Write(w.bw)
+	w.bw.WriteString("\r\n")
+}
+
+func (w *leanResponse) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		if w.header.Get("Content-Type") == "" {
+			w.header.Set("Content-Type", http.DetectContentType(p))
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+	switch {
+	case w.noBody:
+		return len(p), nil
+	case w.chunked != nil:
+		return w.chunked.Write(p)
+	}
+	n, err := w.bw.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// Flush sends what was written so far (streamed responses).
+func (w *leanResponse) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.bw.Flush()
+}
+
+func (w *leanResponse) finish() {
+	if !w.wroteHeader {
+		w.header.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.chunked != nil {
+		w.chunked.Close()
+		w.bw.WriteString("\r\n")
+	}
+	if w.declared >= 0 && w.written != w.declared && !w.noBody {
+		w.close = true // the body does not match its length: the connection is unusable
+	}
+}
