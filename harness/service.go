@@ -385,7 +385,7 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 			defer close(genDone)
 			r.generate(arrivals, sizes)
 		}()
-		r.wait(ctx, genDone)
+		r.wait(ctx)
 		close(r.quit)
 		<-genDone
 	})
@@ -410,7 +410,7 @@ func (r *svcRun) halted() {
 
 // wait returns when every generated job has completed or the run was
 // stopped, reporting progress every 200ms.
-func (r *svcRun) wait(ctx context.Context, genDone <-chan struct{}) {
+func (r *svcRun) wait(ctx context.Context) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -12,6 +12,10 @@ import (
 // integral controller that drives the waiters' mean lateness to zero.
 type timerLead struct{ ns atomic.Int64 }
 
+// learntLead carries the lead from one timer of the process to the next,
+// so that a new run starts from what the last one learnt.
+var learntLead atomic.Int64
+
 const (
 	leadGain  = 50
 	leadClamp = int64(100 * time.Microsecond)

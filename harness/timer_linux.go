@@ -55,6 +55,7 @@ func newDeadlineTimer() (*deadlineTimer, error) {
 		return nil, err
 	}
 	t := &deadlineTimer{efd: efd, exited: make(chan struct{})}
+	t.lead.ns.Store(learntLead.Load())
 	go t.loop()
 	return t, nil
 }
@@ -128,6 +129,7 @@ func (t *deadlineTimer) wait(at int64, ch chan struct{}, halt <-chan struct{}) b
 
 // close wakes every waiter and ends the timer's goroutine.
 func (t *deadlineTimer) close() {
+	learntLead.Store(t.lead.get())
 	t.mu.Lock()
 	t.closed = true
 	t.mu.Unlock()
