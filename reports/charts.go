@@ -318,9 +318,8 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 	if len(workers) > 4 {
 		workers = pickValues(workers, 4)
 	}
-	// Order strategies by their value at the largest worker count, best on
-	// top (gonum puts category 0 at the bottom).
-	last := workers[len(workers)-1]
+	// Order strategies by their value at the largest worker count each one
+	// ran with, best on top (gonum puts category 0 at the bottom).
 	strats := slices.Clone(g.strats)
 	val := func(s string, w float64) (Estimate, bool) {
 		r := g.at("workers", s, w)
@@ -329,11 +328,15 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		}
 		return EstimateOf(r, metric)
 	}
-	slices.SortStableFunc(strats, func(a, b string) int {
-		ea, _ := val(a, last)
-		eb, _ := val(b, last)
-		return cmpFloat(ea.Center*float64(better), eb.Center*float64(better))
-	})
+	key := func(s string) float64 {
+		for i := len(workers) - 1; i >= 0; i-- {
+			if e, ok := val(s, workers[i]); ok {
+				return e.Center * float64(better)
+			}
+		}
+		return math.Inf(-1)
+	}
+	slices.SortStableFunc(strats, func(a, b string) int { return cmpFloat(key(a), key(b)) })
 	// Times are shown in a readable unit (ms/op rather than 39.3M ns/op).
 	unit, _ := m.units.Describe(metric)
 	maxV := 0.0

@@ -10,6 +10,7 @@ import (
 	_ "image/png" // decode chart sizes
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
@@ -29,6 +30,10 @@ var pageCSS = func() template.CSS {
 	}
 	return template.CSS(b)
 }()
+
+// maxWarnings is how many warnings the page lists; all results' warnings
+// are also in the table of all results.
+const maxWarnings = 20
 
 type htmlChart struct {
 	ID, Title, What, How, File string
@@ -81,6 +86,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Envs                     []htmlEnv
 		Files                    []htmlFile
 		Notes                    []string
+		Warnings                 []string
+		MoreWarnings             int
 	}{
 		Title:   "stratbench report",
 		Inputs:  r.inputsLine(),
@@ -91,6 +98,10 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	for _, p := range r.Set.Problems {
 		d.Problems = append(d.Problems, p.Error())
+	}
+	d.Warnings = append(slices.Clone(r.Mismatches), r.warnings()...)
+	if n := len(d.Warnings); n > maxWarnings {
+		d.Warnings, d.MoreWarnings = d.Warnings[:maxWarnings], n-maxWarnings
 	}
 	pngs := map[string]bool{}
 	for _, f := range r.Files {

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -78,7 +79,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(p.Error(), "`", "'"))
 		}
 	}
-	if warn := r.warnings(); len(warn) > 0 {
+	if warn := append(slices.Clone(r.Mismatches), r.warnings()...); len(warn) > 0 {
 		b.WriteString("\n## Warnings\n\n")
 		for _, w := range warn {
 			fmt.Fprintf(&b, "- %s\n", mdCell(w))

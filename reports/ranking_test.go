@@ -121,3 +121,24 @@ func TestEstimateFromSamples(t *testing.T) {
 		t.Error("estimateText must show the interval")
 	}
 }
+
+// TestAnswerChecks checks that kernels that disagree on an answer are
+// named, and that agreeing kernels (at any worker count) are not.
+func TestAnswerChecks(t *testing.T) {
+	mk := func(name string, q5 int) metrics.Result {
+		r := result(name, "mb_per_sec", 10, nil, nil)
+		r.Family = "XML"
+		r.Params = map[string]any{"bytes": 1000.0}
+		r.Answers = map[string]any{"q1": "Jonas", "q5": q5}
+		return r
+	}
+	ok := []metrics.Result{mk("kernel=token/workers=1", 248), mk("kernel=fast/workers=1", 248), mk("kernel=token/workers=2/executor=pool", 248)}
+	if notes := answerChecks(ok); len(notes) != 0 {
+		t.Errorf("agreeing kernels flagged: %v", notes)
+	}
+	bad := append(ok, mk("kernel=rawtoken/workers=1", 250))
+	notes := answerChecks(bad)
+	if len(notes) != 1 || !strings.Contains(notes[0], "q5: token gives 248, rawtoken gives 250") {
+		t.Errorf("notes = %v", notes)
+	}
+}

@@ -26,6 +26,9 @@ type Report struct {
 	// Notes are things a reader should know: charts left out, profiles
 	// that could not be read.
 	Notes []string
+	// Mismatches say where strategies that compute the same thing gave
+	// different answers (a kernel twin that is wrong).
+	Mismatches []string
 	// Files are the files written beside index.html (relative to the
 	// output directory), for the page's links.
 	Files []string
@@ -42,6 +45,7 @@ func Build(ctx context.Context, s *Set, charts bool) (*Report, error) {
 func build(ctx context.Context, s *Set, charts, render bool) (*Report, error) {
 	r := &Report{Set: s}
 	r.Rankings = Rank(s.Results, "", s.Units)
+	r.Mismatches = answerChecks(s.Results)
 	for _, p := range s.Profiles {
 		ps, err := ReadProfile(p)
 		if err != nil {

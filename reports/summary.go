@@ -134,7 +134,8 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 		Charts   []map[string]string `json:"charts,omitempty"`
 		Profiles []profileJSON       `json:"profiles,omitempty"`
 		Notes    []string            `json:"notes,omitempty"`
-	}{r.Set.Inputs, problems, r.Summary(), r.ModelRows(), charts, profiles, r.Notes}
+		Mismatch []string            `json:"answer_mismatches,omitempty"`
+	}{r.Set.Inputs, problems, r.Summary(), r.ModelRows(), charts, profiles, r.Notes, r.Mismatches}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
