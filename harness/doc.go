@@ -41,8 +41,9 @@
 // as the simulator's first replication, so a run and a `stratbench sim`
 // with the same flags see the same jobs. Times are in units of
 // ServiceConfig.Unit and metrics carry the simulator's names
-// (response_mean, response_p99, wait_mean, utilization, ...), so that the
-// records compare directly; params.unit_sec says what one unit was.
+// (response_mean, response_p99, wait_mean, utilization, queue_mean by
+// Little's law, ...), so that the records compare directly; params.unit_sec
+// says what one unit was.
 //
 // Response times run from each job's intended arrival, however late the
 // generator sent it (no coordinated omission); lag_*_sec says how late it

@@ -644,6 +644,8 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 	window := float64(r.lastAt-r.firstAt) / 1e9
 	if window > 0 {
 		m["throughput_per_sec"] = float64(jobs) / window
+		// Little's law: jobs present on average = arrival rate × response.
+		m["queue_mean"] = float64(jobs) / (window / c.Unit.Seconds()) * m["response_mean"]
 		u := 0.0
 		for i := range r.servers {
 			busy[i] = float64(r.servers[i].busyNs) / 1e9 / window
