@@ -17,12 +17,15 @@
 // Each run measures its makespan (wall), the process's CPU time
 // (getrusage), heap allocations, GC cycles and GC pause time
 // (runtime/metrics), and per worker its task count and busy time: from the
-// start of its first task to the end of its last, so that a worker that ran
-// out of work early shows as less busy. The task clock is one RDTSC per
-// task where the time-stamp counter is invariant (about 25ns here; the
-// harness's whole cost per task is measured by BenchmarkHarness in the
-// module's benchmarks), else the monotonic clock. The record keeps every
-// sample and reports medians with distribution-free 95% intervals:
+// moment the worker starts until it finds no more work, stamped by the
+// executors' and schedules' worker hooks, so that a worker that ran out of
+// work early shows as less busy and nothing is timed per task. The
+// harness's cost per task is a load of its stop flag and an increment of
+// the worker's own counter: about 5ns for executors and 2ns for schedules
+// (BenchmarkHarness in the module's benchmarks). The goroutine executor
+// has no workers, so its records carry no busy times and no imbalance.
+// The record keeps every sample and reports medians with distribution-free
+// 95% intervals:
 //
 //	wall_sec, cpu_sec, throughput_per_sec, wall_ns_per_task
 //	speedup           baseline wall / wall, paired by round
