@@ -87,10 +87,11 @@ func sumAcc4(x []float64) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i]
-		s1 += x[i+1]
-		s2 += x[i+2]
-		s3 += x[i+3]
+		v := x[i : i+4 : i+4] // one bounds check for the four loads
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
 	}
 	for ; i < len(x); i++ {
 		s0 += x[i]
