@@ -16,7 +16,11 @@
 //     task waited and was in service (HeaderWait, HeaderService), so the
 //     load generator can split a response time into queueing, service and
 //     overhead (network, HTTP, balancer).
-//   - Balancer (stratbench balance): a net/http/httputil reverse proxy. The
+//   - Balancer (stratbench balance): a net/http/httputil reverse proxy,
+//     served by a lean HTTP/1.1 connection loop and sending through a lean
+//     keep-alive transport (both on the request's goroutine: net/http's
+//     server and transport each add goroutine hand-offs per request that
+//     cost as much as the proxying). The
 //     policy sees the backends through a strategies.View backed by in-flight
 //     counters (Load), the sizes of the tasks in flight (Work; from the ns
 //     parameter, or an EWMA of reported service times), and the time since
@@ -66,12 +70,13 @@
 // # Measuring the balancers
 //
 // BenchmarkOverhead measures what each balancer adds at 1,000 requests/s
-// (p50 through the balancer against via=direct), BenchmarkThroughput the
-// request rate each sustains under wrk with 64 connections in front of two
-// workers answering empty tasks:
+// (the p50 through the balancer minus the p50 straight to a worker, the
+// two interleaved), BenchmarkThroughput the request rate each sustains
+// under wrk with 64 connections in front of two workers answering empty
+// tasks, and the balancer's CPU time per request:
 //
-//	go test -run '^$' -bench Overhead -benchtime 5000x -count 5 ./cluster/
-//	go test -run '^$' -bench Throughput -count 5 ./cluster/
+//	go test -run '^$' -bench Overhead -benchtime 4000x -count 3 ./cluster/
+//	go test -run '^$' -bench Throughput -count 3 ./cluster/
 //
 // The second needs wrk (Debian package wrk) and skips without it; nginx and
 // HAProxy cases skip when those are not installed.
