@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/stratbench/stratbench/metrics"
 )
 
 func loadFixtures(t testing.TB, files ...string) *Set {
@@ -184,5 +186,31 @@ func TestLogTicks(t *testing.T) {
 		if got := strings.Join(labels, ","); got != tc.want {
 			t.Errorf("ticks(%v, %v) = %s, want %s", tc.lo, tc.hi, got, tc.want)
 		}
+	}
+}
+
+// TestLogAxisWithNegativeInterval pins a crash: an interval reaching below
+// zero on a log axis made gonum panic. It now ends at the axis.
+func TestLogAxisWithNegativeInterval(t *testing.T) {
+	var rs []metrics.Result
+	for _, p := range []string{"random", "jsq"} {
+		for i, ld := range []float64{0.5, 0.9, 0.99} {
+			mean := []float64{1, 10, 100}[i]
+			if p == "jsq" {
+				mean /= 2
+			}
+			rs = append(rs, metrics.Result{Engine: "sim", Family: "Sim",
+				Name:    metrics.Name("policy", p, "servers", 4, "load", ld),
+				Params:  map[string]any{"policy": p, "servers": 4.0, "load": ld},
+				Metrics: map[string]float64{"response_mean": mean},
+				CI95:    map[string][2]float64{"response_mean": {-mean, 2 * mean}}})
+		}
+	}
+	r, err := Build(context.Background(), &Set{Results: rs}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Charts) == 0 || r.Charts[0].PNG == nil {
+		t.Fatal("no chart drawn")
 	}
 }

@@ -23,10 +23,6 @@ var StrategyKeys = []string{"executor", "schedule", "kernel", "policy", "strateg
 // strategy's label, "pod(d=3)", instead of splitting the scenario.
 var strategyModifiers = []string{"d", "dispatchers", "batch", "chunk", "weights"}
 
-// sweepKeys are parameters that charts put on the x axis or in series
-// rather than in the chart's identity.
-var sweepKeys = []string{"load", "workers"}
-
 // part is one key=value component of a benchmark name; a positional
 // component has an empty key.
 type part struct{ key, value string }
@@ -303,24 +299,6 @@ func strategies(rs []*metrics.Result) []string {
 // load=0.9" for tables.
 func describeScenario(s string) string {
 	return strings.ReplaceAll(s, "/", " ")
-}
-
-// sortNumeric sorts strings that hold numbers by value, others after them
-// alphabetically.
-func sortNumeric(xs []string) {
-	slices.SortStableFunc(xs, func(a, b string) int {
-		fa, ea := strconv.ParseFloat(a, 64)
-		fb, eb := strconv.ParseFloat(b, 64)
-		switch {
-		case ea == nil && eb == nil:
-			return cmpFloat(fa, fb)
-		case ea == nil:
-			return -1
-		case eb == nil:
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
 }
 
 func cmpFloat(a, b float64) int {

@@ -257,8 +257,19 @@ type figure struct {
 	w, h   vg.Length
 }
 
-// render draws the figure to PNG bytes.
-func (f *figure) render() ([]byte, error) {
+// render draws the figure to PNG bytes. gonum/plot panics on some
+// degenerate data (a non-positive value on a log axis); such a panic
+// becomes an error naming the chart, never a crash.
+func (f *figure) render() (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("drawing %q: %v", f.title, v)
+		}
+	}()
+	return f.draw()
+}
+
+func (f *figure) draw() ([]byte, error) {
 	w, h := f.w, f.h
 	if w == 0 {
 		w = figureWidth
@@ -401,9 +412,18 @@ type errBars struct {
 
 func (e *errBars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
+	_, xlog := p.X.Scale.(plot.LogScale)
+	_, ylog := p.Y.Scale.(plot.LogScale)
 	for i := range e.xs {
 		if math.IsNaN(e.lo[i]) || math.IsNaN(e.hi[i]) {
 			continue
+		}
+		// An interval reaching zero or below ends at the edge of a log axis.
+		if e.horizontal && xlog && e.lo[i] <= 0 {
+			e.lo[i] = p.X.Min
+		}
+		if !e.horizontal && ylog && e.lo[i] <= 0 {
+			e.lo[i] = p.Y.Min
 		}
 		if e.horizontal {
 			y := trY(e.ys[i]) + e.off
