@@ -19,11 +19,11 @@ func Example() {
 		fmt.Printf("%-9s %v %v\n", k.Name, a, err)
 	}
 	// Output:
-	// unmarshal q1="Masali Zeleznik" q5=8 q6=22 q17=14 q20=preferred:1,standard:9,challenge:4,na:12 <nil>
-	// decode    q1="Masali Zeleznik" q5=8 q6=22 q17=14 q20=preferred:1,standard:9,challenge:4,na:12 <nil>
-	// token     q1="Masali Zeleznik" q5=8 q6=22 q17=14 q20=preferred:1,standard:9,challenge:4,na:12 <nil>
-	// rawtoken  q1="Masali Zeleznik" q5=8 q6=22 q17=14 q20=preferred:1,standard:9,challenge:4,na:12 <nil>
-	// fast      q1="Masali Zeleznik" q5=8 q6=22 q17=14 q20=preferred:1,standard:9,challenge:4,na:12 <nil>
+	// unmarshal q1="Vera Haddad" q5=4 q6=22 q17=14 q20=preferred:0,standard:6,challenge:8,na:12 <nil>
+	// decode    q1="Vera Haddad" q5=4 q6=22 q17=14 q20=preferred:0,standard:6,challenge:8,na:12 <nil>
+	// token     q1="Vera Haddad" q5=4 q6=22 q17=14 q20=preferred:0,standard:6,challenge:8,na:12 <nil>
+	// rawtoken  q1="Vera Haddad" q5=4 q6=22 q17=14 q20=preferred:0,standard:6,challenge:8,na:12 <nil>
+	// fast      q1="Vera Haddad" q5=4 q6=22 q17=14 q20=preferred:0,standard:6,challenge:8,na:12 <nil>
 }
 
 // A malformed document gives an error naming the input, the line and the

@@ -76,6 +76,8 @@ func (cfg GenConfig) check() error {
 // past flushAt: memory stays constant whatever the scale.
 type gen struct {
 	r     *rand.Rand
+	pool  uint64 // random bits not used yet, 16 at a time (see small)
+	nbits int
 	buf   []byte
 	w     io.Writer
 	n     int64
@@ -130,6 +132,19 @@ func (g *gen) esc(s string) {
 
 func (g *gen) pick(list []string) string { return list[g.r.IntN(len(list))] }
 
+// small returns a number in [0, n) for n <= 1<<16 from 16 random bits (a
+// multiply-shift: its bias, below n/65536, does not matter for prose and
+// it is much cheaper than IntN on the hot path of the text).
+func (g *gen) small(n int) int {
+	if g.nbits < 16 {
+		g.pool, g.nbits = g.r.Uint64(), 64
+	}
+	v := uint32(g.pool & 0xffff)
+	g.pool >>= 16
+	g.nbits -= 16
+	return int(v * uint32(n) >> 16)
+}
+
 // elem writes <name>text</name> and a newline, text escaped.
 func (g *gen) elem(name, text string) {
 	g.s("<")
@@ -152,8 +167,17 @@ func (g *gen) ref(name, attr, prefix string, n int) {
 	g.s("\"/>\n")
 }
 
+// two appends n as two digits.
+func (g *gen) two(n int) {
+	g.buf = append(g.buf, byte('0'+n/10), byte('0'+n%10))
+}
+
 func (g *gen) date() {
-	g.buf = fmt.Appendf(g.buf, "%02d/%02d/%d", 1+g.r.IntN(12), 1+g.r.IntN(28), 1998+g.r.IntN(4))
+	g.two(1 + g.r.IntN(12))
+	g.s("/")
+	g.two(1 + g.r.IntN(28))
+	g.s("/")
+	g.i(1998 + g.r.IntN(4))
 }
 
 // words appends n words of prose; now and then a run of words is marked up
@@ -163,14 +187,14 @@ func (g *gen) words(n int) {
 		if k > 0 {
 			g.s(" ")
 		}
-		if n-k > 4 && g.r.IntN(24) == 0 {
-			tag := [...]string{"bold", "keyword", "emph"}[g.r.IntN(3)]
-			m := 1 + g.r.IntN(4)
+		if n-k > 4 && g.small(24) == 0 {
+			tag := [...]string{"bold", "keyword", "emph"}[g.small(3)]
+			m := 1 + g.small(4)
 			g.s("<")
 			g.s(tag)
 			g.s("> ")
 			for j := 0; j < m; j++ {
-				g.s(g.pick(vocabulary))
+				g.s(vocabulary[g.small(len(vocabulary))])
 				g.s(" ")
 			}
 			g.s("</")
@@ -179,7 +203,7 @@ func (g *gen) words(n int) {
 			k += m - 1
 			continue
 		}
-		g.s(g.pick(vocabulary))
+		g.s(vocabulary[g.small(len(vocabulary))])
 	}
 }
 
@@ -380,7 +404,13 @@ func (g *gen) open(id int) {
 	for k := g.r.IntN(8); k > 0; k-- {
 		g.s("<bidder>\n<date>")
 		g.date()
-		g.buf = fmt.Appendf(g.buf, "</date>\n<time>%02d:%02d:%02d</time>\n", g.r.IntN(24), g.r.IntN(60), g.r.IntN(60))
+		g.s("</date>\n<time>")
+		g.two(g.r.IntN(24))
+		g.s(":")
+		g.two(g.r.IntN(60))
+		g.s(":")
+		g.two(g.r.IntN(60))
+		g.s("</time>\n")
 		g.ref("personref", "person", "person", g.c.People)
 		inc := 1.5 * float64(1+g.r.IntN(20))
 		cur += inc
