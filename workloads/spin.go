@@ -36,10 +36,13 @@ func spinLoop(n int64, x uint64) uint64 {
 
 // Calibration is the measured speed of the spin loop on this machine.
 type Calibration struct {
-	// ItersPerNs is the median number of loop iterations per nanosecond.
+	// ItersPerNs is the fastest round's loop iterations per nanosecond:
+	// other work on the machine can only slow a round down, so the fastest
+	// is the closest to the loop's own speed.
 	ItersPerNs float64
-	// Spread is (max-min)/median over the calibration rounds: how exact a
-	// spin of a given length is likely to be on this machine right now.
+	// Spread is (max-min)/max over the calibration rounds: how much the
+	// machine's other work disturbed the rounds, and so how exact a spin of
+	// a given length is likely to be right now.
 	Spread float64
 	// Rounds is the number of timed rounds.
 	Rounds int
@@ -60,8 +63,8 @@ var calibration = sync.OnceValue(func() Calibration {
 		rates[i] = float64(iters) / float64(time.Since(t0).Nanoseconds())
 	}
 	slices.Sort(rates)
-	med := rates[rounds/2]
-	return Calibration{ItersPerNs: med, Spread: (rates[rounds-1] - rates[0]) / med, Rounds: rounds}
+	best := rates[rounds-1]
+	return Calibration{ItersPerNs: best, Spread: (best - rates[0]) / best, Rounds: rounds}
 })
 
 // Calibrate measures (once per process) how fast the spin loop runs.
