@@ -178,6 +178,7 @@ func familyOf(s string) string {
 var nonSlug = regexp.MustCompile(`[^a-z0-9.=]+`)
 
 func slug(s string) string {
+	s = strings.NewReplacer("µ", "u", "ρ", "rho").Replace(s)
 	s = nonSlug.ReplaceAllString(strings.ToLower(s), "-")
 	s = strings.ReplaceAll(s, "=", "-")
 	s = strings.Trim(s, "-.")
@@ -1167,6 +1168,14 @@ func appendLegend(l []legendItem, label string, t plot.Thumbnailer) []legendItem
 	return append(l, legendItem{label, []plot.Thumbnailer{t}})
 }
 
+// leftOut says how many strategies had too few samples for a bar.
+func leftOut(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %d strategies with fewer than %d samples are left out (see the table).", n, minProfileSamples)
+}
+
 // --- where the time went ------------------------------------------------
 
 var categoryColors = map[string]color.Color{
@@ -1191,6 +1200,7 @@ func (m *model) profileGroups() []ProfileGroup {
 				out = append(out, ProfileGroup{Strategy: g.Strategy, Workload: g.Workload, ByCategory: map[string]float64{}})
 			}
 			out[i].Total += g.Total
+			out[i].Samples += g.Samples
 			for k, v := range g.ByCategory {
 				out[i].ByCategory[k] += v
 			}
@@ -1199,8 +1209,20 @@ func (m *model) profileGroups() []ProfileGroup {
 	return out
 }
 
+// minProfileSamples is the fewest CPU samples a strategy needs to get a
+// bar: with fewer, its shares are noise (one sample is 100% of something).
+const minProfileSamples = 10
+
 func chartProfileCategories(m *model) []*Chart {
-	groups := m.profileGroups()
+	var groups []ProfileGroup
+	left := 0
+	for _, g := range m.profileGroups() {
+		if g.Samples < minProfileSamples {
+			left++
+			continue
+		}
+		groups = append(groups, g)
+	}
 	if len(groups) == 0 {
 		return nil
 	}
@@ -1209,7 +1231,7 @@ func chartProfileCategories(m *model) []*Chart {
 	names := make([]string, len(groups))
 	// Category 0 is drawn at the bottom: reverse so the first group is on top.
 	for i, g := range groups {
-		names[len(groups)-1-i] = truncate(g.Label(), 26)
+		names[len(groups)-1-i] = truncate(g.Label(), 40)
 	}
 	p.NominalY(names...)
 	p.Y.Tick.Label = textStyle(sans, 10)
@@ -1265,7 +1287,7 @@ func chartProfileCategories(m *model) []*Chart {
 		fig.legend[i].label = Categories[i]
 	}
 	return []*Chart{{Family: "Profiles", ID: "profile-categories", Title: title,
-		What: "Each strategy's CPU samples (from pprof labels) split into its own work (kernel), goroutine scheduling, garbage collection, allocation, system calls and other; the number is the strategy's total CPU time.",
+		What: "Each strategy's CPU samples (from pprof labels) split into its own work (kernel), goroutine scheduling, garbage collection, allocation, system calls and other; the number is the strategy's total CPU time." + leftOut(left),
 		How:  "More green (kernel) is better: the rest is overhead. GC runs on background goroutines without labels, so most of it appears under (unlabeled).",
 		fig:  fig}}
 }

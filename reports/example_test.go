@@ -58,7 +58,7 @@ func ExampleReadProfile() {
 	}
 	// Output:
 	// goroutine (spin)  0.33s CPU,   3% in the kernel, top: runtime.memclrNoHeapPointers
-	// pool (spin)       0.69s CPU,  99% in the kernel, top: main.spin
+	// pool (spin)       0.69s CPU,  96% in the kernel, top: main.spin
 	// (unlabeled)       0.33s CPU,   0% in the kernel, top: runtime.lock2
 }
 

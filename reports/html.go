@@ -45,6 +45,7 @@ type htmlChart struct {
 
 type htmlGroup struct {
 	Label, Total string
+	Samples      int
 	Cells        []string
 }
 
@@ -123,7 +124,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		d.Categories = append(d.Categories, htmlCategory{c, categoryHelp[c]})
 	}
 	for _, g := range profileGroupsOf(r.Profiles) {
-		hg := htmlGroup{Label: g.Label(), Total: FormatNumber(g.Total) + " s"}
+		hg := htmlGroup{Label: g.Label(), Total: FormatNumber(g.Total) + " s", Samples: g.Samples}
 		for _, c := range Categories {
 			hg.Cells = append(hg.Cells, pct(g.ByCategory[c], g.Total))
 		}

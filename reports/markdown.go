@@ -49,13 +49,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if groups := profileGroupsOf(r.Profiles); len(groups) > 0 {
 		b.WriteString("\n## Where the CPU time went\n\n")
 		b.WriteString("Share of each strategy's CPU samples (pprof label `strategy`) by kind of work.\n\n")
-		b.WriteString("| Strategy | CPU |")
+		b.WriteString("| Strategy | CPU | Samples |")
 		for _, c := range Categories {
 			b.WriteString(" " + c + " |")
 		}
-		b.WriteString("\n|---|---|" + strings.Repeat("---|", len(Categories)) + "\n")
+		b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(Categories)) + "\n")
 		for _, g := range groups {
-			fmt.Fprintf(&b, "| %s | %ss |", mdCell(g.Label()), FormatNumber(g.Total))
+			fmt.Fprintf(&b, "| %s | %ss | %d |", mdCell(g.Label()), FormatNumber(g.Total), g.Samples)
 			for _, c := range Categories {
 				fmt.Fprintf(&b, " %s |", pct(g.ByCategory[c], g.Total))
 			}

@@ -42,9 +42,10 @@ var categoryHelp = map[string]string{
 //     runtime.gopark, sync.(*Mutex).Lock, ...
 //  5. other: the leaf is stratbench's own harness or strategies, time
 //     keeping or the profiler (ownPrefixes), or the stack is system frames
-//     only (the runtime's own work).
+//     only (the runtime's own work: sysmon, timers, idle).
 //  6. kernel: everything else: the task's code, the libraries it calls,
-//     and runtime helpers (memmove, memclr) they call directly.
+//     and the runtime helpers they call for their own work (memmove,
+//     memclr, map access, interface conversions).
 var (
 	gcRoots = []string{
 		"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.gcDrain", "runtime.markroot",
@@ -67,6 +68,7 @@ var (
 		"runtime.semacquire", "runtime.semrelease", "runtime.lock2", "runtime.unlock2",
 		"runtime.notesleep", "runtime.notewakeup", "runtime.futex", "runtime.usleep", "runtime.osyield",
 		"runtime.Gosched", "runtime.gosched_m", "runtime.goschedImpl", "runtime.preemptPark",
+		"runtime.asyncPreempt",
 		"sync.(*Mutex)", "sync.(*RWMutex)", "sync.(*WaitGroup)", "sync.(*Cond)",
 		"sync.runtime_Sem", "internal/sync.",
 	}
@@ -120,20 +122,10 @@ func category(stack []string) string {
 		return "other"
 	case n == len(stack):
 		return "other" // the runtime's own work: no task code on the stack
-	case n > 0 && !isRuntimeHelper(stack[0]):
-		return "other"
 	}
+	// The task's code, or runtime helpers it called for its own work
+	// (copying, clearing, hashing, maps, interface conversions).
 	return "kernel"
-}
-
-// isRuntimeHelper reports whether fn is a runtime routine that code calls
-// for its own work (copying, clearing, hashing, comparing), whose time is
-// the caller's.
-func isRuntimeHelper(fn string) bool {
-	return hasPrefixAny(fn, []string{"runtime.mem", "runtime.duff", "runtime.aeshash", "runtime.memhash",
-		"runtime.strhash", "runtime.cmpstring", "runtime.memequal", "runtime.mapaccess", "runtime.mapassign",
-		"runtime.mapiter", "internal/runtime/maps.", "internal/bytealg.", "runtime.panicIndex",
-		"runtime.asyncPreempt", "sync/atomic.", "internal/runtime/atomic."})
 }
 
 // FuncTime is the CPU time of one function: flat (as the leaf of a
@@ -152,6 +144,9 @@ type ProfileGroup struct {
 	Workload string `json:"workload,omitempty"`
 	// Total is the CPU time of the group, in seconds.
 	Total float64 `json:"cpu_sec"`
+	// Samples is the number of CPU samples (one per 10 ms at pprof's
+	// default rate): fewer than a handful say little.
+	Samples int `json:"samples"`
 	// ByCategory is the CPU time of each of Categories, in seconds.
 	ByCategory map[string]float64 `json:"by_category_sec"`
 	// Top are the functions with the most flat time, then cumulative.
@@ -260,6 +255,7 @@ func SummarizeProfile(p *profile.Profile) *ProfileSummary {
 			}
 		}
 		a.g.Total += v
+		a.g.Samples += sampleCount(p, smp)
 		a.g.ByCategory[category(stack)] += v
 		s.Total += v
 	}
@@ -300,6 +296,17 @@ func SummarizeProfile(p *profile.Profile) *ProfileSummary {
 		return strings.Compare(x.Workload, y.Workload)
 	})
 	return s
+}
+
+// sampleCount is how many profiler ticks smp stands for: its "samples"
+// value in Go's CPU profiles, else 1.
+func sampleCount(p *profile.Profile, smp *profile.Sample) int {
+	for i, st := range p.SampleType {
+		if st.Type == "samples" && i < len(smp.Value) {
+			return int(smp.Value[i])
+		}
+	}
+	return 1
 }
 
 // cpuIndex returns the index of the CPU time value of p's samples and the

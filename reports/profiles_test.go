@@ -21,6 +21,8 @@ func TestCategory(t *testing.T) {
 		{[]string{"runtime.lock2", "runtime.chanrecv", "runtime.chanrecv2", "main.worker"}, "scheduling", "a channel receive"},
 		{[]string{"runtime.futex", "runtime.notesleep", "runtime.stopm", "runtime.findRunnable", "runtime.schedule"}, "scheduling", "an idle P looking for work"},
 		{[]string{"main.spin", "sync.(*WaitGroup).Go.func1", "runtime.goexit"}, "kernel", "a WaitGroup frame above the task is not scheduling"},
+		{[]string{"runtime.asyncPreempt", "main.spin"}, "scheduling", "the task was preempted"},
+		{[]string{"runtime.typedmemmove", "reflect.Value.Set", "encoding/xml.(*Decoder).unmarshal"}, "kernel", "reflection helpers work for the kernel"},
 		{[]string{"github.com/stratbench/stratbench/harness.ticks", "github.com/stratbench/stratbench/harness.(*batchRunner).task"}, "other", "the harness's bookkeeping"},
 		{[]string{"runtime.nanotime", "runtime.sysmon", "runtime.mstart"}, "other", "the runtime's own work"},
 	}
