@@ -126,6 +126,8 @@ func (l *Latency) CDF(points int) [][2]float64 {
 	}
 	if mx := l.Max(); mx > last {
 		out = append(out, [2]float64{mx, 1})
+	} else {
+		out[len(out)-1][1] = 1 // the last point is the maximum
 	}
 	return out
 }
