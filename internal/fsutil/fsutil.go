@@ -28,17 +28,15 @@ func Create(path string) (*File, error) {
 	return &File{File: tmp, path: path}, nil
 }
 
-// Commit flushes the file to disk and renames it to its final name.
+// Commit closes the file and renames it to its final name. It does not
+// fsync: the rename makes the file appear whole or not at all to every
+// reader, even if this process dies; only an operating-system crash could
+// lose it, and syncing each of a report's files cost seconds on a busy disk.
 func (f *File) Commit() error {
 	if f.done {
 		return nil
 	}
 	f.done = true
-	if err := f.File.Sync(); err != nil {
-		f.File.Close()
-		os.Remove(f.File.Name())
-		return fmt.Errorf("writing %s: %w", f.path, err)
-	}
 	if err := f.File.Close(); err != nil {
 		os.Remove(f.File.Name())
 		return fmt.Errorf("writing %s: %w", f.path, err)
