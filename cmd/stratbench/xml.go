@@ -250,7 +250,6 @@ func xmlResult(rep *xmark.Report, workers int, executor string) metrics.Result {
 		Metrics: map[string]float64{
 			"mb_per_sec": rep.MBPerSec(),
 			"wall_sec":   rep.Wall.Seconds(),
-			"bytes":      float64(rep.Bytes),
 		},
 		Answers: rep.Answers.Map(),
 		Env:     metrics.CurrentEnv(0),
