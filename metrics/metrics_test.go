@@ -181,3 +181,28 @@ func TestNameAndDescribe(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadJSONL checks that no input makes the results reader panic, that
+// every line yields a result or an error, and that results it accepts are
+// valid and survive a write and a second read.
+func FuzzReadJSONL(f *testing.F) {
+	f.Add(`{"engine":"sim","name":"a=1","metrics":{"x":1},"env":{}}` + "\n")
+	f.Add(`{"engine":"harness","name":"n","metrics":{"x":1e308},"ci95":{"x":[0,2]},"samples":{"x":[1,2]}}`)
+	f.Add(`{"engine":"sim","name":"n","metrics":{}}` + "\n{")
+	f.Fuzz(func(t *testing.T, in string) {
+		rs, _ := ReadJSONL("fuzz", strings.NewReader(in))
+		for i := range rs {
+			if err := rs[i].Validate(); err != nil {
+				t.Fatalf("accepted an invalid result: %v", err)
+			}
+			var buf bytes.Buffer
+			if err := WriteJSON(&buf, &rs[i]); err != nil {
+				t.Fatalf("cannot write back: %v", err)
+			}
+			back, errs := ReadJSONL("again", &buf)
+			if len(errs) > 0 || len(back) != 1 {
+				t.Fatalf("written result does not read back: %v", errs)
+			}
+		}
+	})
+}

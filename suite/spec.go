@@ -222,6 +222,9 @@ func (p *parser) file(data []byte) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n := c.combinations(); n > maxRuns {
+			return nil, p.errf(cn, "case %s sweeps %.3g combinations, more than %d: split it or use --shard", c.Name, n, maxRuns)
+		}
 		if prev, dup := names[c.Name]; dup {
 			return nil, p.errf(cn, "case name %q is used twice (first at line %d)", c.Name, prev)
 		}
@@ -306,6 +309,29 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 		c.Params[prm.Name] = vals
 	}
 	return c, nil
+}
+
+// maxRuns bounds the combinations of one case.
+const maxRuns = 1_000_000
+
+// combinations is the number of runs the case sweeps (the larger of its
+// full and quick forms), as a float so that it cannot overflow.
+func (c *Case) combinations() float64 {
+	t, _ := typeByName(c.Type)
+	count := func(quick bool) float64 {
+		n := 1.0
+		for _, p := range t.Params {
+			vals, ok := c.Params[p.Name]
+			if q, qok := c.Quick[p.Name]; quick && qok {
+				vals, ok = q, true
+			}
+			if ok && !p.List {
+				n *= float64(len(vals))
+			}
+		}
+		return n
+	}
+	return max(count(false), count(true))
 }
 
 func paramOf(t Type, name string) (Param, bool) {

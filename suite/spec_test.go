@@ -127,3 +127,25 @@ func TestDefaultSuiteValid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that no suite text makes the parser panic, that errors
+// are bad input naming the file, and that accepted suites expand.
+func FuzzParse(f *testing.F) {
+	f.Add(string(DefaultYAML()))
+	f.Add("cases:\n  - type: queueing\n    load: {from: 0.1, to: 0.9, step: 0.1}\n")
+	f.Add("cases:\n  - type: batch\n    executor: [pool]\n    quick: {tasks: 3}\n")
+	f.Add("name: [1]\nseed: -1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		file, err := Parse("f.yaml", []byte(in))
+		if err != nil {
+			if !bad.Is(err) || !strings.HasPrefix(err.Error(), "f.yaml") {
+				t.Fatalf("error not bad input naming the file: %v", err)
+			}
+			return
+		}
+		if runs := Expand(file, false, nil); len(runs) > 1_000_000 {
+			t.Skip("huge sweep")
+		}
+		Check(file, true)
+	})
+}
