@@ -223,7 +223,7 @@ func (p *parser) file(data []byte) (*File, error) {
 			return nil, err
 		}
 		if n := c.combinations(); n > maxRuns {
-			return nil, p.errf(cn, "case %s sweeps %.3g combinations, more than %d: split it or use --shard", c.Name, n, maxRuns)
+			return nil, p.errf(cn, "case %s sweeps %.3g combinations, more than %d: split it into several cases", c.Name, n, maxRuns)
 		}
 		if prev, dup := names[c.Name]; dup {
 			return nil, p.errf(cn, "case name %q is used twice (first at line %d)", c.Name, prev)
