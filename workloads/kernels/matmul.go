@@ -28,12 +28,12 @@ func init() {
 		Name:      "matmul",
 		Help:      "multiply two n×n float64 matrices",
 		Unit:      "flops",
-		N:         96,
+		N:         256,
 		Agreement: "elementwise within 2·γ(n)·(|A||B|)_ij; the sums of C within 2·γ(n²+n)·Σ(|A||B|)_ij",
 		Variants: []*Variant{
 			{Name: "ijk", Help: "textbook loops: the inner loop walks a column of B, one cache line per multiply", run: func(in any) Result { return matResult(matIJK(in.(matInput))) }},
 			{Name: "ikj", Help: "loops reordered: the inner loop walks rows of B and C, contiguous", run: func(in any) Result { return matResult(matIKJ(in.(matInput))) }},
-			{Name: "blocked", Help: "ikj on 64×64 tiles, so that the tiles of B and C stay in cache", run: func(in any) Result { return matResult(matBlocked(in.(matInput))) }},
+			{Name: "blocked", Help: "ikj on 64×64 tiles of B and C: pays off only once the matrices outgrow the caches", run: func(in any) Result { return matResult(matBlocked(in.(matInput))) }},
 			{Name: "gonum", Help: "gonum mat.Dense.Mul (gonum's Go BLAS Dgemm, which may use several goroutines)", run: func(in any) Result { return matResult(matGonum(in.(matInput))) }},
 		},
 		input: func(n int, r *rand.Rand) any {
