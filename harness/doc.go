@@ -50,8 +50,11 @@
 //
 // Response times run from each job's intended arrival, however late the
 // generator sent it (no coordinated omission); lag_*_sec says how late it
-// ran, arrival_rate_per_sec what rate it achieved, and overrun_mean by how
-// much servers overshot their service times. Latencies go into an HDR
+// ran, arrival_rate_per_sec what rate it achieved, start_delay_mean how long
+// servers took to start a job they could have started (the scheduler's
+// delay), and overrun_mean by how much they overshot their service times:
+// when these are not small next to the mean service time, the machine, not
+// the policy, shaped the response times, and the record says so. Latencies go into an HDR
 // histogram: nothing is allocated per request. A sleep server waits on an
 // absolute deadline (clock_nanosleep with 1ns timer slack on Linux: Go's
 // timers can be a millisecond late), so N servers may exceed the cores; a

@@ -173,6 +173,7 @@ func Lambda(cfg ServiceConfig) float64 {
 type svcJob struct {
 	id   uint64
 	at   int64 // intended arrival, monotonic ns
+	sent int64 // when the generator dispatched it, monotonic ns
 	size float64
 }
 
@@ -257,6 +258,7 @@ type svcRun struct {
 	resp       *metrics.Latency
 	waitSum    float64
 	overrunSum float64
+	delaySum   float64
 	batches    []float64
 	batchN     []int64
 	firstAt    int64
@@ -471,7 +473,7 @@ func (r *svcRun) generate(arrivals workloads.ArrivalProcess, sizes workloads.Sam
 			r.measuredGen++
 		}
 		r.generated = id + 1
-		r.dispatch(svcJob{id: id, at: at, size: size})
+		r.dispatch(svcJob{id: id, at: at, sent: now, size: size})
 		if math.IsInf(gap, 1) {
 			// A trace ran out: measure what arrived.
 			if r.c.Jobs > 0 && r.generated < r.total {
@@ -544,6 +546,7 @@ const spinSlice = 10 * time.Millisecond
 func (r *svcRun) serve(i int) {
 	sv := &r.servers[i]
 	speed := r.c.Speeds[i]
+	var prevEnd int64 // when the previous job ended
 	for {
 		r.mu.Lock()
 		j, ok := sv.q.pop()
@@ -590,6 +593,9 @@ func (r *svcRun) serve(i int) {
 			r.resp.Record(resp)
 			r.waitSum += float64(begin-j.at) / r.unitNs
 			r.overrunSum += float64(end-begin)/r.unitNs - j.size/speed
+			// The server could start the job once it was sent and the
+			// previous one had ended: the rest is the scheduler's delay.
+			r.delaySum += float64(begin-max(j.sent, prevEnd)) / r.unitNs
 			sv.busyNs += end - begin
 			b := min((j.id-r.warmup)*serviceBatches/max(r.expect, 1), serviceBatches-1)
 			r.batches[b] += resp
@@ -600,6 +606,7 @@ func (r *svcRun) serve(i int) {
 			r.obs.Completed(r, i, r.jobOf(j), resp)
 		}
 		r.mu.Unlock()
+		prevEnd = end
 		r.finishOne()
 	}
 }
@@ -641,6 +648,7 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 	r.resp.Summarize(m, "response")
 	m["wait_mean"] = r.waitSum / float64(jobs)
 	m["overrun_mean"] = r.overrunSum / float64(jobs)
+	m["start_delay_mean"] = r.delaySum / float64(jobs)
 	window := float64(r.lastAt-r.firstAt) / 1e9
 	if window > 0 {
 		m["throughput_per_sec"] = float64(jobs) / window
@@ -676,7 +684,11 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; queues and response times grow with the run length, so these figures describe this run only", c.Load))
 	}
 	if lag := m["lag_p99_sec"]; lag > 0.1*c.Unit.Seconds() {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the generator ran late (p99 %.3gms): arrivals were bunched; response times still count from the intended arrivals", lag*1e3))
+		bunch := m["lag_max_sec"] / c.Unit.Seconds() * lambda
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the generator ran late (mean %.3gms, p99 %.3gms, max %.3gms: up to %.0f arrivals bunched): response times count from the intended arrivals, so they include these stalls of the machine", m["lag_mean_sec"]*1e3, lag*1e3, m["lag_max_sec"]*1e3, bunch))
+	}
+	if d := m["start_delay_mean"]; d > 0.05*c.Service.Mean() {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("servers started jobs %.3g units late on average (%.0f%% of the mean service): the CPU could not keep up with %d goroutines at this rate", d, 100*d/c.Service.Mean(), c.Servers))
 	}
 	if ov := m["overrun_mean"]; ov > 0.05*c.Service.Mean() {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("servers overran the service times by %.3g units a job (%.0f%% of the mean): timer precision or CPU contention", ov, 100*ov/c.Service.Mean()))

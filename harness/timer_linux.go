@@ -24,6 +24,12 @@ var monoOffset = func() int64 {
 // mode's deadlines.
 func monoNow() int64 { return nowNs() + monoOffset }
 
+// spinWait is the wait below which a waiter yields in a loop rather than
+// sleep: a sleep costs two trips through the OS scheduler (register with
+// the timer's thread, be woken by it), which at tens of thousands of
+// arrivals a second would cost more than it saves.
+const spinWait = 30 * time.Microsecond
+
 // deadlineTimer wakes goroutines at absolute deadlines, precisely.
 //
 // Go's timers can wake a millisecond late when every P is idle (the
@@ -106,7 +112,16 @@ func (t *deadlineTimer) loop() {
 // true; it returns false at once when halt is closed. ch is the caller's
 // own channel of capacity 1, used for one wait at a time.
 func (t *deadlineTimer) wait(at int64, ch chan struct{}, halt <-chan struct{}) bool {
-	if at <= monoNow() {
+	now := monoNow()
+	if at <= now {
+		return true
+	}
+	if at-now < int64(spinWait) {
+		// Too close to be worth two trips through the OS: yield until it
+		// comes (other goroutines run meanwhile).
+		for monoNow() < at {
+			runtime.Gosched()
+		}
 		return true
 	}
 	t.mu.Lock()
