@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -102,34 +101,10 @@ func init() {
 // runSubcommands are subcommands of `run` defined outside run*.go.
 var runSubcommands = []*cli.Command{clusterCommand}
 
-// attachRunSubcommands adds runSubcommands to the registered `run`
-// command, or registers a `run` holding only them when there is none. It
-// is called from the init of worker.go, which sorts after run*.go.
-func attachRunSubcommands() {
+func init() {
 	for _, s := range runSubcommands {
-		if s.OnUsageError == nil {
-			s.OnUsageError = func(c *cli.Context, err error, _ bool) error { // bad flags exit 2
-				return bad.Inputf("%v (see stratbench run %s --help)", err, c.Command.Name)
-			}
-		}
+		s.OnUsageError = runUsageError // bad flags exit 2
 	}
-	for _, c := range commands {
-		if c.Name != "run" {
-			continue
-		}
-		for _, s := range runSubcommands {
-			if !slices.ContainsFunc(c.Subcommands, func(x *cli.Command) bool { return x.Name == s.Name }) {
-				c.Subcommands = append(c.Subcommands, s)
-			}
-		}
-		return
-	}
-	register(&cli.Command{
-		Name:        "run",
-		Usage:       "run strategies for real",
-		UsageText:   "stratbench run cluster [options]",
-		Subcommands: runSubcommands,
-	})
 }
 
 func clusterAction(c *cli.Context) error {

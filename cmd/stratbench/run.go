@@ -26,7 +26,7 @@ same result records (engine "harness").
                 speedup over sequential, imbalance, allocations, GC
   run service   open-loop requests placed by a dispatch policy on N server goroutines:
                 the response-time distribution, in the simulator's units and names`,
-		Subcommands: []*cli.Command{runBatchCommand(), runServiceCommand()},
+		Subcommands: append([]*cli.Command{runBatchCommand(), runServiceCommand()}, runSubcommands...),
 	})
 }
 

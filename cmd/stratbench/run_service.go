@@ -13,6 +13,7 @@ import (
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/suite"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -113,7 +114,7 @@ func runServiceAction(c *cli.Context) error {
 	for _, cfg := range cfgs {
 		var simRes *metrics.Result
 		if c.Bool("compare-sim") {
-			simRes, runErr = sim.Run(c.Context, simConfigFor(cfg))
+			simRes, runErr = sim.Run(c.Context, suite.SimConfigFor(cfg))
 			if runErr != nil {
 				break
 			}
@@ -243,31 +244,6 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 		Dispatchers: c.Int("dispatchers"),
 		Seed:        c.Uint64("seed"),
 	}, nil
-}
-
-// simConfigFor is the simulation of the same case: same policy, servers,
-// load, jobs (for a duration, the jobs expected in it), distributions and
-// seed, so that it sees the same jobs at the same intended times.
-func simConfigFor(cfg harness.ServiceConfig) sim.Config {
-	jobs := cfg.Jobs
-	if jobs == 0 {
-		expected := harness.Lambda(cfg) * cfg.Duration.Seconds() / cfg.Unit.Seconds()
-		jobs = uint64(max(expected-float64(cfg.Warmup), 30))
-	}
-	return sim.Config{
-		Policy:      cfg.Policy,
-		Servers:     cfg.Servers,
-		Load:        cfg.Load,
-		Jobs:        jobs,
-		Warmup:      cfg.Warmup,
-		Service:     cfg.Service,
-		Arrival:     cfg.Arrival,
-		Speeds:      cfg.Speeds,
-		Weights:     cfg.Weights,
-		D:           cfg.D,
-		Dispatchers: cfg.Dispatchers,
-		Seed:        cfg.Seed,
-	}
 }
 
 // serviceSimMetrics are the metrics shown side by side, in this order.

@@ -40,8 +40,6 @@ Kinds:
 		},
 		Action: workerAction,
 	})
-	// worker.go sorts after run*.go, so the run command exists by now.
-	attachRunSubcommands()
 }
 
 func kindsHelp() string {
