@@ -22,12 +22,27 @@ import (
 //
 //	go test -run '^$' -bench 'Kernels/family=sum' -cpu 1 -count 10 . > k.txt
 //	benchstat -col /variant k.txt
+//
+// The sum family also runs on 4M elements (32 MB, more than the caches
+// below the last level), where the parallel variant pays for its goroutines.
 func BenchmarkKernels(b *testing.B) {
 	for _, f := range kernels.Families() {
-		in := f.NewInput(f.N, 1)
+		sizes := []int{f.N}
+		if f.Name == "sum" {
+			sizes = append(sizes, 1<<22)
+		}
+		for _, n := range sizes {
+			benchFamily(b, f, n)
+		}
+	}
+}
+
+func benchFamily(b *testing.B, f *kernels.Family, n int) {
+	{
+		in := f.NewInput(n, 1)
 		work := in.Work()
 		for _, v := range f.Variants {
-			b.Run(benchName("family", f.Name, "variant", v.Name, "n", f.N), func(b *testing.B) {
+			b.Run(benchName("family", f.Name, "variant", v.Name, "n", n), func(b *testing.B) {
 				if f.Unit == "bytes" {
 					b.SetBytes(int64(work))
 				}
