@@ -38,26 +38,24 @@ func BenchmarkKernels(b *testing.B) {
 }
 
 func benchFamily(b *testing.B, f *kernels.Family, n int) {
-	{
-		in := f.NewInput(n, 1)
-		work := in.Work()
-		for _, v := range f.Variants {
-			b.Run(benchName("family", f.Name, "variant", v.Name, "n", n), func(b *testing.B) {
-				if f.Unit == "bytes" {
-					b.SetBytes(int64(work))
-				}
-				b.ReportAllocs()
-				var r kernels.Result
-				t0 := time.Now()
-				for b.Loop() {
-					r = v.Run(in)
-				}
-				if f.Unit != "bytes" {
-					b.ReportMetric(work*float64(b.N)/time.Since(t0).Seconds(), f.Unit+"/s")
-				}
-				_ = r
-			})
-		}
+	in := f.NewInput(n, 1)
+	work := in.Work()
+	for _, v := range f.Variants {
+		b.Run(benchName("family", f.Name, "variant", v.Name, "n", n), func(b *testing.B) {
+			if f.Unit == "bytes" {
+				b.SetBytes(int64(work))
+			}
+			b.ReportAllocs()
+			var r kernels.Result
+			t0 := time.Now()
+			for b.Loop() {
+				r = v.Run(in)
+			}
+			if f.Unit != "bytes" {
+				b.ReportMetric(work*float64(b.N)/time.Since(t0).Seconds(), f.Unit+"/s")
+			}
+			_ = r
+		})
 	}
 }
 
