@@ -431,12 +431,27 @@ func (r *batchRunner) result(c *batchCase, base *batchCase, count int, interrupt
 			baseWall[s.round] = s.wall
 		}
 	}
+	// The rate in the workload's own work unit (MB/s, elements/s), per run
+	// like the others so that it gets an interval.
+	workKey, workAmount := "", 0.0
+	if amount, unit := cfg.Tasks.Work(); amount > 0 {
+		switch unit {
+		case "", "tasks":
+		case "bytes":
+			workKey, workAmount = "mb_per_sec", amount/1e6
+		default:
+			workKey, workAmount = snake(unit)+"_per_sec", amount
+		}
+	}
 	busy := make([]float64, c.workers)
 	tasks := make([]float64, c.workers)
 	for _, s := range c.samples {
 		add("wall_sec", s.wall)
 		if s.wall > 0 {
 			add("throughput_per_sec", n/s.wall)
+			if workKey != "" {
+				add(workKey, workAmount/s.wall)
+			}
 		}
 		if s.cpu >= 0 {
 			add("cpu_sec", s.cpu)
@@ -475,15 +490,6 @@ func (r *batchRunner) result(c *batchCase, base *batchCase, count int, interrupt
 	m := res.Metrics
 	if r.n > 0 {
 		m["wall_ns_per_task"] = m["wall_sec"] / n * 1e9
-	}
-	if amount, unit := cfg.Tasks.Work(); amount > 0 && m["wall_sec"] > 0 {
-		switch unit {
-		case "", "tasks":
-		case "bytes":
-			m["mb_per_sec"] = amount / 1e6 / m["wall_sec"]
-		default:
-			m[snake(unit)+"_per_sec"] = amount / m["wall_sec"]
-		}
 	}
 	if base != nil && len(base.samples) > 0 {
 		bw := median(seriesOf(base.samples, func(s runSample) float64 { return s.wall }))
