@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -45,12 +46,11 @@ func BenchmarkOverhead(b *testing.B) {
 			client := &http.Client{Transport: tr}
 			gaps := rand.New(workloads.NewSource(1, 1))
 			var viaUs, directUs []float64
-			var tm *time.Timer
 			next := time.Now()
 			b.ResetTimer()
 			for i := range max(b.N, 2) {
 				next = next.Add(time.Duration(gaps.ExpFloat64() * float64(time.Millisecond)))
-				sleepUntil(context.Background(), next, &tm)
+				ptimer.SleepUntil(context.Background(), next)
 				url := st.Target + WorkPath
 				if i%2 == 1 {
 					url = "http://" + st.Backends[(i/2)%len(st.Backends)] + WorkPath

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -244,11 +245,10 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 		stopProgress = func() { cancel(); pwg.Wait() }
 	}
 
-	preciseTimer() // started before the clock
+	ptimer.Start() // before the clock
 	start := time.Now()
 	res.Start = start
 	at := 0.0 // intended arrival time in units since start
-	var sleeper *time.Timer
 	for id := uint64(0); cfg.Jobs == 0 || id < cfg.Jobs; id++ {
 		gap, size := arrivals.Next()
 		at += gap
@@ -259,7 +259,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 			size = sizes.Sample()
 		}
 		intended := start.Add(time.Duration(at * unitNs))
-		if sleepUntil(ctx, intended, &sleeper) != nil {
+		if ptimer.SleepUntil(ctx, intended) != nil {
 			break
 		}
 		sent.Add(1)

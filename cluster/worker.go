@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -77,17 +78,12 @@ func kind(name string) (KindInfo, error) {
 }
 
 func newSleepTask() (func(context.Context, float64) error, error) {
-	preciseTimer() // started before the first task
+	ptimer.Start() // before the first task
 	return func(ctx context.Context, ns float64) error {
 		if ns <= 0 {
 			return nil
 		}
-		var t *time.Timer
-		err := sleepUntil(ctx, time.Now().Add(time.Duration(ns)), &t)
-		if t != nil {
-			t.Stop()
-		}
-		return err
+		return ptimer.SleepUntil(ctx, time.Now().Add(time.Duration(ns)))
 	}, nil
 }
 

@@ -56,9 +56,8 @@
 // when these are not small next to the mean service time, the machine, not
 // the policy, shaped the response times, and the record says so. Latencies go into an HDR
 // histogram: nothing is allocated per request. A sleep server waits on an
-// absolute deadline (clock_nanosleep with 1ns timer slack on Linux: Go's
-// timers can be a millisecond late), so N servers may exceed the cores; a
-// spin server burns the CPU.
+// absolute deadline with internal/ptimer (Go's timers can be a millisecond
+// late), so N servers may exceed the cores; a spin server burns the CPU.
 //
 // # Profiles
 //

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -219,7 +220,6 @@ type svcServer struct {
 	dispatched int64   // measured jobs dispatched here
 	busyNs     int64   // service time of the measured jobs
 	wake       chan struct{}
-	tick       chan struct{} // the deadline timer's wake-ups
 	_          [64]byte
 }
 
@@ -238,16 +238,12 @@ type svcRun struct {
 	total   uint64 // warmup + measured jobs (jobs mode)
 	expect  uint64 // measured jobs expected (for progress and batch means)
 
-	stop     atomic.Bool
-	halt     chan struct{} // closed when the run is stopped
-	haltOnce sync.Once
-	timer    *deadlineTimer
-	genTick  chan struct{}
-	quit     chan struct{}
-	drained  chan struct{}
-	drain    sync.Once
-	pending  atomic.Int64
-	genDone  atomic.Bool
+	stop    atomic.Bool // set when the run is stopped
+	quit    chan struct{}
+	drained chan struct{}
+	drain   sync.Once
+	pending atomic.Int64
+	genDone atomic.Bool
 
 	mu      sync.Mutex
 	servers []svcServer
@@ -278,7 +274,7 @@ type svcRun struct {
 func (r *svcRun) Servers() int        { return r.n }
 func (r *svcRun) Load(i int) int      { return int(r.servers[i].load.Load()) }
 func (r *svcRun) Speed(i int) float64 { return r.c.Speeds[i] }
-func (r *svcRun) Now() float64        { return float64(monoNow()-r.start) / r.unitNs }
+func (r *svcRun) Now() float64        { return float64(nowNs()-r.start) / r.unitNs }
 
 // Work is the waiting jobs' sizes plus what remains of the job in service
 // at its server's speed.
@@ -286,7 +282,7 @@ func (r *svcRun) Work(i int) float64 {
 	s := &r.servers[i]
 	w := s.queuedWork
 	if s.inSize > 0 {
-		done := float64(monoNow()-s.inStart) / r.unitNs * r.c.Speeds[i]
+		done := float64(nowNs()-s.inStart) / r.unitNs * r.c.Speeds[i]
 		w += max(s.inSize-done, 0)
 	}
 	return w
@@ -361,31 +357,25 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 	r.obs, _ = pol.(strategies.Observer)
 	for i := range r.servers {
 		r.servers[i].wake = make(chan struct{}, 1)
-		r.servers[i].tick = make(chan struct{}, 1)
 	}
-	r.halt = make(chan struct{})
-	r.genTick = make(chan struct{}, 1)
-	if r.timer, err = newDeadlineTimer(); err != nil {
-		return nil, fmt.Errorf("service timer: %w", err)
-	}
-	defer r.timer.close()
+	ptimer.Start()
 	arrivals := c.Arrival.Process(lambda, timeScale, stream(1))
 	sizes := c.Service.Sampler(stream(2))
-	stopWatch := context.AfterFunc(ctx, r.halted)
+	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
 
 	t0 := time.Now()
 	var servers sync.WaitGroup
 	labels := pprof.Labels("strategy", c.Policy, "workload", "service-"+c.Kind)
-	pprof.Do(ctx, labels, func(context.Context) {
-		r.start = monoNow()
+	pprof.Do(ctx, labels, func(ctx context.Context) {
+		r.start = nowNs()
 		for i := range r.servers {
-			servers.Go(func() { r.serve(i) })
+			servers.Go(func() { r.serve(ctx, i) })
 		}
 		genDone := make(chan struct{})
 		go func() {
 			defer close(genDone)
-			r.generate(arrivals, sizes)
+			r.generate(ctx, arrivals, sizes)
 		}()
 		r.wait(ctx)
 		close(r.quit)
@@ -401,15 +391,6 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 	return res, nil
 }
 
-// halted stops the run: waits end at once, and the generator and the
-// servers leave.
-func (r *svcRun) halted() {
-	r.haltOnce.Do(func() {
-		r.stop.Store(true)
-		close(r.halt)
-	})
-}
-
 // wait returns when every generated job has completed or the run was
 // stopped, reporting progress every 200ms.
 func (r *svcRun) wait(ctx context.Context) {
@@ -420,7 +401,7 @@ func (r *svcRun) wait(ctx context.Context) {
 		case <-r.drained:
 			return
 		case <-ctx.Done():
-			r.halted()
+			r.stop.Store(true)
 			return
 		case <-tick.C:
 			if r.c.Progress != nil {
@@ -439,8 +420,8 @@ func (r *svcRun) finishOne() {
 }
 
 // generate sends the jobs at their intended times until the jobs or the
-// duration are exhausted, or the run is stopped.
-func (r *svcRun) generate(arrivals workloads.ArrivalProcess, sizes workloads.Sampler) {
+// duration are exhausted, or ctx is done.
+func (r *svcRun) generate(ctx context.Context, arrivals workloads.ArrivalProcess, sizes workloads.Sampler) {
 	defer func() {
 		r.genDone.Store(true)
 		if r.pending.Load() == 0 {
@@ -460,10 +441,10 @@ func (r *svcRun) generate(arrivals workloads.ArrivalProcess, sizes workloads.Sam
 		if size < 0 {
 			size = sizes.Sample()
 		}
-		if !r.timer.wait(at, r.genTick, r.halt) {
+		if ptimer.SleepNear(ctx, epoch.Add(time.Duration(at))) != nil {
 			return
 		}
-		now := monoNow()
+		now := nowNs()
 		r.lag.Record(float64(now-at) / 1e9)
 		if r.measured(id) {
 			if r.measuredGen == 0 {
@@ -542,8 +523,9 @@ func (r *svcRun) wakeServer(i int) {
 const spinSlice = 10 * time.Millisecond
 
 // serve is server i's goroutine: it takes jobs from its own queue, else
-// from the central one, and serves each for size/speed units.
-func (r *svcRun) serve(i int) {
+// from the central one, and serves each for size/speed units, until the
+// run ends or ctx is done.
+func (r *svcRun) serve(ctx context.Context, i int) {
 	sv := &r.servers[i]
 	speed := r.c.Speeds[i]
 	var prevEnd int64 // when the previous job ended
@@ -567,7 +549,7 @@ func (r *svcRun) serve(i int) {
 				return
 			}
 		}
-		begin := monoNow()
+		begin := nowNs()
 		sv.inSize, sv.inStart = j.size, begin
 		r.mu.Unlock()
 
@@ -577,13 +559,13 @@ func (r *svcRun) serve(i int) {
 			for left := dur; left > 0 && !r.stop.Load(); left -= float64(spinSlice) {
 				workloads.Spin(min(left, float64(spinSlice)))
 			}
-		} else {
-			r.timer.wait(deadline, sv.tick, r.halt)
+		} else if ptimer.SleepNear(ctx, epoch.Add(time.Duration(deadline))) != nil {
+			return
 		}
 		if r.stop.Load() {
 			return
 		}
-		end := monoNow()
+		end := nowNs()
 
 		r.mu.Lock()
 		sv.load.Add(-1)

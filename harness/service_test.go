@@ -136,44 +136,7 @@ func TestServiceConfigErrors(t *testing.T) {
 	}
 }
 
-func TestDeadlineTimer(t *testing.T) {
-	tm, err := newDeadlineTimer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	halt := make(chan struct{})
-	ch := make(chan struct{}, 1)
-	for _, d := range []time.Duration{0, 100 * time.Microsecond, 2 * time.Millisecond, 10 * time.Millisecond} {
-		at := monoNow() + int64(d)
-		if !tm.wait(at, ch, halt) {
-			t.Fatal("wait returned false without a halt")
-		}
-		// The timer fires early by its learnt lead (at most a millisecond).
-		if early := at - monoNow(); early > int64(time.Millisecond) {
-			t.Errorf("woke %v before a deadline %v away", time.Duration(early), d)
-		}
-	}
-	close(halt)
-	t0 := time.Now()
-	if tm.wait(monoNow()+int64(time.Hour), ch, halt) {
-		t.Error("wait returned true after the halt")
-	}
-	if time.Since(t0) > 100*time.Millisecond {
-		t.Error("halt did not end the wait at once")
-	}
-}
-
-func TestDeadlineHeapAndRing(t *testing.T) {
-	var h deadlineHeap
-	for _, at := range []int64{5, 1, 4, 2, 3, 0} {
-		h.push(deadline{at: at})
-	}
-	for want := range int64(6) {
-		if got := h.pop().at; got != want {
-			t.Fatalf("popped %d, want %d", got, want)
-		}
-	}
+func TestJobRing(t *testing.T) {
 	var r jobRing
 	for i := range 20 {
 		r.push(svcJob{id: uint64(i)})
