@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,10 +112,11 @@ func (c ServiceConfig) Validate() error {
 }
 
 func (c *ServiceConfig) validate() error {
+	if err := strategies.ValidatePolicy(c.Policy); err != nil {
+		return err
+	}
 	trace := c.Arrival.Trace() != nil
 	switch {
-	case !slices.Contains(strategies.PolicyNames(), c.Policy):
-		return fmt.Errorf("unknown policy %q (known: %s)", c.Policy, strings.Join(strategies.PolicyNames(), ", "))
 	case c.Servers <= 0:
 		return fmt.Errorf("servers must be > 0, got %d", c.Servers)
 	case c.Servers > 1<<20:
@@ -136,17 +137,8 @@ func (c *ServiceConfig) validate() error {
 		return fmt.Errorf("load %g >= 1 is unstable: queues grow without end, so give a number of jobs, not a duration", c.Load)
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
 		return errors.New("jobs and warmup must be below 2^63")
-	case len(c.Speeds) != c.Servers:
-		return fmt.Errorf("%d speeds given for %d servers", len(c.Speeds), c.Servers)
-	case c.Weights != nil && len(c.Weights) != c.Servers:
-		return fmt.Errorf("%d weights given for %d servers", len(c.Weights), c.Servers)
 	}
-	for i, s := range c.Speeds {
-		if !(s > 0) || math.IsInf(s, 0) {
-			return fmt.Errorf("speed of server %d must be a positive number, got %g", i, s)
-		}
-	}
-	return nil
+	return strategies.ValidateSpeeds(c.Servers, c.Speeds, c.Weights)
 }
 
 func (c *ServiceConfig) capacity() float64 {
@@ -698,22 +690,13 @@ func serviceName(c *ServiceConfig) string {
 	if c.Policy == "jiq" && c.Dispatchers > 1 {
 		kv = append(kv, "dispatchers", c.Dispatchers)
 	}
-	if !uniform(c.Speeds) {
+	if !strategies.UniformSpeeds(c.Speeds) {
 		kv = append(kv, "speeds", c.Speeds)
 	}
 	if c.Kind != ServiceSleep {
 		kv = append(kv, "kind", c.Kind)
 	}
 	return metrics.Name(kv...)
-}
-
-func uniform(speeds []float64) bool {
-	for _, s := range speeds {
-		if s != 1 {
-			return false
-		}
-	}
-	return true
 }
 
 func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
@@ -737,21 +720,7 @@ func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
 	} else {
 		p["duration_sec"] = c.Duration.Seconds()
 	}
-	if !uniform(c.Speeds) {
-		p["speeds"] = c.Speeds
-	}
-	if c.Weights != nil {
-		p["weights"] = c.Weights
-	}
-	switch c.Policy {
-	case "pod":
-		d := c.D
-		if d == 0 {
-			d = 2
-		}
-		p["d"] = d
-	case "jiq":
-		p["dispatchers"] = max(c.Dispatchers, 1)
-	}
+	pc := strategies.PolicyConfig{Speeds: c.Speeds, Weights: c.Weights, D: c.D, Dispatchers: c.Dispatchers}
+	maps.Copy(p, pc.Params(c.Policy))
 	return p
 }

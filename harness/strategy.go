@@ -37,8 +37,8 @@ func ParseStrategies(executors, schedules, policies []string, batch, chunk int) 
 			continue
 		}
 		for _, p := range policies {
-			if !slices.Contains(strategies.PolicyNames(), p) {
-				return nil, bad.Inputf("unknown policy %q (known: %s)", p, strings.Join(strategies.PolicyNames(), ", "))
+			if err := strategies.ValidatePolicy(p); err != nil {
+				return nil, bad.Input(err)
 			}
 			out = append(out, Strategy{Kind: KindExecutor, Name: e, Policy: p})
 		}

@@ -2,12 +2,14 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/sim/theory"
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // CaseName is the benchmark-style name of a simulation case: policy,
@@ -29,19 +31,10 @@ func CaseName(c *Config) string {
 	if c.Policy == "jiq" && c.Dispatchers > 1 {
 		kv = append(kv, "dispatchers", c.Dispatchers)
 	}
-	if !uniform(c.Speeds) {
+	if !strategies.UniformSpeeds(c.Speeds) {
 		kv = append(kv, "speeds", c.Speeds)
 	}
 	return metrics.Name(kv...)
-}
-
-func uniform(speeds []float64) bool {
-	for _, s := range speeds {
-		if s != 1 {
-			return false
-		}
-	}
-	return true
 }
 
 // Prediction returns the closed form of queueing theory that applies to the
@@ -60,7 +53,7 @@ func Prediction(cfg *Config) (theory.Prediction, bool) {
 		ES2:        c.Service.SecondMoment(),
 		Arrival:    c.Arrival.Kind(),
 		Discipline: string(c.Discipline),
-		Uniform:    uniform(c.Speeds),
+		Uniform:    strategies.UniformSpeeds(c.Speeds),
 		D:          c.D,
 	})
 }
@@ -215,21 +208,7 @@ func params(c *Config) map[string]any {
 		"lambda":       c.lambda(),
 		"seed":         c.Seed,
 	}
-	if !uniform(c.Speeds) {
-		p["speeds"] = c.Speeds
-	}
-	if c.Weights != nil {
-		p["weights"] = c.Weights
-	}
-	switch c.Policy {
-	case "pod":
-		d := c.D
-		if d == 0 {
-			d = 2
-		}
-		p["d"] = d
-	case "jiq":
-		p["dispatchers"] = max(c.Dispatchers, 1)
-	}
+	pc := strategies.PolicyConfig{Speeds: c.Speeds, Weights: c.Weights, D: c.D, Dispatchers: c.Dispatchers}
+	maps.Copy(p, pc.Params(c.Policy))
 	return p
 }

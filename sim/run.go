@@ -25,7 +25,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -122,9 +121,10 @@ func (cfg *Config) withDefaults() (Config, error) {
 }
 
 func (c *Config) validate() error {
+	if err := strategies.ValidatePolicy(c.Policy); err != nil {
+		return err
+	}
 	switch {
-	case !slices.Contains(strategies.PolicyNames(), c.Policy):
-		return fmt.Errorf("unknown policy %q (known: %s)", c.Policy, strings.Join(strategies.PolicyNames(), ", "))
 	case c.Servers <= 0:
 		return fmt.Errorf("servers must be > 0, got %d", c.Servers)
 	case c.Servers > 1<<24:
@@ -143,17 +143,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("batches must be >= 2, got %d", c.Batches)
 	case uint64(c.Batches) > c.Jobs:
 		return fmt.Errorf("jobs (%d) must be at least the number of batches (%d)", c.Jobs, c.Batches)
-	case len(c.Speeds) != c.Servers:
-		return fmt.Errorf("%d speeds given for %d servers", len(c.Speeds), c.Servers)
-	case c.Weights != nil && len(c.Weights) != c.Servers:
-		return fmt.Errorf("%d weights given for %d servers", len(c.Weights), c.Servers)
 	}
-	for i, s := range c.Speeds {
-		if !(s > 0) || math.IsInf(s, 0) {
-			return fmt.Errorf("speed of server %d must be a positive number, got %g", i, s)
-		}
-	}
-	return nil
+	return strategies.ValidateSpeeds(c.Servers, c.Speeds, c.Weights)
 }
 
 // Capacity is Σ speeds.

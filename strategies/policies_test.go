@@ -1,7 +1,9 @@
 package strategies_test
 
 import (
+	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -266,5 +268,63 @@ func TestNewPolicyErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestValidatePolicyAndSpeeds(t *testing.T) {
+	if err := strategies.ValidatePolicy("p2c"); err != nil {
+		t.Errorf("p2c: %v", err)
+	}
+	if err := strategies.ValidatePolicy("nope"); err == nil || !strings.Contains(err.Error(), `unknown policy "nope" (known: random, rr`) {
+		t.Errorf("nope: %v", err)
+	}
+	inf := math.Inf(1)
+	for _, tc := range []struct {
+		servers         int
+		speeds, weights []float64
+		want            string // "" for no error
+	}{
+		{2, []float64{1, 2}, nil, ""},
+		{2, []float64{1, 2}, []float64{3, 1}, ""},
+		{0, nil, nil, ""},                                      // no servers is the caller's to refuse
+		{2, []float64{1}, nil, "1 speeds given for 2 servers"}, // one short
+		{2, nil, nil, "0 speeds given for 2 servers"},          // defaults are the caller's
+		{2, []float64{1, 1}, []float64{1}, "1 weights given for 2 servers"},
+		{2, []float64{1, 0}, nil, "speed of server 1 must be a positive number, got 0"},
+		{2, []float64{math.NaN(), 1}, nil, "speed of server 0 must be a positive number, got NaN"},
+		{2, []float64{1, inf}, nil, "speed of server 1 must be a positive number, got +Inf"},
+		{1, []float64{-1}, []float64{1, 1}, "2 weights given"}, // lengths before values
+	} {
+		err := strategies.ValidateSpeeds(tc.servers, tc.speeds, tc.weights)
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ValidateSpeeds(%d, %v, %v) = %v, want %q", tc.servers, tc.speeds, tc.weights, err, tc.want)
+		}
+	}
+}
+
+func TestPolicyParams(t *testing.T) {
+	for _, tc := range []struct {
+		policy string
+		cfg    strategies.PolicyConfig
+		want   map[string]any
+	}{
+		// Uniform speeds are the default: not recorded.
+		{"rr", strategies.PolicyConfig{Speeds: []float64{1, 1}}, map[string]any{}},
+		{"wrr", strategies.PolicyConfig{Speeds: []float64{1, 2}, Weights: []float64{2, 1}},
+			map[string]any{"speeds": []float64{1, 2}, "weights": []float64{2, 1}}},
+		// pod's d and jiq's dispatchers as the policies use them.
+		{"pod", strategies.PolicyConfig{}, map[string]any{"d": 2}},
+		{"pod", strategies.PolicyConfig{D: 3}, map[string]any{"d": 3}},
+		{"jiq", strategies.PolicyConfig{}, map[string]any{"dispatchers": 1}},
+		{"jiq", strategies.PolicyConfig{Dispatchers: 4}, map[string]any{"dispatchers": 4}},
+		// Settings of other policies are not theirs to record.
+		{"jsq", strategies.PolicyConfig{D: 3, Dispatchers: 4}, map[string]any{}},
+	} {
+		if got := tc.cfg.Params(tc.policy); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s %+v: %v, want %v", tc.policy, tc.cfg, got, tc.want)
+		}
+	}
+	if !strategies.UniformSpeeds(nil) || strategies.UniformSpeeds([]float64{1, 0.5}) {
+		t.Error("UniformSpeeds: nil is uniform, {1, 0.5} is not")
 	}
 }

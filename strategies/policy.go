@@ -23,6 +23,7 @@ package strategies
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -133,7 +134,7 @@ func PolicyNames() []string {
 func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
 	i := slices.IndexFunc(Policies, func(p PolicyInfo) bool { return p.Name == name })
 	if i < 0 {
-		return nil, fmt.Errorf("unknown policy %q (known: %s)", name, strings.Join(PolicyNames(), ", "))
+		return nil, ValidatePolicy(name)
 	}
 	if cfg.Servers <= 0 {
 		return nil, fmt.Errorf("policy %s: servers must be > 0, got %d", name, cfg.Servers)
@@ -148,4 +149,66 @@ func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
 		return nil, fmt.Errorf("policy %s: no random source", name)
 	}
 	return Policies[i].New(cfg)
+}
+
+// ValidatePolicy reports an unknown policy name with the known ones, or
+// returns nil.
+func ValidatePolicy(name string) error {
+	if slices.Contains(PolicyNames(), name) {
+		return nil
+	}
+	return fmt.Errorf("unknown policy %q (known: %s)", name, strings.Join(PolicyNames(), ", "))
+}
+
+// ValidateSpeeds reports the first problem of the speeds and weights of a
+// cluster of servers, or returns nil: an engine needs one speed a server,
+// each a positive finite number, and weights, when given, one a server.
+func ValidateSpeeds(servers int, speeds, weights []float64) error {
+	switch {
+	case len(speeds) != servers:
+		return fmt.Errorf("%d speeds given for %d servers", len(speeds), servers)
+	case weights != nil && len(weights) != servers:
+		return fmt.Errorf("%d weights given for %d servers", len(weights), servers)
+	}
+	for i, s := range speeds {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("speed of server %d must be a positive number, got %g", i, s)
+		}
+	}
+	return nil
+}
+
+// UniformSpeeds reports whether every speed is 1 (true for none).
+func UniformSpeeds(speeds []float64) bool {
+	for _, s := range speeds {
+		if s != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// Params returns the settings of policy name built from c that a result
+// records, so that every engine names them alike: the speeds unless all
+// are 1, the weights when given, pod's d and jiq's dispatchers as the
+// policies use them (defaults filled in).
+func (c PolicyConfig) Params(name string) map[string]any {
+	p := map[string]any{}
+	if !UniformSpeeds(c.Speeds) {
+		p["speeds"] = c.Speeds
+	}
+	if c.Weights != nil {
+		p["weights"] = c.Weights
+	}
+	switch name {
+	case "pod":
+		d := c.D
+		if d == 0 {
+			d = 2
+		}
+		p["d"] = d
+	case "jiq":
+		p["dispatchers"] = max(c.Dispatchers, 1)
+	}
+	return p
 }
