@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -309,12 +310,7 @@ func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []str
 	if len(c.Backends) > 0 {
 		p["backends"] = strings.Join(c.Backends, ",")
 	}
-	switch c.Policy {
-	case "pod":
-		p["d"] = max(c.D, 2)
-	case "jiq":
-		p["dispatchers"] = max(c.Dispatchers, 1)
-	}
+	maps.Copy(p, strategies.PolicyConfig{D: c.D, Dispatchers: c.Dispatchers}.Params(c.Policy))
 	res := &metrics.Result{
 		Engine:    metrics.EngineHarness,
 		Family:    "Cluster",
