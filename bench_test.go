@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // BenchmarkSim measures the simulator's cost per event in steady state: one
@@ -12,17 +13,18 @@ import (
 // before timing, so allocs/op shows allocation per event in steady state
 // (the target is 0).
 func BenchmarkSim(b *testing.B) {
-	cases := []struct {
+	type simCase struct {
 		policy  string
 		servers int
 		load    float64
-	}{
-		{"p2c", 100, 0.9}, // the supermarket model: the headline figure
-		{"random", 100, 0.9},
-		{"jsq", 100, 0.9},
-		{"central", 100, 0.9},
-		{"p2c", 10000, 0.9},
 	}
+	// Every policy of the catalog on 100 servers at ρ = 0.9 (p2c there is
+	// the supermarket model, the headline figure), then p2c at scale.
+	var cases []simCase
+	for _, p := range strategies.Policies {
+		cases = append(cases, simCase{p.Name, 100, 0.9})
+	}
+	cases = append(cases, simCase{"p2c", 10000, 0.9})
 	for _, tc := range cases {
 		b.Run(benchName("policy", tc.policy, "servers", tc.servers, "load", tc.load), func(b *testing.B) {
 			e, err := sim.NewEngine(sim.Config{
@@ -32,7 +34,7 @@ func BenchmarkSim(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			e.Step(20 * tc.servers) // reach steady state: queues and buffers at working size
+			e.Step(max(500_000, 50*tc.servers)) // reach steady state: queues and buffers at working size
 			b.ReportAllocs()
 			b.ResetTimer()
 			t0 := time.Now()
