@@ -95,7 +95,7 @@ func (c *ServiceConfig) withDefaults() (ServiceConfig, error) {
 	if x.Arrival == nil {
 		x.Arrival, _ = workloads.ParseArrival("poisson")
 	}
-	if x.Speeds == nil && x.Servers > 0 {
+	if x.Speeds == nil && x.Servers > 0 && x.Servers <= 1<<20 {
 		x.Speeds = make([]float64, x.Servers)
 		for i := range x.Speeds {
 			x.Speeds[i] = 1

@@ -111,7 +111,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.Parallelism == 0 {
 		c.Parallelism = runtime.GOMAXPROCS(0)
 	}
-	if c.Speeds == nil {
+	if c.Speeds == nil && c.Servers > 0 && c.Servers <= 1<<24 {
 		c.Speeds = make([]float64, c.Servers)
 		for i := range c.Speeds {
 			c.Speeds[i] = 1
@@ -137,10 +137,10 @@ func (c *Config) validate() error {
 		return errors.New("jobs and warmup must be below 2^63")
 	case !slices.Contains(Disciplines, c.Discipline):
 		return fmt.Errorf("unknown discipline %q (known: fifo, ps)", c.Discipline)
-	case c.Replications < 1:
-		return fmt.Errorf("replications must be >= 1, got %d", c.Replications)
-	case c.Batches < 2:
-		return fmt.Errorf("batches must be >= 2, got %d", c.Batches)
+	case c.Replications < 1 || c.Replications > 1<<16:
+		return fmt.Errorf("replications must be in [1, %d], got %d", 1<<16, c.Replications)
+	case c.Batches < 2 || c.Batches > 1<<16:
+		return fmt.Errorf("batches must be in [2, %d], got %d", 1<<16, c.Batches)
 	case uint64(c.Batches) > c.Jobs:
 		return fmt.Errorf("jobs (%d) must be at least the number of batches (%d)", c.Jobs, c.Batches)
 	}
@@ -219,7 +219,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 			t0 := time.Now()
 			cl, err := newCluster(&c, r, timeScale)
 			if err != nil {
-				reps[r].err = err
+				reps[r].err = bad.Input(err) // the policy's own settings
 				return
 			}
 			if r == 0 && c.Trace != nil {

@@ -162,7 +162,7 @@ func newPoD(cfg PolicyConfig) (Policy, error) {
 	if d < 1 {
 		return nil, fmt.Errorf("policy pod: d must be >= 1, got %d", d)
 	}
-	return &podPolicy{r: cfg.Rand, d: d, sample: make([]int, 0, d)}, nil
+	return &podPolicy{r: cfg.Rand, d: d, sample: make([]int, 0, min(d, cfg.Servers))}, nil
 }
 
 func newP2C(cfg PolicyConfig) (Policy, error) {
@@ -234,8 +234,8 @@ func newJIQ(cfg PolicyConfig) (Policy, error) {
 	if m == 0 {
 		m = 1
 	}
-	if m < 1 {
-		return nil, fmt.Errorf("policy jiq: dispatchers must be >= 1, got %d", m)
+	if m < 1 || m > 1<<20 {
+		return nil, fmt.Errorf("policy jiq: dispatchers must be in [1, %d], got %d", 1<<20, m)
 	}
 	return &jiqPolicy{r: cfg.Rand, idle: make([][]int, m), registered: make([]bool, cfg.Servers)}, nil
 }

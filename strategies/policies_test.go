@@ -290,9 +290,9 @@ func TestValidatePolicyAndSpeeds(t *testing.T) {
 		{2, []float64{1}, nil, "1 speeds given for 2 servers"}, // one short
 		{2, nil, nil, "0 speeds given for 2 servers"},          // defaults are the caller's
 		{2, []float64{1, 1}, []float64{1}, "1 weights given for 2 servers"},
-		{2, []float64{1, 0}, nil, "speed of server 1 must be a positive number, got 0"},
-		{2, []float64{math.NaN(), 1}, nil, "speed of server 0 must be a positive number, got NaN"},
-		{2, []float64{1, inf}, nil, "speed of server 1 must be a positive number, got +Inf"},
+		{2, []float64{1, 0}, nil, "speed of server 1 must be a number in [1e-06, 1e+06], got 0"},
+		{2, []float64{math.NaN(), 1}, nil, "speed of server 0 must be a number in [1e-06, 1e+06], got NaN"},
+		{2, []float64{1, inf}, nil, "speed of server 1 must be a number in [1e-06, 1e+06], got +Inf"},
 		{1, []float64{-1}, []float64{1, 1}, "2 weights given"}, // lengths before values
 	} {
 		err := strategies.ValidateSpeeds(tc.servers, tc.speeds, tc.weights)

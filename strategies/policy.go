@@ -171,12 +171,25 @@ func ValidateSpeeds(servers int, speeds, weights []float64) error {
 		return fmt.Errorf("%d weights given for %d servers", len(weights), servers)
 	}
 	for i, s := range speeds {
-		if !(s > 0) || math.IsInf(s, 0) {
-			return fmt.Errorf("speed of server %d must be a positive number, got %g", i, s)
+		if !(s >= MinSpeed && s <= MaxSpeed) {
+			return fmt.Errorf("speed of server %d must be a number in [%g, %g], got %g", i, MinSpeed, MaxSpeed, s)
+		}
+	}
+	for i, w := range weights {
+		if !(w > 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("weight of server %d must be a positive number, got %g", i, w)
 		}
 	}
 	return nil
 }
+
+// Bounds of relative server speeds: a wider spread would make the fastest
+// server's events crowd out the slowest's by more than floating point and
+// run time can follow.
+const (
+	MinSpeed = 1e-6
+	MaxSpeed = 1e6
+)
 
 // UniformSpeeds reports whether every speed is 1 (true for none).
 func UniformSpeeds(speeds []float64) bool {

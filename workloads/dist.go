@@ -67,6 +67,13 @@ type SizeDist struct {
 	spec   string
 }
 
+// Bounds of a distribution's mean: far outside them times would reach the
+// subnormal range of float64 or lose all precision.
+const (
+	MinMean = 1e-9
+	MaxMean = 1e12
+)
+
 // SizeKinds lists the distribution kinds with their parameters, for help
 // texts and error messages.
 var SizeKinds = []struct{ Name, Params, Help string }{
@@ -121,6 +128,9 @@ func ParseSize(spec string) (*SizeDist, error) {
 			return nil, fmt.Errorf("distribution %q: empirical needs a file: empirical:FILE", spec)
 		}
 		d.path = path
+		if err := d.check(); err != nil {
+			return nil, fmt.Errorf("distribution %q: %w", spec, err)
+		}
 		if err := d.loadEmpirical(); err != nil {
 			return nil, err
 		}
@@ -174,8 +184,8 @@ func (d *SizeDist) setParam(k, v string) error {
 }
 
 func (d *SizeDist) check() error {
-	if !(d.mean > 0) {
-		return fmt.Errorf("mean must be > 0, got %g", d.mean)
+	if !(d.mean >= MinMean && d.mean <= MaxMean) {
+		return fmt.Errorf("mean must be in [%g, %g], got %g", MinMean, MaxMean, d.mean)
 	}
 	switch d.kind {
 	case "lognormal":
