@@ -79,71 +79,65 @@ func (p *wrrPolicy) Pick(View, Job) int {
 
 // ---- helpers for argmin with uniformly random tie-break ----
 
-// argminRandom returns the index minimizing score(i) over [0, n), choosing
-// uniformly among ties with a single random draw.
-func argminRandom(n int, r *rand.Rand, score func(i int) float64) int {
-	best := math.Inf(1)
-	ties := 0
+// scores is a scratch buffer of one score per server. A policy reads the
+// view once per server into it, so that its two passes (find the minimum,
+// then pick among ties) see the same values even when the view changes as
+// it is read (the harness's work left shrinks with the clock, the
+// balancer's counters move under other requests).
+type scores []float64
+
+// fill reads score(i) for every server of v into the buffer.
+func (s *scores) fill(v View, score func(i int) float64) []float64 {
+	n := v.Servers()
+	if cap(*s) < n {
+		*s = make([]float64, n)
+	}
+	*s = (*s)[:n]
 	for i := range n {
-		s := score(i)
+		(*s)[i] = score(i)
+	}
+	return *s
+}
+
+// argmin returns the index of the smallest score, chosen uniformly among
+// ties with a single random draw (none when there is no tie).
+func argmin(xs []float64, r *rand.Rand) int {
+	best := math.Inf(1)
+	first, ties := 0, 0
+	for i, x := range xs {
 		switch {
-		case s < best:
-			best, ties = s, 1
-		case s == best:
+		case x < best:
+			best, first, ties = x, i, 1
+		case x == best:
 			ties++
 		}
 	}
 	if ties <= 1 {
-		for i := range n {
-			if score(i) == best {
-				return i
-			}
-		}
-		return 0
+		return first
 	}
 	k := r.IntN(ties)
-	for i := range n {
-		if score(i) == best {
+	for i := first; i < len(xs); i++ {
+		if xs[i] == best {
 			if k == 0 {
 				return i
 			}
 			k--
 		}
 	}
-	return 0
+	return first
 }
 
 // ---- jsq ----
 
-type jsqPolicy struct{ r *rand.Rand }
+type jsqPolicy struct {
+	r   *rand.Rand
+	buf scores
+}
 
-func newJSQ(cfg PolicyConfig) (Policy, error) { return &jsqPolicy{cfg.Rand}, nil }
+func newJSQ(cfg PolicyConfig) (Policy, error) { return &jsqPolicy{r: cfg.Rand}, nil }
 
 func (p *jsqPolicy) Pick(v View, _ Job) int {
-	n := v.Servers()
-	best, ties := math.MaxInt, 0
-	for i := range n {
-		l := v.Load(i)
-		switch {
-		case l < best:
-			best, ties = l, 1
-		case l == best:
-			ties++
-		}
-	}
-	k := 0
-	if ties > 1 {
-		k = p.r.IntN(ties)
-	}
-	for i := range n {
-		if v.Load(i) == best {
-			if k == 0 {
-				return i
-			}
-			k--
-		}
-	}
-	return 0
+	return argmin(p.buf.fill(v, func(i int) float64 { return float64(v.Load(i)) }), p.r)
 }
 
 // ---- pod / p2c ----
@@ -286,22 +280,28 @@ func (p *jiqPolicy) Completed(v View, server int, _ Job, _ float64) {
 
 // ---- lwl ----
 
-type lwlPolicy struct{ r *rand.Rand }
+type lwlPolicy struct {
+	r   *rand.Rand
+	buf scores
+}
 
-func newLWL(cfg PolicyConfig) (Policy, error) { return &lwlPolicy{cfg.Rand}, nil }
+func newLWL(cfg PolicyConfig) (Policy, error) { return &lwlPolicy{r: cfg.Rand}, nil }
 
 func (p *lwlPolicy) Pick(v View, _ Job) int {
-	return argminRandom(v.Servers(), p.r, func(i int) float64 { return v.Work(i) / v.Speed(i) })
+	return argmin(p.buf.fill(v, func(i int) float64 { return v.Work(i) / v.Speed(i) }), p.r)
 }
 
 // ---- sed ----
 
-type sedPolicy struct{ r *rand.Rand }
+type sedPolicy struct {
+	r   *rand.Rand
+	buf scores
+}
 
-func newSED(cfg PolicyConfig) (Policy, error) { return &sedPolicy{cfg.Rand}, nil }
+func newSED(cfg PolicyConfig) (Policy, error) { return &sedPolicy{r: cfg.Rand}, nil }
 
 func (p *sedPolicy) Pick(v View, _ Job) int {
-	return argminRandom(v.Servers(), p.r, func(i int) float64 { return float64(v.Load(i)+1) / v.Speed(i) })
+	return argmin(p.buf.fill(v, func(i int) float64 { return float64(v.Load(i)+1) / v.Speed(i) }), p.r)
 }
 
 // ---- ewma: peak EWMA with power of two choices ----
@@ -378,6 +378,7 @@ func (p *ewmaPolicy) Completed(v View, server int, _ Job, latency float64) {
 // idle server otherwise.
 type centralPolicy struct {
 	r       *rand.Rand
+	buf     scores
 	uniform bool
 	init    bool
 	idle    []int // idle servers (uniform speeds only)
@@ -412,7 +413,7 @@ func (p *centralPolicy) setIdle(i int, idle bool) {
 // every server is busy.
 func (p *centralPolicy) Pick(v View, _ Job) int {
 	if !p.uniform {
-		return fastestIdle(v, p.r)
+		return p.fastestIdle(v)
 	}
 	if !p.init {
 		p.init = true
@@ -444,35 +445,19 @@ func (p *centralPolicy) Completed(v View, server int, _ Job, _ float64) {
 	}
 }
 
-func fastestIdle(v View, r *rand.Rand) int {
-	n := v.Servers()
-	best, ties := 0.0, 0
-	for i := range n {
+// fastestIdle returns the fastest idle server (random among equals), or
+// Hold when none is idle: the argmin of -speed over idle servers, busy
+// ones scoring +Inf.
+func (p *centralPolicy) fastestIdle(v View) int {
+	xs := p.buf.fill(v, func(i int) float64 {
 		if v.Load(i) != 0 {
-			continue
+			return math.Inf(1)
 		}
-		s := v.Speed(i)
-		switch {
-		case s > best:
-			best, ties = s, 1
-		case s == best:
-			ties++
-		}
-	}
-	if ties == 0 {
+		return -v.Speed(i)
+	})
+	i := argmin(xs, p.r)
+	if math.IsInf(xs[i], 1) {
 		return Hold
 	}
-	k := 0
-	if ties > 1 {
-		k = r.IntN(ties)
-	}
-	for i := range n {
-		if v.Load(i) == 0 && v.Speed(i) == best {
-			if k == 0 {
-				return i
-			}
-			k--
-		}
-	}
-	return Hold
+	return i
 }

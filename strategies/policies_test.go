@@ -328,3 +328,30 @@ func TestPolicyParams(t *testing.T) {
 		t.Error("UniformSpeeds: nil is uniform, {1, 0.5} is not")
 	}
 }
+
+// shrinkingView's work left shrinks a little at every read, as the
+// harness's does with the clock.
+type shrinkingView struct {
+	*fakeView
+	reads int
+}
+
+func (v *shrinkingView) Work(i int) float64 {
+	v.reads++
+	return v.work[i] - 1e-9*float64(v.reads)
+}
+
+// TestPolicyReadsViewOnce is the regression test for lwl sending every job
+// to server 0 in the harness: its two passes read the work left twice, the
+// values moved in between, and the second pass found no minimum. Policies
+// now read each server once per decision.
+func TestPolicyReadsViewOnce(t *testing.T) {
+	v := &shrinkingView{fakeView: newView(4)}
+	v.work = []float64{5, 3, 1, 4}
+	p := newPolicy(t, "lwl", strategies.PolicyConfig{Servers: 4})
+	for range 100 {
+		if got := p.Pick(v, strategies.Job{}); got != 2 {
+			t.Fatalf("lwl picked %d, want 2 (least work left)", got)
+		}
+	}
+}
