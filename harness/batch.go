@@ -517,7 +517,33 @@ func (r *batchRunner) result(c *batchCase, base *batchCase, count int, interrupt
 			res.Warnings = append(res.Warnings, fmt.Sprintf("wall time varied by ±%.0f%% between runs: the machine was busy or the runs too short", 100*spread))
 		}
 	}
+	res.Warnings = append(res.Warnings, plausibility(m, c.workers)...)
 	return res
+}
+
+// minRunSec is the shortest run whose wall time is worth comparing: below
+// it, timer resolution, goroutine start-up and one descheduling decide.
+const minRunSec = 0.01
+
+// plausibility returns warnings on figures that cannot be right, or can be
+// right only for a reason the reader should know: a run too short to time,
+// a speedup above the number of workers, or parallel workers that got
+// about one core between them (CPU time about equal to wall time).
+func plausibility(m map[string]float64, workers int) []string {
+	var out []string
+	wall := m["wall_sec"]
+	if wall > 0 && wall < minRunSec {
+		out = append(out, fmt.Sprintf("each run took %.2g ms: too short to time reliably (add tasks or work per task; aim for over %g ms)", wall*1e3, minRunSec*1e3))
+	}
+	if sp, ok := m["speedup"]; ok && workers > 1 && sp > 1.1*float64(workers) {
+		out = append(out, fmt.Sprintf("speedup %.2f with %d workers is above linear: runs too short, caches that only fit once the work is split, or a noisy baseline", sp, workers))
+	}
+	if cpu, ok := m["cpu_sec"]; ok && workers > 1 && wall > minRunSec && cpu < 1.2*wall {
+		if sp, ok := m["speedup"]; !ok || sp < 1.2 {
+			out = append(out, fmt.Sprintf("%d workers used %.2f s of CPU in %.2f s: about one core between them, so the machine was busy (or the work is serial); speedups here say little", workers, cpu, wall))
+		}
+	}
+	return out
 }
 
 func seriesOf(s []runSample, f func(runSample) float64) []float64 {
