@@ -168,6 +168,18 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		if len(bm) < 10 {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
 		}
+		// Batch means must be nearly independent for the interval to hold.
+		// When consecutive ones are correlated (the run is short against the
+		// system's relaxation time), widen the interval by the AR(1)
+		// variance factor (1+r)/(1-r) and say so.
+		if r := lag1(bm); r > 0.1 && !math.IsNaN(half) {
+			rc := min(r, 0.9)
+			half *= math.Sqrt((1 + rc) / (1 - rc))
+			res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(bm), r)
+			if r > 0.3 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f): the run is short for this load, and the mean may still carry the empty start; the interval was widened, but more jobs (and --warmup) would make it trustworthy", r))
+			}
+		}
 	}
 	if !math.IsNaN(half) {
 		res.CI95["response_mean"] = [2]float64{mu - half, mu + half}
@@ -180,10 +192,32 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	if c.Load >= 1 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; queues and response times grow with the run length, so these figures describe this run only", c.Load))
 	}
-	if math.IsInf(c.Service.SecondMoment(), 1) {
+	switch k := c.Service.FiniteMoments(); {
+	case k <= 2:
 		res.Warnings = append(res.Warnings, fmt.Sprintf("service %s has infinite variance: means converge slowly and confidence intervals understate the uncertainty", c.Service))
+	case k <= 3 && c.Discipline == FIFO:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("service %s has an infinite third moment, so FIFO waiting times have infinite variance: the mean converges slowly and its interval understates the uncertainty", c.Service))
 	}
 	return res
+}
+
+// lag1 is the lag-1 autocorrelation of xs (0 when it cannot be computed).
+func lag1(xs []float64) float64 {
+	if len(xs) < 3 {
+		return 0
+	}
+	m := mean(xs)
+	var num, den float64
+	for i, x := range xs {
+		den += (x - m) * (x - m)
+		if i > 0 {
+			num += (x - m) * (xs[i-1] - m)
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
 }
 
 func mean(xs []float64) float64 {

@@ -301,6 +301,16 @@ func (d *SizeDist) SecondMoment() float64 {
 	return math.NaN()
 }
 
+// FiniteMoments is the order below which the distribution's moments are
+// finite: alpha for Pareto (E[S^k] is finite for k < alpha), +Inf for the
+// others.
+func (d *SizeDist) FiniteMoments() float64 {
+	if d.kind == "pareto" {
+		return d.alpha
+	}
+	return math.Inf(1)
+}
+
 // SCV is the squared coefficient of variation Var[S]/E[S]².
 func (d *SizeDist) SCV() float64 {
 	return d.SecondMoment()/(d.mean*d.mean) - 1
