@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
+	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/metrics"
 	// The kernel and XML batch workloads register themselves.
 	_ "github.com/stratbench/stratbench/workloads/kernels"
@@ -26,6 +28,7 @@ func init() {
 			{"tasks", Int, "tasks per run (XML: chunks of the document)", 1, false},
 			{"args", String, "kernel settings key=value (n=65536; XML: scale=0.01)", nan, false},
 			{"count", Int, "measured runs of each kernel (default 10)", 1, false},
+			{"min_run", Duration, "shortest run worth timing: tasks are multiplied until a run lasts this long (default 50ms; not for xml.*)", nan, false},
 			{"warmup", Int, "unmeasured rounds first (default 1)", 0, false},
 			{"seed", Int, "seed of this case's runs", 0, false},
 		},
@@ -46,11 +49,16 @@ func kernelWorkload(k string) (workload, family, variant string) {
 
 // kernelRun is the batch run of one kernel of a kernel run.
 func kernelRun(r *Run, k string) *Run {
+	return kernelRunTasks(r, k, r.Int("tasks", 64))
+}
+
+// kernelRunTasks is kernelRun with the given number of tasks.
+func kernelRunTasks(r *Run, k string, tasks int64) *Run {
 	workload, _, _ := kernelWorkload(k)
 	params := map[string]any{
 		"workload": workload,
 		"executor": []any{r.Str("executor", "sequential")},
-		"tasks":    r.Int("tasks", 64),
+		"tasks":    tasks,
 		"count":    r.Int("count", 10),
 		"warmup":   r.Int("warmup", 1),
 	}
@@ -84,7 +92,11 @@ func checkKernel(r *Run) error {
 func runKernel(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
 	var out []metrics.Result
 	for _, k := range r.List("kernel") {
-		results, err := runBatch(ctx, kernelRun(r, k), env)
+		kr, err := calibrate(ctx, r, k)
+		if err != nil {
+			return nil, fmt.Errorf("kernel %s: %w", k, err)
+		}
+		results, err := runBatch(ctx, kr, env)
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s: %w", k, err)
 		}
@@ -105,8 +117,8 @@ func runKernel(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) 
 			for _, p := range parts[1:] {
 				key, val, _ := strings.Cut(p, "=")
 				switch key {
-				case "executor", "size", "unit":
-					continue
+				case "executor", "size", "unit", "tasks":
+					continue // in params: tasks may differ between twins (calibrated)
 				}
 				kv = append(kv, key, val)
 			}
@@ -118,4 +130,38 @@ func runKernel(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) 
 		}
 	}
 	return out, nil
+}
+
+// maxTaskFactor bounds how much calibrate multiplies the tasks of a run.
+const maxTaskFactor = 256
+
+// calibrate returns the batch run of kernel k with enough tasks that one
+// run lasts at least min_run: a run of a fast kernel over a few tasks takes
+// a millisecond or two, too short to time (two identical suites then
+// differed by 40%). It times one unmeasured run and multiplies the tasks.
+// XML kernels work on one document cut into tasks, so more tasks mean
+// smaller chunks, not more work: they are left as they are (raise their
+// scale instead).
+func calibrate(ctx context.Context, r *Run, k string) (*Run, error) {
+	kr := kernelRun(r, k)
+	minRun := r.Duration("min_run", 50*time.Millisecond)
+	if strings.HasPrefix(k, "xml.") || minRun <= 0 {
+		return kr, nil
+	}
+	probe := kernelRun(r, k)
+	probe.Params["count"], probe.Params["warmup"] = int64(1), int64(0)
+	cfg, err := batchConfig(probe)
+	if err != nil {
+		return nil, err
+	}
+	results, err := harness.RunBatch(ctx, cfg)
+	if err != nil || len(results) == 0 {
+		return kr, err
+	}
+	wall := results[0].Metrics["wall_sec"]
+	if wall <= 0 || wall >= minRun.Seconds() {
+		return kr, nil
+	}
+	factor := min(math.Ceil(minRun.Seconds()/wall), maxTaskFactor)
+	return kernelRunTasks(r, k, int64(factor)*r.Int("tasks", 64)), nil
 }
