@@ -103,7 +103,7 @@ var runSubcommands = []*cli.Command{clusterCommand}
 
 func init() {
 	for _, s := range runSubcommands {
-		s.OnUsageError = runUsageError // bad flags exit 2
+		s.OnUsageError = onUsageError // bad flags exit 2
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -48,7 +49,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	cmds := slices.Clone(commands)
 	slices.SortFunc(cmds, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
 	for _, c := range cmds {
-		c.OnUsageError = onUsageError
+		if c.OnUsageError == nil {
+			c.OnUsageError = onUsageError
+		}
+		c.HideHelpCommand = true
 	}
 	return &cli.App{
 		Name:  "stratbench",
@@ -56,7 +60,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "stratbench runs interchangeable strategies (dispatch policies, executors, loop schedules,\n" +
 			"naive and optimized kernels) in a discrete-event simulator and on real goroutines, and\n" +
 			"reports which wins, by how much, with confidence intervals.\n\n" +
-			"Start with: stratbench list, stratbench sim --help",
+			"Start with: stratbench suite --out report (then open report/index.html),\n" +
+			"stratbench list, or stratbench COMMAND --help.",
 		Commands:        cmds,
 		Writer:          stdout,
 		ErrWriter:       stderr,
@@ -64,21 +69,59 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Suggest:         true,
 		OnUsageError:    onUsageError,
 		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to statuses
+		Version:         version(),
+		CommandNotFound: func(c *cli.Context, name string) {
+			notFound = name
+		},
 	}
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	name := c.App.Name
-	if c.Command != nil && c.Command.Name != "" {
-		name += " " + c.Command.Name
+	var path []string // the command's names from the app down, as typed
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
+			path = append([]string{l.Command.Name}, path...)
+		}
 	}
-	return bad.Inputf("%v (see %s --help)", err, name)
+	name := strings.Join(append([]string{c.App.Name}, path...), " ")
+	hint := ""
+	if strings.Contains(err.Error(), "parse error") || strings.Contains(err.Error(), "invalid value") {
+		hint = "; numbers look like 10 or 0.9, durations like 10us, 1ms or 2s"
+	}
+	return bad.Inputf("%v%s (see %s --help)", err, hint, name)
+}
+
+// notFound is the unknown command of the last run, if any: urfave/cli only
+// calls back, so run turns it into an error.
+var notFound string
+
+// version is the module's version and commit as the build recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v + ", " + bi.GoVersion
 }
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	notFound = ""
 	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
+	if err == nil && notFound != "" {
+		var names []string
+		for _, c := range app.VisibleCommands() {
+			names = append(names, c.Name)
+		}
+		err = bad.Inputf("unknown command %q (known: %s)", notFound, strings.Join(names, ", "))
+	}
 	switch {
 	case err == nil:
 		return exitOK

@@ -30,10 +30,6 @@ same result records (engine "harness").
 	})
 }
 
-// runUsageError makes flag errors of the run subcommands bad input.
-func runUsageError(c *cli.Context, err error, _ bool) error {
-	return bad.Inputf("%v (see stratbench run %s --help)", err, c.Command.Name)
-}
 
 // Flags shared by both modes.
 var (

@@ -47,7 +47,7 @@ Examples:
 			&cli.StringFlag{Name: "executor", Usage: "executors, comma-separated (stratbench list executors); default all unless --schedule is given"},
 			&cli.StringFlag{Name: "schedule", Usage: "loop schedules, comma-separated (stratbench list schedules)"},
 			&cli.StringFlag{Name: "workers", Usage: "worker counts, comma-separated (default GOMAXPROCS: every core)"},
-			&cli.IntFlag{Name: "batch", Usage: "tasks per hand-over of the batch executor (default tasks/(128·workers))"},
+			&cli.IntFlag{Name: "batch", Usage: "tasks per hand-over of the batch executor", DefaultText: "tasks/(128·workers)"},
 			&cli.IntFlag{Name: "chunk", Usage: "chunk of cyclic and dynamic, minimum chunk of guided and steal (0: each one's default)"},
 			&cli.StringFlag{Name: "policy", Value: "rr", Usage: "dispatch policies of the queues executor, comma-separated (stratbench list policies)"},
 			&cli.IntFlag{Name: "count", Value: harness.DefaultCount, Usage: "measured runs of each case"},
@@ -55,7 +55,7 @@ Examples:
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of task sizes, run order and placement policies"},
 			runFormatFlag, runOutFlag, cpuProfFlag, memProfFlag, quietFlag,
 		},
-		OnUsageError: runUsageError,
+		OnUsageError: onUsageError,
 		Action:       runBatchAction,
 	}
 }

@@ -45,9 +45,9 @@ Examples:
 			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE"},
 			&cli.DurationFlag{Name: "unit", Value: 1_000_000, Usage: "real duration of one time unit"},
 			&cli.StringFlag{Name: "kind", Value: harness.ServiceSleep, Usage: "what a server does for a job: sleep (wait the service time) or spin (burn the CPU)"},
-			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs (default 10000 unless --duration is given)"},
+			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs", DefaultText: "10000 unless --duration is given"},
 			&cli.DurationFlag{Name: "duration", Usage: "send arrivals for this long instead of a number of jobs"},
-			&cli.Uint64Flag{Name: "warmup", Usage: "jobs run first and not measured (default 10% of the jobs)"},
+			&cli.Uint64Flag{Name: "warmup", Usage: "jobs run first and not measured", DefaultText: "10% of the jobs"},
 			&cli.StringFlag{Name: "speeds", Usage: "relative server speeds, comma-separated, one per server (default all 1)"},
 			&cli.StringFlag{Name: "weights", Usage: "wrr weights, one per server (default the speeds)"},
 			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
@@ -56,7 +56,7 @@ Examples:
 			&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same case and show both, with the relative error of mean and p99"},
 			runFormatFlag, runOutFlag, cpuProfFlag, memProfFlag, quietFlag,
 		},
-		OnUsageError: runUsageError,
+		OnUsageError: onUsageError,
 		Action:       runServiceAction,
 	}
 }

@@ -35,7 +35,7 @@ Examples:
 			&cli.IntFlag{Name: "servers", Value: 100, Usage: "number of servers"},
 			&cli.StringFlag{Name: "load", Value: "0.7", Usage: "offered load ρ per unit of capacity, or a comma-separated list; >= 1 is unstable"},
 			&cli.Uint64Flag{Name: "jobs", Value: 1_000_000, Usage: "measured jobs"},
-			&cli.Uint64Flag{Name: "warmup", Usage: "jobs simulated first and discarded (default 10% of --jobs)"},
+			&cli.Uint64Flag{Name: "warmup", Usage: "jobs simulated first and discarded", DefaultText: "10% of --jobs"},
 			&cli.StringFlag{Name: "service", Value: "exp", Usage: "service-time distribution: exp, det, lognormal:sigma=S, pareto:alpha=A, bimodal:p=P,ratio=R, hyperexp:scv=C, empirical:FILE (mean 1 unless mean=M)"},
 			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE (CSV: time,size)"},
 			&cli.StringFlag{Name: "speeds", Usage: "relative server speeds, comma-separated, one per server (default all 1)"},

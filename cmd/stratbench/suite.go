@@ -43,7 +43,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "output directory"},
 			&cli.BoolFlag{Name: "quick", Usage: "apply each case's quick overrides (CI: under a minute)"},
-			&cli.Uint64Flag{Name: "seed", Usage: "seed of every run (default: the suite's seed)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed of every run", DefaultText: "the suite's seed"},
 			&cli.StringFlag{Name: "shard", Usage: "run shard i of n (i/n, 0 <= i < n)"},
 			&cli.BoolFlag{Name: "resume", Usage: "skip the runs already in DIR/results.jsonl"},
 			&cli.BoolFlag{Name: "check", Usage: "only validate the suite file"},
@@ -81,7 +81,7 @@ func suiteAction(c *cli.Context) error {
 			return err
 		}
 		runs := suite.Expand(f, c.Bool("quick"), nil)
-		fmt.Fprintf(w, "%s: %d cases, %d runs: ok\n", f.Path, len(f.Cases), len(runs))
+		fmt.Fprintf(w, "%s: %s, %s: ok\n", f.Path, plural(len(f.Cases), "case"), plural(len(runs), "run"))
 		return nil
 	}
 	opt := suite.Options{Dir: c.String("out"), Quick: c.Bool("quick"), Resume: c.Bool("resume"), Stderr: c.App.ErrWriter}
@@ -123,7 +123,7 @@ func suiteAction(c *cli.Context) error {
 					progressbar.OptionThrottle(100*time.Millisecond),
 				)
 			}
-			bar.Describe(current)
+			bar.Describe(shorten(current, 48))
 			bar.Set(done)
 			if current == "" {
 				bar.Finish()
@@ -149,4 +149,21 @@ func suiteAction(c *cli.Context) error {
 		}
 	}
 	return err
+}
+
+// shorten cuts s to at most n runes, marking the cut with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// plural writes a count with its noun: 1 case, 2 cases.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

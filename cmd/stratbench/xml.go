@@ -154,7 +154,7 @@ Examples:
 			&cli.StringFlag{Name: "kernel", Value: "fast", Usage: "XML kernel: unmarshal, decode, token, rawtoken or fast"},
 			&cli.IntFlag{Name: "workers", Value: 1, Usage: "parallelism (0: GOMAXPROCS, every core)"},
 			&cli.StringFlag{Name: "executor", Value: "pool", Usage: "executor of the chunks or documents when --workers > 1 (stratbench list executors)"},
-			&cli.IntFlag{Name: "chunks", Usage: "spans of a single document (default 4 × workers)"},
+			&cli.IntFlag{Name: "chunks", Usage: "spans of a single document", DefaultText: "4 × workers"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (a result record) or bench (Go benchmark format)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
 		},
