@@ -30,7 +30,6 @@ same result records (engine "harness").
 	})
 }
 
-
 // Flags shared by both modes.
 var (
 	runFormatFlag = &cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"}
