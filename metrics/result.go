@@ -21,6 +21,7 @@ package metrics
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -122,7 +124,12 @@ var cpuModelCache = sync.OnceValue(func() string {
 
 func cpuModel() string { return cpuModelCache() }
 
-func commit() string {
+func commit() string { return commitCache() }
+
+// commitCache finds the commit once: $STRATBENCH_COMMIT, else what the
+// build recorded, else (builds with -buildvcs=false, go run) the commit of
+// the git checkout the command runs in, if any.
+var commitCache = sync.OnceValue(func() string {
 	if c := os.Getenv("STRATBENCH_COMMIT"); c != "" {
 		return c
 	}
@@ -133,8 +140,14 @@ func commit() string {
 			}
 		}
 	}
-	return ""
-}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+})
 
 // Name builds a benchmark-style name from ordered key=value pairs:
 // Name("policy", "p2c", "load", 0.9) is "policy=p2c/load=0.9".
