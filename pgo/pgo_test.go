@@ -18,7 +18,7 @@ func TestPGOEndToEnd(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr strings.Builder
 	err := Run(context.Background(), Config{
-		Bench: "Sim/policy=random/servers=100$", Count: 2, Benchtime: "20000x",
+		Bench: "Step", Count: 2, Benchtime: "20000x", Pkg: "./sim",
 		Out: out, Report: true,
 	}, &stdout, &stderr)
 	if err != nil {
@@ -29,7 +29,7 @@ func TestPGOEndToEnd(t *testing.T) {
 			t.Errorf("%s not written", f)
 		}
 	}
-	if !strings.Contains(stdout.String(), "policy=random") || !strings.Contains(stdout.String(), "old") {
+	if !strings.Contains(stdout.String(), "Step") || !strings.Contains(stdout.String(), "old") {
 		t.Errorf("comparison:\n%s", stdout.String())
 	}
 	for _, f := range []string{"base.test", "pgo.test"} {
