@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"math"
 	"regexp"
@@ -177,15 +178,46 @@ func familyOf(s string) string {
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9.=]+`)
 
+// maxSlug is the longest chart ID, and PNG file name without ".png".
+const maxSlug = 80
+
+// slug turns a chart's ID into a file name and page anchor: lower case,
+// letters, digits, '.' and '-'. An ID whose slug is longer than maxSlug
+// keeps its first whole name parts ("/workers=2", else words between
+// '-') that leave room for a '-' and 8 hex digits of a hash of the whole,
+// so that a name never ends mid-word and two long IDs that share a
+// beginning still differ.
 func slug(s string) string {
+	full := slugText(s)
+	if len(full) <= maxSlug {
+		return full
+	}
+	h := fnv.New32a()
+	h.Write([]byte(full))
+	sum := fmt.Sprintf("%08x", h.Sum32())
+	room := maxSlug - len(sum) - 1
+	head := ""
+	parts := strings.Split(s, "/")
+	for k := len(parts) - 1; k >= 1; k-- {
+		if t := slugText(strings.Join(parts[:k], "/")); len(t) <= room {
+			head = t
+			break
+		}
+	}
+	if head == "" {
+		head = full[:room]
+		if i := strings.LastIndexByte(head, '-'); i >= room/2 {
+			head = head[:i]
+		}
+	}
+	return strings.TrimRight(head, "-.") + "-" + sum
+}
+
+func slugText(s string) string {
 	s = strings.NewReplacer("µ", "u", "ρ", "rho").Replace(s)
 	s = nonSlug.ReplaceAllString(strings.ToLower(s), "-")
 	s = strings.ReplaceAll(s, "=", "-")
-	s = strings.Trim(s, "-.")
-	if len(s) > 80 {
-		s = s[:80]
-	}
-	return s
+	return strings.Trim(s, "-.")
 }
 
 // axisLabel is a metric's title with its unit: "mean response time (×
@@ -353,6 +385,29 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 	if isTime {
 		xlabel = MetricTitle(metric) + " (" + shown + ")"
 	}
+	// Values spanning orders of magnitude go on a log axis, where the
+	// smallest bar is still seen.
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range strats {
+		for _, w := range workers {
+			e, ok := val(s, w)
+			if !ok || math.IsNaN(e.Center) {
+				continue
+			}
+			for _, v := range []float64{e.Center, e.Lo, e.Hi} {
+				if v > 0 {
+					lo, hi = math.Min(lo, v*scale), math.Max(hi, v*scale)
+				}
+			}
+		}
+	}
+	log := barsWantLog(strats, workers, func(s string, w float64) (float64, bool) {
+		e, ok := val(s, w)
+		return e.Center, ok && !math.IsNaN(e.Center)
+	})
+	if log {
+		xlabel = strings.TrimSuffix(xlabel, ")") + ", log scale)"
+	}
 	p := newPlot("", xlabel, "")
 	addGrid(p, true, false)
 	names := make([]string, len(strats))
@@ -360,33 +415,30 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		names[i] = truncate(s, 28)
 	}
 	p.NominalY(names...)
-	p.Y.Tick.Label.XAlign = draw.XRight
 	p.Y.Tick.Label = textStyle(sans, 10)
 	p.Y.Tick.Label.XAlign = draw.XRight
 	p.Y.Tick.Label.YAlign = draw.YCenter
 	bandH := vg.Points(float64(min(30, 300/len(strats))))
 	barW := bandH / vg.Length(len(workers))
-	hi := 0.0
 	var legend []legendItem
 	var labels plotter.XYs
 	var labelText []string
 	var labelOff []vg.Length
 	for wi, w := range workers {
-		vals := make(plotter.Values, len(strats))
+		vals := make([]float64, len(strats))
 		eb := &errBars{horizontal: true, cap: barW * 0.6, style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}
 		// The first series on top of its band, as in the legend.
 		off := bandH/2 - barW*vg.Length(wi) - barW/2
 		for i, s := range strats {
+			vals[i] = math.NaN()
 			e, ok := val(s, w)
 			if !ok || math.IsNaN(e.Center) {
 				continue
 			}
 			e.Center, e.Lo, e.Hi = e.Center*scale, e.Lo*scale, e.Hi*scale
 			vals[i] = e.Center
-			hi = math.Max(hi, e.Center)
 			end := e.Center
 			if e.HasCI() {
-				hi = math.Max(hi, e.Hi)
 				end = math.Max(end, e.Hi)
 			}
 			eb.xs, eb.ys = append(eb.xs, e.Center), append(eb.ys, float64(i))
@@ -394,29 +446,20 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 			labels = append(labels, plotter.XY{X: end, Y: float64(i)})
 			if isTime {
 				// Each label in its own unit: "39.3 ms" beside "1.68 s".
-				_, s1, _ := timeScale(unit, math.Abs(e.Center/scale))
-				f1, _, _ := timeScale(unit, math.Abs(e.Center/scale))
+				f1, s1, _ := timeScale(unit, math.Abs(e.Center/scale))
 				labelText = append(labelText, shortNumber(e.Center/scale*f1)+" "+s1)
 			} else {
 				labelText = append(labelText, shortNumber(e.Center))
 			}
 			labelOff = append(labelOff, off)
 		}
-		bc, err := plotter.NewBarChart(vals, barW*0.92)
-		if err != nil {
-			continue
-		}
-		bc.Horizontal = true
-		bc.LineStyle.Width = 0
-		bc.Offset = off
 		eb.off = off
-		col := palette[0]
+		fill := barFill{color: palette[0]}
 		if len(workers) > 1 {
-			col = palette[wi%len(palette)]
-			legend = append(legend, legendItem{label: "workers=" + shortNumber(w), thumbs: []plot.Thumbnailer{boxThumb{col}}})
+			fill = barFill{color: slotColor(wi), hatch: slotHatch(wi)}
+			legend = append(legend, legendItem{label: "workers=" + shortNumber(w), thumbs: []plot.Thumbnailer{boxThumb{fill}}})
 		}
-		bc.Color = col
-		p.Add(bc, eb)
+		p.Add(&bars{vals: vals, width: barW * 0.92, off: off, horizontal: true, fill: fill}, eb)
 	}
 	// Value labels at the end of each bar, when bars are tall enough.
 	if barW >= vg.Points(9) {
@@ -433,8 +476,15 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		}
 	}
 	p.Y.Min, p.Y.Max = -0.5, float64(len(strats))-0.5
-	p.X.Min = 0
-	p.X.Max = hi * 1.18 // room for the value labels
+	if log {
+		// Room on the left so that the smallest bar shows, on the right
+		// for the value labels.
+		decades := math.Log10(hi / lo)
+		setLog(&p.X, lo/math.Pow(10, math.Max(0.08*decades, 0.1)), hi*math.Pow(10, math.Max(0.16*decades, 0.2)))
+	} else {
+		p.X.Min = 0
+		p.X.Max = math.Max(hi, p.X.Max) * 1.18 // room for the value labels
+	}
 	what := fmt.Sprintf("%s of each strategy in %s", firstUpper(MetricTitle(metric)), scenarioTitle(g.key))
 	if len(workers) > 1 {
 		what += ", one bar per worker count"
@@ -445,6 +495,9 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		how = "Shorter bars are better"
 	}
 	how += "; the best strategy is on top. Overlapping whiskers mean the difference may be noise."
+	if log {
+		how += fmt.Sprintf(" The values span a factor of %s, so the x axis is logarithmic: every bar starts at the left edge, not at zero, and equal steps along the axis are equal ratios; read the value at the end of each bar.", shortNumber(hi/lo))
+	}
 	title := fmt.Sprintf("%s by %s — %s", firstUpper(MetricTitle(metric)), strategyNoun(g.results), scenarioTitle(g.key))
 	if metric == "mb_per_sec" && strings.HasPrefix(g.key, "XML") {
 		title = "XML kernel ladder: MB/s — " + scenarioTitle(g.key)
@@ -453,6 +506,30 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 	h := barFigureHeight(len(strats) * len(workers))
 	return &Chart{Family: familyOf(g.key), ID: "bars-" + g.key, Title: title, What: what, How: how,
 		fig: &figure{title: title, panels: []*plot.Plot{p}, legend: legend, h: h}}
+}
+
+// barLogRatio is the ratio of the largest to the smallest bar above
+// which a bar chart uses a log axis: beyond it, the smallest bar would be
+// under 3% of the largest, a sliver.
+const barLogRatio = 30
+
+// barsWantLog reports whether the bars of strats at workers, valued by
+// val, span more than barLogRatio (all of them positive).
+func barsWantLog(strats []string, workers []float64, val func(s string, w float64) (float64, bool)) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range strats {
+		for _, w := range workers {
+			v, ok := val(s, w)
+			if !ok {
+				continue
+			}
+			if !(v > 0) {
+				return false
+			}
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return lo > 0 && hi/lo > barLogRatio
 }
 
 // strategyNoun names what the strategies of rs are: "policy", "executor",
@@ -496,15 +573,15 @@ func chartSpeedup(m *model) []*Chart {
 		}
 		var panels []*plot.Plot
 		var legend []legendItem
+		hidden := false
 		for _, metric := range []string{"speedup", "efficiency"} {
 			p := newPlot(firstUpper(MetricTitle(metric)), "workers", m.axisLabel(metric, g.results))
 			addGrid(p, true, true)
-			n := 0
+			st := m.styles.forChart(g.strats)
+			var ss []series
 			for _, s := range g.strats {
 				var xys plotter.XYs
-				eb := &errBars{cap: vg.Points(5), style: m.styles.line(s)}
-				eb.style.Dashes = nil
-				eb.style.Width = vg.Points(0.8)
+				eb := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: st.color(s), Width: vg.Points(0.8)}}
 				for _, w := range g.values {
 					r := g.at("workers", s, w)
 					if r == nil {
@@ -517,20 +594,14 @@ func chartSpeedup(m *model) []*Chart {
 					xys = append(xys, plotter.XY{X: w, Y: e.Center})
 					eb.xs, eb.ys, eb.lo, eb.hi = append(eb.xs, w), append(eb.ys, e.Center), append(eb.lo, e.Lo), append(eb.hi, e.Hi)
 				}
-				if len(xys) == 0 {
-					continue
+				if len(xys) > 0 {
+					ss = append(ss, series{label: s, xys: xys, line: st.line(s), glyph: st.glyph(s), eb: eb})
 				}
-				n++
-				l, sc, err := plotter.NewLinePoints(xys)
-				if err != nil {
-					continue
-				}
-				l.LineStyle = m.styles.line(s)
-				sc.GlyphStyle = m.styles.glyph(s)
-				p.Add(l, sc, eb)
-				if metric == "speedup" {
-					legend = append(legend, legendItem{s, []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
-				}
+			}
+			n := len(ss)
+			items, same := addLines(p, ss)
+			if metric == "speedup" {
+				legend, hidden = append(legend, items...), same
 			}
 			if n == 0 {
 				continue
@@ -544,10 +615,11 @@ func chartSpeedup(m *model) []*Chart {
 			il.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
 			p.Add(il)
 			if metric == "speedup" {
-				legend = append(legend, legendItem{"ideal (linear)", []plot.Thumbnailer{lineThumb{line: il.LineStyle}}})
+				legend = append(legend, legendItem{label: "ideal (linear)", thumbs: []plot.Thumbnailer{lineThumb{line: il.LineStyle}}})
 			}
 			p.Y.Min = 0
 			p.Y.Max *= 1.05
+			padAxis(&p.X, 0.04)
 			p.X.Tick.Marker = workerTicks(g.values)
 			panels = append(panels, p)
 		}
@@ -557,8 +629,192 @@ func chartSpeedup(m *model) []*Chart {
 		title := "Speedup and efficiency against workers — " + scenarioTitle(g.key)
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "speedup-" + g.key, Title: title,
 			What: "Speedup over the sequential run (left) and parallel efficiency = speedup / workers (right) for each strategy as workers are added; the dashed gray line is perfect linear scaling.",
-			How:  "Higher is better; a line that bends away from the ideal shows where adding workers stops paying (overhead, imbalance or a shared bottleneck).",
+			How:  "Higher is better; a line that bends away from the ideal shows where adding workers stops paying (overhead, imbalance or a shared bottleneck)." + sameNote(hidden),
 			fig:  &figure{title: title, panels: panels, legend: legend}})
+	}
+	return out
+}
+
+// series is one line of a line chart.
+type series struct {
+	label string
+	xys   plotter.XYs
+	line  draw.LineStyle
+	// glyph marks the points (a few of them on a long series); no Shape
+	// means no markers.
+	glyph draw.GlyphStyle
+	// eb are the series' whiskers, or nil.
+	eb *errBars
+}
+
+// addLines draws ss and returns their legend entries, in order. A
+// series with exactly the values of a later one would be hidden beneath
+// it: it is drawn first, under every other line, wider and with bigger
+// markers, so that it shows as a band around the line on top, and its
+// legend entry says "(same as X)", X being the series on top; hidden
+// reports whether there was one.
+func addLines(p *plot.Plot, ss []series) (legend []legendItem, hidden bool) {
+	ss = slices.Clone(ss)
+	legend = make([]legendItem, len(ss))
+	wide := make([]bool, len(ss))
+	for i := range ss {
+		s := &ss[i]
+		under := ""
+		var sames []string
+		for j := i + 1; j < len(ss); j++ {
+			if sameXYs(s.xys, ss[j].xys) {
+				under = ss[j].label // the last one is drawn on top
+				sames = append(sames, under)
+			}
+		}
+		if under != "" {
+			wide[i] = true
+			s.line.Width += vg.Points(3)
+			if s.glyph.Shape != nil {
+				s.glyph.Radius += vg.Points(1.5)
+			}
+		}
+		legend[i] = legendItem{label: s.label, thumbs: []plot.Thumbnailer{lineThumb{s.line, s.glyph}}, key: s.label, same: under, sames: sames}
+		if under != "" {
+			legend[i].label += " (same as " + under + ")"
+		}
+	}
+	// The wide bands first, under every thin line.
+	drawn := make([]bool, len(ss))
+	for _, bands := range []bool{true, false} {
+		for i, s := range ss {
+			if wide[i] != bands {
+				continue
+			}
+			l, err := plotter.NewLine(s.xys)
+			if err != nil {
+				continue
+			}
+			drawn[i] = true
+			l.LineStyle = s.line
+			p.Add(l)
+			if s.eb != nil {
+				p.Add(s.eb) // under the markers, which may be hollow
+			}
+			if s.glyph.Shape != nil {
+				if sc, err := plotter.NewScatter(markerPoints(s.xys)); err == nil {
+					sc.GlyphStyle = s.glyph
+					p.Add(sc)
+				}
+			}
+		}
+	}
+	// Legend entries for what was drawn, in the order given.
+	out := legend[:0]
+	for i, it := range legend {
+		if drawn[i] {
+			out = append(out, it)
+			hidden = hidden || it.same != ""
+		}
+	}
+	return out, hidden
+}
+
+// mergeLegends makes one legend of the legends addLines returned for
+// several panels (named by panels), one entry per series in order of
+// first appearance. A series with the same values as another in every
+// panel says so, "jsq (same as sed)"; one hidden in some panels only says
+// where, "jiq (same as central at ρ = 0.5)".
+func mergeLegends(legends [][]legendItem, panels []string) []legendItem {
+	var out []legendItem
+	seen := map[string]bool{}
+	for pi, l := range legends {
+		for _, it := range l {
+			if seen[it.key] {
+				continue
+			}
+			seen[it.key] = true
+			var all []legendItem // this series in each panel that has it
+			var where []string
+			for pj := pi; pj < len(legends); pj++ {
+				for _, x := range legends[pj] {
+					if x.key == it.key {
+						all, where = append(all, x), append(where, panels[pj])
+					}
+				}
+			}
+			e := legendItem{label: it.key, thumbs: it.thumbs, key: it.key}
+			// The series that have the same values in every panel.
+			common := slices.Clone(all[0].sames)
+			for _, x := range all[1:] {
+				common = slices.DeleteFunc(common, func(s string) bool { return !slices.Contains(x.sames, s) })
+			}
+			var unders []string          // in order of first panel
+			hid := map[string][]string{} // under → panels
+			var plain []plot.Thumbnailer
+			for k, x := range all {
+				if x.same == "" {
+					if plain == nil {
+						plain = x.thumbs
+					}
+					continue
+				}
+				if _, ok := hid[x.same]; !ok {
+					unders = append(unders, x.same)
+				}
+				hid[x.same] = append(hid[x.same], where[k])
+			}
+			switch {
+			case len(common) > 0:
+				e.same = common[len(common)-1]
+				e.label += " (same as " + e.same + ")"
+			case len(unders) > 0:
+				var parts []string
+				for _, u := range unders {
+					parts = append(parts, u+" at "+strings.Join(hid[u], ", "))
+				}
+				e.same = unders[0]
+				e.label += " (same as " + strings.Join(parts, "; as ") + ")"
+				if plain != nil {
+					e.thumbs = plain // drawn plain in some panels
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// sameNote is the sentence a caption gets when addLines found a series
+// hidden beneath another.
+func sameNote(hidden bool) string {
+	if !hidden {
+		return ""
+	}
+	return " A legend entry “(same as X)” is a series with exactly the values of X: it is drawn as the wider band beneath X's line."
+}
+
+// sameXYs reports whether a and b have the same points (to a relative
+// 1e-9).
+func sameXYs(a, b plotter.XYs) bool {
+	if len(a) != len(b) || len(a) == 0 {
+		return false
+	}
+	eq := func(x, y float64) bool { return x == y || math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)) }
+	for i := range a {
+		if !eq(a[i].X, b[i].X) || !eq(a[i].Y, b[i].Y) {
+			return false
+		}
+	}
+	return true
+}
+
+// markerPoints are the points of a series that get a marker: all of a
+// short series, 8 evenly spread on a long one.
+func markerPoints(xys plotter.XYs) plotter.XYs {
+	const most = 25
+	if len(xys) <= most {
+		return xys
+	}
+	var out plotter.XYs
+	step := float64(len(xys)-1) / 7
+	for i := range 8 {
+		out = append(out, xys[int(math.Round(float64(i)*step))])
 	}
 	return out
 }
@@ -593,9 +849,11 @@ func chartResponseVsLoad(m *model) []*Chart {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
+		st := m.styles.forChart(g.strats)
+		var ss []series
 		for _, s := range g.strats {
 			var xys plotter.XYs
-			eb := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: m.styles.color(s), Width: vg.Points(0.9)}}
+			eb := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: st.color(s), Width: vg.Points(0.9)}}
 			for _, v := range g.values {
 				r := g.at("load", s, v)
 				if r == nil {
@@ -613,22 +871,15 @@ func chartResponseVsLoad(m *model) []*Chart {
 					track(e.Hi)
 				}
 			}
-			if len(xys) == 0 {
-				continue
+			if len(xys) > 0 {
+				ss = append(ss, series{label: s, xys: xys, line: st.line(s), glyph: st.glyph(s), eb: eb})
 			}
-			l, sc, err := plotter.NewLinePoints(xys)
-			if err != nil {
-				continue
-			}
-			l.LineStyle = m.styles.line(s)
-			sc.GlyphStyle = m.styles.glyph(s)
-			p.Add(l, sc, eb)
-			legend = append(legend, legendItem{s, []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
 		}
-		if len(legend) == 0 {
+		if len(ss) == 0 {
 			continue
 		}
-		curves := m.theoryCurves(g)
+		legend, hidden := addLines(p, ss)
+		curves := m.theoryCurves(g, st)
 		for _, c := range curves {
 			for _, pt := range c.xys {
 				track(pt.Y)
@@ -643,24 +894,27 @@ func chartResponseVsLoad(m *model) []*Chart {
 			}
 			l.LineStyle = c.style
 			p.Add(l)
-			legend = append(legend, legendItem{c.label, []plot.Thumbnailer{lineThumb{line: c.style}}})
+			legend = append(legend, legendItem{label: c.label, thumbs: []plot.Thumbnailer{lineThumb{line: c.style}}})
 		}
 		log := wantLog(lo, hi) || hi/lo > 8
 		if log {
 			setLog(&p.Y, lo*0.85, hi*1.15)
 		} else {
-			p.Y.Min = 0
+			p.Y.Min, p.Y.Max = 0, math.Max(hi, p.Y.Max)
+			padAxis(&p.Y, 0.06)
 		}
+		padAxis(&p.X, 0.03)
 		p.X.Tick.Marker = workerTicks(g.values)
 		title := "Mean response time against load — " + scenarioTitle(g.key)
 		what := "Mean response time of each policy as the offered load grows; whiskers are 95% confidence intervals."
 		if len(curves) > 0 {
-			what += " Dashed lines are queueing theory for the same setting (Erlang C is the best any dispatcher can do with these servers)."
+			what += " Dotted lines without markers are queueing theory for the same setting, in the color of the policy they model (the gray Erlang C line is the best any dispatcher can do with these servers)."
 		}
 		how := "Lower is better. Response time climbs steeply as load nears 1; the gap between a policy and the Erlang C line is what its dispatch decisions cost."
 		if log {
 			how += " The y axis is logarithmic."
 		}
+		how += sameNote(hidden)
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "response-vs-load-" + g.key, Title: title, What: what, How: how,
 			fig: &figure{title: title, panels: []*plot.Plot{p}, legend: legend}})
 	}
@@ -677,7 +931,7 @@ type theoryCurve struct {
 // its measured range: Erlang C (M/M/c) whenever service is exponential
 // and servers are equal, and each policy's own model (M/M/1 for random,
 // the power-of-d mean field for pod and p2c) from sim/theory.
-func (m *model) theoryCurves(g sweepGroup) []theoryCurve {
+func (m *model) theoryCurves(g sweepGroup, st *chartStyle) []theoryCurve {
 	if len(g.results) == 0 {
 		return nil
 	}
@@ -697,8 +951,9 @@ func (m *model) theoryCurves(g sweepGroup) []theoryCurve {
 		}
 		return xys
 	}
-	dashed := func(c color.Color) draw.LineStyle {
-		return draw.LineStyle{Color: c, Width: vg.Points(1.3), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
+	// Theory is dotted, a pattern no measured series has.
+	dotted := func(c color.Color) draw.LineStyle {
+		return draw.LineStyle{Color: c, Width: vg.Points(1.5), Dashes: theoryDashes}
 	}
 	var out []theoryCurve
 	seen := map[string]bool{}
@@ -730,7 +985,7 @@ func (m *model) theoryCurves(g sweepGroup) []theoryCurve {
 		if pred.Kind == theory.Approximate {
 			label = "theory: " + pred.Model + ", N→∞ (" + s + ")"
 		}
-		out = append(out, theoryCurve{label: label, style: dashed(m.styles.color(s)), xys: grid(func(rho float64) float64 {
+		out = append(out, theoryCurve{label: label, style: dotted(st.color(s)), xys: grid(func(rho float64) float64 {
 			x := sc
 			x.Load = rho
 			p, ok := theory.Predict(x)
@@ -743,7 +998,7 @@ func (m *model) theoryCurves(g sweepGroup) []theoryCurve {
 	if sc.Service == "exp" && sc.Discipline != "ps" && sc.Servers > 1 {
 		out = append(out, theoryCurve{
 			label: fmt.Sprintf("theory: Erlang C, M/M/%d (lower bound)", sc.Servers),
-			style: dashed(color.Gray{Y: 40}),
+			style: draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(2.2), Dashes: theoryDashes},
 			xys:   grid(func(rho float64) float64 { return sc.ES * theory.MMcResponse(sc.Servers, rho) }),
 		})
 	}
@@ -887,12 +1142,15 @@ func chartPercentiles(m *model) []*Chart {
 		}
 		var legend []legendItem
 		for k, pm := range percentileMetrics {
-			legend = append(legend, legendItem{pm.label, []plot.Thumbnailer{lineThumb{glyph: draw.GlyphStyle{Color: percentileColors[k], Radius: vg.Points(4), Shape: draw.CircleGlyph{}}}}})
+			legend = append(legend, legendItem{label: pm.label, thumbs: []plot.Thumbnailer{lineThumb{glyph: draw.GlyphStyle{Color: percentileColors[k], Radius: vg.Points(4), Shape: draw.CircleGlyph{}}}}})
 		}
 		title := "Response time percentiles — " + scenarioTitle(g.key)
 		what := "Median, 95th and 99th percentile response time of each policy"
-		if len(loads) > 1 || !math.IsNaN(loads[0]) {
+		switch {
+		case len(loads) > 1:
 			what += ", one panel per load"
+		case !math.IsNaN(loads[0]):
+			what += " at load ρ = " + shortNumber(loads[0])
 		}
 		what += "; the gray bar spans p50 to p99."
 		how := "Further left is better; a long bar means a long tail: a few jobs wait much longer than the typical one. Policies are sorted by p99 at the highest load, best on top."
@@ -931,7 +1189,10 @@ func chartCDF(m *model) []*Chart {
 		}
 		log := wantLog(lo, hi)
 		var panels []*plot.Plot
-		var legend []legendItem
+		var legends [][]legendItem
+		var names []string
+		hidden := false
+		st := m.styles.forChart(g.strats)
 		for _, ld := range loads {
 			ptitle := ""
 			if !math.IsNaN(ld) {
@@ -939,6 +1200,7 @@ func chartCDF(m *model) []*Chart {
 			}
 			p := newPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+m.unitText("response_p50", g.results)+")")
 			addGrid(p, true, true)
+			var ss []series
 			for _, s := range g.strats {
 				r := g.at("load", s, ld)
 				if r == nil {
@@ -953,26 +1215,22 @@ func chartCDF(m *model) []*Chart {
 				if len(xys) < 2 {
 					continue
 				}
-				xys = downsample(xys, maxPoints)
-				l, err := plotter.NewLine(xys)
-				if err != nil {
-					continue
-				}
-				l.LineStyle = m.styles.line(s)
-				p.Add(l)
-				if len(panels) == 0 {
-					legend = append(legend, legendItem{s, []plot.Thumbnailer{lineThumb{line: l.LineStyle}}})
-				}
+				ss = append(ss, series{label: s, xys: downsample(xys, maxPoints), line: st.line(s), glyph: st.glyph(s)})
 			}
+			items, same := addLines(p, ss)
+			hidden = hidden || same
+			legends, names = append(legends, items), append(names, strings.TrimPrefix(ptitle, "load "))
 			p.X.Min, p.X.Max = nines(0.5), math.Max(maxN, 2)
 			p.X.Tick.Marker = ninesTicks{}
 			if log {
 				setLog(&p.Y, lo*0.9, hi*1.1)
 			} else {
 				p.Y.Min = 0
+				padAxis(&p.Y, 0.05)
 			}
 			panels = append(panels, p)
 		}
+		legend := mergeLegends(legends, names)
 		if len(legend) == 0 {
 			continue
 		}
@@ -981,6 +1239,7 @@ func chartCDF(m *model) []*Chart {
 		if log {
 			how += " The y axis is logarithmic."
 		}
+		how += sameNote(hidden)
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "cdf-" + g.key, Title: title,
 			What: "Response time at each percentile from the median to the last one recorded, one line per policy (the CDF with its axes swapped, on a log axis of 1 − q so that the tail is visible).",
 			How:  how,
@@ -1038,8 +1297,13 @@ func chartPerServer(m *model) []*Chart {
 		}
 		var panels []*plot.Plot
 		var legend []legendItem
-		bars := false
-		for pi, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
+		barChart, hidden := false, false
+		// The legends of line panels, merged below.
+		var lineLegends [][]legendItem
+		var names []string
+		var even legendItem
+		st := m.styles.forChart(strats)
+		for _, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
 			key, label := "", ""
 			for _, c := range set {
 				for _, r := range rs {
@@ -1059,9 +1323,9 @@ func chartPerServer(m *model) []*Chart {
 			for _, r := range rs {
 				n = max(n, len(r.PerServer[key]))
 			}
-			bars = n*len(rs) <= 24
+			barChart = n*len(rs) <= 24
 			var p *plot.Plot
-			if bars {
+			if barChart {
 				p = newPlot(firstUpper(label), "server (or worker) number", label)
 				addGrid(p, false, true)
 				// Bars fill 80% of each server's slot: the panel is about
@@ -1069,19 +1333,15 @@ func chartPerServer(m *model) []*Chart {
 				slot := float64((figureWidth-2.4*vg.Inch)/2) / float64(n)
 				w := vg.Length(math.Min(float64(vg.Points(14)), 0.8*slot/float64(len(rs))))
 				for i, r := range rs {
-					vals := make(plotter.Values, n)
+					vals := make([]float64, n)
+					for j := range vals {
+						vals[j] = math.NaN()
+					}
 					copy(vals, r.PerServer[key])
-					bc, err := plotter.NewBarChart(vals, w)
-					if err != nil {
-						continue
-					}
-					bc.Color = m.styles.color(strats[i])
-					bc.LineStyle.Width = 0
-					bc.Offset = w*vg.Length(i) - w*vg.Length(len(rs))/2 + w/2
-					p.Add(bc)
-					if pi == 0 || len(legend) < len(rs) {
-						legend = appendLegend(legend, strats[i], boxThumb{bc.Color})
-					}
+					fill := st.fill(strats[i])
+					off := w*vg.Length(i) - w*vg.Length(len(rs))/2 + w/2
+					p.Add(&bars{vals: vals, width: w * 0.95, off: off, fill: fill})
+					legend = appendLegend(legend, strats[i], boxThumb{fill})
 				}
 				var ts plot.ConstantTicks
 				step := max(1, n/12)
@@ -1099,6 +1359,7 @@ func chartPerServer(m *model) []*Chart {
 				one, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: float64(n - 1), Y: 1}})
 				one.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
 				p.Add(one)
+				var ss []series
 				for i, r := range rs {
 					xs := slices.Clone(r.PerServer[key])
 					if len(xs) == 0 {
@@ -1118,20 +1379,23 @@ func chartPerServer(m *model) []*Chart {
 					for j, x := range xs {
 						xys[j] = plotter.XY{X: float64(j), Y: x / mean}
 					}
-					l, err := plotter.NewLine(downsample(xys, maxPoints))
-					if err != nil {
-						continue
-					}
-					l.LineStyle = m.styles.line(strats[i])
-					p.Add(l)
-					legend = appendLegend(legend, strats[i], lineThumb{line: l.LineStyle})
+					ss = append(ss, series{label: strats[i], xys: downsample(xys, maxPoints), line: st.line(strats[i]), glyph: st.glyph(strats[i])})
 				}
-				legend = appendLegend(legend, "perfectly even", lineThumb{line: one.LineStyle})
+				items, same := addLines(p, ss)
+				hidden = hidden || same
+				lineLegends, names = append(lineLegends, items), append(names, label)
+				even = legendItem{label: "perfectly even", thumbs: []plot.Thumbnailer{lineThumb{line: one.LineStyle}}}
+				// Every point inside the frame, with a margin.
+				padAxis(&p.Y, 0.06)
+				padAxis(&p.X, 0.02)
 			}
 			panels = append(panels, p)
 		}
 		if len(panels) == 0 {
 			continue
+		}
+		if len(lineLegends) > 0 {
+			legend = append(mergeLegends(lineLegends, names), even)
 		}
 		at := ""
 		if !math.IsNaN(ld) {
@@ -1140,9 +1404,12 @@ func chartPerServer(m *model) []*Chart {
 		title := "Work per server" + at + " — " + scenarioTitle(g.key)
 		what := "How the work was spread: jobs placed on each server (left) and how busy each one was (right)" + at + "."
 		how := "Even bars mean a balanced spread; one tall bar is a hot spot. The imbalance metric is the busiest divided by the mean."
-		if !bars {
+		if len(strats) > len(palette) {
+			how += " With more strategies than colors, bars of a repeated color are hatched."
+		}
+		if !barChart {
 			what = "How the work was spread over servers" + at + ": each server's share divided by the mean, servers sorted from busiest to idlest."
-			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server."
+			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden)
 		}
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "per-server-" + g.key, Title: title, What: what, How: how,
 			fig: &figure{title: title, panels: panels, legend: legend}})
@@ -1165,7 +1432,7 @@ func appendLegend(l []legendItem, label string, t plot.Thumbnailer) []legendItem
 			return l
 		}
 	}
-	return append(l, legendItem{label, []plot.Thumbnailer{t}})
+	return append(l, legendItem{label: label, thumbs: []plot.Thumbnailer{t}})
 }
 
 // leftOut says how many strategies had too few samples for a bar.
@@ -1179,7 +1446,7 @@ func leftOut(n int) string {
 // --- where the time went ------------------------------------------------
 
 var categoryColors = map[string]color.Color{
-	"kernel":     color.RGBA{0x00, 0x9E, 0x73, 0xff},
+	TaskCode:     color.RGBA{0x00, 0x9E, 0x73, 0xff},
 	"scheduling": color.RGBA{0x00, 0x72, 0xB2, 0xff},
 	"GC":         color.RGBA{0xD5, 0x5E, 0x00, 0xff},
 	"allocation": color.RGBA{0xE6, 0x9F, 0x00, 0xff},
@@ -1259,7 +1526,7 @@ func chartProfileCategories(m *model) []*Chart {
 		}
 		p.Add(bc)
 		prev = bc
-		legend = append(legend, legendItem{cat + ": " + categoryHelp[cat], []plot.Thumbnailer{boxThumb{bc.Color}}})
+		legend = append(legend, legendItem{label: cat + ": " + categoryHelp[cat], thumbs: []plot.Thumbnailer{boxThumb{barFill{color: bc.Color}}}})
 	}
 	// Total CPU seconds after each bar.
 	var xys plotter.XYs
@@ -1287,8 +1554,8 @@ func chartProfileCategories(m *model) []*Chart {
 		fig.legend[i].label = Categories[i]
 	}
 	return []*Chart{{Family: "Profiles", ID: "profile-categories", Title: title,
-		What: "Each strategy's CPU samples (from pprof labels) split into its own work (kernel), goroutine scheduling, garbage collection, allocation, system calls and other; the number is the strategy's total CPU time." + leftOut(left),
-		How:  "More green (kernel) is better: the rest is overhead. GC runs on background goroutines without labels, so most of it appears under (unlabeled).",
+		What: "Each strategy's CPU samples (from pprof labels) split into its own work (task code), goroutine scheduling, garbage collection, allocation, system calls and other; the number is the strategy's total CPU time." + leftOut(left),
+		How:  "More green (task code) is better: the rest is overhead. GC runs on background goroutines without labels, so most of it appears under (unlabeled).",
 		fig:  fig}}
 }
 
@@ -1339,101 +1606,270 @@ func chartModelVsReal(m *model) []*Chart {
 	if len(checks) == 0 {
 		return nil
 	}
-	var real []metrics.Result
+	// Group the checks by scenario without the load, in input order.
+	var keys []string
+	groups := map[string][]ModelCheck{}
 	for _, c := range checks {
-		real = append(real, *c.Real)
-	}
-	sims := map[*metrics.Result]*metrics.Result{}
-	for _, c := range checks {
-		sims[c.Real] = c.Sim
+		k := scenarioWithout(c.Real, "load")
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], c)
 	}
 	var out []*Chart
-	for _, g := range groupBy(real, func(r *metrics.Result) string { return scenarioWithout(r, "load") }) {
-		// g.Results point into real; find each one's simulated twin by name.
-		twin := func(r *metrics.Result) *metrics.Result {
-			for _, c := range checks {
-				if c.Real.Name == r.Name && FullName(c.Real) == FullName(r) {
-					return c.Sim
-				}
-			}
-			return nil
-		}
-		p := newPlot("", "offered load ρ (fraction of capacity)", "mean response time ("+m.unitText("response_mean", g.Results)+")")
-		addGrid(p, true, true)
-		var legend []legendItem
+	for _, k := range keys {
+		cs := groups[k]
 		var loads []float64
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, s := range strategies(g.Results) {
-			var meas, pred plotter.XYs
-			ebm := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: m.styles.color(s), Width: vg.Points(0.9)}}
-			ebs := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: m.styles.color(s), Width: vg.Points(0.9)}}
-			for _, r := range g.Results {
-				if _, rs := StrategyOf(r); rs != s {
-					continue
-				}
-				ld, ok := paramFloat(r, "load")
-				sr := twin(r)
-				if !ok || sr == nil {
-					continue
-				}
-				if !slices.Contains(loads, ld) {
-					loads = append(loads, ld)
-				}
-				for _, side := range []struct {
-					r   *metrics.Result
-					xys *plotter.XYs
-					eb  *errBars
-				}{{r, &meas, ebm}, {sr, &pred, ebs}} {
-					e, ok := EstimateOf(side.r, "response_mean")
-					if !ok || !(e.Center > 0) {
-						continue
-					}
-					*side.xys = append(*side.xys, plotter.XY{X: ld, Y: e.Center})
-					side.eb.xs, side.eb.ys = append(side.eb.xs, ld), append(side.eb.ys, e.Center)
-					side.eb.lo, side.eb.hi = append(side.eb.lo, e.Lo), append(side.eb.hi, e.Hi)
-					lo, hi = math.Min(lo, e.Center), math.Max(hi, e.Center)
-				}
+		for _, c := range cs {
+			if ld, ok := paramFloat(c.Real, "load"); ok && !slices.Contains(loads, ld) {
+				loads = append(loads, ld)
 			}
-			slices.SortFunc(meas, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
-			slices.SortFunc(pred, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
-			if len(meas) > 0 {
-				l, sc, err := plotter.NewLinePoints(meas)
-				if err == nil {
-					l.LineStyle = m.styles.line(s)
-					l.LineStyle.Dashes = nil
-					sc.GlyphStyle = m.styles.glyph(s)
-					p.Add(l, sc, ebm)
-					legend = append(legend, legendItem{s + ", measured", []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
-				}
-			}
-			if len(pred) > 0 {
-				l, sc, err := plotter.NewLinePoints(pred)
-				if err == nil {
-					l.LineStyle = m.styles.line(s)
-					l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-					sc.GlyphStyle = m.styles.glyph(s)
-					sc.GlyphStyle.Shape = draw.RingGlyph{}
-					p.Add(l, sc, ebs)
-					legend = append(legend, legendItem{s + ", simulated", []plot.Thumbnailer{lineThumb{l.LineStyle, sc.GlyphStyle}}})
-				}
-			}
-		}
-		if len(legend) == 0 {
-			continue
 		}
 		slices.Sort(loads)
-		p.X.Tick.Marker = workerTicks(loads)
-		if wantLog(lo, hi) || hi/lo > 8 {
-			setLog(&p.Y, lo*0.85, hi*1.15)
+		var c *Chart
+		if len(loads) > 1 {
+			c = m.modelLines(k, cs, loads)
 		} else {
-			p.Y.Min = 0
+			// One load: lines would all stand on one vertical; bars side
+			// by side read better.
+			c = m.modelBars(k, cs, loads)
 		}
-		key := g.Scenario
-		title := "Measured against simulated — " + scenarioTitle(key)
-		out = append(out, &Chart{Family: familyOf(key), ID: "model-vs-real-" + key, Title: title,
-			What: "Mean response time measured by the harness on real goroutines (solid lines, filled markers) and predicted by the simulator for the same policy, servers, load and seed (dashed lines, rings); whiskers are 95% intervals.",
-			How:  "Where the two lines of a policy agree, the simulator can be trusted to predict scales that cannot be run here; the table under \"Model against reality\" gives the relative errors.",
-			fig:  &figure{title: title, panels: []*plot.Plot{p}, legend: legend}})
+		if c != nil {
+			out = append(out, c)
+		}
 	}
 	return out
+}
+
+// modelCheckHow is the second line of caption of the model charts.
+const modelCheckHow = "Where the two agree, the simulator can be trusted to predict scales that cannot be run here. The table under \"Model against reality\" gives the error, (measured − simulated) ÷ simulated, for the mean and the p99."
+
+// modelBars draws, for the checks of one scenario at one load, the
+// measured and simulated mean response time of each policy as a pair of
+// bars with their 95% intervals.
+func (m *model) modelBars(key string, cs []ModelCheck, loads []float64) *Chart {
+	type row struct {
+		strat     string
+		meas, sim Estimate
+	}
+	var rows []row
+	var rs []*metrics.Result
+	for _, c := range cs {
+		em, ok1 := EstimateOf(c.Real, "response_mean")
+		es, ok2 := EstimateOf(c.Sim, "response_mean")
+		if !ok1 || !ok2 || slices.ContainsFunc(rows, func(r row) bool { return r.strat == c.Strategy }) {
+			continue
+		}
+		rows = append(rows, row{c.Strategy, em, es})
+		rs = append(rs, c.Real)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	// Best (lowest measured mean) on top: gonum puts category 0 at the
+	// bottom.
+	slices.SortStableFunc(rows, func(a, b row) int { return cmpFloat(b.meas.Center, a.meas.Center) })
+	xlabel := "mean response time (" + m.unitText("response_mean", rs) + ")"
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range rows {
+		for _, v := range []float64{r.meas.Center, r.meas.Lo, r.meas.Hi, r.sim.Center, r.sim.Lo, r.sim.Hi} {
+			if v > 0 {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	clo, chi := math.Inf(1), 0.0
+	for _, r := range rows {
+		clo = math.Min(clo, math.Min(r.meas.Center, r.sim.Center))
+		chi = math.Max(chi, math.Max(r.meas.Center, r.sim.Center))
+	}
+	log := clo > 0 && chi/clo > barLogRatio
+	if log {
+		xlabel = strings.TrimSuffix(xlabel, ")") + ", log scale)"
+	}
+	p := newPlot("", xlabel, "")
+	addGrid(p, true, false)
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = truncate(r.strat, 28)
+	}
+	p.NominalY(names...)
+	p.Y.Tick.Label = textStyle(sans, 10)
+	p.Y.Tick.Label.XAlign = draw.XRight
+	p.Y.Tick.Label.YAlign = draw.YCenter
+	bandH := vg.Points(float64(min(34, 340/len(rows))))
+	barW := bandH / 2
+	sides := []struct {
+		label string
+		fill  barFill
+		get   func(r row) Estimate
+	}{
+		{"measured (harness)", barFill{color: palette[0]}, func(r row) Estimate { return r.meas }},
+		{"simulated", barFill{color: palette[4], hatch: hatchSlash}, func(r row) Estimate { return r.sim }},
+	}
+	var legend []legendItem
+	for si, side := range sides {
+		off := bandH/2 - barW*vg.Length(si) - barW/2
+		vals := make([]float64, len(rows))
+		eb := &errBars{horizontal: true, cap: barW * 0.6, off: off, style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}
+		var xys plotter.XYs
+		var texts []string
+		for i, r := range rows {
+			e := side.get(r)
+			vals[i] = e.Center
+			eb.xs, eb.ys, eb.lo, eb.hi = append(eb.xs, e.Center), append(eb.ys, float64(i)), append(eb.lo, e.Lo), append(eb.hi, e.Hi)
+			end := e.Center
+			if e.HasCI() {
+				end = math.Max(end, e.Hi)
+			}
+			text := shortNumber(e.Center)
+			if si == 0 && r.sim.Center != 0 {
+				d := 100 * (r.meas.Center - r.sim.Center) / r.sim.Center
+				if math.Abs(d) < 9.95 {
+					text += fmt.Sprintf(" (%+.1f%%)", d)
+				} else {
+					text += fmt.Sprintf(" (%+.0f%%)", d)
+				}
+			}
+			xys = append(xys, plotter.XY{X: end, Y: float64(i)})
+			texts = append(texts, text)
+		}
+		p.Add(&bars{vals: vals, width: barW * 0.9, off: off, horizontal: true, fill: side.fill}, eb)
+		if ls, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts}); err == nil && barW >= vg.Points(8) {
+			for i := range ls.TextStyle {
+				ls.TextStyle[i] = textStyle(sans, vg.Length(math.Min(9, float64(barW)*0.8)))
+				ls.TextStyle[i].YAlign = draw.YCenter
+			}
+			ls.Offset = vg.Point{X: vg.Points(4), Y: off}
+			p.Add(ls)
+		}
+		legend = append(legend, legendItem{label: side.label, thumbs: []plot.Thumbnailer{boxThumb{side.fill}}})
+	}
+	p.Y.Min, p.Y.Max = -0.5, float64(len(rows))-0.5
+	if log {
+		decades := math.Log10(hi / lo)
+		setLog(&p.X, lo/math.Pow(10, math.Max(0.08*decades, 0.1)), hi*math.Pow(10, math.Max(0.3*decades, 0.3)))
+	} else {
+		// Room on the right for the value labels.
+		p.X.Min, p.X.Max = 0, math.Max(hi, p.X.Max)*1.25
+	}
+	at := " at load ρ = " + shortNumber(loads[0])
+	title := "Measured against simulated" + at + " — " + scenarioTitle(key)
+	what := "Mean response time of each policy" + at + ": measured by the harness on real goroutines (solid blue bar) beside the simulator's prediction for the same policy, servers, load and seed (hatched orange bar); whiskers are 95% intervals. The percentage after the measured value is how far it is from the simulated one: (measured − simulated) ÷ simulated."
+	how := "Shorter is better; the best measured policy is on top. " + modelCheckHow
+	if log {
+		how += " The x axis is logarithmic: bars start at the left edge, not at zero."
+	}
+	return &Chart{Family: familyOf(key), ID: "model-vs-real-" + key, Title: title, What: what, How: how,
+		fig: &figure{title: title, panels: []*plot.Plot{p}, legend: legend, h: barFigureHeight(2 * len(rows))}}
+}
+
+// modelLines draws, for the checks of one scenario at several loads, the
+// measured (solid lines, filled markers) and simulated (dashed lines,
+// hollow markers) mean response time of each policy against the load.
+func (m *model) modelLines(key string, cs []ModelCheck, loads []float64) *Chart {
+	var strats []string
+	var rs []*metrics.Result
+	for _, c := range cs {
+		if !slices.Contains(strats, c.Strategy) {
+			strats = append(strats, c.Strategy)
+		}
+		rs = append(rs, c.Real)
+	}
+	st := m.styles.forChart(strats)
+	p := newPlot("", "offered load ρ (fraction of capacity)", "mean response time ("+m.unitText("response_mean", rs)+")")
+	addGrid(p, true, true)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var ss []series
+	for _, s := range strats {
+		var pts [2]plotter.XYs
+		var ebs [2]*errBars
+		for side := range 2 {
+			ebs[side] = &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: st.color(s), Width: vg.Points(0.9)}}
+		}
+		for _, c := range cs {
+			ld, ok := paramFloat(c.Real, "load")
+			if c.Strategy != s || !ok {
+				continue
+			}
+			for side, r := range []*metrics.Result{c.Real, c.Sim} {
+				e, ok := EstimateOf(r, "response_mean")
+				if !ok || !(e.Center > 0) || slices.ContainsFunc(pts[side], func(p plotter.XY) bool { return p.X == ld }) {
+					continue
+				}
+				pts[side] = append(pts[side], plotter.XY{X: ld, Y: e.Center})
+				eb := ebs[side]
+				eb.xs, eb.ys, eb.lo, eb.hi = append(eb.xs, ld), append(eb.ys, e.Center), append(eb.lo, e.Lo), append(eb.hi, e.Hi)
+				for _, v := range []float64{e.Center, e.Lo, e.Hi} {
+					if v > 0 {
+						lo, hi = math.Min(lo, v), math.Max(hi, v)
+					}
+				}
+			}
+		}
+		for side := range 2 {
+			slices.SortFunc(pts[side], func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
+		}
+		measLine, measGlyph := st.line(s), filledGlyph(st.glyph(s))
+		measLine.Dashes = nil
+		simLine, simGlyph := measLine, measGlyph
+		simLine.Dashes = dashes[1]
+		simGlyph.Shape = hollowGlyph{measGlyph.Shape}
+		if len(pts[0]) > 0 {
+			ss = append(ss, series{label: s + ", measured", xys: pts[0], line: measLine, glyph: measGlyph, eb: ebs[0]})
+		}
+		if len(pts[1]) > 0 {
+			ss = append(ss, series{label: s + ", simulated", xys: pts[1], line: simLine, glyph: simGlyph, eb: ebs[1]})
+		}
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	legend, hidden := addLines(p, ss)
+	p.X.Tick.Marker = workerTicks(loads)
+	padAxis(&p.X, 0.03)
+	log := wantLog(lo, hi) || hi/lo > 8
+	if log {
+		setLog(&p.Y, lo*0.85, hi*1.15)
+	} else {
+		p.Y.Min, p.Y.Max = 0, math.Max(hi, p.Y.Max)
+		padAxis(&p.Y, 0.06)
+	}
+	title := "Measured against simulated — " + scenarioTitle(key)
+	what := "Mean response time of each policy against the load: measured by the harness on real goroutines (solid lines, solid markers) and predicted by the simulator for the same policy, servers, load and seed (dashed lines, hollow markers of the same shape and color); whiskers are 95% intervals."
+	how := "Lower is better. " + modelCheckHow
+	if log {
+		how += " The y axis is logarithmic."
+	}
+	how += sameNote(hidden)
+	return &Chart{Family: familyOf(key), ID: "model-vs-real-" + key, Title: title, What: what, How: how,
+		fig: &figure{title: title, panels: []*plot.Plot{p}, legend: legend}}
+}
+
+// filledGlyph is g with a solid marker: a ring becomes a disc, the
+// outline of a square or triangle a filled one.
+func filledGlyph(g draw.GlyphStyle) draw.GlyphStyle {
+	switch g.Shape.(type) {
+	case draw.RingGlyph:
+		g.Shape = draw.CircleGlyph{}
+	case draw.SquareGlyph:
+		g.Shape = draw.BoxGlyph{}
+	case draw.TriangleGlyph:
+		g.Shape = draw.PyramidGlyph{}
+	}
+	return g
+}
+
+// hollowGlyph draws its shape with a white middle: the hollow twin of a
+// solid marker.
+type hollowGlyph struct{ draw.GlyphDrawer }
+
+func (h hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	// draw.Canvas.DrawGlyph sets the color; shapes only fill or stroke.
+	h.GlyphDrawer.DrawGlyph(c, sty, pt)
+	in := sty
+	in.Color, in.Radius = color.White, sty.Radius*0.5
+	c.SetColor(in.Color)
+	h.GlyphDrawer.DrawGlyph(c, in, pt)
+	c.SetColor(sty.Color)
 }

@@ -44,10 +44,18 @@
 // policy, the response-time distribution on a log axis of 1 − q, the
 // measured response time beside the simulator's prediction, the work per
 // server, and where the CPU time went by pprof `strategy` label. Legends
-// sit beside the data, never on it; axes say their unit; wide ranges are
-// logarithmic; series longer than 400 points are downsampled
+// sit beside the data (or under several panels), never on it; no two
+// series of a chart look alike (color, then marker and dash, or hatch for
+// bars); a series with exactly the values of another is drawn as a band
+// beneath it and its legend says "(same as X)"; axes say their unit, hold
+// every point with a margin and never crowd their tick labels; wide
+// ranges are logarithmic (bars too, beyond a factor of 30, saying so);
+// series longer than 400 points are downsampled
 // (largest-triangle-three-buckets). Every chart carries two lines of text:
-// what it shows and how to read it.
+// what it shows and how to read it. The measured-against-simulated chart
+// draws bars per policy at a single load and lines against the load
+// otherwise; its differences are (measured − simulated) / simulated, the
+// convention of run service --compare-sim and the records' _rel_err.
 //
 // # Output formats
 //
@@ -64,9 +72,9 @@
 // SummarizeProfile reads a CPU profile with github.com/google/pprof/profile
 // and gives, for each `strategy` (and `workload`) label, the flat time of
 // each function (as the leaf of a stack) and its cumulative time (once per
-// stack), and the split of the time into Categories (the task's own
-// kernel, scheduling, GC, allocation, syscalls, other) by the rules
-// written down beside the function category.
+// stack), and the split of the time into Categories (task code, the
+// task's own work; scheduling, GC, allocation, syscalls, other) by the
+// rules written down beside the function category.
 //
 // # Comparing two runs
 //

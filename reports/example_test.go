@@ -53,13 +53,13 @@ func ExampleReadProfile() {
 		return
 	}
 	for _, g := range p.Groups {
-		fmt.Printf("%-17s %4.2fs CPU, %3.0f%% in the kernel, top: %s\n", g.Label(), g.Total,
-			100*g.ByCategory["kernel"]/g.Total, g.Top[0].Name)
+		fmt.Printf("%-17s %4.2fs CPU, %3.0f%% in task code, top: %s\n", g.Label(), g.Total,
+			100*g.ByCategory[reports.TaskCode]/g.Total, g.Top[0].Name)
 	}
 	// Output:
-	// goroutine (spin)  0.33s CPU,   3% in the kernel, top: runtime.memclrNoHeapPointers
-	// pool (spin)       0.69s CPU,  96% in the kernel, top: main.spin
-	// (unlabeled)       0.33s CPU,   0% in the kernel, top: runtime.lock2
+	// goroutine (spin)  0.33s CPU,   3% in task code, top: runtime.memclrNoHeapPointers
+	// pool (spin)       0.69s CPU,  96% in task code, top: main.spin
+	// (unlabeled)       0.33s CPU,   0% in task code, top: runtime.lock2
 }
 
 // A report of the harness's service mode beside the simulator's runs of

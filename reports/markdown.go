@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/stratbench/stratbench/metrics"
 )
 
 // WriteMarkdown writes the report for a pull-request comment: the summary
@@ -39,8 +41,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	if rows := r.ModelRows(); len(rows) > 0 {
 		b.WriteString("\n## Model against reality\n\n")
-		b.WriteString("The harness's measured response times beside the simulator's prediction for the same cases (times in units of the mean service time); the error is simulated minus measured, relative to measured.\n\n")
-		b.WriteString("| Case | Measured mean [95% CI] | Simulated mean [95% CI] | Error | Measured p99 | Simulated p99 | Error |\n")
+		b.WriteString("The harness's measured response times beside the simulator's prediction for the same cases. The difference is the measured value relative to the simulated one, (measured − simulated) ÷ simulated, as `run service --compare-sim` gives it: +10% means the harness measured 10% more than the simulator predicted.\n\n")
+		b.WriteString("| Case | Measured mean [95% CI] | Simulated mean [95% CI] | Measured vs simulated | Measured p99 | Simulated p99 | Measured vs simulated |\n")
 		b.WriteString("|---|---|---|---|---|---|---|\n")
 		for _, m := range rows {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(m.Case), m.Measured, m.Sim, m.MeanErr, m.RealP99, m.SimP99, m.P99Err)
@@ -101,17 +103,72 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
+// inputsLine says in one sentence what the report was made from: "131
+// results of 78 suite runs, from out/results.jsonl." or "40 results from
+// 2 files: a.jsonl (30), b.txt (10); and 1 profile: cpu.pprof."
 func (r *Report) inputsLine() string {
-	var parts []string
+	var files, profiles []string
 	for _, in := range r.Set.Inputs {
-		switch in.Kind {
-		case KindProfile:
-			parts = append(parts, fmt.Sprintf("%s (profile)", in.Path))
-		default:
-			parts = append(parts, fmt.Sprintf("%s (%d results)", in.Path, in.Results))
+		if in.Kind == KindProfile {
+			profiles = append(profiles, in.Path)
+		} else {
+			files = append(files, in.Path)
 		}
 	}
-	return fmt.Sprintf("%d results from %s.", len(r.Set.Results), strings.Join(parts, ", "))
+	var b strings.Builder
+	b.WriteString(plural(len(r.Set.Results), "result", "results"))
+	// Results written by a suite name their run in params.suite_run.
+	runs := map[string]bool{}
+	inRuns := 0
+	for i := range r.Set.Results {
+		if v, ok := r.Set.Results[i].Params["suite_run"]; ok {
+			runs[metrics.FormatValue(v)] = true
+			inRuns++
+		}
+	}
+	switch {
+	case len(runs) > 0 && inRuns == len(r.Set.Results):
+		fmt.Fprintf(&b, " of %s", plural(len(runs), "suite run", "suite runs"))
+		if len(files) > 0 {
+			b.WriteString(",")
+		}
+	case len(runs) > 0:
+		fmt.Fprintf(&b, " (%d of them from %s)", inRuns, plural(len(runs), "suite run", "suite runs"))
+	}
+	switch len(files) {
+	case 0:
+	case 1:
+		fmt.Fprintf(&b, " from %s", files[0])
+	default:
+		fmt.Fprintf(&b, " from %d files: ", len(files))
+		n := 0
+		for _, in := range r.Set.Inputs {
+			if in.Kind == KindProfile {
+				continue
+			}
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			fmt.Fprintf(&b, "%s (%d)", in.Path, in.Results)
+		}
+	}
+	if len(profiles) > 0 {
+		if len(files) > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " and %s: %s", plural(len(profiles), "profile", "profiles"), strings.Join(profiles, ", "))
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// plural is "1 result" or "3 results".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // warnings lists the warnings the results carry, with their names.

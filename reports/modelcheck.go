@@ -19,15 +19,18 @@ type ModelCheck struct {
 	Real, Sim *metrics.Result
 }
 
-// RelErr is (simulated - measured) / measured for metric, NaN when either
-// is missing.
+// RelErr is the measured value of metric relative to the simulated one,
+// (measured − simulated) / simulated, NaN when either is missing: +10%
+// means the harness measured 10% more than the simulator predicted. It is
+// the convention of run service --compare-sim and of the suite's
+// <metric>_rel_err (harness/sim − 1).
 func (m ModelCheck) RelErr(metric string) float64 {
 	r, ok1 := m.Real.Metrics[metric]
 	s, ok2 := m.Sim.Metrics[metric]
-	if !ok1 || !ok2 || r == 0 {
+	if !ok1 || !ok2 || s == 0 {
 		return math.NaN()
 	}
-	return (s - r) / r
+	return (r - s) / s
 }
 
 // ModelChecks finds the harness results that have a simulator result of
@@ -68,10 +71,12 @@ type ModelRow struct {
 	Strategy string `json:"strategy"`
 	Measured string `json:"measured_mean"`
 	Sim      string `json:"simulated_mean"`
-	MeanErr  string `json:"mean_error"`
-	RealP99  string `json:"measured_p99"`
-	SimP99   string `json:"simulated_p99"`
-	P99Err   string `json:"p99_error"`
+	// MeanErr and P99Err are ModelCheck.RelErr: (measured − simulated)
+	// / simulated.
+	MeanErr string `json:"mean_error"`
+	RealP99 string `json:"measured_p99"`
+	SimP99  string `json:"simulated_p99"`
+	P99Err  string `json:"p99_error"`
 }
 
 // ModelRows are the report's model checks as table rows.

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 
 	stdfont "golang.org/x/image/font"
@@ -27,6 +28,9 @@ const (
 	// maxPoints is the most points a line keeps; longer series are
 	// downsampled (largest-triangle-three-buckets) so charts stay light.
 	maxPoints = 400
+	// minPanelWidth is the narrowest a panel of several side by side is
+	// let be by a legend on the right.
+	minPanelWidth = 2.6 * vg.Inch
 )
 
 var (
@@ -54,13 +58,51 @@ var glyphs = []draw.GlyphDrawer{
 	draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{},
 }
 
-var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+// dashes are the line patterns of series: solid, dashed, dash-dot and
+// dash-dot-dot. Theory curves use theoryDashes, which no series uses.
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(8), vg.Points(2.5), vg.Points(2), vg.Points(2.5)},
+	{vg.Points(10), vg.Points(2.5), vg.Points(2), vg.Points(2.5), vg.Points(2), vg.Points(2.5)},
+}
 
-// styleSet gives every strategy the same color, marker and dash in every
-// chart of a report. Each kind of strategy (policies, executors, kernels)
-// counts its own colors from the start of the palette, in order of first
-// appearance, so that the few strategies of one chart get the strongest
-// colors and never repeat one.
+// theoryDashes is the dotted pattern of closed-form (theory) curves.
+var theoryDashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+
+// Hatches are the patterns drawn over bars of the second, third and
+// fourth round of colors, where bars cannot vary their marker or dash.
+const (
+	hatchNone = iota
+	hatchSlash
+	hatchBackslash
+	hatchCross
+	numHatches
+)
+
+// A style slot j is one look of a series: the color j mod 8; the marker
+// (j + 3·⌊j/8⌋) mod 8, so that series of one color get different markers;
+// the dash (and, for bars, the hatch) ⌊j/8⌋. Slots below 32 differ in
+// color or dash (and hatch), slots below 64 in color or marker: no two
+// series of a chart look alike.
+func slotColor(j int) color.Color { return palette[j%len(palette)] }
+
+func slotGlyph(j int) draw.GlyphStyle {
+	round := j / len(palette)
+	return draw.GlyphStyle{Color: slotColor(j), Radius: vg.Points(3.2), Shape: glyphs[(j%len(palette)+3*round)%len(glyphs)]}
+}
+
+func slotLine(j int) draw.LineStyle {
+	return draw.LineStyle{Color: slotColor(j), Width: vg.Points(1.6), Dashes: dashes[(j/len(palette))%len(dashes)]}
+}
+
+func slotHatch(j int) int { return (j / len(palette)) % numHatches }
+
+// styleSet gives every strategy a preferred style slot for the whole
+// report: each kind of strategy (policies, executors, kernels) counts its
+// own slots from 0, in order of first appearance, so that a strategy
+// looks the same in every chart where it can. forChart settles the
+// styles of one chart.
 type styleSet struct {
 	idx  map[string]int
 	next map[string]int
@@ -68,7 +110,7 @@ type styleSet struct {
 
 func newStyleSet() *styleSet { return &styleSet{idx: map[string]int{}, next: map[string]int{}} }
 
-// register gives label the next style of its kind.
+// register gives label the next slot of its kind.
 func (s *styleSet) register(kind, label string) {
 	if _, ok := s.idx[label]; ok {
 		return
@@ -84,18 +126,96 @@ func (s *styleSet) index(name string) int {
 	return s.idx[name]
 }
 
-func (s *styleSet) color(name string) color.Color {
-	return palette[s.index(name)%len(palette)]
+// chartStyle is the style of each series of one chart.
+type chartStyle struct {
+	slot map[string]int
 }
 
-func (s *styleSet) glyph(name string) draw.GlyphStyle {
-	i := s.index(name)
-	return draw.GlyphStyle{Color: palette[i%len(palette)], Radius: vg.Points(3.2), Shape: glyphs[i%len(glyphs)]}
+// forChart gives each of names (the series of one chart) a slot of its
+// own: its preferred slot when no other series of the chart has it. A
+// chart of at most 8 series uses the first round of slots only, so that
+// its colors all differ (a strategy may then look different from other
+// charts); a larger chart keeps the preferred slots, gives the series
+// that collide (strategies of different kinds) the first free ones, then
+// moves the series of the highest slots down to the free slots, so that
+// its n series use slots 0 to n−1: as few repeated colors as can be.
+func (s *styleSet) forChart(names []string) *chartStyle {
+	cs := &chartStyle{slot: map[string]int{}}
+	used := map[int]bool{}
+	small := len(names) <= len(palette)
+	var later []string
+	for _, n := range names {
+		if _, ok := cs.slot[n]; ok {
+			continue
+		}
+		j := s.index(n)
+		if small {
+			j %= len(palette)
+		}
+		if used[j] {
+			later = append(later, n)
+			continue
+		}
+		used[j] = true
+		cs.slot[n] = j
+	}
+	for _, n := range later {
+		j := 0
+		for used[j] {
+			j++
+		}
+		used[j] = true
+		cs.slot[n] = j
+	}
+	if !small {
+		// As few repeated colors as can be: the series of the highest
+		// slots move down to the free slots below the number of series.
+		var free []int
+		for j := range len(cs.slot) {
+			if !used[j] {
+				free = append(free, j)
+			}
+		}
+		var high []string
+		for _, n := range names {
+			if cs.slot[n] >= len(cs.slot) && !slices.Contains(high, n) {
+				high = append(high, n)
+			}
+		}
+		slices.SortStableFunc(high, func(a, b string) int { return cs.slot[b] - cs.slot[a] })
+		for i, n := range high {
+			if i < len(free) {
+				cs.slot[n] = free[i]
+			}
+		}
+	}
+	return cs
 }
 
-func (s *styleSet) line(name string) draw.LineStyle {
-	i := s.index(name)
-	return draw.LineStyle{Color: palette[i%len(palette)], Width: vg.Points(1.6), Dashes: dashes[(i/len(palette))%len(dashes)]}
+// index is name's slot; a name forChart was not given gets the first
+// free slot.
+func (cs *chartStyle) index(name string) int {
+	if j, ok := cs.slot[name]; ok {
+		return j
+	}
+	used := map[int]bool{}
+	for _, j := range cs.slot {
+		used[j] = true
+	}
+	j := 0
+	for used[j] {
+		j++
+	}
+	cs.slot[name] = j
+	return j
+}
+
+func (cs *chartStyle) color(name string) color.Color     { return slotColor(cs.index(name)) }
+func (cs *chartStyle) glyph(name string) draw.GlyphStyle { return slotGlyph(cs.index(name)) }
+func (cs *chartStyle) line(name string) draw.LineStyle   { return slotLine(cs.index(name)) }
+func (cs *chartStyle) fill(name string) barFill {
+	j := cs.index(name)
+	return barFill{color: slotColor(j), hatch: slotHatch(j)}
 }
 
 func textStyle(f font.Font, size vg.Length) text.Style {
@@ -245,10 +365,17 @@ func trimZeros(s string) string {
 type legendItem struct {
 	label  string
 	thumbs []plot.Thumbnailer
+	// key is the series the entry is for, when label says more.
+	key string
+	// same is the series drawn over this one, with the same values, and
+	// sames every later series with the same values (see addLines).
+	same  string
+	sames []string
 }
 
 // figure is one PNG: a title, one or more panels side by side, and a
-// legend in its own column on the right, where it cannot hide data.
+// legend in its own column on the right (or, when that would squeeze
+// several panels, in columns under them), where it cannot hide data.
 type figure struct {
 	title  string
 	panels []*plot.Plot
@@ -277,9 +404,34 @@ func (f *figure) draw() ([]byte, error) {
 	if h == 0 {
 		h = figureHeight
 	}
+	// The legend goes on the right, where it cannot hide data; when it
+	// would leave the panels side by side less than minPanelWidth each,
+	// it goes under them in columns instead, and the figure grows to hold
+	// it.
+	pad := vg.Points(8)
+	lts := textStyle(sans, 10)
+	thumbW, thumbGap, colGap := vg.Points(22), vg.Points(5), vg.Points(16)
+	itemW := vg.Length(0)
+	for _, it := range f.legend {
+		itemW = max(itemW, thumbW+thumbGap+lts.Width(it.label))
+	}
+	rowH := lts.Height("Mg") * 1.3
+	cols := f.cols
+	if cols <= 0 {
+		cols = len(f.panels)
+	}
+	below := cols > 1 && (w-itemW-3*pad)/vg.Length(cols) < minPanelWidth
+	var legCols, legRows int
+	var legH vg.Length
+	if below && len(f.legend) > 0 {
+		legCols = max(1, int((w-2*pad+colGap)/(itemW+colGap)))
+		legRows = (len(f.legend) + legCols - 1) / legCols
+		legCols = (len(f.legend) + legRows - 1) / legRows // balance the columns
+		legH = vg.Length(legRows)*rowH + pad
+		h += legH
+	}
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(c)
-	pad := vg.Points(8)
 	top := dc.Max.Y - pad
 	if f.title != "" {
 		// "Main title — scenario" is drawn on two lines, each shrunk to fit.
@@ -303,7 +455,26 @@ func (f *figure) draw() ([]byte, error) {
 		top -= pad
 	}
 	right := dc.Max.X - pad
-	if len(f.legend) > 0 {
+	bottom := dc.Min.Y + pad
+	if below && len(f.legend) > 0 {
+		// Column-major, so that the list reads down then across.
+		colW := (w - 2*pad - vg.Length(legCols-1)*colGap) / vg.Length(legCols)
+		for i, it := range f.legend {
+			col, row := i/legRows, i%legRows
+			x := dc.Min.X + pad + vg.Length(col)*(colW+colGap)
+			y := bottom + vg.Length(legRows-1-row)*rowH
+			tc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: x, Y: y + rowH*0.1}, Max: vg.Point{X: x + thumbW, Y: y + rowH*0.9}}}
+			for _, t := range it.thumbs {
+				t.Thumbnail(&tc)
+			}
+			st := lts
+			st.XAlign, st.YAlign = draw.XLeft, draw.YCenter
+			dc.FillText(st, vg.Point{X: x + thumbW + thumbGap, Y: y + rowH/2}, it.label)
+		}
+		bottom += legH
+	}
+	if !below && len(f.legend) > 0 {
 		leg := plot.NewLegend()
 		leg.TextStyle = textStyle(sans, 10)
 		leg.Top, leg.Left = true, true
@@ -321,13 +492,9 @@ func (f *figure) draw() ([]byte, error) {
 		right -= lw + pad
 	}
 	area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
-		Min: vg.Point{X: dc.Min.X + pad, Y: dc.Min.Y + pad},
+		Min: vg.Point{X: dc.Min.X + pad, Y: bottom},
 		Max: vg.Point{X: right, Y: top},
 	}}
-	cols := f.cols
-	if cols <= 0 {
-		cols = len(f.panels)
-	}
 	rows := (len(f.panels) + cols - 1) / cols
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14)}
 	for i, p := range f.panels {
@@ -360,8 +527,26 @@ func drawPanel(p *plot.Plot, c draw.Canvas) {
 	if xlab != "" {
 		inner.Min.Y += xs.Height(xlab) + gap
 	}
+	// Tick labels are thinned to what the axes' lengths hold.
+	xm, ym := p.X.Tick.Marker, p.Y.Tick.Marker
+	defer func() { p.X.Tick.Marker, p.Y.Tick.Marker = xm, ym }()
+	for range 2 {
+		// Thinning the y labels can widen the x axis: measure twice.
+		d := p.DataCanvas(inner)
+		p.X.Tick.Marker = fitTicks{inner: xm, axis: &p.X, length: d.Max.X - d.Min.X, horizontal: true}
+		p.Y.Tick.Marker = fitTicks{inner: ym, axis: &p.Y, length: d.Max.Y - d.Min.Y}
+	}
 	p.Draw(inner)
 	data := p.DataCanvas(inner)
+	// An axis label is centered on the data and may reach over the tick
+	// labels, never past the panel (into the next one): it shrinks to fit.
+	room := func(mid, lo, hi vg.Length) vg.Length { return 2 * min(mid-lo, hi-mid) }
+	for xs.Font.Size > 7 && xs.Width(xlab) > room((data.Min.X+data.Max.X)/2, c.Min.X, c.Max.X) {
+		xs.Font.Size -= 0.5
+	}
+	for ys.Font.Size > 7 && ys.Width(ylab) > room((data.Min.Y+data.Max.Y)/2, c.Min.Y, c.Max.Y) {
+		ys.Font.Size -= 0.5
+	}
 	if ylab != "" {
 		st := ys
 		st.Rotation = math.Pi / 2
@@ -374,6 +559,114 @@ func drawPanel(p *plot.Plot, c draw.Canvas) {
 		st.XAlign, st.YAlign = draw.XCenter, draw.YBottom
 		c.FillText(st, vg.Point{X: (data.Min.X + data.Max.X) / 2, Y: c.Min.Y + xs.FontExtents().Descent}, xlab)
 	}
+}
+
+// fitTicks are the ticks of inner with as many labels as fit along an
+// axis of the given length without touching: on a log axis, the powers
+// of ten before the 2s and 5s, then every other power of ten...; on a
+// linear one, every label, then every second, third... The ticks whose
+// labels are dropped stay as minor ticks.
+type fitTicks struct {
+	inner      plot.Ticker
+	axis       *plot.Axis
+	length     vg.Length
+	horizontal bool
+}
+
+func (f fitTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := f.inner.Ticks(lo, hi)
+	if len(ts) == 0 || f.length <= 0 || !(hi > lo) {
+		return ts
+	}
+	_, log := f.axis.Scale.(plot.LogScale)
+	var lab []int // the labeled ticks, in order of value
+	for i, t := range ts {
+		if t.Label != "" && (!log || t.Value > 0) {
+			lab = append(lab, i)
+		}
+	}
+	slices.SortFunc(lab, func(a, b int) int { return cmpFloat(ts[a].Value, ts[b].Value) })
+	gap := vg.Points(2)
+	if f.horizontal {
+		gap = f.axis.Tick.Label.Width("  ")
+	}
+	// fits reports whether the labels kept (in order) do not overlap.
+	fits := func(keep []int) bool {
+		prevEnd := vg.Length(math.Inf(-1))
+		for _, i := range keep {
+			t := ts[i]
+			pos := vg.Length(f.axis.Scale.Normalize(lo, hi, t.Value)) * f.length
+			half := f.axis.Tick.Label.Height(t.Label) / 2
+			if f.horizontal {
+				half = f.axis.Tick.Label.Width(t.Label) / 2
+			}
+			if pos-half < prevEnd+gap {
+				return false
+			}
+			prevEnd = pos + half
+		}
+		return true
+	}
+	// Candidates, from most labels to fewest.
+	var cands [][]int
+	cands = append(cands, lab)
+	base := lab
+	if log {
+		var pow []int
+		for _, i := range lab {
+			e := math.Log10(ts[i].Value)
+			if math.Abs(e-math.Round(e)) < 1e-9 {
+				pow = append(pow, i)
+			}
+		}
+		if len(pow) > 0 {
+			cands = append(cands, pow)
+			base = pow
+		}
+	}
+	for k := 2; k <= len(base); k++ {
+		var keep []int
+		for j, i := range base {
+			if j%k == 0 {
+				keep = append(keep, i)
+			}
+		}
+		cands = append(cands, keep)
+	}
+	chosen := base[:min(1, len(base))]
+	for _, c := range cands {
+		if fits(c) {
+			chosen = c
+			break
+		}
+	}
+	if len(chosen) == len(lab) {
+		return ts
+	}
+	out := slices.Clone(ts)
+	for _, i := range lab {
+		if !slices.Contains(chosen, i) {
+			out[i].Label = ""
+		}
+	}
+	return out
+}
+
+// padAxis widens a linear axis by frac of its span at each end (at the
+// top only when it starts at zero), so that no point or line sits on the
+// frame: data is never cut off by the edge of the plot.
+func padAxis(a *plot.Axis, frac float64) {
+	if _, log := a.Scale.(plot.LogScale); log {
+		return
+	}
+	span := a.Max - a.Min
+	if !(span > 0) {
+		span = math.Max(math.Abs(a.Max), 1)
+	}
+	if a.Min != 0 {
+		a.Min -= frac * span
+	}
+	a.Max += frac * span
 }
 
 // lineThumb draws a legend sample of a line with its marker.
@@ -392,12 +685,101 @@ func (t lineThumb) Thumbnail(c *draw.Canvas) {
 	}
 }
 
-// boxThumb draws a legend sample of a filled bar.
-type boxThumb struct{ color color.Color }
+// barFill is how a bar is painted: a color and a hatch over it.
+type barFill struct {
+	color color.Color
+	hatch int
+}
+
+// paint fills r and draws the hatch over it.
+func (f barFill) paint(c *draw.Canvas, r vg.Rectangle) {
+	c.FillPolygon(f.color, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
+	if f.hatch == hatchNone {
+		return
+	}
+	in := draw.Canvas{Canvas: c.Canvas, Rectangle: r}
+	st := draw.LineStyle{Color: color.White, Width: vg.Points(1.1)}
+	step := vg.Points(4)
+	w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+	for d := -h; d < w; d += step {
+		if f.hatch == hatchSlash || f.hatch == hatchCross {
+			l := []vg.Point{{X: r.Min.X + d, Y: r.Min.Y}, {X: r.Min.X + d + h, Y: r.Max.Y}}
+			c.StrokeLines(st, in.ClipLinesXY(l)...)
+		}
+		if f.hatch == hatchBackslash || f.hatch == hatchCross {
+			l := []vg.Point{{X: r.Min.X + d, Y: r.Max.Y}, {X: r.Min.X + d + h, Y: r.Min.Y}}
+			c.StrokeLines(st, in.ClipLinesXY(l)...)
+		}
+	}
+}
+
+// boxThumb draws a legend sample of a filled (and maybe hatched) bar.
+type boxThumb struct{ fill barFill }
 
 func (t boxThumb) Thumbnail(c *draw.Canvas) {
 	r := vg.Rectangle{Min: vg.Point{X: c.Min.X + 2, Y: c.Min.Y + 1}, Max: vg.Point{X: c.Max.X - 2, Y: c.Max.Y - 1}}
-	c.FillPolygon(t.color, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
+	t.fill.paint(c, r)
+}
+
+// bars draws one bar per category i (at category coordinate i) from the
+// base of the value axis to vals[i], shifted by off across the category
+// and width wide. Unlike gonum's BarChart, its bars start at the axis
+// minimum on a log axis, where 0 cannot be drawn, and can be hatched. A
+// NaN value draws no bar.
+type bars struct {
+	vals       []float64
+	width, off vg.Length
+	horizontal bool // values along x, categories along y
+	fill       barFill
+}
+
+func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	trCat, trVal, va := trX, trY, &p.Y
+	if b.horizontal {
+		trCat, trVal, va = trY, trX, &p.X
+	}
+	_, log := va.Scale.(plot.LogScale)
+	base := 0.0
+	if log {
+		base = va.Min
+	}
+	for i, v := range b.vals {
+		if math.IsNaN(v) || (log && v <= 0) {
+			continue
+		}
+		lo, hi := base, v
+		if hi < lo {
+			lo, hi = hi, lo
+		}
+		// Clamp to the axis so that the transform stays finite.
+		lo, hi = math.Max(lo, va.Min), math.Min(hi, va.Max)
+		if hi <= lo {
+			continue
+		}
+		c0 := trCat(float64(i)) + b.off - b.width/2
+		c1 := c0 + b.width
+		v0, v1 := trVal(lo), trVal(hi)
+		r := vg.Rectangle{Min: vg.Point{X: c0, Y: v0}, Max: vg.Point{X: c1, Y: v1}}
+		if b.horizontal {
+			r = vg.Rectangle{Min: vg.Point{X: v0, Y: c0}, Max: vg.Point{X: v1, Y: c1}}
+		}
+		b.fill.paint(&c, r)
+	}
+}
+
+func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	cmin, cmax := 0.0, float64(len(b.vals)-1)
+	vmin, vmax := 0.0, 0.0
+	for _, v := range b.vals {
+		if !math.IsNaN(v) {
+			vmin, vmax = math.Min(vmin, v), math.Max(vmax, v)
+		}
+	}
+	if b.horizontal {
+		return vmin, vmax, cmin, cmax
+	}
+	return cmin, cmax, vmin, vmax
 }
 
 // errBars draws 95% interval whiskers at data points; off shifts them

@@ -11,13 +11,19 @@ import (
 	"github.com/google/pprof/profile"
 )
 
+// TaskCode is the category of the task's own work: its code, the
+// libraries it calls and the runtime helpers they call for it. (Not the
+// operating system's kernel, nor a kernel of the kernel twins: those are
+// tasks like any other.)
+const TaskCode = "task code"
+
 // Categories are the kinds of work "where the time went" charts split a
 // strategy's CPU time into, in the order they are drawn.
-var Categories = []string{"kernel", "scheduling", "GC", "allocation", "syscalls", "other"}
+var Categories = []string{TaskCode, "scheduling", "GC", "allocation", "syscalls", "other"}
 
 // categoryHelp says what each category holds, for legends and the page.
 var categoryHelp = map[string]string{
-	"kernel":     "the task's own code and the libraries it calls",
+	TaskCode:     "the task's own code and the libraries it calls",
 	"scheduling": "goroutine scheduling, channels, locks, parking and waking",
 	"GC":         "garbage collection: marking, sweeping, assists",
 	"allocation": "allocating memory (mallocgc and below, outside GC)",
@@ -43,7 +49,7 @@ var categoryHelp = map[string]string{
 //  5. other: the leaf is stratbench's own harness or strategies, time
 //     keeping or the profiler (ownPrefixes), or the stack is system frames
 //     only (the runtime's own work: sysmon, timers, idle).
-//  6. kernel: everything else: the task's code, the libraries it calls,
+//  6. task code: everything else: the task's code, the libraries it calls,
 //     and the runtime helpers they call for their own work (memmove,
 //     memclr, map access, interface conversions).
 var (
@@ -125,7 +131,7 @@ func category(stack []string) string {
 	}
 	// The task's code, or runtime helpers it called for its own work
 	// (copying, clearing, hashing, maps, interface conversions).
-	return "kernel"
+	return TaskCode
 }
 
 // FuncTime is the CPU time of one function: flat (as the leaf of a

@@ -12,17 +12,17 @@ func TestCategory(t *testing.T) {
 		want  string
 		why   string
 	}{
-		{[]string{"main.spin", "main.worker", "runtime.goexit"}, "kernel", "the leaf is the task's code"},
-		{[]string{"runtime.memmove", "bytes.(*Buffer).Write", "main.task"}, "kernel", "a runtime helper called by the task is the task's time"},
+		{[]string{"main.spin", "main.worker", "runtime.goexit"}, TaskCode, "the leaf is the task's code"},
+		{[]string{"runtime.memmove", "bytes.(*Buffer).Write", "main.task"}, TaskCode, "a runtime helper called by the task is the task's time"},
 		{[]string{"runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker"}, "GC", "background marking"},
 		{[]string{"runtime.memclrNoHeapPointers", "runtime.mallocgc", "runtime.makeslice", "main.task"}, "allocation", "clearing new memory is allocation"},
 		{[]string{"runtime.scanobject", "runtime.gcAssistAlloc", "runtime.mallocgc", "main.task"}, "GC", "an assist is GC even under mallocgc"},
 		{[]string{"internal/runtime/syscall.Syscall6", "syscall.write", "os.(*File).Write", "main.task"}, "syscalls", "a write"},
 		{[]string{"runtime.lock2", "runtime.chanrecv", "runtime.chanrecv2", "main.worker"}, "scheduling", "a channel receive"},
 		{[]string{"runtime.futex", "runtime.notesleep", "runtime.stopm", "runtime.findRunnable", "runtime.schedule"}, "scheduling", "an idle P looking for work"},
-		{[]string{"main.spin", "sync.(*WaitGroup).Go.func1", "runtime.goexit"}, "kernel", "a WaitGroup frame above the task is not scheduling"},
+		{[]string{"main.spin", "sync.(*WaitGroup).Go.func1", "runtime.goexit"}, TaskCode, "a WaitGroup frame above the task is not scheduling"},
 		{[]string{"runtime.asyncPreempt", "main.spin"}, "scheduling", "the task was preempted"},
-		{[]string{"runtime.typedmemmove", "reflect.Value.Set", "encoding/xml.(*Decoder).unmarshal"}, "kernel", "reflection helpers work for the kernel"},
+		{[]string{"runtime.typedmemmove", "reflect.Value.Set", "encoding/xml.(*Decoder).unmarshal"}, TaskCode, "reflection helpers work for the task (XML decoding)"},
 		{[]string{"github.com/stratbench/stratbench/harness.ticks", "github.com/stratbench/stratbench/harness.(*batchRunner).task"}, "other", "the harness's bookkeeping"},
 		{[]string{"runtime.nanotime", "runtime.sysmon", "runtime.mstart"}, "other", "the runtime's own work"},
 	}
@@ -36,7 +36,7 @@ func TestCategory(t *testing.T) {
 // TestProfileSummary reads the fixture profile (two labelled strategies,
 // see testdata/genprofile) and checks pprof's accounting: flat times add
 // up to the total, cumulative time is at least flat time, the spinning
-// pool is almost all kernel, and the goroutine-per-task strategy pays for
+// pool is almost all task code, and the goroutine-per-task strategy pays for
 // allocation and scheduling.
 func TestProfileSummary(t *testing.T) {
 	s, err := ReadProfile("testdata/cpu.pprof")
@@ -68,8 +68,8 @@ func TestProfileSummary(t *testing.T) {
 	if !ok || pool.Workload != "spin" {
 		t.Fatalf("no pool group with workload spin: %v", groups)
 	}
-	if share := pool.ByCategory["kernel"] / pool.Total; share < 0.8 {
-		t.Errorf("pool: kernel share %.2f, want most of its time", share)
+	if share := pool.ByCategory[TaskCode] / pool.Total; share < 0.8 {
+		t.Errorf("pool: task code share %.2f, want most of its time", share)
 	}
 	if pool.Top[0].Name != "main.spin" {
 		t.Errorf("pool's top function is %s, want main.spin", pool.Top[0].Name)

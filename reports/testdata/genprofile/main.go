@@ -18,7 +18,7 @@ import (
 
 var sink []byte
 
-// spin is the "kernel": pure computation.
+// spin is the task code: pure computation.
 func spin(n int) uint64 {
 	x := uint64(1)
 	for i := range n {
