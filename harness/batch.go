@@ -142,7 +142,8 @@ func RunBatch(ctx context.Context, cfg BatchConfig) ([]metrics.Result, error) {
 	if err != nil {
 		return nil, bad.Input(err)
 	}
-	r := &batchRunner{cfg: &cfg, n: cfg.Tasks.Len(), before: newRuntimeSnap(), after: newRuntimeSnap()}
+	r := &batchRunner{cfg: &cfg, n: cfg.Tasks.Len(), before: newRuntimeSnap(), after: newRuntimeSnap(), procs: runtime.GOMAXPROCS(0)}
+	defer runtime.GOMAXPROCS(r.procs)
 	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
 
@@ -169,6 +170,7 @@ rounds:
 			}
 		}
 	}
+	runtime.GOMAXPROCS(r.procs) // records describe the process as it was
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		return nil, runErr
 	}
@@ -281,6 +283,7 @@ func (c *batchCase) hooks() strategies.WorkerHooks {
 type batchRunner struct {
 	cfg           *BatchConfig
 	n             int
+	procs         int // GOMAXPROCS when the measurement started
 	stop          atomic.Bool
 	before, after *runtimeSnap
 }
@@ -296,6 +299,11 @@ func (r *batchRunner) runOnce(ctx context.Context, c *batchCase) (runSample, err
 	clear(c.stats)
 	var s runSample
 	labels := pprof.Labels("strategy", c.label, "workload", r.cfg.Workload)
+	// A case of w workers runs on w cores (GOMAXPROCS = w, up to the
+	// cores the process had), so that "workers" means the same for every
+	// strategy, goroutine per task included, whose goroutines would
+	// otherwise use every core at any worker count.
+	runtime.GOMAXPROCS(min(c.workers, r.procs))
 	pprof.Do(ctx, labels, func(context.Context) {
 		run := r.instrument(c)
 		runtime.GC() // start every run from a collected heap
@@ -509,7 +517,7 @@ func (r *batchRunner) result(c *batchCase, base *batchCase, count int, interrupt
 	if interrupted && ns < count {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured runs", ns, count))
 	}
-	if p := runtime.GOMAXPROCS(0); c.workers > p {
+	if p := r.procs; c.workers > p {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d workers on GOMAXPROCS=%d: workers share cores", c.workers, p))
 	}
 	if ci, ok := res.CI95["wall_sec"]; ok && m["wall_sec"] > 0 {

@@ -46,7 +46,7 @@ Examples:
 			&cli.StringFlag{Name: "args", Usage: "workload settings, comma-separated key=value"},
 			&cli.StringFlag{Name: "executor", Usage: "executors, comma-separated (stratbench list executors); default all unless --schedule is given"},
 			&cli.StringFlag{Name: "schedule", Usage: "loop schedules, comma-separated (stratbench list schedules)"},
-			&cli.StringFlag{Name: "workers", Usage: "worker counts, comma-separated (default GOMAXPROCS: every core)"},
+			&cli.StringFlag{Name: "workers", Usage: "worker counts, comma-separated; a case of W workers runs on W cores (GOMAXPROCS=W) (default GOMAXPROCS: every core)"},
 			&cli.IntFlag{Name: "batch", Usage: "tasks per hand-over of the batch executor", DefaultText: "tasks/(128·workers)"},
 			&cli.IntFlag{Name: "chunk", Usage: "chunk of cyclic and dynamic, minimum chunk of guided and steal (0: each one's default)"},
 			&cli.StringFlag{Name: "policy", Value: "rr", Usage: "dispatch policies of the queues executor, comma-separated (stratbench list policies)"},
