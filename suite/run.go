@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/stratbench/stratbench/internal/bad"
@@ -69,13 +70,34 @@ func Check(f *File, quick bool) error {
 			err = rn.Check(&r)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: case %s: %v", f.Path, r.Case.Line, r.Case.Name, err))
+			errs = append(errs, fmt.Errorf("%s:%d: case %s: %v", f.Path, errorLine(&r, err), r.Case.Name, err))
 		}
 	}
 	if len(errs) > 0 {
 		return bad.Input(errors.Join(errs...))
 	}
 	return nil
+}
+
+// errorLine is the line of the parameter whose value a run's error quotes
+// (an unknown policy "least-conn" points at the policy: line), else the
+// case's line.
+func errorLine(r *Run, err error) int {
+	msg := err.Error()
+	for k, v := range r.Params {
+		vals, ok := v.([]any)
+		if !ok {
+			vals = []any{v}
+		}
+		for _, x := range vals {
+			if s, ok := x.(string); ok && strings.Contains(msg, strconv.Quote(s)) {
+				if line, ok := r.Case.Lines[k]; ok {
+					return line
+				}
+			}
+		}
+	}
+	return r.Case.Line
 }
 
 // Options control Execute.

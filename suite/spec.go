@@ -69,6 +69,8 @@ type Case struct {
 	Quick map[string][]any
 	// Line is the case's line in the file.
 	Line int
+	// Lines maps each parameter to the line of its value, for errors.
+	Lines map[string]int
 }
 
 // Kind is the type of a parameter's values.
@@ -235,7 +237,7 @@ func (p *parser) file(data []byte) (*File, error) {
 }
 
 func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
-	c := Case{Line: n.Line, Params: map[string][]any{}}
+	c := Case{Line: n.Line, Params: map[string][]any{}, Lines: map[string]int{}}
 	if n.Kind != yaml.MappingNode {
 		return c, p.errf(n, "case %d must be a mapping with type, engine and parameters", index+1)
 	}
@@ -307,6 +309,7 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 			return c, err
 		}
 		c.Params[prm.Name] = vals
+		c.Lines[prm.Name] = v.Line
 	}
 	return c, nil
 }
