@@ -709,7 +709,7 @@ func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
 		"arrival":        c.Arrival.String(),
 		"discipline":     "fifo",
 		"kind":           c.Kind,
-		"unit":           c.Unit.String(),
+		"unit":           FormatUnit(c.Unit),
 		"unit_sec":       c.Unit.Seconds(),
 		"lambda":         lambda,
 		"lambda_per_sec": lambda / c.Unit.Seconds(),

@@ -1,11 +1,14 @@
 package harness
 
 import (
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/strategies"
+	"github.com/stratbench/stratbench/workloads"
 )
 
 // ParseStrategies turns lists of executor and schedule names into the
@@ -55,3 +58,81 @@ func ParseStrategies(executors, schedules, policies []string, batch, chunk int) 
 // ValidateService reports the first problem of cfg (marked as bad input),
 // or nil: what RunService would refuse, without running anything.
 func ValidateService(cfg ServiceConfig) error { return cfg.Validate() }
+
+// BatchSpec describes a batch measurement by names and numbers, as the
+// command line and suite files give it.
+type BatchSpec struct {
+	// Workload names the batch workload (workloads.Batches).
+	Workload string
+	// Tasks is the number of tasks, Size their size distribution (nil:
+	// det), Unit the duration of one size unit, Args the workload's own
+	// settings.
+	Tasks int
+	Size  *workloads.SizeDist
+	Unit  time.Duration
+	Args  map[string]string
+	// Executors, Schedules and Policies (of the queues executor) name the
+	// strategies; none at all means every executor.
+	Executors, Schedules, Policies []string
+	// Batch and Chunk tune the batch executor and the schedules (0: their
+	// defaults).
+	Batch, Chunk int
+	// Workers, Count, Warmup and Seed are as in BatchConfig.
+	Workers       []int
+	Count, Warmup int
+	Seed          uint64
+}
+
+// Config checks the spec, builds its workload and strategies, and names
+// the case: workload=NAME/tasks=N/size=DIST/unit=D/args.... Every error is
+// bad input.
+func (s BatchSpec) Config() (BatchConfig, error) {
+	switch {
+	case s.Tasks < 0:
+		return BatchConfig{}, bad.Inputf("tasks must be >= 0, got %d", s.Tasks)
+	case s.Unit <= 0:
+		return BatchConfig{}, bad.Inputf("unit must be > 0, got %v", s.Unit)
+	case s.Count < 1:
+		return BatchConfig{}, bad.Inputf("count must be >= 1, got %d", s.Count)
+	case s.Warmup < 0:
+		return BatchConfig{}, bad.Inputf("warmup must be >= 0, got %d", s.Warmup)
+	}
+	for _, w := range s.Workers {
+		if w <= 0 {
+			return BatchConfig{}, bad.Inputf("workers must be > 0, got %d", w)
+		}
+	}
+	strats, err := ParseStrategies(s.Executors, s.Schedules, s.Policies, s.Batch, s.Chunk)
+	if err != nil {
+		return BatchConfig{}, err
+	}
+	size := s.Size
+	if size == nil {
+		size, _ = workloads.ParseSize("det")
+	}
+	tasks, err := workloads.NewBatch(s.Workload, workloads.BatchConfig{
+		Tasks: s.Tasks, Size: size, Unit: s.Unit, Seed: s.Seed, Args: s.Args,
+	})
+	if err != nil {
+		return BatchConfig{}, bad.Input(err)
+	}
+	kv := []any{"tasks", s.Tasks, "size", size.String(), "unit", FormatUnit(s.Unit)}
+	for _, k := range slices.Sorted(maps.Keys(s.Args)) {
+		kv = append(kv, k, s.Args[k])
+	}
+	return BatchConfig{
+		Workload:   s.Workload,
+		Tasks:      tasks,
+		Case:       kv,
+		Strategies: strats,
+		Workers:    s.Workers,
+		Count:      s.Count,
+		Warmup:     s.Warmup,
+		Seed:       s.Seed,
+	}, nil
+}
+
+// FormatUnit writes a duration as in record names: 10us, not 10µs.
+func FormatUnit(d time.Duration) string {
+	return strings.ReplaceAll(d.String(), "µ", "u")
+}

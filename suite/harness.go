@@ -3,10 +3,8 @@ package suite
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -179,31 +177,22 @@ func batchConfig(r *Run) (harness.BatchConfig, error) {
 		}
 		args[k] = v
 	}
-	n := int(r.Int("tasks", 10_000))
-	unit := r.Duration("unit", 10*time.Microsecond)
-	name := r.Str("workload", "spin")
-	tasks, err := workloads.NewBatch(name, workloads.BatchConfig{Tasks: n, Size: size, Unit: unit, Seed: r.Seed, Args: args})
-	if err != nil {
-		return harness.BatchConfig{}, err
-	}
-	strats, err := harness.ParseStrategies(r.List("executor"), r.List("schedule"), r.List("policy"), int(r.Int("batch", 0)), int(r.Int("chunk", 0)))
-	if err != nil {
-		return harness.BatchConfig{}, err
-	}
-	kv := []any{"tasks", n, "size", size.String(), "unit", unit.String()}
-	for _, k := range slices.Sorted(maps.Keys(args)) {
-		kv = append(kv, k, args[k])
-	}
-	return harness.BatchConfig{
-		Workload:   name,
-		Tasks:      tasks,
-		Case:       kv,
-		Strategies: strats,
-		Workers:    r.Ints("workers"),
-		Count:      int(r.Int("count", 10)),
-		Warmup:     int(r.Int("warmup", 1)),
-		Seed:       r.Seed,
-	}, nil
+	return harness.BatchSpec{
+		Workload:  r.Str("workload", "spin"),
+		Tasks:     int(r.Int("tasks", 10_000)),
+		Size:      size,
+		Unit:      r.Duration("unit", 10*time.Microsecond),
+		Args:      args,
+		Executors: r.List("executor"),
+		Schedules: r.List("schedule"),
+		Policies:  r.List("policy"),
+		Batch:     int(r.Int("batch", 0)),
+		Chunk:     int(r.Int("chunk", 0)),
+		Workers:   r.Ints("workers"),
+		Count:     int(r.Int("count", 10)),
+		Warmup:    int(r.Int("warmup", 1)),
+		Seed:      r.Seed,
+	}.Config()
 }
 
 func checkBatch(r *Run) error {

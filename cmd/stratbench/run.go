@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -106,10 +104,4 @@ func finishRun(c *cli.Context, results []metrics.Result, runErr error, stopProfi
 		return runErr
 	}
 	return profErr
-}
-
-// formatDuration prints a duration the way a flag takes it, in ASCII
-// (10us, not 10µs), so that names stay easy to type and filter.
-func formatDuration(d time.Duration) string {
-	return strings.ReplaceAll(d.String(), "µ", "u")
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
 	"runtime"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -95,70 +93,46 @@ func runBatchAction(c *cli.Context) error {
 
 // batchConfig builds the harness configuration from run batch's flags.
 func batchConfig(c *cli.Context) (harness.BatchConfig, error) {
-	var cfg harness.BatchConfig
-	n := c.Int("tasks")
-	if n < 0 {
-		return cfg, bad.Inputf("--tasks must be >= 0, got %d", n)
-	}
-	if c.Duration("unit") <= 0 {
-		return cfg, bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
-	}
-	for _, f := range []string{"count", "warmup", "batch", "chunk"} {
+	for _, f := range []string{"count", "warmup", "batch", "chunk", "tasks"} {
 		if c.Int(f) < 0 {
-			return cfg, bad.Inputf("--%s must be >= 0, got %d", f, c.Int(f))
+			return harness.BatchConfig{}, bad.Inputf("--%s must be >= 0, got %d", f, c.Int(f))
 		}
 	}
 	if c.Int("count") == 0 {
-		return cfg, bad.Inputf("--count must be >= 1, got 0")
+		return harness.BatchConfig{}, bad.Inputf("--count must be >= 1, got 0")
 	}
 	size, err := workloads.ParseSize(c.String("size"))
 	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--size: %w", err))
+		return harness.BatchConfig{}, bad.Input(fmt.Errorf("--size: %w", err))
 	}
 	args := map[string]string{}
 	for _, kv := range splitList(c.String("args")) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return cfg, bad.Inputf("--args: want key=value, got %q", kv)
+			return harness.BatchConfig{}, bad.Inputf("--args: want key=value, got %q", kv)
 		}
 		args[k] = v
 	}
 	workers, err := parseInts("workers", c.String("workers"))
 	if err != nil {
-		return cfg, err
+		return harness.BatchConfig{}, err
 	}
-	strats, err := batchStrategies(c)
-	if err != nil {
-		return cfg, err
-	}
-	name := c.String("workload")
-	tasks, err := workloads.NewBatch(name, workloads.BatchConfig{
-		Tasks: n, Size: size, Unit: c.Duration("unit"), Seed: c.Uint64("seed"), Args: args,
-	})
-	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--workload: %w", err))
-	}
-	kv := []any{"tasks", n, "size", size.String(), "unit", formatDuration(c.Duration("unit"))}
-	for _, k := range slices.Sorted(maps.Keys(args)) {
-		kv = append(kv, k, args[k])
-	}
-	return harness.BatchConfig{
-		Workload:   name,
-		Tasks:      tasks,
-		Case:       kv,
-		Strategies: strats,
-		Workers:    workers,
-		Count:      c.Int("count"),
-		Warmup:     c.Int("warmup"),
-		Seed:       c.Uint64("seed"),
-	}, nil
-}
-
-// batchStrategies lists the executors and schedules asked for, checking
-// their names (and the policies of queues) against the catalogs.
-func batchStrategies(c *cli.Context) ([]harness.Strategy, error) {
-	return harness.ParseStrategies(splitList(c.String("executor")), splitList(c.String("schedule")),
-		splitList(c.String("policy")), c.Int("batch"), c.Int("chunk"))
+	return harness.BatchSpec{
+		Workload:  c.String("workload"),
+		Tasks:     c.Int("tasks"),
+		Size:      size,
+		Unit:      c.Duration("unit"),
+		Args:      args,
+		Executors: splitList(c.String("executor")),
+		Schedules: splitList(c.String("schedule")),
+		Policies:  splitList(c.String("policy")),
+		Batch:     c.Int("batch"),
+		Chunk:     c.Int("chunk"),
+		Workers:   workers,
+		Count:     c.Int("count"),
+		Warmup:    c.Int("warmup"),
+		Seed:      c.Uint64("seed"),
+	}.Config()
 }
 
 // writeBatchText writes one line per case: the median wall time with its
