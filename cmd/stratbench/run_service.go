@@ -14,7 +14,6 @@ import (
 	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/suite"
-	"github.com/stratbench/stratbench/workloads"
 )
 
 func runServiceCommand() *cli.Command {
@@ -192,27 +191,11 @@ func appendPair(pairs []servicePair, simRes, res *metrics.Result) []servicePair 
 // serviceConfig builds the common configuration from run service's flags.
 func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 	var cfg harness.ServiceConfig
-	svc, err := workloads.ParseSize(c.String("service"))
-	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--service: %w", err))
-	}
-	arr, err := workloads.ParseArrival(c.String("arrival"))
-	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--arrival: %w", err))
-	}
-	speeds, err := parseFloats("speeds", c.String("speeds"))
-	if err != nil {
-		return cfg, err
-	}
-	weights, err := parseFloats("weights", c.String("weights"))
+	q, err := parseQueueFlags(c)
 	if err != nil {
 		return cfg, err
 	}
 	switch {
-	case c.Int("d") < 1:
-		return cfg, bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
-	case c.Int("dispatchers") < 1:
-		return cfg, bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))
 	case c.Duration("unit") <= 0:
 		return cfg, bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
 	case c.Duration("duration") < 0:
@@ -231,17 +214,17 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 	}
 	return harness.ServiceConfig{
 		Servers:     c.Int("servers"),
-		Service:     svc,
-		Arrival:     arr,
+		Service:     q.service,
+		Arrival:     q.arrival,
 		Unit:        c.Duration("unit"),
 		Kind:        c.String("kind"),
 		Jobs:        jobs,
 		Duration:    c.Duration("duration"),
 		Warmup:      c.Uint64("warmup"),
-		Speeds:      speeds,
-		Weights:     weights,
-		D:           c.Int("d"),
-		Dispatchers: c.Int("dispatchers"),
+		Speeds:      q.speeds,
+		Weights:     q.weights,
+		D:           q.d,
+		Dispatchers: q.dispatchers,
 		Seed:        c.Uint64("seed"),
 	}, nil
 }

@@ -91,30 +91,46 @@ func simAction(c *cli.Context) error {
 	return runSims(c, cfgs, format)
 }
 
+// queueFlags are the flags that sim and run service share: the service
+// and arrival processes, the servers' speeds and weights, and the
+// settings of pod and jiq.
+type queueFlags struct {
+	service        *workloads.SizeDist
+	arrival        *workloads.ArrivalSpec
+	speeds         []float64
+	weights        []float64
+	d, dispatchers int
+}
+
+// parseQueueFlags reads and checks the flags of queueFlags.
+func parseQueueFlags(c *cli.Context) (q queueFlags, err error) {
+	if q.service, err = workloads.ParseSize(c.String("service")); err != nil {
+		return q, bad.Input(fmt.Errorf("--service: %w", err))
+	}
+	if q.arrival, err = workloads.ParseArrival(c.String("arrival")); err != nil {
+		return q, bad.Input(fmt.Errorf("--arrival: %w", err))
+	}
+	if q.speeds, err = parseFloats("speeds", c.String("speeds")); err != nil {
+		return q, err
+	}
+	if q.weights, err = parseFloats("weights", c.String("weights")); err != nil {
+		return q, err
+	}
+	q.d, q.dispatchers = c.Int("d"), c.Int("dispatchers")
+	switch {
+	case q.d < 1:
+		return q, bad.Inputf("--d must be >= 1, got %d", q.d)
+	case q.dispatchers < 1:
+		return q, bad.Inputf("--dispatchers must be >= 1, got %d", q.dispatchers)
+	}
+	return q, nil
+}
+
 // simConfig builds the common configuration from sim's flags.
 func simConfig(c *cli.Context) (sim.Config, error) {
-	var cfg sim.Config
-	svc, err := workloads.ParseSize(c.String("service"))
+	q, err := parseQueueFlags(c)
 	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--service: %w", err))
-	}
-	arr, err := workloads.ParseArrival(c.String("arrival"))
-	if err != nil {
-		return cfg, bad.Input(fmt.Errorf("--arrival: %w", err))
-	}
-	speeds, err := parseFloats("speeds", c.String("speeds"))
-	if err != nil {
-		return cfg, err
-	}
-	weights, err := parseFloats("weights", c.String("weights"))
-	if err != nil {
-		return cfg, err
-	}
-	if c.Int("d") < 1 {
-		return cfg, bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
-	}
-	if c.Int("dispatchers") < 1 {
-		return cfg, bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))
+		return sim.Config{}, err
 	}
 	jobs := c.Uint64("jobs")
 	warmup := jobs / 10
@@ -125,12 +141,12 @@ func simConfig(c *cli.Context) (sim.Config, error) {
 		Servers:      c.Int("servers"),
 		Jobs:         jobs,
 		Warmup:       warmup,
-		Service:      svc,
-		Arrival:      arr,
-		Speeds:       speeds,
-		Weights:      weights,
-		D:            c.Int("d"),
-		Dispatchers:  c.Int("dispatchers"),
+		Service:      q.service,
+		Arrival:      q.arrival,
+		Speeds:       q.speeds,
+		Weights:      q.weights,
+		D:            q.d,
+		Dispatchers:  q.dispatchers,
 		Discipline:   sim.Discipline(c.String("discipline")),
 		Seed:         c.Uint64("seed"),
 		Replications: c.Int("replications"),
