@@ -33,27 +33,17 @@ Examples:
 			&cli.Float64Flag{Name: "alpha", Value: reports.Alpha, Usage: "significance level of the U test"},
 			&cli.StringFlag{Name: "fail-on-regression", Usage: "exit 1 when a metric got significantly worse by more than this percentage (5% or 5)"},
 		},
-		SkipFlagParsing: true, // flags may follow the files: see flagsAnywhere
 		Action: func(c *cli.Context) error {
-			args, fs, help, err := flagsAnywhere(c)
-			if help {
-				return showHelp(c)
-			}
-			if err != nil {
-				return err
-			}
+			args := c.Args().Slice()
 			if len(args) != 2 {
 				return bad.Inputf("compare takes two result files, OLD and NEW; got %d arguments", len(args))
 			}
-			alpha, err := strconv.ParseFloat(flagString(fs, "alpha"), 64)
-			if err != nil {
-				return bad.Inputf("--alpha: want a number, got %q", flagString(fs, "alpha"))
-			}
+			alpha := c.Float64("alpha")
 			if !(alpha > 0 && alpha < 1) {
 				return bad.Inputf("--alpha must be in (0, 1), got %v", alpha)
 			}
 			fail := -1.0
-			if s := flagString(fs, "fail-on-regression"); s != "" {
+			if s := c.String("fail-on-regression"); s != "" {
 				v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
 				if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 					return bad.Inputf("--fail-on-regression: want a percentage such as 5%%, got %q", s)

@@ -33,19 +33,11 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "directory to write the report into"},
 			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + formatHelp()},
 		},
-		SkipFlagParsing: true, // flags may follow the files: see flagsAnywhere
 		Action: func(c *cli.Context) error {
-			args, fs, help, err := flagsAnywhere(c)
-			if help {
-				return showHelp(c)
-			}
-			if err != nil {
-				return err
-			}
 			cfg := reports.Config{
-				Inputs:  args,
-				Out:     flagString(fs, "out", "o"),
-				Formats: splitList(flagString(fs, "format")),
+				Inputs:  c.Args().Slice(),
+				Out:     c.String("out"),
+				Formats: splitList(c.String("format")),
 				Stdin:   c.App.Reader,
 			}
 			return markInput(reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter))
