@@ -209,9 +209,9 @@ func selectFormats(names []string) ([]Format, error) {
 // and where the report is.
 func (r *Report) writeSummary(w io.Writer, dir string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d results from %d inputs", len(r.Set.Results), len(r.Set.Inputs))
+	fmt.Fprintf(&b, "%s from %s", count(len(r.Set.Results), "result"), count(len(r.Set.Inputs), "input"))
 	if n := len(r.Set.Problems); n > 0 {
-		fmt.Fprintf(&b, " (%d lines could not be read; see above)", n)
+		fmt.Fprintf(&b, " (%s could not be read; see above)", count(n, "line"))
 	}
 	b.WriteString("\n")
 	for _, rk := range r.Rankings {
@@ -221,7 +221,7 @@ func (r *Report) writeSummary(w io.Writer, dir string) error {
 		}
 	}
 	if len(r.Files) > 0 {
-		fmt.Fprintf(&b, "\nwrote %d files into %s", len(r.Files), dir)
+		fmt.Fprintf(&b, "\nwrote %s into %s", count(len(r.Files), "file"), dir)
 		if slices.Contains(r.Files, "index.html") {
 			fmt.Fprintf(&b, "; open %s", filepath.Join(dir, "index.html"))
 		}
@@ -382,4 +382,12 @@ type envCount struct {
 	Engine      string
 	Results     int
 	First, Last string
+}
+
+// count writes n with its noun, singular or plural: 1 file, 2 files.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
