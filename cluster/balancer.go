@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -339,13 +340,14 @@ func (v view) Now() float64 { return float64(time.Since(v.b.start).Nanoseconds()
 
 // ---- placing requests ----
 
-// jobOf describes req to the policy: its key (the key query parameter, else
-// a hash of the request URI) and its size in units (the ns parameter, else
-// the running mean of reported service times). Call with b.mu held.
-func (b *Balancer) jobOfLocked(req *http.Request) strategies.Job {
+// jobOfLocked describes a request to the policy from its target (the
+// request URI, path?query): its key (the key query parameter, else a hash
+// of the target) and its size in units (the ns parameter, else the running
+// mean of reported service times). Call with b.mu held.
+func (b *Balancer) jobOfLocked(target string) strategies.Job {
 	j := strategies.Job{ID: b.nextID}
 	b.nextID++
-	q := req.URL.RawQuery
+	_, q, _ := strings.Cut(target, "?")
 	if k := queryValue(q, "key"); k != "" {
 		if x, err := strconv.ParseUint(k, 10, 64); err == nil {
 			j.Key = x
@@ -353,7 +355,7 @@ func (b *Balancer) jobOfLocked(req *http.Request) strategies.Job {
 			j.Key = maphash.String(b.seed, k)
 		}
 	} else {
-		j.Key = maphash.String(b.seed, req.URL.Path+"?"+q)
+		j.Key = maphash.String(b.seed, target)
 	}
 	j.Size = b.meanSize
 	if s := queryValue(q, "ns"); s != "" {
@@ -425,11 +427,12 @@ func (b *Balancer) dispatchLocked(s int, j strategies.Job) {
 }
 
 // acquire places job on a backend other than exclude, waiting in the
-// central queue if the policy holds it.
-func (b *Balancer) acquire(ctx context.Context, req *http.Request, exclude int, job *strategies.Job) (int, error) {
+// central queue if the policy holds it. A job whose ID is math.MaxUint64 is
+// first described from target (see jobOfLocked).
+func (b *Balancer) acquire(ctx context.Context, target string, exclude int, job *strategies.Job) (int, error) {
 	b.mu.Lock()
 	if job.ID == math.MaxUint64 {
-		*job = b.jobOfLocked(req)
+		*job = b.jobOfLocked(target)
 	}
 	if len(b.waiters) == 0 { // else queue behind them: the central queue is FIFO
 		s, hold := b.pickLocked(*job, exclude)
@@ -536,7 +539,8 @@ func (b *Balancer) markAlive(s int) {
 func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	job := strategies.Job{ID: math.MaxUint64}
-	s, err := b.acquire(ctx, req, -1, &job)
+	target := req.URL.RequestURI()
+	s, err := b.acquire(ctx, target, -1, &job)
 	if err != nil {
 		return nil, err
 	}
@@ -545,7 +549,7 @@ func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	b.retries.Add(1)
-	s2, err2 := b.acquire(ctx, req, s, &job)
+	s2, err2 := b.acquire(ctx, target, s, &job)
 	if err2 != nil {
 		return nil, fmt.Errorf("%w; no other backend to retry on: %v", err, err2)
 	}
@@ -615,10 +619,12 @@ func replayable(req *http.Request) bool {
 	if req.Body != nil && req.Body != http.NoBody {
 		return false
 	}
-	if req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != "" {
-		return true
-	}
-	switch req.Method {
+	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != "" || idempotent(req.Method)
+}
+
+// idempotent reports whether a request method is idempotent ("" is GET).
+func idempotent(method string) bool {
+	switch method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 		return true
 	}

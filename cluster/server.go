@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -29,8 +30,8 @@ type leanServer struct {
 	handler http.Handler
 
 	mu     sync.Mutex
-	conns  map[net.Conn]bool // true while a request is being served
-	closed bool
+	conns  map[net.Conn]*atomic.Bool // true while a request is being served
+	closed atomic.Bool
 	wg     sync.WaitGroup
 }
 
@@ -38,7 +39,7 @@ type leanServer struct {
 // idle connections and waits (up to 5s) for requests in progress. ready,
 // if not nil, is called once it listens.
 func serveLean(ctx context.Context, ln net.Listener, h http.Handler, ready func(string)) error {
-	s := &leanServer{handler: h, conns: map[net.Conn]bool{}}
+	s := &leanServer{handler: h, conns: map[net.Conn]*atomic.Bool{}}
 	errc := make(chan error, 1)
 	go func() { errc <- s.accept(ln) }()
 	if ready != nil {
@@ -74,24 +75,25 @@ func (s *leanServer) accept(ln net.Listener) error {
 		}
 		delay = 0
 		s.mu.Lock()
-		if s.closed {
+		if s.closed.Load() {
 			s.mu.Unlock()
 			c.Close()
 			return nil
 		}
-		s.conns[c] = false
+		busy := new(atomic.Bool)
+		s.conns[c] = busy
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serveConn(c)
+		go s.serveConn(c, busy)
 	}
 }
 
 // shutdown closes idle connections at once and busy ones after grace.
 func (s *leanServer) shutdown(grace time.Duration) {
 	s.mu.Lock()
-	s.closed = true
+	s.closed.Store(true)
 	for c, busy := range s.conns {
-		if !busy {
+		if !busy.Load() {
 			c.Close()
 		}
 	}
@@ -111,11 +113,12 @@ func (s *leanServer) shutdown(grace time.Duration) {
 	<-done
 }
 
-func (s *leanServer) setBusy(c net.Conn, busy bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns[c] = busy
-	return !s.closed
+// setBusy marks a connection busy (serving a request) or idle, and reports
+// whether the server still serves. With shutdown's order (closed first,
+// then busy flags read) a connection either sees closed or is seen busy.
+func (s *leanServer) setBusy(flag *atomic.Bool, busy bool) bool {
+	flag.Store(busy)
+	return !s.closed.Load()
 }
 
 var (
@@ -123,7 +126,7 @@ var (
 	leanWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
 )
 
-func (s *leanServer) serveConn(c net.Conn) {
+func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 	br := leanReaders.Get().(*bufio.Reader)
 	bw := leanWriters.Get().(*bufio.Writer)
 	br.Reset(c)
@@ -140,23 +143,60 @@ func (s *leanServer) serveConn(c net.Conn) {
 		s.wg.Done()
 	}()
 	remote := c.RemoteAddr().String()
+	raw, _ := s.handler.(rawHandler)
+	var idleUntil time.Time
 	for {
 		// Wait for a request without holding a buffer-sized read open
 		// longer than the connection's life: idle connections just block.
-		c.SetReadDeadline(time.Now().Add(120 * time.Second))
+		// The deadline moves at most once a second (each move costs a
+		// timer update).
+		if now := time.Now(); idleUntil.Sub(now) < 119*time.Second {
+			idleUntil = now.Add(120 * time.Second)
+			c.SetReadDeadline(idleUntil)
+		}
 		if _, err := br.Peek(1); err != nil {
 			return
 		}
-		if !s.setBusy(c, true) {
+		if !s.setBusy(busy, true) {
 			return
 		}
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if raw != nil {
+			head := peekHead(br, false) // mostly there already: no deadline to set
+			if head == nil {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if head = peekHead(br, true); head != nil {
+					idleUntil = time.Now().Add(120 * time.Second)
+					c.SetReadDeadline(idleUntil)
+				}
+			}
+			if head != nil {
+				handled, keep := raw.serveRaw(br, bw, head)
+				if handled {
+					if !keep {
+						bw.Flush()
+						return
+					}
+					if br.Buffered() == 0 {
+						if err := bw.Flush(); err != nil {
+							return
+						}
+					}
+					if !s.setBusy(busy, false) {
+						return
+					}
+					continue
+				}
+			}
+		}
+		idleUntil = time.Now().Add(10 * time.Second)
+		c.SetReadDeadline(idleUntil)
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 			return
 		}
-		c.SetReadDeadline(time.Time{})
+		idleUntil = time.Time{}
+		c.SetReadDeadline(idleUntil)
 		req.RemoteAddr = remote
 		w := &leanResponse{bw: bw, req: req, header: make(http.Header, 8), close: req.Close || !req.ProtoAtLeast(1, 1)}
 		if !s.run(w, req) {
@@ -173,7 +213,7 @@ func (s *leanServer) serveConn(c net.Conn) {
 				return
 			}
 		}
-		if w.close || !s.setBusy(c, false) {
+		if w.close || !s.setBusy(busy, false) {
 			return
 		}
 	}

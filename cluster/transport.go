@@ -77,11 +77,19 @@ func (t *connTransport) get(ctx context.Context, addr string) (*pconn, bool, err
 		return pc, true, nil
 	}
 	t.mu.Unlock()
+	pc, err := t.dial(ctx, addr)
+	return pc, false, err
+}
+
+// dial opens a new connection to addr. Its reader's buffer bounds the
+// size of a response head the balancer's fast path relays (as nginx's
+// proxy_buffer_size does).
+func (t *connTransport) dial(ctx context.Context, addr string) (*pconn, error) {
 	c, err := t.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return &pconn{conn: c, br: bufio.NewReaderSize(c, 4096), bw: bufio.NewWriterSize(c, 4096), addr: addr}, false, nil
+	return &pconn{conn: c, br: bufio.NewReaderSize(c, 8192), bw: bufio.NewWriterSize(c, 4096), addr: addr}, nil
 }
 
 func (t *connTransport) put(pc *pconn) {
@@ -135,6 +143,11 @@ func (t *connTransport) roundTrip(pc *pconn, req *http.Request, reused bool) (*h
 		return fail(err)
 	}
 	resp, err := http.ReadResponse(pc.br, req)
+	for err == nil && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		// An interim response (100 Continue, 103 Early Hints) has no
+		// body: skip to the final one, as net/http's Transport does.
+		resp, err = http.ReadResponse(pc.br, req)
+	}
 	if err != nil {
 		if reused && pc.br.Buffered() == 0 && (errors.Is(err, io.EOF) || isReset(err)) {
 			return fail(errStale)

@@ -1,0 +1,474 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// rawBackend is a backend written on a raw connection, so that a test
+// chooses every detail of a response's framing: the frame query parameter
+// picks it (cl, chunked, close, 204, 304, hint, conntoken). The body echoes
+// the request the backend received, so that a client sees what was relayed.
+func startRawBackend(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { serveRawBackend(c) })
+		}
+	})
+	return ln.Addr().String()
+}
+
+func serveRawBackend(c net.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return
+		}
+		echo := describeRequest(req, body)
+		bw := bufio.NewWriter(c)
+		head := "Date: Mon, 02 Jan 2006 15:04:05 GMT\r\nContent-Type: text/plain\r\nX-Stratbench-Service-Ns: 1500\r\nX-Multi: a\r\nX-Multi: b\r\n"
+		frame := req.URL.Query().Get("frame")
+		if frame == "hint" {
+			fmt.Fprintf(bw, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+			frame = "cl"
+		}
+		if frame == "conntoken" {
+			head += "Connection: X-Drop\r\nX-Drop: secret\r\nKeep-Alive: timeout=5\r\n"
+			frame = "cl"
+		}
+		noBody := req.Method == http.MethodHead
+		closing := false
+		switch frame {
+		case "204":
+			fmt.Fprintf(bw, "HTTP/1.1 204 No Content\r\n%s\r\n", head)
+		case "304":
+			fmt.Fprintf(bw, "HTTP/1.1 304 Not Modified\r\n%sContent-Length: %d\r\n\r\n", head, len(echo))
+		case "chunked":
+			fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\n%sTransfer-Encoding: chunked\r\n\r\n", head)
+			if !noBody {
+				for s := echo; len(s) > 0; {
+					n := min(len(s), 7)
+					fmt.Fprintf(bw, "%x;ext=1\r\n%s\r\n", n, s[:n])
+					s = s[n:]
+				}
+				bw.WriteString("0\r\n\r\n")
+			}
+		case "close":
+			fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\n%sConnection: close\r\n\r\n", head)
+			if !noBody {
+				bw.WriteString(echo)
+			}
+			closing = true
+		default:
+			fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n", head, len(echo))
+			if !noBody {
+				bw.WriteString(echo)
+			}
+		}
+		if bw.Flush() != nil || closing {
+			return
+		}
+	}
+}
+
+// describeRequest is what a backend saw of a request: method, target,
+// headers (canonical names, sorted; Content-Length aside, which the two
+// paths may send or omit for an empty body) and a digest of the body.
+func describeRequest(req *http.Request, body []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s host=%s\n", req.Method, req.RequestURI, req.Host)
+	keys := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		if k != "Content-Length" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %q\n", k, req.Header[k])
+	}
+	fmt.Fprintf(&b, "body %d %x\n", len(body), sha256.Sum256(body))
+	return b.String()
+}
+
+// slowOnly hides the balancer's fast path: the lean server then serves
+// every request through httputil.ReverseProxy.
+type slowOnly struct{ http.Handler }
+
+func startLeanBalancer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	addr, _ := startLean(t, h)
+	return addr
+}
+
+// randomRequest returns a raw request for the differential test, and the
+// method it uses.
+func randomRequest(r *rand.Rand) (string, string) {
+	methods := []string{"GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"}
+	method := methods[r.IntN(len(methods))]
+	frames := []string{"cl", "cl", "chunked", "close", "204", "304", "hint", "conntoken"}
+	paths := []string{"/work", "/a%20b/c", "/x/(y)!*'", "/", "/deep/path/~user"}
+	target := paths[r.IntN(len(paths))] + "?frame=" + frames[r.IntN(len(frames))]
+	if r.IntN(2) == 0 {
+		target += "&key=" + strconv.Itoa(r.IntN(100)) + "&ns=" + strconv.Itoa(r.IntN(1000))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", method, target)
+	extra := []string{
+		"Host: example.test", // always first, exactly once
+		"User-Agent: test/1.0",
+		"X-Custom: " + strconv.Itoa(r.IntN(1000)),
+		"x-lower-case: yes",
+		"X-Dup: one",
+		"X-Dup: two",
+		"Accept: */*",
+		"Connection: keep-alive",
+		"Keep-Alive: timeout=5",
+		"Proxy-Connection: keep-alive",
+		"X-Forwarded-For: 10.0.0.1",
+		"X-Forwarded-Host: elsewhere",
+		"Forwarded: for=10.0.0.1",
+		"Proxy-Authorization: Basic eA==",
+		"Idempotency-Key: k1",
+		"X-Spaces:    padded value   ",
+		"Trailer: X-Never",
+		"TE: trailers",
+		"Connection: close, X-Custom",
+	}
+	b.WriteString(extra[0] + "\r\n")
+	for _, h := range extra[1:] {
+		if r.IntN(4) == 0 {
+			b.WriteString(h + "\r\n")
+		}
+	}
+	var body string
+	if method == "POST" || method == "PUT" {
+		n := r.IntN(3) * r.IntN(5000)
+		buf := make([]byte, n)
+		for i := range buf {
+			buf[i] = byte('a' + r.IntN(26))
+		}
+		body = string(buf)
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", n)
+	}
+	b.WriteString("\r\n")
+	b.WriteString(body)
+	return b.String(), method
+}
+
+// exchangeRaw sends raw on c (dialling addr when c is nil or was closed)
+// and reads the response. It returns the connection to use next (nil when
+// the server closed it).
+func exchangeRaw(t *testing.T, addr string, c net.Conn, br *bufio.Reader, raw, method string) (*http.Response, []byte, net.Conn, *bufio.Reader) {
+	t.Helper()
+	if c == nil {
+		var err error
+		if c, err = net.Dial("tcp", addr); err != nil {
+			t.Fatal(err)
+		}
+		br = bufio.NewReader(c)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%q: body: %v", raw, err)
+	}
+	if resp.Close {
+		c.Close()
+		return resp, body, nil, nil
+	}
+	return resp, body, c, br
+}
+
+// comparableHeader is a response's headers minus those that only say how
+// the response was framed (which the two paths may choose differently).
+func comparableHeader(h http.Header) string {
+	var keys []string
+	for k := range h {
+		switch k {
+		case "Connection", "Transfer-Encoding", "Content-Length":
+		default:
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %q\n", k, h[k])
+	}
+	return b.String()
+}
+
+// TestRawProxyMatchesReverseProxy sends the same random requests through
+// the balancer's fast path and through its net/http path
+// (httputil.ReverseProxy) and checks that clients and backends see the
+// same thing: status, headers, body, and the request the backend got.
+func TestRawProxyMatchesReverseProxy(t *testing.T) {
+	backend := startRawBackend(t)
+	cfg := BalancerConfig{Backends: []string{backend}, Policy: "rr", HealthInterval: -1}
+	fast, err := NewBalancer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fast.Close)
+	slow, err := NewBalancer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(slow.Close)
+	fastAddr := startLeanBalancer(t, fast)
+	slowAddr := startLeanBalancer(t, slowOnly{slow})
+	r := rand.New(rand.NewPCG(7, 11))
+	var fc, sc net.Conn
+	var fbr, sbr *bufio.Reader
+	for i := range 400 {
+		raw, method := randomRequest(r)
+		var fr, sr *http.Response
+		var fb, sb []byte
+		fr, fb, fc, fbr = exchangeRaw(t, fastAddr, fc, fbr, raw, method)
+		sr, sb, sc, sbr = exchangeRaw(t, slowAddr, sc, sbr, raw, method)
+		if fr.StatusCode != sr.StatusCode || !bytes.Equal(fb, sb) {
+			t.Fatalf("request %d %q:\nfast: %d %s\nslow: %d %s", i, raw, fr.StatusCode, fb, sr.StatusCode, sb)
+		}
+		if fh, sh := comparableHeader(fr.Header), comparableHeader(sr.Header); fh != sh {
+			t.Fatalf("request %d %q: headers differ:\nfast:\n%s\nslow:\n%s", i, raw, fh, sh)
+		}
+		if method == "HEAD" && fr.ContentLength != sr.ContentLength {
+			t.Fatalf("request %d %q: HEAD Content-Length %d (fast) vs %d (slow)", i, raw, fr.ContentLength, sr.ContentLength)
+		}
+	}
+	if fc != nil {
+		fc.Close()
+	}
+	if sc != nil {
+		sc.Close()
+	}
+	fs, ss := fast.Stats(), slow.Stats()
+	if fs.Backends[0].Completed != 400 || ss.Backends[0].Completed != 400 || fs.Backends[0].InFlight != 0 {
+		t.Errorf("completed %d (fast), %d (slow), in flight %d; want 400, 400, 0", fs.Backends[0].Completed, ss.Backends[0].Completed, fs.Backends[0].InFlight)
+	}
+}
+
+// TestRawProxyTakes checks which requests the fast path takes: the others
+// go to the net/http path, which handles the whole protocol.
+func TestRawProxyTakes(t *testing.T) {
+	cases := []struct {
+		name, head string
+		take       bool
+		clen       int64
+		close      bool
+	}{
+		{"plain GET", "GET /work?ns=5 HTTP/1.1\r\nHost: x\r\n\r\n", true, 0, false},
+		{"POST with length", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n", true, 12, false},
+		{"close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n", true, 0, true},
+		{"keep-alive token", "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n", true, 0, false},
+		{"HTTP/1.0", "GET / HTTP/1.0\r\nHost: x\r\n\r\n", false, 0, false},
+		{"no Host", "GET / HTTP/1.1\r\n\r\n", false, 0, false},
+		{"two Hosts", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", false, 0, false},
+		{"chunked body", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", false, 0, false},
+		{"two lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", false, 0, false},
+		{"signed length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\n", false, 0, false},
+		{"upgrade", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false, 0, false},
+		{"expect", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", false, 0, false},
+		{"connection names a header", "GET / HTTP/1.1\r\nHost: x\r\nConnection: X-Foo\r\n\r\n", false, 0, false},
+		{"absolute form", "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", false, 0, false},
+		{"bad escape", "GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n", false, 0, false},
+		{"semicolon in query", "GET /a?x=1;y=2 HTTP/1.1\r\nHost: x\r\n\r\n", false, 0, false},
+		{"bare LF", "GET / HTTP/1.1\nHost: x\n\n", false, 0, false},
+		{"folded header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  2\r\n\r\n", false, 0, false},
+		{"control in value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\x01\r\n\r\n", false, 0, false},
+		{"space in name", "GET / HTTP/1.1\r\nHost: x\r\nX A: 1\r\n\r\n", false, 0, false},
+		{"stats", "GET " + StatsPath + " HTTP/1.1\r\nHost: x\r\n\r\n", false, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var r rawRequest
+			got := parseRawRequest([]byte(tc.head), &r)
+			if got != tc.take {
+				t.Fatalf("taken = %v, want %v", got, tc.take)
+			}
+			if got && (r.clen != tc.clen || r.close != tc.close) {
+				t.Errorf("length %d close %v, want %d %v", r.clen, r.close, tc.clen, tc.close)
+			}
+		})
+	}
+}
+
+// TestPeekHead checks that a head is found without consuming it, whatever
+// the line endings, and that one too large for the buffer is refused.
+func TestPeekHead(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"GET / HTTP/1.1\nHost: x\n\nbody", "GET / HTTP/1.1\nHost: x\n\n"},
+		{"GET / HTTP/1.1\r\nHost: x\r\n", ""}, // cut short
+		{"\r\nGET / HTTP/1.1\r\n\r\n", ""},   // an empty line first
+		{"GET / HTTP/1.1\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n", ""},
+	}
+	for _, tc := range cases {
+		br := bufio.NewReaderSize(strings.NewReader(tc.in), 4096)
+		got := string(peekHead(br, true))
+		if got != tc.want {
+			t.Errorf("peekHead(%.40q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got != "" && br.Buffered() < len(got) {
+			t.Errorf("peekHead(%.40q) consumed the head", tc.in)
+		}
+	}
+}
+
+// TestRelayChunked checks that a chunked body is relayed byte for byte,
+// extensions and trailers included, and that a broken one is an error.
+func TestRelayChunked(t *testing.T) {
+	body := "5;a=b\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"
+	var out bytes.Buffer
+	bw := bufio.NewWriter(&out)
+	dstErr, srcErr := relayChunked(bw, bufio.NewReader(strings.NewReader(body+"NEXT")))
+	bw.Flush()
+	if dstErr != nil || srcErr != nil || out.String() != body {
+		t.Errorf("relayed %q (%v, %v), want %q", out.String(), dstErr, srcErr, body)
+	}
+	for _, bad := range []string{"5\r\nhel", "zz\r\n", "5\r\nhello\r\n"} {
+		_, srcErr := relayChunked(bufio.NewWriter(io.Discard), bufio.NewReader(strings.NewReader(bad)))
+		if srcErr == nil {
+			t.Errorf("relayChunked(%q): no error", bad)
+		}
+	}
+}
+
+// TestRawProxyRetries checks the fast path's fault handling: an idempotent
+// request to a dead backend is retried on another; a POST is not, and gets
+// a 502; with no backend left, a 503.
+func TestRawProxyRetries(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // connection refused from now on
+	live := startRawBackend(t)
+	b, err := NewBalancer(BalancerConfig{Backends: []string{deadAddr, live}, Policy: "rr", HealthInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	addr := startLeanBalancer(t, b)
+
+	resp, _, c, br := exchangeRaw(t, addr, nil, nil, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET: %d, want 200 after a retry", resp.StatusCode)
+	}
+	if s := b.Stats(); s.Retries != 1 || s.RetriedOK != 1 || s.Backends[0].Alive {
+		t.Errorf("retries %d ok %d, dead backend alive %v; want 1 1 false", s.Retries, s.RetriedOK, s.Backends[0].Alive)
+	}
+	// The dead backend is out of rotation now: a POST goes to the live one.
+	resp, _, c, br = exchangeRaw(t, addr, c, br, "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "POST")
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST: %d, want 200", resp.StatusCode)
+	}
+	if c != nil {
+		c.Close()
+	}
+
+	// Only the dead backend: a POST is not retried and gets a 502; a GET
+	// has no other backend to retry on.
+	b2, err := NewBalancer(BalancerConfig{Backends: []string{deadAddr}, Policy: "rr", HealthInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b2.Close)
+	addr2 := startLeanBalancer(t, b2)
+	resp, body, c, br := exchangeRaw(t, addr2, nil, nil, "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "POST")
+	if resp.StatusCode != 502 || !strings.Contains(string(body), "backend "+deadAddr) {
+		t.Errorf("POST to a dead backend: %d %q, want 502 naming it", resp.StatusCode, body)
+	}
+	resp, body, c, _ = exchangeRaw(t, addr2, c, br, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if resp.StatusCode != 502 && resp.StatusCode != 503 {
+		t.Errorf("GET with every backend dead: %d %q, want 502 or 503", resp.StatusCode, body)
+	}
+	if c != nil {
+		c.Close()
+	}
+	if s := b2.Stats(); s.Backends[0].Failed != 2 || s.Backends[0].InFlight != 0 {
+		t.Errorf("failed %d in flight %d, want 2 0", s.Backends[0].Failed, s.Backends[0].InFlight)
+	}
+}
+
+// FuzzParseRawRequest checks that every request head the fast path takes
+// is one net/http reads the same way: method, target, body length and
+// whether the connection closes.
+func FuzzParseRawRequest(f *testing.F) {
+	for _, s := range []string{
+		"GET /work?ns=5 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\nConnection: close\r\n\r\n",
+		"GET /a%20b HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: keep-alive, close\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\n\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		head := peekHead(bufio.NewReaderSize(strings.NewReader(s), 4096), true)
+		if head == nil {
+			return
+		}
+		var r rawRequest
+		if !parseRawRequest(head, &r) {
+			return
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			t.Fatalf("fast path takes %q, net/http rejects it: %v", head, err)
+		}
+		if req.Method != string(r.method) || req.RequestURI != string(r.target) || req.ContentLength != r.clen || req.Close != r.close {
+			t.Fatalf("%q: fast path reads %s %s length %d close %v; net/http %s %s length %d close %v",
+				head, r.method, r.target, r.clen, r.close, req.Method, req.RequestURI, req.ContentLength, req.Close)
+		}
+		if u := req.URL.RequestURI(); u != req.RequestURI {
+			t.Fatalf("%q: net/http would send target %q, the fast path %q", head, u, req.RequestURI)
+		}
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		writeRequestHead(w, &r)
+		w.Flush()
+		if _, err := http.ReadRequest(bufio.NewReader(&out)); err != nil {
+			t.Fatalf("%q: relayed head %q does not parse: %v", head, out.String(), err)
+		}
+	})
+}
+
+
