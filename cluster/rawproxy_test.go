@@ -337,7 +337,7 @@ func TestPeekHead(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"GET / HTTP/1.1\nHost: x\n\nbody", "GET / HTTP/1.1\nHost: x\n\n"},
 		{"GET / HTTP/1.1\r\nHost: x\r\n", ""}, // cut short
-		{"\r\nGET / HTTP/1.1\r\n\r\n", ""},   // an empty line first
+		{"\r\nGET / HTTP/1.1\r\n\r\n", ""},    // an empty line first
 		{"GET / HTTP/1.1\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n", ""},
 	}
 	for _, tc := range cases {
@@ -470,5 +470,3 @@ func FuzzParseRawRequest(f *testing.F) {
 		}
 	})
 }
-
-
