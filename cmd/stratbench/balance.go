@@ -18,9 +18,12 @@ func init() {
 		Name:      "balance",
 		Usage:     "a reverse proxy that places each request with a dispatch policy of the simulator",
 		UsageText: "stratbench balance --backends HOST:PORT,... [--policy NAME] [--listen ADDR] [options]",
-		Description: `Proxies every request (net/http/httputil) to one of the backends, chosen by the
-same policy code as the simulator, through a view of the backends backed by
-in-flight counters: load = requests in flight at a backend. Backends are checked
+		Description: `Proxies every request to one of the backends, chosen by the same policy code as
+the simulator, through a view of the backends backed by in-flight counters:
+load = requests in flight at a backend. Plain HTTP/1.1 requests are relayed
+between connection buffers, minus hop-by-hop headers; the others (HTTP/1.0,
+chunked request bodies, upgrades) go through net/http/httputil.ReverseProxy.
+Response heads over 8 KiB are refused with 502, as nginx does. Backends are checked
 with GET /healthz; a backend that refuses a connection or fails two checks is
 left out until two checks pass again. A request that failed in transport is sent
 once more, to another backend, when it is idempotent (GET, HEAD, ... or an
