@@ -628,6 +628,13 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		} else {
 			pc, derr = b.transport.dial(context.Background(), be.addr)
 		}
+		if derr == nil && reused && rq.clen > 0 && !alive(pc) {
+			// A request with a body cannot be sent twice: make sure first
+			// that the backend has not closed this idle connection.
+			pc.conn.Close()
+			pc, derr = b.transport.dial(context.Background(), be.addr)
+			reused = false
+		}
 		if derr != nil {
 			return false, !rq.close, fail(derr)
 		}
@@ -653,12 +660,16 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		}
 		// A pooled connection the backend had closed fails at once, with
 		// nothing read: once more on a fresh one, as net/http does.
-		stale := reused && rq.clen == 0 && (werr != nil || pc.br.Buffered() == 0)
+		stale := reused && (werr != nil || pc.br.Buffered() == 0)
 		pc.conn.Close()
-		if stale && try == 0 {
+		if stale && rq.clen == 0 {
 			continue
 		}
 		switch {
+		case stale:
+			// A request with a body is not sent again; the backend is
+			// not dead for having closed an idle connection.
+			return false, false, fmt.Errorf("backend %s: the pooled connection was closed by the backend", be.addr)
 		case werr != nil:
 			return false, false, fail(werr)
 		case pc.br.Buffered() >= pc.br.Size():

@@ -19,7 +19,7 @@ import (
 
 // rawBackend is a backend written on a raw connection, so that a test
 // chooses every detail of a response's framing: the frame query parameter
-// picks it (cl, chunked, close, 204, 304, hint, conntoken). The body echoes
+// picks it (cl, chunked, close, 204, 304, hint, conntoken, sneakyclose). The body echoes
 // the request the backend received, so that a client sees what was relayed.
 func startRawBackend(t *testing.T) string {
 	t.Helper()
@@ -66,7 +66,10 @@ func serveRawBackend(c net.Conn) {
 			frame = "cl"
 		}
 		noBody := req.Method == http.MethodHead
-		closing := false
+		closing := frame == "sneakyclose" // closes after a keep-alive response, as an idle timeout does
+		if closing {
+			frame = "cl"
+		}
 		switch frame {
 		case "204":
 			fmt.Fprintf(bw, "HTTP/1.1 204 No Content\r\n%s\r\n", head)
@@ -426,6 +429,43 @@ func TestRawProxyRetries(t *testing.T) {
 	}
 	if s := b2.Stats(); s.Backends[0].Failed != 2 || s.Backends[0].InFlight != 0 {
 		t.Errorf("failed %d in flight %d, want 2 0", s.Backends[0].Failed, s.Backends[0].InFlight)
+	}
+}
+
+// TestRawProxyStaleConnection checks what happens when a backend closed a
+// keep-alive connection the balancer pooled: a GET goes again on a fresh
+// connection, unseen by the client; a POST (which must not be sent twice)
+// is sent on a fresh connection after a check of the pooled one; in
+// neither case is the backend taken for dead.
+func TestRawProxyStaleConnection(t *testing.T) {
+	backend := startRawBackend(t)
+	b, err := NewBalancer(BalancerConfig{Backends: []string{backend}, Policy: "rr", HealthInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	addr := startLeanBalancer(t, b)
+	send := func(raw, method string) int {
+		resp, _, c, _ := exchangeRaw(t, addr, nil, nil, raw, method)
+		if c != nil {
+			c.Close()
+		}
+		return resp.StatusCode
+	}
+	sneaky := "GET /?frame=sneakyclose HTTP/1.1\r\nHost: x\r\n\r\n"
+	if code := send(sneaky, "GET"); code != 200 {
+		t.Fatalf("first GET: %d", code)
+	}
+	time.Sleep(50 * time.Millisecond) // let the close reach the pooled connection
+	if code := send(sneaky, "GET"); code != 200 {
+		t.Errorf("GET on a stale pooled connection: %d, want 200 (sent again on a fresh one)", code)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if code := send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "POST"); code != 200 {
+		t.Errorf("POST when the pooled connection was closed: %d, want 200 (on a fresh one)", code)
+	}
+	if s := b.Stats(); !s.Backends[0].Alive || s.Retries != 0 || s.Backends[0].InFlight != 0 {
+		t.Errorf("alive %v, retries %d, in flight %d; want true 0 0", s.Backends[0].Alive, s.Retries, s.Backends[0].InFlight)
 	}
 }
 
