@@ -378,12 +378,12 @@ func (c *cluster) pending() bool {
 // step processes the earliest event: the next arrival, or the earliest
 // departure (an arrival first on a tie). There must be one (pending).
 func (c *cluster) step() {
-	if c.heap.len() == 0 || c.nextArrival <= c.heap.top().t {
+	if c.heap.len() == 0 || c.nextArrival <= c.heap.top().t() {
 		c.advance(c.nextArrival)
 		c.arrive()
 	} else {
 		e := c.heap.top()
-		c.advance(e.t)
+		c.advance(e.t())
 		c.depart(int(e.slot))
 	}
 	c.events++

@@ -1,18 +1,28 @@
 package sim
 
+import "math"
+
 // eventHeap is an indexed 4-ary min-heap of timers, one timer per slot
 // (each server's next departure). Entries are small values in one flat
 // slice; setting, moving and removing a slot's timer never allocates once
 // the slice has its capacity (one entry a slot).
+//
+// Times are never negative or NaN, so their IEEE 754 bit patterns order
+// like the times themselves: the heap compares them as integers, which
+// lets the compiler pick the earliest of four children with conditional
+// moves instead of branches that mispredict about half the time.
 type eventHeap struct {
 	items []event
 	pos   []int32 // by slot: index in items, or -1 when the slot has no timer
 }
 
 type event struct {
-	t    float64
+	key  uint64 // math.Float64bits of the time
 	slot int32
 }
+
+// t returns the event's time.
+func (e event) t() float64 { return math.Float64frombits(e.key) }
 
 func newEventHeap(slots int) *eventHeap {
 	h := &eventHeap{items: make([]event, 0, slots), pos: make([]int32, slots)}
@@ -29,17 +39,18 @@ func (h *eventHeap) top() event { return h.items[0] }
 
 // set schedules slot at time t, replacing its earlier timer if any.
 func (h *eventHeap) set(slot int32, t float64) {
+	k := math.Float64bits(t)
 	i := h.pos[slot]
 	if i < 0 {
 		i = int32(len(h.items))
-		h.items = append(h.items, event{t, slot})
+		h.items = append(h.items, event{k, slot})
 		h.pos[slot] = i
 		h.up(int(i))
 		return
 	}
-	old := h.items[i].t
-	h.items[i].t = t
-	if t < old {
+	old := h.items[i].key
+	h.items[i].key = k
+	if k < old {
 		h.up(int(i))
 	} else {
 		h.down(int(i))
@@ -70,7 +81,7 @@ func (h *eventHeap) up(i int) {
 	it := h.items[i]
 	for i > 0 {
 		p := (i - 1) / 4
-		if h.items[p].t <= it.t {
+		if h.items[p].key <= it.key {
 			break
 		}
 		h.items[i] = h.items[p]
@@ -89,34 +100,28 @@ func (h *eventHeap) down(i int) {
 	for {
 		c := 4*i + 1
 		var m int
-		var mt float64
+		var mk uint64
 		if c+3 < n {
-			// Four children: pick the earliest with conditional moves
-			// rather than unpredictable branches.
+			// Four children: a tournament of integer comparisons, which
+			// compile to conditional moves.
 			kids := items[c : c+4 : c+4]
-			m, mt = 0, kids[0].t
-			if t := kids[1].t; t < mt {
-				m, mt = 1, t
-			}
-			if t := kids[2].t; t < mt {
-				m, mt = 2, t
-			}
-			if t := kids[3].t; t < mt {
-				m, mt = 3, t
-			}
-			m += c
+			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
+			lo01, lo23 := min(k0, k1), min(k2, k3)
+			i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+			m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+			mk = min(lo01, lo23)
 		} else {
 			if c >= n {
 				break
 			}
-			m, mt = c, items[c].t
+			m, mk = c, items[c].key
 			for k := c + 1; k < n; k++ {
-				if items[k].t < mt {
-					m, mt = k, items[k].t
+				if items[k].key < mk {
+					m, mk = k, items[k].key
 				}
 			}
 		}
-		if mt >= it.t {
+		if mk >= it.key {
 			break
 		}
 		items[i] = items[m]
@@ -125,4 +130,12 @@ func (h *eventHeap) down(i int) {
 	}
 	items[i] = it
 	pos[it.slot] = int32(i)
+}
+
+// b2i is 1 for true and 0 for false (a SETcc instruction, no branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
