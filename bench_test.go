@@ -19,12 +19,12 @@ func BenchmarkSim(b *testing.B) {
 		load    float64
 	}
 	// Every policy of the catalog on 100 servers at ρ = 0.9 (p2c there is
-	// the supermarket model, the headline figure), then p2c at scale.
+	// the supermarket model, the headline figure), then p2c and jsq at scale.
 	var cases []simCase
 	for _, p := range strategies.Policies {
 		cases = append(cases, simCase{p.Name, 100, 0.9})
 	}
-	cases = append(cases, simCase{"p2c", 10000, 0.9})
+	cases = append(cases, simCase{"p2c", 10000, 0.9}, simCase{"jsq", 10000, 0.9})
 	for _, tc := range cases {
 		b.Run(benchName("policy", tc.policy, "servers", tc.servers, "load", tc.load), func(b *testing.B) {
 			e, err := sim.NewEngine(sim.Config{

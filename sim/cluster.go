@@ -83,6 +83,10 @@ type cluster struct {
 	now         float64
 	policy      strategies.Policy
 	observer    strategies.Observer
+	// view is what the policy sees: the cluster, with a load index when
+	// the policy uses one (idx, else nil).
+	view strategies.View
+	idx  *loadIndex
 
 	arrivals workloads.ArrivalProcess
 	sizes    workloads.Sampler
@@ -180,7 +184,7 @@ func (c *cluster) arrive() {
 		c.winEnd = c.now
 	}
 	c.inSystem++
-	s := c.policy.Pick(c, c.jobOf(j))
+	s := c.policy.Pick(c.view, c.jobOf(j))
 	if s == strategies.Hold {
 		c.central.push(j)
 	} else {
@@ -219,6 +223,9 @@ func (c *cluster) dispatchTo(s int, j job) {
 		c.psAdvance(s) // at the rate of the jobs present before this one
 	}
 	c.load[s]++
+	if c.idx != nil {
+		c.idx.moved(s, c.load[s]-1, c.load[s])
+	}
 	if c.load[s] == 1 {
 		c.becomeBusy(s)
 	}
@@ -288,6 +295,9 @@ func (c *cluster) depart(s int) {
 		j = c.inSvc[s]
 	}
 	c.load[s]--
+	if c.idx != nil {
+		c.idx.moved(s, c.load[s]+1, c.load[s])
+	}
 	c.inSystem--
 	resp := c.now - j.arrival
 	if c.measured(j.id) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -229,5 +230,36 @@ func TestBadConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want %q", tc.cfg, err, tc.want)
 		}
+	}
+}
+
+// TestLoadIndexChangesNothing runs jsq and sed with and without the load
+// index that lets them choose in O(log N), and expects the same results bit
+// for bit: the same servers chosen with the same random draws.
+func TestLoadIndexChangesNothing(t *testing.T) {
+	cases := []sim.Config{
+		{Policy: "jsq", Servers: 50, Load: 0.9, Jobs: 30_000, Seed: 3},
+		{Policy: "jsq", Servers: 3, Load: 0.95, Jobs: 30_000, Seed: 4, Discipline: sim.PS},
+		{Policy: "jsq", Servers: 10, Load: 1.2, Jobs: 20_000, Seed: 5},
+		{Policy: "sed", Servers: 20, Load: 0.8, Jobs: 30_000, Seed: 6},
+		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 7, Speeds: []float64{2, 1, 1}},
+		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 8, Speeds: []float64{2, 2, 2}},
+	}
+	for _, cfg := range cases {
+		t.Run(fmt.Sprintf("%s/servers=%d/load=%v/%s/speeds=%v", cfg.Policy, cfg.Servers, cfg.Load, cfg.Discipline, cfg.Speeds), func(t *testing.T) {
+			with, err := sim.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			restore := sim.SetLoadIndex(false)
+			without, err := sim.Run(context.Background(), cfg)
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(deterministic(with), deterministic(without)) {
+				t.Errorf("with the load index:\n%v\nwithout:\n%v", deterministic(with).Metrics, deterministic(without).Metrics)
+			}
+		})
 	}
 }

@@ -292,6 +292,11 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		traceBuf:            make([]byte, 0, 128),
 	}
 	cl.observer, _ = pol.(strategies.Observer)
+	cl.view = cl
+	if useLoadIndex && strategies.UsesLoadIndex(pol) {
+		cl.idx = newLoadIndex(cl.load)
+		cl.view = indexedView{cl, cl.idx}
+	}
 	cl.scheduleArrival()
 	if cl.isPS {
 		cl.ps = make([]psServer, n)
@@ -303,6 +308,10 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	}
 	return cl, nil
 }
+
+// useLoadIndex lets tests run jsq and sed without the load index, to check
+// that it changes nothing.
+var useLoadIndex = true
 
 // finish closes the measurement window of a finished or interrupted run.
 func (cl *cluster) finish() (window float64) {

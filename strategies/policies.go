@@ -137,7 +137,20 @@ type jsqPolicy struct {
 func newJSQ(cfg PolicyConfig) (Policy, error) { return &jsqPolicy{r: cfg.Rand}, nil }
 
 func (p *jsqPolicy) Pick(v View, _ Job) int {
+	if x, ok := v.(LoadIndex); ok {
+		return pickMinLoaded(x, p.r)
+	}
 	return argmin(p.buf.fill(v, func(i int) float64 { return float64(v.Load(i)) }), p.r)
+}
+
+// pickMinLoaded is argmin over the loads, answered by a LoadIndex: the
+// same server for the same random source, and the same draws.
+func pickMinLoaded(x LoadIndex, r *rand.Rand) int {
+	_, ties := x.MinLoad()
+	if ties <= 1 {
+		return x.NthMinLoaded(0)
+	}
+	return x.NthMinLoaded(r.IntN(ties))
 }
 
 // ---- pod / p2c ----
@@ -294,13 +307,28 @@ func (p *lwlPolicy) Pick(v View, _ Job) int {
 // ---- sed ----
 
 type sedPolicy struct {
-	r   *rand.Rand
-	buf scores
+	r       *rand.Rand
+	buf     scores
+	uniform int8 // every server of the view has the same speed: 1 yes, -1 no, 0 not known yet
 }
 
 func newSED(cfg PolicyConfig) (Policy, error) { return &sedPolicy{r: cfg.Rand}, nil }
 
 func (p *sedPolicy) Pick(v View, _ Job) int {
+	if x, ok := v.(LoadIndex); ok {
+		if p.uniform == 0 {
+			p.uniform = 1
+			for i := 1; i < v.Servers(); i++ {
+				if v.Speed(i) != v.Speed(0) {
+					p.uniform = -1
+				}
+			}
+		}
+		if p.uniform > 0 {
+			// (load+1)/speed with one speed orders and ties like the load.
+			return pickMinLoaded(x, p.r)
+		}
+	}
 	return argmin(p.buf.fill(v, func(i int) float64 { return float64(v.Load(i)+1) / v.Speed(i) }), p.r)
 }
 

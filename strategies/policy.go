@@ -45,6 +45,31 @@ type View interface {
 	Now() float64
 }
 
+// LoadIndex is an optional extension of View, for engines that keep their
+// servers indexed by load: jsq (and sed when every speed is equal) then
+// choose in O(log N) instead of reading every server's load, with the same
+// result and the same random draws. Its answers must agree with Load.
+// Engines keep an index only for policies that use it (UsesLoadIndex): it
+// costs time at every dispatch and completion.
+type LoadIndex interface {
+	// MinLoad returns the smallest load of any server and the number of
+	// servers that have it.
+	MinLoad() (load, count int)
+	// NthMinLoaded returns the k-th server, from 0 in index order, among
+	// those whose load is the smallest.
+	NthMinLoaded(k int) int
+}
+
+// UsesLoadIndex reports whether p chooses faster given a View that
+// implements LoadIndex.
+func UsesLoadIndex(p Policy) bool {
+	switch p.(type) {
+	case *jsqPolicy, *sedPolicy:
+		return true
+	}
+	return false
+}
+
 // Job is what a policy knows of the job it places.
 type Job struct {
 	// ID numbers jobs in arrival order from 0.
