@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -34,8 +36,10 @@ type rawHandler interface {
 	// serveRaw serves the request whose head (request line to the empty
 	// line, inclusive) starts br's buffer. handled=false means it did not
 	// take the request: nothing was consumed or written. keep=false means
-	// the connection must be closed after bw is flushed.
-	serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte) (handled, keep bool)
+	// the connection must be closed after bw is flushed. It calls
+	// bodyFollows before reading a request body, which lifts the deadline
+	// that bounds the wait for a request head.
+	serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte, bodyFollows func()) (handled, keep bool)
 }
 
 // peekHead returns the head of the next message in br (its first line to
@@ -241,11 +245,17 @@ func hopRequest(k hdr) bool {
 	return false
 }
 
-// rawRequest is what the fast path needs of a request head.
+// rawRequest is what the fast path needs of a request head. head, method
+// and target are slices of the client connection's read buffer: valid only
+// until the body is read, so everything needed later is copied out.
 type rawRequest struct {
 	head   []byte
 	method []byte
 	target []byte
+	isHead bool // the method is HEAD: the response has no body
+	// replay: the request may be sent again (no body, and an idempotent
+	// method or an idempotency key), as RoundTrip's replayable.
+	replay bool
 	clen   int64 // Content-Length, 0 when absent
 	close  bool  // the client asked to close the connection
 	// idemKey: the request carries an Idempotency-Key (or X-) header.
@@ -270,11 +280,13 @@ func parseRawRequest(head []byte, r *rawRequest) bool {
 		return false
 	}
 	*r = rawRequest{head: head, method: first[:sp1], target: first[sp1+1 : sp2]}
+	r.isHead = string(r.method) == http.MethodHead
 	if !plainTarget(r.target) {
 		return false
 	}
-	if path, _, _ := bytes.Cut(r.target, []byte{'?'}); string(path) == StatsPath {
-		return false
+	if path, _, _ := bytes.Cut(r.target, []byte{'?'}); string(path) == StatsPath ||
+		bytes.IndexByte(path, '%') >= 0 && unescapesTo(path, StatsPath) {
+		return false // answered by ServeHTTP
 	}
 	hosts, lengths := 0, 0
 	h := headLines{rest: head[eol+1:], strict: true}
@@ -291,9 +303,12 @@ func parseRawRequest(head []byte, r *rawRequest) bool {
 		switch k {
 		case hHost:
 			hosts++
+			if !validHost(value) {
+				return false
+			}
 		case hContentLength:
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || value[0] == '+' {
+			n, ok := parseLength(value)
+			if !ok {
 				return false
 			}
 			lengths++
@@ -318,7 +333,53 @@ func parseRawRequest(head []byte, r *rawRequest) bool {
 			}
 		}
 	}
+	r.replay = r.clen == 0 && (r.idemKey || idempotent(string(r.method)))
 	return hosts == 1 && lengths <= 1
+}
+
+// parseLength parses a Content-Length value: decimal digits only.
+func parseLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = 10*n + int64(c-'0')
+	}
+	return n, true
+}
+
+// hostChars are the bytes net/http's server accepts in a Host header.
+var hostChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!$%&'()*+,-.:;=[]_~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func validHost(v []byte) bool {
+	for _, c := range v {
+		if !hostChars[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapesTo reports whether the percent-encoded path decodes to want.
+func unescapesTo(path []byte, want string) bool {
+	p, err := url.PathUnescape(string(path))
+	return err != nil || p == want // undecodable: let the net/http path judge
 }
 
 // uriChars are the bytes of an origin-form target relayed as is: RFC 3986
@@ -412,14 +473,17 @@ func parseRawResponse(head []byte, r *rawResponse) error {
 		return errBadResponse
 	}
 	first := head[:eol-1]
-	if len(first) < 12 || !bytes.HasPrefix(first, []byte("HTTP/1.")) || first[8] != ' ' || len(first) > 12 && first[12] != ' ' {
+	if len(first) < 12 || !bytes.HasPrefix(first, []byte("HTTP/1.")) || first[7] < '0' || first[7] > '9' ||
+		first[8] != ' ' || len(first) > 12 && first[12] != ' ' {
 		return errBadResponse
 	}
 	code, err := strconv.Atoi(string(first[9:12]))
 	if err != nil || code < 100 {
 		return errBadResponse
 	}
-	*r = rawResponse{status: code, clen: -1, keep: first[7] == '1', serviceNs: -1, connTokens: r.connTokens[:0]}
+	// HTTP/1.1 and later minor versions keep connections by default.
+	*r = rawResponse{status: code, clen: -1, keep: first[7] >= '1', serviceNs: -1, connTokens: r.connTokens[:0]}
+	sawClose := false
 	h := headLines{rest: head[eol+1:]}
 	for {
 		_, name, value, ok, valid := h.next()
@@ -431,8 +495,8 @@ func parseRawResponse(head []byte, r *rawResponse) error {
 		}
 		switch headerKind(name) {
 		case hContentLength:
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || value[0] == '+' || r.clen >= 0 && r.clen != n {
+			n, ok := parseLength(value)
+			if !ok || r.clen >= 0 && r.clen != n {
 				return errBadResponse
 			}
 			r.clen = n
@@ -445,7 +509,7 @@ func parseRawResponse(head []byte, r *rawResponse) error {
 			forEachToken(value, func(tok []byte) {
 				switch {
 				case is(tok, "close"):
-					r.keep = false
+					sawClose = true
 				case is(tok, "keep-alive"):
 					r.keep = true
 				default:
@@ -459,6 +523,9 @@ func parseRawResponse(head []byte, r *rawResponse) error {
 				r.serviceNs = ns
 			}
 		}
+	}
+	if sawClose {
+		r.keep = false // close wins over keep-alive
 	}
 	if r.te {
 		r.hop = r.hop || r.clen >= 0
@@ -518,9 +585,10 @@ func writeResponseHead(w *bufio.Writer, head []byte, r *rawResponse, keep bool) 
 	w.WriteString("\r\n")
 }
 
-// bodyless reports whether a response to method with status has no body.
-func bodyless(method []byte, status int) bool {
-	return string(method) == "HEAD" || status == 204 || status == 304 || status < 200
+// bodyless reports whether a response with status has no body (isHead:
+// the request was a HEAD).
+func bodyless(isHead bool, status int) bool {
+	return isHead || status == 204 || status == 304 || status < 200
 }
 
 // backendError is a failure of the backend connection (as opposed to the
@@ -532,15 +600,17 @@ func (e backendError) Unwrap() error { return e.err }
 
 // serveRaw implements rawHandler: the same placement, retries and counters
 // as RoundTrip, over the connections' buffers.
-func (b *Balancer) serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte) (handled, keep bool) {
+func (b *Balancer) serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte, bodyFollows func()) (handled, keep bool) {
 	var rq rawRequest
 	if !parseRawRequest(head, &rq) {
 		return false, true
 	}
+	if rq.clen > 0 {
+		bodyFollows()
+	}
 	ctx := context.Background()
 	target := string(rq.target)
 	job := strategies.Job{ID: math.MaxUint64}
-	replay := rq.clen == 0 && (rq.idemKey || idempotent(string(rq.method)))
 	exclude := -1
 	var firstErr error
 	for attempt := 0; ; attempt++ {
@@ -559,7 +629,7 @@ func (b *Balancer) serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte) (ha
 			return true, keep && err == nil
 		}
 		var be backendError
-		if !errors.As(err, &be) || !replay || rq.consumed || attempt > 0 {
+		if !errors.As(err, &be) || !rq.replay || rq.consumed || attempt > 0 {
 			ok := writeRawError(bw, br, &rq, err)
 			return true, keep && ok
 		}
@@ -578,12 +648,15 @@ func writeRawError(bw *bufio.Writer, br *bufio.Reader, rq *rawRequest, err error
 	msg := "stratbench balance: " + err.Error() + "\n"
 	keep := !rq.close
 	if !rq.consumed {
-		if rq.clen == 0 {
-			br.Discard(len(rq.head))
-			rq.consumed = true
-		} else {
-			keep = false // the request's body was not read
+		// Read the request to its end (a body up to 1 MiB, as net/http's
+		// server does) so that the connection can go on, and so that
+		// closing it with unread data does not reset it before the
+		// client reads the answer.
+		br.Discard(len(rq.head))
+		if rq.clen > 1<<20 || discardN(br, rq.clen) != nil {
+			keep = false
 		}
+		rq.consumed = true
 	}
 	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n", code, statusText(code))
 	if !keep {
@@ -628,9 +701,9 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		} else {
 			pc, derr = b.transport.dial(context.Background(), be.addr)
 		}
-		if derr == nil && reused && rq.clen > 0 && !alive(pc) {
-			// A request with a body cannot be sent twice: make sure first
-			// that the backend has not closed this idle connection.
+		if derr == nil && reused && !rq.replay && !alive(pc) {
+			// A request that may not be sent twice: make sure first that
+			// the backend has not closed this idle connection.
 			pc.conn.Close()
 			pc, derr = b.transport.dial(context.Background(), be.addr)
 			reused = false
@@ -642,7 +715,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		if rq.clen > 0 {
 			br.Discard(len(rq.head))
 			cerr, berr := copyBody(pc.bw, br, rq.clen)
-			rq.consumed = cerr == nil
+			rq.consumed = cerr == nil && berr == nil
 			if cerr != nil || berr != nil {
 				pc.conn.Close()
 				if cerr != nil {
@@ -662,12 +735,12 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		// nothing read: once more on a fresh one, as net/http does.
 		stale := reused && (werr != nil || pc.br.Buffered() == 0)
 		pc.conn.Close()
-		if stale && rq.clen == 0 {
+		if stale && rq.replay {
 			continue
 		}
 		switch {
 		case stale:
-			// A request with a body is not sent again; the backend is
+			// Not sent again (it may have been received); the backend is
 			// not dead for having closed an idle connection.
 			return false, false, fmt.Errorf("backend %s: the pooled connection was closed by the backend", be.addr)
 		case werr != nil:
@@ -702,7 +775,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		}
 	}
 	svc = rs.serviceNs
-	noBody := bodyless(rq.method, rs.status)
+	noBody := bodyless(rq.isHead, rs.status)
 	closeDelimited := !noBody && rs.clen < 0 && !rs.chunked
 	if closeDelimited {
 		keep = false
@@ -722,20 +795,35 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 	}
 	switch {
 	case berr != nil:
+		// Cut short or malformed mid-body: the client gets a truncated
+		// response and its connection closes. Not a dead backend (a
+		// transport failure shows at the next request or health check).
 		pc.conn.Close()
-		return true, false, fail(berr)
+		return true, false, fmt.Errorf("backend %s: response body: %w", be.addr, berr)
 	case cerr != nil:
 		pc.conn.Close()
 		ok = true // the backend answered; the client went away
 		return true, false, cerr
 	}
 	ok = true
-	if rs.keep && !closeDelimited {
+	if rs.keep && !closeDelimited && pc.br.Buffered() == 0 {
 		b.transport.put(pc)
 	} else {
 		pc.conn.Close()
 	}
 	return true, keep, nil
+}
+
+// discardN reads and drops n bytes of src.
+func discardN(src *bufio.Reader, n int64) error {
+	for n > 0 {
+		k, err := src.Discard(int(min(n, 1<<30)))
+		n -= int64(k)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // copyBody copies n bytes from src to dst. srcErr is an error reading
@@ -820,8 +908,15 @@ func relayChunked(dst *bufio.Writer, src *bufio.Reader) (dstErr, srcErr error) {
 				}
 			}
 		}
-		if srcErr, dstErr := copyBody(dst, src, n+2); srcErr != nil || dstErr != nil {
+		if srcErr, dstErr := copyBody(dst, src, n); srcErr != nil || dstErr != nil {
 			return dstErr, srcErr
+		}
+		if crlf, err := src.Peek(2); err != nil || crlf[0] != '\r' || crlf[1] != '\n' {
+			return nil, errors.New("malformed chunked body: no CRLF after chunk data")
+		}
+		src.Discard(2)
+		if _, err := dst.WriteString("\r\n"); err != nil {
+			return err, nil
 		}
 	}
 }

@@ -145,6 +145,12 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 	remote := c.RemoteAddr().String()
 	raw, _ := s.handler.(rawHandler)
 	var idleUntil time.Time
+	bodyFollows := func() {
+		// A body streams as long as it takes: no deadline (the next
+		// request's wait sets one again).
+		idleUntil = time.Time{}
+		c.SetReadDeadline(idleUntil)
+	}
 	for {
 		// Wait for a request without holding a buffer-sized read open
 		// longer than the connection's life: idle connections just block.
@@ -154,10 +160,11 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 			idleUntil = now.Add(120 * time.Second)
 			c.SetReadDeadline(idleUntil)
 		}
-		if _, err := br.Peek(1); err != nil {
+		if !skipEmptyLines(br, bw) {
 			return
 		}
 		if !s.setBusy(busy, true) {
+			bw.Flush()
 			return
 		}
 		if raw != nil {
@@ -170,7 +177,7 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 				}
 			}
 			if head != nil {
-				handled, keep := raw.serveRaw(br, bw, head)
+				handled, keep := raw.serveRaw(br, bw, head, bodyFollows)
 				if handled {
 					if !keep {
 						bw.Flush()
@@ -182,6 +189,7 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 						}
 					}
 					if !s.setBusy(busy, false) {
+						bw.Flush()
 						return
 					}
 					continue
@@ -192,7 +200,9 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 		c.SetReadDeadline(idleUntil)
 		req, err := http.ReadRequest(br)
 		if err != nil {
-			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			// After the responses to earlier pipelined requests.
+			bw.WriteString("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			bw.Flush()
 			return
 		}
 		idleUntil = time.Time{}
@@ -214,8 +224,33 @@ func (s *leanServer) serveConn(c net.Conn, busy *atomic.Bool) {
 			}
 		}
 		if w.close || !s.setBusy(busy, false) {
+			bw.Flush()
 			return
 		}
+	}
+}
+
+// skipEmptyLines drops the empty lines a client may send before a request
+// (RFC 9112 2.2: a server should ignore at least one) and waits for the
+// request's first byte, flushing bw first when it has to wait: the
+// responses written so far go out before the connection blocks. It reports
+// false when the connection ended.
+func skipEmptyLines(br *bufio.Reader, bw *bufio.Writer) bool {
+	for {
+		if br.Buffered() == 0 && bw.Buffered() > 0 {
+			if bw.Flush() != nil {
+				return false
+			}
+		}
+		b, err := br.Peek(1)
+		if err != nil {
+			bw.Flush()
+			return false
+		}
+		if b[0] != '\r' && b[0] != '\n' {
+			return true
+		}
+		br.Discard(1)
 	}
 }
 

@@ -89,7 +89,7 @@ func (t *connTransport) dial(ctx context.Context, addr string) (*pconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pconn{conn: c, br: bufio.NewReaderSize(c, 8192), bw: bufio.NewWriterSize(c, 4096), addr: addr}, nil
+	return &pconn{conn: c, br: bufio.NewReaderSize(c, 32<<10), bw: bufio.NewWriterSize(c, 4096), addr: addr}, nil
 }
 
 func (t *connTransport) put(pc *pconn) {

@@ -23,7 +23,7 @@ the simulator, through a view of the backends backed by in-flight counters:
 load = requests in flight at a backend. Plain HTTP/1.1 requests are relayed
 between connection buffers, minus hop-by-hop headers; the others (HTTP/1.0,
 chunked request bodies, upgrades) go through net/http/httputil.ReverseProxy.
-Response heads over 8 KiB are refused with 502, as nginx does. Backends are checked
+Response heads over 32 KiB are refused with 502 (nginx refuses those over 4 or 8 KiB). Backends are checked
 with GET /healthz; a backend that refuses a connection or fails two checks is
 left out until two checks pass again. A request that failed in transport is sent
 once more, to another backend, when it is idempotent (GET, HEAD, ... or an
