@@ -383,12 +383,7 @@ func TestRelayChunked(t *testing.T) {
 // request to a dead backend is retried on another; a POST is not, and gets
 // a 502; with no backend left, a 503.
 func TestRawProxyRetries(t *testing.T) {
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close() // connection refused from now on
+	deadAddr := deadBackend(t)
 	live := startRawBackend(t)
 	b, err := NewBalancer(BalancerConfig{Backends: []string{deadAddr, live}, Policy: "rr", HealthInterval: -1})
 	if err != nil {
@@ -521,6 +516,27 @@ func FuzzParseRawRequest(f *testing.F) {
 	})
 }
 
+// deadBackend returns an address where connections are refused.
+func deadBackend(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// wrapFor returns the handler wrapper that selects a path of the balancer:
+// nil for the fast path, slowOnly for the net/http path.
+func wrapFor(path string) func(*Balancer) http.Handler {
+	if path == "slow" {
+		return func(b *Balancer) http.Handler { return slowOnly{b} }
+	}
+	return nil
+}
+
 // startFuncBackend serves every connection with serve, on a raw listener.
 func startFuncBackend(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
@@ -640,11 +656,7 @@ func TestRawProxyNeverResendsNonIdempotent(t *testing.T) {
 					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 				}
 			})
-			var wrap func(*Balancer) http.Handler
-			if path == "slow" {
-				wrap = func(b *Balancer) http.Handler { return slowOnly{b} }
-			}
-			_, addr := newRawBalancer(t, wrap, backend)
+			_, addr := newRawBalancer(t, wrapFor(path), backend)
 			_, _, c, br := exchangeRaw(t, addr, nil, nil, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 			resp, _, c, _ := exchangeRaw(t, addr, c, br, "POST /charge HTTP/1.1\r\nHost: x\r\n\r\n", "POST")
 			if c != nil {
@@ -706,10 +718,7 @@ func TestRawProxyBackendConnections(t *testing.T) {
 // 502 that names the limit.
 func TestLeanServerEdges(t *testing.T) {
 	for _, path := range []string{"fast", "slow"} {
-		var wrap func(*Balancer) http.Handler
-		if path == "slow" {
-			wrap = func(b *Balancer) http.Handler { return slowOnly{b} }
-		}
+		wrap := wrapFor(path)
 		t.Run(path+"/stray CRLF", func(t *testing.T) {
 			_, addr := newRawBalancer(t, wrap, startFuncBackend(t, echoBody))
 			c, err := net.Dial("tcp", addr)
@@ -731,13 +740,7 @@ func TestLeanServerEdges(t *testing.T) {
 			}
 		})
 		t.Run(path+"/error with unread body", func(t *testing.T) {
-			dead, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			deadAddr := dead.Addr().String()
-			dead.Close()
-			_, addr := newRawBalancer(t, wrap, deadAddr)
+			_, addr := newRawBalancer(t, wrap, deadBackend(t))
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
