@@ -46,6 +46,11 @@ type BalancerConfig struct {
 	HealthTimeout time.Duration
 	// DialTimeout bounds connecting to a backend; default 1s.
 	DialTimeout time.Duration
+	// BackendTimeout bounds the time from sending a request to a backend
+	// to the end of its response; a request past it is answered 504 and
+	// its connection closed (it is not retried: it may still be running).
+	// Default 60s, as nginx's proxy_read_timeout; negative disables it.
+	BackendTimeout time.Duration
 }
 
 func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
@@ -64,6 +69,9 @@ func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
 	}
 	if b.DialTimeout == 0 {
 		b.DialTimeout = time.Second
+	}
+	if b.BackendTimeout == 0 {
+		b.BackendTimeout = 60 * time.Second
 	}
 	switch {
 	case len(b.Backends) == 0:
@@ -100,7 +108,8 @@ func (c *BalancerConfig) Validate() error {
 func (c *BalancerConfig) Args() []string {
 	b, _ := c.withDefaults()
 	args := []string{"--listen", b.Listen, "--policy", b.Policy, "--seed", strconv.FormatUint(b.Seed, 10),
-		"--unit", b.Unit.String(), "--health-interval", max(b.HealthInterval, 0).String()}
+		"--unit", b.Unit.String(), "--health-interval", max(b.HealthInterval, 0).String(),
+		"--backend-timeout", max(b.BackendTimeout, 0).String()}
 	if b.D != 0 {
 		args = append(args, "--d", strconv.Itoa(b.D))
 	}
@@ -255,8 +264,16 @@ func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
 			b.healthWG.Go(func() { b.healthLoop(ctx, i) })
 		}
 	}
+	if c.BackendTimeout > 0 {
+		b.healthWG.Go(func() { b.transport.watch(ctx, c.BackendTimeout) })
+	}
 	return b, nil
 }
+
+// abortInFlight closes the backend connections of the requests in flight:
+// they fail at once (the lean server calls it when its shutdown grace
+// period is over).
+func (b *Balancer) abortInFlight() { b.transport.closeBusy(math.MaxInt64) }
 
 // Close stops the health checks and closes idle backend connections.
 func (b *Balancer) Close() {
@@ -299,8 +316,11 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadGateway
-	if errors.Is(err, errNoBackend) {
+	switch {
+	case errors.Is(err, errNoBackend):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, errBackendTimeout):
+		code = http.StatusGatewayTimeout
 	}
 	http.Error(w, "stratbench balance: "+err.Error(), code)
 }
@@ -545,8 +565,8 @@ func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := b.send(req, s, job)
-	if err == nil || ctx.Err() != nil || !replayable(req) {
-		return resp, err
+	if err == nil || ctx.Err() != nil || !replayable(req) || errors.Is(err, errBackendTimeout) {
+		return resp, err // a timed-out request is not sent elsewhere: it may be running still
 	}
 	b.retries.Add(1)
 	s2, err2 := b.acquire(ctx, target, s, &job)
@@ -569,8 +589,8 @@ func (b *Balancer) send(req *http.Request, s int, job strategies.Job) (*http.Res
 	t0 := time.Now()
 	resp, err := b.transport.RoundTrip(out)
 	if err != nil {
-		if req.Context().Err() == nil {
-			b.markDead(s)
+		if req.Context().Err() == nil && !errors.Is(err, errBackendTimeout) {
+			b.markDead(s) // a slow backend is not taken for dead: health checks judge it
 		}
 		b.release(s, job, float64(time.Since(t0).Nanoseconds()), -1, false)
 		return nil, fmt.Errorf("backend %s: %w", be.addr, err)

@@ -29,8 +29,10 @@
 //     net/http's server and transport also add goroutine hand-offs per
 //     request, which the lean loop and transport avoid. Limits: a backend
 //     response head over 32 KiB is answered 502 on the fast path (nginx's
-//     limit is 4 or 8 KiB); there is no read timeout on backends (a hung
-//     backend holds its request until it answers or dies). The
+//     limit is 4 or 8 KiB). A request whose response has not ended within
+//     the backend timeout (60s by default, as nginx's proxy_read_timeout) is
+//     answered 504 and not retried; stopping the balancer cuts requests
+//     still waiting on backends once its grace period is over. The
 //     policy sees the backends through a strategies.View backed by in-flight
 //     counters (Load), the sizes of the tasks in flight (Work; from the ns
 //     parameter, or an EWMA of reported service times), and the time since

@@ -81,6 +81,7 @@ func helperMain(ctx context.Context, args []string) error {
 		fs.Uint64Var(&c.Seed, "seed", 1, "")
 		fs.DurationVar(&c.Unit, "unit", time.Millisecond, "")
 		fs.DurationVar(&c.HealthInterval, "health-interval", 200*time.Millisecond, "")
+		fs.DurationVar(&c.BackendTimeout, "backend-timeout", time.Minute, "")
 		fs.IntVar(&c.D, "d", 0, "")
 		fs.IntVar(&c.Dispatchers, "dispatchers", 0, "")
 		if err := fs.Parse(args[1:]); err != nil {

@@ -642,8 +642,11 @@ func (b *Balancer) serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte, bod
 // whether the connection can stay open (the request was read whole).
 func writeRawError(bw *bufio.Writer, br *bufio.Reader, rq *rawRequest, err error) bool {
 	code := 502
-	if errors.Is(err, errNoBackend) {
+	switch {
+	case errors.Is(err, errNoBackend):
 		code = 503
+	case errors.Is(err, errBackendTimeout):
+		code = 504
 	}
 	msg := "stratbench balance: " + err.Error() + "\n"
 	keep := !rq.close
@@ -666,12 +669,7 @@ func writeRawError(bw *bufio.Writer, br *bufio.Reader, rq *rawRequest, err error
 	return keep
 }
 
-func statusText(code int) string {
-	if code == 503 {
-		return "Service Unavailable"
-	}
-	return "Bad Gateway"
-}
+func statusText(code int) string { return http.StatusText(code) }
 
 // exchange sends rq to backend s and relays the response to bw. sent
 // reports whether any of the response went to bw (then the request cannot
@@ -689,10 +687,14 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		}
 		b.release(s, job, float64(time.Since(t0).Nanoseconds()), svc, ok)
 	}()
-	fail := func(e error) error { return backendError{fmt.Errorf("backend %s: %w", be.addr, e)} }
-
 	var pc *pconn
 	var head []byte // the response head, in pc.br's buffer
+	fail := func(e error) error {
+		if pc != nil && pc.timedOut.Load() {
+			return fmt.Errorf("backend %s: %w", be.addr, errBackendTimeout)
+		}
+		return backendError{fmt.Errorf("backend %s: %w", be.addr, e)}
+	}
 	for try := 0; ; try++ {
 		var reused bool
 		var derr error
@@ -704,20 +706,21 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		if derr == nil && reused && !rq.replay && !alive(pc) {
 			// A request that may not be sent twice: make sure first that
 			// the backend has not closed this idle connection.
-			pc.conn.Close()
+			pc.close()
 			pc, derr = b.transport.dial(context.Background(), be.addr)
 			reused = false
 		}
 		if derr != nil {
 			return false, !rq.close, fail(derr)
 		}
+		pc.begin(t0.UnixNano())
 		writeRequestHead(pc.bw, rq)
 		if rq.clen > 0 {
 			br.Discard(len(rq.head))
 			cerr, berr := copyBody(pc.bw, br, rq.clen)
 			rq.consumed = cerr == nil && berr == nil
 			if cerr != nil || berr != nil {
-				pc.conn.Close()
+				pc.close()
 				if cerr != nil {
 					return false, false, fmt.Errorf("client: %w", cerr)
 				}
@@ -734,7 +737,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		// A pooled connection the backend had closed fails at once, with
 		// nothing read: once more on a fresh one, as net/http does.
 		stale := reused && (werr != nil || pc.br.Buffered() == 0)
-		pc.conn.Close()
+		pc.close()
 		if stale && rq.replay {
 			continue
 		}
@@ -758,11 +761,11 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 	var rs rawResponse
 	for {
 		if err := parseRawResponse(head, &rs); err != nil {
-			pc.conn.Close()
+			pc.close()
 			return false, keep, fmt.Errorf("backend %s: %w", be.addr, err)
 		}
 		if rs.status == 101 {
-			pc.conn.Close()
+			pc.close()
 			return false, keep, fmt.Errorf("backend %s: protocol switch is not supported by the balancer", be.addr)
 		}
 		if rs.status >= 200 {
@@ -770,7 +773,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		}
 		pc.br.Discard(len(head)) // an interim response (103 Early Hints): not relayed
 		if head = peekHead(pc.br, true); head == nil {
-			pc.conn.Close()
+			pc.close()
 			return false, keep, fail(io.ErrUnexpectedEOF)
 		}
 	}
@@ -798,10 +801,10 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 		// Cut short or malformed mid-body: the client gets a truncated
 		// response and its connection closes. Not a dead backend (a
 		// transport failure shows at the next request or health check).
-		pc.conn.Close()
-		return true, false, fmt.Errorf("backend %s: response body: %w", be.addr, berr)
+		pc.close()
+		return true, false, fmt.Errorf("backend %s: response body: %w", be.addr, pc.failure(berr))
 	case cerr != nil:
-		pc.conn.Close()
+		pc.close()
 		ok = true // the backend answered; the client went away
 		return true, false, cerr
 	}
@@ -809,7 +812,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, rq *rawRequest, br *bufio
 	if rs.keep && !closeDelimited && pc.br.Buffered() == 0 {
 		b.transport.put(pc)
 	} else {
-		pc.conn.Close()
+		pc.close()
 	}
 	return true, keep, nil
 }

@@ -830,3 +830,77 @@ func FuzzParseRawResponse(f *testing.F) {
 		}
 	})
 }
+
+// hungBackend reads requests and never answers.
+func hungBackend(t *testing.T) string {
+	return startFuncBackend(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// TestBackendTimeout checks, through both paths, that a request to a
+// backend that never answers gets a 504 once the backend timeout is over,
+// is not retried elsewhere (it may still be running) and does not take the
+// backend for dead, and that its in-flight count is released.
+func TestBackendTimeout(t *testing.T) {
+	for _, path := range []string{"fast", "slow"} {
+		t.Run(path, func(t *testing.T) {
+			b, err := NewBalancer(BalancerConfig{Backends: []string{hungBackend(t), startRawBackend(t)}, Policy: "rr",
+				HealthInterval: -1, BackendTimeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(b.Close)
+			var h http.Handler = b
+			if w := wrapFor(path); w != nil {
+				h = w(b)
+			}
+			addr := startLeanBalancer(t, h)
+			t0 := time.Now()
+			resp, body, c, _ := exchangeRaw(t, addr, nil, nil, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+			if c != nil {
+				c.Close()
+			}
+			if d := time.Since(t0); resp.StatusCode != 504 || d > 3*time.Second {
+				t.Errorf("got %d %q after %v, want a 504 after about 200ms", resp.StatusCode, body, d)
+			}
+			s := b.Stats()
+			if !s.Backends[0].Alive || s.Retries != 0 || s.Backends[0].InFlight != 0 || s.Backends[0].Failed != 1 {
+				t.Errorf("alive %v, retries %d, in flight %d, failed %d; want true 0 0 1",
+					s.Backends[0].Alive, s.Retries, s.Backends[0].InFlight, s.Backends[0].Failed)
+			}
+		})
+	}
+}
+
+// TestShutdownAbortsBackendWaits checks that stopping the balancer's server
+// does not wait for a hung backend forever (no backend timeout here): once
+// its grace period is over, requests waiting on backends are cut.
+func TestShutdownAbortsBackendWaits(t *testing.T) {
+	b, err := NewBalancer(BalancerConfig{Backends: []string{hungBackend(t)}, Policy: "rr", HealthInterval: -1, BackendTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	addr, stop := startLean(t, b)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(100 * time.Millisecond)
+	t0 := time.Now()
+	stop() // fails the test if the server does not return within 10s
+	if d := time.Since(t0); d > 8*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	if s := b.Stats(); s.Backends[0].InFlight != 0 {
+		t.Errorf("in flight %d after shutdown", s.Backends[0].InFlight)
+	}
+}

@@ -110,6 +110,9 @@ func (s *leanServer) shutdown(grace time.Duration) {
 		c.Close()
 	}
 	s.mu.Unlock()
+	if a, ok := s.handler.(interface{ abortInFlight() }); ok {
+		a.abortInFlight() // requests waiting on backends end too
+	}
 	<-done
 }
 

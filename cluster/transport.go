@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,13 @@ import (
 //
 // It handles only plain http:// requests without Upgrade; others go to
 // fallback.
+//
+// A watchdog (watch) closes a connection whose request has waited longer
+// than the timeout for its response to end, so that a hung backend cannot
+// hold a request, its goroutine and its in-flight count forever; the
+// request then fails with errBackendTimeout. Marking a connection busy and
+// idle costs two atomic stores per request, where a read deadline would
+// cost a timer update.
 type connTransport struct {
 	dialer   net.Dialer
 	maxIdle  int
@@ -28,6 +36,7 @@ type connTransport struct {
 
 	mu   sync.Mutex
 	idle map[string][]*pconn
+	live map[*pconn]struct{} // every open connection, idle or busy
 }
 
 type pconn struct {
@@ -35,6 +44,67 @@ type pconn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	addr string
+	t    *connTransport
+	// busySince is when the current request was sent (Unix ns), 0 while
+	// the connection is idle.
+	busySince atomic.Int64
+	// timedOut is set by the watchdog when it closed the connection.
+	timedOut atomic.Bool
+}
+
+// begin marks pc busy with a request sent at now (Unix ns).
+func (pc *pconn) begin(now int64) { pc.busySince.Store(now) }
+
+// close closes pc for good.
+func (pc *pconn) close() {
+	pc.t.mu.Lock()
+	delete(pc.t.live, pc)
+	pc.t.mu.Unlock()
+	pc.conn.Close()
+}
+
+// errBackendTimeout is a request whose response did not end within the
+// backend timeout (answered 504, as nginx does).
+var errBackendTimeout = errors.New("no response within the backend timeout")
+
+// failure returns errBackendTimeout if the watchdog closed pc, else err.
+func (pc *pconn) failure(err error) error {
+	if pc.timedOut.Load() {
+		return errBackendTimeout
+	}
+	return err
+}
+
+// watch closes, every quarter of timeout, the connections whose request
+// has been out longer than timeout, until ctx is done.
+func (t *connTransport) watch(ctx context.Context, timeout time.Duration) {
+	tick := time.NewTicker(max(timeout/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t.closeBusy(time.Now().UnixNano() - timeout.Nanoseconds())
+	}
+}
+
+// closeBusy closes the connections busy since before the given time (Unix
+// ns); closeBusy(math.MaxInt64) closes every busy one.
+func (t *connTransport) closeBusy(before int64) {
+	t.mu.Lock()
+	var late []*pconn
+	for pc := range t.live {
+		if s := pc.busySince.Load(); s != 0 && s < before {
+			late = append(late, pc)
+		}
+	}
+	t.mu.Unlock()
+	for _, pc := range late {
+		pc.timedOut.Store(true)
+		pc.conn.Close() // the request's goroutine sees the error and forgets pc
+	}
 }
 
 func newConnTransport(dialTimeout time.Duration, maxIdlePerHost int, fallback http.RoundTripper) *connTransport {
@@ -43,6 +113,7 @@ func newConnTransport(dialTimeout time.Duration, maxIdlePerHost int, fallback ht
 		maxIdle:  maxIdlePerHost,
 		fallback: fallback,
 		idle:     map[string][]*pconn{},
+		live:     map[*pconn]struct{}{},
 	}
 }
 
@@ -89,10 +160,16 @@ func (t *connTransport) dial(ctx context.Context, addr string) (*pconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pconn{conn: c, br: bufio.NewReaderSize(c, 32<<10), bw: bufio.NewWriterSize(c, 4096), addr: addr}, nil
+	pc := &pconn{conn: c, br: bufio.NewReaderSize(c, 32<<10), bw: bufio.NewWriterSize(c, 4096), addr: addr, t: t}
+	t.mu.Lock()
+	t.live[pc] = struct{}{}
+	t.mu.Unlock()
+	return pc, nil
 }
 
+// put marks pc idle and pools it, or closes it when the pool is full.
 func (t *connTransport) put(pc *pconn) {
+	pc.busySince.Store(0)
 	t.mu.Lock()
 	if l := t.idle[pc.addr]; len(l) < t.maxIdle {
 		t.idle[pc.addr] = append(l, pc)
@@ -100,7 +177,7 @@ func (t *connTransport) put(pc *pconn) {
 		return
 	}
 	t.mu.Unlock()
-	pc.conn.Close()
+	pc.close()
 }
 
 // CloseIdleConnections closes the pooled connections.
@@ -111,7 +188,7 @@ func (t *connTransport) CloseIdleConnections() {
 	t.mu.Unlock()
 	for _, l := range idle {
 		for _, pc := range l {
-			pc.conn.Close()
+			pc.close()
 		}
 	}
 	if c, ok := t.fallback.(interface{ CloseIdleConnections() }); ok {
@@ -127,12 +204,13 @@ func (t *connTransport) roundTrip(pc *pconn, req *http.Request, reused bool) (*h
 		defer stop()
 	}
 	fail := func(err error) (*http.Response, error) {
-		pc.conn.Close()
+		pc.close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, err
+		return nil, pc.failure(err)
 	}
+	pc.begin(time.Now().UnixNano())
 	if err := req.Write(pc.bw); err != nil {
 		return fail(err)
 	}
@@ -181,8 +259,11 @@ type pconnBody struct {
 
 func (b *pconnBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		b.eof = true
+	case err != nil:
+		err = b.pc.failure(err)
 	}
 	return n, err
 }
@@ -196,7 +277,7 @@ func (b *pconnBody) Close() error {
 	if b.keep && b.eof && err == nil {
 		b.t.put(b.pc)
 	} else {
-		b.pc.conn.Close()
+		b.pc.close()
 	}
-	return err
+	return b.pc.failure(err)
 }

@@ -45,6 +45,7 @@ Examples:
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the policy's random choices"},
 			&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "the policy's time unit (the ewma policy's clock and latencies)"},
 			&cli.DurationFlag{Name: "health-interval", Value: 200 * time.Millisecond, Usage: "period of the health checks of each backend; 0 disables them"},
+			&cli.DurationFlag{Name: "backend-timeout", Value: 60 * time.Second, Usage: "longest wait for a backend's response to end, after which the request gets a 504; 0 disables it"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the balancer to this file when it stops"},
 		},
 		Action: balanceAction,
@@ -85,6 +86,13 @@ func balanceAction(c *cli.Context) error {
 	if hi == 0 {
 		hi = -1 // disabled
 	}
+	bt := c.Duration("backend-timeout")
+	if bt < 0 {
+		return bad.Inputf("--backend-timeout must be >= 0, got %v", bt)
+	}
+	if bt == 0 {
+		bt = -1 // disabled
+	}
 	if c.Duration("unit") <= 0 {
 		return bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
 	}
@@ -97,6 +105,7 @@ func balanceAction(c *cli.Context) error {
 		Seed:           c.Uint64("seed"),
 		Unit:           c.Duration("unit"),
 		HealthInterval: hi,
+		BackendTimeout: bt,
 	}
 	if err := cfg.Validate(); err != nil {
 		return bad.Input(err)
