@@ -174,6 +174,11 @@ func TestNameAndDescribe(t *testing.T) {
 		{"speedup", "x", Higher},
 		{"allocs_per_task", "allocs/task", Lower},
 		{"imbalance", "ratio", Lower},
+		{"jobs", "jobs", Neutral},
+		{"events", "events", Neutral},
+		{"utilization", "ratio", Neutral},
+		{"theory_response_mean", "units", Neutral},
+		{"arrival_rate_per_sec", "jobs/s", Neutral},
 	} {
 		u, b := Describe(tc.metric)
 		if u != tc.unit || b != tc.better {

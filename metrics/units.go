@@ -9,13 +9,20 @@ type Better int
 const (
 	Lower  Better = -1 // smaller is better (times, latencies, allocations)
 	Higher Better = +1 // larger is better (throughput, speedup)
+	// Neutral metrics describe the run rather than judge it (how many
+	// jobs, the offered rate, utilization, a theoretical prediction): a
+	// change in them is never an improvement or a regression.
+	Neutral Better = 0
 )
 
 func (b Better) String() string {
-	if b == Higher {
+	switch b {
+	case Higher:
 		return "higher"
+	case Lower:
+		return "lower"
 	}
-	return "lower"
+	return "neither"
 }
 
 // Describe returns the unit of a metric, in the spelling of Go's benchmark
@@ -24,6 +31,11 @@ func (b Better) String() string {
 // (unitless, mean service time 1) or plain counts.
 func Describe(metric string) (unit string, better Better) {
 	switch {
+	case metric == "arrival_rate_per_sec" || metric == "offered_rate_per_sec":
+		return "jobs/s", Neutral
+	case strings.HasPrefix(metric, "theory_"):
+		unit, _ := Describe(strings.TrimPrefix(metric, "theory_"))
+		return unit, Neutral
 	case strings.HasSuffix(metric, "mb_per_sec"):
 		return "MB/s", Higher
 	case metric == "throughput_per_sec":
@@ -56,14 +68,16 @@ var unitRules = []struct {
 	{exact: "speedup", unit: "x", better: Higher},
 	{exact: "efficiency", unit: "ratio", better: Higher},
 	{exact: "imbalance", unit: "ratio", better: Lower},
-	{exact: "utilization", unit: "ratio", better: Higher},
-	{exact: "jobs", unit: "jobs", better: Higher},
-	{exact: "sent", unit: "requests", better: Higher},
-	{exact: "succeeded", unit: "requests", better: Higher},
+	{exact: "utilization", unit: "ratio", better: Neutral},
+	{exact: "jobs", unit: "jobs", better: Neutral},
+	{exact: "sent", unit: "requests", better: Neutral},
+	{exact: "succeeded", unit: "requests", better: Neutral},
+	{exact: "killed_workers", unit: "workers", better: Neutral},
+	{exact: "service_mean", unit: "units", better: Neutral},
 	{exact: "failed", unit: "requests", better: Lower},
 	{exact: "retries", unit: "requests", better: Lower},
 	{exact: "retries_ok", unit: "requests", better: Higher},
-	{exact: "events", unit: "events", better: Higher},
+	{exact: "events", unit: "events", better: Neutral},
 	{suffix: "_count", unit: "count", better: Lower},
 	{suffix: "_errors", unit: "count", better: Lower},
 	{suffix: "_rel_err", unit: "ratio", better: Lower},

@@ -34,6 +34,9 @@ func WriteBenchUnits(w io.Writer, results []metrics.Result, units Units) error {
 	}
 	for _, u := range slices.Sorted(maps.Keys(seen)) {
 		_, better := units.Describe(u)
+		if better == metrics.Neutral {
+			continue // no direction: benchstat makes no verdict on it
+		}
 		err := bw.Write(&benchfmt.UnitMetadata{
 			UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"},
 			OrigUnit:        u,

@@ -214,7 +214,11 @@ func (c *CompareResult) WriteText(w io.Writer) error {
 			}
 		}
 		unit, better := rows[0].Unit, rows[0].Better
-		fmt.Fprintf(&b, "%s (%s, %s is better)\n", m, unit, better)
+		if better == metrics.Neutral {
+			fmt.Fprintf(&b, "%s (%s, describes the run: neither direction is better)\n", m, unit)
+		} else {
+			fmt.Fprintf(&b, "%s (%s, %s is better)\n", m, unit, better)
+		}
 		names, common := shortNames(rows)
 		if common != "" {
 			fmt.Fprintf(&b, "%s\n", common)

@@ -39,6 +39,9 @@ func TestRegressions(t *testing.T) {
 		{"wall time up 3%, zero threshold", "wall_sec", 1, 1.03, 10, 0, 1},   // any significant regression
 		{"too few samples", "wall_sec", 1, 1.5, 3, 5, 0},                     // n=3 cannot reach p < 0.05
 		{"latency up 20%, one value each", "response_mean", 1, 1.2, 1, 5, 0}, // no samples: no test, no failure
+		{"fewer jobs", "jobs", 100000, 80000, 10, 5, 0},                      // describes the run: never a regression
+		{"fewer events", "events", 100000, 80000, 10, 5, 0},
+		{"lower utilization", "utilization", 0.9, 0.8, 10, 5, 0},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
