@@ -136,6 +136,28 @@ type Summary struct {
 	Results []metrics.Result
 }
 
+// setAside moves the results of an earlier run at path to path+".prev"
+// (replacing an older one), saying so, so that starting a suite over never
+// destroys results silently.
+func setAside(path string, stderr io.Writer) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case st.Size() == 0:
+		return os.Remove(path)
+	}
+	if err := os.Rename(path, path+".prev"); err != nil {
+		return err
+	}
+	if stderr != nil {
+		fmt.Fprintf(stderr, "stratbench: %s held results of an earlier run: moved to %s (--resume continues a run instead of starting over)\n", path, filepath.Base(path)+".prev")
+	}
+	return nil
+}
+
 // Execute runs a suite into opt.Dir: each finished run's results are
 // appended to results.jsonl and synced at once. When ctx is cancelled
 // (SIGINT) it stops after the current run, still writes results.txt and
@@ -164,7 +186,7 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 				done[id] = true
 			}
 		}
-	} else if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	} else if err := setAside(path, opt.Stderr); err != nil {
 		return nil, err
 	}
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

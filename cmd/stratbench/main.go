@@ -126,7 +126,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "stratbench: interrupted; results finished so far were kept")
+		msg := "stratbench: interrupted; results finished so far were kept"
+		if ih := (interrupted{}); errors.As(err, &ih) {
+			msg += "; " + ih.hint
+		}
+		fmt.Fprintln(stderr, msg)
 		return exitInterrupted
 	case bad.Is(err):
 		fmt.Fprintf(stderr, "stratbench: %v\n", err)
@@ -140,3 +144,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 }
+
+// interrupted is an interruption with a hint on what to do next.
+type interrupted struct {
+	error
+	hint string
+}
+
+func (e interrupted) Unwrap() error { return e.error }

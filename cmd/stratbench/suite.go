@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,8 @@ func init() {
 and writes into DIR: results.jsonl (one result record a line, appended as each run
 finishes), results.txt (Go benchmark format, for benchstat), profiles/, and the report
 (index.html and its charts). Ctrl-C stops after the current run and still writes the
-report from what finished; --resume continues an interrupted suite.
+report from what finished; --resume continues an interrupted suite. Without
+--resume, results already in DIR/results.jsonl are moved to results.jsonl.prev.
 
 --shard i/n runs every n-th run starting at i, so that a sweep can be spread over
 n machines (a Kubernetes indexed Job, a Slurm array); stratbench report merges the
@@ -141,6 +143,9 @@ func suiteAction(c *cli.Context) error {
 	}
 	start := time.Now()
 	sum, err := suite.Execute(c.Context, f, opt)
+	if errors.Is(err, context.Canceled) {
+		err = interrupted{err, "run the same command again with --resume to finish the suite"}
+	}
 	if sum != nil {
 		fmt.Fprintf(w, "%s: %d runs done, %d skipped (already in %s), %d failed, in %s\n",
 			f.Path, sum.Done, sum.Skipped, filepath.Join(opt.Dir, suite.ResultsFile), len(sum.Failed), time.Since(start).Round(time.Millisecond))

@@ -226,6 +226,9 @@ func TestSuiteInterruptResume(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v (stderr %s), want status 130", err, stderr.String())
 	}
+	if !strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("the interrupt message does not say how to continue: %s", stderr.String())
+	}
 	first := runIDs(readResults(t, results))
 	if len(first) == 0 || len(first) == 8 {
 		t.Fatalf("%d runs kept after the interrupt, want some but not all", len(first))
@@ -250,6 +253,16 @@ func TestSuiteInterruptResume(t *testing.T) {
 		t.Errorf("resume did not report skipped runs: %s", b)
 	}
 	checkReportFiles(t, out)
+
+	// Starting over (no --resume) keeps the earlier results aside, and says so.
+	again := exec.Command(bin, "suite", file, "--out", out, "--quiet")
+	b, err = again.CombinedOutput()
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, b)
+	}
+	if prev := readResults(t, results+".prev"); len(prev) != 8 || !strings.Contains(string(b), "results.jsonl.prev") {
+		t.Errorf("earlier results: %d in results.jsonl.prev, want 8; output: %s", len(prev), b)
+	}
 }
 
 // TestSuiteBadInput checks suite's bad input: exit 2 with one line.
