@@ -21,6 +21,7 @@ var templateFS embed.FS
 
 var pageTemplate = template.Must(template.New("index.html.tmpl").Funcs(template.FuncMap{
 	"scenario": describeScenario,
+	"join":     strings.Join,
 }).ParseFS(templateFS, "templates/index.html.tmpl"))
 
 var pageCSS = func() template.CSS {

@@ -142,3 +142,23 @@ func TestAnswerChecks(t *testing.T) {
 		t.Errorf("notes = %v", notes)
 	}
 }
+
+// TestSummaryLeavesOutUnstable checks that a strategy whose run was
+// unstable is not taken as the worst to compare with, and is named.
+func TestSummaryLeavesOutUnstable(t *testing.T) {
+	rs := []metrics.Result{
+		result("policy=jsq/load=0.95", "response_mean", 1.2, []float64{1.1, 1.3}, nil),
+		result("policy=p2c/load=0.95", "response_mean", 3, []float64{2.9, 3.1}, nil),
+		result("policy=random/load=0.95", "response_mean", 20, []float64{18, 22}, nil),
+		result("policy=hash/load=0.95", "response_mean", 150, []float64{50, 250}, nil),
+	}
+	rs[3].Params["unstable"] = true
+	rep := &Report{Set: &Set{Results: rs}, Rankings: Rank(rs, "", Units{})}
+	rows := rep.Summary()
+	if len(rows) != 1 {
+		t.Fatalf("%d summary rows", len(rows))
+	}
+	if r := rows[0]; r.Best != "jsq" || r.Worst != "random" || len(r.Unstable) != 1 || r.Unstable[0] != "hash" {
+		t.Errorf("best %s, worst %s, unstable %v; want jsq, random, [hash]", r.Best, r.Worst, r.Unstable)
+	}
+}

@@ -33,6 +33,10 @@ type SummaryRow struct {
 	// there are more than two.
 	Worst      string `json:"worst,omitempty"`
 	WorstRatio string `json:"worst_ratio,omitempty"`
+	// Unstable lists the strategies whose runs were unstable (a server
+	// given more work than it can serve): their figures grow with the run
+	// length, so they are not the worst for comparison.
+	Unstable []string `json:"unstable,omitempty"`
 	// Lines are the hyperfine-style comparison lines of the scenario.
 	Lines []string `json:"comparisons"`
 }
@@ -57,9 +61,19 @@ func (r *Report) Summary() []SummaryRow {
 			row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
 		}
 		row.Significance = c0.SignificanceNote()
-		if n := len(rk.Comparisons); n > 1 {
-			cw := rk.Comparisons[n-1]
-			row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
+		unstable := map[string]bool{}
+		for _, r := range rk.results {
+			if u, _ := r.Params["unstable"].(bool); u {
+				_, s := StrategyOf(r)
+				unstable[s] = true
+				row.Unstable = append(row.Unstable, s)
+			}
+		}
+		for i := len(rk.Comparisons) - 1; i >= 1; i-- {
+			if cw := rk.Comparisons[i]; !unstable[cw.Other] {
+				row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
+				break
+			}
 		}
 		for _, c := range rk.Comparisons {
 			row.Lines = append(row.Lines, c.String())

@@ -263,3 +263,30 @@ func TestLoadIndexChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestOverloadedServersAreUnstable checks that a policy that gives some
+// servers more work than they can serve, below a total load of 1, is
+// reported unstable (a warning and params.unstable), and that balanced
+// policies near saturation are not.
+func TestOverloadedServersAreUnstable(t *testing.T) {
+	for _, tc := range []struct {
+		cfg      sim.Config
+		unstable bool
+	}{
+		{sim.Config{Policy: "hash", Servers: 100, Load: 0.95, Jobs: 200_000, Seed: 1}, true},
+		{sim.Config{Policy: "rr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Jobs: 100_000, Seed: 1}, true},
+		{sim.Config{Policy: "wrr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Jobs: 100_000, Seed: 1}, false},
+		{sim.Config{Policy: "jsq", Servers: 100, Load: 0.95, Jobs: 200_000, Seed: 1}, false},
+		{sim.Config{Policy: "random", Servers: 100, Load: 0.9, Jobs: 500_000, Seed: 1}, false},
+		{sim.Config{Policy: "random", Servers: 4, Load: 1.1, Jobs: 20_000, Seed: 1}, true},
+	} {
+		t.Run(fmt.Sprintf("%s/speeds=%v/load=%v", tc.cfg.Policy, tc.cfg.Speeds, tc.cfg.Load), func(t *testing.T) {
+			res := run(t, tc.cfg)
+			got := res.Params["unstable"] == true
+			said := strings.Contains(strings.Join(res.Warnings, "\n"), "unstable")
+			if got != tc.unstable || said != tc.unstable {
+				t.Errorf("unstable param %v, warning %v, want %v: %q", got, said, tc.unstable, res.Warnings)
+			}
+		})
+	}
+}
