@@ -134,6 +134,8 @@ func (c *Config) withDefaults() (Config, error) {
 			return fmt.Errorf("--kill-worker-at must be >= 0, got %v", x.KillWorkerAt)
 		case x.KillWorkerAt > 0 && len(x.Backends) > 0:
 			return errors.New("--kill-worker-at needs workers started by this run, not --backends")
+		case x.KillWorkerAt > 0 && x.Duration > 0 && x.KillWorkerAt >= x.Duration:
+			return fmt.Errorf("--kill-worker-at %v is not before the end of the load (--duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
 		case x.KillWorkerAt > 0 && x.Workers < 2:
 			return errors.New("--kill-worker-at needs at least 2 workers: one is killed, the others keep serving")
 		case x.Timeout < 0:

@@ -147,7 +147,10 @@ func clusterAction(c *cli.Context) error {
 		return bad.Inputf("--duration must be > 0")
 	}
 	if c.Int("d") < 1 {
-		return bad.Inputf("--d must be >= 1, got %d", c.Int("d"))
+		return bad.Inputf("-d must be >= 1, got %d", c.Int("d"))
+	}
+	if c.Int("capacity") < 1 {
+		return bad.Inputf("--capacity must be >= 1, got %d", c.Int("capacity"))
 	}
 	if c.Int("dispatchers") < 1 {
 		return bad.Inputf("--dispatchers must be >= 1, got %d", c.Int("dispatchers"))

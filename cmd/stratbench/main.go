@@ -71,7 +71,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to statuses
 		Version:         version(),
 		CommandNotFound: func(c *cli.Context, name string) {
-			notFound = name
+			// c is the context of the command whose subcommand was not
+			// found: list its subcommands, not the top level's.
+			notFound, notFoundIn = name, nil
+			if c.Command != nil && len(c.Command.Subcommands) > 0 && c.Command.Name != c.App.Name {
+				notFound = c.Command.Name + " " + name
+				for _, sc := range c.Command.VisibleCommands() {
+					notFoundIn = append(notFoundIn, c.Command.Name+" "+sc.Name)
+				}
+			}
 		},
 	}
 }
@@ -86,14 +94,17 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	name := strings.Join(append([]string{c.App.Name}, path...), " ")
 	hint := ""
 	if strings.Contains(err.Error(), "parse error") || strings.Contains(err.Error(), "invalid value") {
-		hint = "; numbers look like 10 or 0.9, durations like 10us, 1ms or 2s"
+		hint = "; counts are whole numbers >= 0 written 1000000 (not 1e6 or 1,000,000), other numbers like 0.9, durations like 10us, 1ms or 2s"
 	}
 	return bad.Inputf("%v%s (see %s --help)", err, hint, name)
 }
 
 // notFound is the unknown command of the last run, if any: urfave/cli only
 // calls back, so run turns it into an error.
-var notFound string
+var (
+	notFound   string
+	notFoundIn []string // the commands that would have been found there
+)
 
 // version is the module's version and commit as the build recorded them.
 func version() string {
@@ -116,9 +127,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	notFound = ""
 	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
 	if err == nil && notFound != "" {
-		var names []string
-		for _, c := range app.VisibleCommands() {
-			names = append(names, c.Name)
+		names := notFoundIn
+		if len(names) == 0 {
+			for _, c := range app.VisibleCommands() {
+				names = append(names, c.Name)
+			}
 		}
 		err = bad.Inputf("unknown command %q (known: %s)", notFound, strings.Join(names, ", "))
 	}

@@ -277,3 +277,21 @@ func TestRunInterrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownSubcommand checks that a mistyped subcommand is named with its
+// parent and answered with the parent's subcommands.
+func TestUnknownSubcommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "batchh"}, `unknown command "run batchh" (known: run batch, run service, run cluster)`},
+		{[]string{"xml", "nope"}, `unknown command "xml nope" (known: xml gen, xml run)`},
+		{[]string{"simm"}, `unknown command "simm" (known: balance,`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), append([]string{"stratbench"}, tc.args...), &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func parseQueueFlags(c *cli.Context) (q queueFlags, err error) {
 	q.d, q.dispatchers = c.Int("d"), c.Int("dispatchers")
 	switch {
 	case q.d < 1:
-		return q, bad.Inputf("--d must be >= 1, got %d", q.d)
+		return q, bad.Inputf("-d must be >= 1, got %d", q.d)
 	case q.dispatchers < 1:
 		return q, bad.Inputf("--dispatchers must be >= 1, got %d", q.dispatchers)
 	}

@@ -143,7 +143,7 @@ func TestSimBadInput(t *testing.T) {
 		{[]string{"--format", "xml"}, "--format: want text, json or bench"},
 		{[]string{"--discipline", "lifo"}, "unknown discipline"},
 		{[]string{"--speeds", "1,2"}, "2 speeds given for 100 servers"},
-		{[]string{"--d", "0"}, "--d must be >= 1"},
+		{[]string{"--d", "0"}, "-d must be >= 1"},
 		{[]string{"--nope"}, "flag provided but not defined"},
 		{[]string{"extra"}, "sim takes no arguments"},
 	} {
