@@ -374,6 +374,9 @@ func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []str
 	if c.Capacity > 1 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("each worker serves %d tasks at once: the simulator's one-server-per-worker model is only an approximation", c.Capacity))
 	}
+	if w := stretchWarning(c.Kind, m["service_mean"], c.Service.Mean(), c.Load); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	if c.Kind == "spin" && capacity > 0 {
 		res.Warnings = append(res.Warnings, "spin tasks compete for the machine's cores with each other, the balancer and the load generator: service times stretch under load")
 	}
@@ -387,4 +390,20 @@ func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []str
 		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d measured requests: percentiles are rough", lr.Measured))
 	}
 	return res
+}
+
+// stretchWarning says when tasks took more than 15% more or less time than
+// asked on average (CPU-bound kinds stretch when the cores are shared), so
+// that the load really offered differs from the load the run is named for;
+// else it returns "".
+func stretchWarning(kind string, measured, asked, load float64) string {
+	if !(measured > 0 && asked > 0) {
+		return ""
+	}
+	r := measured / asked
+	if r <= 1.15 && r >= 0.85 {
+		return ""
+	}
+	return fmt.Sprintf("%s tasks took %.0f%% of the time asked on average (service_mean %.3g, asked %.3g): the load really offered was about %.2f, not %g",
+		kind, 100*r, measured, asked, load*r, load)
 }

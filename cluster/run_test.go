@@ -151,3 +151,23 @@ func TestRunStartFailure(t *testing.T) {
 		t.Error("not a missing-binary error")
 	}
 }
+
+// TestStretchWarning checks when a run says its tasks took longer (or
+// shorter) than asked, and the load really offered.
+func TestStretchWarning(t *testing.T) {
+	for _, tc := range []struct {
+		measured, asked, load float64
+		want                  string
+	}{
+		{1.05, 1, 0.7, ""},
+		{0.9, 1, 0.7, ""},
+		{1.4, 1, 0.5, "took 140% of the time asked on average (service_mean 1.4, asked 1): the load really offered was about 0.70, not 0.5"},
+		{0.5, 1, 0.8, "took 50% of the time asked"},
+		{0, 1, 0.5, ""}, // nothing measured
+	} {
+		got := stretchWarning("xml", tc.measured, tc.asked, tc.load)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("stretchWarning(%v, %v, %v) = %q, want %q", tc.measured, tc.asked, tc.load, got, tc.want)
+		}
+	}
+}
