@@ -168,6 +168,20 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 
 var topKeys = []string{"name", "seed", "cases"}
 
+// yamlParserError reports whether a yaml.v3 error message comes from its
+// parser (rather than its scanner): those give the line where the
+// unfinished construct began, counted from 0.
+func yamlParserError(msg string) bool {
+	for _, m := range []string{"did not find expected <document start>", "did not find expected node content",
+		"did not find expected key", "did not find expected '-' indicator", "did not find expected ',' or ']'",
+		"did not find expected ',' or '}'"} {
+		if strings.HasPrefix(msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *parser) file(data []byte) (*File, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -179,6 +193,9 @@ func (p *parser) file(data []byte) (*File, error) {
 		var line int
 		if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
 			_, msg, _ = strings.Cut(msg, ": ")
+			if yamlParserError(msg) {
+				line++ // yaml.v3 counts lines from 0 in its parser's errors (from 1 in its scanner's)
+			}
 			return nil, fmt.Errorf("%s:%d: %s", p.path, line, msg)
 		}
 		return nil, fmt.Errorf("%s: %s", p.path, msg)
