@@ -257,6 +257,7 @@ type svcRun struct {
 	lag           *metrics.Latency // seconds
 	firstDispatch int64
 	lastDispatch  int64
+	lastEnd       int64 // when the last measured job departed
 	generated     uint64
 	measuredGen   uint64
 }
@@ -574,6 +575,7 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 			b := min((j.id-r.warmup)*serviceBatches/max(r.expect, 1), serviceBatches-1)
 			r.batches[b] += resp
 			r.batchN[b]++
+			r.lastEnd = max(r.lastEnd, end)
 			r.done.Add(1)
 		}
 		if r.obs != nil {
@@ -623,7 +625,14 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 	m["wait_mean"] = r.waitSum / float64(jobs)
 	m["overrun_mean"] = r.overrunSum / float64(jobs)
 	m["start_delay_mean"] = r.delaySum / float64(jobs)
-	window := float64(r.lastAt-r.firstAt) / 1e9
+	// The measurement window runs from the first measured job's dispatch
+	// to the last one's departure: throughput is what the servers got
+	// done in it. (The span of intended arrivals alone can be microseconds
+	// in a short run with many servers, or when the generator fell behind.)
+	window := float64(r.lastEnd-r.firstDispatch) / 1e9
+	if window <= 0 {
+		window = float64(r.lastAt-r.firstAt) / 1e9
+	}
 	if window > 0 {
 		m["throughput_per_sec"] = float64(jobs) / window
 		// Little's law: jobs present on average = arrival rate × response.
