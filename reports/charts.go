@@ -1454,17 +1454,33 @@ var categoryColors = map[string]color.Color{
 	"other":      color.Gray{Y: 170},
 }
 
-// profileGroups merges the label groups of every profile by label.
+// profileGroups merges the label groups of every profile by label, and
+// by case when one label appears in profiles of different cases (the same
+// executor on heavy-tailed and on tiny tasks spends its time differently).
 func (m *model) profileGroups() []ProfileGroup {
+	cases := map[string]map[string]bool{}
+	for _, ps := range m.profiles {
+		for _, g := range ps.Groups {
+			if cases[g.Label()] == nil {
+				cases[g.Label()] = map[string]bool{}
+			}
+			cases[g.Label()][profileCase(ps.Path)] = true
+		}
+	}
 	var out []ProfileGroup
 	idx := map[string]int{}
 	for _, ps := range m.profiles {
 		for _, g := range ps.Groups {
-			i, ok := idx[g.Label()]
+			key := ProfileGroup{Strategy: g.Strategy, Workload: g.Workload}
+			if len(cases[g.Label()]) > 1 && g.Strategy != Unlabeled {
+				key.Case = profileCase(ps.Path)
+			}
+			i, ok := idx[key.Label()]
 			if !ok {
 				i = len(out)
-				idx[g.Label()] = i
-				out = append(out, ProfileGroup{Strategy: g.Strategy, Workload: g.Workload, ByCategory: map[string]float64{}})
+				idx[key.Label()] = i
+				key.ByCategory = map[string]float64{}
+				out = append(out, key)
 			}
 			out[i].Total += g.Total
 			out[i].Samples += g.Samples

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -148,6 +150,10 @@ type FuncTime struct {
 type ProfileGroup struct {
 	Strategy string `json:"strategy"`
 	Workload string `json:"workload,omitempty"`
+	// Case names the profile the group comes from when groups of the same
+	// strategy and workload come from profiles of different cases (the
+	// report keeps those apart rather than adding them up).
+	Case string `json:"case,omitempty"`
 	// Total is the CPU time of the group, in seconds.
 	Total float64 `json:"cpu_sec"`
 	// Samples is the number of CPU samples (one per 10 ms at pprof's
@@ -161,10 +167,29 @@ type ProfileGroup struct {
 
 // Label is the group's name in tables and charts: "pool" or "pool (xml)".
 func (g *ProfileGroup) Label() string {
-	if g.Workload == "" {
+	var in []string
+	for _, x := range []string{g.Workload, g.Case} {
+		if x != "" {
+			in = append(in, x)
+		}
+	}
+	if len(in) == 0 {
 		return g.Strategy
 	}
-	return g.Strategy + " (" + g.Workload + ")"
+	return g.Strategy + " (" + strings.Join(in, ", ") + ")"
+}
+
+// profileCase is the case a profile file belongs to, from its name: a
+// suite writes CASE-NNN.pprof or CASE-NNN-VARIANT.pprof.
+func profileCase(path string) string {
+	name := strings.TrimSuffix(filepath.Base(path), ".pprof")
+	parts := strings.Split(name, "-")
+	for i := len(parts) - 1; i > 0; i-- {
+		if _, err := strconv.Atoi(parts[i]); err == nil {
+			return strings.Join(parts[:i], "-")
+		}
+	}
+	return name
 }
 
 // ProfileSummary is the summary of one CPU profile, by strategy label.

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"maps"
 	"math"
 	"testing"
 )
@@ -80,5 +81,31 @@ func TestProfileSummary(t *testing.T) {
 	}
 	if _, ok := groups[Unlabeled]; !ok {
 		t.Error("background work must show as (unlabeled)")
+	}
+}
+
+// TestProfileGroupsKeepCasesApart checks that one strategy label found in
+// the profiles of two cases makes two rows, named by case, while a label
+// found in one case keeps its short name.
+func TestProfileGroupsKeepCasesApart(t *testing.T) {
+	g := func(strategy string, sec float64) ProfileGroup {
+		return ProfileGroup{Strategy: strategy, Workload: "spin", Total: sec, Samples: 100, ByCategory: map[string]float64{TaskCode: sec}}
+	}
+	m := &model{profiles: []*ProfileSummary{
+		{Path: "out/profiles/heavy-tail-072.pprof", Groups: []ProfileGroup{g("goroutine", 10), g("pool", 5)}},
+		{Path: "out/profiles/tiny-tasks-073.pprof", Groups: []ProfileGroup{g("goroutine", 3)}},
+	}}
+	got := map[string]float64{}
+	for _, pg := range m.profileGroups() {
+		got[pg.Label()] = pg.Total
+	}
+	want := map[string]float64{"goroutine (spin, heavy-tail)": 10, "goroutine (spin, tiny-tasks)": 3, "pool (spin)": 5}
+	if !maps.Equal(got, want) {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+	for path, want := range map[string]string{"a/heavy-tail-072.pprof": "heavy-tail", "kernel-twins-074-apply.item.pprof": "kernel-twins", "cpu.pprof": "cpu"} {
+		if got := profileCase(path); got != want {
+			t.Errorf("profileCase(%s) = %s, want %s", path, got, want)
+		}
 	}
 }
