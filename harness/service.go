@@ -663,7 +663,12 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 	if len(bm) < 10 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
 	}
+	if w := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds); w != "" {
+		res.Warnings = append(res.Warnings, w)
+		res.Params["unstable"] = true
+	}
 	if c.Load >= 1 {
+		res.Params["unstable"] = true
 		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; queues and response times grow with the run length, so these figures describe this run only", c.Load))
 	}
 	if lag := m["lag_p99_sec"]; lag > 0.1*c.Unit.Seconds() {

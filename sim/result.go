@@ -5,8 +5,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/stratbench/stratbench/metrics"
@@ -147,7 +145,7 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	}
 	res.PerServer["dispatched"] = dispatched
 	res.CDF = resp.CDF(60)
-	overloaded := overloadWarning(c, dispatched, res.PerServer["busy_fraction"])
+	overloaded := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds)
 	unstable := c.Load >= 1 || overloaded != ""
 	if unstable {
 		res.Params["unstable"] = true
@@ -254,40 +252,4 @@ func params(c *Config) map[string]any {
 	pc := strategies.PolicyConfig{Speeds: c.Speeds, Weights: c.Weights, D: c.D, Dispatchers: c.Dispatchers}
 	maps.Copy(p, pc.Params(c.Policy))
 	return p
-}
-
-// overloadWarning says which servers the policy overloaded, or returns "".
-// A server's offered load is its share of the jobs times the cluster's
-// offered load over its share of the capacity; at or over 1, with the
-// server busy nearly all the time, its queue grows without bound whatever
-// the run length (a static policy such as hash or rr can do this below a
-// total load of 1, when it splits jobs unevenly or ignores speeds).
-func overloadWarning(c *Config, dispatched, busy []float64) string {
-	var total float64
-	for _, d := range dispatched {
-		total += d
-	}
-	if total == 0 || c.Load >= 1 {
-		return ""
-	}
-	var over []string
-	worst := 0.0
-	for s, d := range dispatched {
-		rho := d / total * c.Load * c.capacity() / c.Speeds[s]
-		if rho >= 1 && (busy == nil || busy[s] >= 0.98) {
-			over = append(over, strconv.Itoa(s))
-			worst = max(worst, rho)
-		}
-	}
-	if len(over) == 0 {
-		return ""
-	}
-	which := "server " + over[0]
-	if len(over) > 1 {
-		which = fmt.Sprintf("%d servers (%s)", len(over), strings.Join(over[:min(len(over), 5)], ", "))
-		if len(over) > 5 {
-			which = strings.TrimSuffix(which, ")") + ", ...)"
-		}
-	}
-	return fmt.Sprintf("unstable: policy %s gives %s more work than they can serve (up to %.0f%% of capacity); their queues, and the response figures, grow with the run length, so these figures describe this run only", c.Policy, which, 100*worst)
 }
