@@ -244,6 +244,14 @@ func TestLoadIndexChangesNothing(t *testing.T) {
 		{Policy: "sed", Servers: 20, Load: 0.8, Jobs: 30_000, Seed: 6},
 		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 7, Speeds: []float64{2, 1, 1}},
 		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 8, Speeds: []float64{2, 2, 2}},
+		{Policy: "lwl", Servers: 50, Load: 0.9, Jobs: 30_000, Seed: 9},
+		{Policy: "lwl", Servers: 4, Load: 0.7, Jobs: 30_000, Seed: 10, Speeds: []float64{3, 1, 1, 0.5}},
+		{Policy: "lwl", Servers: 4, Load: 0.7, Jobs: 30_000, Seed: 11, Discipline: sim.PS},
+		{Policy: "lwl", Servers: 5, Load: 0.8, Jobs: 30_000, Seed: 12, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")},
+		// Arrivals every 1.0 and service 1.0: each arrival meets a departure
+		// due at the same instant, a busy server with no work left that ties
+		// with the idle one.
+		{Policy: "lwl", Servers: 2, Load: 0.5, Jobs: 10_000, Seed: 13, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")},
 	}
 	for _, cfg := range cases {
 		t.Run(fmt.Sprintf("%s/servers=%d/load=%v/%s/speeds=%v", cfg.Policy, cfg.Servers, cfg.Load, cfg.Discipline, cfg.Speeds), func(t *testing.T) {
@@ -289,4 +297,13 @@ func TestOverloadedServersAreUnstable(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustArrivalSpec(t *testing.T, spec string) *workloads.ArrivalSpec {
+	t.Helper()
+	a, err := workloads.ParseArrival(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -106,3 +106,13 @@ type indexedView struct {
 	*cluster
 	*loadIndex
 }
+
+// IdleLeastWork implements strategies.IdleLeastWork: with FIFO service an
+// idle server has work 0 (its queue is empty and its queued work reset),
+// and a busy one has work > 0 unless its departure is due at this very
+// instant (an arrival is handled before a departure at the same time), which
+// the earliest timer tells. Processor sharing is left to the scan.
+func (v indexedView) IdleLeastWork() bool {
+	c := v.cluster
+	return v.loadIndex.min == 0 && !c.isPS && (c.heap.len() == 0 || c.heap.top().t() > c.now)
+}

@@ -301,6 +301,11 @@ type lwlPolicy struct {
 func newLWL(cfg PolicyConfig) (Policy, error) { return &lwlPolicy{r: cfg.Rand}, nil }
 
 func (p *lwlPolicy) Pick(v View, _ Job) int {
+	if x, ok := v.(IdleLeastWork); ok && x.IdleLeastWork() {
+		// The least work is 0, at exactly the idle servers: the same
+		// choice and draw as the scan below.
+		return pickMinLoaded(x, p.r)
+	}
 	return argmin(p.buf.fill(v, func(i int) float64 { return v.Work(i) / v.Speed(i) }), p.r)
 }
 

@@ -60,11 +60,23 @@ type LoadIndex interface {
 	NthMinLoaded(k int) int
 }
 
+// IdleLeastWork is an optional extension of LoadIndex for lwl: an engine
+// that knows when the servers with the least work left are exactly the
+// idle ones (work 0) says so, and lwl then picks among the idle servers
+// through the index instead of reading every server's work.
+type IdleLeastWork interface {
+	LoadIndex
+	// IdleLeastWork reports whether the servers whose Work is smallest are
+	// exactly those with Load 0: some server is idle and every busy one
+	// has work left.
+	IdleLeastWork() bool
+}
+
 // UsesLoadIndex reports whether p chooses faster given a View that
 // implements LoadIndex.
 func UsesLoadIndex(p Policy) bool {
 	switch p.(type) {
-	case *jsqPolicy, *sedPolicy:
+	case *jsqPolicy, *sedPolicy, *lwlPolicy:
 		return true
 	}
 	return false
