@@ -315,14 +315,20 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	code := http.StatusBadGateway
+	http.Error(w, "stratbench balance: "+err.Error(), errorStatus(err))
+}
+
+// errorStatus is the status a failed request is answered with, on both
+// paths: 503 with no backend to send it to, 504 past the backend timeout,
+// else 502.
+func errorStatus(err error) int {
 	switch {
 	case errors.Is(err, errNoBackend):
-		code = http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	case errors.Is(err, errBackendTimeout):
-		code = http.StatusGatewayTimeout
+		return http.StatusGatewayTimeout
 	}
-	http.Error(w, "stratbench balance: "+err.Error(), code)
+	return http.StatusBadGateway
 }
 
 // bufferPool lends 32 KiB copy buffers to the reverse proxy.

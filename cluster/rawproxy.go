@@ -641,13 +641,7 @@ func (b *Balancer) serveRaw(br *bufio.Reader, bw *bufio.Writer, head []byte, bod
 // writeRawError answers err to the client as proxyError does and reports
 // whether the connection can stay open (the request was read whole).
 func writeRawError(bw *bufio.Writer, br *bufio.Reader, rq *rawRequest, err error) bool {
-	code := 502
-	switch {
-	case errors.Is(err, errNoBackend):
-		code = 503
-	case errors.Is(err, errBackendTimeout):
-		code = 504
-	}
+	code := errorStatus(err)
 	msg := "stratbench balance: " + err.Error() + "\n"
 	keep := !rq.close
 	if !rq.consumed {
@@ -661,15 +655,13 @@ func writeRawError(bw *bufio.Writer, br *bufio.Reader, rq *rawRequest, err error
 		}
 		rq.consumed = true
 	}
-	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n", code, statusText(code))
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n", code, http.StatusText(code))
 	if !keep {
 		bw.WriteString("Connection: close\r\n")
 	}
 	fmt.Fprintf(bw, "Content-Length: %d\r\n\r\n%s", len(msg), msg)
 	return keep
 }
-
-func statusText(code int) string { return http.StatusText(code) }
 
 // exchange sends rq to backend s and relays the response to bw. sent
 // reports whether any of the response went to bw (then the request cannot
