@@ -851,13 +851,18 @@ func chartResponseVsLoad(m *model) []*Chart {
 		}
 		st := m.styles.forChart(g.strats)
 		var ss []series
+		anyUnstable := false
 		for _, s := range g.strats {
 			var xys plotter.XYs
+			var unstable []string
 			eb := &errBars{cap: vg.Points(5), style: draw.LineStyle{Color: st.color(s), Width: vg.Points(0.9)}}
 			for _, v := range g.values {
 				r := g.at("load", s, v)
 				if r == nil {
 					continue
+				}
+				if u, _ := r.Params["unstable"].(bool); u {
+					unstable = append(unstable, FormatNumber(v))
 				}
 				e, ok := EstimateOf(r, metric)
 				if !ok || !(e.Center > 0) {
@@ -872,7 +877,12 @@ func chartResponseVsLoad(m *model) []*Chart {
 				}
 			}
 			if len(xys) > 0 {
-				ss = append(ss, series{label: s, xys: xys, line: st.line(s), glyph: st.glyph(s), eb: eb})
+				label := s
+				if len(unstable) > 0 {
+					label += " (unstable at " + strings.Join(unstable, ", ") + ")"
+					anyUnstable = true
+				}
+				ss = append(ss, series{label: label, xys: xys, line: st.line(s), glyph: st.glyph(s), eb: eb})
 			}
 		}
 		if len(ss) == 0 {
@@ -911,6 +921,9 @@ func chartResponseVsLoad(m *model) []*Chart {
 			what += " Dotted lines without markers are queueing theory for the same setting, in the color of the policy they model (the gray Erlang C line is the best any dispatcher can do with these servers)."
 		}
 		how := "Lower is better. Response time climbs steeply as load nears 1; the gap between a policy and the Erlang C line is what its dispatch decisions cost."
+		if anyUnstable {
+			how += " A policy marked “unstable at” a load gave some servers more work than they can serve there: its values at those loads grow with the run length, and their whiskers do not bound them."
+		}
 		if log {
 			how += " The y axis is logarithmic."
 		}
