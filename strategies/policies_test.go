@@ -355,3 +355,22 @@ func TestPolicyReadsViewOnce(t *testing.T) {
 		}
 	}
 }
+
+// The catalogue marks the reference bounds apart from deployable policies.
+func TestPolicyBounds(t *testing.T) {
+	for _, p := range strategies.Policies {
+		want := p.Name == "central" || p.Name == "lwl"
+		if p.Bound != want || strategies.IsBound(p.Name) != want || p.Deployable() == want {
+			t.Errorf("%s: Bound %v, IsBound %v, Deployable %v; want bound %v", p.Name, p.Bound, strategies.IsBound(p.Name), p.Deployable(), want)
+		}
+		if row, ok := strategies.LookupPolicy(p.Name); !ok || row.Name != p.Name {
+			t.Errorf("strategies.LookupPolicy(%q) = %v, %v", p.Name, row.Name, ok)
+		}
+	}
+	if strategies.IsBound("nope") {
+		t.Error("an unknown policy is a bound")
+	}
+	if _, ok := strategies.LookupPolicy("nope"); ok {
+		t.Error("LookupPolicy found an unknown policy")
+	}
+}

@@ -134,27 +134,56 @@ type PolicyConfig struct {
 
 // PolicyInfo is one row of the policy catalog.
 type PolicyInfo struct {
+	// Name is the policy's name as every engine, flag and record writes it.
 	Name string
+	// Help is one line saying what the policy does.
 	Help string
-	New  func(PolicyConfig) (Policy, error)
+	// New builds the policy.
+	New func(PolicyConfig) (Policy, error)
+	// Bound marks a reference bound rather than a policy a balancer can
+	// deploy: central (one shared queue, the M/M/c ideal) and lwl (it needs
+	// each server's exact remaining work). Rankings and verdicts are among
+	// deployable policies; a bound is shown beside them as the best any
+	// dispatcher could do.
+	Bound bool
 }
+
+// Deployable reports whether a real balancer can run the policy (it is
+// not a reference bound).
+func (p PolicyInfo) Deployable() bool { return !p.Bound }
 
 // Policies is the catalog of dispatch policies, in the order `stratbench
 // list policies` shows them.
 var Policies = []PolicyInfo{
-	{"random", "uniformly random server", newRandom},
-	{"rr", "round robin: servers in turn", newRR},
-	{"wrr", "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", newWRR},
-	{"jsq", "join the shortest queue = least connections: fewest jobs present, random tie-break", newJSQ},
-	{"pod", "power of d choices: sample d distinct servers (--d), pick the least loaded", newPoD},
-	{"p2c", "power of two choices: pod with d=2", newP2C},
-	{"jiq", "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", newJIQ},
-	{"lwl", "least work left: the server that will finish its current work first", newLWL},
-	{"sed", "shortest expected delay: least (jobs+1)/speed", newSED},
-	{"ewma", "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", newEWMA},
-	{"hash", "consistent hashing of the job key on a ring with virtual nodes", newHash},
-	{"maglev", "consistent hashing of the job key with Google's Maglev lookup table", newMaglev},
-	{"central", "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", newCentral},
+	{Name: "random", Help: "uniformly random server", New: newRandom},
+	{Name: "rr", Help: "round robin: servers in turn", New: newRR},
+	{Name: "wrr", Help: "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", New: newWRR},
+	{Name: "jsq", Help: "join the shortest queue = least connections: fewest jobs present, random tie-break", New: newJSQ},
+	{Name: "pod", Help: "power of d choices: sample d distinct servers (--d), pick the least loaded", New: newPoD},
+	{Name: "p2c", Help: "power of two choices: pod with d=2", New: newP2C},
+	{Name: "jiq", Help: "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", New: newJIQ},
+	{Name: "lwl", Help: "least work left: the server that will finish its current work first", New: newLWL, Bound: true},
+	{Name: "sed", Help: "shortest expected delay: least (jobs+1)/speed", New: newSED},
+	{Name: "ewma", Help: "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", New: newEWMA},
+	{Name: "hash", Help: "consistent hashing of the job key on a ring with virtual nodes", New: newHash},
+	{Name: "maglev", Help: "consistent hashing of the job key with Google's Maglev lookup table", New: newMaglev},
+	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true},
+}
+
+// LookupPolicy returns the catalog row of the named policy.
+func LookupPolicy(name string) (PolicyInfo, bool) {
+	i := slices.IndexFunc(Policies, func(p PolicyInfo) bool { return p.Name == name })
+	if i < 0 {
+		return PolicyInfo{}, false
+	}
+	return Policies[i], true
+}
+
+// IsBound reports whether the named policy is a reference bound (see
+// PolicyInfo.Bound); false for an unknown name.
+func IsBound(name string) bool {
+	p, ok := LookupPolicy(name)
+	return ok && p.Bound
 }
 
 // PolicyNames lists the catalog's names.
@@ -169,8 +198,8 @@ func PolicyNames() []string {
 // NewPolicy builds the named policy. An unknown name is an error that lists
 // the known ones.
 func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
-	i := slices.IndexFunc(Policies, func(p PolicyInfo) bool { return p.Name == name })
-	if i < 0 {
+	row, ok := LookupPolicy(name)
+	if !ok {
 		return nil, ValidatePolicy(name)
 	}
 	if cfg.Servers <= 0 {
@@ -185,7 +214,7 @@ func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
 	if cfg.Rand == nil {
 		return nil, fmt.Errorf("policy %s: no random source", name)
 	}
-	return Policies[i].New(cfg)
+	return row.New(cfg)
 }
 
 // ValidatePolicy reports an unknown policy name with the known ones, or
