@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"github.com/stratbench/stratbench/reports/internal/chart"
 	"image"
 	"image/png"
 	"math"
@@ -150,7 +151,7 @@ func TestDownsample(t *testing.T) {
 		}
 		xys = append(xys, plotter.XY{X: float64(i), Y: y})
 	}
-	got := downsample(xys, 400)
+	got := chart.Downsample(xys, 400)
 	if len(got) != 400 {
 		t.Fatalf("%d points, want 400", len(got))
 	}
@@ -160,7 +161,7 @@ func TestDownsample(t *testing.T) {
 	if !slices.ContainsFunc(got, func(p plotter.XY) bool { return p.Y == 50 }) {
 		t.Error("the spike was lost")
 	}
-	if short := xys[:10]; len(downsample(short, 400)) != 10 {
+	if short := xys[:10]; len(chart.Downsample(short, 400)) != 10 {
 		t.Error("short series must be kept as they are")
 	}
 }
@@ -178,7 +179,7 @@ func TestLogTicks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var labels []string
-		for _, tk := range (logTicks{}).Ticks(tc.lo, tc.hi) {
+		for _, tk := range (chart.LogTicks{}).Ticks(tc.lo, tc.hi) {
 			if tk.Label != "" {
 				labels = append(labels, tk.Label)
 			}

@@ -57,6 +57,17 @@
 // otherwise; its differences are (measured − simulated) / simulated, the
 // convention of run service --compare-sim and the records' _rel_err.
 //
+// # Layout
+//
+// One file per job: input.go reads and merges result files (Load, Set);
+// group.go names strategies and scenarios; estimate.go, ranking.go and
+// compare.go are the statistics (estimates with intervals, rankings,
+// comparisons of two runs); charts.go is the table of chart kinds and
+// what they share, and each kind is one file, chart_<kind>.go, and one
+// row of ChartKinds; the drawing itself (figures with functional
+// options, palette, ticks, bars, whiskers, downsampling) is the internal
+// package reports/internal/chart, which knows nothing of results.
+//
 // # Output formats
 //
 // Formats is the table of outputs Run writes (stratbench report --format):

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"github.com/stratbench/stratbench/reports/internal/chart"
 	"math"
 	"slices"
 	"strings"
@@ -105,14 +106,14 @@ func TestRelErrIsMeasuredAgainstSimulated(t *testing.T) {
 // TestChartStylesAreDistinct: colors were reused within one legend
 // (goroutine and dynamic both vermillion, random and sed both blue).
 func TestChartStylesAreDistinct(t *testing.T) {
-	s := newStyleSet()
+	s := chart.NewStyleSet()
 	batch := []string{"sequential", "goroutine", "pool", "batch", "queues:rr", "queues:p2c", "steal", "static", "cyclic", "dynamic", "guided"}
 	policies := []string{"random", "rr", "wrr", "jsq", "p2c", "pod(d=3)", "jiq", "lwl", "sed", "ewma", "hash", "maglev", "central"}
 	for _, b := range batch {
-		s.register("batch", b)
+		s.Register("batch", b)
 	}
 	for _, p := range policies {
-		s.register("policy", p)
+		s.Register("policy", p)
 	}
 	cases := []struct {
 		name  string
@@ -125,26 +126,26 @@ func TestChartStylesAreDistinct(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cs := s.forChart(tc.names)
+			cs := s.ForChart(tc.names)
 			lines := map[string]string{}
 			bars := map[string]string{}
 			colors := map[string]bool{}
 			for _, n := range tc.names {
-				j := cs.index(n)
-				line := fmt.Sprint(slotColor(j), fmt.Sprintf("%T", slotGlyph(j).Shape), slotLine(j).Dashes)
+				j := cs.Index(n)
+				line := fmt.Sprint(chart.SlotColor(j), fmt.Sprintf("%T", chart.SlotGlyph(j).Shape), chart.SlotLine(j).Dashes)
 				if o, ok := lines[line]; ok {
 					t.Errorf("%s and %s look alike as lines", o, n)
 				}
 				lines[line] = n
-				bar := fmt.Sprint(cs.fill(n))
+				bar := fmt.Sprint(cs.Fill(n))
 				if o, ok := bars[bar]; ok {
 					t.Errorf("%s and %s look alike as bars", o, n)
 				}
 				bars[bar] = n
-				colors[fmt.Sprint(slotColor(j))] = true
+				colors[fmt.Sprint(chart.SlotColor(j))] = true
 			}
 			// As many colors as the palette has, or one per series.
-			if want := min(len(tc.names), len(palette)); len(colors) != want {
+			if want := min(len(tc.names), len(chart.Palette)); len(colors) != want {
 				t.Errorf("%d colors for %d series, want %d", len(colors), len(tc.names), want)
 			}
 		})
@@ -161,18 +162,18 @@ func TestFitTicksNeverOverlap(t *testing.T) {
 		lo, hi float64
 		length vg.Length
 	}{
-		{logTicks{}, true, 0.5, 260, vg.Points(150)},     // the percentiles panel
-		{logTicks{}, true, 0.5, 260, vg.Points(600)},     // wide: 1-2-5 fit
-		{compactTicks{}, false, 0, 12500, vg.Points(60)}, // a tiny linear axis
+		{chart.LogTicks{}, true, 0.5, 260, vg.Points(150)},     // the percentiles panel
+		{chart.LogTicks{}, true, 0.5, 260, vg.Points(600)},     // wide: 1-2-5 fit
+		{chart.CompactTicks{}, false, 0, 12500, vg.Points(60)}, // a tiny linear axis
 		{ninesTicks{}, false, nines(0.5), 5, vg.Points(140)},
 	}
 	for _, tc := range cases {
-		p := newPlot("", "", "")
+		p := chart.NewPlot("", "", "")
 		p.X.Min, p.X.Max = tc.lo, tc.hi
 		if tc.log {
-			setLog(&p.X, tc.lo, tc.hi)
+			chart.SetLog(&p.X, tc.lo, tc.hi)
 		}
-		f := fitTicks{inner: tc.ticker, axis: &p.X, length: tc.length, horizontal: true}
+		f := chart.FitTicks{Inner: tc.ticker, Axis: &p.X, Length: tc.length, Horizontal: true}
 		prevEnd := vg.Length(math.Inf(-1))
 		n := 0
 		var labels []string
@@ -222,8 +223,8 @@ func sweep(policies []string, same map[string]string) []metrics.Result {
 func TestIdenticalSeriesAreShown(t *testing.T) {
 	c := chartOfKind(t, chartsOf(t, sweep([]string{"random", "rr", "wrr"}, map[string]string{"rr": "wrr"}), false), "response-vs-load")
 	var labels []string
-	for _, it := range c.fig.legend {
-		labels = append(labels, it.label)
+	for _, it := range c.fig.Legend() {
+		labels = append(labels, it.Label)
 	}
 	if !slices.Contains(labels, "rr (same as wrr)") || !slices.Contains(labels, "wrr") || !slices.Contains(labels, "random") {
 		t.Errorf("legend %q: want rr marked as the same as wrr", labels)
@@ -244,7 +245,7 @@ func TestAxesHoldAllData(t *testing.T) {
 		}
 	}
 	cs := chartsOf(t, rs, false)
-	p := chartOfKind(t, cs, "per-server").fig.panels[0]
+	p := chartOfKind(t, cs, "per-server").fig.Panels()[0]
 	if !(p.Y.Max > 1.6+0.02) || !(p.Y.Min < 0.7-0.02) {
 		t.Errorf("per-server: y axis [%v, %v] does not hold [0.7, 1.6] with a margin", p.Y.Min, p.Y.Max)
 	}
@@ -252,7 +253,7 @@ func TestAxesHoldAllData(t *testing.T) {
 		t.Errorf("per-server: x axis [%v, %v] does not hold [0, 3] with a margin", p.X.Min, p.X.Max)
 	}
 	// The highest mean response time is (1+2)/(1−0.9) = 30.
-	p = chartOfKind(t, cs, "response-vs-load").fig.panels[0]
+	p = chartOfKind(t, cs, "response-vs-load").fig.Panels()[0]
 	if !(p.Y.Max > 30) {
 		t.Errorf("response-vs-load: y axis ends at %v, under the data (30)", p.Y.Max)
 	}
@@ -269,7 +270,7 @@ func TestBarsSpanningDecadesUseLogAxis(t *testing.T) {
 			Metrics: map[string]float64{"mb_per_sec": v}})
 	}
 	c := chartOfKind(t, chartsOf(t, rs, false), "summary-bars")
-	p := c.fig.panels[0]
+	p := c.fig.Panels()[0]
 	if _, ok := p.X.Scale.(plot.LogScale); !ok {
 		t.Fatal("the x axis is linear")
 	}
@@ -280,7 +281,7 @@ func TestBarsSpanningDecadesUseLogAxis(t *testing.T) {
 	if f := p.X.Scale.Normalize(p.X.Min, p.X.Max, 1.35); f < 0.05 {
 		t.Errorf("concat.plus ends at %.0f%% of the axis", 100*f)
 	}
-	if _, err := c.fig.render(); err != nil {
+	if _, err := c.fig.Render(); err != nil {
 		t.Error(err)
 	}
 }

@@ -1,4 +1,11 @@
-package reports
+// Package chart is the report's chart toolkit over gonum.org/v1/plot:
+// a figure of panels with its legend beside or under them (never on the
+// data), the report's fonts and grid, a palette for color-blind readers
+// with markers, dashes and hatches so that no two series look alike,
+// bars and whiskers that work on log axes, tick labels that never touch,
+// and largest-triangle-three-buckets downsampling. It knows nothing of
+// results: reports/ says what to draw, this package draws it.
+package chart
 
 import (
 	"bytes"
@@ -23,26 +30,26 @@ import (
 // figure of 9×5 inches is 990×550 pixels.
 const (
 	DPI          = 110
-	figureWidth  = 9 * vg.Inch
+	FigureWidth  = 9 * vg.Inch
 	figureHeight = 5 * vg.Inch
-	// maxPoints is the most points a line keeps; longer series are
+	// MaxPoints is the most points a line keeps; longer series are
 	// downsampled (largest-triangle-three-buckets) so charts stay light.
-	maxPoints = 400
+	MaxPoints = 400
 	// minPanelWidth is the narrowest a panel of several side by side is
 	// let be by a legend on the right.
 	minPanelWidth = 2.6 * vg.Inch
 )
 
 var (
-	sans     = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	Sans     = font.Font{Typeface: "Liberation", Variant: "Sans"}
 	sansBold = font.Font{Typeface: "Liberation", Variant: "Sans", Weight: stdfont.WeightBold}
 	gridGray = color.Gray{Y: 225}
 	textGray = color.Gray{Y: 90}
 )
 
-// palette is Okabe and Ito's palette for color-blind readers, strongest
+// Palette is Okabe and Ito's palette for color-blind readers, strongest
 // first (its yellow is darkened to be seen on white).
-var palette = []color.Color{
+var Palette = []color.Color{
 	color.RGBA{0x00, 0x72, 0xB2, 0xff}, // blue
 	color.RGBA{0xD5, 0x5E, 0x00, 0xff}, // vermillion
 	color.RGBA{0x00, 0x9E, 0x73, 0xff}, // bluish green
@@ -58,23 +65,23 @@ var glyphs = []draw.GlyphDrawer{
 	draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{},
 }
 
-// dashes are the line patterns of series: solid, dashed, dash-dot and
+// Dashes are the line patterns of series: solid, dashed, dash-dot and
 // dash-dot-dot. Theory curves use theoryDashes, which no series uses.
-var dashes = [][]vg.Length{
+var Dashes = [][]vg.Length{
 	nil,
 	{vg.Points(6), vg.Points(3)},
 	{vg.Points(8), vg.Points(2.5), vg.Points(2), vg.Points(2.5)},
 	{vg.Points(10), vg.Points(2.5), vg.Points(2), vg.Points(2.5), vg.Points(2), vg.Points(2.5)},
 }
 
-// theoryDashes is the dotted pattern of closed-form (theory) curves.
-var theoryDashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+// TheoryDashes is the dotted pattern of closed-form (theory) curves.
+var TheoryDashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
 
 // Hatches are the patterns drawn over bars of the second, third and
 // fourth round of colors, where bars cannot vary their marker or dash.
 const (
 	hatchNone = iota
-	hatchSlash
+	HatchSlash
 	hatchBackslash
 	hatchCross
 	numHatches
@@ -85,33 +92,33 @@ const (
 // the dash (and, for bars, the hatch) ⌊j/8⌋. Slots below 32 differ in
 // color or dash (and hatch), slots below 64 in color or marker: no two
 // series of a chart look alike.
-func slotColor(j int) color.Color { return palette[j%len(palette)] }
+func SlotColor(j int) color.Color { return Palette[j%len(Palette)] }
 
-func slotGlyph(j int) draw.GlyphStyle {
-	round := j / len(palette)
-	return draw.GlyphStyle{Color: slotColor(j), Radius: vg.Points(3.2), Shape: glyphs[(j%len(palette)+3*round)%len(glyphs)]}
+func SlotGlyph(j int) draw.GlyphStyle {
+	round := j / len(Palette)
+	return draw.GlyphStyle{Color: SlotColor(j), Radius: vg.Points(3.2), Shape: glyphs[(j%len(Palette)+3*round)%len(glyphs)]}
 }
 
-func slotLine(j int) draw.LineStyle {
-	return draw.LineStyle{Color: slotColor(j), Width: vg.Points(1.6), Dashes: dashes[(j/len(palette))%len(dashes)]}
+func SlotLine(j int) draw.LineStyle {
+	return draw.LineStyle{Color: SlotColor(j), Width: vg.Points(1.6), Dashes: Dashes[(j/len(Palette))%len(Dashes)]}
 }
 
-func slotHatch(j int) int { return (j / len(palette)) % numHatches }
+func SlotHatch(j int) int { return (j / len(Palette)) % numHatches }
 
-// styleSet gives every strategy a preferred style slot for the whole
+// StyleSet gives every strategy a preferred style slot for the whole
 // report: each kind of strategy (policies, executors, kernels) counts its
 // own slots from 0, in order of first appearance, so that a strategy
 // looks the same in every chart where it can. forChart settles the
 // styles of one chart.
-type styleSet struct {
+type StyleSet struct {
 	idx  map[string]int
 	next map[string]int
 }
 
-func newStyleSet() *styleSet { return &styleSet{idx: map[string]int{}, next: map[string]int{}} }
+func NewStyleSet() *StyleSet { return &StyleSet{idx: map[string]int{}, next: map[string]int{}} }
 
-// register gives label the next slot of its kind.
-func (s *styleSet) register(kind, label string) {
+// Register gives label the next slot of its kind.
+func (s *StyleSet) Register(kind, label string) {
 	if _, ok := s.idx[label]; ok {
 		return
 	}
@@ -119,19 +126,19 @@ func (s *styleSet) register(kind, label string) {
 	s.next[kind]++
 }
 
-func (s *styleSet) index(name string) int {
+func (s *StyleSet) index(name string) int {
 	if _, ok := s.idx[name]; !ok {
-		s.register("\x00other", name)
+		s.Register("\x00other", name)
 	}
 	return s.idx[name]
 }
 
-// chartStyle is the style of each series of one chart.
-type chartStyle struct {
+// ChartStyle is the style of each series of one chart.
+type ChartStyle struct {
 	slot map[string]int
 }
 
-// forChart gives each of names (the series of one chart) a slot of its
+// ForChart gives each of names (the series of one chart) a slot of its
 // own: its preferred slot when no other series of the chart has it. A
 // chart of at most 8 series uses the first round of slots only, so that
 // its colors all differ (a strategy may then look different from other
@@ -139,10 +146,10 @@ type chartStyle struct {
 // that collide (strategies of different kinds) the first free ones, then
 // moves the series of the highest slots down to the free slots, so that
 // its n series use slots 0 to n−1: as few repeated colors as can be.
-func (s *styleSet) forChart(names []string) *chartStyle {
-	cs := &chartStyle{slot: map[string]int{}}
+func (s *StyleSet) ForChart(names []string) *ChartStyle {
+	cs := &ChartStyle{slot: map[string]int{}}
 	used := map[int]bool{}
-	small := len(names) <= len(palette)
+	small := len(names) <= len(Palette)
 	var later []string
 	for _, n := range names {
 		if _, ok := cs.slot[n]; ok {
@@ -150,7 +157,7 @@ func (s *styleSet) forChart(names []string) *chartStyle {
 		}
 		j := s.index(n)
 		if small {
-			j %= len(palette)
+			j %= len(Palette)
 		}
 		if used[j] {
 			later = append(later, n)
@@ -192,9 +199,9 @@ func (s *styleSet) forChart(names []string) *chartStyle {
 	return cs
 }
 
-// index is name's slot; a name forChart was not given gets the first
+// Index is name's slot; a name forChart was not given gets the first
 // free slot.
-func (cs *chartStyle) index(name string) int {
+func (cs *ChartStyle) Index(name string) int {
 	if j, ok := cs.slot[name]; ok {
 		return j
 	}
@@ -210,30 +217,30 @@ func (cs *chartStyle) index(name string) int {
 	return j
 }
 
-func (cs *chartStyle) color(name string) color.Color     { return slotColor(cs.index(name)) }
-func (cs *chartStyle) glyph(name string) draw.GlyphStyle { return slotGlyph(cs.index(name)) }
-func (cs *chartStyle) line(name string) draw.LineStyle   { return slotLine(cs.index(name)) }
-func (cs *chartStyle) fill(name string) barFill {
-	j := cs.index(name)
-	return barFill{color: slotColor(j), hatch: slotHatch(j)}
+func (cs *ChartStyle) Color(name string) color.Color     { return SlotColor(cs.Index(name)) }
+func (cs *ChartStyle) Glyph(name string) draw.GlyphStyle { return SlotGlyph(cs.Index(name)) }
+func (cs *ChartStyle) Line(name string) draw.LineStyle   { return SlotLine(cs.Index(name)) }
+func (cs *ChartStyle) Fill(name string) BarFill {
+	j := cs.Index(name)
+	return BarFill{Color: SlotColor(j), Hatch: SlotHatch(j)}
 }
 
-func textStyle(f font.Font, size vg.Length) text.Style {
+func TextStyle(f font.Font, size vg.Length) text.Style {
 	return text.Style{Font: font.From(f, size), Handler: plot.DefaultTextHandler, Color: color.Black}
 }
 
-// newPlot returns a plot with the report's fonts, a light grid and axis
+// NewPlot returns a plot with the report's fonts, a light grid and axis
 // labels; the caller adds data.
-func newPlot(title, xlabel, ylabel string) *plot.Plot {
+func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle = textStyle(sansBold, 11)
+	p.Title.TextStyle = TextStyle(sansBold, 11)
 	p.Title.TextStyle.XAlign = draw.XCenter
 	p.Title.TextStyle.YAlign = draw.YTop
 	p.Title.Padding = vg.Points(6)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle = textStyle(sans, 10.5)
-		a.Tick.Label = textStyle(sans, 9.5)
+		a.Label.TextStyle = TextStyle(Sans, 10.5)
+		a.Tick.Label = TextStyle(Sans, 9.5)
 		a.Tick.Label.Color = textGray
 		a.Padding = vg.Points(3)
 	}
@@ -243,14 +250,14 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p.Y.Tick.Label.YAlign = draw.YCenter
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.X.Tick.Marker = compactTicks{}
-	p.Y.Tick.Marker = compactTicks{}
+	p.X.Tick.Marker = CompactTicks{}
+	p.Y.Tick.Marker = CompactTicks{}
 	return p
 }
 
-// addGrid adds horizontal (and vertical when both) grid lines under the
+// AddGrid adds horizontal (and vertical when both) grid lines under the
 // data.
-func addGrid(p *plot.Plot, vertical, horizontal bool) {
+func AddGrid(p *plot.Plot, vertical, horizontal bool) {
 	g := plotter.NewGrid()
 	g.Vertical.Color, g.Horizontal.Color = gridGray, gridGray
 	g.Vertical.Width, g.Horizontal.Width = vg.Points(0.5), vg.Points(0.5)
@@ -263,36 +270,36 @@ func addGrid(p *plot.Plot, vertical, horizontal bool) {
 	p.Add(g)
 }
 
-// setLog makes axis a logarithmic with readable ticks over [lo, hi]
+// SetLog makes axis a logarithmic with readable ticks over [lo, hi]
 // (both > 0).
-func setLog(a *plot.Axis, lo, hi float64) {
+func SetLog(a *plot.Axis, lo, hi float64) {
 	a.Scale = plot.LogScale{}
-	a.Tick.Marker = logTicks{}
+	a.Tick.Marker = LogTicks{}
 	a.Min, a.Max = lo, hi
 }
 
-// wantLog reports whether values spanning [lo, hi] are easier to read on
+// WantLog reports whether values spanning [lo, hi] are easier to read on
 // a log axis: all positive and more than a factor of 20 apart.
-func wantLog(lo, hi float64) bool { return lo > 0 && hi/lo > 20 }
+func WantLog(lo, hi float64) bool { return lo > 0 && hi/lo > 20 }
 
-// compactTicks are gonum's default ticks with short labels (12k, 3.5M).
-type compactTicks struct{}
+// CompactTicks are gonum's default ticks with short labels (12k, 3.5M).
+type CompactTicks struct{}
 
-func (compactTicks) Ticks(min, max float64) []plot.Tick {
+func (CompactTicks) Ticks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ts {
 		if ts[i].Label != "" {
-			ts[i].Label = shortNumber(ts[i].Value)
+			ts[i].Label = ShortNumber(ts[i].Value)
 		}
 	}
 	return ts
 }
 
-// logTicks label 1, 2 and 5 times the powers of ten when the range is
+// LogTicks label 1, 2 and 5 times the powers of ten when the range is
 // under three decades, else only the powers of ten.
-type logTicks struct{}
+type LogTicks struct{}
 
-func (logTicks) Ticks(min, max float64) []plot.Tick {
+func (LogTicks) Ticks(min, max float64) []plot.Tick {
 	if !(min > 0) || !(max > min) {
 		return nil
 	}
@@ -313,7 +320,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			label := ""
 			for _, mm := range mults {
 				if m == mm {
-					label = shortNumber(v)
+					label = ShortNumber(v)
 				}
 			}
 			ts = append(ts, plot.Tick{Value: v, Label: label})
@@ -327,67 +334,103 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	if labeled < 2 {
 		// A narrow range: label its ends too.
-		ts = append(ts, plot.Tick{Value: min, Label: shortNumber(min)}, plot.Tick{Value: max, Label: shortNumber(max)})
+		ts = append(ts, plot.Tick{Value: min, Label: ShortNumber(min)}, plot.Tick{Value: max, Label: ShortNumber(max)})
 	}
 	return ts
 }
 
-// shortNumber formats an axis or bar value in at most four significant
+// ShortNumber formats an axis or bar value in at most four significant
 // digits with a k/M/G suffix for large values.
-func shortNumber(v float64) string {
+func ShortNumber(v float64) string {
 	a := math.Abs(v)
 	var s string
 	switch {
 	case a == 0:
 		return "0"
 	case a >= 1e9:
-		s = trimZeros(fmt.Sprintf("%.3g", v/1e9)) + "G"
+		s = TrimZeros(fmt.Sprintf("%.3g", v/1e9)) + "G"
 	case a >= 1e6:
-		s = trimZeros(fmt.Sprintf("%.3g", v/1e6)) + "M"
+		s = TrimZeros(fmt.Sprintf("%.3g", v/1e6)) + "M"
 	case a >= 1e4:
-		s = trimZeros(fmt.Sprintf("%.3g", v/1e3)) + "k"
+		s = TrimZeros(fmt.Sprintf("%.3g", v/1e3)) + "k"
 	case a >= 1e-3:
-		s = trimZeros(fmt.Sprintf("%.4g", v))
+		s = TrimZeros(fmt.Sprintf("%.4g", v))
 	default:
 		s = fmt.Sprintf("%.2g", v)
 	}
 	return s
 }
 
-func trimZeros(s string) string {
+func TrimZeros(s string) string {
 	if strings.Contains(s, ".") && !strings.ContainsAny(s, "e") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
 }
 
-// legendItem is one entry of a figure's legend.
-type legendItem struct {
-	label  string
-	thumbs []plot.Thumbnailer
-	// key is the series the entry is for, when label says more.
-	key string
-	// same is the series drawn over this one, with the same values, and
+// LegendItem is one entry of a figure's legend.
+type LegendItem struct {
+	Label  string
+	Thumbs []plot.Thumbnailer
+	// Key is the series the entry is for, when label says more.
+	Key string
+	// Same is the series drawn over this one, with the same values, and
 	// sames every later series with the same values (see addLines).
-	same  string
-	sames []string
+	Same  string
+	Sames []string
 }
 
-// figure is one PNG: a title, one or more panels side by side, and a
+// Figure is one PNG: a title, one or more panels side by side, and a
 // legend in its own column on the right (or, when that would squeeze
 // several panels, in columns under them), where it cannot hide data.
-type figure struct {
+type Figure struct {
 	title  string
 	panels []*plot.Plot
 	cols   int
-	legend []legendItem
+	legend []LegendItem
 	w, h   vg.Length
 }
 
-// render draws the figure to PNG bytes. gonum/plot panics on some
+// An Option sets one property of a figure.
+type Option func(*Figure)
+
+// New returns a figure of panels side by side under title ("Main title —
+// scenario" is drawn on two lines), 9×5 inches unless an option says
+// otherwise.
+func New(title string, panels []*plot.Plot, opts ...Option) *Figure {
+	f := &Figure{title: title, panels: panels}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// WithLegend gives the figure its legend entries, in order.
+func WithLegend(items []LegendItem) Option { return func(f *Figure) { f.legend = items } }
+
+// Height sets the figure's height (the legend under the panels, when it
+// goes there, adds to it).
+func Height(h vg.Length) Option { return func(f *Figure) { f.h = h } }
+
+// Width sets the figure's width.
+func Width(w vg.Length) Option { return func(f *Figure) { f.w = w } }
+
+// Columns lays the panels out in rows of n.
+func Columns(n int) Option { return func(f *Figure) { f.cols = n } }
+
+// Title is the figure's title.
+func (f *Figure) Title() string { return f.title }
+
+// Panels are the figure's plots, in order.
+func (f *Figure) Panels() []*plot.Plot { return f.panels }
+
+// Legend is the figure's legend, in order.
+func (f *Figure) Legend() []LegendItem { return f.legend }
+
+// Render draws the figure to PNG bytes. gonum/plot panics on some
 // degenerate data (a non-positive value on a log axis); such a panic
 // becomes an error naming the chart, never a crash.
-func (f *figure) render() (out []byte, err error) {
+func (f *Figure) Render() (out []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			out, err = nil, fmt.Errorf("drawing %q: %v", f.title, v)
@@ -396,10 +439,10 @@ func (f *figure) render() (out []byte, err error) {
 	return f.draw()
 }
 
-func (f *figure) draw() ([]byte, error) {
+func (f *Figure) draw() ([]byte, error) {
 	w, h := f.w, f.h
 	if w == 0 {
-		w = figureWidth
+		w = FigureWidth
 	}
 	if h == 0 {
 		h = figureHeight
@@ -409,11 +452,11 @@ func (f *figure) draw() ([]byte, error) {
 	// it goes under them in columns instead, and the figure grows to hold
 	// it.
 	pad := vg.Points(8)
-	lts := textStyle(sans, 10)
+	lts := TextStyle(Sans, 10)
 	thumbW, thumbGap, colGap := vg.Points(22), vg.Points(5), vg.Points(16)
 	itemW := vg.Length(0)
 	for _, it := range f.legend {
-		itemW = max(itemW, thumbW+thumbGap+lts.Width(it.label))
+		itemW = max(itemW, thumbW+thumbGap+lts.Width(it.Label))
 	}
 	rowH := lts.Height("Mg") * 1.3
 	cols := f.cols
@@ -440,9 +483,9 @@ func (f *figure) draw() ([]byte, error) {
 			if line == "" {
 				continue
 			}
-			ts := textStyle(sansBold, 13)
+			ts := TextStyle(sansBold, 13)
 			if i == 1 {
-				ts = textStyle(sans, 11)
+				ts = TextStyle(Sans, 11)
 				ts.Color = textGray
 			}
 			for ts.Font.Size > 7 && ts.Width(line) > w-2*pad {
@@ -465,23 +508,23 @@ func (f *figure) draw() ([]byte, error) {
 			y := bottom + vg.Length(legRows-1-row)*rowH
 			tc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
 				Min: vg.Point{X: x, Y: y + rowH*0.1}, Max: vg.Point{X: x + thumbW, Y: y + rowH*0.9}}}
-			for _, t := range it.thumbs {
+			for _, t := range it.Thumbs {
 				t.Thumbnail(&tc)
 			}
 			st := lts
 			st.XAlign, st.YAlign = draw.XLeft, draw.YCenter
-			dc.FillText(st, vg.Point{X: x + thumbW + thumbGap, Y: y + rowH/2}, it.label)
+			dc.FillText(st, vg.Point{X: x + thumbW + thumbGap, Y: y + rowH/2}, it.Label)
 		}
 		bottom += legH
 	}
 	if !below && len(f.legend) > 0 {
 		leg := plot.NewLegend()
-		leg.TextStyle = textStyle(sans, 10)
+		leg.TextStyle = TextStyle(Sans, 10)
 		leg.Top, leg.Left = true, true
 		leg.ThumbnailWidth = vg.Points(22)
 		leg.Padding = vg.Points(3)
 		for _, it := range f.legend {
-			leg.Add(it.label, it.thumbs...)
+			leg.Add(it.Label, it.Thumbs...)
 		}
 		lw := leg.Rectangle(dc).Size().X + pad
 		lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
@@ -533,8 +576,8 @@ func drawPanel(p *plot.Plot, c draw.Canvas) {
 	for range 2 {
 		// Thinning the y labels can widen the x axis: measure twice.
 		d := p.DataCanvas(inner)
-		p.X.Tick.Marker = fitTicks{inner: xm, axis: &p.X, length: d.Max.X - d.Min.X, horizontal: true}
-		p.Y.Tick.Marker = fitTicks{inner: ym, axis: &p.Y, length: d.Max.Y - d.Min.Y}
+		p.X.Tick.Marker = FitTicks{Inner: xm, Axis: &p.X, Length: d.Max.X - d.Min.X, Horizontal: true}
+		p.Y.Tick.Marker = FitTicks{Inner: ym, Axis: &p.Y, Length: d.Max.Y - d.Min.Y}
 	}
 	p.Draw(inner)
 	data := p.DataCanvas(inner)
@@ -561,24 +604,24 @@ func drawPanel(p *plot.Plot, c draw.Canvas) {
 	}
 }
 
-// fitTicks are the ticks of inner with as many labels as fit along an
+// FitTicks are the ticks of inner with as many labels as fit along an
 // axis of the given length without touching: on a log axis, the powers
 // of ten before the 2s and 5s, then every other power of ten...; on a
 // linear one, every label, then every second, third... The ticks whose
 // labels are dropped stay as minor ticks.
-type fitTicks struct {
-	inner      plot.Ticker
-	axis       *plot.Axis
-	length     vg.Length
-	horizontal bool
+type FitTicks struct {
+	Inner      plot.Ticker
+	Axis       *plot.Axis
+	Length     vg.Length
+	Horizontal bool
 }
 
-func (f fitTicks) Ticks(lo, hi float64) []plot.Tick {
-	ts := f.inner.Ticks(lo, hi)
-	if len(ts) == 0 || f.length <= 0 || !(hi > lo) {
+func (f FitTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := f.Inner.Ticks(lo, hi)
+	if len(ts) == 0 || f.Length <= 0 || !(hi > lo) {
 		return ts
 	}
-	_, log := f.axis.Scale.(plot.LogScale)
+	_, log := f.Axis.Scale.(plot.LogScale)
 	var lab []int // the labeled ticks, in order of value
 	for i, t := range ts {
 		if t.Label != "" && (!log || t.Value > 0) {
@@ -587,18 +630,18 @@ func (f fitTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	slices.SortFunc(lab, func(a, b int) int { return cmpFloat(ts[a].Value, ts[b].Value) })
 	gap := vg.Points(2)
-	if f.horizontal {
-		gap = f.axis.Tick.Label.Width("  ")
+	if f.Horizontal {
+		gap = f.Axis.Tick.Label.Width("  ")
 	}
 	// fits reports whether the labels kept (in order) do not overlap.
 	fits := func(keep []int) bool {
 		prevEnd := vg.Length(math.Inf(-1))
 		for _, i := range keep {
 			t := ts[i]
-			pos := vg.Length(f.axis.Scale.Normalize(lo, hi, t.Value)) * f.length
-			half := f.axis.Tick.Label.Height(t.Label) / 2
-			if f.horizontal {
-				half = f.axis.Tick.Label.Width(t.Label) / 2
+			pos := vg.Length(f.Axis.Scale.Normalize(lo, hi, t.Value)) * f.Length
+			half := f.Axis.Tick.Label.Height(t.Label) / 2
+			if f.Horizontal {
+				half = f.Axis.Tick.Label.Width(t.Label) / 2
 			}
 			if pos-half < prevEnd+gap {
 				return false
@@ -652,10 +695,10 @@ func (f fitTicks) Ticks(lo, hi float64) []plot.Tick {
 	return out
 }
 
-// padAxis widens a linear axis by frac of its span at each end (at the
+// PadAxis widens a linear axis by frac of its span at each end (at the
 // top only when it starts at zero), so that no point or line sits on the
 // frame: data is never cut off by the edge of the plot.
-func padAxis(a *plot.Axis, frac float64) {
+func PadAxis(a *plot.Axis, frac float64) {
 	if _, log := a.Scale.(plot.LogScale); log {
 		return
 	}
@@ -669,32 +712,32 @@ func padAxis(a *plot.Axis, frac float64) {
 	a.Max += frac * span
 }
 
-// lineThumb draws a legend sample of a line with its marker.
-type lineThumb struct {
-	line  draw.LineStyle
-	glyph draw.GlyphStyle
+// LineThumb draws a legend sample of a line with its marker.
+type LineThumb struct {
+	Line  draw.LineStyle
+	Glyph draw.GlyphStyle
 }
 
-func (t lineThumb) Thumbnail(c *draw.Canvas) {
+func (t LineThumb) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
-	if t.line.Color != nil {
-		c.StrokeLine2(t.line, c.Min.X, y, c.Max.X, y)
+	if t.Line.Color != nil {
+		c.StrokeLine2(t.Line, c.Min.X, y, c.Max.X, y)
 	}
-	if t.glyph.Shape != nil {
-		c.DrawGlyph(t.glyph, c.Center())
+	if t.Glyph.Shape != nil {
+		c.DrawGlyph(t.Glyph, c.Center())
 	}
 }
 
-// barFill is how a bar is painted: a color and a hatch over it.
-type barFill struct {
-	color color.Color
-	hatch int
+// BarFill is how a bar is painted: a color and a hatch over it.
+type BarFill struct {
+	Color color.Color
+	Hatch int
 }
 
 // paint fills r and draws the hatch over it.
-func (f barFill) paint(c *draw.Canvas, r vg.Rectangle) {
-	c.FillPolygon(f.color, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
-	if f.hatch == hatchNone {
+func (f BarFill) paint(c *draw.Canvas, r vg.Rectangle) {
+	c.FillPolygon(f.Color, []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}})
+	if f.Hatch == hatchNone {
 		return
 	}
 	in := draw.Canvas{Canvas: c.Canvas, Rectangle: r}
@@ -702,41 +745,41 @@ func (f barFill) paint(c *draw.Canvas, r vg.Rectangle) {
 	step := vg.Points(4)
 	w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
 	for d := -h; d < w; d += step {
-		if f.hatch == hatchSlash || f.hatch == hatchCross {
+		if f.Hatch == HatchSlash || f.Hatch == hatchCross {
 			l := []vg.Point{{X: r.Min.X + d, Y: r.Min.Y}, {X: r.Min.X + d + h, Y: r.Max.Y}}
 			c.StrokeLines(st, in.ClipLinesXY(l)...)
 		}
-		if f.hatch == hatchBackslash || f.hatch == hatchCross {
+		if f.Hatch == hatchBackslash || f.Hatch == hatchCross {
 			l := []vg.Point{{X: r.Min.X + d, Y: r.Max.Y}, {X: r.Min.X + d + h, Y: r.Min.Y}}
 			c.StrokeLines(st, in.ClipLinesXY(l)...)
 		}
 	}
 }
 
-// boxThumb draws a legend sample of a filled (and maybe hatched) bar.
-type boxThumb struct{ fill barFill }
+// BoxThumb draws a legend sample of a filled (and maybe hatched) bar.
+type BoxThumb struct{ Fill BarFill }
 
-func (t boxThumb) Thumbnail(c *draw.Canvas) {
+func (t BoxThumb) Thumbnail(c *draw.Canvas) {
 	r := vg.Rectangle{Min: vg.Point{X: c.Min.X + 2, Y: c.Min.Y + 1}, Max: vg.Point{X: c.Max.X - 2, Y: c.Max.Y - 1}}
-	t.fill.paint(c, r)
+	t.Fill.paint(c, r)
 }
 
-// bars draws one bar per category i (at category coordinate i) from the
+// Bars draws one bar per category i (at category coordinate i) from the
 // base of the value axis to vals[i], shifted by off across the category
 // and width wide. Unlike gonum's BarChart, its bars start at the axis
 // minimum on a log axis, where 0 cannot be drawn, and can be hatched. A
 // NaN value draws no bar.
-type bars struct {
-	vals       []float64
-	width, off vg.Length
-	horizontal bool // values along x, categories along y
-	fill       barFill
+type Bars struct {
+	Vals       []float64
+	Width, Off vg.Length
+	Horizontal bool // values along x, categories along y
+	Fill       BarFill
 }
 
-func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+func (b *Bars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	trCat, trVal, va := trX, trY, &p.Y
-	if b.horizontal {
+	if b.Horizontal {
 		trCat, trVal, va = trY, trX, &p.X
 	}
 	_, log := va.Scale.(plot.LogScale)
@@ -744,7 +787,7 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 	if log {
 		base = va.Min
 	}
-	for i, v := range b.vals {
+	for i, v := range b.Vals {
 		if math.IsNaN(v) || (log && v <= 0) {
 			continue
 		}
@@ -757,104 +800,104 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 		if hi <= lo {
 			continue
 		}
-		c0 := trCat(float64(i)) + b.off - b.width/2
-		c1 := c0 + b.width
+		c0 := trCat(float64(i)) + b.Off - b.Width/2
+		c1 := c0 + b.Width
 		v0, v1 := trVal(lo), trVal(hi)
 		r := vg.Rectangle{Min: vg.Point{X: c0, Y: v0}, Max: vg.Point{X: c1, Y: v1}}
-		if b.horizontal {
+		if b.Horizontal {
 			r = vg.Rectangle{Min: vg.Point{X: v0, Y: c0}, Max: vg.Point{X: v1, Y: c1}}
 		}
-		b.fill.paint(&c, r)
+		b.Fill.paint(&c, r)
 	}
 }
 
-func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
-	cmin, cmax := 0.0, float64(len(b.vals)-1)
+func (b *Bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	cmin, cmax := 0.0, float64(len(b.Vals)-1)
 	vmin, vmax := 0.0, 0.0
-	for _, v := range b.vals {
+	for _, v := range b.Vals {
 		if !math.IsNaN(v) {
 			vmin, vmax = math.Min(vmin, v), math.Max(vmax, v)
 		}
 	}
-	if b.horizontal {
+	if b.Horizontal {
 		return vmin, vmax, cmin, cmax
 	}
 	return cmin, cmax, vmin, vmax
 }
 
-// errBars draws 95% interval whiskers at data points; off shifts them
+// ErrBars draws 95% interval whiskers at data points; off shifts them
 // (in the category direction) to sit on a bar of a grouped bar chart.
-type errBars struct {
-	xs, ys, lo, hi []float64
-	horizontal     bool // intervals along x (for horizontal bars)
-	off            vg.Length
-	style          draw.LineStyle
-	cap            vg.Length
+type ErrBars struct {
+	Xs, Ys, Lo, Hi []float64
+	Horizontal     bool // intervals along x (for horizontal bars)
+	Off            vg.Length
+	Style          draw.LineStyle
+	Cap            vg.Length
 }
 
-func (e *errBars) Plot(c draw.Canvas, p *plot.Plot) {
+func (e *ErrBars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	_, xlog := p.X.Scale.(plot.LogScale)
 	_, ylog := p.Y.Scale.(plot.LogScale)
-	for i := range e.xs {
-		if math.IsNaN(e.lo[i]) || math.IsNaN(e.hi[i]) {
+	for i := range e.Xs {
+		if math.IsNaN(e.Lo[i]) || math.IsNaN(e.Hi[i]) {
 			continue
 		}
 		// An interval reaching zero or below ends at the edge of a log axis.
-		if e.horizontal && xlog && e.lo[i] <= 0 {
-			e.lo[i] = p.X.Min
+		if e.Horizontal && xlog && e.Lo[i] <= 0 {
+			e.Lo[i] = p.X.Min
 		}
-		if !e.horizontal && ylog && e.lo[i] <= 0 {
-			e.lo[i] = p.Y.Min
+		if !e.Horizontal && ylog && e.Lo[i] <= 0 {
+			e.Lo[i] = p.Y.Min
 		}
-		if e.horizontal {
-			y := trY(e.ys[i]) + e.off
-			x0, x1 := trX(e.lo[i]), trX(e.hi[i])
-			c.StrokeLines(e.style, c.ClipLinesX([]vg.Point{{X: x0, Y: y}, {X: x1, Y: y}})...)
+		if e.Horizontal {
+			y := trY(e.Ys[i]) + e.Off
+			x0, x1 := trX(e.Lo[i]), trX(e.Hi[i])
+			c.StrokeLines(e.Style, c.ClipLinesX([]vg.Point{{X: x0, Y: y}, {X: x1, Y: y}})...)
 			for _, x := range []vg.Length{x0, x1} {
 				if c.ContainsX(x) {
-					c.StrokeLine2(e.style, x, y-e.cap/2, x, y+e.cap/2)
+					c.StrokeLine2(e.Style, x, y-e.Cap/2, x, y+e.Cap/2)
 				}
 			}
 			continue
 		}
-		x := trX(e.xs[i]) + e.off
-		y0, y1 := trY(e.lo[i]), trY(e.hi[i])
-		c.StrokeLines(e.style, c.ClipLinesY([]vg.Point{{X: x, Y: y0}, {X: x, Y: y1}})...)
+		x := trX(e.Xs[i]) + e.Off
+		y0, y1 := trY(e.Lo[i]), trY(e.Hi[i])
+		c.StrokeLines(e.Style, c.ClipLinesY([]vg.Point{{X: x, Y: y0}, {X: x, Y: y1}})...)
 		for _, y := range []vg.Length{y0, y1} {
 			if c.ContainsY(y) {
-				c.StrokeLine2(e.style, x-e.cap/2, y, x+e.cap/2, y)
+				c.StrokeLine2(e.Style, x-e.Cap/2, y, x+e.Cap/2, y)
 			}
 		}
 	}
 }
 
-func (e *errBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+func (e *ErrBars) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, ymin = math.Inf(1), math.Inf(1)
 	xmax, ymax = math.Inf(-1), math.Inf(-1)
-	for i := range e.xs {
-		lo, hi := e.lo[i], e.hi[i]
+	for i := range e.Xs {
+		lo, hi := e.Lo[i], e.Hi[i]
 		if math.IsNaN(lo) || math.IsNaN(hi) {
-			lo, hi = e.ys[i], e.ys[i]
-			if e.horizontal {
-				lo, hi = e.xs[i], e.xs[i]
+			lo, hi = e.Ys[i], e.Ys[i]
+			if e.Horizontal {
+				lo, hi = e.Xs[i], e.Xs[i]
 			}
 		}
-		if e.horizontal {
+		if e.Horizontal {
 			xmin, xmax = math.Min(xmin, lo), math.Max(xmax, hi)
-			ymin, ymax = math.Min(ymin, e.ys[i]), math.Max(ymax, e.ys[i])
+			ymin, ymax = math.Min(ymin, e.Ys[i]), math.Max(ymax, e.Ys[i])
 		} else {
 			ymin, ymax = math.Min(ymin, lo), math.Max(ymax, hi)
-			xmin, xmax = math.Min(xmin, e.xs[i]), math.Max(xmax, e.xs[i])
+			xmin, xmax = math.Min(xmin, e.Xs[i]), math.Max(xmax, e.Xs[i])
 		}
 	}
 	return
 }
 
-// downsample keeps at most n points of a series sorted by x, by
+// Downsample keeps at most n points of a series sorted by x, by
 // largest-triangle-three-buckets: the first and last points and, in each
 // bucket between, the point that keeps the shape best.
-func downsample(xys plotter.XYs, n int) plotter.XYs {
+func Downsample(xys plotter.XYs, n int) plotter.XYs {
 	if n < 3 || len(xys) <= n {
 		return xys
 	}
@@ -890,11 +933,21 @@ func downsample(xys plotter.XYs, n int) plotter.XYs {
 	return append(out, xys[len(xys)-1])
 }
 
-// truncate shortens a label for legends and category axes.
-func truncate(s string, n int) string {
+// Truncate shortens a label for legends and category axes.
+func Truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,119 @@
+// The latency-cdf chart kind: response time at every percentile.
+
+package reports
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports/internal/chart"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+)
+
+// --- latency CDF ----------------------------------------------------------
+
+// nines maps a quantile q to -log10(1-q): 90% is 1, 99% is 2, 99.9% is 3.
+func nines(q float64) float64 { return -math.Log10(1 - q) }
+
+func chartCDF(m *model) []*Chart {
+	var out []*Chart
+	for _, g := range m.sweeps("load", func(r *metrics.Result) bool { return len(r.CDF) > 1 }) {
+		loads := pickValues(g.values, 3)
+		if len(loads) == 0 {
+			loads = []float64{math.NaN()}
+		}
+		lo, hi, maxN := math.Inf(1), math.Inf(-1), 0.0
+		for _, r := range g.results {
+			for _, pt := range r.CDF {
+				if pt[0] > 0 && pt[1] < 1 && pt[1] >= 0.5 {
+					lo, hi = math.Min(lo, pt[0]), math.Max(hi, pt[0])
+					maxN = math.Max(maxN, nines(pt[1]))
+				}
+			}
+		}
+		if math.IsInf(lo, 0) {
+			continue
+		}
+		log := chart.WantLog(lo, hi)
+		var panels []*plot.Plot
+		var legends [][]chart.LegendItem
+		var names []string
+		hidden := false
+		st := m.styles.ForChart(g.strats)
+		for _, ld := range loads {
+			ptitle := ""
+			if !math.IsNaN(ld) {
+				ptitle = "load ρ = " + chart.ShortNumber(ld)
+			}
+			p := chart.NewPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+m.unitText("response_p50", g.results)+")")
+			chart.AddGrid(p, true, true)
+			var ss []series
+			for _, s := range g.strats {
+				r := g.at("load", s, ld)
+				if r == nil {
+					continue
+				}
+				var xys plotter.XYs
+				for _, pt := range r.CDF {
+					if pt[0] > 0 && pt[1] >= 0.5 && pt[1] < 1 {
+						xys = append(xys, plotter.XY{X: nines(pt[1]), Y: pt[0]})
+					}
+				}
+				if len(xys) < 2 {
+					continue
+				}
+				ss = append(ss, series{label: s, xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(s), glyph: st.Glyph(s)})
+			}
+			items, same := addLines(p, ss)
+			hidden = hidden || same
+			legends, names = append(legends, items), append(names, strings.TrimPrefix(ptitle, "load "))
+			p.X.Min, p.X.Max = nines(0.5), math.Max(maxN, 2)
+			p.X.Tick.Marker = ninesTicks{}
+			if log {
+				chart.SetLog(&p.Y, lo*0.9, hi*1.1)
+			} else {
+				p.Y.Min = 0
+				chart.PadAxis(&p.Y, 0.05)
+			}
+			panels = append(panels, p)
+		}
+		legend := mergeLegends(legends, names)
+		if len(legend) == 0 {
+			continue
+		}
+		title := "Response time distribution (tail) — " + scenarioTitle(g.key)
+		how := "Lower is better at every percentile; the right-hand side is the tail (p99 and beyond), where policies differ most."
+		if log {
+			how += " The y axis is logarithmic."
+		}
+		how += sameNote(hidden)
+		out = append(out, &Chart{Family: familyOf(g.key), ID: "cdf-" + g.key, Title: title,
+			What: "Response time at each percentile from the median to the last one recorded, one line per policy (the CDF with its axes swapped, on a log axis of 1 − q so that the tail is visible).",
+			How:  how,
+			fig:  chart.New(title, panels, chart.WithLegend(legend))})
+	}
+	return out
+}
+
+// ninesTicks label a nines axis with percentiles.
+type ninesTicks struct{}
+
+func (ninesTicks) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999} {
+		x := nines(q)
+		if x >= min-1e-9 && x <= max+1e-9 {
+			ts = append(ts, plot.Tick{Value: x, Label: chart.TrimZeros(strconv.FormatFloat(q*100, 'f', 4, 64))})
+		}
+	}
+	for _, q := range []float64{0.8, 0.95, 0.98, 0.995, 0.998, 0.9995, 0.9998} {
+		x := nines(q)
+		if x >= min && x <= max {
+			ts = append(ts, plot.Tick{Value: x})
+		}
+	}
+	return ts
+}

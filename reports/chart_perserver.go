@@ -1,0 +1,176 @@
+// The per-server chart kind: jobs dispatched and busy time per server or worker.
+
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports/internal/chart"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// --- per server ------------------------------------------------------------
+
+// perServerPairs are the per_server arrays shown, dispatch count first,
+// in order of preference.
+var perServerCounts = []struct{ key, label string }{{"dispatched", "jobs dispatched"}, {"tasks", "tasks run"}}
+var perServerBusy = []struct{ key, label string }{{"busy_fraction", "busy fraction (utilization)"}, {"busy_sec", "busy time (s)"}}
+
+func chartPerServer(m *model) []*Chart {
+	var out []*Chart
+	hasPS := func(r *metrics.Result) bool { return len(r.PerServer) > 0 }
+	for _, g := range m.sweeps("load", hasPS) {
+		// The highest load shows imbalance best.
+		ld := math.NaN()
+		if len(g.values) > 0 {
+			ld = g.values[len(g.values)-1]
+		}
+		var rs []*metrics.Result
+		var strats []string
+		for _, s := range g.strats {
+			if r := g.at("load", s, ld); r != nil && maxPerServer(r) > 1 {
+				rs = append(rs, r)
+				strats = append(strats, s)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		var panels []*plot.Plot
+		var legend []chart.LegendItem
+		barChart, hidden := false, false
+		// The legends of line panels, merged below.
+		var lineLegends [][]chart.LegendItem
+		var names []string
+		var even chart.LegendItem
+		st := m.styles.ForChart(strats)
+		for _, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
+			key, label := "", ""
+			for _, c := range set {
+				for _, r := range rs {
+					if len(r.PerServer[c.key]) > 0 {
+						key, label = c.key, c.label
+						break
+					}
+				}
+				if key != "" {
+					break
+				}
+			}
+			if key == "" {
+				continue
+			}
+			n := 0
+			for _, r := range rs {
+				n = max(n, len(r.PerServer[key]))
+			}
+			barChart = n*len(rs) <= 24
+			var p *plot.Plot
+			if barChart {
+				p = chart.NewPlot(firstUpper(label), "server (or worker) number", label)
+				chart.AddGrid(p, false, true)
+				// Bars fill 80% of each server's slot: the panel is about
+				// (figure − legend) / 2 wide.
+				slot := float64((chart.FigureWidth-2.4*vg.Inch)/2) / float64(n)
+				w := vg.Length(math.Min(float64(vg.Points(14)), 0.8*slot/float64(len(rs))))
+				for i, r := range rs {
+					vals := make([]float64, n)
+					for j := range vals {
+						vals[j] = math.NaN()
+					}
+					copy(vals, r.PerServer[key])
+					fill := st.Fill(strats[i])
+					off := w*vg.Length(i) - w*vg.Length(len(rs))/2 + w/2
+					p.Add(&chart.Bars{Vals: vals, Width: w * 0.95, Off: off, Fill: fill})
+					legend = appendLegend(legend, strats[i], chart.BoxThumb{Fill: fill})
+				}
+				var ts plot.ConstantTicks
+				step := max(1, n/12)
+				for i := 0; i < n; i += step {
+					ts = append(ts, plot.Tick{Value: float64(i), Label: strconv.Itoa(i)})
+				}
+				p.X.Tick.Marker = ts
+				p.X.Min, p.X.Max = -0.5, float64(n)-0.5
+				p.Y.Min = 0
+				p.Y.Max *= 1.06
+			} else {
+				p = chart.NewPlot(firstUpper(label)+" relative to the mean", "servers, sorted from busiest to idlest (rank)", label+" ÷ mean")
+				chart.AddGrid(p, true, true)
+				// The reference goes under the data.
+				one, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: float64(n - 1), Y: 1}})
+				one.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+				p.Add(one)
+				var ss []series
+				for i, r := range rs {
+					xs := slices.Clone(r.PerServer[key])
+					if len(xs) == 0 {
+						continue
+					}
+					slices.Sort(xs)
+					slices.Reverse(xs)
+					mean := 0.0
+					for _, x := range xs {
+						mean += x
+					}
+					mean /= float64(len(xs))
+					if mean == 0 {
+						continue
+					}
+					xys := make(plotter.XYs, len(xs))
+					for j, x := range xs {
+						xys[j] = plotter.XY{X: float64(j), Y: x / mean}
+					}
+					ss = append(ss, series{label: strats[i], xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(strats[i]), glyph: st.Glyph(strats[i])})
+				}
+				items, same := addLines(p, ss)
+				hidden = hidden || same
+				lineLegends, names = append(lineLegends, items), append(names, label)
+				even = chart.LegendItem{Label: "perfectly even", Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: one.LineStyle}}}
+				// Every point inside the frame, with a margin.
+				chart.PadAxis(&p.Y, 0.06)
+				chart.PadAxis(&p.X, 0.02)
+			}
+			panels = append(panels, p)
+		}
+		if len(panels) == 0 {
+			continue
+		}
+		if len(lineLegends) > 0 {
+			legend = append(mergeLegends(lineLegends, names), even)
+		}
+		at := ""
+		if !math.IsNaN(ld) {
+			at = fmt.Sprintf(" at load ρ = %s", chart.ShortNumber(ld))
+		}
+		title := "Work per server" + at + " — " + scenarioTitle(g.key)
+		what := "How the work was spread: jobs placed on each server (left) and how busy each one was (right)" + at + "."
+		how := "Even bars mean a balanced spread; one tall bar is a hot spot. The imbalance metric is the busiest divided by the mean."
+		if len(strats) > len(chart.Palette) {
+			how += " With more strategies than colors, bars of a repeated color are hatched."
+		}
+		if !barChart {
+			what = "How the work was spread over servers" + at + ": each server's share divided by the mean, servers sorted from busiest to idlest."
+			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden)
+		}
+		out = append(out, &Chart{Family: familyOf(g.key), ID: "per-server-" + g.key, Title: title, What: what, How: how,
+			fig: chart.New(title, panels, chart.WithLegend(legend))})
+	}
+	return out
+}
+
+// maxPerServer is the length of r's longest per_server array.
+func maxPerServer(r *metrics.Result) int {
+	n := 0
+	for _, xs := range r.PerServer {
+		n = max(n, len(xs))
+	}
+	return n
+}
