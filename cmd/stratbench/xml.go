@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,19 +64,6 @@ Examples:
 	}
 }
 
-// ctxWriter stops a long write when the context is cancelled.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
-}
-
 func xmlGenAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return bad.Inputf("xml gen takes no arguments, got %q", c.Args().First())
@@ -96,7 +82,7 @@ func xmlGenAction(c *cli.Context) error {
 			return err
 		}
 		defer abort()
-		if n, err = xmark.Generate(ctxWriter{c.Context, w}, cfg); err != nil {
+		if n, err = xmark.GenerateContext(c.Context, w, cfg); err != nil {
 			return err
 		}
 		if err := commit(); err != nil {
@@ -110,7 +96,7 @@ func xmlGenAction(c *cli.Context) error {
 			return bad.Inputf("--count must be >= 0, got %d", c.Int("count"))
 		}
 		var err error
-		if n, err = xmark.WriteDocs(out, cfg, c.Int("count")); err != nil {
+		if n, err = xmark.WriteDocs(c.Context, out, cfg, c.Int("count")); err != nil {
 			return err
 		}
 	default:

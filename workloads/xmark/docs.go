@@ -1,9 +1,14 @@
 package xmark
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/stratbench/stratbench/internal/fsutil"
 )
 
 // DocSet is many small documents processed one task each: the unit of the
@@ -89,22 +94,25 @@ func DocName(i int) string { return fmt.Sprintf("doc-%06d.xml", i) }
 // WriteDocs writes count small documents into dir (created if needed) as
 // DocName(i), each written under a temporary name and renamed into place
 // (not synced one by one: a directory of thousands of documents would take
-// minutes). It returns the bytes written.
-func WriteDocs(dir string, cfg GenConfig, count int) (int64, error) {
+// minutes). It stops between documents when ctx is cancelled, keeping the
+// documents already written, and returns the bytes written.
+func WriteDocs(ctx context.Context, dir string, cfg GenConfig, count int) (int64, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
 	var total int64
 	for i := 0; i < count; i++ {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		doc, err := GenerateDoc(cfg, i)
 		if err != nil {
 			return total, err
 		}
-		path := filepath.Join(dir, DocName(i))
-		if err := os.WriteFile(path+".tmp", doc, 0o644); err != nil {
-			return total, err
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(dir, DocName(i)), func(w io.Writer) error {
+			_, err := io.Copy(w, bytes.NewReader(doc))
+			return err
+		}); err != nil {
 			return total, err
 		}
 		total += int64(len(doc))

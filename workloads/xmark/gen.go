@@ -1,6 +1,7 @@
 package xmark
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,7 @@ type gen struct {
 	traps bool
 	c     Counts
 	trapN int
+	ctx   context.Context // nil: never cancelled
 }
 
 const flushAt = 256 << 10
@@ -92,6 +94,11 @@ const flushAt = 256 << 10
 func (g *gen) flush() {
 	if g.err != nil || g.w == nil || len(g.buf) == 0 {
 		return
+	}
+	if g.ctx != nil {
+		if g.err = g.ctx.Err(); g.err != nil {
+			return
+		}
 	}
 	var k int
 	k, g.err = g.w.Write(g.buf)
@@ -472,6 +479,13 @@ func (g *gen) category(id int) {
 // with XMark's record counts times cfg.Scale. It streams with constant
 // memory and returns the bytes written.
 func Generate(w io.Writer, cfg GenConfig) (int64, error) {
+	return GenerateContext(context.Background(), w, cfg)
+}
+
+// GenerateContext is Generate stopping when ctx is cancelled: it checks
+// ctx before every write of its 256 KB buffer (a few milliseconds apart)
+// and returns ctx's error.
+func GenerateContext(ctx context.Context, w io.Writer, cfg GenConfig) (int64, error) {
 	if err := cfg.check(); err != nil {
 		return 0, err
 	}
@@ -481,6 +495,7 @@ func Generate(w io.Writer, cfg GenConfig) (int64, error) {
 		w:     w,
 		traps: cfg.Traps,
 		c:     CountsFor(cfg.Scale),
+		ctx:   ctx,
 	}
 	g.document()
 	g.flush()

@@ -2,8 +2,14 @@ package xmark
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestGenerateCounts: the document has XMark's record counts times the
@@ -89,5 +95,43 @@ func TestGenerateDocs(t *testing.T) {
 		if a.Q1Found != (i == 0) {
 			t.Errorf("doc %d: person0 found %v", i, a.Q1Found)
 		}
+	}
+}
+
+// TestGenerationCancels: both shapes stop within a second of Ctrl-C, at
+// sizes that would otherwise run for hours, and leave no temporary file.
+func TestGenerationCancels(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		run  func(ctx context.Context, dir string) error
+	}{
+		{"doc scale 1000", func(ctx context.Context, dir string) error {
+			_, err := GenerateContext(ctx, io.Discard, GenConfig{Scale: 1000})
+			return err
+		}},
+		{"docs count 1e8", func(ctx context.Context, dir string) error {
+			_, err := WriteDocs(ctx, dir, GenConfig{Scale: 1}, 100_000_000)
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tt.run(ctx, dir)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the context's error", err)
+			}
+			if d := time.Since(start); d > 1100*time.Millisecond {
+				t.Errorf("stopped %v after the start, 100ms after cancellation was asked", d)
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if strings.Contains(e.Name(), ".tmp") {
+					t.Errorf("temporary file %s left", e.Name())
+				}
+			}
+		})
 	}
 }
