@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/strategies"
 )
@@ -28,8 +29,8 @@ func BenchmarkSim(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(benchName("policy", tc.policy, "servers", tc.servers, "load", tc.load), func(b *testing.B) {
 			e, err := sim.NewEngine(sim.Config{
-				Policy: tc.policy, Servers: tc.servers, Load: tc.load,
-				Jobs: 1 << 62, Seed: 1,
+				Scenario: scenario.Scenario{Policy: tc.policy, Servers: tc.servers, Load: tc.load, Seed: 1},
+				Jobs:     1 << 62,
 			})
 			if err != nil {
 				b.Fatal(err)

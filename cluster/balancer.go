@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -222,7 +223,7 @@ func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
 		Servers:     len(c.Backends),
 		D:           c.D,
 		Dispatchers: c.Dispatchers,
-		Rand:        rand.New(workloads.NewSource(c.Seed, 0xba1)),
+		Rand:        rand.New(workloads.NewSource(c.Seed, uint64(scenario.StreamBalancer))),
 	})
 	if err != nil {
 		return nil, err

@@ -99,7 +99,7 @@ func helperMain(ctx context.Context, args []string) error {
 		// run VIA WORKERS DURATION: a whole cluster run, for the orphan tests.
 		var c Config
 		fs.StringVar(&c.Via, "via", "ours", "")
-		fs.IntVar(&c.Workers, "workers", 2, "")
+		fs.IntVar(&c.Servers, "workers", 2, "")
 		fs.DurationVar(&c.Duration, "duration", 30*time.Second, "")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err

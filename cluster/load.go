@@ -18,6 +18,7 @@ import (
 
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -191,10 +192,10 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	client := &http.Client{Transport: tr}
 	unitNs := float64(cfg.Unit.Nanoseconds())
 	unitSec := cfg.Unit.Seconds()
-	// The simulator's streams for replication 0: 1 arrivals, 2 sizes, 4 keys.
-	arrivals := cfg.Arrival.Process(cfg.Rate*unitSec, 1, workloads.NewSource(cfg.Seed, 1))
-	sizes := cfg.Service.Sampler(workloads.NewSource(cfg.Seed, 2))
-	keySalt := workloads.NewSource(cfg.Seed, 4).Uint64()
+	// The scenario's streams of replication 0, as the simulator draws them.
+	arrivals := cfg.Arrival.Process(cfg.Rate*unitSec, 1, workloads.NewSource(cfg.Seed, uint64(scenario.StreamArrivals)))
+	sizes := cfg.Service.Sampler(workloads.NewSource(cfg.Seed, uint64(scenario.StreamSizes)))
+	keySalt := workloads.NewSource(cfg.Seed, uint64(scenario.StreamKeys)).Uint64()
 	base := strings.TrimSuffix(cfg.Target, "/") + WorkPath
 
 	res := &LoadResult{

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -15,36 +14,28 @@ import (
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
-	"github.com/stratbench/stratbench/workloads"
 )
 
 // Config describes one cluster run.
 type Config struct {
+	// Scenario is what runs: policy (with D and Dispatchers), load,
+	// distributions of task sizes in Unit, seed (arrivals, sizes, keys and
+	// the policy). Servers is the number of worker processes started on
+	// loopback; every worker serves at speed 1.
+	scenario.Scenario
 	// Via is how requests reach the workers (Vias): ours, nginx, haproxy
 	// or direct.
 	Via string
-	// Policy is the dispatch policy (strategies.Policies); D and
-	// Dispatchers are pod's and jiq's parameters.
-	Policy         string
-	D, Dispatchers int
-	// Workers is the number of worker processes started on loopback.
-	Workers int
 	// Backends, when set, are workers already running (on this machine or
-	// others) used instead of starting any; Workers is then ignored.
+	// others) used instead of starting any; Servers is then their number.
 	Backends []string
 	// Kind is what a worker does for a task (Kinds); Capacity is the number
 	// of tasks each worker serves at once (default 1: one worker is one
 	// server of the simulator).
 	Kind     string
 	Capacity int
-	// Load is the offered load ρ per unit of capacity: requests arrive at
-	// ρ × workers × capacity / (mean size × Unit) per second.
-	Load float64
-	// Service is the distribution of task sizes in Unit (nil: exp).
-	Service *workloads.SizeDist
-	// Arrival is the arrival process (nil: poisson).
-	Arrival *workloads.ArrivalSpec
 	// Unit is the real duration of one unit of size (default 1ms).
 	Unit time.Duration
 	// Jobs or Duration bound the run (exactly one is set).
@@ -52,8 +43,6 @@ type Config struct {
 	Duration time.Duration
 	// Warmup leaves the requests intended before it out of the latencies.
 	Warmup time.Duration
-	// Seed seeds the arrivals, sizes, keys and the policy.
-	Seed uint64
 	// KillWorkerAt, when > 0, kills worker 0 (SIGKILL) this long after the
 	// load starts.
 	KillWorkerAt time.Duration
@@ -68,6 +57,9 @@ type Config struct {
 	// far and the total (0 when bounded by time).
 	Progress func(done, total uint64)
 }
+
+// maxWorkers bounds the worker processes of a run on one machine.
+const maxWorkers = 256
 
 // Validate checks c; its errors are bad input.
 func (c *Config) Validate() error {
@@ -95,14 +87,11 @@ func (c *Config) withDefaults() (Config, error) {
 	if x.StartTimeout == 0 {
 		x.StartTimeout = 10 * time.Second
 	}
-	if x.Service == nil {
-		x.Service, _ = workloads.ParseSize("exp")
-	}
-	if x.Arrival == nil {
-		x.Arrival, _ = workloads.ParseArrival("poisson")
-	}
 	if len(x.Backends) > 0 {
-		x.Workers = len(x.Backends)
+		x.Servers = len(x.Backends)
+	}
+	if x.Servers <= maxWorkers {
+		x.Scenario = x.Scenario.WithDefaults()
 	}
 	err := func() error {
 		switch {
@@ -112,10 +101,12 @@ func (c *Config) withDefaults() (Config, error) {
 			return fmt.Errorf("--policy: unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
 		case !slices.Contains(KindNames(), x.Kind):
 			return fmt.Errorf("--kind: unknown worker kind %q (known: %s)", x.Kind, strings.Join(KindNames(), ", "))
-		case x.Workers < 1:
-			return fmt.Errorf("--workers must be >= 1, got %d", x.Workers)
-		case x.Workers > 256:
-			return fmt.Errorf("--workers must be <= 256 on one machine, got %d", x.Workers)
+		case x.Servers < 1:
+			return fmt.Errorf("--workers must be >= 1, got %d", x.Servers)
+		case x.Servers > maxWorkers:
+			return fmt.Errorf("--workers must be <= %d on one machine, got %d", maxWorkers, x.Servers)
+		case !strategies.UniformSpeeds(x.Speeds) || x.Weights != nil:
+			return errors.New("speeds and weights: every worker of run cluster serves at speed 1")
 		case x.Capacity < 1:
 			return fmt.Errorf("--capacity must be >= 1, got %d", x.Capacity)
 		case !(x.Load > 0) || math.IsInf(x.Load, 0):
@@ -136,7 +127,7 @@ func (c *Config) withDefaults() (Config, error) {
 			return errors.New("--kill-worker-at needs workers started by this run, not --backends")
 		case x.KillWorkerAt > 0 && x.Duration > 0 && x.KillWorkerAt >= x.Duration:
 			return fmt.Errorf("--kill-worker-at %v is not before the end of the load (--duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
-		case x.KillWorkerAt > 0 && x.Workers < 2:
+		case x.KillWorkerAt > 0 && x.Servers < 2:
 			return errors.New("--kill-worker-at needs at least 2 workers: one is killed, the others keep serving")
 		case x.Timeout < 0:
 			return fmt.Errorf("--timeout must be >= 0, got %v", x.Timeout)
@@ -148,9 +139,7 @@ func (c *Config) withDefaults() (Config, error) {
 				return fmt.Errorf("--backends: %q is not host:port", a)
 			}
 		}
-		if _, err := strategies.NewPolicy(x.Policy, strategies.PolicyConfig{
-			Servers: x.Workers, D: x.D, Dispatchers: x.Dispatchers, Rand: rand.New(rand.NewPCG(1, 2)),
-		}); err != nil {
+		if _, err := x.NewPolicy(0); err != nil {
 			return err
 		}
 		return nil
@@ -160,7 +149,7 @@ func (c *Config) withDefaults() (Config, error) {
 
 // CaseName is the benchmark-style name of a cluster case.
 func CaseName(c *Config) string {
-	kv := []any{"via", c.Via, "policy", c.Policy, "workers", c.Workers, "load", c.Load}
+	kv := []any{"via", c.Via, "policy", c.Policy, "workers", c.Servers, "load", c.Load}
 	if c.Kind != "" && c.Kind != "sleep" {
 		kv = append(kv, "kind", c.Kind)
 	}
@@ -192,7 +181,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	}
 	st, err := StartStack(ctx, StackConfig{
 		Via: c.Via, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
-		Workers: c.Workers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity,
+		Workers: c.Servers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity,
 		Seed: c.Seed, Unit: c.Unit, Launcher: c.Launcher, StartTimeout: c.StartTimeout,
 	})
 	if err != nil {
@@ -284,7 +273,7 @@ func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []str
 	p := map[string]any{
 		"via":           c.Via,
 		"policy":        c.Policy,
-		"workers":       c.Workers,
+		"workers":       c.Servers,
 		"capacity":      c.Capacity,
 		"kind":          c.Kind,
 		"load":          c.Load,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/scenario"
 )
 
 // skipWithout skips a test through via when its balancer is not installed.
@@ -26,7 +28,10 @@ func TestRunVia(t *testing.T) {
 			skipWithout(t, v.Name)
 			t.Parallel()
 			res, err := Run(context.Background(), Config{
-				Via: v.Name, Policy: "jsq", Workers: 2, Load: 0.5, Jobs: 300, Seed: 1, Launcher: testLauncher(),
+				Scenario: scenario.Scenario{Policy: "jsq", Servers: 2, Load: 0.5, Seed: 1},
+				Via:      v.Name,
+				Jobs:     300,
+				Launcher: testLauncher(),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -63,8 +68,11 @@ func TestRunKillWorker(t *testing.T) {
 			skipWithout(t, via)
 			t.Parallel()
 			res, err := Run(context.Background(), Config{
-				Via: via, Policy: "rr", Workers: 3, Load: 0.4, Duration: 1500 * time.Millisecond,
-				KillWorkerAt: 500 * time.Millisecond, Seed: 2, Launcher: testLauncher(),
+				Scenario:     scenario.Scenario{Policy: "rr", Servers: 3, Load: 0.4, Seed: 2},
+				Via:          via,
+				Duration:     1500 * time.Millisecond,
+				KillWorkerAt: 500 * time.Millisecond,
+				Launcher:     testLauncher(),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +104,11 @@ func TestRunKillWorker(t *testing.T) {
 func TestRunExternalBackends(t *testing.T) {
 	_, ss := startTestWorkers(t, 2, WorkerConfig{})
 	res, err := Run(context.Background(), Config{
-		Via: "ours", Policy: "p2c", Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Load: 0.5, Jobs: 200, Launcher: testLauncher(),
+		Scenario: scenario.Scenario{Policy: "p2c", Load: 0.5},
+		Via:      "ours",
+		Backends: []string{addrOf(ss[0]), addrOf(ss[1])},
+		Jobs:     200,
+		Launcher: testLauncher(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +121,7 @@ func TestRunExternalBackends(t *testing.T) {
 // TestRunConfigErrors checks that bad configurations are refused before
 // anything starts.
 func TestRunConfigErrors(t *testing.T) {
-	ok := Config{Via: "ours", Policy: "jsq", Workers: 2, Load: 0.5, Jobs: 10}
+	ok := Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 2, Load: 0.5}, Via: "ours", Jobs: 10}
 	cases := []struct {
 		name string
 		mod  func(*Config)
@@ -117,12 +129,12 @@ func TestRunConfigErrors(t *testing.T) {
 		{"unknown via", func(c *Config) { c.Via = "traefik" }},
 		{"unknown policy", func(c *Config) { c.Policy = "fastest" }},
 		{"unknown kind", func(c *Config) { c.Kind = "gpu" }},
-		{"no workers", func(c *Config) { c.Workers = 0 }},
+		{"no workers", func(c *Config) { c.Servers = 0 }},
 		{"zero load", func(c *Config) { c.Load = 0 }},
 		{"jobs and duration", func(c *Config) { c.Duration = time.Second }},
 		{"neither jobs nor duration", func(c *Config) { c.Jobs = 0 }},
 		{"kill with backends", func(c *Config) { c.Backends = []string{"a:1", "b:2"}; c.KillWorkerAt = time.Second }},
-		{"kill with one worker", func(c *Config) { c.Workers = 1; c.KillWorkerAt = time.Second }},
+		{"kill with one worker", func(c *Config) { c.Servers = 1; c.KillWorkerAt = time.Second }},
 		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
 		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},
 		{"pod d", func(c *Config) { c.Policy = "pod"; c.D = -1 }},
@@ -142,7 +154,7 @@ func TestRunConfigErrors(t *testing.T) {
 func TestRunStartFailure(t *testing.T) {
 	l := testLauncher()
 	l.Args = []string{"-test.run=^TestHelperProcess$", "--", "nonsense"} // the helper refuses it
-	_, err := Run(context.Background(), Config{Via: "ours", Policy: "rr", Workers: 2, Load: 0.5, Jobs: 10, Launcher: l, StartTimeout: 5 * time.Second})
+	_, err := Run(context.Background(), Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 2, Load: 0.5}, Via: "ours", Jobs: 10, Launcher: l, StartTimeout: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "exited before it listened") {
 		t.Fatalf("error %v, want a worker that exited before it listened", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -41,17 +41,11 @@ var ServiceKinds = []struct{ Name, Help string }{
 // rate λ = Load·Σspeeds/E[S] per unit of time, placed by a policy on
 // Servers goroutines with their own FIFO queues.
 type ServiceConfig struct {
-	// Policy is the dispatch policy (strategies.Policies).
-	Policy string
-	// Servers is the number of servers (> 0).
-	Servers int
-	// Load is the offered load ρ per unit of capacity; for a trace, 0
-	// replays it as recorded and a positive load rescales its time axis.
-	Load float64
-	// Service is the service-time distribution in units (nil: exp, mean 1).
-	Service *workloads.SizeDist
-	// Arrival is the arrival process (nil: poisson).
-	Arrival *workloads.ArrivalSpec
+	// Scenario is what runs: policy, servers, load, distributions (in time
+	// units), seed. The seed gives the same streams as the simulator's
+	// first replication, so that both see the same jobs at the same
+	// intended times.
+	scenario.Scenario
 	// Unit is the real duration of one time unit (0: 1ms).
 	Unit time.Duration
 	// Kind is ServiceSleep (default) or ServiceSpin.
@@ -63,19 +57,6 @@ type ServiceConfig struct {
 	Duration time.Duration
 	// Warmup is the number of jobs run first and not measured.
 	Warmup uint64
-	// Speeds are the relative server speeds (nil: all 1); a server of
-	// speed 2 serves a job of size s in s/2 units.
-	Speeds []float64
-	// Weights are wrr's weights (nil: the speeds).
-	Weights []float64
-	// D is pod's number of choices (0: 2).
-	D int
-	// Dispatchers is jiq's number of dispatchers (0: 1).
-	Dispatchers int
-	// Seed seeds every random stream: the same streams as the simulator's
-	// first replication, so that both see the same jobs at the same
-	// intended times.
-	Seed uint64
 	// Progress, when set, is called now and then with the measured jobs
 	// completed and the total expected.
 	Progress func(done, total uint64)
@@ -89,18 +70,7 @@ func (c *ServiceConfig) withDefaults() (ServiceConfig, error) {
 	if x.Kind == "" {
 		x.Kind = ServiceSleep
 	}
-	if x.Service == nil {
-		x.Service, _ = workloads.ParseSize("exp")
-	}
-	if x.Arrival == nil {
-		x.Arrival, _ = workloads.ParseArrival("poisson")
-	}
-	if x.Speeds == nil && x.Servers > 0 && x.Servers <= 1<<20 {
-		x.Speeds = make([]float64, x.Servers)
-		for i := range x.Speeds {
-			x.Speeds[i] = 1
-		}
-	}
+	x.Scenario = x.Scenario.WithDefaults()
 	return x, x.validate()
 }
 
@@ -111,18 +81,14 @@ func (c ServiceConfig) Validate() error {
 	return bad.Input(err)
 }
 
+// maxServiceServers bounds the server goroutines of a service run.
+const maxServiceServers = 1 << 20
+
 func (c *ServiceConfig) validate() error {
-	if err := strategies.ValidatePolicy(c.Policy); err != nil {
+	if err := c.ValidateUpTo(maxServiceServers); err != nil {
 		return err
 	}
-	trace := c.Arrival.Trace() != nil
 	switch {
-	case c.Servers <= 0:
-		return fmt.Errorf("servers must be > 0, got %d", c.Servers)
-	case c.Servers > 1<<20:
-		return fmt.Errorf("servers must be <= %d, got %d", 1<<20, c.Servers)
-	case math.IsNaN(c.Load) || math.IsInf(c.Load, 0) || c.Load < 0 || (c.Load == 0 && !trace):
-		return fmt.Errorf("load must be a number > 0, got %g", c.Load)
 	case c.Unit < 0:
 		return fmt.Errorf("unit must be > 0, got %v", c.Unit)
 	case c.Kind != ServiceSleep && c.Kind != ServiceSpin:
@@ -138,15 +104,7 @@ func (c *ServiceConfig) validate() error {
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
 		return errors.New("jobs and warmup must be below 2^63")
 	}
-	return strategies.ValidateSpeeds(c.Servers, c.Speeds, c.Weights)
-}
-
-func (c *ServiceConfig) capacity() float64 {
-	s := 0.0
-	for _, x := range c.Speeds {
-		s += x
-	}
-	return s
+	return nil
 }
 
 // Lambda is the arrival rate of cfg per unit of time: ρ·Σspeeds/E[S] (for a
@@ -159,7 +117,7 @@ func Lambda(cfg ServiceConfig) float64 {
 	if tr := c.Arrival.Trace(); tr != nil && c.Load == 0 {
 		return tr.Rate()
 	}
-	return c.Load * c.capacity() / c.Service.Mean()
+	return c.ArrivalRate()
 }
 
 // svcJob is a job in the system.
@@ -303,21 +261,9 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 	if err != nil {
 		return nil, bad.Input(err)
 	}
-	timeScale := 1.0
-	if tr := c.Arrival.Trace(); tr != nil {
-		traceLoad := tr.Rate() * tr.MeanSize() / c.capacity()
-		if c.Load > 0 {
-			timeScale = traceLoad / c.Load
-		} else {
-			c.Load = traceLoad
-		}
-	}
-	lambda := c.Load * c.capacity() / c.Service.Mean()
-	stream := func(k uint64) *rand.PCG { return workloads.NewSource(c.Seed, k) }
-	pol, err := strategies.NewPolicy(c.Policy, strategies.PolicyConfig{
-		Servers: c.Servers, Speeds: c.Speeds, Weights: c.Weights,
-		D: c.D, Dispatchers: c.Dispatchers, Rand: rand.New(stream(3)),
-	})
+	timeScale := c.ResolveTrace()
+	lambda := c.ArrivalRate()
+	pol, err := c.NewPolicy(0)
 	if err != nil {
 		return nil, bad.Input(err)
 	}
@@ -329,7 +275,7 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 		n:       c.Servers,
 		unitNs:  float64(c.Unit.Nanoseconds()),
 		spin:    c.Kind == ServiceSpin,
-		keySalt: workloads.NewSource(c.Seed, 4).Uint64(),
+		keySalt: c.KeySalt(0),
 		warmup:  c.Warmup,
 		total:   c.Warmup + c.Jobs,
 		expect:  c.Jobs,
@@ -352,8 +298,8 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 		r.servers[i].wake = make(chan struct{}, 1)
 	}
 	ptimer.Start()
-	arrivals := c.Arrival.Process(lambda, timeScale, stream(1))
-	sizes := c.Service.Sampler(stream(2))
+	arrivals := c.Arrival.Process(lambda, timeScale, c.Source(0, scenario.StreamArrivals))
+	sizes := c.Service.Sampler(c.Source(0, scenario.StreamSizes))
 	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
 
@@ -642,7 +588,7 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 			busy[i] = float64(r.servers[i].busyNs) / 1e9 / window
 			u += busy[i] * c.Speeds[i]
 		}
-		m["utilization"] = u / c.capacity()
+		m["utilization"] = u / c.Capacity()
 		res.PerServer["busy_fraction"] = busy
 		if mb := mean(busy); mb > 0 {
 			m["imbalance"] = slices.Max(busy) / mb
@@ -691,22 +637,7 @@ func (r *svcRun) result(lambda float64, wall time.Duration) *metrics.Result {
 // then the non-default settings), with the service kind when it is not
 // sleep.
 func serviceName(c *ServiceConfig) string {
-	kv := []any{"policy", c.Policy, "servers", c.Servers, "load", c.Load}
-	if s := c.Service.String(); s != "exp" {
-		kv = append(kv, "service", s)
-	}
-	if a := c.Arrival.String(); a != "poisson" {
-		kv = append(kv, "arrival", a)
-	}
-	if c.Policy == "pod" && c.D != 0 {
-		kv = append(kv, "d", c.D)
-	}
-	if c.Policy == "jiq" && c.Dispatchers > 1 {
-		kv = append(kv, "dispatchers", c.Dispatchers)
-	}
-	if !strategies.UniformSpeeds(c.Speeds) {
-		kv = append(kv, "speeds", c.Speeds)
-	}
+	kv := c.NameParts()
 	if c.Kind != ServiceSleep {
 		kv = append(kv, "kind", c.Kind)
 	}
@@ -734,7 +665,6 @@ func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
 	} else {
 		p["duration_sec"] = c.Duration.Seconds()
 	}
-	pc := strategies.PolicyConfig{Speeds: c.Speeds, Weights: c.Weights, D: c.D, Dispatchers: c.Dispatchers}
-	maps.Copy(p, pc.Params(c.Policy))
+	maps.Copy(p, c.Params())
 	return p
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/scenario"
 )
 
 // TestRunServiceEveryPolicy runs a short service under each kind of policy
@@ -20,8 +21,10 @@ func TestRunServiceEveryPolicy(t *testing.T) {
 	for _, policy := range []string{"random", "rr", "jsq", "p2c", "central", "jiq", "lwl", "ewma", "maglev"} {
 		t.Run(policy, func(t *testing.T) {
 			res, err := RunService(context.Background(), ServiceConfig{
-				Policy: policy, Servers: 4, Load: 0.6, Unit: 200 * time.Microsecond,
-				Jobs: 300, Warmup: 30, Seed: 3,
+				Scenario: scenario.Scenario{Policy: policy, Servers: 4, Load: 0.6, Seed: 3},
+				Unit:     200 * time.Microsecond,
+				Jobs:     300,
+				Warmup:   30,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -57,7 +60,7 @@ func TestRunServiceEveryPolicy(t *testing.T) {
 // TestRunServiceDuration checks the duration mode: arrivals stop after the
 // duration, about λ·D jobs are measured.
 func TestRunServiceDuration(t *testing.T) {
-	cfg := ServiceConfig{Policy: "p2c", Servers: 4, Load: 0.5, Unit: 500 * time.Microsecond, Duration: 300 * time.Millisecond, Seed: 1}
+	cfg := ServiceConfig{Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.5, Seed: 1}, Unit: 500 * time.Microsecond, Duration: 300 * time.Millisecond}
 	want := Lambda(cfg) * 0.3 / 500e-6 // 4·0.5 per unit, 600 units
 	res, err := RunService(context.Background(), cfg)
 	if err != nil {
@@ -71,7 +74,10 @@ func TestRunServiceDuration(t *testing.T) {
 // TestRunServiceSpin runs CPU-bound servers: service takes CPU time.
 func TestRunServiceSpin(t *testing.T) {
 	res, err := RunService(context.Background(), ServiceConfig{
-		Policy: "jsq", Servers: 2, Load: 0.3, Unit: 100 * time.Microsecond, Kind: ServiceSpin, Jobs: 200, Seed: 1,
+		Scenario: scenario.Scenario{Policy: "jsq", Servers: 2, Load: 0.3, Seed: 1},
+		Unit:     100 * time.Microsecond,
+		Kind:     ServiceSpin,
+		Jobs:     200,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +94,9 @@ func TestRunServiceInterrupt(t *testing.T) {
 	defer cancel()
 	t0 := time.Now()
 	res, err := RunService(ctx, ServiceConfig{
-		Policy: "random", Servers: 4, Load: 0.5, Unit: time.Millisecond, Duration: time.Minute, Seed: 1,
+		Scenario: scenario.Scenario{Policy: "random", Servers: 4, Load: 0.5, Seed: 1},
+		Unit:     time.Millisecond,
+		Duration: time.Minute,
 	})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the context's", err)
@@ -102,7 +110,7 @@ func TestRunServiceInterrupt(t *testing.T) {
 }
 
 func TestServiceConfigErrors(t *testing.T) {
-	ok := ServiceConfig{Policy: "p2c", Servers: 2, Load: 0.5, Jobs: 10}
+	ok := ServiceConfig{Scenario: scenario.Scenario{Policy: "p2c", Servers: 2, Load: 0.5}, Jobs: 10}
 	cases := []struct {
 		edit func(c *ServiceConfig)
 		want string
@@ -169,7 +177,9 @@ func TestRunServiceAllocations(t *testing.T) {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		_, err := RunService(context.Background(), ServiceConfig{
-			Policy: "p2c", Servers: 4, Load: 0.7, Unit: 50 * time.Microsecond, Jobs: n, Seed: 1,
+			Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.7, Seed: 1},
+			Unit:     50 * time.Microsecond,
+			Jobs:     n,
 		})
 		runtime.ReadMemStats(&m1)
 		if err != nil {

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"testing"
 
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 )
 
@@ -11,7 +12,7 @@ import (
 // policy; this one keeps the package self-contained, so that a profile-
 // guided build of it (pgo's tests) compiles quickly.
 func BenchmarkStep(b *testing.B) {
-	e, err := sim.NewEngine(sim.Config{Policy: "p2c", Servers: 100, Load: 0.9, Jobs: 1 << 62, Seed: 1})
+	e, err := sim.NewEngine(sim.Config{Scenario: scenario.Scenario{Policy: "p2c", Servers: 100, Load: 0.9, Seed: 1}, Jobs: 1 << 62})
 	if err != nil {
 		b.Fatal(err)
 	}

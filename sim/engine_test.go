@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -41,7 +42,7 @@ func deterministic(r *metrics.Result) *metrics.Result {
 func TestDeterministicAcrossCores(t *testing.T) {
 	for _, policy := range strategies.PolicyNames() {
 		t.Run(policy, func(t *testing.T) {
-			cfg := sim.Config{Policy: policy, Servers: 8, Load: 0.8, Jobs: 20_000, Warmup: 2_000, Seed: 7, Replications: 3}
+			cfg := sim.Config{Scenario: scenario.Scenario{Policy: policy, Servers: 8, Load: 0.8, Seed: 7}, Jobs: 20_000, Warmup: 2_000, Replications: 3}
 			prev := runtime.GOMAXPROCS(1)
 			cfg.Parallelism = 1
 			a, err := sim.Run(context.Background(), cfg)
@@ -72,7 +73,7 @@ func TestDeterministicAcrossCores(t *testing.T) {
 // TestReplicationsCI checks that replications give an interval across
 // replication means and keep every replication's mean as a sample.
 func TestReplicationsCI(t *testing.T) {
-	res := run(t, sim.Config{Policy: "random", Servers: 1, Load: 0.5, Jobs: 50_000, Replications: 6})
+	res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 1, Load: 0.5}, Jobs: 50_000, Replications: 6})
 	if got := len(res.Samples["response_mean"]); got != 6 {
 		t.Fatalf("%d replication samples, want 6", got)
 	}
@@ -91,7 +92,7 @@ func TestMemoryBounded(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation figures are distorted by the race detector")
 	}
-	e, err := sim.NewEngine(sim.Config{Policy: "p2c", Servers: 1000, Load: 0.9, Jobs: 1 << 62, Seed: 1})
+	e, err := sim.NewEngine(sim.Config{Scenario: scenario.Scenario{Policy: "p2c", Servers: 1000, Load: 0.9, Seed: 1}, Jobs: 1 << 62})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestMemoryBounded(t *testing.T) {
 // TestTrace checks the per-job CSV trace: one row per job, times ordered.
 func TestTrace(t *testing.T) {
 	var buf bytes.Buffer
-	run(t, sim.Config{Policy: "jsq", Servers: 4, Load: 0.8, Jobs: 1000, Warmup: 100, Trace: &buf})
+	run(t, sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 4, Load: 0.8}, Jobs: 1000, Warmup: 100, Trace: &buf})
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestTraceArrivals(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One arrival every 2 time units, size 1: never any waiting.
-	res := run(t, sim.Config{Policy: "rr", Servers: 1, Jobs: 1900, Warmup: 100, Arrival: arr})
+	res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Arrival: arr}, Jobs: 1900, Warmup: 100})
 	if got := res.Metrics["response_mean"]; got != 1 {
 		t.Errorf("mean response %v, want exactly 1", got)
 	}
@@ -167,7 +168,7 @@ func TestTraceArrivals(t *testing.T) {
 		t.Errorf("utilization %v, want 0.5", got)
 	}
 	// A trace shorter than warmup+jobs is measured as far as it goes.
-	res = run(t, sim.Config{Policy: "rr", Servers: 1, Jobs: 5000, Warmup: 100, Arrival: arr})
+	res = run(t, sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Arrival: arr}, Jobs: 5000, Warmup: 100})
 	if got := res.Metrics["jobs"]; got != 1900 {
 		t.Errorf("measured %v jobs, want the trace's 1900", got)
 	}
@@ -177,12 +178,15 @@ func TestTraceArrivals(t *testing.T) {
 // a warning, and the context's error.
 func TestInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := sim.Config{Policy: "p2c", Servers: 10, Load: 0.5, Jobs: 1 << 40, Seed: 1,
+	cfg := sim.Config{
+		Scenario: scenario.Scenario{Policy: "p2c", Servers: 10, Load: 0.5, Seed: 1},
+		Jobs:     1 << 40,
 		Progress: func(done, _ uint64) {
 			if done > 100_000 {
 				cancel()
 			}
-		}}
+		},
+	}
 	res, err := sim.Run(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -198,7 +202,7 @@ func TestInterrupted(t *testing.T) {
 // TestOverloadWarnsAndEnds checks that ρ ≥ 1 runs to the end with a warning.
 func TestOverloadWarnsAndEnds(t *testing.T) {
 	for _, disc := range []sim.Discipline{sim.FIFO, sim.PS} {
-		res := run(t, sim.Config{Policy: "random", Servers: 2, Load: 1.2, Jobs: 20_000, Discipline: disc})
+		res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 2, Load: 1.2}, Jobs: 20_000, Discipline: disc})
 		found := false
 		for _, w := range res.Warnings {
 			found = found || strings.Contains(w, "unstable")
@@ -216,15 +220,15 @@ func TestBadConfig(t *testing.T) {
 		cfg  sim.Config
 		want string
 	}{
-		{sim.Config{Policy: "nope", Servers: 1, Load: 0.5, Jobs: 100}, "unknown policy"},
-		{sim.Config{Policy: "rr", Servers: 0, Load: 0.5, Jobs: 100}, "servers must be > 0"},
-		{sim.Config{Policy: "rr", Servers: 1, Load: 0, Jobs: 100}, "load must be"},
-		{sim.Config{Policy: "rr", Servers: 1, Load: -1, Jobs: 100}, "load must be"},
-		{sim.Config{Policy: "rr", Servers: 1, Load: math.NaN(), Jobs: 100}, "load must be"},
-		{sim.Config{Policy: "rr", Servers: 1, Load: 0.5, Jobs: 0}, "jobs must be > 0"},
-		{sim.Config{Policy: "rr", Servers: 2, Load: 0.5, Jobs: 100, Speeds: []float64{1}}, "1 speeds given for 2 servers"},
-		{sim.Config{Policy: "rr", Servers: 2, Load: 0.5, Jobs: 100, Speeds: []float64{1, 0}}, "speed of server 1"},
-		{sim.Config{Policy: "rr", Servers: 1, Load: 0.5, Jobs: 100, Discipline: "lifo"}, "unknown discipline"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "nope", Servers: 1, Load: 0.5}, Jobs: 100}, "unknown policy"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 0, Load: 0.5}, Jobs: 100}, "servers must be > 0"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: 0}, Jobs: 100}, "load must be"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: -1}, Jobs: 100}, "load must be"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: math.NaN()}, Jobs: 100}, "load must be"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: 0.5}, Jobs: 0}, "jobs must be > 0"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 2, Load: 0.5, Speeds: []float64{1}}, Jobs: 100}, "1 speeds given for 2 servers"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 2, Load: 0.5, Speeds: []float64{1, 0}}, Jobs: 100}, "speed of server 1"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: 0.5}, Jobs: 100, Discipline: "lifo"}, "unknown discipline"},
 	} {
 		_, err := sim.Run(context.Background(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -238,20 +242,20 @@ func TestBadConfig(t *testing.T) {
 // for bit: the same servers chosen with the same random draws.
 func TestLoadIndexChangesNothing(t *testing.T) {
 	cases := []sim.Config{
-		{Policy: "jsq", Servers: 50, Load: 0.9, Jobs: 30_000, Seed: 3},
-		{Policy: "jsq", Servers: 3, Load: 0.95, Jobs: 30_000, Seed: 4, Discipline: sim.PS},
-		{Policy: "jsq", Servers: 10, Load: 1.2, Jobs: 20_000, Seed: 5},
-		{Policy: "sed", Servers: 20, Load: 0.8, Jobs: 30_000, Seed: 6},
-		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 7, Speeds: []float64{2, 1, 1}},
-		{Policy: "sed", Servers: 3, Load: 0.8, Jobs: 30_000, Seed: 8, Speeds: []float64{2, 2, 2}},
-		{Policy: "lwl", Servers: 50, Load: 0.9, Jobs: 30_000, Seed: 9},
-		{Policy: "lwl", Servers: 4, Load: 0.7, Jobs: 30_000, Seed: 10, Speeds: []float64{3, 1, 1, 0.5}},
-		{Policy: "lwl", Servers: 4, Load: 0.7, Jobs: 30_000, Seed: 11, Discipline: sim.PS},
-		{Policy: "lwl", Servers: 5, Load: 0.8, Jobs: 30_000, Seed: 12, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")},
+		{Scenario: scenario.Scenario{Policy: "jsq", Servers: 50, Load: 0.9, Seed: 3}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "jsq", Servers: 3, Load: 0.95, Seed: 4}, Jobs: 30_000, Discipline: sim.PS},
+		{Scenario: scenario.Scenario{Policy: "jsq", Servers: 10, Load: 1.2, Seed: 5}, Jobs: 20_000},
+		{Scenario: scenario.Scenario{Policy: "sed", Servers: 20, Load: 0.8, Seed: 6}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "sed", Servers: 3, Load: 0.8, Seed: 7, Speeds: []float64{2, 1, 1}}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "sed", Servers: 3, Load: 0.8, Seed: 8, Speeds: []float64{2, 2, 2}}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 50, Load: 0.9, Seed: 9}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 4, Load: 0.7, Seed: 10, Speeds: []float64{3, 1, 1, 0.5}}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 4, Load: 0.7, Seed: 11}, Jobs: 30_000, Discipline: sim.PS},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 5, Load: 0.8, Seed: 12, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")}, Jobs: 30_000},
 		// Arrivals every 1.0 and service 1.0: each arrival meets a departure
 		// due at the same instant, a busy server with no work left that ties
 		// with the idle one.
-		{Policy: "lwl", Servers: 2, Load: 0.5, Jobs: 10_000, Seed: 13, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 2, Load: 0.5, Seed: 13, Service: mustSize(t, "det"), Arrival: mustArrivalSpec(t, "det")}, Jobs: 10_000},
 	}
 	for _, cfg := range cases {
 		t.Run(fmt.Sprintf("%s/servers=%d/load=%v/%s/speeds=%v", cfg.Policy, cfg.Servers, cfg.Load, cfg.Discipline, cfg.Speeds), func(t *testing.T) {
@@ -281,12 +285,12 @@ func TestOverloadedServersAreUnstable(t *testing.T) {
 		cfg      sim.Config
 		unstable bool
 	}{
-		{sim.Config{Policy: "hash", Servers: 100, Load: 0.95, Jobs: 200_000, Seed: 1}, true},
-		{sim.Config{Policy: "rr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Jobs: 100_000, Seed: 1}, true},
-		{sim.Config{Policy: "wrr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Jobs: 100_000, Seed: 1}, false},
-		{sim.Config{Policy: "jsq", Servers: 100, Load: 0.95, Jobs: 200_000, Seed: 1}, false},
-		{sim.Config{Policy: "random", Servers: 100, Load: 0.9, Jobs: 500_000, Seed: 1}, false},
-		{sim.Config{Policy: "random", Servers: 4, Load: 1.1, Jobs: 20_000, Seed: 1}, true},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "hash", Servers: 100, Load: 0.95, Seed: 1}, Jobs: 200_000}, true},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Seed: 1}, Jobs: 100_000}, true},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "wrr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.8, Seed: 1}, Jobs: 100_000}, false},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 100, Load: 0.95, Seed: 1}, Jobs: 200_000}, false},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 100, Load: 0.9, Seed: 1}, Jobs: 500_000}, false},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 4, Load: 1.1, Seed: 1}, Jobs: 20_000}, true},
 	} {
 		t.Run(fmt.Sprintf("%s/speeds=%v/load=%v", tc.cfg.Policy, tc.cfg.Speeds, tc.cfg.Load), func(t *testing.T) {
 			res := run(t, tc.cfg)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -42,17 +43,17 @@ func TestGoldenRecords(t *testing.T) {
 	}
 	var cases []named
 	for _, p := range strategies.PolicyNames() {
-		cases = append(cases, named{"fifo/" + p, sim.Config{Policy: p, Servers: 6, Load: 0.85, Jobs: 4000, Warmup: 500, Seed: 11}})
+		cases = append(cases, named{"fifo/" + p, sim.Config{Scenario: scenario.Scenario{Policy: p, Servers: 6, Load: 0.85, Seed: 11}, Jobs: 4000, Warmup: 500}})
 	}
 	cases = append(cases,
-		named{"ps/jsq", sim.Config{Policy: "jsq", Servers: 4, Load: 0.7, Jobs: 4000, Warmup: 500, Seed: 3, Discipline: sim.PS}},
-		named{"speeds/sed", sim.Config{Policy: "sed", Servers: 4, Load: 0.8, Jobs: 4000, Warmup: 500, Seed: 5, Speeds: []float64{0.25, 1, 1, 2}}},
-		named{"speeds/wrr", sim.Config{Policy: "wrr", Servers: 3, Load: 0.6, Jobs: 4000, Warmup: 500, Seed: 5, Speeds: []float64{1, 2, 3}, Weights: []float64{1, 2, 3}}},
-		named{"pod/d3", sim.Config{Policy: "pod", D: 3, Servers: 8, Load: 0.9, Jobs: 4000, Warmup: 500, Seed: 2}},
-		named{"jiq/disp2", sim.Config{Policy: "jiq", Dispatchers: 2, Servers: 8, Load: 0.9, Jobs: 4000, Warmup: 500, Seed: 2}},
-		named{"lognormal/p2c", sim.Config{Policy: "p2c", Servers: 8, Load: 0.8, Jobs: 4000, Warmup: 500, Seed: 9, Service: mustSize("lognormal:mean=1,sigma=1.2")}},
-		named{"onoff/jsq", sim.Config{Policy: "jsq", Servers: 8, Load: 0.7, Jobs: 4000, Warmup: 500, Seed: 4, Arrival: mustArrival("onoff:on=5,off=5")}},
-		named{"reps/p2c", sim.Config{Policy: "p2c", Servers: 16, Load: 0.9, Jobs: 3000, Warmup: 300, Seed: 1, Replications: 3}},
+		named{"ps/jsq", sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 4, Load: 0.7, Seed: 3}, Jobs: 4000, Warmup: 500, Discipline: sim.PS}},
+		named{"speeds/sed", sim.Config{Scenario: scenario.Scenario{Policy: "sed", Servers: 4, Load: 0.8, Seed: 5, Speeds: []float64{0.25, 1, 1, 2}}, Jobs: 4000, Warmup: 500}},
+		named{"speeds/wrr", sim.Config{Scenario: scenario.Scenario{Policy: "wrr", Servers: 3, Load: 0.6, Seed: 5, Speeds: []float64{1, 2, 3}, Weights: []float64{1, 2, 3}}, Jobs: 4000, Warmup: 500}},
+		named{"pod/d3", sim.Config{Scenario: scenario.Scenario{Policy: "pod", D: 3, Servers: 8, Load: 0.9, Seed: 2}, Jobs: 4000, Warmup: 500}},
+		named{"jiq/disp2", sim.Config{Scenario: scenario.Scenario{Policy: "jiq", Dispatchers: 2, Servers: 8, Load: 0.9, Seed: 2}, Jobs: 4000, Warmup: 500}},
+		named{"lognormal/p2c", sim.Config{Scenario: scenario.Scenario{Policy: "p2c", Servers: 8, Load: 0.8, Seed: 9, Service: mustSize("lognormal:mean=1,sigma=1.2")}, Jobs: 4000, Warmup: 500}},
+		named{"onoff/jsq", sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 8, Load: 0.7, Seed: 4, Arrival: mustArrival("onoff:on=5,off=5")}, Jobs: 4000, Warmup: 500}},
+		named{"reps/p2c", sim.Config{Scenario: scenario.Scenario{Policy: "p2c", Servers: 16, Load: 0.9, Seed: 1}, Jobs: 3000, Warmup: 300, Replications: 3}},
 	)
 	var buf bytes.Buffer
 	for _, c := range cases {

@@ -15,26 +15,10 @@ import (
 // CaseName is the benchmark-style name of a simulation case: policy,
 // servers and load always, then the non-default settings.
 func CaseName(c *Config) string {
-	kv := []any{"policy", c.Policy, "servers", c.Servers, "load", c.Load}
-	if c.Service != nil && c.Service.String() != "exp" {
-		kv = append(kv, "service", c.Service.String())
-	}
-	if c.Arrival != nil && c.Arrival.String() != "poisson" {
-		kv = append(kv, "arrival", c.Arrival.String())
-	}
 	if c.Discipline == PS {
-		kv = append(kv, "discipline", "ps")
+		return c.Name("discipline", "ps")
 	}
-	if c.Policy == "pod" && c.D != 0 {
-		kv = append(kv, "d", c.D)
-	}
-	if c.Policy == "jiq" && c.Dispatchers > 1 {
-		kv = append(kv, "dispatchers", c.Dispatchers)
-	}
-	if !strategies.UniformSpeeds(c.Speeds) {
-		kv = append(kv, "speeds", c.Speeds)
-	}
-	return metrics.Name(kv...)
+	return c.Name()
 }
 
 // Prediction returns the closed form of queueing theory that applies to the
@@ -109,7 +93,7 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 				u += cl.busyTime[s] / window * c.Speeds[s]
 				busy[s] += cl.busyTime[s] / window
 			}
-			utils = append(utils, u/c.capacity())
+			utils = append(utils, u/c.Capacity())
 		}
 		for s := range c.Servers {
 			dispatched[s] += float64(cl.dispatch[s])
@@ -246,10 +230,9 @@ func params(c *Config) map[string]any {
 		"arrival":      c.Arrival.String(),
 		"discipline":   string(c.Discipline),
 		"replications": c.Replications,
-		"lambda":       c.lambda(),
+		"lambda":       c.ArrivalRate(),
 		"seed":         c.Seed,
 	}
-	pc := strategies.PolicyConfig{Speeds: c.Speeds, Weights: c.Weights, D: c.D, Dispatchers: c.Dispatchers}
-	maps.Copy(p, pc.Params(c.Policy))
+	maps.Copy(p, c.Params())
 	return p
 }

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -30,8 +29,8 @@ import (
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
-	"github.com/stratbench/stratbench/workloads"
 )
 
 // Discipline is a server's queueing discipline.
@@ -43,36 +42,19 @@ const (
 	PS   Discipline = "ps"   // processor sharing: all jobs present served at once
 )
 
-// Config describes one simulation.
+// Config describes one simulation: a scenario and how long and how often
+// to run it.
 type Config struct {
-	// Policy is the dispatch policy's name (strategies.Policies).
-	Policy string
-	// Servers is the number of servers (> 0).
-	Servers int
-	// Load is the offered load ρ per unit of capacity (> 0). For a trace,
-	// a Load > 0 rescales the trace's time axis to that load, and 0 replays
-	// it as recorded.
-	Load float64
+	// Scenario is what runs: policy, servers, load, distributions, seed.
+	// Time is in units of the service distribution's scale (mean 1 unless
+	// it says otherwise).
+	scenario.Scenario
 	// Jobs is the number of measured jobs (> 0).
 	Jobs uint64
 	// Warmup is the number of jobs simulated first and discarded.
 	Warmup uint64
-	// Service is the service-time distribution (nil: exp, mean 1).
-	Service *workloads.SizeDist
-	// Arrival is the arrival process (nil: poisson).
-	Arrival *workloads.ArrivalSpec
-	// Speeds are the relative server speeds (nil: all 1).
-	Speeds []float64
-	// Weights are wrr's weights (nil: the speeds).
-	Weights []float64
-	// D is pod's number of choices (0: 2).
-	D int
-	// Dispatchers is jiq's number of dispatchers (0: 1).
-	Dispatchers int
 	// Discipline is FIFO (default) or PS.
 	Discipline Discipline
-	// Seed seeds every random stream.
-	Seed uint64
 	// Replications > 1 runs independent replications in parallel and takes
 	// the confidence interval across them; otherwise batch means are used.
 	Replications int
@@ -93,14 +75,9 @@ var Disciplines = []Discipline{FIFO, PS}
 
 func (cfg *Config) withDefaults() (Config, error) {
 	c := *cfg
+	c.Scenario = c.Scenario.WithDefaults()
 	if c.Discipline == "" {
 		c.Discipline = FIFO
-	}
-	if c.Service == nil {
-		c.Service, _ = workloads.ParseSize("exp")
-	}
-	if c.Arrival == nil {
-		c.Arrival, _ = workloads.ParseArrival("poisson")
 	}
 	if c.Replications == 0 {
 		c.Replications = 1
@@ -111,26 +88,14 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.Parallelism == 0 {
 		c.Parallelism = runtime.GOMAXPROCS(0)
 	}
-	if c.Speeds == nil && c.Servers > 0 && c.Servers <= 1<<24 {
-		c.Speeds = make([]float64, c.Servers)
-		for i := range c.Speeds {
-			c.Speeds[i] = 1
-		}
-	}
 	return c, bad.Input(c.validate())
 }
 
 func (c *Config) validate() error {
-	if err := strategies.ValidatePolicy(c.Policy); err != nil {
+	if err := c.Scenario.Validate(); err != nil {
 		return err
 	}
 	switch {
-	case c.Servers <= 0:
-		return fmt.Errorf("servers must be > 0, got %d", c.Servers)
-	case c.Servers > 1<<24:
-		return fmt.Errorf("servers must be <= %d, got %d", 1<<24, c.Servers)
-	case math.IsNaN(c.Load) || math.IsInf(c.Load, 0) || c.Load < 0 || (c.Load == 0 && c.Arrival.Trace() == nil):
-		return fmt.Errorf("load must be a number > 0, got %g", c.Load)
 	case c.Jobs == 0:
 		return errors.New("jobs must be > 0")
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
@@ -144,20 +109,8 @@ func (c *Config) validate() error {
 	case uint64(c.Batches) > c.Jobs:
 		return fmt.Errorf("jobs (%d) must be at least the number of batches (%d)", c.Jobs, c.Batches)
 	}
-	return strategies.ValidateSpeeds(c.Servers, c.Speeds, c.Weights)
+	return nil
 }
-
-// Capacity is Σ speeds.
-func (c *Config) capacity() float64 {
-	s := 0.0
-	for _, x := range c.Speeds {
-		s += x
-	}
-	return s
-}
-
-// Lambda is the arrival rate the configuration offers: ρ·Σspeeds/E[S].
-func (c *Config) lambda() float64 { return c.Load * c.capacity() / c.Service.Mean() }
 
 // replication is one finished replication.
 type replication struct {
@@ -175,15 +128,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeScale := 1.0
-	if tr := c.Arrival.Trace(); tr != nil {
-		traceLoad := tr.Rate() * tr.MeanSize() / c.capacity()
-		if c.Load > 0 {
-			timeScale = traceLoad / c.Load
-		} else {
-			c.Load = traceLoad
-		}
-	}
+	timeScale := c.ResolveTrace()
 	start := time.Now()
 	reps := make([]replication, c.Replications)
 	var (
@@ -251,16 +196,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 }
 
 func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
-	seed := c.Seed
-	stream := func(k uint64) *rand.PCG { return workloads.NewSource(seed, uint64(rep)<<8|k) }
-	pol, err := strategies.NewPolicy(c.Policy, strategies.PolicyConfig{
-		Servers:     c.Servers,
-		Speeds:      c.Speeds,
-		Weights:     c.Weights,
-		D:           c.D,
-		Dispatchers: c.Dispatchers,
-		Rand:        rand.New(stream(3)),
-	})
+	pol, err := c.NewPolicy(rep)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +207,9 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		load:      make([]int32, n),
 		heap:      newEventHeap(n),
 		policy:    pol,
-		arrivals:  c.Arrival.Process(c.lambda(), timeScale, stream(1)),
-		sizes:     c.Service.Sampler(stream(2)),
-		keySalt:   workloads.NewSource(seed, uint64(rep)<<8|4).Uint64(),
+		arrivals:  c.Arrival.Process(c.ArrivalRate(), timeScale, c.Source(rep, scenario.StreamArrivals)),
+		sizes:     c.Service.Sampler(c.Source(rep, scenario.StreamSizes)),
+		keySalt:   c.KeySalt(rep),
 		warmup:    c.Warmup,
 		jobs:      c.Jobs,
 		total:     c.Warmup + c.Jobs,

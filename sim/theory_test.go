@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/sim/theory"
 	"github.com/stratbench/stratbench/workloads"
@@ -91,7 +92,7 @@ func TestSingleServerTheory(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/load=%g", tc.service, tc.load), func(t *testing.T) {
 			t.Parallel()
 			d := mustSize(t, tc.service)
-			res := run(t, sim.Config{Policy: "random", Servers: 1, Load: tc.load, Jobs: jobs(400_000), Service: d})
+			res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 1, Load: tc.load, Service: d}, Jobs: jobs(400_000)})
 			want := theory.MG1Response(tc.load/d.Mean(), d.Mean(), d.SecondMoment())
 			checkMean(t, res, want, tc.tol, 3)
 			if u := res.Metrics["utilization"]; math.Abs(u-tc.load) > 0.02 {
@@ -108,8 +109,11 @@ func TestProcessorSharingInsensitive(t *testing.T) {
 	for _, svc := range []string{"exp", "det", "lognormal:sigma=1", "hyperexp:scv=4"} {
 		t.Run(svc, func(t *testing.T) {
 			t.Parallel()
-			res := run(t, sim.Config{Policy: "random", Servers: 1, Load: 0.7, Jobs: jobs(400_000),
-				Service: mustSize(t, svc), Discipline: sim.PS})
+			res := run(t, sim.Config{
+				Scenario:   scenario.Scenario{Policy: "random", Servers: 1, Load: 0.7, Service: mustSize(t, svc)},
+				Jobs:       jobs(400_000),
+				Discipline: sim.PS,
+			})
 			checkMean(t, res, theory.MG1PSResponse(0.7, 1), 0.05, 3)
 		})
 	}
@@ -124,7 +128,7 @@ func TestCentralQueueErlangC(t *testing.T) {
 		for _, c := range []int{2, 5, 20} {
 			t.Run(fmt.Sprintf("%s/c=%d", policy, c), func(t *testing.T) {
 				t.Parallel()
-				res := run(t, sim.Config{Policy: policy, Servers: c, Load: 0.8, Jobs: jobs(400_000)})
+				res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: policy, Servers: c, Load: 0.8}, Jobs: jobs(400_000)})
 				checkMean(t, res, theory.MMcResponse(c, 0.8), 0.04, 3)
 			})
 		}
@@ -142,7 +146,7 @@ func TestPowerOfDMeanField(t *testing.T) {
 	for _, d := range []int{2, 3} {
 		t.Run(fmt.Sprintf("d=%d", d), func(t *testing.T) {
 			t.Parallel()
-			res := run(t, sim.Config{Policy: "pod", D: d, Servers: 1000, Load: 0.9, Jobs: jobs(1_000_000)})
+			res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "pod", D: d, Servers: 1000, Load: 0.9}, Jobs: jobs(1_000_000)})
 			want := theory.PodMeanField(0.9, d)
 			checkMean(t, res, want, 0.03, math.Inf(1))
 		})
@@ -153,7 +157,7 @@ func TestPowerOfDMeanField(t *testing.T) {
 // N independent M/M/1 queues at the same load.
 func TestRandomIsIndependentMM1(t *testing.T) {
 	t.Parallel()
-	res := run(t, sim.Config{Policy: "random", Servers: 10, Load: 0.7, Jobs: jobs(400_000)})
+	res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 10, Load: 0.7}, Jobs: jobs(400_000)})
 	checkMean(t, res, theory.MM1Response(0.7), 0.04, 3)
 }
 
@@ -172,7 +176,7 @@ func TestLowLoadNoQueueing(t *testing.T) {
 	} {
 		t.Run(tc.policy, func(t *testing.T) {
 			t.Parallel()
-			res := run(t, sim.Config{Policy: tc.policy, Servers: tc.servers, Load: tc.load, Jobs: jobs(200_000), Dispatchers: 2})
+			res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: tc.policy, Servers: tc.servers, Load: tc.load, Dispatchers: 2}, Jobs: jobs(200_000)})
 			if got := res.Metrics["response_mean"]; math.Abs(got-1) > 0.02 {
 				t.Errorf("%s at load %g: mean response %.4f, want 1 ± 0.02", tc.policy, tc.load, got)
 			}
@@ -187,7 +191,7 @@ func TestLittlesLaw(t *testing.T) {
 	for _, policy := range []string{"random", "p2c", "central", "jsq"} {
 		t.Run(policy, func(t *testing.T) {
 			t.Parallel()
-			res := run(t, sim.Config{Policy: policy, Servers: 20, Load: 0.85, Jobs: jobs(200_000)})
+			res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: policy, Servers: 20, Load: 0.85}, Jobs: jobs(200_000)})
 			lambda := res.Params["lambda"].(float64)
 			l, w := res.Metrics["queue_mean"], res.Metrics["response_mean"]
 			if rel := math.Abs(l-lambda*w) / l; rel > 0.02 {
@@ -202,7 +206,7 @@ func TestLittlesLaw(t *testing.T) {
 // so every busy fraction is about ρ.
 func TestHeterogeneousSpeeds(t *testing.T) {
 	t.Parallel()
-	res := run(t, sim.Config{Policy: "wrr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.6, Jobs: jobs(200_000)})
+	res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "wrr", Servers: 3, Speeds: []float64{2, 1, 1}, Load: 0.6}, Jobs: jobs(200_000)})
 	for i, b := range res.PerServer["busy_fraction"] {
 		if math.Abs(b-0.6) > 0.03 {
 			t.Errorf("server %d busy %.3f, want 0.6 ± 0.03", i, b)
@@ -222,7 +226,7 @@ func TestBurstyArrivalsKeepMeanRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, sim.Config{Policy: "random", Servers: 1, Load: 0.4, Jobs: jobs(400_000), Arrival: arr})
+	res := run(t, sim.Config{Scenario: scenario.Scenario{Policy: "random", Servers: 1, Load: 0.4, Arrival: arr}, Jobs: jobs(400_000)})
 	if u := res.Metrics["utilization"]; math.Abs(u-0.4) > 0.03 {
 		t.Errorf("utilization %.3f, want 0.4 ± 0.03", u)
 	}

@@ -46,25 +46,16 @@ func init() {
 // serviceConfig builds the harness's service-mode configuration of a
 // queueing run.
 func serviceConfig(r *Run) (harness.ServiceConfig, error) {
-	sc, err := simConfig(r)
+	sc, err := scenarioOf(r)
 	if err != nil {
 		return harness.ServiceConfig{}, err
 	}
 	return harness.ServiceConfig{
-		Policy:      sc.Policy,
-		Servers:     sc.Servers,
-		Load:        sc.Load,
-		Service:     sc.Service,
-		Arrival:     sc.Arrival,
-		Unit:        r.Duration("unit", time.Millisecond),
-		Kind:        r.Str("kind", harness.ServiceSleep),
-		Jobs:        uint64(r.Int("jobs", 2000)),
-		Warmup:      uint64(r.Int("warmup", r.Int("jobs", 2000)/10)),
-		Speeds:      sc.Speeds,
-		Weights:     sc.Weights,
-		D:           sc.D,
-		Dispatchers: sc.Dispatchers,
-		Seed:        r.Seed,
+		Scenario: sc,
+		Unit:     r.Duration("unit", time.Millisecond),
+		Kind:     r.Str("kind", harness.ServiceSleep),
+		Jobs:     uint64(r.Int("jobs", 2000)),
+		Warmup:   uint64(r.Int("warmup", r.Int("jobs", 2000)/10)),
 	}, nil
 }
 
@@ -83,18 +74,9 @@ func SimConfigFor(cfg harness.ServiceConfig) sim.Config {
 		jobs = uint64(max(expected-float64(cfg.Warmup), 30))
 	}
 	return sim.Config{
-		Policy:      cfg.Policy,
-		Servers:     cfg.Servers,
-		Load:        cfg.Load,
-		Jobs:        jobs,
-		Warmup:      cfg.Warmup,
-		Service:     cfg.Service,
-		Arrival:     cfg.Arrival,
-		Speeds:      cfg.Speeds,
-		Weights:     cfg.Weights,
-		D:           cfg.D,
-		Dispatchers: cfg.Dispatchers,
-		Seed:        cfg.Seed,
+		Scenario: cfg.Scenario,
+		Jobs:     jobs,
+		Warmup:   cfg.Warmup,
 	}
 }
 

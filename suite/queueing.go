@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -55,39 +56,51 @@ func floatList(name, s string) ([]float64, error) {
 	return out, nil
 }
 
-// simConfig builds the simulator's configuration of a queueing run.
-func simConfig(r *Run) (sim.Config, error) {
+// scenarioOf builds the scenario of a queueing run, the one every engine
+// of the case runs.
+func scenarioOf(r *Run) (scenario.Scenario, error) {
 	svc, err := workloads.ParseSize(r.Str("service", "exp"))
 	if err != nil {
-		return sim.Config{}, err
+		return scenario.Scenario{}, err
 	}
 	arr, err := workloads.ParseArrival(r.Str("arrival", "poisson"))
 	if err != nil {
-		return sim.Config{}, err
+		return scenario.Scenario{}, err
 	}
 	speeds, err := floatList("speeds", r.Str("speeds", ""))
 	if err != nil {
-		return sim.Config{}, err
+		return scenario.Scenario{}, err
 	}
 	weights, err := floatList("weights", r.Str("weights", ""))
+	if err != nil {
+		return scenario.Scenario{}, err
+	}
+	return scenario.Scenario{
+		Policy:      r.Str("policy", "p2c"),
+		D:           int(r.Int("d", 2)),
+		Dispatchers: int(r.Int("dispatchers", 1)),
+		Servers:     int(r.Int("servers", 10)),
+		Speeds:      speeds,
+		Weights:     weights,
+		Load:        r.Float("load", 0.7),
+		Service:     svc,
+		Arrival:     arr,
+		Seed:        r.Seed,
+	}, nil
+}
+
+// simConfig builds the simulator's configuration of a queueing run.
+func simConfig(r *Run) (sim.Config, error) {
+	sc, err := scenarioOf(r)
 	if err != nil {
 		return sim.Config{}, err
 	}
 	jobs := uint64(r.Int("jobs", 100_000))
 	return sim.Config{
-		Policy:       r.Str("policy", "p2c"),
-		Servers:      int(r.Int("servers", 10)),
-		Load:         r.Float("load", 0.7),
+		Scenario:     sc,
 		Jobs:         jobs,
 		Warmup:       uint64(r.Int("warmup", int64(jobs/10))),
-		Service:      svc,
-		Arrival:      arr,
-		Speeds:       speeds,
-		Weights:      weights,
-		D:            int(r.Int("d", 2)),
-		Dispatchers:  int(r.Int("dispatchers", 1)),
 		Discipline:   sim.Discipline(r.Str("discipline", "fifo")),
-		Seed:         r.Seed,
 		Replications: int(r.Int("replications", 1)),
 	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -162,20 +163,17 @@ func clusterAction(c *cli.Context) error {
 		return bad.Inputf("--workers must be >= 1, got %d", c.Int("workers"))
 	}
 	base := cluster.Config{
-		Workers:      c.Int("workers"),
+		Scenario: scenario.Scenario{
+			Servers: c.Int("workers"), Load: c.Float64("load"), Service: svc, Arrival: arr,
+			D: c.Int("d"), Dispatchers: c.Int("dispatchers"), Seed: c.Uint64("seed"),
+		},
 		Backends:     splitList(c.String("backends")),
 		Kind:         c.String("kind"),
 		Capacity:     c.Int("capacity"),
-		Load:         c.Float64("load"),
-		Service:      svc,
-		Arrival:      arr,
 		Unit:         c.Duration("unit"),
 		Jobs:         c.Uint64("jobs"),
 		Duration:     dur,
 		Warmup:       c.Duration("warmup"),
-		Seed:         c.Uint64("seed"),
-		D:            c.Int("d"),
-		Dispatchers:  c.Int("dispatchers"),
 		KillWorkerAt: c.Duration("kill-worker-at"),
 		Timeout:      c.Duration("timeout"),
 		Launcher:     clusterLauncher,
@@ -218,7 +216,7 @@ func clusterAction(c *cli.Context) error {
 			update, clear = progressLine(c.App.ErrWriter, "run cluster "+cluster.CaseName(&cfg))
 			cfg.Progress = func(done, total uint64) {
 				if total == 0 {
-					total = uint64(math.Max(1, cfg.Load*float64(cfg.Workers*max(cfg.Capacity, 1))*cfg.Duration.Seconds()/(cfg.Service.Mean()*cfg.Unit.Seconds())))
+					total = uint64(math.Max(1, cfg.Load*float64(cfg.Servers*max(cfg.Capacity, 1))*cfg.Duration.Seconds()/(cfg.Service.Mean()*cfg.Unit.Seconds())))
 				}
 				update(done, total)
 			}
@@ -263,21 +261,14 @@ func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
 	if err := c.Context.Err(); err != nil {
 		return nil, err
 	}
-	n := cfg.Workers
+	n := cfg.Servers
 	if len(cfg.Backends) > 0 {
 		n = len(cfg.Backends)
 	}
 	return sim.Run(c.Context, sim.Config{
-		Policy:      cfg.Policy,
-		Servers:     n * max(cfg.Capacity, 1),
-		Load:        cfg.Load,
-		Jobs:        max(c.Uint64("sim-jobs"), 100),
-		Warmup:      max(c.Uint64("sim-jobs"), 100) / 10,
-		Service:     cfg.Service,
-		Arrival:     cfg.Arrival,
-		D:           cfg.D,
-		Dispatchers: cfg.Dispatchers,
-		Seed:        cfg.Seed,
+		Scenario: scenario.Scenario{Policy: cfg.Policy, Servers: n * max(cfg.Capacity, 1), Load: cfg.Load, Service: cfg.Service, Arrival: cfg.Arrival, D: cfg.D, Dispatchers: cfg.Dispatchers, Seed: cfg.Seed},
+		Jobs:     max(c.Uint64("sim-jobs"), 100),
+		Warmup:   max(c.Uint64("sim-jobs"), 100) / 10,
 	})
 }
 

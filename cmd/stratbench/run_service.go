@@ -191,7 +191,7 @@ func appendPair(pairs []servicePair, simRes, res *metrics.Result) []servicePair 
 // serviceConfig builds the common configuration from run service's flags.
 func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 	var cfg harness.ServiceConfig
-	q, err := parseQueueFlags(c)
+	sc, err := scenarioFlags(c)
 	if err != nil {
 		return cfg, err
 	}
@@ -213,19 +213,12 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 		return cfg, bad.Inputf("--duration must be > 0")
 	}
 	return harness.ServiceConfig{
-		Servers:     c.Int("servers"),
-		Service:     q.service,
-		Arrival:     q.arrival,
-		Unit:        c.Duration("unit"),
-		Kind:        c.String("kind"),
-		Jobs:        jobs,
-		Duration:    c.Duration("duration"),
-		Warmup:      c.Uint64("warmup"),
-		Speeds:      q.speeds,
-		Weights:     q.weights,
-		D:           q.d,
-		Dispatchers: q.dispatchers,
-		Seed:        c.Uint64("seed"),
+		Scenario: sc,
+		Unit:     c.Duration("unit"),
+		Kind:     c.String("kind"),
+		Jobs:     jobs,
+		Duration: c.Duration("duration"),
+		Warmup:   c.Uint64("warmup"),
 	}, nil
 }
 

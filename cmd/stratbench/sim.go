@@ -10,6 +10,7 @@ import (
 	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -91,44 +92,37 @@ func simAction(c *cli.Context) error {
 	return runSims(c, cfgs, format)
 }
 
-// queueFlags are the flags that sim and run service share: the service
-// and arrival processes, the servers' speeds and weights, and the
-// settings of pod and jiq.
-type queueFlags struct {
-	service        *workloads.SizeDist
-	arrival        *workloads.ArrivalSpec
-	speeds         []float64
-	weights        []float64
-	d, dispatchers int
-}
-
-// parseQueueFlags reads and checks the flags of queueFlags.
-func parseQueueFlags(c *cli.Context) (q queueFlags, err error) {
-	if q.service, err = workloads.ParseSize(c.String("service")); err != nil {
-		return q, bad.Input(fmt.Errorf("--service: %w", err))
+// scenarioFlags reads the scenario flags that sim and run service share
+// (servers, the service and arrival processes, the servers' speeds and
+// weights, the settings of pod and jiq, the seed); the policy and load
+// are set per case.
+func scenarioFlags(c *cli.Context) (sc scenario.Scenario, err error) {
+	if sc.Service, err = workloads.ParseSize(c.String("service")); err != nil {
+		return sc, bad.Input(fmt.Errorf("--service: %w", err))
 	}
-	if q.arrival, err = workloads.ParseArrival(c.String("arrival")); err != nil {
-		return q, bad.Input(fmt.Errorf("--arrival: %w", err))
+	if sc.Arrival, err = workloads.ParseArrival(c.String("arrival")); err != nil {
+		return sc, bad.Input(fmt.Errorf("--arrival: %w", err))
 	}
-	if q.speeds, err = parseFloats("speeds", c.String("speeds")); err != nil {
-		return q, err
+	if sc.Speeds, err = parseFloats("speeds", c.String("speeds")); err != nil {
+		return sc, err
 	}
-	if q.weights, err = parseFloats("weights", c.String("weights")); err != nil {
-		return q, err
+	if sc.Weights, err = parseFloats("weights", c.String("weights")); err != nil {
+		return sc, err
 	}
-	q.d, q.dispatchers = c.Int("d"), c.Int("dispatchers")
+	sc.D, sc.Dispatchers = c.Int("d"), c.Int("dispatchers")
 	switch {
-	case q.d < 1:
-		return q, bad.Inputf("-d must be >= 1, got %d", q.d)
-	case q.dispatchers < 1:
-		return q, bad.Inputf("--dispatchers must be >= 1, got %d", q.dispatchers)
+	case sc.D < 1:
+		return sc, bad.Inputf("-d must be >= 1, got %d", sc.D)
+	case sc.Dispatchers < 1:
+		return sc, bad.Inputf("--dispatchers must be >= 1, got %d", sc.Dispatchers)
 	}
-	return q, nil
+	sc.Servers, sc.Seed = c.Int("servers"), c.Uint64("seed")
+	return sc, nil
 }
 
 // simConfig builds the common configuration from sim's flags.
 func simConfig(c *cli.Context) (sim.Config, error) {
-	q, err := parseQueueFlags(c)
+	sc, err := scenarioFlags(c)
 	if err != nil {
 		return sim.Config{}, err
 	}
@@ -138,17 +132,10 @@ func simConfig(c *cli.Context) (sim.Config, error) {
 		warmup = c.Uint64("warmup")
 	}
 	return sim.Config{
-		Servers:      c.Int("servers"),
+		Scenario:     sc,
 		Jobs:         jobs,
 		Warmup:       warmup,
-		Service:      q.service,
-		Arrival:      q.arrival,
-		Speeds:       q.speeds,
-		Weights:      q.weights,
-		D:            q.d,
-		Dispatchers:  q.dispatchers,
 		Discipline:   sim.Discipline(c.String("discipline")),
-		Seed:         c.Uint64("seed"),
 		Replications: c.Int("replications"),
 	}, nil
 }
