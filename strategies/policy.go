@@ -128,6 +128,10 @@ type PolicyConfig struct {
 	Dispatchers int
 	// VirtualNodes is the number of ring points per server for hash (default 100).
 	VirtualNodes int
+	// Prequal are prequal's settings (nil: DefaultPrequalParams).
+	Prequal *PrequalParams
+	// LeastReq are leastreq's settings (nil: DefaultLeastReqParams).
+	LeastReq *LeastReqParams
 	// Rand is the policy's seeded random source; required.
 	Rand *rand.Rand
 }
@@ -168,6 +172,8 @@ var Policies = []PolicyInfo{
 	{Name: "hash", Help: "consistent hashing of the job key on a ring with virtual nodes", New: newHash},
 	{Name: "maglev", Help: "consistent hashing of the job key with Google's Maglev lookup table", New: newMaglev},
 	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true},
+	{Name: "leastreq", Help: "Envoy's least request: fewest active of 2 random; with unequal weights EDF on weight/(active+1)^bias; slow start for a server that returns", New: newLeastReq},
+	{Name: "prequal", Help: "Google's Prequal (NSDI 2024): asynchronous probes of 3 servers a query, a reused and aged pool, hot-cold rule on requests in flight and latency", New: newPrequal},
 }
 
 // LookupPolicy returns the catalog row of the named policy.
@@ -288,6 +294,18 @@ func (c PolicyConfig) Params(name string) map[string]any {
 		p["d"] = d
 	case "jiq":
 		p["dispatchers"] = max(c.Dispatchers, 1)
+	case "prequal":
+		if c.Prequal != nil && *c.Prequal != DefaultPrequalParams() {
+			x := *c.Prequal
+			p["prequal"] = map[string]any{"probe_rate": x.ProbeRate, "pool": x.PoolSize, "remove_rate": x.RemoveRate,
+				"reuse_delta": x.ReuseDelta, "q_rif": x.QRIF, "max_age": x.MaxAge}
+		}
+	case "leastreq":
+		if c.LeastReq != nil && *c.LeastReq != DefaultLeastReqParams() {
+			x := *c.LeastReq
+			p["leastreq"] = map[string]any{"choices": x.Choices, "bias": x.Bias, "slow_start_window": x.SlowStartWindow,
+				"aggression": x.Aggression, "min_weight_percent": x.MinWeightPercent}
+		}
 	}
 	return p
 }
