@@ -22,15 +22,14 @@ type ModelCheck struct {
 // RelErr is the measured value of metric relative to the simulated one,
 // (measured − simulated) / simulated, NaN when either is missing: +10%
 // means the harness measured 10% more than the simulator predicted. It is
-// the convention of run service --compare-sim and of the suite's
-// <metric>_rel_err (harness/sim − 1).
+// metrics.RelErr, the <metric>_rel_err of a paired record (metrics.Pair).
 func (m ModelCheck) RelErr(metric string) float64 {
 	r, ok1 := m.Real.Metrics[metric]
 	s, ok2 := m.Sim.Metrics[metric]
-	if !ok1 || !ok2 || s == 0 {
+	if !ok1 || !ok2 {
 		return math.NaN()
 	}
-	return (r - s) / s
+	return metrics.RelErr(r, s)
 }
 
 // ModelChecks finds the harness results that have a simulator result of

@@ -80,26 +80,6 @@ func SimConfigFor(cfg harness.ServiceConfig) sim.Config {
 	}
 }
 
-// Paired metrics: the harness record of a run on both engines carries the
-// simulator's prediction and the relative error of the real run.
-var pairedMetrics = []string{"response_mean", "response_p50", "response_p99"}
-
-// AddPrediction copies the simulator's figures into the harness record h as
-// sim_<metric>, with <metric>_rel_err = harness/sim - 1.
-func AddPrediction(h, s *metrics.Result) {
-	for _, k := range pairedMetrics {
-		sv, okS := s.Metrics[k]
-		hv, okH := h.Metrics[k]
-		if !okS || !okH {
-			continue
-		}
-		h.Metrics["sim_"+k] = sv
-		if sv != 0 {
-			h.Metrics[k+"_rel_err"] = hv/sv - 1
-		}
-	}
-}
-
 func checkService(r *Run) error {
 	cfg, err := serviceConfig(r)
 	if err != nil {
@@ -138,7 +118,7 @@ func runBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	AddPrediction(h, s)
+	metrics.Pair(h, s)
 	return []metrics.Result{*s, *h}, nil
 }
 

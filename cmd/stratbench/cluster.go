@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -13,6 +11,7 @@ import (
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/workloads"
@@ -112,9 +111,9 @@ func clusterAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return bad.Inputf("run cluster takes no arguments, got %q", c.Args().First())
 	}
-	format := c.String("format")
-	if format != "text" && format != "json" && format != "bench" {
-		return bad.Inputf("--format: want text, json or bench, got %q", format)
+	format, err := checkFormat(c)
+	if err != nil {
+		return err
 	}
 	vias := splitList(c.String("via"))
 	policies := splitList(c.String("policy"))
@@ -230,7 +229,7 @@ func clusterAction(c *cli.Context) error {
 				if serr != nil {
 					err = serr
 				} else {
-					addSimComparison(&results[len(results)-1], sr)
+					metrics.Pair(&results[len(results)-1], sr)
 					results = append(results, *sr)
 					pairs = append(pairs, [2]int{len(results) - 2, len(results) - 1})
 				}
@@ -246,7 +245,14 @@ func clusterAction(c *cli.Context) error {
 			return err
 		}
 		if format == "text" && len(pairs) > 0 {
-			writeSimComparison(w, results, pairs)
+			fmt.Fprintln(w)
+			var paired []reports.Paired
+			for _, p := range pairs {
+				paired = append(paired, reports.Paired{Real: &results[p[0]], Sim: &results[p[1]]})
+			}
+			if err := reports.WritePaired(w, "Cluster against the simulator (same scenario and seed; times in units of --unit):", paired); err != nil {
+				return err
+			}
 		}
 		if err := commit(); err != nil {
 			return err
@@ -270,41 +276,4 @@ func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
 		Jobs:     max(c.Uint64("sim-jobs"), 100),
 		Warmup:   max(c.Uint64("sim-jobs"), 100) / 10,
 	})
-}
-
-// simCompared are the metrics --compare-sim sets side by side.
-var simCompared = []string{"response_mean", "response_p50", "response_p90", "response_p99"}
-
-// addSimComparison copies the simulator's prediction into the cluster
-// record (sim_response_mean, ...) with the relative errors.
-func addSimComparison(r *metrics.Result, s *metrics.Result) {
-	for _, m := range simCompared {
-		sv, ok1 := s.Metrics[m]
-		cv, ok2 := r.Metrics[m]
-		if !ok1 || !ok2 || sv == 0 {
-			continue
-		}
-		r.Metrics["sim_"+m] = sv
-		r.Metrics[m+"_rel_err"] = (cv - sv) / sv
-	}
-	r.Params["compare_sim"] = s.Name
-}
-
-func writeSimComparison(w io.Writer, results []metrics.Result, pairs [][2]int) {
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Cluster against the simulator (same flags and seed; times in units of --unit):")
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "case\tmetric\tcluster\tsim\trel. err\t\n")
-	for _, p := range pairs {
-		r, s := &results[p[0]], &results[p[1]]
-		for _, m := range simCompared {
-			cv, ok1 := r.Metrics[m]
-			sv, ok2 := s.Metrics[m]
-			if !ok1 || !ok2 {
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%+.1f%%\t\n", r.Name, m, cv, sv, 100*(cv-sv)/sv)
-		}
-	}
-	tw.Flush()
 }

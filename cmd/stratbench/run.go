@@ -10,6 +10,7 @@ import (
 	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
 )
 
 func init() {
@@ -38,8 +39,8 @@ var (
 
 func checkFormat(c *cli.Context) (string, error) {
 	f := c.String("format")
-	if f != "text" && f != "json" && f != "bench" {
-		return "", bad.Inputf("--format: want text, json or bench, got %q", f)
+	if _, err := reports.LookupOutput(f); err != nil {
+		return "", bad.Inputf("--format: %v", err)
 	}
 	return f, nil
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -108,7 +106,7 @@ func runServiceAction(c *cli.Context) error {
 		return err
 	}
 	var results []metrics.Result
-	var pairs []servicePair
+	var pairs []reports.Paired
 	var runErr error
 	for _, cfg := range cfgs {
 		var simRes *metrics.Result
@@ -135,10 +133,10 @@ func runServiceAction(c *cli.Context) error {
 		}
 	}
 	for _, p := range pairs {
-		if p.sim != nil {
-			results = append(results, *p.sim)
+		if p.Sim != nil {
+			results = append(results, *p.Sim)
 		}
-		results = append(results, *p.harness)
+		results = append(results, *p.Real)
 	}
 	return finishRun(c, results, runErr, stop, func(w io.Writer) error {
 		if format != "text" {
@@ -148,12 +146,12 @@ func runServiceAction(c *cli.Context) error {
 			if i > 0 {
 				fmt.Fprintln(w)
 			}
-			if err := reports.WriteSummary(w, p.harness); err != nil {
+			if err := reports.WriteSummary(w, p.Real); err != nil {
 				return err
 			}
-			if p.sim != nil {
+			if p.Sim != nil {
 				fmt.Fprintln(w)
-				if err := writeServiceVsSim(w, p.sim, p.harness); err != nil {
+				if err := reports.WritePaired(w, fmt.Sprintf("Harness against the simulator (same scenario and seed; kind %v, times in units of %v):", p.Real.Params["kind"], p.Real.Params["unit"]), pairs[i:i+1]); err != nil {
 					return err
 				}
 			}
@@ -162,30 +160,14 @@ func runServiceAction(c *cli.Context) error {
 	})
 }
 
-// servicePair is a harness record and, with --compare-sim, the
-// simulator's record of the same case.
-type servicePair struct {
-	sim, harness *metrics.Result
-}
-
-// appendPair adds the pair when the harness produced a record, annotating
-// it with the simulator's figures and the relative errors.
-func appendPair(pairs []servicePair, simRes, res *metrics.Result) []servicePair {
+// appendPair adds the pair when the harness produced a record, pairing
+// it with the simulator's record.
+func appendPair(pairs []reports.Paired, simRes, res *metrics.Result) []reports.Paired {
 	if res == nil {
 		return pairs
 	}
-	if simRes != nil {
-		for _, k := range []string{"response_mean", "response_p99"} {
-			s, okS := simRes.Metrics[k]
-			h, okH := res.Metrics[k]
-			if okS && okH && s != 0 {
-				res.Metrics["sim_"+k] = s
-				res.Metrics[k+"_rel_err"] = (h - s) / s
-			}
-		}
-		res.Params["compared_with"] = "sim"
-	}
-	return append(pairs, servicePair{simRes, res})
+	metrics.Pair(res, simRes)
+	return append(pairs, reports.Paired{Real: res, Sim: simRes})
 }
 
 // serviceConfig builds the common configuration from run service's flags.
@@ -220,31 +202,4 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 		Duration: c.Duration("duration"),
 		Warmup:   c.Uint64("warmup"),
 	}, nil
-}
-
-// serviceSimMetrics are the metrics shown side by side, in this order.
-var serviceSimMetrics = []string{
-	"response_mean", "response_p50", "response_p90", "response_p99", "response_p999",
-	"wait_mean", "utilization", "imbalance", "jobs",
-}
-
-// writeServiceVsSim shows the simulator's and the harness's figures for
-// one case side by side with the relative error of the harness.
-func writeServiceVsSim(w io.Writer, s, h *metrics.Result) error {
-	fmt.Fprintf(w, "simulator vs harness (%v, unit %v): %s\n", h.Params["kind"], h.Params["unit"], h.Name)
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "  metric\tsim\tharness\trel err")
-	for _, k := range serviceSimMetrics {
-		sv, okS := s.Metrics[k]
-		hv, okH := h.Metrics[k]
-		if !okS || !okH {
-			continue
-		}
-		rel := "-"
-		if sv != 0 && !math.IsNaN(sv) {
-			rel = fmt.Sprintf("%+.1f%%", 100*(hv-sv)/sv)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k, reports.FormatNumber(sv), reports.FormatNumber(hv), rel)
-	}
-	return tw.Flush()
 }

@@ -59,9 +59,9 @@ func simAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return bad.Inputf("sim takes no arguments, got %q", c.Args().First())
 	}
-	format := c.String("format")
-	if format != "text" && format != "json" && format != "bench" {
-		return bad.Inputf("--format: want text, json or bench, got %q", format)
+	format, err := checkFormat(c)
+	if err != nil {
+		return err
 	}
 	policies := splitList(c.String("policy"))
 	if len(policies) == 0 {
@@ -200,30 +200,12 @@ func runSims(c *cli.Context, cfgs []sim.Config, format string) error {
 	return runErr
 }
 
-// writeResults writes results in the text, json or bench format.
+// writeResults writes results in the named output format
+// (reports.OutputFormats).
 func writeResults(w io.Writer, results []metrics.Result, format string) error {
-	switch format {
-	case "json":
-		for i := range results {
-			if err := metrics.WriteJSON(w, &results[i]); err != nil {
-				return err
-			}
-		}
-	case "bench":
-		return reports.WriteBench(w, results)
-	default:
-		for i := range results {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			if err := reports.WriteSummary(w, &results[i]); err != nil {
-				return err
-			}
-		}
-		if len(results) > 1 {
-			fmt.Fprintln(w)
-			return reports.WriteRanking(w, results, "response_mean")
-		}
+	f, err := reports.LookupOutput(format)
+	if err != nil {
+		return err
 	}
-	return nil
+	return f.Write(w, results)
 }

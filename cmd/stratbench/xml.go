@@ -150,9 +150,9 @@ Examples:
 }
 
 func xmlRunAction(c *cli.Context) error {
-	format := c.String("format")
-	if format != "text" && format != "json" && format != "bench" {
-		return bad.Inputf("--format: want text, json or bench, got %q", format)
+	format, err := checkFormat(c)
+	if err != nil {
+		return err
 	}
 	if c.NArg() == 0 {
 		return bad.Inputf("xml run needs a file to read (or - for stdin)")
