@@ -18,17 +18,16 @@ func ExampleRank() {
 		return
 	}
 	for _, rk := range reports.Rank(s.Results, "", s.Units)[2:] {
-		fmt.Printf("%s: %s is best on %s\n", rk.Scenario, rk.Best, reports.MetricTitle(rk.Metric))
+		fmt.Println(rk.Headline())
 		for _, c := range rk.Comparisons {
 			fmt.Println(" ", c)
 		}
 	}
 	// Output:
-	// Sim/servers=10/load=0.9: central is best on mean response time
-	//   central had 1.13 ± 0.16 times lower mean response time than jsq (~ not significant: intervals overlap)
-	//   central had 1.78 ± 0.24 times lower mean response time than p2c
-	//   central had 3.30 ± 0.46 times lower mean response time than rr
-	//   central had 5.94 ± 0.79 times lower mean response time than random
+	// Sim/servers=10/load=0.9: jsq is best on mean response time; bound central (the best any dispatcher could do): 1.59 [1.425, 1.754]
+	//   jsq had 1.57 ± 0.20 times lower mean response time than p2c
+	//   jsq had 2.91 ± 0.39 times lower mean response time than rr
+	//   jsq had 5.24 ± 0.65 times lower mean response time than random
 }
 
 // A CI gate: the second batch run lost 10% throughput with the

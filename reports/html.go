@@ -78,6 +78,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Title, Inputs, Generated string
 		CSS                      template.CSS
 		Problems                 []string
+		Method                   string
 		Summary                  []SummaryRow
 		Model                    []ModelRow
 		Charts                   []htmlChart
@@ -94,6 +95,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Title:   "stratbench report",
 		Inputs:  r.inputsLine(),
 		CSS:     pageCSS,
+		Method:  RankMethod,
 		Summary: r.Summary(),
 		Model:   r.ModelRows(),
 		Notes:   r.Notes,

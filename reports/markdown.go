@@ -20,16 +20,24 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	rows := r.Summary()
 	if len(rows) > 0 {
 		b.WriteString("\n## Which strategy wins\n\n")
-		b.WriteString("For each scenario, the best strategy on its headline metric, its value with the 95% confidence interval, and how many times better it is than the runner-up (± the 95% interval of the ratio). `~` marks a win that is not statistically significant.\n\n")
-		b.WriteString("| Scenario | Metric | Best | Value [95% CI] | Runner-up | Best vs runner-up |\n")
+		b.WriteString("For each scenario, among deployable strategies: the single winner, or the strategies tied for best (" + RankMethod + " The leader's value has its 95% confidence interval; its margin over the runner-up is a ratio ± its 95% interval. A reference bound (central, lwl: not deployable) is the best any dispatcher could do; the gap is how many times better it is than the leader.\n\n")
+		b.WriteString("| Scenario | Metric | Use | Value [95% CI] | vs runner-up | Bound (gap) |\n")
 		b.WriteString("|---|---|---|---|---|---|\n")
 		for _, row := range rows {
-			ratio := row.Ratio
-			if row.Significance != "" {
-				ratio += " " + mdSig(row.Significance)
+			ratio := ""
+			if row.RunnerUp != "" {
+				ratio = row.Ratio + " better than " + row.RunnerUp
+				if row.Significance != "" {
+					ratio += " " + mdSig(row.Significance)
+				}
 			}
-			fmt.Fprintf(&b, "| %s | %s | **%s** | %s | %s | %s |\n", mdCell(describeScenario(row.Scenario)), mdCell(row.MetricText),
-				mdCell(row.Best), row.Value, mdCell(row.RunnerUp), mdCell(ratio))
+			verdict := "**" + mdCell(row.Verdict()) + "**"
+			bound := ""
+			if row.Bound != "" {
+				bound = mdCell(row.Bound + ": " + row.BoundValue + " (" + row.BoundGap + " better)")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(describeScenario(row.Scenario)), mdCell(row.MetricText),
+				verdict, row.Value, mdCell(ratio), bound)
 		}
 		b.WriteString("\n## Comparisons\n")
 		for _, row := range rows {

@@ -5,10 +5,13 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"golang.org/x/perf/benchmath"
 
 	"github.com/stratbench/stratbench/metrics"
+	catalog "github.com/stratbench/stratbench/strategies"
 )
 
 // Alpha is the significance level of the tests behind comparisons.
@@ -26,8 +29,9 @@ type Comparison struct {
 	// intervals (NaN when an interval is missing).
 	Ratio, RatioErr float64
 	// P is the p-value of a Mann–Whitney U test when both kept samples,
-	// else NaN.
-	P float64
+	// else of a z-test from the two 95% intervals, else NaN. PAdj is P
+	// after Holm's correction for the comparisons of its ranking.
+	P, PAdj float64
 	// Significant says whether the difference is real at Alpha: by the U
 	// test when there are samples, else by non-overlapping intervals.
 	// Known is false when neither test was possible.
@@ -43,7 +47,7 @@ type Comparison struct {
 func (c Comparison) String() string {
 	err := ""
 	if !math.IsNaN(c.RatioErr) {
-		err = " ± " + fmtRatio(c.RatioErr)
+		err = " ± " + fmtRatioErr(c.RatioErr, c.Ratio)
 	}
 	var s string
 	switch {
@@ -70,8 +74,10 @@ func (c Comparison) SignificanceNote() string {
 		return "no interval: significance unknown"
 	case c.Significant:
 		return ""
+	case !math.IsNaN(c.PAdj) && c.PAdj != c.P:
+		return fmt.Sprintf("~ not significant, p=%s (Holm-corrected)", fmtP(c.PAdj))
 	case !math.IsNaN(c.P):
-		return fmt.Sprintf("~ not significant, p=%.2f", c.P)
+		return fmt.Sprintf("~ not significant, p=%s", fmtP(c.P))
 	}
 	return "~ not significant: intervals overlap"
 }
@@ -85,10 +91,38 @@ func isLatency(metric string) bool {
 	return false
 }
 
+// fmtRatioErr formats the ± of ratio with as many decimals as
+// fmtRatio gives ratio, or two significant digits when that would round
+// it to zero (never "± 0.00").
+func fmtRatioErr(x, ratio float64) string {
+	r := fmtRatio(ratio)
+	d := 0
+	if i := strings.IndexByte(r, '.'); i >= 0 {
+		d = len(r) - i - 1
+	}
+	s := strconv.FormatFloat(x, 'f', d, 64)
+	if x > 0 && strings.Trim(s, "0.") == "" {
+		return fmt.Sprintf("%.2g", x)
+	}
+	return s
+}
+
+// fmtP formats a p-value in two decimals, or as "<0.01".
+func fmtP(p float64) string {
+	if p < 0.01 {
+		return "<0.01"
+	}
+	return fmt.Sprintf("%.2f", p)
+}
+
+// fmtRatio formats a ratio in three significant digits (four close to 1,
+// so that a small difference does not read as "1.00").
 func fmtRatio(x float64) string {
 	switch {
 	case math.IsNaN(x):
 		return "?"
+	case x > 0.995 && x < 1.1:
+		return fmt.Sprintf("%.3f", x)
 	case x >= 100:
 		return fmt.Sprintf("%.0f", x)
 	case x >= 10:
@@ -97,25 +131,65 @@ func fmtRatio(x float64) string {
 	return fmt.Sprintf("%.2f", x)
 }
 
-// Ranking is one scenario's strategies compared with its best one.
+// RankMethod says, in words for the page, how Rank decides ties.
+const RankMethod = "tied for best = not significantly worse than the leader by Holm-corrected pairwise tests at α = 0.05 " +
+	"(Mann–Whitney U on the samples when both strategies kept at least two, else a two-sided z-test from the two 95% intervals); " +
+	"a single winner only when it is significantly better than every other deployable strategy. " +
+	"Rank intervals: from 1 + the number of strategies significantly better to n − the number significantly worse, " +
+	"Holm-corrected over all pairs."
+
+// Entry is one place of a ranking: a strategy, or several whose values
+// are exactly the same (an exact tie, written "jsq = sed").
+type Entry struct {
+	// Names are the strategies of the entry, in input order.
+	Names []string
+	Est   Estimate
+	// RankLo and RankHi bound the entry's rank among the deployable
+	// entries (1 is best): the places the data cannot tell apart.
+	RankLo, RankHi int
+	// Bound marks a reference bound (see strategies.PolicyInfo.Bound).
+	Bound bool
+}
+
+// Label is the entry's name: "jsq", or "jsq = sed" for an exact tie.
+func (e Entry) Label() string { return strings.Join(e.Names, " = ") }
+
+// Ranking is one scenario's deployable strategies ranked on one metric,
+// with the set tied for best and the reference bounds beside them.
 type Ranking struct {
 	Scenario string
 	Metric   string
 	Unit     string
 	Better   metrics.Better
-	// Best is the winning strategy and its value.
-	Best    string
+	// Entries are the deployable strategies, best value first.
+	Entries []Entry
+	// Best lists the strategies tied for best: the leader's and those of
+	// every entry not significantly worse than it (see RankMethod).
+	Best []string
+	// Winner is the label of the leader when it is significantly better
+	// than every other entry, else empty (a tie).
+	Winner string
+	// Leader is the label of the entry with the best value; BestEst is its
+	// value.
+	Leader  string
 	BestEst Estimate
-	// Comparisons go from the closest strategy to the farthest.
+	// Bounds are the reference bounds that ran (central, lwl), best first:
+	// the best any dispatcher could do here, not candidates.
+	Bounds []Entry
+	// BoundGap compares the best bound with the leader (Best is the
+	// bound), when a bound ran.
+	BoundGap *Comparison
+	// Comparisons compare the leader with each other entry, closest first;
+	// their significance is Holm-corrected.
 	Comparisons []Comparison
 	results     []*metrics.Result
 }
 
-// Rank groups results by scenario and compares every strategy with the
-// best one of its scenario on metric (the scenario's Headline metric when
-// metric is empty). Scenarios come in first-seen order; scenarios with a
-// single strategy are left out. A strategy that appears twice in one
-// scenario is counted once, its first result.
+// Rank groups results by scenario and ranks the deployable strategies of
+// each on metric (the scenario's Headline metric when metric is empty),
+// as RankMethod says. Scenarios come in first-seen order; a scenario
+// needs two strategies, one of them deployable. A strategy that appears
+// twice in one scenario is counted once, its first result.
 func Rank(results []metrics.Result, metric string, units Units) []Ranking {
 	var out []Ranking
 	for _, g := range groupByScenario(results) {
@@ -124,6 +198,29 @@ func Rank(results []metrics.Result, metric string, units Units) []Ranking {
 		}
 	}
 	return out
+}
+
+// isBound reports whether the strategy of r is a reference bound: a
+// policy the catalogue marks so.
+func isBound(r *metrics.Result) bool {
+	for _, p := range nameParts(r.Name) {
+		if p.key == "policy" {
+			return catalog.IsBound(p.value)
+		}
+	}
+	if v, ok := r.Params["policy"].(string); ok {
+		key, _ := StrategyOf(r)
+		return key == "policy" && catalog.IsBound(v)
+	}
+	return false
+}
+
+// sameValues reports whether two estimates are exactly the same: the same
+// value, interval and samples (an exact tie, such as two policies that
+// make the same choices under the same random streams).
+func sameValues(a, b Estimate) bool {
+	eq := func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) }
+	return eq(a.Center, b.Center) && eq(a.Lo, b.Lo) && eq(a.Hi, b.Hi) && slices.Equal(a.Samples, b.Samples)
 }
 
 func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
@@ -141,30 +238,117 @@ func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
 	if m == "" {
 		m = Headline(rs)
 	}
-	type cand struct {
-		label string
-		est   Estimate
-	}
-	var cs []cand
+	unit, better := units.Describe(m)
+	var deploy, bounds []Entry
 	for _, r := range rs {
-		if e, ok := EstimateOf(r, m); ok && !math.IsNaN(e.Center) {
-			_, s := StrategyOf(r)
-			cs = append(cs, cand{s, e})
+		e, ok := EstimateOf(r, m)
+		if !ok || math.IsNaN(e.Center) {
+			continue
 		}
+		_, s := StrategyOf(r)
+		list := &deploy
+		if isBound(r) {
+			list = &bounds
+		}
+		if i := slices.IndexFunc(*list, func(x Entry) bool { return sameValues(x.Est, e) }); i >= 0 {
+			(*list)[i].Names = append((*list)[i].Names, s)
+			continue
+		}
+		*list = append(*list, Entry{Names: []string{s}, Est: e, Bound: list == &bounds})
 	}
-	if len(cs) < 2 {
+	if len(deploy) == 0 || len(deploy)+len(bounds) < 2 {
 		return Ranking{}, false
 	}
-	unit, better := units.Describe(m)
 	// Best first: by value in the better direction.
-	slices.SortStableFunc(cs, func(a, b cand) int {
-		return cmpFloat(b.est.Center*float64(better), a.est.Center*float64(better))
-	})
-	rk := Ranking{Scenario: g.Scenario, Metric: m, Unit: unit, Better: better, Best: cs[0].label, BestEst: cs[0].est, results: rs}
-	for _, c := range cs[1:] {
-		rk.Comparisons = append(rk.Comparisons, compare(g.Scenario, m, unit, better, cs[0].label, c.label, cs[0].est, c.est))
+	byValue := func(a, b Entry) int {
+		return cmpFloat(b.Est.Center*float64(better), a.Est.Center*float64(better))
+	}
+	slices.SortStableFunc(deploy, byValue)
+	slices.SortStableFunc(bounds, byValue)
+	rk := Ranking{Scenario: g.Scenario, Metric: m, Unit: unit, Better: better, Entries: deploy, Bounds: bounds,
+		Leader: deploy[0].Label(), BestEst: deploy[0].Est, results: rs}
+	lead := deploy[0]
+	for _, e := range deploy[1:] {
+		rk.Comparisons = append(rk.Comparisons, compare(g.Scenario, m, unit, better, lead.Label(), e.Label(), lead.Est, e.Est))
+	}
+	holm(rk.Comparisons)
+	rk.Best = slices.Clone(lead.Names)
+	tied := 0
+	for i, c := range rk.Comparisons {
+		if !c.Significant {
+			rk.Best = append(rk.Best, deploy[i+1].Names...)
+			tied++
+		}
+	}
+	if tied == 0 {
+		rk.Winner = lead.Label()
+	}
+	rankIntervals(rk.Entries, m, unit, better, tied)
+	if len(bounds) > 0 {
+		c := compare(g.Scenario, m, unit, better, bounds[0].Label(), lead.Label(), bounds[0].Est, lead.Est)
+		rk.BoundGap = &c
 	}
 	return rk, true
+}
+
+// holm replaces each comparison's significance by Holm's step-down
+// correction over the family (PAdj), so that the chance of calling any
+// difference real when none is stays at Alpha. Comparisons without a
+// test count as p = 1.
+func holm(cs []Comparison) {
+	idx := make([]int, len(cs))
+	for i := range idx {
+		idx[i] = i
+	}
+	p := func(i int) float64 {
+		if !cs[i].Known || math.IsNaN(cs[i].P) {
+			return 1
+		}
+		return cs[i].P
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(p(a), p(b)) })
+	m := len(cs)
+	run := 0.0
+	for k, i := range idx {
+		run = math.Max(run, math.Min(1, float64(m-k)*p(i)))
+		cs[i].PAdj = run
+		cs[i].Significant = cs[i].Known && run < Alpha
+	}
+}
+
+// rankIntervals sets each entry's rank interval from Holm-corrected tests
+// over every pair of entries; the first tied+1 entries (the leader and
+// those tied with it) start at rank 1, the others at 2 or later.
+func rankIntervals(es []Entry, metric, unit string, better metrics.Better, tied int) {
+	n := len(es)
+	type pair struct{ i, j int }
+	var cs []Comparison
+	var ps []pair
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			cs = append(cs, compare("", metric, unit, better, es[i].Label(), es[j].Label(), es[i].Est, es[j].Est))
+			ps = append(ps, pair{i, j})
+		}
+	}
+	holm(cs)
+	better_ := make([]int, n) // how many entries are significantly better
+	worse := make([]int, n)
+	for k, c := range cs {
+		if c.Significant {
+			// Entries are sorted best first, so i beat j.
+			worse[ps[k].i]++
+			better_[ps[k].j]++
+		}
+	}
+	for i := range es {
+		es[i].RankLo, es[i].RankHi = 1+better_[i], n-worse[i]
+		if i > tied {
+			es[i].RankLo = max(es[i].RankLo, 2)
+		} else {
+			es[i].RankLo = 1
+		}
+		es[i].RankHi = max(es[i].RankHi, es[i].RankLo)
+	}
 }
 
 // compare builds the comparison of best against other on metric.
@@ -189,9 +373,23 @@ func compare(scenario, metric, unit string, better metrics.Better, best, other s
 		cmp := benchmath.AssumeNothing.Compare(s1, s2)
 		c.P, c.Known, c.Significant = cmp.P, true, cmp.P < Alpha
 	case be.HasCI() && oe.HasCI():
+		// The 95% intervals as normal: z = difference / combined standard
+		// error.
+		const z95 = 1.959963984540054
+		se := math.Hypot(be.Half(), oe.Half()) / z95
+		d := math.Abs(be.Center - oe.Center)
 		c.Known = true
-		c.Significant = be.Hi < oe.Lo || oe.Hi < be.Lo
+		switch {
+		case se > 0:
+			c.P = math.Erfc(d / se / math.Sqrt2)
+		case d > 0:
+			c.P = 0
+		default:
+			c.P = 1
+		}
+		c.Significant = c.P < Alpha
 	}
+	c.PAdj = c.P
 	return c
 }
 
@@ -200,7 +398,7 @@ func compare(scenario, metric, unit string, better metrics.Better, best, other s
 // one comparison a line.
 func WriteRanking(w io.Writer, results []metrics.Result, metric string) error {
 	for _, rk := range Rank(results, metric, Units{}) {
-		if _, err := fmt.Fprintf(w, "%s: %s is best on %s\n", rk.Scenario, rk.Best, MetricTitle(rk.Metric)); err != nil {
+		if _, err := io.WriteString(w, rk.Headline()+"\n"); err != nil {
 			return err
 		}
 		for _, c := range rk.Comparisons {
@@ -210,4 +408,23 @@ func WriteRanking(w io.Writer, results []metrics.Result, metric string) error {
 		}
 	}
 	return nil
+}
+
+// Headline says the scenario's verdict in one line: "Sim/servers=10: jsq
+// is best on mean response time", "...: jsq, jiq are tied for best on
+// ...", with the bound when one ran.
+func (rk Ranking) Headline() string {
+	var s string
+	switch {
+	case rk.Winner != "" && len(rk.Entries) == 1:
+		s = fmt.Sprintf("%s: %s is the only deployable strategy", rk.Scenario, rk.Winner)
+	case rk.Winner != "":
+		s = fmt.Sprintf("%s: %s is best on %s", rk.Scenario, rk.Winner, MetricTitle(rk.Metric))
+	default:
+		s = fmt.Sprintf("%s: %s are tied for best on %s", rk.Scenario, strings.Join(rk.Best, ", "), MetricTitle(rk.Metric))
+	}
+	if rk.BoundGap != nil {
+		s += fmt.Sprintf("; bound %s (the best any dispatcher could do): %s", rk.BoundGap.Best, estimateUnitText(rk.BoundGap.BestEst, rk.Unit))
+	}
+	return s
 }

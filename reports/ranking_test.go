@@ -2,6 +2,7 @@ package reports
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,9 +55,9 @@ func TestComparisonLines(t *testing.T) {
 			"overlap",
 			[]metrics.Result{
 				result("policy=jsq/load=0.5", "response_mean", 1.02, []float64{0.99, 1.05}, nil),
-				result("policy=central/load=0.5", "response_mean", 1.0, []float64{0.98, 1.02}, nil),
+				result("policy=sed/load=0.5", "response_mean", 1.0, []float64{0.98, 1.02}, nil),
 			},
-			"central had 1.02 ± 0.04 times lower mean response time than jsq (~ not significant: intervals overlap)",
+			"sed had 1.020 ± 0.036 times lower mean response time than jsq (~ not significant, p=0.28)",
 		},
 		{
 			// No interval at all: the ratio stands alone and says so.
@@ -158,7 +159,127 @@ func TestSummaryLeavesOutUnstable(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("%d summary rows", len(rows))
 	}
-	if r := rows[0]; r.Best != "jsq" || r.Worst != "random" || len(r.Unstable) != 1 || r.Unstable[0] != "hash" {
+	if r := rows[0]; r.Winner != "jsq" || r.Worst != "random" || len(r.Unstable) != 1 || r.Unstable[0] != "hash" {
 		t.Errorf("best %s, worst %s, unstable %v; want jsq, random, [hash]", r.Best, r.Worst, r.Unstable)
+	}
+}
+
+// TestRankTiesAndBounds pins the verdicts: exact ties are one entry,
+// strategies the tests cannot tell from the leader are tied for best, a
+// single winner only when it beats every other, and bounds are never
+// candidates.
+func TestRankTiesAndBounds(t *testing.T) {
+	ci := func(v, h float64) []float64 { return []float64{v - h, v + h} }
+	cases := []struct {
+		name    string
+		results []metrics.Result
+		best    []string
+		winner  string
+		leader  string
+		bound   string
+		ranks   map[string][2]int
+	}{
+		{
+			// jsq and sed are bit-identical: one entry "jsq = sed", which
+			// beats p2c and random clearly; central is a bound, not the
+			// winner, although it has the lowest value.
+			name: "exact tie wins",
+			results: []metrics.Result{
+				result("policy=jsq/load=0.5", "response_mean", 1.065, ci(1.065, 0.01), nil),
+				result("policy=central/load=0.5", "response_mean", 1.0, ci(1, 0.01), nil),
+				result("policy=sed/load=0.5", "response_mean", 1.065, ci(1.065, 0.01), nil),
+				result("policy=p2c/load=0.5", "response_mean", 1.3, ci(1.3, 0.01), nil),
+				result("policy=random/load=0.5", "response_mean", 2, ci(2, 0.05), nil),
+			},
+			best: []string{"jsq", "sed"}, winner: "jsq = sed", leader: "jsq = sed", bound: "central",
+			ranks: map[string][2]int{"jsq": {1, 1}, "sed": {1, 1}, "p2c": {2, 2}, "random": {3, 3}},
+		},
+		{
+			// jiq is within noise of jsq: a tie, no winner; p2c is
+			// clearly worse than both.
+			name: "statistical tie",
+			results: []metrics.Result{
+				result("policy=jsq/load=0.9", "response_mean", 1.50, ci(1.50, 0.05), nil),
+				result("policy=jiq/load=0.9", "response_mean", 1.52, ci(1.52, 0.05), nil),
+				result("policy=p2c/load=0.9", "response_mean", 2.6, ci(2.6, 0.05), nil),
+			},
+			best: []string{"jsq", "jiq"}, winner: "", leader: "jsq",
+			ranks: map[string][2]int{"jsq": {1, 2}, "jiq": {1, 2}, "p2c": {3, 3}},
+		},
+		{
+			// b and c alone would be significantly worse than a (z-test
+			// p ≈ 0.04 and 0.03: se = 0.1·√2/1.96 = 0.072); Holm over the
+			// three comparisons takes d's tiny p first, then needs
+			// p < 0.05/2: both are tied with a.
+			name: "holm",
+			results: []metrics.Result{
+				result("policy=a/load=0.9", "response_mean", 1.0, ci(1.0, 0.1), nil),
+				result("policy=b/load=0.9", "response_mean", 1.148, ci(1.148, 0.1), nil),
+				result("policy=c/load=0.9", "response_mean", 1.157, ci(1.157, 0.1), nil),
+				result("policy=d/load=0.9", "response_mean", 3, ci(3, 0.1), nil),
+			},
+			best: []string{"a", "b", "c"}, winner: "", leader: "a",
+			ranks: map[string][2]int{"a": {1, 3}, "d": {4, 4}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rks := Rank(tc.results, "", Units{})
+			if len(rks) != 1 {
+				t.Fatalf("%d rankings", len(rks))
+			}
+			rk := rks[0]
+			if !slices.Equal(rk.Best, tc.best) || rk.Winner != tc.winner || rk.Leader != tc.leader {
+				t.Errorf("best %v winner %q leader %q; want %v %q %q", rk.Best, rk.Winner, rk.Leader, tc.best, tc.winner, tc.leader)
+			}
+			bound := ""
+			if rk.BoundGap != nil {
+				bound = rk.BoundGap.Best
+			}
+			if bound != tc.bound {
+				t.Errorf("bound %q, want %q", bound, tc.bound)
+			}
+			for _, e := range rk.Entries {
+				for _, n := range e.Names {
+					if want, ok := tc.ranks[n]; ok && (e.RankLo != want[0] || e.RankHi != want[1]) {
+						t.Errorf("%s ranks [%d, %d], want %v", n, e.RankLo, e.RankHi, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHolm checks the step-down correction against a hand computation:
+// p = 0.01, 0.04, 0.03 and an unknown one (p = 1) over four tests give
+// 4·0.01, max(3·0.03, 2·0.04) twice, and 1.
+func TestHolm(t *testing.T) {
+	cs := []Comparison{{P: 0.01, Known: true}, {P: 0.04, Known: true}, {P: 0.03, Known: true}, {P: math.NaN()}}
+	holm(cs)
+	want := []float64{0.04, 0.09, 0.09, 1}
+	for i, c := range cs {
+		if math.Abs(c.PAdj-want[i]) > 1e-12 {
+			t.Errorf("PAdj[%d] = %g, want %g", i, c.PAdj, want[i])
+		}
+	}
+	if !cs[0].Significant || cs[1].Significant || cs[3].Significant {
+		t.Errorf("significance %v %v %v", cs[0].Significant, cs[1].Significant, cs[3].Significant)
+	}
+}
+
+// TestRatioText pins the text of small ratios, which read "1.00 ±
+// 0.00×" before.
+func TestRatioText(t *testing.T) {
+	for _, c := range []struct {
+		ratio, err float64
+		want       string
+	}{
+		{1.004, 0.0004, "1.004 ± 0.0004×"},
+		{1.56, 0.18, "1.56 ± 0.18×"},
+		{12.3, 0.4, "12.3 ± 0.4×"},
+	} {
+		if got := ratioText(Comparison{Ratio: c.ratio, RatioErr: c.err}); got != c.want {
+			t.Errorf("ratioText(%g, %g) = %q, want %q", c.ratio, c.err, got, c.want)
+		}
 	}
 }

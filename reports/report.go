@@ -215,7 +215,7 @@ func (r *Report) writeSummary(w io.Writer, dir string) error {
 	}
 	b.WriteString("\n")
 	for _, rk := range r.Rankings {
-		fmt.Fprintf(&b, "\n%s: %s is best on %s\n", rk.Scenario, rk.Best, MetricTitle(rk.Metric))
+		fmt.Fprintf(&b, "\n%s\n", rk.Headline())
 		for _, c := range rk.Comparisons {
 			fmt.Fprintf(&b, "  %s\n", c)
 		}

@@ -5,34 +5,52 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
 )
 
 // SummaryRow is one line of a report's summary table: in one scenario,
-// which strategy is best on the headline metric, and by how much over the
-// runner-up and the worst.
+// which deployable strategies are tied for best on the headline metric
+// (or the one that wins), by how much over the runner-up and the worst,
+// and the reference bound beside them.
 type SummaryRow struct {
 	Scenario string `json:"scenario"`
 	Metric   string `json:"metric"`
 	// MetricText is the metric in words with its unit.
 	MetricText string `json:"metric_text"`
 	Better     string `json:"better"`
-	Best       string `json:"best"`
-	// Value is the best strategy's value with its interval, as text.
+	// Best lists the deployable strategies tied for best (see
+	// RankMethod); Winner is the single winner when there is one.
+	Best   []string `json:"best"`
+	Winner string   `json:"winner,omitempty"`
+	// Leader is the entry with the best value ("jsq = sed" for an exact
+	// tie); Value is its value with its interval, as text.
+	Leader    string    `json:"leader"`
 	Value     string    `json:"value"`
 	BestValue float64   `json:"best_value"`
 	BestCI    []float64 `json:"best_ci95,omitempty"`
-	RunnerUp  string    `json:"runner_up"`
-	// Ratio is how many times better the best is than the runner-up, with
-	// its interval, as text ("1.56 ± 0.18×").
-	Ratio string `json:"ratio"`
-	// Significance is empty when the win is significant, else why not.
+	RunnerUp  string    `json:"runner_up,omitempty"`
+	// Ratio is how many times better the leader is than the runner-up,
+	// with its interval, as text ("1.56 ± 0.18×").
+	Ratio string `json:"ratio,omitempty"`
+	// Significance is empty when the leader is significantly better than
+	// the runner-up, else why not.
 	Significance string `json:"significance,omitempty"`
-	// Worst and WorstRatio compare the best with the worst strategy when
-	// there are more than two.
+	// Worst and WorstRatio compare the leader with the worst deployable
+	// strategy when there are more than two.
 	Worst      string `json:"worst,omitempty"`
 	WorstRatio string `json:"worst_ratio,omitempty"`
+	// Bound is the best reference bound that ran, BoundValue its value
+	// and BoundGap how many times better than the leader it is: the best
+	// any dispatcher could do here, and how far the leader is from it.
+	Bound      string `json:"bound,omitempty"`
+	BoundValue string `json:"bound_value,omitempty"`
+	BoundGap   string `json:"bound_gap,omitempty"`
+	// Ranks are every strategy's value and rank interval (bounds without
+	// a rank).
+	Ranks []RankRow `json:"ranks"`
 	// Unstable lists the strategies whose runs were unstable (a server
 	// given more work than it can serve): their figures grow with the run
 	// length, so they are not the worst for comparison.
@@ -41,26 +59,48 @@ type SummaryRow struct {
 	Lines []string `json:"comparisons"`
 }
 
+// RankRow is one strategy of a summary row.
+type RankRow struct {
+	Name  string    `json:"name"`
+	Value float64   `json:"value"`
+	CI    []float64 `json:"ci95,omitempty"`
+	// Rank is the interval of places the data allows, [lo, hi] (1 is
+	// best); absent for a bound.
+	Rank  []int `json:"rank,omitempty"`
+	Bound bool  `json:"bound,omitempty"`
+}
+
+// Verdict is the row's answer in words: "jsq", "jsq = sed", or "tie:
+// jsq, jiq".
+func (row SummaryRow) Verdict() string {
+	if row.Winner != "" {
+		return row.Winner
+	}
+	return "tie: " + strings.Join(row.Best, ", ")
+}
+
 // Summary returns one row per ranked scenario.
 func (r *Report) Summary() []SummaryRow {
 	var out []SummaryRow
 	for _, rk := range r.Rankings {
-		c0 := rk.Comparisons[0]
 		row := SummaryRow{
 			Scenario:   rk.Scenario,
 			Metric:     rk.Metric,
 			MetricText: metricText(r.Set.Units, rk.Metric, rk.results),
 			Better:     rk.Better.String(),
 			Best:       rk.Best,
+			Winner:     rk.Winner,
+			Leader:     rk.Leader,
 			Value:      estimateUnitText(rk.BestEst, rk.Unit),
 			BestValue:  rk.BestEst.Center,
-			RunnerUp:   c0.Other,
-			Ratio:      ratioText(c0),
 		}
 		if rk.BestEst.HasCI() {
 			row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
 		}
-		row.Significance = c0.SignificanceNote()
+		if len(rk.Comparisons) > 0 {
+			c0 := rk.Comparisons[0]
+			row.RunnerUp, row.Ratio, row.Significance = c0.Other, ratioText(c0), c0.SignificanceNote()
+		}
 		unstable := map[string]bool{}
 		for _, r := range rk.results {
 			if u, _ := r.Params["unstable"].(bool); u {
@@ -70,17 +110,41 @@ func (r *Report) Summary() []SummaryRow {
 			}
 		}
 		for i := len(rk.Comparisons) - 1; i >= 1; i-- {
-			if cw := rk.Comparisons[i]; !unstable[cw.Other] {
+			if cw := rk.Comparisons[i]; !slices.ContainsFunc(rk.Entries[i+1].Names, func(n string) bool { return unstable[n] }) {
 				row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
 				break
+			}
+		}
+		if g := rk.BoundGap; g != nil {
+			row.Bound, row.BoundValue, row.BoundGap = g.Best, estimateUnitText(g.BestEst, rk.Unit), ratioText(*g)
+		}
+		for _, e := range rk.Entries {
+			for _, n := range e.Names {
+				row.Ranks = append(row.Ranks, rankRow(n, e, []int{e.RankLo, e.RankHi}))
+			}
+		}
+		for _, e := range rk.Bounds {
+			for _, n := range e.Names {
+				row.Ranks = append(row.Ranks, rankRow(n, e, nil))
 			}
 		}
 		for _, c := range rk.Comparisons {
 			row.Lines = append(row.Lines, c.String())
 		}
+		if g := rk.BoundGap; g != nil {
+			row.Lines = append(row.Lines, "bound: "+g.String())
+		}
 		out = append(out, row)
 	}
 	return out
+}
+
+func rankRow(name string, e Entry, rank []int) RankRow {
+	rr := RankRow{Name: name, Value: e.Est.Center, Rank: rank, Bound: e.Bound}
+	if e.Est.HasCI() {
+		rr.CI = []float64{e.Est.Lo, e.Est.Hi}
+	}
+	return rr
 }
 
 // estimateText is "2.010 [1.960, 2.060]" or "2.010" without an interval.
@@ -117,7 +181,7 @@ func ratioText(c Comparison) string {
 	if math.IsNaN(c.RatioErr) {
 		return fmtRatio(c.Ratio) + "×"
 	}
-	return fmtRatio(c.Ratio) + " ± " + fmtRatio(c.RatioErr) + "×"
+	return fmtRatio(c.Ratio) + " ± " + fmtRatioErr(c.RatioErr, c.Ratio) + "×"
 }
 
 // WriteSummaryJSON writes the report's summary (inputs, problems, summary
@@ -143,13 +207,14 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	out := struct {
 		Inputs   []Input             `json:"inputs"`
 		Problems []string            `json:"problems,omitempty"`
+		Method   string              `json:"ranking_method"`
 		Summary  []SummaryRow        `json:"summary"`
 		Model    []ModelRow          `json:"model_vs_real,omitempty"`
 		Charts   []map[string]string `json:"charts,omitempty"`
 		Profiles []profileJSON       `json:"profiles,omitempty"`
 		Notes    []string            `json:"notes,omitempty"`
 		Mismatch []string            `json:"answer_mismatches,omitempty"`
-	}{r.Set.Inputs, problems, r.Summary(), r.ModelRows(), charts, profiles, r.Notes, r.Mismatches}
+	}{r.Set.Inputs, problems, RankMethod, r.Summary(), r.ModelRows(), charts, profiles, r.Notes, r.Mismatches}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
