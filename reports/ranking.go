@@ -398,18 +398,25 @@ func compare(scenario, metric, unit string, better metrics.Better, best, other s
 // one comparison a line.
 func WriteRanking(w io.Writer, results []metrics.Result, metric string) error {
 	for _, rk := range Rank(results, metric, Units{}) {
-		if _, err := io.WriteString(w, rk.Headline()+"\n"); err != nil {
+		if _, err := io.WriteString(w, rk.Headline()+"\n"+rk.lines("  ")); err != nil {
 			return err
-		}
-		for _, c := range rk.Comparisons {
-			if _, err := fmt.Fprintf(w, "  %s\n", c); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
+// lines are the ranking's comparisons, one a line after indent, the
+// bound's last.
+func (rk Ranking) lines(indent string) string {
+	var b strings.Builder
+	for _, c := range rk.Comparisons {
+		fmt.Fprintf(&b, "%s%s\n", indent, c)
+	}
+	if rk.BoundGap != nil {
+		fmt.Fprintf(&b, "%sbound: %s\n", indent, rk.BoundGap)
+	}
+	return b.String()
+}
 // Headline says the scenario's verdict in one line: "Sim/servers=10: jsq
 // is best on mean response time", "...: jsq, jiq are tied for best on
 // ...", with the bound when one ran.

@@ -215,10 +215,7 @@ func (r *Report) writeSummary(w io.Writer, dir string) error {
 	}
 	b.WriteString("\n")
 	for _, rk := range r.Rankings {
-		fmt.Fprintf(&b, "\n%s\n", rk.Headline())
-		for _, c := range rk.Comparisons {
-			fmt.Fprintf(&b, "  %s\n", c)
-		}
+		fmt.Fprintf(&b, "\n%s\n%s", rk.Headline(), rk.lines("  "))
 	}
 	if len(r.Files) > 0 {
 		fmt.Fprintf(&b, "\nwrote %s into %s", count(len(r.Files), "file"), dir)
