@@ -417,6 +417,7 @@ func (rk Ranking) lines(indent string) string {
 	}
 	return b.String()
 }
+
 // Headline says the scenario's verdict in one line: "Sim/servers=10: jsq
 // is best on mean response time", "...: jsq, jiq are tied for best on
 // ...", with the bound when one ran.
