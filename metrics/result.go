@@ -19,7 +19,6 @@
 package metrics
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -37,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stratbench/stratbench/internal/lines"
 )
 
 // Engine names used in Result.Engine.
@@ -239,15 +240,51 @@ func (r *Result) Clean() {
 			delete(r.CI95, k)
 		}
 	}
-	for k, xs := range r.PerServer {
-		for i, x := range xs {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				xs[i] = 0
-				r.Warnings = append(r.Warnings, fmt.Sprintf("per_server %s[%d] was %v and is shown as 0", k, i, x))
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+		if x, ok := r.Params[k].(float64); ok && !finite(x) {
+			r.Params[k] = strconv.FormatFloat(x, 'g', -1, 64)
+			r.Warnings = append(r.Warnings, fmt.Sprintf("parameter %s was %v and is written as a string", k, x))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Samples)) {
+		xs := r.Samples[k]
+		kept := slices.DeleteFunc(slices.Clone(xs), func(x float64) bool { return !finite(x) })
+		if len(kept) < len(xs) {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d samples of %s were not finite and are left out", len(xs)-len(kept), k))
+			if len(kept) == 0 {
+				delete(r.Samples, k)
+			} else {
+				r.Samples[k] = kept
 			}
 		}
 	}
+	if n := len(r.CDF); n > 0 {
+		r.CDF = slices.DeleteFunc(r.CDF, func(p [2]float64) bool { return !finite(p[0]) || !finite(p[1]) })
+		if len(r.CDF) < n {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d points of the response-time distribution were not finite and are left out", n-len(r.CDF)))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.PerServer)) {
+		xs, bad, first := r.PerServer[k], 0, 0
+		for i, x := range xs {
+			if !finite(x) {
+				if bad == 0 {
+					first = i
+				}
+				xs[i] = 0
+				bad++
+			}
+		}
+		switch {
+		case bad == 1:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("per_server %s[%d] was not finite and is shown as 0", k, first))
+		case bad > 1:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("per_server %s: %d values (the first at %d) were not finite and are shown as 0", k, bad, first))
+		}
+	}
 }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // WriteJSON writes r as one line of JSON, after Clean.
 func WriteJSON(w io.Writer, r *Result) error {
@@ -272,38 +309,52 @@ func (e *ReadError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.L
 func (e *ReadError) Unwrap() error { return e.Err }
 
 // ReadJSONL reads JSON Lines of results from r. Malformed lines (bad JSON,
-// unknown fields, missing engine or name) become ReadErrors named after file
-// and line; reading goes on past them, as benchstat does, so that the rest of
-// the input is still usable. Blank lines are skipped.
+// unknown fields, missing engine or name, longer than lines.Max) become
+// ReadErrors named after file and line; reading goes on past them, as
+// benchstat does, so that the rest of the input is still usable. Blank
+// lines are skipped. It streams: memory is one line, not the input.
 func ReadJSONL(file string, r io.Reader) ([]Result, []error) {
 	var (
 		out  []Result
 		errs []error
 	)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 64<<20)
-	line := 0
+	sc := lines.NewScanner(r, lines.Max)
 	for sc.Scan() {
-		line++
+		if sc.TooLong() {
+			errs = append(errs, &ReadError{file, sc.Line(), errors.New("longer than " + strconv.Itoa(lines.Max>>20) + " MB, the limit of a result line")})
+			continue
+		}
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
-		var res Result
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&res); err != nil {
-			errs = append(errs, &ReadError{file, line, err})
-			continue
-		}
-		if err := res.Validate(); err != nil {
-			errs = append(errs, &ReadError{file, line, err})
+		res, err := DecodeLine(b)
+		if err != nil {
+			errs = append(errs, &ReadError{file, sc.Line(), err})
 			continue
 		}
 		out = append(out, res)
 	}
 	if err := sc.Err(); err != nil {
-		errs = append(errs, &ReadError{file, line + 1, err})
+		errs = append(errs, &ReadError{file, sc.Line() + 1, err})
 	}
 	return out, errs
+}
+
+// DecodeLine decodes one JSON line of a results file: unknown fields, a
+// missing engine, name or metrics are errors.
+func DecodeLine(b []byte) (Result, error) {
+	var res Result
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&res); err != nil {
+		return Result{}, err
+	}
+	if dec.More() {
+		return Result{}, errors.New("more than one JSON value on the line")
+	}
+	if err := res.Validate(); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }

@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -174,30 +173,47 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 		runs = Shard(runs, opt.Shard, opt.Shards)
 	}
 	sum := &Summary{Total: len(runs)}
+	release, err := lockDir(opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	path := filepath.Join(opt.Dir, ResultsFile)
+	h := header{Suite: f.Name, Quick: opt.Quick, Seed: f.Seed}
+	if opt.Seed != nil {
+		h.Seed = *opt.Seed
+	}
+	if opt.Shards > 0 {
+		h.Shard = fmt.Sprintf("%d/%d", opt.Shard, opt.Shards)
+	}
+	stderr := opt.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
 	done := map[string]bool{}
 	if opt.Resume {
-		prev, err := readKept(path)
-		if err != nil {
+		if done, err = resumeLog(opt.Dir, h, runs, stderr); err != nil {
 			return nil, err
 		}
-		for _, r := range prev {
-			if id, ok := r.Params["suite_run"].(string); ok {
-				done[id] = true
-			}
+	} else {
+		if err := setAside(path, opt.Stderr); err != nil {
+			return nil, err
 		}
-	} else if err := setAside(path, opt.Stderr); err != nil {
-		return nil, err
+		if err := writeProgress(filepath.Join(opt.Dir, ProgressFile), h, runs, nil, nil); err != nil {
+			return nil, err
+		}
 	}
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Close()
-	env := &Env{Dir: opt.Dir, ProfileDir: filepath.Join(opt.Dir, ProfileDir), Quick: opt.Quick, Stderr: opt.Stderr}
-	if env.Stderr == nil {
-		env.Stderr = io.Discard
+	progress, err := os.OpenFile(filepath.Join(opt.Dir, ProgressFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, err
 	}
+	defer progress.Close()
+	env := &Env{Dir: opt.Dir, ProfileDir: filepath.Join(opt.Dir, ProfileDir), Quick: opt.Quick, Stderr: stderr}
 	var runErr error
 	for i := range runs {
 		r := &runs[i]
@@ -225,6 +241,16 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 			continue
 		}
 		if err := appendResults(out, r, results); err != nil {
+			if errors.Is(err, errEncode) {
+				// This run's numbers cannot be written: it fails alone.
+				e := fmt.Errorf("run %s: %w", r.ID, err)
+				sum.Failed = append(sum.Failed, e)
+				fmt.Fprintf(env.Stderr, "stratbench suite: %v\n", e)
+				continue
+			}
+			return sum, err
+		}
+		if err := markDone(progress, r.ID, len(results)); err != nil {
 			return sum, err
 		}
 		sum.Done++
@@ -256,8 +282,13 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 	return sum, nil
 }
 
+// errEncode marks a run whose records could not be encoded.
+var errEncode = errors.New("encoding its results")
+
 // appendResults writes a run's results as JSON lines in one write, tagged
-// with the run, and syncs the file so that a crash keeps them.
+// with the run, and syncs the file so that a crash keeps them. The file
+// always ends with a newline before (resumeLog repairs it), so the first
+// record starts on a line of its own.
 func appendResults(f *os.File, r *Run, results []metrics.Result) error {
 	var buf bytes.Buffer
 	for i := range results {
@@ -268,7 +299,7 @@ func appendResults(f *os.File, r *Run, results []metrics.Result) error {
 		res.Params["suite_run"] = r.ID
 		res.Params["suite_case"] = r.Case.Name
 		if err := metrics.WriteJSON(&buf, res); err != nil {
-			return err
+			return fmt.Errorf("%w: %v", errEncode, err)
 		}
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
@@ -277,37 +308,22 @@ func appendResults(f *os.File, r *Run, results []metrics.Result) error {
 	return f.Sync()
 }
 
-// readKept reads the results already in path (none if it does not exist).
-// A torn last line, left by a crash in the middle of a write, is dropped
-// and the file rewritten without it; other malformed lines are errors.
+// readKept reads the results in path (none if it does not exist),
+// streaming; after resumeLog every line is a record.
 func readKept(path string) ([]metrics.Result, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	results, errs := metrics.ReadJSONL(path, bytes.NewReader(b))
-	if len(errs) == 0 {
-		return results, nil
+	defer f.Close()
+	results, errs := metrics.ReadJSONL(path, f)
+	if len(errs) > 0 {
+		return results, bad.Input(fmt.Errorf("%s: %w", path, errors.Join(errs...)))
 	}
-	lines := strings.Count(strings.TrimRight(string(b), "\n"), "\n") + 1
-	var re *metrics.ReadError
-	if len(errs) == 1 && errors.As(errs[0], &re) && re.Line == lines {
-		// Rewrite without the torn line.
-		err := fsutil.WriteFile(path, func(w io.Writer) error {
-			bw := bufio.NewWriter(w)
-			for i := range results {
-				if err := metrics.WriteJSON(bw, &results[i]); err != nil {
-					return err
-				}
-			}
-			return bw.Flush()
-		})
-		return results, err
-	}
-	return nil, bad.Input(fmt.Errorf("%s is not a results file this suite can resume: %w", path, errors.Join(errs...)))
+	return results, nil
 }
 
 // CaseTypes describes the case types for help texts: name, engines and
