@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +15,14 @@ import (
 	"github.com/stratbench/stratbench/metrics"
 )
 
-// The fake case type of these tests: every run writes two records (like
-// an engine "both" run), or fails when x is 99.
-func init() {
+// useLogtest registers the fake case type of these tests for the test's
+// duration: every run writes two records (like an engine "both" run), or
+// fails when x is 99.
+func useLogtest(t *testing.T) {
+	t.Cleanup(func() {
+		types = slices.DeleteFunc(types, func(ty Type) bool { return ty.Name == "logtest" })
+		delete(runners, "logtest/both")
+	})
 	registerType(Type{Name: "logtest", Engines: []string{"both"}, Params: []Param{{"x", Int, "", 0, false}}})
 	registerRunner("logtest", "both", Runner{Run: func(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
 		logtestMu.Lock()
@@ -57,6 +63,7 @@ func ranRuns() []string {
 // directory, and what --resume does with it: repair and go on, re-run
 // what is incomplete, or refuse without deleting anything.
 func TestResume(t *testing.T) {
+	useLogtest(t)
 	full := logtestSuite("s", 1, 2, 3)
 	tests := []struct {
 		name    string
@@ -200,6 +207,7 @@ func TestResume(t *testing.T) {
 // TestFailedRunKeepsOthers: a run that fails does not stop the others and
 // runs again on --resume.
 func TestFailedRunKeepsOthers(t *testing.T) {
+	useLogtest(t)
 	dir := t.TempDir()
 	s := logtestSuite("s", 1, 99, 3)
 	sum, err := Execute(context.Background(), s, Options{Dir: dir})
@@ -216,6 +224,7 @@ func TestFailedRunKeepsOthers(t *testing.T) {
 // TestLock: a second suite on the same directory is refused with the
 // first one's pid, and nothing of the first one's is touched.
 func TestLock(t *testing.T) {
+	useLogtest(t)
 	dir := t.TempDir()
 	release, err := lockDir(dir)
 	if err != nil {
