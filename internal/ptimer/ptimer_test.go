@@ -336,3 +336,24 @@ func TestLead(t *testing.T) {
 		t.Errorf("lead %d after waiters 20µs late, want about %d", got, delay)
 	}
 }
+
+// TestEarlierDeadlineWhileAsleep adds a near deadline while the timer
+// sleeps towards a far one: the poke must wake it, or the near waiter
+// would wait for the far deadline.
+func TestEarlierDeadlineWhileAsleep(t *testing.T) {
+	for _, tt := range timers() {
+		t.Run(tt.name, func(t *testing.T) {
+			far := &waiter{at: now() + int64(time.Hour), ch: make(chan struct{}, 1), idx: -1}
+			tt.t.add(far)
+			defer tt.t.cancel(far)
+			for range 20 {
+				time.Sleep(2 * time.Millisecond) // let the timer go to sleep
+				t0 := time.Now()
+				tt.t.wait(context.Background(), now()+int64(time.Millisecond))
+				if el := time.Since(t0); el > 5*time.Second {
+					t.Fatalf("a 1ms wait added while the timer slept towards an hour took %v", el)
+				}
+			}
+		})
+	}
+}
