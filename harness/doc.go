@@ -58,6 +58,12 @@
 // histogram: nothing is allocated per request. A sleep server waits on an
 // absolute deadline with internal/ptimer (Go's timers can be a millisecond
 // late), so N servers may exceed the cores; a spin server burns the CPU.
+// One goroutine generates the arrivals and owns the policy (no lock around
+// it); a sleep server keeps its schedule (a job is due its service time
+// after it was sent or the previous job was due, whichever is later), so a
+// late wake-up delays one job, not the queue behind it.
+// harness_ns_per_job is the harness's own handling time per job and
+// cpu_ns_per_job the process's CPU time per job.
 //
 // # Profiles
 //
