@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // ViaInfo is one row of the catalog of ways requests reach the workers.
@@ -40,64 +42,25 @@ func ViaNames() []string {
 	return names
 }
 
-// Native is how an external balancer comes closest to a stratbench policy.
-type Native struct {
-	// Directive is the balancer's configuration line(s) for the policy.
-	Directive string
-	// Exact is false when the balancer has no equivalent and Directive is
-	// the nearest family (for example least connections for ewma).
-	Exact bool
-	// Note explains an inexact mapping.
-	Note string
-}
+// Native is how an external balancer comes closest to a stratbench policy
+// (the policy's catalogue row says, strategies.PolicyInfo.Nginx/HAProxy).
+type Native = strategies.External
 
 // NginxPolicy returns nginx's nearest policy (open-source nginx: round
 // robin, least_conn, random [two [least_conn]], hash ... consistent).
 func NginxPolicy(policy string, d int) Native {
-	switch policy {
-	case "rr", "wrr":
-		return Native{"# round robin (the default): smooth weighted round robin, all weights 1", true, ""}
-	case "random":
-		return Native{"random;", true, ""}
-	case "p2c":
-		return Native{"random two least_conn;", true, ""}
-	case "pod":
-		if d == 0 || d == 2 {
-			return Native{"random two least_conn;", true, ""}
-		}
-		return Native{"random two least_conn;", false, fmt.Sprintf("nginx samples two servers, not %d", d)}
-	case "jsq":
-		return Native{"least_conn;", true, "ties go round robin, not at random"}
-	case "hash", "maglev":
-		return Native{"hash $arg_key consistent;", policy == "hash", "nginx hashes the key on a ketama ring, not a Maglev table"}
-	case "sed":
-		return Native{"least_conn;", true, "with equal speeds, shortest expected delay is least connections"}
+	if row, ok := strategies.LookupPolicy(policy); ok && row.Nginx != nil {
+		return row.Nginx(d)
 	}
-	return Native{"least_conn;", false, "nginx has no " + policy + "; least connections is the nearest policy it has"}
+	return Native{Directive: "least_conn;", Note: "nginx has no " + policy + "; least connections is the nearest policy it has"}
 }
 
 // HAProxyPolicy returns HAProxy's nearest balance algorithm.
 func HAProxyPolicy(policy string, d int) Native {
-	switch policy {
-	case "rr", "wrr":
-		return Native{"balance roundrobin", true, ""}
-	case "random":
-		return Native{"balance random(1)", true, ""}
-	case "p2c":
-		return Native{"balance random(2)", true, ""}
-	case "pod":
-		if d == 0 {
-			d = 2
-		}
-		return Native{fmt.Sprintf("balance random(%d)", d), true, ""}
-	case "jsq":
-		return Native{"balance leastconn", true, ""}
-	case "hash", "maglev":
-		return Native{"balance url_param key\n    hash-type consistent", policy == "hash", "HAProxy hashes the key on a tree of points, not a Maglev table"}
-	case "sed":
-		return Native{"balance leastconn", true, "with equal speeds, shortest expected delay is least connections"}
+	if row, ok := strategies.LookupPolicy(policy); ok && row.HAProxy != nil {
+		return row.HAProxy(d)
 	}
-	return Native{"balance leastconn", false, "HAProxy has no " + policy + "; least connections is the nearest policy it has"}
+	return Native{Directive: "balance leastconn", Note: "HAProxy has no " + policy + "; least connections is the nearest policy it has"}
 }
 
 // ExternalConfig describes an nginx or HAProxy instance in front of the

@@ -229,12 +229,7 @@ func (s *Scenario) NameParts(engine ...any) []any {
 		kv = append(kv, "arrival", s.Arrival.String())
 	}
 	kv = append(kv, engine...)
-	if s.Policy == "pod" && s.D != 0 {
-		kv = append(kv, "d", s.D)
-	}
-	if s.Policy == "jiq" && s.Dispatchers > 1 {
-		kv = append(kv, "dispatchers", s.Dispatchers)
-	}
+	kv = append(kv, s.PolicyConfig().NameParams(s.Policy)...)
 	if !strategies.UniformSpeeds(s.Speeds) {
 		kv = append(kv, "speeds", s.Speeds)
 	}

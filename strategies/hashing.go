@@ -152,3 +152,17 @@ type maglevPolicy struct{ m *Maglev }
 func newMaglev(cfg PolicyConfig) (Policy, error) { return &maglevPolicy{NewMaglev(cfg.Servers)}, nil }
 
 func (p *maglevPolicy) Pick(_ View, j Job) int { return p.m.Lookup(j.Key) }
+
+// nginxHash and haproxyHash are the balancers' consistent hashing of the
+// key: exact for hash (a ring), the nearest for maglev (a lookup table).
+func nginxHash(exact bool) func(int) External {
+	return func(int) External {
+		return External{"hash $arg_key consistent;", exact, "nginx hashes the key on a ketama ring, not a Maglev table"}
+	}
+}
+
+func haproxyHash(exact bool) func(int) External {
+	return func(int) External {
+		return External{"balance url_param key\n    hash-type consistent", exact, "HAProxy hashes the key on a tree of points, not a Maglev table"}
+	}
+}

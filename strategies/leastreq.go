@@ -240,3 +240,14 @@ func (p *leastReqPolicy) effWeight(v View, i int, upSince, now float64) float64 
 	}
 	return w
 }
+
+// leastReqParams records leastreq's settings when they are not the
+// defaults.
+func leastReqParams(c PolicyConfig) (map[string]any, []any) {
+	if c.LeastReq == nil || *c.LeastReq == DefaultLeastReqParams() {
+		return nil, nil
+	}
+	x := *c.LeastReq
+	return map[string]any{"leastreq": map[string]any{"choices": x.Choices, "bias": x.Bias, "slow_start_window": x.SlowStartWindow,
+		"aggression": x.Aggression, "min_weight_percent": x.MinWeightPercent}}, nil
+}

@@ -494,3 +494,68 @@ func (p *centralPolicy) fastestIdle(v View) int {
 	}
 	return i
 }
+
+// The settings, closed forms and external equivalents of the policies of
+// this file (their catalogue rows point here).
+
+func podParams(c PolicyConfig) (map[string]any, []any) {
+	d := c.D
+	if d == 0 {
+		d = 2
+	}
+	var name []any
+	if c.D != 0 {
+		name = []any{"d", c.D}
+	}
+	return map[string]any{"d": d}, name
+}
+
+func podTheory(c PolicyConfig) Theory {
+	d := c.D
+	if d == 0 {
+		d = 2
+	}
+	return Theory{Family: TheoryPowerOfD, D: d}
+}
+
+func p2cTheory(PolicyConfig) Theory { return Theory{Family: TheoryPowerOfD, D: 2} }
+
+func jiqParams(c PolicyConfig) (map[string]any, []any) {
+	var name []any
+	if c.Dispatchers > 1 {
+		name = []any{"dispatchers", c.Dispatchers}
+	}
+	return map[string]any{"dispatchers": max(c.Dispatchers, 1)}, name
+}
+
+func nginxRandom(int) External { return External{"random;", true, ""} }
+func nginxRR(int) External {
+	return External{"# round robin (the default): smooth weighted round robin, all weights 1", true, ""}
+}
+func nginxP2C(int) External { return External{"random two least_conn;", true, ""} }
+func nginxPoD(d int) External {
+	if d == 0 || d == 2 {
+		return External{"random two least_conn;", true, ""}
+	}
+	return External{"random two least_conn;", false, fmt.Sprintf("nginx samples two servers, not %d", d)}
+}
+func nginxJSQ(int) External {
+	return External{"least_conn;", true, "ties go round robin, not at random"}
+}
+func nginxSED(int) External {
+	return External{"least_conn;", true, "with equal speeds, shortest expected delay is least connections"}
+}
+
+func haproxyRandom(int) External { return External{"balance random(1)", true, ""} }
+func haproxyRR(int) External     { return External{"balance roundrobin", true, ""} }
+func haproxyP2C(int) External    { return External{"balance random(2)", true, ""} }
+func haproxyPoD(d int) External {
+	if d == 0 {
+		d = 2
+	}
+	return External{fmt.Sprintf("balance random(%d)", d), true, ""}
+}
+func haproxyJSQ(int) External { return External{"balance leastconn", true, ""} }
+func haproxySED(int) External {
+	return External{"balance leastconn", true, "with equal speeds, shortest expected delay is least connections"}
+}

@@ -23,6 +23,7 @@ package strategies
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -150,6 +151,74 @@ type PolicyInfo struct {
 	// deployable policies; a bound is shown beside them as the best any
 	// dispatcher could do.
 	Bound bool
+	// Params, when set, returns the policy's own settings: those a record
+	// carries (with the defaults filled in, as the policy uses them) and
+	// those a case's name carries (only the ones set to other than their
+	// default, as key-value pairs).
+	Params func(PolicyConfig) (record map[string]any, name []any)
+	// Theory, when set, says which closed form of queueing theory predicts
+	// the policy's mean response (package sim/theory computes it).
+	Theory func(PolicyConfig) Theory
+	// Nginx and HAProxy, when set, say how open-source nginx and HAProxy
+	// come closest to the policy given pod's d; without them the nearest is
+	// least connections, not an equivalent.
+	Nginx, HAProxy func(d int) External
+}
+
+// Theory is the closed form of queueing theory that applies to a policy,
+// for Poisson arrivals on servers of equal speed.
+type Theory struct {
+	Family TheoryFamily
+	// D is the number of choices of TheoryPowerOfD.
+	D int
+}
+
+// TheoryFamily names a family of closed forms (Theory).
+type TheoryFamily string
+
+// The families of closed forms.
+const (
+	// TheorySplit: each server sees an independent Poisson share of the
+	// arrivals, an M/G/1 queue (FIFO or PS) of its own: exact.
+	TheorySplit TheoryFamily = "split"
+	// TheorySharedQueue: one FIFO queue shared by all servers, served in
+	// FIFO order whatever the servers' discipline: M/M/c exactly for
+	// exponential sizes.
+	TheorySharedQueue TheoryFamily = "shared queue"
+	// TheoryLikeSharedQueue: every job starts exactly when it would with
+	// a shared FIFO queue: M/M/c exactly for exponential sizes, FIFO.
+	TheoryLikeSharedQueue TheoryFamily = "like a shared queue"
+	// TheoryPowerOfD: the mean-field limit of d choices, exponential sizes:
+	// approximate.
+	TheoryPowerOfD TheoryFamily = "power of d"
+	// TheoryMMcBound: M/M/c is a lower bound of the mean response
+	// (exponential sizes).
+	TheoryMMcBound TheoryFamily = "M/M/c bound"
+)
+
+// theoryOf is a Theory func for a family without parameters.
+func theoryOf(f TheoryFamily) func(PolicyConfig) Theory {
+	return func(PolicyConfig) Theory { return Theory{Family: f} }
+}
+
+// PolicyTheory returns the closed form that applies to the named policy
+// built from c; its Family is "" when there is none.
+func PolicyTheory(name string, c PolicyConfig) Theory {
+	if row, ok := LookupPolicy(name); ok && row.Theory != nil {
+		return row.Theory(c)
+	}
+	return Theory{}
+}
+
+// External is how an external balancer comes closest to a policy.
+type External struct {
+	// Directive is the balancer's configuration line(s) for the policy.
+	Directive string
+	// Exact is false when the balancer has no equivalent and Directive is
+	// the nearest family (for example least connections for ewma).
+	Exact bool
+	// Note explains an inexact mapping.
+	Note string
 }
 
 // Deployable reports whether a real balancer can run the policy (it is
@@ -159,21 +228,36 @@ func (p PolicyInfo) Deployable() bool { return !p.Bound }
 // Policies is the catalog of dispatch policies, in the order `stratbench
 // list policies` shows them.
 var Policies = []PolicyInfo{
-	{Name: "random", Help: "uniformly random server", New: newRandom},
-	{Name: "rr", Help: "round robin: servers in turn", New: newRR},
-	{Name: "wrr", Help: "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", New: newWRR},
-	{Name: "jsq", Help: "join the shortest queue = least connections: fewest jobs present, random tie-break", New: newJSQ},
-	{Name: "pod", Help: "power of d choices: sample d distinct servers (--d), pick the least loaded", New: newPoD},
-	{Name: "p2c", Help: "power of two choices: pod with d=2", New: newP2C},
-	{Name: "jiq", Help: "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", New: newJIQ},
-	{Name: "lwl", Help: "least work left: the server that will finish its current work first", New: newLWL, Bound: true},
-	{Name: "sed", Help: "shortest expected delay: least (jobs+1)/speed", New: newSED},
-	{Name: "ewma", Help: "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", New: newEWMA},
-	{Name: "hash", Help: "consistent hashing of the job key on a ring with virtual nodes", New: newHash},
-	{Name: "maglev", Help: "consistent hashing of the job key with Google's Maglev lookup table", New: newMaglev},
-	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true},
-	{Name: "leastreq", Help: "Envoy's least request: fewest active of 2 random; with unequal weights EDF on weight/(active+1)^bias; slow start for a server that returns", New: newLeastReq},
-	{Name: "prequal", Help: "Google's Prequal (NSDI 2024): asynchronous probes of 3 servers a query, a reused and aged pool, hot-cold rule on requests in flight and latency", New: newPrequal},
+	{Name: "random", Help: "uniformly random server", New: newRandom,
+		Theory: theoryOf(TheorySplit), Nginx: nginxRandom, HAProxy: haproxyRandom},
+	{Name: "rr", Help: "round robin: servers in turn", New: newRR,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR},
+	{Name: "wrr", Help: "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", New: newWRR,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR},
+	{Name: "jsq", Help: "join the shortest queue = least connections: fewest jobs present, random tie-break", New: newJSQ,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxJSQ, HAProxy: haproxyJSQ},
+	{Name: "pod", Help: "power of d choices: sample d distinct servers (--d), pick the least loaded", New: newPoD,
+		Params: podParams, Theory: podTheory, Nginx: nginxPoD, HAProxy: haproxyPoD},
+	{Name: "p2c", Help: "power of two choices: pod with d=2", New: newP2C,
+		Theory: p2cTheory, Nginx: nginxP2C, HAProxy: haproxyP2C},
+	{Name: "jiq", Help: "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", New: newJIQ,
+		Params: jiqParams, Theory: theoryOf(TheoryMMcBound)},
+	{Name: "lwl", Help: "least work left: the server that will finish its current work first", New: newLWL, Bound: true,
+		Theory: theoryOf(TheoryLikeSharedQueue)},
+	{Name: "sed", Help: "shortest expected delay: least (jobs+1)/speed", New: newSED,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxSED, HAProxy: haproxySED},
+	{Name: "ewma", Help: "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", New: newEWMA,
+		Theory: theoryOf(TheoryMMcBound)},
+	{Name: "hash", Help: "consistent hashing of the job key on a ring with virtual nodes", New: newHash,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(true), HAProxy: haproxyHash(true)},
+	{Name: "maglev", Help: "consistent hashing of the job key with Google's Maglev lookup table", New: newMaglev,
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(false), HAProxy: haproxyHash(false)},
+	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true,
+		Theory: theoryOf(TheorySharedQueue)},
+	{Name: "leastreq", Help: "Envoy's least request: fewest active of 2 random; with unequal weights EDF on weight/(active+1)^bias; slow start for a server that returns", New: newLeastReq,
+		Params: leastReqParams},
+	{Name: "prequal", Help: "Google's Prequal (NSDI 2024): asynchronous probes of 3 servers a query, a reused and aged pool, hot-cold rule on requests in flight and latency", New: newPrequal,
+		Params: prequalParams},
 }
 
 // LookupPolicy returns the catalog row of the named policy.
@@ -275,8 +359,8 @@ func UniformSpeeds(speeds []float64) bool {
 
 // Params returns the settings of policy name built from c that a result
 // records, so that every engine names them alike: the speeds unless all
-// are 1, the weights when given, pod's d and jiq's dispatchers as the
-// policies use them (defaults filled in).
+// are 1, the weights when given, and the policy's own settings as it uses
+// them (its row's Params).
 func (c PolicyConfig) Params(name string) map[string]any {
 	p := map[string]any{}
 	if !UniformSpeeds(c.Speeds) {
@@ -285,27 +369,20 @@ func (c PolicyConfig) Params(name string) map[string]any {
 	if c.Weights != nil {
 		p["weights"] = c.Weights
 	}
-	switch name {
-	case "pod":
-		d := c.D
-		if d == 0 {
-			d = 2
-		}
-		p["d"] = d
-	case "jiq":
-		p["dispatchers"] = max(c.Dispatchers, 1)
-	case "prequal":
-		if c.Prequal != nil && *c.Prequal != DefaultPrequalParams() {
-			x := *c.Prequal
-			p["prequal"] = map[string]any{"probe_rate": x.ProbeRate, "pool": x.PoolSize, "remove_rate": x.RemoveRate,
-				"reuse_delta": x.ReuseDelta, "q_rif": x.QRIF, "max_age": x.MaxAge}
-		}
-	case "leastreq":
-		if c.LeastReq != nil && *c.LeastReq != DefaultLeastReqParams() {
-			x := *c.LeastReq
-			p["leastreq"] = map[string]any{"choices": x.Choices, "bias": x.Bias, "slow_start_window": x.SlowStartWindow,
-				"aggression": x.Aggression, "min_weight_percent": x.MinWeightPercent}
-		}
+	if row, ok := LookupPolicy(name); ok && row.Params != nil {
+		rec, _ := row.Params(c)
+		maps.Copy(p, rec)
 	}
 	return p
+}
+
+// NameParams returns the settings of policy name built from c that a
+// case's name carries: those set to other than their default, as
+// key-value pairs.
+func (c PolicyConfig) NameParams(name string) []any {
+	if row, ok := LookupPolicy(name); ok && row.Params != nil {
+		_, kv := row.Params(c)
+		return kv
+	}
+	return nil
 }

@@ -427,3 +427,13 @@ func (p *prequalPolicy) Completed(v View, server int, j Job, latency float64) {
 	p.lat[server][p.latPos[server]] = x
 	p.latPos[server] = (p.latPos[server] + 1) % prequalLatencyKeep
 }
+
+// prequalParams records prequal's settings when they are not the defaults.
+func prequalParams(c PolicyConfig) (map[string]any, []any) {
+	if c.Prequal == nil || *c.Prequal == DefaultPrequalParams() {
+		return nil, nil
+	}
+	x := *c.Prequal
+	return map[string]any{"prequal": map[string]any{"probe_rate": x.ProbeRate, "pool": x.PoolSize, "remove_rate": x.RemoveRate,
+		"reuse_delta": x.ReuseDelta, "q_rif": x.QRIF, "max_age": x.MaxAge}}, nil
+}

@@ -20,7 +20,6 @@ package workloads
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,15 +54,11 @@ type Sampler interface {
 
 // SizeDist is a parsed size (service-time) distribution.
 type SizeDist struct {
-	kind   string
+	kind   *SizeKind
 	mean   float64
-	sigma  float64   // lognormal
-	alpha  float64   // pareto
-	p      float64   // bimodal
-	ratio  float64   // bimodal
-	scv    float64   // hyperexp
-	path   string    // empirical
-	values []float64 // empirical, scaled to mean
+	par    map[string]float64 // the kind's parameters by name
+	path   string             // empirical
+	values []float64          // empirical, scaled to mean
 	spec   string
 }
 
@@ -74,16 +69,119 @@ const (
 	MaxMean = 1e12
 )
 
-// SizeKinds lists the distribution kinds with their parameters, for help
-// texts and error messages.
-var SizeKinds = []struct{ Name, Params, Help string }{
-	{"exp", "", "exponential"},
-	{"det", "", "deterministic: every size equals the mean"},
-	{"lognormal", "sigma=S", "lognormal with shape S > 0"},
-	{"pareto", "alpha=A", "Pareto with tail index A > 1"},
-	{"bimodal", "p=P,ratio=R", "size 1 w.p. 1-P or R w.p. P, rescaled to the mean"},
-	{"hyperexp", "scv=C", "two-phase hyperexponential, balanced means, squared CV C >= 1"},
-	{"empirical", "FILE", "resampled from FILE, one value a line"},
+// SizeKind is one row of the catalogue of size distributions: everything
+// the module knows of a kind is here (its parameters and their bounds, its
+// second moment, its sampler), so a new distribution is one row.
+type SizeKind struct {
+	// Name is the kind as specs write it.
+	Name string
+	// Params shows the parameters (besides mean) as help writes them:
+	// "sigma=S", or FILE for a kind read from a file.
+	Params string
+	// Help is one line saying what the distribution is.
+	Help string
+
+	names  []string                         // the parameters' names, in Params' order
+	file   bool                             // the spec is kind:FILE[,mean=M]
+	check  func(p map[string]float64) error // bounds of the parameters, all given
+	second func(d *SizeDist) float64        // E[S²]
+	// finite is the order below which the moments are finite (nil: +Inf).
+	finite  func(d *SizeDist) float64
+	sampler func(d *SizeDist, src rand.Source) Sampler
+}
+
+// SizeKinds is the catalogue of size distributions, in the order help
+// lists them.
+var SizeKinds = []SizeKind{
+	{Name: "exp", Help: "exponential",
+		second: func(d *SizeDist) float64 { return 2 * d.mean * d.mean },
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			return expSampler{distuv.Exponential{Rate: 1 / d.mean, Src: src}}
+		}},
+	{Name: "det", Help: "deterministic: every size equals the mean",
+		second:  func(d *SizeDist) float64 { return d.mean * d.mean },
+		sampler: func(d *SizeDist, _ rand.Source) Sampler { return detSampler(d.mean) }},
+	{Name: "lognormal", Params: "sigma=S", Help: "lognormal with shape S > 0", names: []string{"sigma"},
+		check: func(p map[string]float64) error {
+			if s := p["sigma"]; !(s > 0) || s > 10 {
+				return fmt.Errorf("sigma must be in (0, 10], got %g", s)
+			}
+			return nil
+		},
+		second: func(d *SizeDist) float64 { s := d.par["sigma"]; return d.mean * d.mean * math.Exp(s*s) },
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			s := d.par["sigma"]
+			return lognormalSampler{distuv.LogNormal{Mu: math.Log(d.mean) - s*s/2, Sigma: s, Src: src}}
+		}},
+	{Name: "pareto", Params: "alpha=A", Help: "Pareto with tail index A > 1", names: []string{"alpha"},
+		check: func(p map[string]float64) error {
+			if a := p["alpha"]; !(a > 1) {
+				return fmt.Errorf("alpha must be > 1 (the mean is infinite otherwise), got %g", a)
+			}
+			return nil
+		},
+		second: func(d *SizeDist) float64 {
+			a := d.par["alpha"]
+			if a <= 2 {
+				return math.Inf(1)
+			}
+			xm := d.mean * (a - 1) / a
+			return xm * xm * a / (a - 2)
+		},
+		finite: func(d *SizeDist) float64 { return d.par["alpha"] },
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			a := d.par["alpha"]
+			return paretoSampler{distuv.Pareto{Xm: d.mean * (a - 1) / a, Alpha: a, Src: src}}
+		}},
+	{Name: "bimodal", Params: "p=P,ratio=R", Help: "size 1 w.p. 1-P or R w.p. P, rescaled to the mean", names: []string{"p", "ratio"},
+		check: func(p map[string]float64) error {
+			if x := p["p"]; !(x > 0 && x < 1) {
+				return fmt.Errorf("p must be in (0, 1), got %g", x)
+			}
+			if r := p["ratio"]; !(r > 0) {
+				return fmt.Errorf("ratio must be > 0, got %g", r)
+			}
+			return nil
+		},
+		second: func(d *SizeDist) float64 {
+			p, r := d.par["p"], d.par["ratio"]
+			s := d.mean / ((1 - p) + p*r)
+			return s * s * ((1 - p) + p*r*r)
+		},
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			p, r := d.par["p"], d.par["ratio"]
+			s := d.mean / ((1 - p) + p*r)
+			return &bimodalSampler{u: distuv.Uniform{Min: 0, Max: 1, Src: src}, p: p, small: s, large: s * r}
+		}},
+	{Name: "hyperexp", Params: "scv=C", Help: "two-phase hyperexponential, balanced means, squared CV C >= 1", names: []string{"scv"},
+		check: func(p map[string]float64) error {
+			if c := p["scv"]; !(c >= 1) || c > 1e6 {
+				return fmt.Errorf("scv must be in [1, 1e6], got %g", c)
+			}
+			return nil
+		},
+		second: func(d *SizeDist) float64 { return (1 + d.par["scv"]) * d.mean * d.mean },
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			scv, m := d.par["scv"], d.mean
+			p1 := (1 + math.Sqrt((scv-1)/(scv+1))) / 2
+			return &hyperexpSampler{
+				u:  distuv.Uniform{Min: 0, Max: 1, Src: src},
+				p1: p1,
+				e1: distuv.Exponential{Rate: 2 * p1 / m, Src: src},
+				e2: distuv.Exponential{Rate: 2 * (1 - p1) / m, Src: src},
+			}
+		}},
+	{Name: "empirical", Params: "FILE", Help: "resampled from FILE, one value a line", file: true,
+		second: func(d *SizeDist) float64 {
+			sum := 0.0
+			for _, v := range d.values {
+				sum += v * v
+			}
+			return sum / float64(len(d.values))
+		},
+		sampler: func(d *SizeDist, src rand.Source) Sampler {
+			return &empiricalSampler{r: rand.New(src), values: d.values}
+		}},
 }
 
 func sizeKindNames() string {
@@ -97,25 +195,15 @@ func sizeKindNames() string {
 // ParseSize parses a size distribution spec (see the package doc).
 // Empirical specs read their file now; errors name the file and line.
 func ParseSize(spec string) (*SizeDist, error) {
-	kind, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
-	d := &SizeDist{kind: kind, mean: 1}
-	var allowed []string
-	switch kind {
-	case "exp", "det":
-	case "lognormal":
-		allowed = []string{"sigma"}
-		d.sigma = math.NaN()
-	case "pareto":
-		allowed = []string{"alpha"}
-		d.alpha = math.NaN()
-	case "bimodal":
-		allowed = []string{"p", "ratio"}
-		d.p, d.ratio = math.NaN(), math.NaN()
-	case "hyperexp":
-		allowed = []string{"scv"}
-		d.scv = math.NaN()
-	case "empirical":
-		// empirical:PATH[,mean=M]: the path may contain commas, so only a
+	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	i := slices.IndexFunc(SizeKinds, func(k SizeKind) bool { return k.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("unknown distribution %q in %q (known: %s)", name, spec, sizeKindNames())
+	}
+	k := &SizeKinds[i]
+	d := &SizeDist{kind: k, mean: 1, par: map[string]float64{}}
+	if k.file {
+		// kind:PATH[,mean=M]: the path may contain commas, so only a
 		// trailing ",mean=..." is a parameter.
 		path := rest
 		if i := strings.LastIndex(rest, ",mean="); i >= 0 {
@@ -125,7 +213,7 @@ func ParseSize(spec string) (*SizeDist, error) {
 			}
 		}
 		if path == "" {
-			return nil, fmt.Errorf("distribution %q: empirical needs a file: empirical:FILE", spec)
+			return nil, fmt.Errorf("distribution %q: %s needs a file: %s:FILE", spec, k.Name, k.Name)
 		}
 		d.path = path
 		if err := d.check(); err != nil {
@@ -136,20 +224,18 @@ func ParseSize(spec string) (*SizeDist, error) {
 		}
 		d.spec = spec
 		return d, nil
-	default:
-		return nil, fmt.Errorf("unknown distribution %q in %q (known: %s)", kind, spec, sizeKindNames())
 	}
 	if rest != "" {
 		for kv := range strings.SplitSeq(rest, ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			k = strings.TrimSpace(k)
+			key, v, ok := strings.Cut(kv, "=")
+			key = strings.TrimSpace(key)
 			if !ok {
 				return nil, fmt.Errorf("distribution %q: parameter %q is not key=value", spec, kv)
 			}
-			if k != "mean" && !slices.Contains(allowed, k) {
-				return nil, fmt.Errorf("distribution %q: unknown parameter %q (allowed: %s)", spec, k, strings.Join(append(allowed, "mean"), ", "))
+			if key != "mean" && !slices.Contains(k.names, key) {
+				return nil, fmt.Errorf("distribution %q: unknown parameter %q (allowed: %s)", spec, key, strings.Join(append(slices.Clone(k.names), "mean"), ", "))
 			}
-			if err := d.setParam(k, v); err != nil {
+			if err := d.setParam(key, v); err != nil {
 				return nil, fmt.Errorf("distribution %q: %w", spec, err)
 			}
 		}
@@ -166,19 +252,10 @@ func (d *SizeDist) setParam(k, v string) error {
 	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 		return fmt.Errorf("%s must be a finite number, got %q", k, v)
 	}
-	switch k {
-	case "mean":
+	if k == "mean" {
 		d.mean = x
-	case "sigma":
-		d.sigma = x
-	case "alpha":
-		d.alpha = x
-	case "p":
-		d.p = x
-	case "ratio":
-		d.ratio = x
-	case "scv":
-		d.scv = x
+	} else {
+		d.par[k] = x
 	}
 	return nil
 }
@@ -187,38 +264,13 @@ func (d *SizeDist) check() error {
 	if !(d.mean >= MinMean && d.mean <= MaxMean) {
 		return fmt.Errorf("mean must be in [%g, %g], got %g", MinMean, MaxMean, d.mean)
 	}
-	switch d.kind {
-	case "lognormal":
-		if math.IsNaN(d.sigma) {
-			return errors.New("lognormal needs sigma: lognormal:sigma=S")
+	for _, n := range d.kind.names {
+		if _, ok := d.par[n]; !ok {
+			return fmt.Errorf("%s needs %s: %s:%s", d.kind.Name, strings.Join(d.kind.names, " and "), d.kind.Name, d.kind.Params)
 		}
-		if !(d.sigma > 0) || d.sigma > 10 {
-			return fmt.Errorf("sigma must be in (0, 10], got %g", d.sigma)
-		}
-	case "pareto":
-		if math.IsNaN(d.alpha) {
-			return errors.New("pareto needs alpha: pareto:alpha=A")
-		}
-		if !(d.alpha > 1) {
-			return fmt.Errorf("alpha must be > 1 (the mean is infinite otherwise), got %g", d.alpha)
-		}
-	case "bimodal":
-		if math.IsNaN(d.p) || math.IsNaN(d.ratio) {
-			return errors.New("bimodal needs p and ratio: bimodal:p=P,ratio=R")
-		}
-		if !(d.p > 0 && d.p < 1) {
-			return fmt.Errorf("p must be in (0, 1), got %g", d.p)
-		}
-		if !(d.ratio > 0) {
-			return fmt.Errorf("ratio must be > 0, got %g", d.ratio)
-		}
-	case "hyperexp":
-		if math.IsNaN(d.scv) {
-			return errors.New("hyperexp needs scv: hyperexp:scv=C")
-		}
-		if !(d.scv >= 1) || d.scv > 1e6 {
-			return fmt.Errorf("scv must be in [1, 1e6], got %g", d.scv)
-		}
+	}
+	if d.kind.check != nil {
+		return d.kind.check(d.par)
 	}
 	return nil
 }
@@ -264,49 +316,21 @@ func (d *SizeDist) loadEmpirical() error {
 func (d *SizeDist) String() string { return d.spec }
 
 // Kind is the distribution's kind (exp, det, ...).
-func (d *SizeDist) Kind() string { return d.kind }
+func (d *SizeDist) Kind() string { return d.kind.Name }
 
 // Mean is the distribution's mean.
 func (d *SizeDist) Mean() float64 { return d.mean }
 
 // SecondMoment is E[S²], +Inf when the variance is infinite (pareto with
 // alpha <= 2). Pollaczek–Khinchine needs it.
-func (d *SizeDist) SecondMoment() float64 {
-	m := d.mean
-	switch d.kind {
-	case "exp":
-		return 2 * m * m
-	case "det":
-		return m * m
-	case "lognormal":
-		return m * m * math.Exp(d.sigma*d.sigma)
-	case "pareto":
-		if d.alpha <= 2 {
-			return math.Inf(1)
-		}
-		xm := m * (d.alpha - 1) / d.alpha
-		return xm * xm * d.alpha / (d.alpha - 2)
-	case "bimodal":
-		s := m / ((1 - d.p) + d.p*d.ratio)
-		return s * s * ((1 - d.p) + d.p*d.ratio*d.ratio)
-	case "hyperexp":
-		return (1 + d.scv) * m * m
-	case "empirical":
-		sum := 0.0
-		for _, v := range d.values {
-			sum += v * v
-		}
-		return sum / float64(len(d.values))
-	}
-	return math.NaN()
-}
+func (d *SizeDist) SecondMoment() float64 { return d.kind.second(d) }
 
 // FiniteMoments is the order below which the distribution's moments are
 // finite: alpha for Pareto (E[S^k] is finite for k < alpha), +Inf for the
 // others.
 func (d *SizeDist) FiniteMoments() float64 {
-	if d.kind == "pareto" {
-		return d.alpha
+	if d.kind.finite != nil {
+		return d.kind.finite(d)
 	}
 	return math.Inf(1)
 }
@@ -318,33 +342,7 @@ func (d *SizeDist) SCV() float64 {
 
 // Sampler returns a sampler drawing from src. Samplers are not safe for
 // concurrent use; make one per goroutine.
-func (d *SizeDist) Sampler(src rand.Source) Sampler {
-	m := d.mean
-	switch d.kind {
-	case "exp":
-		return expSampler{distuv.Exponential{Rate: 1 / m, Src: src}}
-	case "det":
-		return detSampler(m)
-	case "lognormal":
-		return lognormalSampler{distuv.LogNormal{Mu: math.Log(m) - d.sigma*d.sigma/2, Sigma: d.sigma, Src: src}}
-	case "pareto":
-		return paretoSampler{distuv.Pareto{Xm: m * (d.alpha - 1) / d.alpha, Alpha: d.alpha, Src: src}}
-	case "bimodal":
-		s := m / ((1 - d.p) + d.p*d.ratio)
-		return &bimodalSampler{u: distuv.Uniform{Min: 0, Max: 1, Src: src}, p: d.p, small: s, large: s * d.ratio}
-	case "hyperexp":
-		p1 := (1 + math.Sqrt((d.scv-1)/(d.scv+1))) / 2
-		return &hyperexpSampler{
-			u:  distuv.Uniform{Min: 0, Max: 1, Src: src},
-			p1: p1,
-			e1: distuv.Exponential{Rate: 2 * p1 / m, Src: src},
-			e2: distuv.Exponential{Rate: 2 * (1 - p1) / m, Src: src},
-		}
-	case "empirical":
-		return &empiricalSampler{r: rand.New(src), values: d.values}
-	}
-	panic("workloads: sampler for unvalidated distribution " + d.kind)
-}
+func (d *SizeDist) Sampler(src rand.Source) Sampler { return d.kind.sampler(d, src) }
 
 type expSampler struct{ d distuv.Exponential }
 

@@ -2,7 +2,8 @@
 // simulator is checked against and that reports draw as overlays: M/M/1,
 // M/G/1 (Pollaczek–Khinchine), M/G/1 processor sharing, M/M/c (Erlang C)
 // and the mean-field limit of the power-of-d-choices (supermarket) model.
-// It is a leaf package: it imports neither the engine nor the reports.
+// It imports neither the engine nor the reports; which closed form applies
+// to a policy is the policy's catalogue row's (strategies.PolicyInfo.Theory).
 //
 // All times are in units of the mean service time unless a function takes
 // the service moments explicitly.
@@ -10,6 +11,8 @@ package theory
 
 import (
 	"math"
+
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // MM1Response is the mean response time of an M/M/1 queue with load rho and
@@ -128,13 +131,14 @@ func Predict(s Scenario) (Prediction, bool) {
 	lambda := s.Load / s.ES // per server
 	isExp := s.Service == "exp"
 	ps := s.Discipline == "ps"
-	single := s.Servers == 1 && s.Policy != "central"
+	th := strategies.PolicyTheory(s.Policy, strategies.PolicyConfig{Servers: s.Servers, D: s.D})
+	single := s.Servers == 1 && th.Family != strategies.TheorySharedQueue
 	switch {
-	case ps && (s.Policy == "random" || single):
+	case ps && (th.Family == strategies.TheorySplit || single):
 		return Prediction{MG1PSResponse(lambda, s.ES), "M/G/1-PS", Exact}, true
 	case ps:
 		return Prediction{}, false
-	case s.Policy == "random" || single:
+	case th.Family == strategies.TheorySplit || single:
 		if math.IsInf(s.ES2, 1) {
 			return Prediction{}, false
 		}
@@ -142,18 +146,13 @@ func Predict(s Scenario) (Prediction, bool) {
 			return Prediction{MG1Response(lambda, s.ES, s.ES2), "M/M/1", Exact}, true
 		}
 		return Prediction{MG1Response(lambda, s.ES, s.ES2), "M/G/1 (Pollaczek-Khinchine)", Exact}, true
-	case (s.Policy == "central" || s.Policy == "lwl") && isExp:
+	case (th.Family == strategies.TheorySharedQueue || th.Family == strategies.TheoryLikeSharedQueue) && isExp:
 		// Least work left starts every job exactly when a central FIFO queue
 		// would, so both are M/M/c.
 		return Prediction{s.ES * MMcResponse(s.Servers, s.Load), "Erlang C (M/M/c)", Exact}, true
-	case (s.Policy == "pod" || s.Policy == "p2c") && isExp:
-		d := s.D
-		if s.Policy == "p2c" || d == 0 {
-			d = 2
-		}
-		return Prediction{s.ES * PodMeanField(s.Load, d), "power-of-d mean field", Approximate}, true
-	case isExp && (s.Policy == "jsq" || s.Policy == "jiq" || s.Policy == "sed" || s.Policy == "rr" ||
-		s.Policy == "wrr" || s.Policy == "ewma" || s.Policy == "hash" || s.Policy == "maglev"):
+	case th.Family == strategies.TheoryPowerOfD && isExp:
+		return Prediction{s.ES * PodMeanField(s.Load, th.D), "power-of-d mean field", Approximate}, true
+	case th.Family == strategies.TheoryMMcBound && isExp:
 		return Prediction{s.ES * MMcResponse(s.Servers, s.Load), "Erlang C (M/M/c) bound", LowerBound}, true
 	}
 	return Prediction{}, false
