@@ -2,6 +2,9 @@
 
 package cluster
 
-// alive reports whether an idle pooled connection is still open; without
-// a non-blocking peek it assumes so.
-func alive(pc *pconn) bool { return pc.br.Buffered() == 0 }
+import "net"
+
+// idleState tells what an idle pooled connection holds; without a
+// non-blocking peek it assumes nothing (bytes left in its reader are
+// still caught when the response ends).
+func idleState(net.Conn) connState { return connEmpty }

@@ -3,29 +3,36 @@
 package cluster
 
 import (
+	"net"
 	"syscall"
 )
 
-// alive reports whether an idle pooled connection is still open: nothing
-// to read and no end of stream, checked with a non-blocking peek.
-func alive(pc *pconn) bool {
-	if pc.br.Buffered() > 0 {
-		return false // bytes nobody asked for: the connection is out of step
-	}
-	sc, ok := pc.conn.(syscall.Conn)
+// idleState tells what an idle pooled connection holds, with a
+// non-blocking peek at its socket: nothing (open, reusable), unread bytes
+// (out of step with its requests), or its end.
+func idleState(c net.Conn) connState {
+	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return true
+		return connEmpty
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return connEnded
 	}
-	open := false
+	state := connEnded
 	var buf [1]byte
 	err = rc.Read(func(fd uintptr) bool {
-		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		open = rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK
+		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK:
+			state = connEmpty
+		case rerr == nil && n > 0:
+			state = connUnread
+		}
 		return true
 	})
-	return err == nil && open
+	if err != nil {
+		return connEnded
+	}
+	return state
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -11,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +50,125 @@ type BalancerConfig struct {
 	// its connection closed (it is not retried: it may still be running).
 	// Default 60s, as nginx's proxy_read_timeout; negative disables it.
 	BackendTimeout time.Duration
+
+	// Limits is what clients and backends may send, and how long they may
+	// take; its zero fields take the defaults of DefaultLimits.
+	Limits Limits
+}
+
+// Limits bound every input of the balancer in size and in time. A client
+// past a limit is answered with the status given (and its connection
+// closed); a backend past one is answered 502 (504 for a timeout) and its
+// connection closed.
+type Limits struct {
+	// MaxHeaderBytes bounds a request head, request line included: 431.
+	MaxHeaderBytes int
+	// MaxHeaders bounds the number of header fields in a request: 431.
+	MaxHeaders int
+	// MaxRequestLine bounds the request line's target: 414.
+	MaxRequestLine int
+	// MaxBodyBytes bounds a request body: 413. Bodies are read whole before
+	// a backend is chosen (as nginx's proxy_request_buffering), so a slow
+	// upload never holds a backend.
+	MaxBodyBytes int
+	// HeaderTimeout bounds reading a request head, from its first byte
+	// (from the accept on a new connection): 408.
+	HeaderTimeout time.Duration
+	// BodyIdleTimeout bounds the pause between two reads of a request
+	// body, BodyTimeout the whole body: 408.
+	BodyIdleTimeout, BodyTimeout time.Duration
+	// IdleTimeout closes a client connection that waits this long for its
+	// next request; WriteTimeout bounds writing a response to a client.
+	IdleTimeout, WriteTimeout time.Duration
+	// MaxConns bounds the client connections served at once; one more is
+	// answered 503 and closed.
+	MaxConns int
+	// MaxResponseHeaderBytes and MaxResponseBodyBytes bound a backend's
+	// response head and body: 502.
+	MaxResponseHeaderBytes, MaxResponseBodyBytes int
+	// FirstByteTimeout bounds the wait from sending a request to the first
+	// byte of its response (504, not retried; capped by the backend
+	// timeout); BackendIdleTimeout closes a pooled backend connection
+	// unused for this long.
+	FirstByteTimeout, BackendIdleTimeout time.Duration
+	// QueueMax bounds the requests waiting in the central queue (policy
+	// central) and QueueTimeout their wait: 503 beyond either, counted.
+	QueueMax     int
+	QueueTimeout time.Duration
+}
+
+// DefaultLimits are the limits of a zero Limits field, chosen as nginx's
+// (large_client_header_buffers, client_max_body_size, client_body_timeout,
+// proxy_buffer_size) and Go's net/http defaults where nginx has none.
+var DefaultLimits = Limits{
+	MaxHeaderBytes:         16 << 10,
+	MaxHeaders:             100,
+	MaxRequestLine:         8 << 10,
+	MaxBodyBytes:           1 << 20,
+	HeaderTimeout:          10 * time.Second,
+	BodyIdleTimeout:        10 * time.Second,
+	BodyTimeout:            60 * time.Second,
+	IdleTimeout:            120 * time.Second,
+	WriteTimeout:           60 * time.Second,
+	MaxConns:               10000,
+	MaxResponseHeaderBytes: 32 << 10,
+	MaxResponseBodyBytes:   64 << 20,
+	FirstByteTimeout:       60 * time.Second,
+	BackendIdleTimeout:     60 * time.Second,
+	QueueMax:               1024,
+	QueueTimeout:           10 * time.Second,
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits and checks
+// the others.
+func (l Limits) withDefaults() (Limits, error) {
+	d := DefaultLimits
+	ints := []struct {
+		name string
+		v    *int
+		def  int
+		min  int
+	}{
+		{"MaxHeaderBytes", &l.MaxHeaderBytes, d.MaxHeaderBytes, 1 << 10},
+		{"MaxHeaders", &l.MaxHeaders, d.MaxHeaders, 1},
+		{"MaxRequestLine", &l.MaxRequestLine, d.MaxRequestLine, 64},
+		{"MaxBodyBytes", &l.MaxBodyBytes, d.MaxBodyBytes, 1},
+		{"MaxConns", &l.MaxConns, d.MaxConns, 1},
+		{"MaxResponseHeaderBytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
+		{"MaxResponseBodyBytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
+		{"QueueMax", &l.QueueMax, d.QueueMax, 1},
+	}
+	for _, f := range ints {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+		if *f.v < f.min {
+			return l, fmt.Errorf("balancer: %s must be >= %d, got %d", f.name, f.min, *f.v)
+		}
+	}
+	durs := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"HeaderTimeout", &l.HeaderTimeout, d.HeaderTimeout},
+		{"BodyIdleTimeout", &l.BodyIdleTimeout, d.BodyIdleTimeout},
+		{"BodyTimeout", &l.BodyTimeout, d.BodyTimeout},
+		{"IdleTimeout", &l.IdleTimeout, d.IdleTimeout},
+		{"WriteTimeout", &l.WriteTimeout, d.WriteTimeout},
+		{"FirstByteTimeout", &l.FirstByteTimeout, d.FirstByteTimeout},
+		{"BackendIdleTimeout", &l.BackendIdleTimeout, d.BackendIdleTimeout},
+		{"QueueTimeout", &l.QueueTimeout, d.QueueTimeout},
+	}
+	for _, f := range durs {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+		if *f.v < 0 {
+			return l, fmt.Errorf("balancer: %s must be > 0, got %v", f.name, *f.v)
+		}
+	}
+	return l, nil
 }
 
 func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
@@ -73,6 +190,10 @@ func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
 	}
 	if b.BackendTimeout == 0 {
 		b.BackendTimeout = 60 * time.Second
+	}
+	var err error
+	if b.Limits, err = b.Limits.withDefaults(); err != nil {
+		return b, err
 	}
 	switch {
 	case len(b.Backends) == 0:
@@ -120,7 +241,83 @@ func (c *BalancerConfig) Args() []string {
 	for _, a := range b.Backends {
 		args = append(args, "--backends", a)
 	}
+	for _, f := range LimitFlags {
+		if v := f.get(c); v != "" {
+			args = append(args, "--"+f.Name, v)
+		}
+	}
 	return args
+}
+
+// LimitFlag is a flag of `stratbench balance` that sets one limit of a
+// BalancerConfig; LimitFlags lists them all, with their defaults.
+type LimitFlag struct {
+	Name, Usage string
+	// Int or Dur points at the field in a config (one of them is nil).
+	Int func(*BalancerConfig) *int
+	Dur func(*BalancerConfig) *time.Duration
+}
+
+// Default returns the flag's default value as text.
+func (f LimitFlag) Default() string {
+	var c BalancerConfig
+	c.Limits = DefaultLimits
+	c.DialTimeout = time.Second
+	return f.get(&c)
+}
+
+// get returns the value the flag gives c, "" when c leaves it zero.
+func (f LimitFlag) get(c *BalancerConfig) string {
+	if f.Int != nil {
+		if v := *f.Int(c); v != 0 {
+			return strconv.Itoa(v)
+		}
+		return ""
+	}
+	if v := *f.Dur(c); v != 0 {
+		return v.String()
+	}
+	return ""
+}
+
+// Set sets the flag's field in c from text.
+func (f LimitFlag) Set(c *BalancerConfig, v string) error {
+	if f.Int != nil {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("--%s: %q is not an integer", f.Name, v)
+		}
+		*f.Int(c) = n
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a duration", f.Name, v)
+	}
+	*f.Dur(c) = d
+	return nil
+}
+
+// LimitFlags are the flags of `stratbench balance` for BalancerConfig's
+// limits and timeouts (each 0 or absent: the default).
+var LimitFlags = []LimitFlag{
+	{Name: "max-header-bytes", Usage: "largest request head, request line included (431 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxHeaderBytes }},
+	{Name: "max-headers", Usage: "most header fields in a request (431 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxHeaders }},
+	{Name: "max-request-line", Usage: "longest request target (414 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxRequestLine }},
+	{Name: "max-body-bytes", Usage: "largest request body, read whole before a backend is chosen (413 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxBodyBytes }},
+	{Name: "header-timeout", Usage: "longest time to read a request head (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.HeaderTimeout }},
+	{Name: "body-idle-timeout", Usage: "longest pause between two reads of a request body (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BodyIdleTimeout }},
+	{Name: "body-timeout", Usage: "longest time to read a whole request body (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BodyTimeout }},
+	{Name: "idle-timeout", Usage: "closes a client connection idle this long between requests", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.IdleTimeout }},
+	{Name: "write-timeout", Usage: "longest time to write a response to a client", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.WriteTimeout }},
+	{Name: "max-conns", Usage: "most client connections served at once", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxConns }},
+	{Name: "max-response-header-bytes", Usage: "largest backend response head (502 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxResponseHeaderBytes }},
+	{Name: "max-response-body-bytes", Usage: "largest backend response body (502 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxResponseBodyBytes }},
+	{Name: "connect-timeout", Usage: "longest time to connect to a backend", Dur: func(c *BalancerConfig) *time.Duration { return &c.DialTimeout }},
+	{Name: "first-byte-timeout", Usage: "longest wait for the first byte of a backend's response (504 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.FirstByteTimeout }},
+	{Name: "backend-idle-timeout", Usage: "closes a pooled backend connection unused this long", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BackendIdleTimeout }},
+	{Name: "queue-max", Usage: "most requests waiting in the central queue (503 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.QueueMax }},
+	{Name: "queue-timeout", Usage: "longest wait in the central queue (503 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.QueueTimeout }},
 }
 
 // BackendStats are one backend's counters in BalancerStats.
@@ -129,8 +326,27 @@ type BackendStats struct {
 	Alive      bool   `json:"alive"`
 	Dispatched int64  `json:"dispatched"`
 	Completed  int64  `json:"completed"`
-	Failed     int64  `json:"failed"`
-	InFlight   int64  `json:"in_flight"`
+	// Failed counts requests that failed on the backend's side (connection
+	// refused or reset, timeout, malformed or oversized response); a
+	// client's fault is never counted here (see ClientErrors).
+	Failed   int64 `json:"failed"`
+	InFlight int64 `json:"in_flight"`
+	// LastError is the last backend-side failure seen, by a request or a
+	// health check ("" for none).
+	LastError string `json:"last_error,omitempty"`
+}
+
+// ClientErrors count requests that failed by their client's fault, by
+// kind; none counts against a backend.
+type ClientErrors struct {
+	// Malformed: a request head or chunked body the balancer refuses (400,
+	// 505); TooLarge: past a size limit (413, 414, 431); Timeout: a head or
+	// body too slow (408); Aborted: the client went away mid-request or
+	// mid-response.
+	Malformed int64 `json:"malformed"`
+	TooLarge  int64 `json:"too_large"`
+	Timeout   int64 `json:"timeout"`
+	Aborted   int64 `json:"aborted"`
 }
 
 // BalancerStats is what our balancer answers at StatsPath.
@@ -145,6 +361,15 @@ type BalancerStats struct {
 	// they are sent anyway (as nginx does), to whichever the policy picks,
 	// so that a false alarm of the health checks cannot stop all traffic.
 	AllDown int64 `json:"all_down"`
+	// Unsolicited counts backend connections closed because they held
+	// bytes after a complete response (nothing of them reaches a client).
+	Unsolicited int64 `json:"unsolicited"`
+	// QueueFull and QueueTimeouts count requests answered 503 because the
+	// central queue was full, or their wait in it too long.
+	QueueFull     int64 `json:"queue_full"`
+	QueueTimeouts int64 `json:"queue_timeouts"`
+	// ClientErrors count the clients' faults.
+	ClientErrors ClientErrors `json:"client_errors"`
 }
 
 type backend struct {
@@ -156,6 +381,14 @@ type backend struct {
 	failed     atomic.Int64
 	work       float64 // under Balancer.mu: sizes of the tasks in flight, in units
 	healthOK   atomic.Int32
+	lastErr    atomic.Pointer[string]
+	pool       connPool
+}
+
+// fail records a backend-side failure of backend s.
+func (b *Balancer) fail(s int, err error) {
+	msg := err.Error()
+	b.backends[s].lastErr.Store(&msg)
 }
 
 // waiter is a request held in the central queue (policy central).
@@ -165,8 +398,14 @@ type waiter struct {
 	ch      chan int // the backend given, or -1 for none alive
 }
 
-// errNoBackend is returned when there is no other backend to retry on.
-var errNoBackend = errors.New("no other backend")
+var (
+	// errNoBackend is returned when there is no other backend to retry on.
+	errNoBackend = errors.New("no other backend")
+	// errQueueFull and errQueueTimeout: the central queue had no room, or
+	// a request waited in it too long.
+	errQueueFull    = errors.New("the central queue is full")
+	errQueueTimeout = errors.New("waited too long in the central queue")
+)
 
 // Balancer is a reverse proxy that places each request on a backend with a
 // dispatch policy of package strategies, through a View backed by in-flight
@@ -183,17 +422,20 @@ var errNoBackend = errors.New("no other backend")
 // A backend is marked dead at once when a request to it fails in transport
 // (connection refused or reset), and by active health checks after two
 // failures in a row; two successful checks in a row revive it. When every
-// backend is marked dead, requests are placed among all of them anyway. A request
-// that failed in transport is sent once more, to another backend, when it
-// is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE without a body, or
-// any request with an Idempotency-Key header) and the client is still there.
+// backend is marked dead, requests are placed among all of them anyway. The
+// one retry rule: a request that failed before any byte of a response came
+// back (connection refused, reset or closed) is sent once more, to another
+// backend, when it has no body and is idempotent (GET, HEAD, OPTIONS,
+// TRACE, PUT, DELETE, or any request with an Idempotency-Key header); a
+// timed-out request is never sent again (it may be running still). With
+// the central policy, held requests wait in a queue bounded by
+// Limits.QueueMax and Limits.QueueTimeout (503 beyond).
 type Balancer struct {
-	cfg       BalancerConfig
-	backends  []*backend
-	transport *connTransport
-	proxy     *httputil.ReverseProxy
-	start     time.Time
-	unitNs    float64
+	cfg      BalancerConfig
+	backends []*backend
+	dialer   net.Dialer
+	start    time.Time
+	unitNs   float64
 
 	mu       sync.Mutex // guards the policy, the view's work, nextID, waiters, meanSize
 	policy   strategies.Policy
@@ -203,10 +445,14 @@ type Balancer struct {
 	meanSize float64 // EWMA of reported service times, in units
 	seed     maphash.Seed
 
-	retries   atomic.Int64
-	retriedOK atomic.Int64
-	allDown   atomic.Int64
-	panicking bool // under mu: every backend is marked dead, ignore the marks
+	retries     atomic.Int64
+	retriedOK   atomic.Int64
+	allDown     atomic.Int64
+	unsolicited atomic.Int64
+	queueFull   atomic.Int64
+	queueLate   atomic.Int64
+	clientErrs  struct{ malformed, tooLarge, timeout, aborted atomic.Int64 }
+	panicking   bool // under mu: every backend is marked dead, ignore the marks
 
 	stopHealth context.CancelFunc
 	healthWG   sync.WaitGroup
@@ -242,22 +488,7 @@ func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
 		be.alive.Store(true)
 		b.backends = append(b.backends, be)
 	}
-	b.transport = newConnTransport(c.DialTimeout, 1024, &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 1024,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	})
-	b.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme = "http"
-			pr.Out.URL.Host = "backend" // replaced by RoundTrip
-		},
-		Transport:    b,
-		BufferPool:   bufferPool{},
-		ErrorHandler: proxyError,
-	}
+	b.dialer = net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopHealth = cancel
 	if c.HealthInterval > 0 {
@@ -265,22 +496,25 @@ func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
 			b.healthWG.Go(func() { b.healthLoop(ctx, i) })
 		}
 	}
-	if c.BackendTimeout > 0 {
-		b.healthWG.Go(func() { b.transport.watch(ctx, c.BackendTimeout) })
-	}
 	return b, nil
 }
 
 // abortInFlight closes the backend connections of the requests in flight:
-// they fail at once (the lean server calls it when its shutdown grace
-// period is over).
-func (b *Balancer) abortInFlight() { b.transport.closeBusy(math.MaxInt64) }
+// they fail at once (the server calls it when its shutdown grace period is
+// over).
+func (b *Balancer) abortInFlight() {
+	for _, be := range b.backends {
+		be.pool.closeAll(true)
+	}
+}
 
 // Close stops the health checks and closes idle backend connections.
 func (b *Balancer) Close() {
 	b.stopHealth()
 	b.healthWG.Wait()
-	b.transport.CloseIdleConnections()
+	for _, be := range b.backends {
+		be.pool.closeAll(false)
+	}
 }
 
 // Stats returns the balancer's counters.
@@ -290,55 +524,46 @@ func (b *Balancer) Stats() BalancerStats {
 		Retries:   b.retries.Load(),
 		RetriedOK: b.retriedOK.Load(),
 		AllDown:   b.allDown.Load(),
+
+		Unsolicited:   b.unsolicited.Load(),
+		QueueFull:     b.queueFull.Load(),
+		QueueTimeouts: b.queueLate.Load(),
+		ClientErrors: ClientErrors{
+			Malformed: b.clientErrs.malformed.Load(),
+			TooLarge:  b.clientErrs.tooLarge.Load(),
+			Timeout:   b.clientErrs.timeout.Load(),
+			Aborted:   b.clientErrs.aborted.Load(),
+		},
 	}
 	for _, be := range b.backends {
-		s.Backends = append(s.Backends, BackendStats{
+		bs := BackendStats{
 			Addr:       be.addr,
 			Alive:      be.alive.Load(),
 			Dispatched: be.dispatched.Load(),
 			Completed:  be.completed.Load(),
 			Failed:     be.failed.Load(),
 			InFlight:   be.inflight.Load(),
-		})
+		}
+		if p := be.lastErr.Load(); p != nil {
+			bs.LastError = *p
+		}
+		s.Backends = append(s.Backends, bs)
 	}
 	return s
 }
 
-// ServeHTTP proxies every request to a backend, except StatsPath which it
-// answers itself.
-func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == StatsPath {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(b.Stats())
-		return
-	}
-	b.proxy.ServeHTTP(w, r)
-}
-
-func proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	http.Error(w, "stratbench balance: "+err.Error(), errorStatus(err))
-}
-
-// errorStatus is the status a failed request is answered with, on both
-// paths: 503 with no backend to send it to, 504 past the backend timeout,
-// else 502.
+// errorStatus is the status a request that failed at the backends is
+// answered with: 503 with no backend to send it to (or no room or time in
+// the central queue), 504 past a backend timeout, else 502.
 func errorStatus(err error) int {
 	switch {
-	case errors.Is(err, errNoBackend):
+	case errors.Is(err, errNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errBackendTimeout):
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
 }
-
-// bufferPool lends 32 KiB copy buffers to the reverse proxy.
-type bufferPool struct{}
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
-func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // ---- the view ----
 
@@ -473,9 +698,17 @@ func (b *Balancer) acquire(ctx context.Context, target string, exclude int, job 
 			return -1, errNoBackend
 		}
 	}
+	if len(b.waiters) >= b.cfg.Limits.QueueMax {
+		b.mu.Unlock()
+		b.queueFull.Add(1)
+		return -1, errQueueFull
+	}
 	w := &waiter{job: *job, exclude: exclude, ch: make(chan int, 1)}
 	b.waiters = append(b.waiters, w)
 	b.mu.Unlock()
+	timer := time.NewTimer(b.cfg.Limits.QueueTimeout)
+	defer timer.Stop()
+	var gaveUp error
 	select {
 	case s := <-w.ch:
 		if s < 0 {
@@ -483,20 +716,26 @@ func (b *Balancer) acquire(ctx context.Context, target string, exclude int, job 
 		}
 		return s, nil
 	case <-ctx.Done():
+		gaveUp = ctx.Err()
+	case <-timer.C:
+		gaveUp = errQueueTimeout
 	}
 	b.mu.Lock()
 	for i, x := range b.waiters {
 		if x == w {
 			b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
 			b.mu.Unlock()
-			return -1, ctx.Err()
+			if gaveUp == errQueueTimeout {
+				b.queueLate.Add(1)
+			}
+			return -1, gaveUp
 		}
 	}
 	b.mu.Unlock()
 	if s := <-w.ch; s >= 0 { // given a backend as we gave up: hand it back
-		b.release(s, *job, 0, -1, false)
+		b.release(s, *job, 0, -1, outcomeUnsent)
 	}
-	return -1, ctx.Err()
+	return -1, gaveUp
 }
 
 // drainLocked gives held requests the backends that became free.
@@ -516,10 +755,19 @@ func (b *Balancer) drainLocked() {
 	}
 }
 
+// outcome is how a request placed on a backend ended.
+type outcome uint8
+
+const (
+	outcomeOK     outcome = iota // answered
+	outcomeFailed                // failed on the backend's side: counted against it
+	outcomeClient                // failed by the client's fault: not counted
+	outcomeUnsent                // never sent (its client gave up first)
+)
+
 // release records the end of a request at backend s after latency
-// nanoseconds; ok is false for a failure. serviceNs is the service time
-// the backend reported, or < 0.
-func (b *Balancer) release(s int, j strategies.Job, latencyNs, serviceNs float64, ok bool) {
+// nanoseconds. serviceNs is the service time the backend reported, or < 0.
+func (b *Balancer) release(s int, j strategies.Job, latencyNs, serviceNs float64, o outcome) {
 	be := b.backends[s]
 	b.mu.Lock()
 	if serviceNs >= 0 {
@@ -530,10 +778,13 @@ func (b *Balancer) release(s int, j strategies.Job, latencyNs, serviceNs float64
 	if be.inflight.Load() == 0 {
 		be.work = 0 // no drift from floating-point sums
 	}
-	if ok {
+	switch o {
+	case outcomeOK:
 		be.completed.Add(1)
-	} else {
+	case outcomeFailed:
 		be.failed.Add(1)
+	case outcomeUnsent:
+		be.dispatched.Add(-1)
 	}
 	if b.observer != nil {
 		b.observer.Completed(view{b}, s, j, latencyNs/b.unitNs)
@@ -559,94 +810,6 @@ func (b *Balancer) markAlive(s int) {
 		b.drainLocked()
 		b.mu.Unlock()
 	}
-}
-
-// RoundTrip sends req to a backend chosen by the policy, and once more to
-// another backend if it failed in transport and may be replayed.
-func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	job := strategies.Job{ID: math.MaxUint64}
-	target := req.URL.RequestURI()
-	s, err := b.acquire(ctx, target, -1, &job)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := b.send(req, s, job)
-	if err == nil || ctx.Err() != nil || !replayable(req) || errors.Is(err, errBackendTimeout) {
-		return resp, err // a timed-out request is not sent elsewhere: it may be running still
-	}
-	b.retries.Add(1)
-	s2, err2 := b.acquire(ctx, target, s, &job)
-	if err2 != nil {
-		return nil, fmt.Errorf("%w; no other backend to retry on: %v", err, err2)
-	}
-	resp, err = b.send(req, s2, job)
-	if err == nil {
-		b.retriedOK.Add(1)
-	}
-	return resp, err
-}
-
-func (b *Balancer) send(req *http.Request, s int, job strategies.Job) (*http.Response, error) {
-	be := b.backends[s]
-	out := req.WithContext(req.Context()) // a shallow copy
-	u := *req.URL
-	u.Scheme, u.Host = "http", be.addr
-	out.URL = &u
-	t0 := time.Now()
-	resp, err := b.transport.RoundTrip(out)
-	if err != nil {
-		if req.Context().Err() == nil && !errors.Is(err, errBackendTimeout) {
-			b.markDead(s) // a slow backend is not taken for dead: health checks judge it
-		}
-		b.release(s, job, float64(time.Since(t0).Nanoseconds()), -1, false)
-		return nil, fmt.Errorf("backend %s: %w", be.addr, err)
-	}
-	svc := -1.0
-	if v := resp.Header[HeaderService]; len(v) == 1 {
-		if ns, err := strconv.ParseFloat(v[0], 64); err == nil && ns >= 0 {
-			svc = ns
-		}
-	}
-	resp.Body = &releaseBody{ReadCloser: resp.Body, b: b, s: s, job: job, t0: t0, svc: svc}
-	return resp, nil
-}
-
-// releaseBody releases the backend when the proxy has copied the response.
-type releaseBody struct {
-	io.ReadCloser
-	b    *Balancer
-	s    int
-	job  strategies.Job
-	t0   time.Time
-	svc  float64
-	done bool
-	ok   bool
-}
-
-func (r *releaseBody) Read(p []byte) (int, error) {
-	n, err := r.ReadCloser.Read(p)
-	if err == io.EOF {
-		r.ok = true
-	}
-	return n, err
-}
-
-func (r *releaseBody) Close() error {
-	err := r.ReadCloser.Close()
-	if !r.done {
-		r.done = true
-		r.b.release(r.s, r.job, float64(time.Since(r.t0).Nanoseconds()), r.svc, r.ok || err == nil)
-	}
-	return err
-}
-
-// replayable reports whether req may be sent again to another backend.
-func replayable(req *http.Request) bool {
-	if req.Body != nil && req.Body != http.NoBody {
-		return false
-	}
-	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != "" || idempotent(req.Method)
 }
 
 // idempotent reports whether a request method is idempotent ("" is GET).
@@ -693,6 +856,7 @@ func (b *Balancer) healthLoop(ctx context.Context, s int) {
 			continue
 		}
 		be.healthOK.Store(0)
+		b.fail(s, fmt.Errorf("health check: %w", err))
 		fails++
 		if fails >= 2 || errors.Is(err, syscall.ECONNREFUSED) {
 			b.markDead(s)
@@ -729,5 +893,5 @@ func ServeBalancer(ctx context.Context, cfg BalancerConfig, ready func(addr stri
 	if err != nil {
 		return fmt.Errorf("balancer: %w", err)
 	}
-	return serveLean(ctx, ln, b, ready)
+	return b.Serve(ctx, ln, ready)
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -12,17 +13,26 @@ import (
 	"time"
 )
 
+// testServer is a balancer served on loopback: URL is its address.
+type testServer struct{ URL string }
+
 // newTestBalancer starts an in-process balancer over the given backends.
-func newTestBalancer(t *testing.T, cfg BalancerConfig) (*Balancer, *httptest.Server) {
+func newTestBalancer(t *testing.T, cfg BalancerConfig) (*Balancer, *testServer) {
 	t.Helper()
 	b, err := NewBalancer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	s := httptest.NewServer(b)
-	t.Cleanup(s.Close)
-	return b, s
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Serve(ctx, ln, nil) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return b, &testServer{URL: "http://" + ln.Addr().String()}
 }
 
 func dispatched(s BalancerStats) []int64 {

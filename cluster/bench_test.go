@@ -157,7 +157,7 @@ func runWrk(wrk, url string, d time.Duration) (float64, error) {
 
 // BenchmarkThroughputRatio is BenchmarkThroughput's comparison made robust
 // to a shared machine's drift: the three stacks run side by side and wrk
-// visits them in a shuffled order each round (rounds of 2s; 5 rounds, 1
+// visits them in a shuffled order each round (rounds of 2s; 9 rounds, 1
 // under -benchtime 1x), so that a slow minute hits every balancer alike.
 // It reports each balancer's median rate and ours as a percentage of
 // nginx's, round by round (ours/nginx-%, the median of the rounds' ratios):
@@ -169,7 +169,7 @@ func BenchmarkThroughputRatio(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	rounds, dur := 5, 2*time.Second
+	rounds, dur := 9, 2*time.Second
 	if f := flag.Lookup("test.benchtime"); f != nil && f.Value.String() == "1x" {
 		rounds, dur = 1, time.Second
 	}
@@ -193,7 +193,7 @@ func BenchmarkThroughputRatio(b *testing.B) {
 	}
 	order := rand.New(workloads.NewSource(1, 2))
 	rates := map[string][]float64{}
-	var ratios []float64
+	var ratios, hratios []float64
 	for range rounds {
 		round := map[string]float64{}
 		for _, i := range order.Perm(len(vias)) {
@@ -207,7 +207,11 @@ func BenchmarkThroughputRatio(b *testing.B) {
 		if n, ok := round["nginx"]; ok {
 			ratios = append(ratios, 100*round["ours"]/n)
 		}
+		if h, ok := round["haproxy"]; ok {
+			hratios = append(hratios, 100*round["ours"]/h)
+		}
 	}
+	b.Logf("ours/nginx %% by round: %.0f; ours/haproxy %% by round: %.0f; rates %v", ratios, hratios, rates)
 	median := func(xs []float64) float64 {
 		slices.Sort(xs)
 		return xs[len(xs)/2]
@@ -218,5 +222,8 @@ func BenchmarkThroughputRatio(b *testing.B) {
 	}
 	if len(ratios) > 0 {
 		b.ReportMetric(median(ratios), "ours/nginx-%")
+	}
+	if len(hratios) > 0 {
+		b.ReportMetric(median(hratios), "ours/haproxy-%")
 	}
 }

@@ -16,31 +16,35 @@
 //     task waited and was in service (HeaderWait, HeaderService), so the
 //     load generator can split a response time into queueing, service and
 //     overhead (network, HTTP, balancer).
-//   - Balancer (stratbench balance): a reverse proxy served by a lean
-//     HTTP/1.1 connection loop, one goroutine per client connection. Plain
-//     HTTP/1.1 requests (the common case) take a fast path that relays
-//     heads and bodies between the connections' buffers, minus hop-by-hop
-//     headers, as nginx does; the rest (HTTP/1.0, chunked request bodies,
-//     upgrades, Expect, TE) go through net/http/httputil.ReverseProxy and a
-//     lean keep-alive transport. Both behave alike: a differential test
-//     sends random requests through each and compares what clients and
-//     backends see. Building and re-serializing net/http's request and
-//     response values cost about half the proxy's CPU per small request;
-//     net/http's server and transport also add goroutine hand-offs per
-//     request, which the lean loop and transport avoid. Limits: a backend
-//     response head over 32 KiB is answered 502 on the fast path (nginx's
-//     limit is 4 or 8 KiB). A request whose response has not ended within
-//     the backend timeout (60s by default, as nginx's proxy_read_timeout) is
-//     answered 504 and not retried; stopping the balancer cuts requests
-//     still waiting on backends once its grace period is over. The
+//   - Balancer (stratbench balance): a reverse proxy with one request path.
+//     Clients are served by github.com/valyala/fasthttp's server, which
+//     reads and frames requests; the balancer refuses on top of that what
+//     nginx and Go's server refuse (unknown HTTP versions, Content-Length
+//     with Transfer-Encoding, folded lines, bare LF, a missing Host, too
+//     many headers, a long target), drops header names with underscores
+//     (as nginx does), and closes the connection after every refusal. A
+//     request body is read whole, under an idle and a total timeout, before
+//     the policy picks a backend, so a slow upload never holds one. The
+//     request goes out on a pooled keep-alive connection, reused only when
+//     it holds no unread byte (bytes after a complete response close it,
+//     counted as unsolicited), and the response is read with fasthttp's
+//     parser, bounded in head and body size and in time. Every limit and
+//     timeout is a field of Limits (flags of stratbench balance) with a
+//     documented default (DefaultLimits). A request whose first response
+//     byte does not come within the first-byte timeout, or whose response
+//     has not ended within the backend timeout (60s by default, as nginx's
+//     proxy_read_timeout), is answered 504 and not retried. Only
+//     backend-side failures count against a backend; client faults are
+//     counted apart, by kind (BalancerStats.ClientErrors), and each
+//     backend's last failure is named (BackendStats.LastError). The
 //     policy sees the backends through a strategies.View backed by in-flight
 //     counters (Load), the sizes of the tasks in flight (Work; from the ns
 //     parameter, or an EWMA of reported service times), and the time since
 //     start in the policy's unit (Now); the ewma policy gets every latency.
-//     Health checks, dead-backend removal and one retry of idempotent
-//     requests on another backend are described on Balancer. The Balancer
-//     is also an http.RoundTripper: via "direct" the load generator itself
-//     balances with it, as a gRPC client does, with no proxy hop.
+//     Health checks, dead-backend removal and the one retry rule are
+//     described on Balancer. The Balancer is also an http.RoundTripper over
+//     the same path: via "direct" the load generator itself balances with
+//     it, as a gRPC client does, with no proxy hop.
 //   - nginx and HAProxy: NginxConfig and HAProxyConfig generate a
 //     configuration with the nearest built-in policy (NginxPolicy,
 //     HAProxyPolicy), keep-alive connections to the workers, health checks

@@ -84,6 +84,9 @@ func helperMain(ctx context.Context, args []string) error {
 		fs.DurationVar(&c.BackendTimeout, "backend-timeout", time.Minute, "")
 		fs.IntVar(&c.D, "d", 0, "")
 		fs.IntVar(&c.Dispatchers, "dispatchers", 0, "")
+		for _, f := range LimitFlags {
+			fs.Func(f.Name, "", func(v string) error { return f.Set(&c, v) })
+		}
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

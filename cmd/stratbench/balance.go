@@ -20,14 +20,26 @@ func init() {
 		UsageText: "stratbench balance --backends HOST:PORT,... [--policy NAME] [--listen ADDR] [options]",
 		Description: `Proxies every request to one of the backends, chosen by the same policy code as
 the simulator, through a view of the backends backed by in-flight counters:
-load = requests in flight at a backend. Plain HTTP/1.1 requests are relayed
-between connection buffers, minus hop-by-hop headers; the others (HTTP/1.0,
-chunked request bodies, upgrades) go through net/http/httputil.ReverseProxy.
-Response heads over 32 KiB are refused with 502 (nginx refuses those over 4 or 8 KiB). Backends are checked
-with GET /healthz; a backend that refuses a connection or fails two checks is
-left out until two checks pass again. A request that failed in transport is sent
-once more, to another backend, when it is idempotent (GET, HEAD, ... or an
-Idempotency-Key header). GET /_stratbench/stats answers its counters in JSON.
+load = requests in flight at a backend. Clients are served by fasthttp's server;
+the balancer also refuses what nginx and Go's server refuse (unknown HTTP
+versions, Content-Length with Transfer-Encoding, folded lines, bare LF, a
+missing Host) and drops header names with underscores, as nginx does. Every
+refused request is answered (400, 408, 413, 414, 431, 505) and its connection
+closed. A request body is read whole, under its idle and total timeouts, before
+a backend is chosen, so a slow upload never holds a backend. Backend connections
+are kept alive and reused only when they hold no unread byte; bytes after a
+complete response close the connection (counted as unsolicited).
+
+Backends are checked with GET /healthz; a backend that refuses a connection or
+fails two checks is left out until two checks pass again. Only backend-side
+failures count against a backend (client faults are counted apart, by kind). A
+request that failed before any response byte came back is sent once more, to
+another backend, when it has no body and is idempotent (GET, HEAD, ... or an
+Idempotency-Key header). With --policy central, requests wait in a bounded
+queue (--queue-max, --queue-timeout; 503 beyond). GET /_stratbench/stats
+answers its counters in JSON.
+
+Every limit and timeout below has a default (0 keeps it).
 
 The key of hash and maglev is the key query parameter (else the request URI).
 
@@ -36,7 +48,7 @@ Once it listens it prints "` + strings.TrimSpace(cluster.Announce) + ` ADDR" on 
 Examples:
   stratbench balance --listen 127.0.0.1:8080 --backends 127.0.0.1:9001,127.0.0.1:9002 --policy p2c
   stratbench balance --backends host1:9000,host2:9000 --policy ewma --unit 10ms`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
 			&cli.StringSliceFlag{Name: "backends", Usage: "backend host:port addresses, comma-separated or repeated"},
 			&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy (stratbench list policies)"},
@@ -47,7 +59,7 @@ Examples:
 			&cli.DurationFlag{Name: "health-interval", Value: 200 * time.Millisecond, Usage: "period of the health checks of each backend; 0 disables them"},
 			&cli.DurationFlag{Name: "backend-timeout", Value: 60 * time.Second, Usage: "longest wait for a backend's response to end, after which the request gets a 504; 0 disables it"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the balancer to this file when it stops"},
-		},
+		}, limitFlags()...),
 		Action: balanceAction,
 	})
 	register(&cli.Command{
@@ -107,6 +119,13 @@ func balanceAction(c *cli.Context) error {
 		HealthInterval: hi,
 		BackendTimeout: bt,
 	}
+	for _, f := range cluster.LimitFlags {
+		if c.IsSet(f.Name) {
+			if err := f.Set(&cfg, c.String(f.Name)); err != nil {
+				return bad.Input(err)
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return bad.Input(err)
 	}
@@ -127,4 +146,14 @@ func balanceAction(c *cli.Context) error {
 	return cluster.ServeBalancer(c.Context, cfg, func(addr string) {
 		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
 	})
+}
+
+// limitFlags are the flags of the balancer's limits and timeouts, from the
+// library's table (parsed in balanceAction with LimitFlag.Set).
+func limitFlags() []cli.Flag {
+	var fs []cli.Flag
+	for _, f := range cluster.LimitFlags {
+		fs = append(fs, &cli.StringFlag{Name: f.Name, Value: f.Default(), Usage: f.Usage})
+	}
+	return fs
 }

@@ -1,0 +1,129 @@
+package cluster
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"sync"
+	"time"
+)
+
+// connState is what an idle backend connection holds (idleState).
+type connState uint8
+
+const (
+	connEmpty  connState = iota // nothing: reusable
+	connUnread                  // bytes nobody asked for: closed and counted
+	connEnded                   // closed by the backend, or failed
+)
+
+// maxIdlePerBackend bounds the idle connections kept per backend.
+const maxIdlePerBackend = 1024
+
+// connPool holds the keep-alive connections to one backend. A connection
+// is reused only when it holds no unread byte: bytes left in its reader
+// after a complete response close it at once (exchange), and bytes that
+// arrive while it is idle are found by a non-blocking peek before reuse.
+type connPool struct {
+	mu   sync.Mutex
+	idle []*pconn
+	live map[*pconn]struct{} // every open connection, idle or busy
+}
+
+// pconn is one connection to a backend.
+type pconn struct {
+	c      net.Conn
+	br     *bufio.Reader // its size bounds the response head
+	bw     *bufio.Writer
+	p      *connPool
+	idleAt time.Time
+}
+
+// get returns an idle connection to backend be that holds nothing, or a
+// new one, with its read deadline set; reused tells which. now is the
+// time of the request.
+func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *pconn, reused bool, err error) {
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
+		pc = p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		if now.Sub(pc.idleAt) > b.cfg.Limits.BackendIdleTimeout {
+			pc.close()
+			continue
+		}
+		pc.c.SetReadDeadline(deadline) // before the peek: a past deadline fails it
+		switch idleState(pc.c) {
+		case connEmpty:
+			return pc, true, nil
+		case connUnread:
+			b.unsolicited.Add(1)
+		}
+		pc.close()
+	}
+	c, err := b.dialer.Dial("tcp", be.addr)
+	if err != nil {
+		return nil, false, err
+	}
+	c.SetReadDeadline(deadline)
+	pc = &pconn{c: c, br: bufio.NewReaderSize(c, b.cfg.Limits.MaxResponseHeaderBytes), bw: bufio.NewWriterSize(c, 4096), p: p}
+	p.mu.Lock()
+	if p.live == nil {
+		p.live = map[*pconn]struct{}{}
+	}
+	p.live[pc] = struct{}{}
+	p.mu.Unlock()
+	return pc, false, nil
+}
+
+// put returns pc to the pool, or closes it when the pool is full.
+func (p *connPool) put(pc *pconn) {
+	pc.idleAt = time.Now()
+	p.mu.Lock()
+	if len(p.idle) < maxIdlePerBackend {
+		p.idle = append(p.idle, pc)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	pc.close()
+}
+
+// close closes pc for good.
+func (pc *pconn) close() {
+	pc.p.mu.Lock()
+	delete(pc.p.live, pc)
+	pc.p.mu.Unlock()
+	pc.c.Close()
+}
+
+// closeAll closes the idle connections, and the busy ones too if busy (the
+// requests on them fail at once).
+func (p *connPool) closeAll(busy bool) {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	var open []*pconn
+	if busy {
+		for pc := range p.live {
+			open = append(open, pc)
+		}
+	}
+	p.mu.Unlock()
+	for _, pc := range idle {
+		pc.close()
+	}
+	for _, pc := range open {
+		pc.c.Close()
+	}
+}
+
+var bodyBufs = sync.Pool{New: func() any { return &bodyBuf{make([]byte, 0, 4096)} }}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

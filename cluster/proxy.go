@@ -1,0 +1,613 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/stratbench/stratbench/strategies"
+)
+
+// The balancer's one request path. Clients are served by fasthttp's
+// Server, which reads and frames requests (and rejects what it cannot
+// frame: duplicate Content-Length, Transfer-Encoding other than chunked,
+// HTTP/1.0 with Transfer-Encoding, space before a colon, invalid names and
+// values, heads over the buffer, malformed chunked bodies); the handler
+// refuses what nginx and Go's server refuse on top of that (unknown HTTP
+// versions, Content-Length with Transfer-Encoding, folded lines, bare LF
+// line ends, a missing Host, too many headers, a long target), reads the
+// body whole under its idle and total timeouts, and only then asks the
+// policy for a backend. The request goes to the backend over a pooled
+// keep-alive connection (connPool) and its response is read with
+// fasthttp's parser, bounded in head and body size and in time, into the
+// response the server writes to the client. Every refusal of a client's
+// request closes its connection after the answer.
+
+// errBackendTimeout is a backend that did not answer in time (504, as
+// nginx does; not retried, since the request may be running still).
+var errBackendTimeout = errors.New("no response within the backend timeout")
+
+// clientError is a request that failed by its client's fault: it is
+// answered with status (if the client is still there) and its connection
+// closed; it never counts against a backend.
+type clientError struct {
+	status int
+	msg    string
+}
+
+func (e *clientError) Error() string { return e.msg }
+
+// countClient counts a client's fault by its status.
+func (b *Balancer) countClient(status int) {
+	switch status {
+	case http.StatusRequestTimeout:
+		b.clientErrs.timeout.Add(1)
+	case http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge:
+		b.clientErrs.tooLarge.Add(1)
+	case 0:
+		b.clientErrs.aborted.Add(1)
+	default:
+		b.clientErrs.malformed.Add(1)
+	}
+}
+
+// quietLogger drops fasthttp's log lines (every failure is counted in the
+// stats instead).
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// newServer returns the fasthttp server of b.
+func (b *Balancer) newServer() *fasthttp.Server {
+	l := b.cfg.Limits
+	return &fasthttp.Server{
+		Handler:                      b.handle,
+		HeaderReceived:               b.headerReceived,
+		ErrorHandler:                 b.serverError,
+		ReadBufferSize:               l.MaxHeaderBytes, // bounds the request head
+		WriteBufferSize:              4096,
+		ReadTimeout:                  l.HeaderTimeout, // the body has its own, in readBody
+		WriteTimeout:                 l.WriteTimeout,
+		IdleTimeout:                  l.IdleTimeout,
+		MaxRequestBodySize:           l.MaxBodyBytes,
+		Concurrency:                  l.MaxConns,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultDate:                true,
+		NoDefaultContentType:         true,
+		SecureErrorLogMessage:        true,
+		CloseOnShutdown:              true,
+		Logger:                       quietLogger{},
+	}
+}
+
+// headerReceived bounds the server's own read of the first bytes of a
+// request body (up to 8 KiB, before the handler runs) by the body's idle
+// timeout; readBody bounds the rest. Requests without a body keep the
+// deadline they have (no timer update).
+func (b *Balancer) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if n := h.ContentLength(); n == 0 || n == -2 {
+		return fasthttp.RequestConfig{}
+	}
+	return fasthttp.RequestConfig{ReadTimeout: min(b.cfg.Limits.BodyIdleTimeout, b.cfg.Limits.BodyTimeout)}
+}
+
+// serverError answers a request fasthttp could not read (the server closes
+// the connection afterwards).
+func (b *Balancer) serverError(ctx *fasthttp.RequestCtx, err error) {
+	status := http.StatusBadRequest
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		status = http.StatusRequestHeaderFieldsTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = http.StatusRequestEntityTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		status = http.StatusRequestTimeout
+	}
+	b.countClient(status)
+	refuse(ctx, status, "")
+}
+
+// refuse answers status with a short text and closes the connection.
+func refuse(ctx *fasthttp.RequestCtx, status int, why string) {
+	msg := "stratbench balance: " + http.StatusText(status)
+	if why != "" {
+		msg += ": " + why
+	}
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.Response.SetBodyString(msg + "\n")
+	ctx.SetConnectionClose()
+}
+
+// Serve serves the balancer on ln until ctx is done, then stops accepting,
+// closes idle connections and waits (up to 5s) for requests in progress,
+// after which it cuts those still waiting on backends. ready, if not nil,
+// is called once it listens.
+func (b *Balancer) Serve(ctx context.Context, ln net.Listener, ready func(addr string)) error {
+	srv := b.newServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if srv.ShutdownWithContext(sctx) != nil {
+		b.abortInFlight()
+		srv.Shutdown() // now that no request waits on a backend
+	}
+	<-errc
+	return nil
+}
+
+// hopHeader reports whether a header is not relayed to the other side:
+// the hop-by-hop headers (RFC 9110 7.6.1), the framing (set anew), Expect
+// (answered here) and the Forwarded family (a client could forge them).
+func hopHeader(name []byte) bool {
+	switch len(name) {
+	case 2:
+		return is(name, "TE")
+	case 6:
+		return is(name, "Expect")
+	case 7:
+		return is(name, "Upgrade") || is(name, "Trailer")
+	case 9:
+		return is(name, "Forwarded")
+	case 10:
+		return is(name, "Connection") || is(name, "Keep-Alive")
+	case 14:
+		return is(name, "Content-Length")
+	case 15:
+		return is(name, "X-Forwarded-For")
+	case 16:
+		return is(name, "Proxy-Connection") || is(name, "X-Forwarded-Host")
+	case 17:
+		return is(name, "Transfer-Encoding") || is(name, "X-Forwarded-Proto")
+	case 18:
+		return is(name, "Proxy-Authenticate")
+	case 19:
+		return is(name, "Proxy-Authorization")
+	}
+	return false
+}
+
+func is(name []byte, s string) bool { return bytes.EqualFold(name, []byte(s)) }
+
+// listedIn reports whether name is one of the comma-separated tokens of a
+// Connection header value (hop-by-hop for this message).
+func listedIn(conn, name []byte) bool {
+	for len(conn) > 0 {
+		var tok []byte
+		tok, conn, _ = bytes.Cut(conn, []byte{','})
+		if bytes.EqualFold(bytes.Trim(tok, " \t"), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHead refuses what fasthttp reads but nginx or Go's server refuse: it
+// returns the status to answer and why, or 0.
+func (b *Balancer) checkHead(h *fasthttp.RequestHeader) (int, string) {
+	l := b.cfg.Limits
+	switch p := h.Protocol(); {
+	case string(p) == "HTTP/1.1", string(p) == "HTTP/1.0":
+	default:
+		return http.StatusHTTPVersionNotSupported, "unsupported version " + strconv.Quote(string(p))
+	}
+	if len(h.RequestURI()) > l.MaxRequestLine {
+		return http.StatusRequestURITooLong, fmt.Sprintf("request target over %d bytes", l.MaxRequestLine)
+	}
+	if h.IsHTTP11() && len(h.Host()) == 0 {
+		return http.StatusBadRequest, "no Host header"
+	}
+	raw := h.RawHeaders()
+	lines, cl, te := 0, false, false
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			break
+		}
+		line := raw[:i]
+		raw = raw[i+1:]
+		if len(line) == 0 || line[len(line)-1] != '\r' {
+			return http.StatusBadRequest, "a line ends in a bare LF"
+		}
+		line = line[:len(line)-1]
+		if len(line) == 0 {
+			break // the end of the head
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return http.StatusBadRequest, "obsolete line folding"
+		}
+		name, _, ok := bytes.Cut(line, []byte{':'})
+		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
+			return http.StatusBadRequest, "malformed header line"
+		}
+		switch {
+		case is(name, "Content-Length"):
+			cl = true
+		case is(name, "Transfer-Encoding"):
+			te = true
+		}
+		lines++
+	}
+	if lines > l.MaxHeaders {
+		return http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("over %d header fields", l.MaxHeaders)
+	}
+	if cl && te {
+		return http.StatusBadRequest, "both Content-Length and Transfer-Encoding"
+	}
+	return 0, ""
+}
+
+// bodyBuffers holds request bodies between reading and sending.
+type bodyBuf struct{ b []byte }
+
+// readBody reads the request's body whole, under the body timeouts (the
+// idle one re-armed at every read, so a deadline update per read: only
+// requests with bodies pay it).
+func (b *Balancer) readBody(ctx *fasthttp.RequestCtx, buf []byte) ([]byte, error) {
+	h := &ctx.Request.Header
+	if h.ContentLength() == 0 || h.ContentLength() == -2 {
+		return buf[:0], nil // no body (-2: none declared)
+	}
+	r := ctx.RequestBodyStream()
+	if r == nil {
+		return append(buf[:0], ctx.Request.Body()...), nil
+	}
+	l := b.cfg.Limits
+	total := time.Now().Add(l.BodyTimeout)
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		dl := time.Now().Add(l.BodyIdleTimeout)
+		if dl.After(total) {
+			dl = total
+		}
+		ctx.SetReadDeadline(dl)
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > l.MaxBodyBytes {
+			return nil, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded):
+				return nil, &clientError{http.StatusRequestTimeout, "request body too slow"}
+			case errors.Is(err, fasthttp.ErrBodyTooLarge):
+				return nil, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
+			case errors.Is(err, io.ErrUnexpectedEOF) || isNetErr(err):
+				return nil, &clientError{0, "the client went away mid-body"}
+			}
+			return nil, &clientError{http.StatusBadRequest, "malformed request body"}
+		}
+	}
+}
+
+func isNetErr(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, net.ErrClosed)
+}
+
+// handle serves one request.
+func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Request.Header
+	if status, why := b.checkHead(h); status != 0 {
+		b.countClient(status)
+		refuse(ctx, status, why)
+		return
+	}
+	if string(ctx.Path()) == StatsPath {
+		body, _ := jsonMarshal(b.Stats())
+		ctx.Response.Header.SetContentType("application/json")
+		ctx.Response.SetBody(body)
+		return
+	}
+	bb := bodyBufs.Get().(*bodyBuf)
+	defer bodyBufs.Put(bb)
+	body, err := b.readBody(ctx, bb.b)
+	if err != nil {
+		ce := err.(*clientError)
+		b.countClient(ce.status)
+		if ce.status == 0 {
+			ctx.SetConnectionClose()
+			return // nobody to answer
+		}
+		refuse(ctx, ce.status, ce.msg)
+		return
+	}
+	bb.b = body[:0]
+	replay := len(body) == 0 && (len(h.Peek("Idempotency-Key")) > 0 || len(h.Peek("X-Idempotency-Key")) > 0 || idempotent(string(h.Method())))
+	conn := h.Peek("Connection")
+	write := func(w *bufio.Writer) {
+		w.Write(h.Method())
+		w.WriteByte(' ')
+		w.Write(h.RequestURI())
+		w.WriteString(" HTTP/1.1\r\n")
+		for k, v := range h.All() {
+			if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 || len(conn) > 0 && listedIn(conn, k) {
+				continue // underscores: dropped, as nginx does by default
+			}
+			w.Write(k)
+			w.WriteString(": ")
+			w.Write(v)
+			w.WriteString("\r\n")
+		}
+		if len(body) > 0 || h.ContentLength() != 0 && h.ContentLength() != -2 {
+			w.WriteString("Content-Length: ")
+			w.WriteString(strconv.Itoa(len(body)))
+			w.WriteString("\r\n")
+		}
+		w.WriteString("\r\n")
+		w.Write(body)
+	}
+	resp := &ctx.Response
+	err = b.forward(ctx, h.RequestURI(), replay, h.IsHead(), len(body), write, resp)
+	if err != nil {
+		msg := "stratbench balance: " + err.Error() + "\n"
+		resp.Reset()
+		resp.SetStatusCode(errorStatus(err))
+		resp.Header.SetContentType("text/plain; charset=utf-8")
+		resp.SetBodyString(msg)
+	}
+}
+
+// errNotSent is a failure to reach a backend before any byte of the
+// request could have been used by it: the request may go to another.
+type errNotSent struct{ err error }
+
+func (e errNotSent) Error() string { return e.err.Error() }
+func (e errNotSent) Unwrap() error { return e.err }
+
+// forward sends a request to the backend the policy picks and reads the
+// response into resp. target is the request target (the policy's key and
+// size come from it); write writes the request. It is the one retry rule:
+// a request that failed before any response byte came back is sent once
+// more, to another backend, when replay (no body, and an idempotent method
+// or an idempotency key) and it did not time out.
+func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bool, bodyLen int, write func(*bufio.Writer), resp *fasthttp.Response) error {
+	job := strategies.Job{ID: math.MaxUint64}
+	exclude := -1
+	var first error
+	for attempt := 0; ; attempt++ {
+		s, err := b.acquire(ctx, string(target), exclude, &job)
+		if err != nil {
+			if first != nil {
+				err = fmt.Errorf("%w; no other backend to retry on: %v", first, err)
+			}
+			return err
+		}
+		err = b.exchange(s, job, replay, isHead, bodyLen, write, resp)
+		if err == nil {
+			if attempt > 0 {
+				b.retriedOK.Add(1)
+			}
+			return nil
+		}
+		var ns errNotSent
+		if !errors.As(err, &ns) || !replay || attempt > 0 {
+			return err
+		}
+		first, exclude = err, s
+		b.retries.Add(1)
+	}
+}
+
+// exchange sends a request to backend s and reads its response into resp,
+// releasing the backend at the end. A failure is counted against the
+// backend; one before any response byte (connection refused, reset or
+// closed) also marks it dead and is an errNotSent.
+func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, bodyLen int, write func(*bufio.Writer), resp *fasthttp.Response) (err error) {
+	be := b.backends[s]
+	t0 := time.Now()
+	o := outcomeOK
+	svc := -1.0
+	defer func() {
+		b.release(s, job, float64(time.Since(t0).Nanoseconds()), svc, o)
+	}()
+	failed := func(e error, dead bool) error {
+		o = outcomeFailed
+		b.fail(s, e)
+		if dead {
+			b.markDead(s)
+		}
+		return fmt.Errorf("backend %s: %w", be.addr, e)
+	}
+	l := b.cfg.Limits
+	firstBy, endBy := time.Time{}, time.Time{}
+	if b.cfg.BackendTimeout > 0 {
+		endBy = t0.Add(b.cfg.BackendTimeout)
+		firstBy = t0.Add(min(l.FirstByteTimeout, b.cfg.BackendTimeout))
+	} else {
+		firstBy = t0.Add(l.FirstByteTimeout)
+	}
+	for try := 0; ; try++ {
+		pc, reused, err := be.pool.get(b, be, t0, firstBy)
+		if err != nil {
+			return failed(errNotSent{fmt.Errorf("connect: %w", err)}, true)
+		}
+		if bodyLen > 32<<10 {
+			// A head fits in the socket's buffer, which the last response
+			// emptied; a large body may not: bound its write too.
+			pc.c.SetWriteDeadline(firstBy)
+		}
+		write(pc.bw)
+		err = pc.bw.Flush()
+		if bodyLen > 32<<10 {
+			pc.c.SetWriteDeadline(time.Time{})
+		}
+		if err == nil {
+			_, err = pc.br.Peek(1) // the first byte of the response
+		}
+		if err != nil {
+			pc.close()
+			if isTimeout(err) {
+				return failed(errBackendTimeout, false)
+			}
+			if reused && try == 0 && replay {
+				continue // closed by the backend as we reused it: once more on a fresh connection, as net/http does
+			}
+			if reused {
+				// Not sent again (it may have been received); the backend
+				// is not dead for having closed an idle connection.
+				return failed(errors.New("the pooled connection was closed by the backend"), false)
+			}
+			return failed(errNotSent{err}, true)
+		}
+		if !endBy.IsZero() && endBy.After(firstBy) {
+			pc.c.SetReadDeadline(endBy)
+		}
+		resp.SkipBody = isHead
+		err = resp.ReadLimitBody(pc.br, l.MaxResponseBodyBytes)
+		if err == nil && resp.StatusCode() == http.StatusSwitchingProtocols {
+			err = errors.New("protocol switch is not supported by the balancer")
+		}
+		if err != nil {
+			pc.close()
+			var small *fasthttp.ErrSmallBuffer
+			switch {
+			case isTimeout(err):
+				err = errBackendTimeout
+			case errors.As(err, &small):
+				err = fmt.Errorf("response head over %d bytes", l.MaxResponseHeaderBytes)
+			case errors.Is(err, fasthttp.ErrBodyTooLarge):
+				err = fmt.Errorf("response body over %d bytes", l.MaxResponseBodyBytes)
+			default:
+				err = fmt.Errorf("response: %w", err)
+			}
+			resp.Reset()
+			return failed(err, false)
+		}
+		rh := &resp.Header
+		if v := rh.Peek(HeaderService); len(v) > 0 {
+			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
+				svc = ns
+			}
+		}
+		keep := !resp.ConnectionClose()
+		rh.ResetConnectionClose()
+		stripHop(rh)
+		if !keep {
+			pc.close()
+		} else if pc.br.Buffered() > 0 {
+			b.unsolicited.Add(1) // bytes after a complete response: the connection is out of step
+			pc.close()
+		} else {
+			be.pool.put(pc)
+		}
+		return nil
+	}
+}
+
+// stripHop removes the hop-by-hop headers of a backend's response.
+func stripHop(rh *fasthttp.ResponseHeader) {
+	conn := rh.Peek("Connection")
+	var drop [][]byte
+	for k := range rh.All() {
+		if hopHeader(k) && !is(k, "Content-Length") || len(conn) > 0 && listedIn(conn, k) {
+			drop = append(drop, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range drop {
+		rh.DelBytes(k)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// ---- the client side: Balancer as an http.RoundTripper ----
+
+// RoundTrip sends req through the same path as a proxied request (the
+// policy, the limits, the retry rule), so that a client balances on its
+// own side with no proxy hop.
+func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(req.Body, int64(b.cfg.Limits.MaxBodyBytes)+1))
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(body) > b.cfg.Limits.MaxBodyBytes {
+			return nil, fmt.Errorf("request body over %d bytes", b.cfg.Limits.MaxBodyBytes)
+		}
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	target := req.URL.RequestURI()
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	replay := len(body) == 0 && (req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != "" || idempotent(method))
+	write := func(w *bufio.Writer) {
+		fmt.Fprintf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, host)
+		for k, vs := range req.Header {
+			if hopHeader([]byte(k)) || k == "Host" {
+				continue
+			}
+			for _, v := range vs {
+				fmt.Fprintf(w, "%s: %s\r\n", k, v)
+			}
+		}
+		if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+			fmt.Fprintf(w, "Content-Length: %d\r\n", len(body))
+		}
+		w.WriteString("\r\n")
+		w.Write(body)
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := b.forward(req.Context(), []byte(target), replay, method == http.MethodHead, len(body), write, resp); err != nil {
+		return nil, err
+	}
+	out := &http.Response{
+		Status:        strconv.Itoa(resp.StatusCode()) + " " + http.StatusText(resp.StatusCode()),
+		StatusCode:    resp.StatusCode(),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        make(http.Header, resp.Header.Len()),
+		ContentLength: int64(len(resp.Body())),
+		Request:       req,
+	}
+	for k, v := range resp.Header.All() {
+		out.Header.Add(string(k), string(v))
+	}
+	out.Body = io.NopCloser(bytes.NewReader(bytes.Clone(resp.Body())))
+	return out, nil
+}
