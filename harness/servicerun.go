@@ -196,6 +196,8 @@ type svcRun struct {
 	generated     uint64
 	measuredGen   uint64
 	dispatchNs    int64 // time spent placing jobs
+
+	faults *svcFaults // nil: none
 }
 
 // View implementation (called by the policy, on the dispatcher).
@@ -279,6 +281,11 @@ func runService(ctx context.Context, cfg ServiceConfig) (*svcRun, *metrics.Resul
 		r.expect = uint64(max(e-float64(c.Warmup), 1))
 	}
 	r.obs, _ = pol.(strategies.Observer)
+	if c.Jobs > 0 {
+		r.setupFaults(float64(c.Warmup+c.Jobs) / lambda)
+	} else {
+		r.setupFaults(float64(c.Duration) / float64(c.Unit))
+	}
 	for i := range r.shards {
 		r.shards[i].resp = metrics.NewLatency(1e-6)
 	}
@@ -315,6 +322,7 @@ func runService(ctx context.Context, cfg ServiceConfig) (*svcRun, *metrics.Resul
 		cpu = -1
 	}
 	res := r.result(lambda, wall, cpu)
+	r.finishFaults(res)
 	if err := ctx.Err(); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", r.done.Load(), r.expect))
 		return r, res, err
@@ -372,6 +380,9 @@ func (r *svcRun) generate(ctx context.Context, arrivals workloads.ArrivalProcess
 		if size < 0 {
 			size = sizes.Sample()
 		}
+		if r.faults != nil && r.faultsUntil(ctx, at) != nil {
+			return
+		}
 		if ptimer.SleepNear(ctx, epoch.Add(time.Duration(at))) != nil {
 			return
 		}
@@ -403,7 +414,11 @@ func (r *svcRun) dispatch(j svcJob) {
 		r.drainEvents()
 	}
 	jj := r.jobOf(j)
-	s := r.pol.Pick(r, jj)
+	s := r.pick(jj)
+	if s == noServer { // every server is down
+		r.lose(j, -1)
+		return
+	}
 	if s < 0 || s >= r.n {
 		// Held centrally: the next server to be idle takes it. Wake a
 		// parked one, if the policy held it although some were idle.
@@ -420,6 +435,12 @@ func (r *svcRun) dispatch(j svcJob) {
 		}
 		return
 	}
+	r.place(s, j, jj)
+}
+
+// place queues job j (jj to the policy) at server s and wakes it if it is
+// parked.
+func (r *svcRun) place(s int, j svcJob, jj strategies.Job) {
 	sv := &r.servers[s]
 	if r.measured(j.id) {
 		sv.dispatched.Add(1)
@@ -481,7 +502,7 @@ func (r *svcRun) next(i int) (svcJob, bool) {
 	sv.mu.Lock()
 	j, ok := sv.q.pop()
 	sv.mu.Unlock()
-	if ok || r.centralN.Load() == 0 {
+	if ok || r.centralN.Load() == 0 || r.isDown(i) {
 		return j, ok
 	}
 	r.cmu.Lock()
@@ -542,7 +563,6 @@ const spinSlice = 10 * time.Millisecond
 // run ends or ctx is done.
 func (r *svcRun) serve(ctx context.Context, i int) {
 	sv := &r.servers[i]
-	speed := r.c.Speeds[i]
 	var prevDue int64 // when the previous job was due to end
 	var prevEnd int64 // when it really ended
 	active := nowNs() // since when the server has been handling jobs
@@ -557,6 +577,7 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 			continue
 		}
 		got := nowNs()
+		speed, ep := r.faultStart(i, j)
 		dur := j.size / speed * r.unitNs
 		// The job can start once it was sent and the previous one was due
 		// to end; a spinning server starts it when it gets to it.
@@ -582,7 +603,8 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 		active = end
 
 		resp := float64(end-j.at) / r.unitNs
-		if r.measured(j.id) {
+		taken := r.faultEnd(i, ep, j, resp) // by a down fault: counted then
+		if r.measured(j.id) && !taken {
 			st := sv.st
 			st.mu.Lock()
 			st.resp.Record(resp)
@@ -604,14 +626,16 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 		sv.inSize.store(0)
 		sv.doneWork.store(sv.doneWork.load() + j.size)
 		sv.load.Add(-1)
-		if r.obs != nil {
+		if r.obs != nil && !taken {
 			r.event(svcEvent{server: int32(i), job: j, resp: resp})
 		}
 		prevDue, prevEnd = due, end
 		if r.spin {
 			prevDue = end
 		}
-		r.finishOne()
+		if !taken {
+			r.finishOne()
+		}
 	}
 }
 

@@ -76,6 +76,8 @@ type Result struct {
 	Answers map[string]any `json:"answers,omitempty"`
 	// Profile is the path of a CPU profile captured with this result.
 	Profile string `json:"profile,omitempty"`
+	// Timeline is the course of a run with faults over time (FaultRecorder).
+	Timeline *Timeline `json:"timeline,omitempty"`
 	// Warnings are caveats on this result (unstable load, too few samples).
 	Warnings []string `json:"warnings,omitempty"`
 	// Env describes the machine and run that produced the result.

@@ -75,6 +75,7 @@ var unitRules = []struct {
 	{exact: "killed_workers", unit: "workers", better: Neutral},
 	{exact: "service_mean", unit: "units", better: Neutral},
 	{exact: "failed", unit: "requests", better: Lower},
+	{exact: "jobs_lost", unit: "jobs", better: Lower},
 	{exact: "retries", unit: "requests", better: Lower},
 	{exact: "retries_ok", unit: "requests", better: Higher},
 	{exact: "events", unit: "events", better: Neutral},

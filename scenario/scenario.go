@@ -69,6 +69,12 @@ type Scenario struct {
 	Arrival *workloads.ArrivalSpec
 	// Seed seeds every random stream (Stream).
 	Seed uint64
+	// Faults are timed events: servers that slow down or go down (nil:
+	// none).
+	Faults []Fault
+	// Retry says that the balancer sends again the jobs a server held
+	// when it went down; without it they are lost and counted.
+	Retry bool
 }
 
 // Stream numbers one of a scenario's independent random streams. Engines
@@ -146,7 +152,10 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 	if speeds == nil {
 		speeds = s.WithDefaults().Speeds
 	}
-	return strategies.ValidateSpeeds(s.Servers, speeds, s.Weights)
+	if err := strategies.ValidateSpeeds(s.Servers, speeds, s.Weights); err != nil {
+		return err
+	}
+	return validateFaults(s.Faults, s.Servers)
 }
 
 // Capacity is Σ speeds (the number of servers when no speeds are given).
@@ -212,7 +221,9 @@ func (s *Scenario) NewPolicy(rep int) (strategies.Policy, error) {
 // PolicyConfig.Params): the speeds unless all 1, the weights when given,
 // the policy's own parameters with defaults filled in.
 func (s *Scenario) Params() map[string]any {
-	return s.PolicyConfig().Params(s.Policy)
+	p := s.PolicyConfig().Params(s.Policy)
+	addFaultParams(p, s)
+	return p
 }
 
 // NameParts returns the key-value pairs of the scenario's benchmark-style
@@ -232,6 +243,9 @@ func (s *Scenario) NameParts(engine ...any) []any {
 	kv = append(kv, s.PolicyConfig().NameParams(s.Policy)...)
 	if !strategies.UniformSpeeds(s.Speeds) {
 		kv = append(kv, "speeds", s.Speeds)
+	}
+	if len(s.Faults) > 0 {
+		kv = append(kv, "faults", faultNames(s.Faults))
 	}
 	return kv
 }

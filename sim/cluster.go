@@ -115,6 +115,10 @@ type cluster struct {
 
 	trace    *bufio.Writer
 	traceBuf []byte
+
+	// faults (nil: none) and the time of the next fault event (+Inf: none).
+	faults    *faultState
+	nextFault float64
 }
 
 // View implementation.
@@ -184,10 +188,13 @@ func (c *cluster) arrive() {
 		c.winEnd = c.now
 	}
 	c.inSystem++
-	s := c.policy.Pick(c.view, c.jobOf(j))
-	if s == strategies.Hold {
+	s := c.pick(j)
+	switch {
+	case s == strategies.Hold:
 		c.central.push(j)
-	} else {
+	case s < 0:
+		c.lose(j, -1) // every server is down
+	default:
 		c.dispatchTo(s, j)
 	}
 	if c.stopArrivalsAtTotal && c.nextID >= c.total {
@@ -310,6 +317,9 @@ func (c *cluster) depart(s int) {
 		c.batches[b] += resp
 		c.batchN[b]++
 		c.departedMeasured++
+		if c.faults != nil {
+			c.faults.rec.Done(j.arrival, s, resp)
+		}
 	}
 	if c.trace != nil && j.id < c.total {
 		c.writeTrace(j, s)
@@ -382,12 +392,21 @@ func (c *cluster) run(ctx context.Context, progress func(done uint64)) error {
 // pending reports whether the run has events left to process: some
 // measured job has not departed yet.
 func (c *cluster) pending() bool {
-	return c.departedMeasured < c.total-c.warmup && (c.heap.len() > 0 || !math.IsInf(c.nextArrival, 1))
+	done := c.departedMeasured
+	if c.faults != nil {
+		done += c.faults.lost
+	}
+	return done < c.total-c.warmup && (c.heap.len() > 0 || !math.IsInf(c.nextArrival, 1))
 }
 
 // step processes the earliest event: the next arrival, or the earliest
 // departure (an arrival first on a tie). There must be one (pending).
 func (c *cluster) step() {
+	if c.nextFault <= c.nextArrival && (c.heap.len() == 0 || c.nextFault <= c.heap.top().t()) {
+		c.advance(c.nextFault)
+		c.applyFault()
+		return
+	}
 	if c.heap.len() == 0 || c.nextArrival <= c.heap.top().t() {
 		c.advance(c.nextArrival)
 		c.arrive()

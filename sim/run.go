@@ -189,6 +189,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 		}
 	}
 	res := assemble(&c, reps, wall)
+	finishFaults(&c, res, reps)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -233,6 +234,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		cl.idx = newLoadIndex(cl.load)
 		cl.view = indexedView{cl, cl.idx}
 	}
+	setupFaults(cl, c)
 	cl.scheduleArrival()
 	if cl.isPS {
 		cl.ps = make([]psServer, n)

@@ -50,6 +50,7 @@ Examples:
 			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
 			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream (the simulator's, for --compare-sim)"},
+			faultFlag, retryFlag,
 			&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same case and show both, with the relative error of mean and p99"},
 			runFormatFlag, runOutFlag, cpuProfFlag, memProfFlag, quietFlag,
 		},
@@ -186,6 +187,9 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 		return cfg, bad.Inputf("give --jobs or --duration, not both")
 	case c.IsSet("jobs") && c.Uint64("jobs") == 0:
 		return cfg, bad.Inputf("--jobs must be > 0")
+	}
+	if err := faultFlags(c, &sc, c.Duration("unit")); err != nil {
+		return cfg, err
 	}
 	jobs := c.Uint64("jobs")
 	if !c.IsSet("jobs") && !c.IsSet("duration") {

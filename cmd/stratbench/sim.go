@@ -45,6 +45,7 @@ Examples:
 			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 			&cli.StringFlag{Name: "discipline", Value: "fifo", Usage: "server discipline: fifo or ps (processor sharing)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream"},
+			faultFlag, retryFlag,
 			&cli.IntFlag{Name: "replications", Value: 1, Usage: "independent replications, run in parallel on all cores; > 1 takes the CI across them instead of batch means"},
 			&cli.StringFlag{Name: "trace", Usage: "write a CSV row per job (id,arrival,server,start,departure) to this file"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
@@ -124,6 +125,9 @@ func scenarioFlags(c *cli.Context) (sc scenario.Scenario, err error) {
 func simConfig(c *cli.Context) (sim.Config, error) {
 	sc, err := scenarioFlags(c)
 	if err != nil {
+		return sim.Config{}, err
+	}
+	if err := faultFlags(c, &sc, 0); err != nil {
 		return sim.Config{}, err
 	}
 	jobs := c.Uint64("jobs")
