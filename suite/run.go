@@ -168,6 +168,9 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 	if err := os.MkdirAll(filepath.Join(opt.Dir, ProfileDir), 0o755); err != nil {
 		return nil, err
 	}
+	if err := writeManifest(f, opt); err != nil { // suite/shards.go
+		return nil, err
+	}
 	runs := Expand(f, opt.Quick, opt.Seed)
 	if opt.Shards > 0 {
 		runs = Shard(runs, opt.Shard, opt.Shards)

@@ -17,7 +17,10 @@ func init() {
 		Description: `Reads result files in any mix: JSON Lines of result records (sim, run, xml run,
 suite), Go benchmark text (go test -bench output, benchstat's input) and CPU
 profiles. Lines that cannot be read are reported as file:line: message and the
-rest is still used. Shard results of one sweep merge into one report.
+rest is still used. Shard results of one sweep merge into one report: the
+shards of a suite (DIR/results.jsonl beside DIR/suite.json) must all be there
+and complete, of one suite and seed (--partial reports them anyway, --wait
+waits for them).
 
 Writes into DIR (atomically, file by file): index.html (one page that works
 offline: charts inline, summary table, comparisons, profiles, environment),
@@ -29,16 +32,19 @@ Examples:
   stratbench report sim.jsonl --out report
   go test -run '^$' -bench . -count 10 > new.txt && stratbench report new.txt --out report
   stratbench report shard-*.jsonl --out report --format html,md`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "directory to write the report into"},
 			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + formatHelp()},
-		},
+		}, mergeFlags...),
 		Action: func(c *cli.Context) error {
 			cfg := reports.Config{
 				Inputs:  c.Args().Slice(),
 				Out:     c.String("out"),
 				Formats: splitList(c.String("format")),
 				Stdin:   c.App.Reader,
+			}
+			if err := checkMerge(c, cfg.Inputs); err != nil {
+				return err
 			}
 			return markInput(reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter))
 		},

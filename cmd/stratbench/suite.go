@@ -22,7 +22,7 @@ func init() {
 	register(&cli.Command{
 		Name:      "suite",
 		Usage:     "run a comparison suite (the default one when no FILE is given) and write its report",
-		UsageText: "stratbench suite [FILE] [--out DIR] [--quick] [--seed S] [--shard i/n] [--resume] [--quiet]",
+		UsageText: "stratbench suite [FILE] [--out DIR] [--quick] [--seed S] [--shard i/n] [--resume] [--quiet] [--emit slurm|k8s --shards N]",
 		Description: `Runs every case of a suite file (YAML), or of the default suite embedded in the binary,
 and writes into DIR: results.jsonl (one result record a line, appended as each run
 finishes), results.txt (Go benchmark format, for benchstat), profiles/, and the report
@@ -32,7 +32,8 @@ report from what finished; --resume continues an interrupted suite. Without
 
 --shard i/n runs every n-th run starting at i, so that a sweep can be spread over
 n machines (a Kubernetes indexed Job, a Slurm array); stratbench report merges the
-shards' results.jsonl into one report.
+shards' results.jsonl into one report. --emit slurm|k8s --shards N prints that
+sweep as a Slurm submit script or Kubernetes manifests instead of running it.
 
 Examples:
   stratbench suite --out report                 # the default suite; open report/index.html
@@ -40,9 +41,10 @@ Examples:
   stratbench suite examples/policies.yaml --out out/policies
   stratbench suite --check examples/policies.yaml
   stratbench suite --shard 0/4 --out out/shard0 # then: stratbench report out/shard*/results.jsonl --out out/all
+  stratbench suite --quick --emit slurm --shards 4 --out out/sweep > sweep.sh && bash sweep.sh
   stratbench suite --print-default > mysuite.yaml
   stratbench suite --keys                       # every case type and parameter`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "output directory"},
 			&cli.BoolFlag{Name: "quick", Usage: "apply each case's quick overrides (CI: under a minute)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of every run", DefaultText: "the suite's seed"},
@@ -53,7 +55,7 @@ Examples:
 			&cli.BoolFlag{Name: "print-default", Usage: "print the default suite's YAML"},
 			&cli.BoolFlag{Name: "keys", Usage: "print every case type with its parameters"},
 			quietFlag,
-		},
+		}, emitFlags...),
 		Action: suiteAction,
 	})
 }
@@ -77,6 +79,9 @@ func suiteAction(c *cli.Context) error {
 		if f, err = suite.ParseFile(c.Args().First()); err != nil {
 			return err
 		}
+	}
+	if c.IsSet("emit") {
+		return emitAction(c, c.Args().First(), f)
 	}
 	if c.Bool("check") {
 		if err := suite.Check(f, c.Bool("quick")); err != nil {
