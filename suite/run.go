@@ -168,9 +168,6 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 	if err := os.MkdirAll(filepath.Join(opt.Dir, ProfileDir), 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeManifest(f, opt); err != nil { // suite/shards.go
-		return nil, err
-	}
 	runs := Expand(f, opt.Quick, opt.Seed)
 	if opt.Shards > 0 {
 		runs = Shard(runs, opt.Shard, opt.Shards)
@@ -205,6 +202,9 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 		if err := writeProgress(filepath.Join(opt.Dir, ProgressFile), h, runs, nil, nil); err != nil {
 			return nil, err
 		}
+	}
+	if err := writeManifest(f, opt); err != nil { // suite/shards.go
+		return nil, err
 	}
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -109,25 +109,10 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// writeManifest records in opt.Dir which suite, seed and shard it holds.
-// Resuming into a directory of another seed, quick setting or shard is
-// refused: its results would be taken for this run's.
+// writeManifest records in opt.Dir which suite, seed and shard it holds
+// (--resume's own check of the directory is progress.jsonl's header).
 func writeManifest(f *File, opt Options) error {
-	m := NewManifest(f, opt.Quick, opt.Seed, opt.Shard, opt.Shards)
-	if opt.Resume {
-		old, err := ReadManifest(opt.Dir)
-		if err != nil {
-			return err
-		}
-		if old != nil && (old.Seed != m.Seed || old.Quick != m.Quick || old.Shard != m.Shard || old.Shards != m.Shards) {
-			return bad.Inputf("--resume: %s holds %s, not %s: give another --out, or leave out --resume to start over (earlier results are moved aside)",
-				opt.Dir, old.what(), m.what())
-		}
-		if old != nil && old.Digest != m.Digest && opt.Stderr != nil {
-			fmt.Fprintf(opt.Stderr, "stratbench: %s was started with other runs of suite %s: resuming, results of runs no longer in the suite stay in %s\n", opt.Dir, old.Suite, ResultsFile)
-		}
-	}
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := json.MarshalIndent(NewManifest(f, opt.Quick, opt.Seed, opt.Shard, opt.Shards), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -302,6 +287,18 @@ func incomplete(s shardInput) (string, error) {
 	have, err := runsIn(s.path)
 	if err != nil {
 		return "", err
+	}
+	// A run is complete once progress.jsonl says so (its records are all
+	// in results.jsonl); directories written before it existed count every
+	// run with records.
+	if _, done, err := readProgress(filepath.Join(filepath.Dir(s.path), ProgressFile)); err != nil {
+		return "", err
+	} else if done != nil {
+		for id := range have {
+			if _, ok := done[id]; !ok {
+				delete(have, id)
+			}
+		}
 	}
 	var lack []string
 	for _, id := range s.m.Runs {

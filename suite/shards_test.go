@@ -167,6 +167,19 @@ func TestShardsRefused(t *testing.T) {
 	d6 := t.TempDir()
 	copyOf := filepath.Join(d6, "shard-x", ResultsFile)
 	copyDir(t, filepath.Dir(s[1]), filepath.Dir(copyOf))
+	// A run whose records are in results.jsonl but whose end progress.jsonl
+	// never recorded (a kill between the two) is not complete.
+	unmarked := filepath.Join(d6, "shard-y", ResultsFile)
+	copyDir(t, filepath.Dir(s[2]), filepath.Dir(unmarked))
+	pp := filepath.Join(filepath.Dir(unmarked), ProgressFile)
+	pb, err := os.ReadFile(pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := strings.Split(strings.TrimSuffix(string(pb), "\n"), "\n")
+	if err := os.WriteFile(pp, []byte(strings.Join(pl[:len(pl)-1], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -179,6 +192,7 @@ func TestShardsRefused(t *testing.T) {
 		{"seed", []string{s[0], seeded, s[2], s[3]}, []string{"seeds 5 and 9", "merge the shards of one sweep only"}},
 		{"suite", []string{s[0], otherSuite, s[2], s[3]}, []string{"different suites"}},
 		{"shard count", []string{s[0], threeShards}, []string{"4 and 3 shards"}},
+		{"unmarked run", []string{s[0], s[1], unmarked, s[3]}, []string{"shard 2/4 of suite shards (shards.yaml, seed 5) incomplete: 0 of 1 runs"}},
 		{"twice", []string{s[0], s[1], copyOf, s[2], s[3]}, []string{"shard 1/4 given twice"}},
 		{"incomplete", []string{cut, runShard(t, f, d5, 1, 2, nil)}, []string{"shard 0/2 of suite shards (shards.yaml, seed 5) incomplete: 1 of 3 runs", "missing p/sim/policy="}},
 		{"incomplete unsharded", []string{interruptShard(t, f, t.TempDir(), 0, 1, 2)}, []string{"suite shards (shards.yaml, seed 5) incomplete: 2 of 6 runs", "and 1 more"}},
@@ -295,7 +309,8 @@ func TestMergeIgnoresOtherFiles(t *testing.T) {
 }
 
 // TestResumeOtherShardRefused: --resume into the directory of another
-// seed or shard would take its results for this run's.
+// seed or shard would take its results for this run's (progress.jsonl
+// refuses it); starting over rewrites the manifest.
 func TestResumeOtherShardRefused(t *testing.T) {
 	f := parseSuite(t, shardSuite)
 	dir := t.TempDir()
@@ -306,9 +321,9 @@ func TestResumeOtherShardRefused(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		{"seed", Options{Dir: out, Shard: 1, Shards: 4, Seed: &seed, Resume: true}, "holds shard 1/4 of suite shards (shards.yaml, seed 5), not shard 1/4 of suite shards (shards.yaml, seed 8)"},
-		{"shard", Options{Dir: out, Shard: 2, Shards: 4, Resume: true}, "not shard 2/4"},
-		{"quick", Options{Dir: out, Shard: 1, Shards: 4, Quick: true, Resume: true}, "quick"},
+		{"seed", Options{Dir: out, Shard: 1, Shards: 4, Seed: &seed, Resume: true}, "seed 8"},
+		{"shard", Options{Dir: out, Shard: 2, Shards: 4, Resume: true}, "shard 2/4"},
+		{"quick", Options{Dir: out, Shard: 1, Shards: 4, Quick: true, Resume: true}, "with --quick"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Execute(context.Background(), f, tc.opt)
