@@ -36,6 +36,10 @@ type CompareRow struct {
 	Worse bool
 	// Notes are the footnotes of this row (too few samples).
 	Notes []string
+	// headline marks the benchmark's headline metric, the one the gate
+	// judges.
+	headline               bool
+	oldSamples, newSamples []float64
 }
 
 // Delta is the change as benchstat writes it: "+3.20%", "~" when it is
@@ -68,8 +72,9 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 		units.Better[k] = v
 	}
 	type side struct {
-		samples map[string][]float64
-		metrics []string
+		samples  map[string][]float64
+		metrics  []string
+		headline string
 	}
 	collect := func(s *Set) (map[string]*side, []string) {
 		out := map[string]*side{}
@@ -79,7 +84,7 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 			name := FullName(r)
 			sd := out[name]
 			if sd == nil {
-				sd = &side{samples: map[string][]float64{}}
+				sd = &side{samples: map[string][]float64{}, headline: Headline([]*metrics.Result{r})}
 				out[name] = sd
 				order = append(order, name)
 			}
@@ -124,7 +129,8 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 			}
 			s1 := benchmath.NewSample(slices.Clone(o.samples[m]), th)
 			s2 := benchmath.NewSample(slices.Clone(nxs), th)
-			row := CompareRow{Bench: name, Metric: m, OldN: len(s1.Values), NewN: len(s2.Values)}
+			row := CompareRow{Bench: name, Metric: m, OldN: len(s1.Values), NewN: len(s2.Values),
+				headline: m == o.headline, oldSamples: o.samples[m], newSamples: nxs}
 			row.Unit, row.Better = units.Describe(m)
 			row.Old = benchmath.AssumeNothing.Summary(s1, 0.95)
 			row.New = benchmath.AssumeNothing.Summary(s2, 0.95)
@@ -151,14 +157,13 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 	return res
 }
 
-// Regressions returns the rows that got significantly worse by more than
-// pct percent in their metric's better direction.
+// Regressions returns the benchmarks whose headline metric the gate
+// (see Gate, without a noise floor) finds significantly worse than pct
+// percent.
 func (c *CompareResult) Regressions(pct float64) []CompareRow {
 	var out []CompareRow
-	for _, r := range c.Rows {
-		if r.Worse && !math.IsNaN(r.Change) && math.Abs(r.Change)*100 > pct {
-			out = append(out, r)
-		}
+	for _, r := range c.Gate(pct, nil, "").Failures() {
+		out = append(out, r.CompareRow)
 	}
 	return out
 }
@@ -339,10 +344,17 @@ type CompareConfig struct {
 	Old, New string
 	// Alpha is the significance level (default 0.05).
 	Alpha float64
-	// FailOnRegression, when >= 0, makes RunCompare fail when a metric got
-	// significantly worse by more than this many percent; negative turns
-	// the check off.
+	// FailOnRegression, when >= 0, makes RunCompare fail when a
+	// benchmark's headline metric got significantly worse than this many
+	// percent (see CompareResult.Gate); negative turns the check off.
 	FailOnRegression float64
+	// Noise, when set, is a second run of the old build: the change from
+	// Old to Noise of each benchmark is its A/A noise floor, added to the
+	// threshold.
+	Noise string
+	// Metric is the metric the gate judges; empty means each benchmark's
+	// headline metric.
+	Metric string
 	// Stdin is read for the file "-".
 	Stdin io.Reader
 }
@@ -384,13 +396,30 @@ func RunCompare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer
 		return err
 	}
 	if cfg.FailOnRegression >= 0 {
-		regs := c.Regressions(cfg.FailOnRegression)
-		if len(regs) > 0 {
+		var noise *CompareResult
+		if cfg.Noise != "" {
+			ns, err := Load([]string{cfg.Noise}, cfg.Stdin)
+			if err != nil {
+				return inputError{err}
+			}
+			if len(ns.Results) == 0 {
+				return inputErrorf("%s: %w", cfg.Noise, ErrNoResults)
+			}
+			noise = Compare(old, ns, cfg.Alpha)
+		}
+		g := c.Gate(cfg.FailOnRegression, noise, cfg.Metric)
+		if cfg.Metric != "" && len(g.Rows) == 0 {
+			return inputErrorf("--metric %s: no benchmark of both files has it with a better direction; their metrics: %s", cfg.Metric, strings.Join(c.metricsInOrder(), ", "))
+		}
+		if _, err := io.WriteString(stdout, "\n"+g.Summary()); err != nil {
+			return err
+		}
+		if regs := g.Failures(); len(regs) > 0 {
 			var parts []string
 			for _, r := range regs {
-				parts = append(parts, fmt.Sprintf("%s %s %+.1f%% (%s is better, p=%.3f)", r.Bench, r.Metric, r.Change*100, r.Better, r.Cmp.P))
+				parts = append(parts, fmt.Sprintf("%s %s %+.1f%% (%s is better, margin %.1f%%, p=%.3g)", r.Bench, r.Metric, r.Change*100, r.Better, r.Margin, r.PAdj))
 			}
-			return fmt.Errorf("%w: %d metrics got worse by more than %g%%: %s", ErrRegression, len(regs), cfg.FailOnRegression, strings.Join(parts, "; "))
+			return fmt.Errorf("%w: %d benchmarks got worse by more than %g%%: %s", ErrRegression, len(regs), cfg.FailOnRegression, strings.Join(parts, "; "))
 		}
 	}
 	return ctx.Err()

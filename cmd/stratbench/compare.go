@@ -21,9 +21,12 @@ benchmark text), prints the two medians with their 95% intervals, the change,
 and the p-value of a Mann–Whitney U test, as benchstat does; ~ marks a change
 that is not significant and footnotes say where there were too few samples.
 
-With --fail-on-regression X%, exits with status 1 and names the metrics that
-got significantly worse by more than X% in their own better direction (a
-higher response time, a lower throughput): a gate for CI.
+With --fail-on-regression X%, exits with status 1 and names the benchmarks
+whose headline metric is significantly worse than X% in its own better
+direction (a higher response time, a lower throughput): a one-sided U test
+of NEW against OLD shifted by X%, Holm-corrected over the benchmarks, so
+that noise and drift smaller than X% do not fail the gate. --noise A2 (a
+second run of the old build) adds each benchmark's A/A change to its margin.
 
 Examples:
   go test -run '^$' -bench . -count 10 > new.txt
@@ -31,7 +34,9 @@ Examples:
   stratbench compare old.jsonl new.jsonl --fail-on-regression 5%`,
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "alpha", Value: reports.Alpha, Usage: "significance level of the U test"},
-			&cli.StringFlag{Name: "fail-on-regression", Usage: "exit 1 when a metric got significantly worse by more than this percentage (5% or 5)"},
+			&cli.StringFlag{Name: "fail-on-regression", Usage: "exit 1 when a benchmark's headline metric got significantly worse than this percentage (5% or 5)"},
+			&cli.StringFlag{Name: "metric", Usage: "the metric --fail-on-regression judges (default: each benchmark's headline metric), e.g. cpu_sec"},
+			&cli.StringFlag{Name: "noise", Usage: "a second run of the old build: each benchmark's change from OLD to it is its A/A noise floor, added to --fail-on-regression"},
 		},
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
@@ -51,7 +56,7 @@ Examples:
 				fail = v
 			}
 			return markInput(reports.RunCompare(c.Context, reports.CompareConfig{
-				Old: args[0], New: args[1], Alpha: alpha, FailOnRegression: fail, Stdin: c.App.Reader,
+				Old: args[0], New: args[1], Alpha: alpha, FailOnRegression: fail, Noise: c.String("noise"), Metric: c.String("metric"), Stdin: c.App.Reader,
 			}, c.App.Writer, c.App.ErrWriter))
 		},
 	})
