@@ -95,7 +95,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, bad.Input(err)
 	}
 	var m Manifest
 	dec := json.NewDecoder(strings.NewReader(string(b)))

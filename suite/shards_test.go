@@ -342,3 +342,26 @@ func TestResumeOtherShardRefused(t *testing.T) {
 		t.Fatalf("manifest after starting over: %+v, %v", m, err)
 	}
 }
+
+// FuzzCheckMerge feeds arbitrary manifests, progress and results files to
+// the merge check: it may refuse them, never panic, and what it refuses is
+// marked as bad input.
+func FuzzCheckMerge(f *testing.F) {
+	f.Add([]byte(`{"suite":"s","file":"s.yaml","digest":"d","quick":false,"seed":1,"shard":0,"shards":2,"suite_runs":2,"runs":["a"]}`),
+		[]byte(`{"suite":"s","quick":false,"seed":1,"shard":"0/2"}`+"\n"+`{"run":"a","records":1}`+"\n"),
+		[]byte(`{"params":{"suite_run":"a"}}`+"\n"))
+	f.Add([]byte(`{"shards":0}`), []byte(""), []byte("{\n"))
+	f.Add([]byte(`{"shard":3,"shards":2,"runs":null}`), []byte("\n\n"), []byte(`{"params":{"suite_run":7}}`))
+	f.Fuzz(func(t *testing.T, manifest, progress, results []byte) {
+		dir := t.TempDir()
+		for name, b := range map[string][]byte{ManifestFile: manifest, ProgressFile: progress, ResultsFile: results} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := filepath.Join(dir, ResultsFile)
+		if _, err := checkMergeOnce([]string{in, in}); err != nil && !bad.Is(err) {
+			t.Errorf("error not marked as bad input: %v", err)
+		}
+	})
+}
