@@ -43,6 +43,12 @@ tmp=$(mktemp -d)
 pids=()
 stop() {
 	local rc=$?
+	# Jobs still queued or running (after a failure) are cancelled first, so
+	# that no job process outlives the daemons.
+	if [ -n "${SLURM_CONF:-}" ] && [ "${#pids[@]}" -ge 3 ]; then
+		squeue -h -o %A 2>/dev/null | xargs -r scancel 2>/dev/null || true
+		for i in $(seq 50); do [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break; sleep 0.1; done
+	fi
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ "$rc" -ne 0 ]; then
@@ -165,7 +171,7 @@ same_as_ref "$tmp/sweep/all/results.jsonl"
 
 # 2. Task 2 killed in the middle of its shard (SIGKILL, as the OOM killer or
 # a lost node would), on a suite whose runs last long enough to aim at: 12
-# runs, 3 a shard, about 0.3s each.
+# runs, 3 a shard, about 0.4s each.
 cat >"$tmp/kill.yaml" <<'EOF'
 name: kill-test
 seed: 3
@@ -176,7 +182,7 @@ cases:
     policy: [random, jsq, p2c, lwl]
     servers: 10
     load: [0.5, 0.7, 0.9]
-    jobs: 2000000
+    jobs: 3000000
 EOF
 "$bin" suite "$tmp/kill.yaml" --quiet --out "$tmp/ref2" >/dev/null
 "$bin" suite "$tmp/kill.yaml" --emit slurm --shards 4 --out "$tmp/sweep2" --time 10m --bin "$bin" >"$tmp/sweep2.sh"
