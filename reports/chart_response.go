@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,12 +21,73 @@ import (
 
 // --- response time against load, with theory ------------------------
 
+// maxSeries is the most colored series a line chart draws; the other
+// strategies go to a second chart, folded on the page.
+const maxSeries = 8
+
+// boundGray is the color of reference bounds and theory lines: drawn
+// thin and gray, apart from the deployable policies.
+var boundGray = color.Gray{Y: 120}
+
+// theoryDashes are the dotted patterns of theory curves, one each.
+var theoryDashes = [][]vg.Length{
+	chart.TheoryDashes,
+	{vg.Points(0.8), vg.Points(1.6)},
+	{vg.Points(4), vg.Points(1.5), vg.Points(1), vg.Points(1.5)},
+	{vg.Points(1), vg.Points(4)},
+}
+
 func chartResponseVsLoad(m *model) []*Chart {
 	var out []*Chart
 	for _, g := range m.sweeps("load", has("response_mean")) {
 		if len(g.values) < 2 {
 			continue
 		}
+		deploy, bounds := m.splitBounds(g, "load", "response_mean")
+		for part := 0; part*maxSeries < len(deploy) || part == 0; part++ {
+			shown := deploy[part*maxSeries : min(len(deploy), (part+1)*maxSeries)]
+			if c := m.responseVsLoad(g, shown, bounds, part, len(deploy)); c != nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// splitBounds returns the group's deployable strategies, best first by
+// metric at the highest load each ran (lower is better), and its
+// reference bounds.
+func (m *model) splitBounds(g sweepGroup, key, metric string) (deploy, bounds []string) {
+	score := map[string]float64{}
+	for _, s := range g.strats {
+		score[s] = math.Inf(1)
+		for i := len(g.values) - 1; i >= 0; i-- {
+			if r := g.at(key, s, g.values[i]); r != nil {
+				if isBound(r) {
+					bounds = append(bounds, s)
+					break
+				}
+				if e, ok := EstimateOf(r, metric); ok && !math.IsNaN(e.Center) {
+					// A policy missing the highest loads ranks after those
+					// that ran them, then by its value.
+					score[s] = e.Center + float64(len(g.values)-1-i)*1e12
+					break
+				}
+			}
+		}
+		if !slices.Contains(bounds, s) {
+			deploy = append(deploy, s)
+		}
+	}
+	slices.SortStableFunc(deploy, func(a, b string) int { return cmpFloat(score[a], score[b]) })
+	return deploy, bounds
+}
+
+// responseVsLoad draws one chart of the sweep: the shown deployable
+// strategies in color, the bounds and theory in thin gray. part > 0 is a
+// chart of the strategies left out of the first (of total).
+func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total int) *Chart {
+	{
 		metric := "response_mean"
 		p := chart.NewPlot("", "offered load ρ (fraction of capacity)", m.axisLabel(metric, g.results))
 		chart.AddGrid(p, true, true)
@@ -36,13 +98,18 @@ func chartResponseVsLoad(m *model) []*Chart {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
-		st := m.styles.ForChart(g.strats)
+		st := m.styles.ForChart(shown)
 		var ss []series
 		anyUnstable := false
-		for _, s := range g.strats {
+		for _, s := range append(slices.Clone(shown), bounds...) {
+			bound := slices.Contains(bounds, s)
 			var xys plotter.XYs
 			var unstable []string
-			eb := &chart.ErrBars{Cap: vg.Points(5), Style: draw.LineStyle{Color: st.Color(s), Width: vg.Points(0.9)}}
+			col := st.Color(s)
+			if bound {
+				col = boundGray
+			}
+			eb := &chart.ErrBars{Cap: vg.Points(5), Style: draw.LineStyle{Color: col, Width: vg.Points(0.9)}}
 			for _, v := range g.values {
 				r := g.at("load", s, v)
 				if r == nil {
@@ -69,14 +136,27 @@ func chartResponseVsLoad(m *model) []*Chart {
 					label += " (unstable at " + strings.Join(unstable, ", ") + ")"
 					anyUnstable = true
 				}
-				ss = append(ss, series{label: label, xys: xys, line: st.Line(s), glyph: st.Glyph(s), eb: eb})
+				line, glyph := st.Line(s), st.Glyph(s)
+				if bound {
+					label += " (bound)"
+					line = draw.LineStyle{Color: boundGray, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
+					glyph = draw.GlyphStyle{Color: boundGray, Radius: vg.Points(2.2), Shape: draw.SquareGlyph{}}
+				}
+				ss = append(ss, series{label: label, xys: xys, line: line, glyph: glyph, eb: eb})
 			}
 		}
 		if len(ss) == 0 {
-			continue
+			return nil
 		}
 		legend, hidden := addLines(p, ss)
 		curves := m.theoryCurves(g, st)
+		for i := range curves {
+			// Theory is a reference, like the bounds: thin and gray, told
+			// apart by its dashes and its legend.
+			curves[i].style.Color = boundGray
+			curves[i].style.Width = vg.Points(1)
+			curves[i].style.Dashes = theoryDashes[i%len(theoryDashes)]
+		}
 		for _, c := range curves {
 			for _, pt := range c.xys {
 				track(pt.Y)
@@ -103,9 +183,21 @@ func chartResponseVsLoad(m *model) []*Chart {
 		chart.PadAxis(&p.X, 0.03)
 		p.X.Tick.Marker = workerTicks(g.values)
 		title := "Mean response time against load — " + scenarioTitle(g.key)
-		what := "Mean response time of each policy as the offered load grows; whiskers are 95% confidence intervals."
+		id := "response-vs-load-" + g.key
+		what := "Mean response time of each deployable policy as the offered load grows; whiskers are 95% confidence intervals."
+		if total > maxSeries {
+			lo, hi := part*maxSeries+1, min(total, (part+1)*maxSeries)
+			what = fmt.Sprintf("Mean response time of deployable policies %d to %d of %d (best first at the highest load) as the offered load grows; whiskers are 95%% confidence intervals.", lo, hi, total)
+			if part > 0 {
+				title = fmt.Sprintf("Mean response time against load, the other policies (%d–%d of %d) — %s", lo, hi, total, scenarioTitle(g.key))
+				id += fmt.Sprintf("-more-%d", part)
+			}
+		}
+		if len(bounds) > 0 {
+			what += " Gray squares on a dashed line are reference bounds (" + strings.Join(bounds, ", ") + "): the best any dispatcher could do, not deployable."
+		}
 		if len(curves) > 0 {
-			what += " Dotted lines without markers are queueing theory for the same setting, in the color of the policy they model (the gray Erlang C line is the best any dispatcher can do with these servers)."
+			what += " Thin gray dotted lines without markers are queueing theory for the same setting (the Erlang C line is the best any dispatcher can do with these servers)."
 		}
 		how := "Lower is better. Response time climbs steeply as load nears 1; the gap between a policy and the Erlang C line is what its dispatch decisions cost."
 		if anyUnstable {
@@ -115,10 +207,9 @@ func chartResponseVsLoad(m *model) []*Chart {
 			how += " The y axis is logarithmic."
 		}
 		how += sameNote(hidden)
-		out = append(out, &Chart{Family: familyOf(g.key), ID: "response-vs-load-" + g.key, Title: title, What: what, How: how,
-			fig: chart.New(title, []*plot.Plot{p}, chart.WithLegend(legend))})
+		return &Chart{Family: familyOf(g.key), ID: id, Title: title, What: what, How: how, More: part > 0,
+			fig: chart.New(title, []*plot.Plot{p}, chart.WithLegend(legend))}
 	}
-	return out
 }
 
 type theoryCurve struct {

@@ -29,6 +29,9 @@ type Chart struct {
 	Title  string
 	// What says what the chart shows; How says how to read it.
 	What, How string
+	// More marks a chart of the series left out of the one before it
+	// (beyond maxSeries): the page folds it.
+	More bool
 	// PNG is the rendered image.
 	PNG []byte
 	fig *chart.Figure

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/stratbench/stratbench/reports/internal/chart"
 	"image"
 	"image/png"
@@ -213,5 +214,50 @@ func TestLogAxisWithNegativeInterval(t *testing.T) {
 	}
 	if len(r.Charts) == 0 || r.Charts[0].PNG == nil {
 		t.Fatal("no chart drawn")
+	}
+}
+
+// TestResponseVsLoadSeries checks that a sweep of 12 deployable policies
+// and a bound draws the best 8 in the first chart and the other 4 in a
+// folded second one, each with the bound, which is never a colored
+// series.
+func TestResponseVsLoadSeries(t *testing.T) {
+	var rs []metrics.Result
+	pols := []string{"random", "rr", "wrr", "jsq", "p2c", "jiq", "sed", "ewma", "hash", "maglev", "leastreq", "prequal", "central"}
+	for i, p := range pols {
+		for _, load := range []float64{0.5, 0.9} {
+			v := (1 + float64(i)) * load
+			if p == "central" {
+				v = 0.5 * load
+			}
+			rs = append(rs, metrics.Result{Engine: "sim", Family: "Sim", Name: fmt.Sprintf("policy=%s/servers=10/load=%g", p, load),
+				Params:  map[string]any{"policy": p, "servers": 10.0, "load": load},
+				Metrics: map[string]float64{"response_mean": v}, CI95: map[string][2]float64{"response_mean": {v * 0.98, v * 1.02}}})
+		}
+	}
+	m := newModel(rs, Units{}, nil)
+	cs := chartResponseVsLoad(m)
+	if len(cs) != 2 || cs[0].More || !cs[1].More {
+		t.Fatalf("%d charts (want 2, the second folded)", len(cs))
+	}
+	count := func(c *Chart) (colored int, bound bool) {
+		for _, it := range c.fig.Legend() {
+			switch {
+			case strings.HasPrefix(it.Label, "central"):
+				bound = strings.Contains(it.Label, "(bound)")
+			case !strings.HasPrefix(it.Label, "theory"):
+				colored++
+			}
+		}
+		return
+	}
+	if n, b := count(cs[0]); n != 8 || !b {
+		t.Errorf("first chart: %d colored series (want 8), bound shown %v", n, b)
+	}
+	if n, b := count(cs[1]); n != 4 || !b {
+		t.Errorf("second chart: %d colored series (want 4), bound shown %v", n, b)
+	}
+	if l := cs[0].fig.Legend()[0].Label; !strings.HasPrefix(l, "random") {
+		t.Errorf("first series %q, want the best (random, lowest here)", l)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	_ "image/png" // decode chart sizes
 	"io"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
@@ -42,6 +41,7 @@ type htmlChart struct {
 	FamilyHead                 bool
 	Src                        template.URL
 	W, H                       int
+	More                       bool
 }
 
 type htmlGroup struct {
@@ -56,9 +56,14 @@ type htmlTop struct {
 }
 
 type htmlResult struct {
-	Engine, Name, Metric, Value, Samples string
-	Warnings                             []string
+	N                                        int
+	ID, Engine, Name, Metric, Value, Samples string
+	Warnings                                 []string
 }
+
+// htmlWarning is one line of the Warnings box, linking to its run's row
+// of All results (Href empty when it is about no one run).
+type htmlWarning struct{ Text, Href string }
 
 type htmlEnv struct {
 	envCount
@@ -89,7 +94,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Envs                     []htmlEnv
 		Files                    []htmlFile
 		Notes                    []string
-		Warnings                 []string
+		Warnings                 []htmlWarning
 		MoreWarnings             int
 	}{
 		Title:   "stratbench report",
@@ -103,7 +108,15 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for _, p := range r.Set.Problems {
 		d.Problems = append(d.Problems, p.Error())
 	}
-	d.Warnings = append(slices.Clone(r.Mismatches), r.warnings()...)
+	for _, m := range r.Mismatches {
+		d.Warnings = append(d.Warnings, htmlWarning{Text: m})
+	}
+	for i := range r.Set.Results {
+		res := &r.Set.Results[i]
+		for _, w := range res.Warnings {
+			d.Warnings = append(d.Warnings, htmlWarning{Text: FullName(res) + ": " + w, Href: resultID(i)})
+		}
+	}
 	if n := len(d.Warnings); n > maxWarnings {
 		d.Warnings, d.MoreWarnings = d.Warnings[:maxWarnings], n-maxWarnings
 	}
@@ -112,7 +125,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		pngs[f] = true
 	}
 	for _, c := range r.Charts {
-		hc := htmlChart{ID: c.ID, Title: c.Title, What: c.What, How: c.How, Family: c.Family,
+		hc := htmlChart{More: c.More, ID: c.ID, Title: c.Title, What: c.What, How: c.How, Family: c.Family,
 			FamilyHead: len(d.Charts) == 0 || d.Charts[len(d.Charts)-1].Family != c.Family,
 			Src:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(c.PNG))}
 		if cfg, _, err := image.DecodeConfig(bytes.NewReader(c.PNG)); err == nil {
@@ -149,7 +162,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for i := range r.Set.Results {
 		res := &r.Set.Results[i]
 		m := Headline([]*metrics.Result{res})
-		hr := htmlResult{Engine: res.Engine, Name: FullName(res), Warnings: res.Warnings}
+		hr := htmlResult{N: i, ID: resultID(i), Engine: res.Engine, Name: FullName(res), Warnings: res.Warnings}
 		if m != "" {
 			e, _ := EstimateOf(res, m)
 			hr.Metric = MetricTitle(m) + " (" + unitText(r.Set.Units, m, []*metrics.Result{res}) + ")"
@@ -189,6 +202,9 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// resultID is the page anchor of the i-th result's row in All results.
+func resultID(i int) string { return fmt.Sprintf("r-%d", i) }
 
 func fileHelp(f string) string {
 	switch path.Base(f) {

@@ -131,7 +131,7 @@ func TestHTMLSelfContained(t *testing.T) {
 		t.Error("no external scripts")
 	}
 	text := p.text.String()
-	for _, want := range []string{"Which strategy wins", "ran", "times faster than", "Where the CPU time went",
+	for _, want := range []string{"What should I use", "ran", "times faster than", "Where the CPU time went",
 		"Environment", "go1.26.8", "Intel(R) Xeon(R) Processor", "results.jsonl", "profiles/cpu.pprof"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q", want)

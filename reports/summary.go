@@ -55,6 +55,12 @@ type SummaryRow struct {
 	// given more work than it can serve): their figures grow with the run
 	// length, so they are not the worst for comparison.
 	Unstable []string `json:"unstable,omitempty"`
+	// Caveats say what to keep in mind before acting on the row: a
+	// margin that is not significant, runs with warnings.
+	Caveats []string `json:"caveats,omitempty"`
+	// Warned are the indexes (in the report's results) of the scenario's
+	// runs that carry warnings.
+	Warned []int `json:"-"`
 	// Lines are the hyperfine-style comparison lines of the scenario.
 	Lines []string `json:"comparisons"`
 }
@@ -134,9 +140,42 @@ func (r *Report) Summary() []SummaryRow {
 		if g := rk.BoundGap; g != nil {
 			row.Lines = append(row.Lines, "bound: "+g.String())
 		}
+		if row.Winner == "" {
+			row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
+		}
+		if len(rk.Entries) == 1 {
+			row.Caveats = append(row.Caveats, "only one deployable strategy ran")
+		}
+		if len(row.Unstable) > 0 {
+			row.Caveats = append(row.Caveats, "unstable: "+strings.Join(row.Unstable, ", "))
+		}
+		for _, res := range rk.results {
+			if len(res.Warnings) > 0 {
+				if i := r.indexOf(res); i >= 0 {
+					row.Warned = append(row.Warned, i)
+				}
+			}
+		}
+		if n := len(row.Warned); n > 0 {
+			row.Caveats = append(row.Caveats, plural(n, "run", "runs")+" with warnings")
+		}
 		out = append(out, row)
 	}
 	return out
+}
+
+// indexOf is the index of res in the report's results, or -1.
+func (r *Report) indexOf(res *metrics.Result) int {
+	if r.index == nil {
+		r.index = map[*metrics.Result]int{}
+		for i := range r.Set.Results {
+			r.index[&r.Set.Results[i]] = i
+		}
+	}
+	if i, ok := r.index[res]; ok {
+		return i
+	}
+	return -1
 }
 
 func rankRow(name string, e Entry, rank []int) RankRow {
