@@ -37,6 +37,21 @@ type pconn struct {
 	bw     *bufio.Writer
 	p      *connPool
 	idleAt time.Time
+	armed  time.Time // the read deadline set on c
+}
+
+// arm sets c's read deadline for a request made at now that must be
+// answered by deadline. A deadline already set that is earlier by at most
+// a quarter of the time allowed (and at most a second) is kept: most
+// requests then cost no timer update, and the bound is at most that much
+// tighter.
+func (pc *pconn) arm(now, deadline time.Time) {
+	slack := min(deadline.Sub(now)/4, time.Second)
+	if !pc.armed.After(deadline) && deadline.Sub(pc.armed) <= slack {
+		return
+	}
+	pc.armed = deadline
+	pc.c.SetReadDeadline(deadline)
 }
 
 // get returns an idle connection to backend be that holds nothing, or a
@@ -58,7 +73,7 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 			pc.close()
 			continue
 		}
-		pc.c.SetReadDeadline(deadline) // before the peek: a past deadline fails it
+		pc.arm(now, deadline) // before the peek: a past deadline fails it
 		switch idleState(pc.c) {
 		case connEmpty:
 			return pc, true, nil
@@ -71,8 +86,8 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 	if err != nil {
 		return nil, false, err
 	}
-	c.SetReadDeadline(deadline)
 	pc = &pconn{c: c, br: bufio.NewReaderSize(c, b.cfg.Limits.MaxResponseHeaderBytes), bw: bufio.NewWriterSize(c, 4096), p: p}
+	pc.arm(now, deadline)
 	p.mu.Lock()
 	if p.live == nil {
 		p.live = map[*pconn]struct{}{}

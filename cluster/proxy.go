@@ -483,7 +483,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, body
 			return failed(errNotSent{err}, true)
 		}
 		if !endBy.IsZero() && endBy.After(firstBy) {
-			pc.c.SetReadDeadline(endBy)
+			pc.arm(time.Now(), endBy)
 		}
 		resp.SkipBody = isHead
 		err = resp.ReadLimitBody(pc.br, l.MaxResponseBodyBytes)

@@ -46,6 +46,14 @@ haproxy -v 2>&1 | sed -n 1p
 go test -count=1 -run 'TestRunVia|TestRunKillWorker|TestNoOrphans' ./cluster/
 go test -count=1 -run 'TestClusterJSON' ./cmd/stratbench/
 
+# The balancer's security suite (issue 14; raw sockets on 127.0.0.1 only,
+# misbehaving backends, smuggling variants, slowloris, 2,000 idle
+# connections, overload, 8 x 128 MB headers with the RSS checked), named
+# here so that a failure says which area broke, and a short fuzz of the
+# request path against net/http's parser.
+go test -race -count=1 -run 'TestStray|TestHuge|TestOversized|TestSlow|TestClientFaults|TestBadRequest|TestUnderscore|TestPipelined|TestBody|TestFailureKinds|TestCentralQueue|TestBackendFirstByte|TestSmuggling|TestManyIdle|TestOverload|FuzzRequestPath' ./cluster/
+go test -count=1 -run '^$' -fuzz '^FuzzRequestPath$' -fuzztime 20s ./cluster/
+
 # A short run through each balancer, one worker killed mid-run; the command
 # itself asserts that every request is accounted for.
 tmp=$(mktemp -d)
