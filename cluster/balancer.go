@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"hash/maphash"
 	"io"
 	"math"
@@ -349,7 +350,7 @@ type ClientErrors struct {
 	Aborted   int64 `json:"aborted"`
 }
 
-// BalancerStats is what our balancer answers at StatsPath.
+// BalancerStats is what our balancer answers at worker.StatsPath.
 type BalancerStats struct {
 	Policy   string         `json:"policy"`
 	Backends []BackendStats `json:"backends"`
@@ -600,7 +601,7 @@ func (b *Balancer) jobOfLocked(target string) strategies.Job {
 	j := strategies.Job{ID: b.nextID}
 	b.nextID++
 	_, q, _ := strings.Cut(target, "?")
-	if k := queryValue(q, "key"); k != "" {
+	if k := worker.QueryValue(q, "key"); k != "" {
 		if x, err := strconv.ParseUint(k, 10, 64); err == nil {
 			j.Key = x
 		} else {
@@ -610,7 +611,7 @@ func (b *Balancer) jobOfLocked(target string) strategies.Job {
 		j.Key = maphash.String(b.seed, target)
 	}
 	j.Size = b.meanSize
-	if s := queryValue(q, "ns"); s != "" {
+	if s := worker.QueryValue(q, "ns"); s != "" {
 		if ns, err := strconv.ParseFloat(s, 64); err == nil && ns >= 0 && !math.IsInf(ns, 0) {
 			j.Size = ns / b.unitNs
 		}
@@ -834,7 +835,7 @@ func (b *Balancer) healthLoop(ctx context.Context, s int) {
 		},
 	}
 	defer client.CloseIdleConnections()
-	url := "http://" + be.addr + HealthPath
+	url := "http://" + be.addr + worker.HealthPath
 	t := time.NewTicker(b.cfg.HealthInterval)
 	defer t.Stop()
 	fails := 0

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -67,13 +68,13 @@ func TestBalancerPolicies(t *testing.T) {
 			why    string
 		}{p, "", func(d []int64) bool { return d[0]+d[1]+d[2] == 60 }, "every request placed once"})
 	}
-	_, ss := startTestWorkers(t, 3, WorkerConfig{})
+	_, ss := startTestWorkers(t, 3, worker.Config{})
 	backends := []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}
 	for _, tc := range cases {
 		t.Run(tc.policy, func(t *testing.T) {
 			b, s := newTestBalancer(t, BalancerConfig{Backends: backends, Policy: tc.policy, Seed: 3, HealthInterval: -1})
 			for range 60 {
-				if code, _ := get(t, http.DefaultClient, s.URL+WorkPath+"?ns=1000"+tc.query); code != 200 {
+				if code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath+"?ns=1000"+tc.query); code != 200 {
 					t.Fatalf("status %d", code)
 				}
 			}
@@ -96,12 +97,12 @@ func TestBalancerPolicies(t *testing.T) {
 func TestBalancerConcurrent(t *testing.T) {
 	for _, policy := range []string{"central", "jsq", "p2c", "ewma", "jiq"} {
 		t.Run(policy, func(t *testing.T) {
-			ws, ss := startTestWorkers(t, 2, WorkerConfig{})
+			ws, ss := startTestWorkers(t, 2, worker.Config{})
 			b, s := newTestBalancer(t, BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: policy, HealthInterval: -1})
 			var wg sync.WaitGroup
 			for range 24 {
 				wg.Go(func() {
-					if code, _ := get(t, http.DefaultClient, s.URL+WorkPath+"?ns=2000000"); code != 200 {
+					if code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath+"?ns=2000000"); code != 200 {
 						t.Errorf("status %d", code)
 					}
 				})
@@ -127,13 +128,13 @@ func TestBalancerConcurrent(t *testing.T) {
 func TestBalancerDeadBackend(t *testing.T) {
 	for _, policy := range []string{"rr", "jsq", "hash", "central"} {
 		t.Run(policy, func(t *testing.T) {
-			_, ss := startTestWorkers(t, 3, WorkerConfig{})
+			_, ss := startTestWorkers(t, 3, worker.Config{})
 			ss[1].Close()
 			b, s := newTestBalancer(t, BalancerConfig{
 				Backends: []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}, Policy: policy, HealthInterval: -1,
 			})
 			for i := range 30 {
-				if code, _ := get(t, http.DefaultClient, s.URL+WorkPath+"?key="+strconv.Itoa(i)); code != 200 {
+				if code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath+"?key="+strconv.Itoa(i)); code != 200 {
 					t.Fatalf("request %d: status %d", i, code)
 				}
 			}
@@ -155,10 +156,10 @@ func TestBalancerDeadBackend(t *testing.T) {
 // is not sent twice, and that with every backend dead requests are still
 // tried (panic mode) and fail with 502.
 func TestBalancerNoRetryOfPost(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, WorkerConfig{})
+	_, ss := startTestWorkers(t, 2, worker.Config{})
 	ss[0].Close()
 	b, s := newTestBalancer(t, BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
-	resp, err := http.Post(s.URL+WorkPath, "text/plain", strings.NewReader("payload"))
+	resp, err := http.Post(s.URL+worker.WorkPath, "text/plain", strings.NewReader("payload"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestBalancerNoRetryOfPost(t *testing.T) {
 	}
 	ss[1].Close()
 	for range 3 {
-		code, _ := get(t, http.DefaultClient, s.URL+WorkPath)
+		code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath)
 		if code != http.StatusBadGateway && code != http.StatusServiceUnavailable {
 			t.Errorf("all backends dead: status %d, want 502 or 503", code)
 		}
@@ -184,10 +185,10 @@ func TestBalancerNoRetryOfPost(t *testing.T) {
 // TestBalancerHealth checks that health checks take a failing backend out
 // and bring it back.
 func TestBalancerHealth(t *testing.T) {
-	ws, _ := startTestWorkers(t, 1, WorkerConfig{})
+	ws, _ := startTestWorkers(t, 1, worker.Config{})
 	var sick atomic.Bool
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == HealthPath && sick.Load() {
+		if r.URL.Path == worker.HealthPath && sick.Load() {
 			http.Error(w, "sick", http.StatusInternalServerError)
 			return
 		}
@@ -213,7 +214,7 @@ func TestBalancerHealth(t *testing.T) {
 
 // TestBalancerClientSide uses the balancer as a client's transport.
 func TestBalancerClientSide(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, WorkerConfig{})
+	_, ss := startTestWorkers(t, 2, worker.Config{})
 	b, err := NewBalancer(BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +222,7 @@ func TestBalancerClientSide(t *testing.T) {
 	defer b.Close()
 	client := &http.Client{Transport: b}
 	for range 10 {
-		if code, _ := get(t, client, "http://anything"+WorkPath); code != 200 {
+		if code, _ := get(t, client, "http://anything"+worker.WorkPath); code != 200 {
 			t.Fatalf("status %d", code)
 		}
 	}
@@ -233,7 +234,7 @@ func TestBalancerClientSide(t *testing.T) {
 // TestBalancerCancelWhileHeld checks that a request given up while held in
 // the central queue leaves the counters straight.
 func TestBalancerCancelWhileHeld(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, WorkerConfig{})
+	_, ss := startTestWorkers(t, 1, worker.Config{})
 	b, err := NewBalancer(BalancerConfig{Backends: []string{addrOf(ss[0])}, Policy: "central", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -241,11 +242,11 @@ func TestBalancerCancelWhileHeld(t *testing.T) {
 	defer b.Close()
 	client := &http.Client{Transport: b}
 	var wg sync.WaitGroup
-	wg.Go(func() { get(t, client, "http://x"+WorkPath+"?ns=100000000") }) // 100ms
+	wg.Go(func() { get(t, client, "http://x"+worker.WorkPath+"?ns=100000000") }) // 100ms
 	time.Sleep(20 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://x"+WorkPath, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://x"+worker.WorkPath, nil)
 	if _, err := client.Do(req); err == nil {
 		t.Error("a held request whose context ended succeeded")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -51,9 +52,9 @@ func BenchmarkOverhead(b *testing.B) {
 			for i := range max(b.N, 2) {
 				next = next.Add(time.Duration(gaps.ExpFloat64() * float64(time.Millisecond)))
 				ptimer.SleepUntil(context.Background(), next)
-				url := st.Target + WorkPath
+				url := st.Target + worker.WorkPath
 				if i%2 == 1 {
-					url = "http://" + st.Backends[(i/2)%len(st.Backends)] + WorkPath
+					url = "http://" + st.Backends[(i/2)%len(st.Backends)] + worker.WorkPath
 				}
 				t0 := time.Now()
 				resp, err := client.Get(url)
@@ -125,7 +126,7 @@ func BenchmarkThroughput(b *testing.B) {
 				return bal, workers
 			}
 			bal0, w0 := cpu()
-			rate, err := runWrk(wrk, st.Target+WorkPath, dur)
+			rate, err := runWrk(wrk, st.Target+worker.WorkPath, dur)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -189,7 +190,7 @@ func BenchmarkThroughputRatio(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Stop()
-		targets[via] = st.Target + WorkPath
+		targets[via] = st.Target + worker.WorkPath
 	}
 	order := rand.New(workloads.NewSource(1, 2))
 	rates := map[string][]float64{}

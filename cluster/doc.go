@@ -10,10 +10,10 @@
 //
 // # The pieces
 //
-//   - Worker (stratbench worker): GET /work?ns=N runs one task of N
-//     nanoseconds of a kind (Kinds: sleep, spin, xml); at most Capacity run
+//   - worker.Worker (stratbench worker): GET /work?ns=N runs one task of N
+//     nanoseconds of a kind (worker.Kinds: sleep, spin, xml); at most Capacity run
 //     at once, the rest wait in FIFO order. Responses carry the time the
-//     task waited and was in service (HeaderWait, HeaderService), so the
+//     task waited and was in service (worker.HeaderWait, worker.HeaderService), so the
 //     load generator can split a response time into queueing, service and
 //     overhead (network, HTTP, balancer).
 //   - Balancer (stratbench balance): a reverse proxy with one request path.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net"
 	"os"
@@ -148,7 +149,7 @@ func HAProxyConfig(c ExternalConfig) string {
 	p("    default_backend workers")
 	p("backend workers")
 	p("    %s", n.Directive)
-	p("    option httpchk GET %s", HealthPath)
+	p("    option httpchk GET %s", worker.HealthPath)
 	p("    http-reuse always")
 	p("    default-server check inter 200ms fall 2 rise 2")
 	for i, a := range c.Backends {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -64,14 +65,14 @@ func helperMain(ctx context.Context, args []string) error {
 	announce := func(addr string) { fmt.Printf("%s%s\n", Announce, addr) }
 	switch args[0] {
 	case "worker":
-		var c WorkerConfig
+		var c worker.Config
 		fs.StringVar(&c.Listen, "listen", "127.0.0.1:0", "")
 		fs.StringVar(&c.Kind, "kind", "sleep", "")
 		fs.IntVar(&c.Capacity, "capacity", 1, "")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return ServeWorker(ctx, c, announce)
+		return worker.Serve(ctx, c, announce)
 	case "balance":
 		var c BalancerConfig
 		var backends multi
@@ -136,17 +137,17 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 // startWorkers starts n in-process workers and returns their addresses.
-func startTestWorkers(t *testing.T, n int, cfg WorkerConfig) ([]*Worker, []*httptest.Server) {
+func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
 	t.Helper()
-	ws := make([]*Worker, n)
+	ws := make([]*worker.Worker, n)
 	ss := make([]*httptest.Server, n)
 	for i := range n {
-		w, err := NewWorker(cfg)
+		w, err := worker.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := httptest.NewServer(w)
-		w.addr.Store(strings.TrimPrefix(s.URL, "http://"))
+		w.SetAddr(strings.TrimPrefix(s.URL, "http://"))
 		t.Cleanup(s.Close)
 		ws[i], ss[i] = w, s
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math"
 	"net"
@@ -83,7 +84,7 @@ type LoadResult struct {
 	// Lag is how late the generator sent each request, in seconds.
 	Lag *metrics.Latency
 	// PerWorker counts successes by the worker that served them
-	// (the X-Stratbench-Worker header).
+	// (the X-Stratbench-worker.Worker header).
 	PerWorker map[string]uint64
 	// Start is when the first arrival was due; Wall runs from Start to the
 	// last response; SendSpan from the first send to the last.
@@ -196,7 +197,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	arrivals := cfg.Arrival.Process(cfg.Rate*unitSec, 1, workloads.NewSource(cfg.Seed, uint64(scenario.StreamArrivals)))
 	sizes := cfg.Service.Sampler(workloads.NewSource(cfg.Seed, uint64(scenario.StreamSizes)))
 	keySalt := workloads.NewSource(cfg.Seed, uint64(scenario.StreamKeys)).Uint64()
-	base := strings.TrimSuffix(cfg.Target, "/") + WorkPath
+	base := strings.TrimSuffix(cfg.Target, "/") + worker.WorkPath
 
 	res := &LoadResult{
 		Failures:  map[string]uint64{},
@@ -286,15 +287,15 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 			resp, err := client.Do(req)
 			var status int
 			var waitNs, svcNs float64 = -1, -1
-			var worker string
+			var workerAddr string
 			if err == nil {
 				_, err = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				status = resp.StatusCode
-				waitNs = headerNs(resp.Header, HeaderWait)
-				svcNs = headerNs(resp.Header, HeaderService)
-				if v := resp.Header[HeaderWorker]; len(v) == 1 {
-					worker = v[0]
+				waitNs = headerNs(resp.Header, worker.HeaderWait)
+				svcNs = headerNs(resp.Header, worker.HeaderService)
+				if v := resp.Header[worker.HeaderWorker]; len(v) == 1 {
+					workerAddr = v[0]
 				}
 			}
 			done := time.Now()
@@ -316,8 +317,8 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 				return
 			}
 			res.Succeeded++
-			if worker != "" {
-				res.PerWorker[worker]++
+			if workerAddr != "" {
+				res.PerWorker[workerAddr]++
 			}
 			if !measured {
 				return

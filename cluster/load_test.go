@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -12,7 +13,7 @@ import (
 // TestGenerateLoadAccounting sends a fixed number of requests to one
 // worker and checks the accounting, the rate and the latencies.
 func TestGenerateLoadAccounting(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, WorkerConfig{Capacity: 4})
+	_, ss := startTestWorkers(t, 1, worker.Config{Capacity: 4})
 	res, err := GenerateLoad(context.Background(), LoadConfig{
 		Target:  ss[0].URL,
 		Rate:    1000,
@@ -46,7 +47,7 @@ func TestGenerateLoadAccounting(t *testing.T) {
 // and classified: sent = succeeded + failed whatever happens.
 func TestGenerateLoadFailures(t *testing.T) {
 	var n atomic.Int64
-	ws, _ := startTestWorkers(t, 1, WorkerConfig{Capacity: 8})
+	ws, _ := startTestWorkers(t, 1, worker.Config{Capacity: 8})
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch n.Add(1) % 4 {
 		case 1:
@@ -110,7 +111,7 @@ func TestGenerateLoadOpenLoop(t *testing.T) {
 // TestGenerateLoadCancel stops a long run early: the result keeps what was
 // measured, every request is accounted for, and the error says why.
 func TestGenerateLoadCancel(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, WorkerConfig{Capacity: 2})
+	_, ss := startTestWorkers(t, 1, worker.Config{Capacity: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()

@@ -16,6 +16,11 @@ import (
 	"time"
 )
 
+// Announce is the line a worker or balancer process prints on standard
+// output once it listens, followed by its address: the supervisor reads it
+// to learn the port chosen for ":0".
+const Announce = "stratbench listening on "
+
 // Launcher says how to start stratbench itself as a child process (workers,
 // our balancer, the guard of an external balancer).
 type Launcher struct {

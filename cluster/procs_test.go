@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -41,7 +42,7 @@ func waitGone(t *testing.T, pids []int, within time.Duration) {
 func TestGroupStopsEverything(t *testing.T) {
 	g := &Group{Dir: t.TempDir()}
 	l := testLauncher()
-	wc := WorkerConfig{}
+	wc := worker.Config{}
 	cmd, _ := l.Command("worker", wc.Args()...)
 	w, err := g.Start("worker", cmd, true, 10*time.Second)
 	if err != nil {

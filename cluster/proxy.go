@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math"
 	"net"
@@ -325,7 +326,7 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, status, why)
 		return
 	}
-	if string(ctx.Path()) == StatsPath {
+	if string(ctx.Path()) == worker.StatsPath {
 		body, _ := jsonMarshal(b.Stats())
 		ctx.Response.Header.SetContentType("application/json")
 		ctx.Response.SetBody(body)
@@ -507,7 +508,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, body
 			return failed(err, false)
 		}
 		rh := &resp.Header
-		if v := rh.Peek(HeaderService); len(v) > 0 {
+		if v := rh.Peek(worker.HeaderService); len(v) > 0 {
 			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
 				svc = ns
 			}

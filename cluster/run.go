@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"maps"
 	"math"
 	"net"
@@ -31,7 +32,7 @@ type Config struct {
 	// Backends, when set, are workers already running (on this machine or
 	// others) used instead of starting any; Servers is then their number.
 	Backends []string
-	// Kind is what a worker does for a task (Kinds); Capacity is the number
+	// Kind is what a worker does for a task (worker.Kinds); Capacity is the number
 	// of tasks each worker serves at once (default 1: one worker is one
 	// server of the simulator).
 	Kind     string
@@ -99,8 +100,8 @@ func (c *Config) withDefaults() (Config, error) {
 			return fmt.Errorf("--via: unknown balancer %q (known: %s)", x.Via, strings.Join(ViaNames(), ", "))
 		case !slices.Contains(strategies.PolicyNames(), x.Policy):
 			return fmt.Errorf("--policy: unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
-		case !slices.Contains(KindNames(), x.Kind):
-			return fmt.Errorf("--kind: unknown worker kind %q (known: %s)", x.Kind, strings.Join(KindNames(), ", "))
+		case !slices.Contains(worker.KindNames(), x.Kind):
+			return fmt.Errorf("--kind: unknown worker kind %q (known: %s)", x.Kind, strings.Join(worker.KindNames(), ", "))
 		case x.Servers < 1:
 			return fmt.Errorf("--workers must be >= 1, got %d", x.Servers)
 		case x.Servers > maxWorkers:

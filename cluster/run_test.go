@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func TestRunKillWorker(t *testing.T) {
 // TestRunExternalBackends runs against workers that the run did not start,
 // as on other machines (--backends).
 func TestRunExternalBackends(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, WorkerConfig{})
+	_, ss := startTestWorkers(t, 2, worker.Config{})
 	res, err := Run(context.Background(), Config{
 		Scenario: scenario.Scenario{Policy: "p2c", Load: 0.5},
 		Via:      "ours",

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net"
 	"net/http"
@@ -175,7 +176,7 @@ func readOne(br *bufio.Reader, method string) (*http.Response, string, error) {
 // secStats fetches the balancer's counters as generic JSON.
 func secStats(t *testing.T, addr string) map[string]any {
 	t.Helper()
-	resp, body := rawExchange(t, addr, "GET "+StatsPath+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET")
+	resp, body := rawExchange(t, addr, "GET "+worker.StatsPath+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET")
 	if resp.StatusCode != 200 {
 		t.Fatalf("stats: %s", resp.Status)
 	}
@@ -963,7 +964,7 @@ func TestOverloadStaysResponsive(t *testing.T) {
 				case <-tick.C:
 				}
 				go func() {
-					req, _ := http.NewRequestWithContext(ctx, "GET", st.Target+WorkPath+"?ns=5000000", nil)
+					req, _ := http.NewRequestWithContext(ctx, "GET", st.Target+worker.WorkPath+"?ns=5000000", nil)
 					if resp, err := client.Do(req); err == nil {
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
@@ -974,7 +975,7 @@ func TestOverloadStaysResponsive(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	t0 := time.Now()
-	resp, _ := rawExchange(t, addr, "GET "+StatsPath+" HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	resp, _ := rawExchange(t, addr, "GET "+worker.StatsPath+" HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	if d := time.Since(t0); resp.StatusCode != 200 || d > 500*time.Millisecond {
 		t.Errorf("stats under overload: %s after %v, want 200 within 500ms", resp.Status, d)
 	}

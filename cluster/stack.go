@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net/http"
 	"os"
@@ -60,7 +61,7 @@ type Stack struct {
 	group *Group
 	dir   string
 	bal   *balancerHandle
-	infos []WorkerInfo
+	infos []worker.Info
 }
 
 // StartStack starts the workers (unless cfg.Backends are given) and the
@@ -141,7 +142,7 @@ func startWorkers(ctx context.Context, g *Group, c *StackConfig) ([]*Process, er
 	errs := make([]error, c.Workers)
 	var wg sync.WaitGroup
 	for i := range workers {
-		wc := WorkerConfig{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
+		wc := worker.Config{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
 		cmd, err := c.Launcher.Command("worker", wc.Args()...)
 		if err != nil {
 			return nil, err
@@ -157,11 +158,11 @@ func startWorkers(ctx context.Context, g *Group, c *StackConfig) ([]*Process, er
 	return workers, ctx.Err()
 }
 
-func workerInfo(ctx context.Context, addr string) (WorkerInfo, error) {
-	var in WorkerInfo
+func workerInfo(ctx context.Context, addr string) (worker.Info, error) {
+	var in worker.Info
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+InfoPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+worker.InfoPath, nil)
 	if err != nil {
 		return in, err
 	}
@@ -179,8 +180,8 @@ func workerInfo(ctx context.Context, addr string) (WorkerInfo, error) {
 	return in, nil
 }
 
-func workerInfos(ctx context.Context, addrs []string) ([]WorkerInfo, error) {
-	infos := make([]WorkerInfo, len(addrs))
+func workerInfos(ctx context.Context, addrs []string) ([]worker.Info, error) {
+	infos := make([]worker.Info, len(addrs))
 	for i, a := range addrs {
 		in, err := workerInfo(ctx, a)
 		if err != nil {
@@ -232,7 +233,7 @@ func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balan
 		h.target = "http://" + p.Addr
 		h.stats = func(res *metrics.Result) {
 			var s BalancerStats
-			if err := getJSON(h.target+StatsPath, &s); err != nil {
+			if err := getJSON(h.target+worker.StatsPath, &s); err != nil {
 				res.Warnings = append(res.Warnings, "reading the balancer's counters: "+err.Error())
 				return
 			}
@@ -333,7 +334,7 @@ func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Gr
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+HealthPath, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+worker.HealthPath, nil)
 		if err != nil {
 			return err
 		}

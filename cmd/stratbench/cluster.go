@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
@@ -52,7 +53,7 @@ Examples:
   stratbench run cluster --workers 2 --kind spin --unit 2ms --policy jsq --load 0.6 --duration 5s
   stratbench run cluster --backends host1:9000,host2:9000 --policy p2c --load 0.7 --duration 30s
 
-Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + strings.Join(cluster.KindNames(), ", ") + `.`,
+Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + strings.Join(worker.KindNames(), ", ") + `.`,
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "via", Value: "ours", Usage: "balancer(s), comma-separated: " + strings.Join(cluster.ViaNames(), ", ")},
 		&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy or comma-separated list (stratbench list policies)"},
@@ -65,7 +66,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
 		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
 		&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
-		&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(cluster.KindNames(), ", ")},
+		&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
 		&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks each worker serves at once"},
 		&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
 		&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
@@ -91,7 +92,7 @@ func init() {
 	}})
 	registerCatalog(catalog{"worker-kinds", "what a worker does for one request (worker --kind, run cluster --kind)", func() [][2]string {
 		var rows [][2]string
-		for _, k := range cluster.Kinds {
+		for _, k := range worker.Kinds {
 			rows = append(rows, [2]string{k.Name, k.Help})
 		}
 		return rows

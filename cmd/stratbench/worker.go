@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 )
 
@@ -35,7 +36,7 @@ Kinds:
 ` + kindsHelp(),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
-			&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(cluster.KindNames(), ", ")},
+			&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
 			&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks in service at once; the rest wait in FIFO order"},
 		},
 		Action: workerAction,
@@ -44,7 +45,7 @@ Kinds:
 
 func kindsHelp() string {
 	var b strings.Builder
-	for _, k := range cluster.Kinds {
+	for _, k := range worker.Kinds {
 		fmt.Fprintf(&b, "  %-6s %s\n", k.Name, k.Help)
 	}
 	return b.String()
@@ -54,14 +55,14 @@ func workerAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return bad.Inputf("worker takes no arguments, got %q", c.Args().First())
 	}
-	cfg := cluster.WorkerConfig{Listen: c.String("listen"), Kind: c.String("kind"), Capacity: c.Int("capacity")}
+	cfg := worker.Config{Listen: c.String("listen"), Kind: c.String("kind"), Capacity: c.Int("capacity")}
 	if cfg.Capacity < 1 {
 		return bad.Inputf("--capacity must be >= 1, got %d", cfg.Capacity)
 	}
 	if err := cfg.Validate(); err != nil {
 		return bad.Input(err)
 	}
-	return cluster.ServeWorker(c.Context, cfg, func(addr string) {
+	return worker.Serve(c.Context, cfg, func(addr string) {
 		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
 	})
 }

@@ -1,4 +1,4 @@
-package cluster
+package worker
 
 import (
 	"context"
@@ -27,7 +27,7 @@ const (
 	WorkPath = "/work"
 	// HealthPath answers 200 while the process serves.
 	HealthPath = "/healthz"
-	// InfoPath answers a JSON WorkerInfo (workers) or BalancerStats (our
+	// InfoPath answers a JSON Info (workers) or BalancerStats (our
 	// balancer, under StatsPath).
 	InfoPath = "/_stratbench/info"
 	// StatsPath is our balancer's JSON counters.
@@ -95,8 +95,8 @@ func newSpinTask() (func(context.Context, float64) error, error) {
 	}, nil
 }
 
-// WorkerConfig configures a worker process.
-type WorkerConfig struct {
+// Config configures a worker process.
+type Config struct {
 	// Listen is the address to listen on; port 0 picks a free port.
 	Listen string
 	// Kind is the work done for a request (Kinds).
@@ -106,7 +106,7 @@ type WorkerConfig struct {
 	Capacity int
 }
 
-func (c *WorkerConfig) withDefaults() (WorkerConfig, error) {
+func (c *Config) withDefaults() (Config, error) {
 	w := *c
 	if w.Listen == "" {
 		w.Listen = "127.0.0.1:0"
@@ -127,19 +127,19 @@ func (c *WorkerConfig) withDefaults() (WorkerConfig, error) {
 }
 
 // Validate checks c.
-func (c *WorkerConfig) Validate() error {
+func (c *Config) Validate() error {
 	_, err := c.withDefaults()
 	return err
 }
 
 // Args returns the command-line flags of `stratbench worker` that give c.
-func (c *WorkerConfig) Args() []string {
+func (c *Config) Args() []string {
 	w, _ := c.withDefaults()
 	return []string{"--listen", w.Listen, "--kind", w.Kind, "--capacity", strconv.Itoa(w.Capacity)}
 }
 
-// WorkerInfo is what a worker answers at InfoPath.
-type WorkerInfo struct {
+// Info is what a worker answers at InfoPath.
+type Info struct {
 	Kind     string `json:"kind"`
 	Capacity int    `json:"capacity"`
 	PID      int    `json:"pid"`
@@ -157,7 +157,7 @@ type WorkerInfo struct {
 // Worker is the HTTP handler of a worker: at most Capacity tasks in
 // service, the rest waiting in arrival order.
 type Worker struct {
-	cfg        WorkerConfig
+	cfg        Config
 	task       func(context.Context, float64) error
 	slots      chan struct{}
 	addr       atomic.Value // string
@@ -169,8 +169,8 @@ type Worker struct {
 	maxPresent atomic.Int64
 }
 
-// NewWorker returns a worker handler for cfg.
-func NewWorker(cfg WorkerConfig) (*Worker, error) {
+// New returns a worker handler for cfg.
+func New(cfg Config) (*Worker, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -186,8 +186,8 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 }
 
 // Info returns the worker's counters.
-func (w *Worker) Info() WorkerInfo {
-	return WorkerInfo{
+func (w *Worker) Info() Info {
+	return Info{
 		Kind:       w.cfg.Kind,
 		Capacity:   w.cfg.Capacity,
 		PID:        os.Getpid(),
@@ -263,7 +263,7 @@ var textPlain = []string{"text/plain"}
 
 // taskNs reads the task's service time from the ns query parameter.
 func taskNs(r *http.Request) (float64, error) {
-	s := queryValue(r.URL.RawQuery, "ns")
+	s := QueryValue(r.URL.RawQuery, "ns")
 	if s == "" {
 		return 0, nil
 	}
@@ -274,9 +274,9 @@ func taskNs(r *http.Request) (float64, error) {
 	return ns, nil
 }
 
-// queryValue returns the raw value of key in a query string without
+// QueryValue returns the raw value of key in a query string without
 // allocating a url.Values map (values here are plain numbers).
-func queryValue(q, key string) string {
+func QueryValue(q, key string) string {
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
@@ -287,16 +287,15 @@ func queryValue(q, key string) string {
 	return ""
 }
 
-// Announce is the line a worker or balancer process prints on standard
-// output once it listens, followed by its address: the supervisor reads it
-// to learn the port chosen for ":0".
-const Announce = "stratbench listening on "
+// SetAddr sets the address the worker reports (HeaderWorker) when the
+// caller serves it on a listener of its own (Serve sets it itself).
+func (w *Worker) SetAddr(addr string) { w.addr.Store(addr) }
 
-// ServeWorker runs a worker on cfg.Listen until ctx is done, then shuts
+// Serve runs a worker on cfg.Listen until ctx is done, then shuts
 // down gracefully (tasks in service finish, for up to 5 seconds). ready, if
 // not nil, is called with the address it listens on.
-func ServeWorker(ctx context.Context, cfg WorkerConfig, ready func(addr string)) error {
-	w, err := NewWorker(cfg)
+func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+	w, err := New(cfg)
 	if err != nil {
 		return err
 	}

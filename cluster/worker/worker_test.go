@@ -1,10 +1,13 @@
-package cluster
+package worker
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +27,7 @@ func TestWorkerCapacity(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("capacity="+strconv.Itoa(tc.capacity), func(t *testing.T) {
-			ws, ss := startTestWorkers(t, 1, WorkerConfig{Kind: "sleep", Capacity: tc.capacity})
+			ws, ss := startTestWorkers(t, 1, Config{Kind: "sleep", Capacity: tc.capacity})
 			const task = 30 * time.Millisecond
 			var wg sync.WaitGroup
 			t0 := time.Now()
@@ -51,7 +54,7 @@ func TestWorkerCapacity(t *testing.T) {
 
 // TestWorkerRequests checks the answers to good and bad requests.
 func TestWorkerRequests(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, WorkerConfig{})
+	_, ss := startTestWorkers(t, 1, Config{})
 	cases := []struct {
 		path string
 		code int
@@ -145,17 +148,47 @@ func TestSleepCancel(t *testing.T) {
 
 func TestWorkerConfig(t *testing.T) {
 	cases := []struct {
-		cfg WorkerConfig
+		cfg Config
 		ok  bool
 	}{
-		{WorkerConfig{}, true},
-		{WorkerConfig{Kind: "spin", Capacity: 4}, true},
-		{WorkerConfig{Kind: "bogus"}, false},
-		{WorkerConfig{Capacity: -1}, false},
+		{Config{}, true},
+		{Config{Kind: "spin", Capacity: 4}, true},
+		{Config{Kind: "bogus"}, false},
+		{Config{Capacity: -1}, false},
 	}
 	for _, tc := range cases {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%+v: error %v, want ok=%v", tc.cfg, err, tc.ok)
 		}
 	}
+}
+
+// startTestWorkers starts n in-process workers.
+func startTestWorkers(t *testing.T, n int, cfg Config) ([]*Worker, []*httptest.Server) {
+	t.Helper()
+	ws := make([]*Worker, n)
+	ss := make([]*httptest.Server, n)
+	for i := range n {
+		w, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := httptest.NewServer(w)
+		w.SetAddr(strings.TrimPrefix(s.URL, "http://"))
+		t.Cleanup(s.Close)
+		ws[i], ss[i] = w, s
+	}
+	return ws, ss
+}
+
+// get fetches url and returns the status code and the response headers.
+func get(t *testing.T, client *http.Client, url string) (int, http.Header) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header
 }
