@@ -371,11 +371,11 @@ func RunCompare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer
 	if cfg.Old == "" || cfg.New == "" {
 		return inputErrorf("compare needs two result files: OLD NEW")
 	}
-	old, err := Load([]string{cfg.Old}, cfg.Stdin)
+	old, err := LoadContext(ctx, []string{cfg.Old}, cfg.Stdin)
 	if err != nil {
 		return inputError{err}
 	}
-	new, err := Load([]string{cfg.New}, cfg.Stdin)
+	new, err := LoadContext(ctx, []string{cfg.New}, cfg.Stdin)
 	if err != nil {
 		return inputError{err}
 	}

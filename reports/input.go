@@ -1,9 +1,13 @@
 package reports
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +18,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 
+	"github.com/stratbench/stratbench/internal/lines"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -54,50 +59,84 @@ type Set struct {
 	Problems []error
 }
 
+// MaxProfile is the largest profile input read (profiles are parsed
+// whole; a CPU profile of a long run is a few MB).
+const MaxProfile = 512 << 20
+
 // Load reads result files: JSON Lines of result records, Go benchmark
 // text, and pprof profiles, in any mix, telling them apart by content.
 // "-" reads standard input (stdin). Malformed lines become Problems and
 // reading goes on; only a file that cannot be read at all is an error.
 func Load(paths []string, stdin io.Reader) (*Set, error) {
+	return LoadContext(context.Background(), paths, stdin)
+}
+
+// LoadContext is Load stopping with ctx's error within one read of ctx
+// being cancelled. Inputs are streamed: results and benchmark text take
+// the memory of one line (lines.Max at most), not of the file.
+func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Set, error) {
 	s := &Set{Units: Units{Better: map[string]metrics.Better{}}}
 	for _, p := range paths {
-		var data []byte
-		var err error
 		if p == "-" {
 			if stdin == nil {
 				return nil, fmt.Errorf("reading -: no standard input")
 			}
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(p)
+			if err := s.read(ctx, p, stdin); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		f, err := os.Open(p)
 		if err != nil {
 			return nil, err
 		}
-		s.add(p, data)
+		err = s.read(ctx, p, f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
+	s.dropDuplicates()
 	return s, nil
 }
 
 // Add reads one more input from memory, named path in messages.
-func (s *Set) Add(path string, data []byte) { s.add(path, data) }
+func (s *Set) Add(path string, data []byte) {
+	s.read(context.Background(), path, bytes.NewReader(data))
+	s.dropDuplicates()
+}
 
-func (s *Set) add(path string, data []byte) {
+// read reads one input, telling its kind from its first bytes.
+func (s *Set) read(ctx context.Context, path string, r io.Reader) error {
 	if s.Units.Better == nil {
 		s.Units.Better = map[string]metrics.Better{}
 	}
+	br := bufio.NewReaderSize(lines.ContextReader(ctx, r), 64<<10)
+	head, err := br.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
 	in := Input{Path: path}
-	switch sniff(data) {
+	switch sniff(head) {
 	case KindProfile:
 		in.Kind = KindProfile
-		if _, err := profile.ParseData(data); err != nil {
+		data, err := io.ReadAll(io.LimitReader(br, MaxProfile+1))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		if len(data) > MaxProfile {
+			s.Problems = append(s.Problems, fmt.Errorf("%s: a profile larger than %d MB, the limit of a profile input: left out", path, MaxProfile>>20))
+		} else if _, err := profile.ParseData(data); err != nil {
 			s.Problems = append(s.Problems, fmt.Errorf("%s: %v", path, err))
 		} else {
 			s.addProfile(path)
 		}
 	case KindResults:
 		in.Kind = KindResults
-		rs, errs := metrics.ReadJSONL(path, bytes.NewReader(data))
+		rs, errs := metrics.ReadJSONL(path, br)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		s.Problems = append(s.Problems, errs...)
 		for i := range rs {
 			if p := rs[i].Profile; p != "" {
@@ -108,12 +147,55 @@ func (s *Set) add(path string, data []byte) {
 		s.Results = append(s.Results, rs...)
 	default:
 		in.Kind = KindBench
-		rs, errs := readBench(path, bytes.NewReader(data), s.Units)
+		rs, errs := readBench(path, br, s.Units)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		s.Problems = append(s.Problems, errs...)
 		in.Results = len(rs)
 		s.Results = append(s.Results, rs...)
 	}
 	s.Inputs = append(s.Inputs, in)
+	return nil
+}
+
+// dropDuplicates keeps the first of records that a suite wrote twice (the
+// same params.suite_run, engine, family and name: two suites that wrote
+// one directory at once, or results.jsonl given twice), naming each one
+// dropped in Problems.
+func (s *Set) dropDuplicates() {
+	seen := map[string]bool{}
+	kept := s.Results[:0]
+	dups := map[string]int{}
+	var order []string
+	for i := range s.Results {
+		r := &s.Results[i]
+		id, ok := r.Params["suite_run"].(string)
+		if !ok {
+			kept = append(kept, *r)
+			continue
+		}
+		k := id + "\x00" + r.Engine + "\x00" + r.Family + "\x00" + r.Name
+		if seen[k] {
+			if dups[id] == 0 {
+				order = append(order, id)
+			}
+			dups[id]++
+			continue
+		}
+		seen[k] = true
+		kept = append(kept, *r)
+	}
+	s.Results = kept
+	if len(order) > 0 {
+		n := 0
+		for _, c := range dups {
+			n += c
+		}
+		ex := order[:min(3, len(order))]
+		s.Problems = append(s.Problems, fmt.Errorf("%d duplicate records of %d suite runs left out (the first of each is kept): %s%s",
+			n, len(order), strings.Join(ex, ", "), map[bool]string{true: ", ...", false: ""}[len(order) > 3]))
+	}
 }
 
 func (s *Set) addProfile(p string) {
@@ -203,6 +285,13 @@ func readBench(file string, rd io.Reader, units Units) ([]metrics.Result, []erro
 				unit, val := v.Unit, v.Value
 				if v.OrigUnit != "" {
 					unit, val = v.OrigUnit, v.OrigValue
+				}
+				if math.IsNaN(val) || math.IsInf(val, 0) {
+					// benchmath's interval of a sample with NaN never
+					// ends (5.6 GB and a crash): leave the value out.
+					f, l := rec.Pos()
+					errs = append(errs, fmt.Errorf("%s:%d: %v %s is not a measurement: left out", f, l, val, unit))
+					continue
 				}
 				if _, ok := a.res.Samples[unit]; !ok {
 					a.order = append(a.order, unit)

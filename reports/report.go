@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := Load(cfg.Inputs, cfg.Stdin)
+	s, err := LoadContext(ctx, cfg.Inputs, cfg.Stdin)
 	if err != nil {
 		return inputError{err}
 	}
