@@ -30,6 +30,7 @@ import (
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
+	"github.com/stratbench/stratbench/workloads"
 	"github.com/stratbench/stratbench/strategies"
 )
 
@@ -91,6 +92,10 @@ func (cfg *Config) withDefaults() (Config, error) {
 	return c, bad.Input(c.validate())
 }
 
+// serverBytes is the memory of one server of one replication, measured:
+// 84 bytes (jsq, 100k servers, 10 and 40 replications), rounded up.
+const serverBytes = 96
+
 func (c *Config) validate() error {
 	if err := c.Scenario.Validate(); err != nil {
 		return err
@@ -104,6 +109,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("unknown discipline %q (known: fifo, ps)", c.Discipline)
 	case c.Replications < 1 || c.Replications > 1<<16:
 		return fmt.Errorf("replications must be in [1, %d], got %d", 1<<16, c.Replications)
+	case float64(c.Servers)*float64(c.Replications)*serverBytes > workloads.MaxRunBytes:
+		// Every replication's servers are kept until they are combined.
+		return workloads.CheckBytes(fmt.Sprintf("%d servers × %d replications", c.Servers, c.Replications),
+			float64(c.Servers)*float64(c.Replications)*serverBytes, "--servers or --replications")
 	case c.Batches < 2 || c.Batches > 1<<16:
 		return fmt.Errorf("batches must be in [2, %d], got %d", 1<<16, c.Batches)
 	case uint64(c.Batches) > c.Jobs:

@@ -236,13 +236,20 @@ func (p *parser) file(data []byte) (*File, error) {
 		return nil, p.errf(cases, "cases must be a non-empty list")
 	}
 	names := map[string]int{}
+	total := 0.0
 	for i, cn := range cases.Content {
 		c, err := p.caseNode(cn, i)
 		if err != nil {
 			return nil, err
 		}
-		if n := c.combinations(); n > maxRuns {
+		n := c.combinations()
+		if n > maxRuns {
 			return nil, p.errf(cn, "case %s sweeps %.3g combinations, more than %d: split it into several cases", c.Name, n, maxRuns)
+		}
+		if total += n; total > maxRuns {
+			// Every run is expanded before any runs (about 325 bytes each
+			// with its parameters): bound the whole suite, not a case.
+			return nil, p.errf(cn, "the suite sweeps %.3g runs up to case %s, more than %d in one suite (about %.1f GB to list them): split it into several suites or shrink the sweeps", total, c.Name, maxRuns, total*runBytes/1e9)
 		}
 		if prev, dup := names[c.Name]; dup {
 			return nil, p.errf(cn, "case name %q is used twice (first at line %d)", c.Name, prev)
@@ -331,8 +338,11 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 	return c, nil
 }
 
-// maxRuns bounds the combinations of one case.
+// maxRuns bounds the combinations of one case and of a whole suite.
 const maxRuns = 1_000_000
+
+// runBytes is about the memory of one expanded run (6.5 GB for 20M runs).
+const runBytes = 325
 
 // combinations is the number of runs the case sweeps (the larger of its
 // full and quick forms), as a float so that it cannot overflow.

@@ -47,6 +47,9 @@ type BatchInfo struct {
 	Name string
 	Help string
 	New  func(BatchConfig) (Batch, error)
+	// TaskBytes is the memory one task takes (0: 32 bytes, a task's size
+	// and bookkeeping), for the bound NewBatch checks before building.
+	TaskBytes float64
 }
 
 var batches []BatchInfo
@@ -76,6 +79,13 @@ func NewBatch(name string, cfg BatchConfig) (Batch, error) {
 	}
 	if cfg.Tasks < 0 {
 		return nil, fmt.Errorf("workload %s: tasks must be >= 0, got %d", name, cfg.Tasks)
+	}
+	per := all[i].TaskBytes
+	if per == 0 {
+		per = defaultTaskBytes
+	}
+	if err := CheckBytes(fmt.Sprintf("workload %s with %d tasks", name, cfg.Tasks), float64(cfg.Tasks)*per, "tasks (--tasks)"); err != nil {
+		return nil, err
 	}
 	return all[i].New(cfg)
 }

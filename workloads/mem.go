@@ -180,11 +180,14 @@ func init() {
 		Name: "mem",
 		Help: "memory-bound tasks: task i does dependent random reads over a buffer larger than the last-level cache for about size_i × --unit (--args buffer=SIZE)",
 		New:  newMemBatch,
+		// size, ran, sink, reads and the harness's bookkeeping.
+		TaskBytes: 48,
 	})
 	RegisterBatch(BatchInfo{
-		Name: "mix",
-		Help: "a mix of spin and mem tasks, sizes from --size: each task is memory-bound with probability --args mem=P (default 0.5)",
-		New:  newMixBatch,
+		Name:      "mix",
+		Help:      "a mix of spin and mem tasks, sizes from --size: each task is memory-bound with probability --args mem=P (default 0.5)",
+		New:       newMixBatch,
+		TaskBytes: 48,
 	})
 }
 

@@ -32,6 +32,8 @@ func init() {
 			Name: "xmldocs:" + k.Name,
 			Help: fmt.Sprintf("XML kernel %s on --tasks small generated documents of 1 to 20 KB, one task each", k.Name),
 			New:  func(cfg workloads.BatchConfig) (workloads.Batch, error) { return newDocsBatch(k, cfg) },
+			// A document (10.5 KB on average) and its answers.
+			TaskBytes: 12 << 10,
 		})
 	}
 }
