@@ -155,6 +155,13 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 	if err := strategies.ValidateSpeeds(s.Servers, speeds, s.Weights); err != nil {
 		return err
 	}
+	if !trace {
+		// λ·E[S] = ρ·Σspeeds jobs per mean service time.
+		c := Scenario{Servers: s.Servers, Speeds: speeds}
+		if err := workloads.CheckRate(s.Load, c.Capacity()); err != nil {
+			return err
+		}
+	}
 	return validateFaults(s.Faults, s.Servers)
 }
 

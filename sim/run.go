@@ -30,8 +30,8 @@ import (
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
-	"github.com/stratbench/stratbench/workloads"
 	"github.com/stratbench/stratbench/strategies"
+	"github.com/stratbench/stratbench/workloads"
 )
 
 // Discipline is a server's queueing discipline.

@@ -53,8 +53,8 @@ func newWRR(cfg PolicyConfig) (Policy, error) {
 	}
 	p := &wrrPolicy{weights: w, current: make([]float64, len(w))}
 	for i, x := range w {
-		if !(x > 0) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("policy wrr: weight of server %d must be a positive number, got %g", i, x)
+		if !(x >= MinWeight && x <= MaxWeight) {
+			return nil, fmt.Errorf("policy wrr: weight of server %d must be a number in [%g, %g], got %g", i, MinWeight, MaxWeight, x)
 		}
 		p.total += x
 	}
@@ -169,13 +169,18 @@ func newPoD(cfg PolicyConfig) (Policy, error) {
 	if d < 1 {
 		return nil, fmt.Errorf("policy pod: d must be >= 1, got %d", d)
 	}
-	return &podPolicy{r: cfg.Rand, d: d, sample: make([]int, 0, min(d, cfg.Servers))}, nil
+	if cfg.D > cfg.Servers && cfg.Servers > 0 {
+		// It would sample every server: jsq under another name.
+		return nil, fmt.Errorf("policy pod: d must be at most the number of servers (%d), got %d (d = servers is jsq)", cfg.Servers, cfg.D)
+	}
+	return podOf(cfg, d), nil
 }
 
-func newP2C(cfg PolicyConfig) (Policy, error) {
-	cfg.D = 2
-	return newPoD(cfg)
+func podOf(cfg PolicyConfig, d int) *podPolicy {
+	return &podPolicy{r: cfg.Rand, d: d, sample: make([]int, 0, min(d, cfg.Servers))}
 }
+
+func newP2C(cfg PolicyConfig) (Policy, error) { return podOf(cfg, 2), nil }
 
 // SampleDistinct fills dst with k distinct servers drawn uniformly from
 // [0, n) (all of them when k >= n) using Floyd's algorithm: exactly

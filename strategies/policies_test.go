@@ -262,6 +262,8 @@ func TestNewPolicyErrors(t *testing.T) {
 		{"rr", strategies.PolicyConfig{Servers: 0, Rand: r}, "servers must be > 0"},
 		{"wrr", strategies.PolicyConfig{Servers: 2, Weights: []float64{1, -1}, Rand: r}, "weight of server 1"},
 		{"pod", strategies.PolicyConfig{Servers: 2, D: -1, Rand: r}, "d must be >= 1"},
+		{"pod", strategies.PolicyConfig{Servers: 4, D: 9, Rand: r}, "d must be at most the number of servers (4), got 9"},
+		{"wrr", strategies.PolicyConfig{Servers: 3, Weights: []float64{1e308, 1e308, 1e308}, Rand: r}, "weight of server 0 must be a number in [1e-09, 1e+09], got 1e+308"},
 		{"rr", strategies.PolicyConfig{Servers: 2, Speeds: []float64{1}, Rand: r}, "1 speeds for 2 servers"},
 	} {
 		_, err := strategies.NewPolicy(tc.name, tc.cfg)

@@ -24,7 +24,6 @@ package strategies
 import (
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -332,8 +331,8 @@ func ValidateSpeeds(servers int, speeds, weights []float64) error {
 		}
 	}
 	for i, w := range weights {
-		if !(w > 0) || math.IsInf(w, 0) {
-			return fmt.Errorf("weight of server %d must be a positive number, got %g", i, w)
+		if !(w >= MinWeight && w <= MaxWeight) {
+			return fmt.Errorf("weight of server %d must be a number in [%g, %g], got %g", i, MinWeight, MaxWeight, w)
 		}
 	}
 	return nil
@@ -345,6 +344,14 @@ func ValidateSpeeds(servers int, speeds, weights []float64) error {
 const (
 	MinSpeed = 1e-6
 	MaxSpeed = 1e6
+)
+
+// Bounds of wrr weights: within them the sum of 2^24 weights stays finite
+// and exact enough for smooth round robin (weights of 1e308 summed to +Inf
+// and sent every job to server 0).
+const (
+	MinWeight = 1e-9
+	MaxWeight = 1e9
 )
 
 // UniformSpeeds reports whether every speed is 1 (true for none).

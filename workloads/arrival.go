@@ -61,6 +61,9 @@ func ParseArrival(spec string) (*ArrivalSpec, error) {
 				}
 			}
 		}
+		if err := a.checkOnOff(); err != nil {
+			return nil, fmt.Errorf("arrival %q: %w", spec, err)
+		}
 	case "trace":
 		if rest == "" {
 			return nil, fmt.Errorf("arrival %q: trace needs a file: trace:FILE", spec)
@@ -79,6 +82,48 @@ func ParseArrival(spec string) (*ArrivalSpec, error) {
 	}
 	return a, nil
 }
+
+// Bounds of onoff's periods, in mean service times, and of the fraction
+// of time on: beyond them the burst rate λ/fraction is not a rate the
+// clock can follow (on=1e-300,off=1e300 made it +Inf: every gap 0 and a
+// queue that grows without end) or the run sees no arrivals at all.
+const (
+	MinPeriod     = 1e-6
+	MaxPeriod     = 1e6
+	MinOnFraction = 1e-6
+)
+
+func (a *ArrivalSpec) checkOnOff() error {
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"on", a.on}, {"off", a.off}} {
+		if !(p.v >= MinPeriod && p.v <= MaxPeriod) {
+			return fmt.Errorf("%s must be in [%g, %g] mean service times, got %g", p.name, MinPeriod, MaxPeriod, p.v)
+		}
+	}
+	if f := a.on / (a.on + a.off); f < MinOnFraction {
+		return fmt.Errorf("on is %.3g of the time, below %g: arrivals would come in bursts at %.3g times the mean rate; raise on or lower off", f, MinOnFraction, 1/f)
+	}
+	return nil
+}
+
+// CheckRate refuses a load whose arrival rate (load × capacity jobs per
+// mean service time) the simulation's clock cannot resolve: --load 5e-324
+// made every gap +Inf (taken for the end of a trace), --load 1e308 every
+// gap 0.
+func CheckRate(load, capacity float64) error {
+	if r := load * capacity; !(r >= MinRate && r <= MaxRate) {
+		return fmt.Errorf("load %g on a capacity of %g servers is %g arrivals per mean service time, outside [%g, %g]: no run can measure that; change the load", load, capacity, r, MinRate, MaxRate)
+	}
+	return nil
+}
+
+// Bounds of the arrival rate, in jobs per mean service time.
+const (
+	MinRate = 1e-12
+	MaxRate = 1e15
+)
 
 // String returns the spec the process was parsed from.
 func (a *ArrivalSpec) String() string { return a.spec }

@@ -66,6 +66,9 @@ func TestParseArrivalErrors(t *testing.T) {
 		{"bursty", `unknown arrival process "bursty"`},
 		{"poisson:rate=2", "takes no parameters"},
 		{"onoff:on=0", "on must be a positive number"},
+		{"onoff:on=1e-300,off=1e300", "on must be in [1e-06, 1e+06] mean service times, got 1e-300"},
+		{"onoff:on=1,off=1e300", "off must be in [1e-06, 1e+06]"},
+		{"onoff:on=1e-3,off=1e4", "on is 1e-07 of the time, below 1e-06"},
 		{"onoff:up=2", `unknown parameter "up"`},
 		{"trace:", "trace needs a file"},
 		{"trace:/no/such", "no such file"},
@@ -73,6 +76,26 @@ func TestParseArrivalErrors(t *testing.T) {
 		_, err := ParseArrival(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.spec, err, tc.want)
+		}
+	}
+}
+
+// TestCheckRate: loads whose gaps the clock cannot resolve are refused
+// (--load 5e-324 warned "the arrival trace ran out" with no trace given).
+func TestCheckRate(t *testing.T) {
+	for _, tc := range []struct {
+		load, capacity float64
+		ok             bool
+	}{
+		{0.5, 2, true}, {1e-12, 1, true}, {2, 1 << 24, true},
+		{5e-324, 2, false}, {1e308, 2, false}, {1e-13, 1, false}, {math.Inf(1), 1, false}, {math.NaN(), 1, false},
+	} {
+		err := CheckRate(tc.load, tc.capacity)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckRate(%g, %g) = %v, want ok %v", tc.load, tc.capacity, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "change the load") {
+			t.Errorf("%v: does not say what to change", err)
 		}
 	}
 }

@@ -275,6 +275,9 @@ func (d *SizeDist) check() error {
 	return nil
 }
 
+// maxEmpirical bounds the values of an empirical file (512 MB of them).
+const maxEmpirical = 1 << 26
+
 func (d *SizeDist) loadEmpirical() error {
 	f, err := os.Open(d.path)
 	if err != nil {
@@ -284,7 +287,7 @@ func (d *SizeDist) loadEmpirical() error {
 	sc := bufio.NewScanner(f)
 	line := 0
 	var vals []float64
-	sum := 0.0
+	mean := 0.0
 	for sc.Scan() {
 		line++
 		s := strings.TrimSpace(sc.Text())
@@ -295,18 +298,22 @@ func (d *SizeDist) loadEmpirical() error {
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
 			return fmt.Errorf("%s:%d: want a finite number >= 0, got %q", d.path, line, s)
 		}
+		if len(vals) == maxEmpirical {
+			return fmt.Errorf("%s:%d: more than %d values, the most an empirical distribution may hold (%s): resample the file", d.path, line, maxEmpirical, FormatBytes(maxEmpirical*8))
+		}
 		vals = append(vals, x)
-		sum += x
+		// A running mean: a sum of values near 1e308 overflows to +Inf
+		// and scaled every value to 0.
+		mean += (x - mean) / float64(len(vals))
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s:%d: %w", d.path, line+1, err)
 	}
-	if len(vals) == 0 || !(sum > 0) {
+	if len(vals) == 0 || !(mean > 0) {
 		return fmt.Errorf("%s: no positive values (want one number a line)", d.path)
 	}
-	scale := d.mean / (sum / float64(len(vals)))
 	for i := range vals {
-		vals[i] *= scale
+		vals[i] = vals[i] / mean * d.mean // divided first: 1/mean overflows for subnormal values
 	}
 	d.values = vals
 	return nil

@@ -149,3 +149,30 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
+
+// TestEmpiricalExtremes: values near the largest float are rescaled, not
+// summed to +Inf (two 1e308 values made every service time 0).
+func TestEmpiricalExtremes(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		body string
+		want []float64
+	}{
+		{"1e308\n1e308\n", []float64{1, 1}},
+		{"1e308\n1.7e308\n0\n", []float64{3e308 / 2.7e308 * 1, 5.1e308 / 2.7e308, 0}},
+		{"5e-324\n5e-324\n", []float64{1, 1}},
+	} {
+		p := filepath.Join(dir, "e.txt")
+		os.WriteFile(p, []byte(tc.body), 0o644)
+		d, err := ParseSize("empirical:" + p)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.body, err)
+		}
+		for i, v := range d.values {
+			if math.Abs(v-tc.want[i]) > 1e-12 {
+				t.Errorf("%q: values %v, want %v", tc.body, d.values, tc.want)
+				break
+			}
+		}
+	}
+}
