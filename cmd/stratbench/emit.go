@@ -24,9 +24,27 @@ var emitFlags = []cli.Flag{
 	&cli.StringFlag{Name: "image", Usage: "with --emit k8s: a container image holding sh and the stratbench binary"},
 }
 
+// emitting reports whether any --emit flag is set (those without --emit
+// are refused by emitAction rather than ignored).
+func emitting(c *cli.Context) bool {
+	for _, f := range emitFlags {
+		if c.IsSet(f.Names()[0]) {
+			return true
+		}
+	}
+	return false
+}
+
 // emitAction prints the sweep of suite f (file as given, "" for the default
 // suite) for the batch system --emit names.
 func emitAction(c *cli.Context, file string, f *suite.File) error {
+	if !c.IsSet("emit") {
+		for _, f := range emitFlags {
+			if n := f.Names()[0]; c.IsSet(n) {
+				return bad.Inputf("--%s goes with --emit slurm|k8s, which prints the sweep as a batch job; without --emit it would be ignored", n)
+			}
+		}
+	}
 	for _, n := range []string{"shard", "resume", "check", "list"} {
 		if c.IsSet(n) {
 			return bad.Inputf("--emit prints a job script and runs nothing: --%s does not go with it (each task gets its own --shard and --resume)", n)

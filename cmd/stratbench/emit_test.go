@@ -61,8 +61,12 @@ func TestEmitFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
+	code, _, errs := runCLI(t, "suite", "--quick", "--shards", "4", "--out", t.TempDir())
+	if code != 2 || !strings.Contains(errs, "--shards goes with --emit") {
+		t.Errorf("--shards without --emit: exit %d, stderr %q", code, errs)
+	}
 	dir := t.TempDir()
-	code, _, errs := runCLI(t, "suite", "../../examples/policies.yaml", "--quick", "--quiet", "--shard", "0/2", "--out", filepath.Join(dir, "shard-0"))
+	code, _, errs = runCLI(t, "suite", "../../examples/policies.yaml", "--quick", "--quiet", "--shard", "0/2", "--out", filepath.Join(dir, "shard-0"))
 	if code != 0 {
 		t.Fatalf("shard: exit %d: %s", code, errs)
 	}

@@ -80,7 +80,7 @@ func suiteAction(c *cli.Context) error {
 			return err
 		}
 	}
-	if c.IsSet("emit") {
+	if emitting(c) {
 		return emitAction(c, c.Args().First(), f)
 	}
 	if c.Bool("check") {
