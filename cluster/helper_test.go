@@ -69,6 +69,7 @@ func helperMain(ctx context.Context, args []string) error {
 		fs.StringVar(&c.Listen, "listen", "127.0.0.1:0", "")
 		fs.StringVar(&c.Kind, "kind", "sleep", "")
 		fs.IntVar(&c.Capacity, "capacity", 1, "")
+		fs.BoolVar(&c.AcceptFaults, "accept-faults", false, "")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

@@ -60,6 +60,11 @@ type LoadConfig struct {
 	// Progress, when set, is called about every 100ms with the requests
 	// sent so far and the total (0 when the run is bounded by time only).
 	Progress func(sent, total uint64)
+	// OnDone, when set, is told of every measured request as it ends: its
+	// intended arrival in units since the start, the worker that served
+	// it ("" when unknown), its response time in units and whether it
+	// succeeded. Calls are serialized.
+	OnDone func(at float64, worker string, response float64, ok bool)
 }
 
 // LoadResult is what a load run measured. Every request the generator
@@ -270,6 +275,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 			continue
 		}
 		measured := at >= warmupUnits
+		jobAt := at // at moves on with the loop
 		key := strategies.Mix64(id ^ keySalt)
 		url := base + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
 			"&key=" + strconv.FormatUint(key, 10) + "&id=" + strconv.FormatUint(id, 10)
@@ -314,6 +320,9 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 				reason := failureReason(err, status, rctx)
 				res.Failed++
 				res.Failures[reason]++
+				if cfg.OnDone != nil && measured {
+					cfg.OnDone(jobAt, workerAddr, float64(done.Sub(intended).Nanoseconds())/unitNs, false)
+				}
 				return
 			}
 			res.Succeeded++
@@ -325,6 +334,9 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 			}
 			res.Measured++
 			res.Response.Record(float64(done.Sub(intended).Nanoseconds()) / unitNs)
+			if cfg.OnDone != nil {
+				cfg.OnDone(jobAt, workerAddr, float64(done.Sub(intended).Nanoseconds())/unitNs, true)
+			}
 			res.Lag.Record(sendAt.Sub(intended).Seconds())
 			if svcNs >= 0 && waitNs >= 0 {
 				res.Service.Record(svcNs / unitNs)

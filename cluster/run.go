@@ -128,6 +128,8 @@ func (c *Config) withDefaults() (Config, error) {
 			return errors.New("--kill-worker-at needs workers started by this run, not --backends")
 		case x.KillWorkerAt > 0 && x.Duration > 0 && x.KillWorkerAt >= x.Duration:
 			return fmt.Errorf("--kill-worker-at %v is not before the end of the load (--duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
+		case len(x.Faults) > 0 && len(x.Backends) > 0:
+			return errors.New("--fault needs workers started by this run, not --backends")
 		case x.KillWorkerAt > 0 && x.Servers < 2:
 			return errors.New("--kill-worker-at needs at least 2 workers: one is killed, the others keep serving")
 		case x.Timeout < 0:
@@ -166,6 +168,9 @@ func CaseName(c *Config) string {
 	if c.KillWorkerAt > 0 {
 		kv = append(kv, "kill", c.KillWorkerAt.String())
 	}
+	if len(c.Faults) > 0 {
+		kv = append(kv, "faults", scenario.FaultsName(c.Faults))
+	}
 	return metrics.Name(kv...)
 }
 
@@ -175,14 +180,14 @@ func CaseName(c *Config) string {
 // it returns, whatever happens. The request accounting is checked: a run in
 // which sent != succeeded + failed is an error. If ctx is cancelled it
 // returns the result of what was measured so far with ctx's error.
-func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
+func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	st, err := StartStack(ctx, StackConfig{
 		Via: c.Via, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
-		Workers: c.Servers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity,
+		Workers: c.Servers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity, AcceptFaults: len(c.Faults) > 0,
 		Seed: c.Seed, Unit: c.Unit, Launcher: c.Launcher, StartTimeout: c.StartTimeout,
 	})
 	if err != nil {
@@ -216,6 +221,15 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 		killedAt time.Duration
 	)
 	start := time.Now()
+	if fr := startFaults(ctx, &c, workers, addrs, start); fr != nil {
+		defer fr.stop()
+		lc.OnDone = fr.done
+		defer func() {
+			if res != nil {
+				fr.finish(res)
+			}
+		}()
+	}
 	if c.KillWorkerAt > 0 {
 		t := time.AfterFunc(c.KillWorkerAt, func() {
 			killMu.Lock()
@@ -240,7 +254,7 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 	kat := killedAt
 	killMu.Unlock()
 
-	res := assemble(&c, lr, rate, capacity, addrs, bh.native)
+	res = assemble(&c, lr, rate, capacity, addrs, bh.native)
 	if loadErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted after %.1fs: the figures describe the %d requests sent so far", lr.Wall.Seconds(), lr.Sent))
 	}
@@ -303,6 +317,7 @@ func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []str
 		p["backends"] = strings.Join(c.Backends, ",")
 	}
 	maps.Copy(p, strategies.PolicyConfig{D: c.D, Dispatchers: c.Dispatchers}.Params(c.Policy))
+	c.AddFaultParams(p)
 	res := &metrics.Result{
 		Engine:    metrics.EngineHarness,
 		Family:    "Cluster",

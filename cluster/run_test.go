@@ -135,6 +135,10 @@ func TestRunConfigErrors(t *testing.T) {
 		{"jobs and duration", func(c *Config) { c.Duration = time.Second }},
 		{"neither jobs nor duration", func(c *Config) { c.Jobs = 0 }},
 		{"kill with backends", func(c *Config) { c.Backends = []string{"a:1", "b:2"}; c.KillWorkerAt = time.Second }},
+		{"faults with backends", func(c *Config) {
+			c.Backends = []string{"a:1", "b:2"}
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultDown, Server: 0, At: 1}}
+		}},
 		{"kill with one worker", func(c *Config) { c.Servers = 1; c.KillWorkerAt = time.Second }},
 		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
 		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},

@@ -32,6 +32,9 @@ type StackConfig struct {
 	// Kind and Capacity configure the workers started.
 	Kind     string
 	Capacity int
+	// AcceptFaults starts the workers with AcceptFaults (run cluster's
+	// --fault).
+	AcceptFaults bool
 	// Seed seeds the policy; Unit is its time unit (default 1ms).
 	Seed uint64
 	Unit time.Duration
@@ -142,7 +145,7 @@ func startWorkers(ctx context.Context, g *Group, c *StackConfig) ([]*Process, er
 	errs := make([]error, c.Workers)
 	var wg sync.WaitGroup
 	for i := range workers {
-		wc := worker.Config{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity}
+		wc := worker.Config{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity, AcceptFaults: c.AcceptFaults}
 		cmd, err := c.Launcher.Command("worker", wc.Args()...)
 		if err != nil {
 			return nil, err

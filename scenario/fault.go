@@ -259,10 +259,10 @@ func (s *Scenario) FaultEvents() []FaultEvent {
 	return ev
 }
 
-// faultNames returns the faults as they appear in a case's name, without
+// FaultsName returns the faults as they appear in a case's name, without
 // the '=' and ',' of their written form: slow-s0-x0.1-at0-for5,
 // down-s1-at10, joined by '+'.
-func faultNames(faults []Fault) string {
+func FaultsName(faults []Fault) string {
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	parts := make([]string, len(faults))
 	for i, f := range faults {
@@ -279,9 +279,9 @@ func faultNames(faults []Fault) string {
 	return strings.Join(parts, "+")
 }
 
-// addFaultParams records the faults (as ParseFault reads them, in time
-// units) and retry in a record's params.
-func addFaultParams(p map[string]any, s *Scenario) {
+// AddFaultParams records the faults (as ParseFault reads them, in time
+// units) and retry in a record's params p.
+func (s *Scenario) AddFaultParams(p map[string]any) {
 	if len(s.Faults) == 0 {
 		return
 	}

@@ -229,7 +229,7 @@ func (s *Scenario) NewPolicy(rep int) (strategies.Policy, error) {
 // the policy's own parameters with defaults filled in.
 func (s *Scenario) Params() map[string]any {
 	p := s.PolicyConfig().Params(s.Policy)
-	addFaultParams(p, s)
+	s.AddFaultParams(p)
 	return p
 }
 
@@ -252,7 +252,7 @@ func (s *Scenario) NameParts(engine ...any) []any {
 		kv = append(kv, "speeds", s.Speeds)
 	}
 	if len(s.Faults) > 0 {
-		kv = append(kv, "faults", faultNames(s.Faults))
+		kv = append(kv, "faults", FaultsName(s.Faults))
 	}
 	return kv
 }

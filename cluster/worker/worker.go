@@ -104,6 +104,9 @@ type Config struct {
 	// Capacity is the number of tasks in service at once (default 1); the
 	// others wait in FIFO order.
 	Capacity int
+	// AcceptFaults serves FaultPath, through which run cluster slows the
+	// worker down or makes it fail (off: 404 there).
+	AcceptFaults bool
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -135,7 +138,11 @@ func (c *Config) Validate() error {
 // Args returns the command-line flags of `stratbench worker` that give c.
 func (c *Config) Args() []string {
 	w, _ := c.withDefaults()
-	return []string{"--listen", w.Listen, "--kind", w.Kind, "--capacity", strconv.Itoa(w.Capacity)}
+	args := []string{"--listen", w.Listen, "--kind", w.Kind, "--capacity", strconv.Itoa(w.Capacity)}
+	if w.AcceptFaults {
+		args = append(args, "--accept-faults")
+	}
+	return args
 }
 
 // Info is what a worker answers at InfoPath.
@@ -167,6 +174,7 @@ type Worker struct {
 	waiting    atomic.Int64
 	present    atomic.Int64
 	maxPresent atomic.Int64
+	faults     *workerFaults // nil unless AcceptFaults
 }
 
 // New returns a worker handler for cfg.
@@ -181,6 +189,9 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker kind %s: %w", c.Kind, err)
 	}
 	w := &Worker{cfg: c, task: task, slots: make(chan struct{}, c.Capacity)}
+	if c.AcceptFaults {
+		w.faults = newWorkerFaults()
+	}
 	w.addr.Store(c.Listen)
 	return w, nil
 }
@@ -201,6 +212,15 @@ func (w *Worker) Info() Info {
 
 // ServeHTTP serves WorkPath, HealthPath and InfoPath.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if w.faults != nil {
+		if r.URL.Path == FaultPath {
+			w.faults.serveFault(rw, r)
+			return
+		}
+		if _, down, _ := w.faults.state(); down {
+			panic(http.ErrAbortHandler) // as a crashed process: no response
+		}
+	}
 	switch r.URL.Path {
 	case WorkPath:
 		w.serveWork(rw, r)
@@ -241,10 +261,19 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	w.waiting.Add(-1)
 	w.inService.Add(1)
 	t1 := time.Now()
-	err = w.task(ctx, ns)
+	aborted := false
+	if w.faults == nil {
+		err = w.task(ctx, ns)
+	} else {
+		err, aborted = w.faults.faultTask(ctx, w.task, ns)
+	}
 	t2 := time.Now()
 	w.inService.Add(-1)
 	<-w.slots
+	if aborted {
+		w.failed.Add(1)
+		panic(http.ErrAbortHandler) // the worker went down: cut the connection
+	}
 	if err != nil {
 		w.failed.Add(1)
 		http.Error(rw, err.Error(), http.StatusServiceUnavailable)

@@ -72,6 +72,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of arrivals, sizes, keys and the policy"},
 		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load"},
+		faultFlag, retryFlag,
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
 		&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
 		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
@@ -177,6 +178,9 @@ func clusterAction(c *cli.Context) error {
 		KillWorkerAt: c.Duration("kill-worker-at"),
 		Timeout:      c.Duration("timeout"),
 		Launcher:     clusterLauncher,
+	}
+	if err := faultFlags(c, &base.Scenario, base.Unit); err != nil {
+		return err
 	}
 	var cfgs []cluster.Config
 	for _, p := range policies {

@@ -38,6 +38,7 @@ Kinds:
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
 			&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
 			&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks in service at once; the rest wait in FIFO order"},
+			&cli.BoolFlag{Name: "accept-faults", Usage: "let POST " + worker.FaultPath + "?speed=S or ?down=D slow this worker or make it fail (run cluster --fault)"},
 		},
 		Action: workerAction,
 	})
@@ -55,7 +56,7 @@ func workerAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return bad.Inputf("worker takes no arguments, got %q", c.Args().First())
 	}
-	cfg := worker.Config{Listen: c.String("listen"), Kind: c.String("kind"), Capacity: c.Int("capacity")}
+	cfg := worker.Config{Listen: c.String("listen"), Kind: c.String("kind"), Capacity: c.Int("capacity"), AcceptFaults: c.Bool("accept-faults")}
 	if cfg.Capacity < 1 {
 		return bad.Inputf("--capacity must be >= 1, got %d", cfg.Capacity)
 	}

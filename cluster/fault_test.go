@@ -1,0 +1,146 @@
+package cluster
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/scenario"
+)
+
+// TestWorkerFaults checks the worker's fault endpoint: speed 0.25 stretches
+// a 20ms task to about 80ms; down cuts off the task in service and refuses
+// requests (no response) for its length, then the worker serves again; bad
+// values are refused; a worker without AcceptFaults has no such endpoint.
+func TestWorkerFaults(t *testing.T) {
+	_, ss := startTestWorkers(t, 1, worker.Config{Kind: "sleep", AcceptFaults: true})
+	base := ss[0].URL
+	addr := strings.TrimPrefix(base, "http://")
+	ctx := context.Background()
+	if err := sendFault(ctx, addr, "speed=0.25"); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if code, _ := get(t, http.DefaultClient, base+worker.WorkPath+"?ns=20000000"); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	if el := time.Since(t0); el < 75*time.Millisecond || el > 400*time.Millisecond {
+		t.Errorf("a 20ms task at speed 0.25 took %v, want about 80ms", el)
+	}
+	if err := sendFault(ctx, addr, "speed=1"); err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	var inServiceErr error
+	wg.Go(func() {
+		resp, err := http.Get(base + worker.WorkPath + "?ns=500000000") // 500ms, cut off by the down
+		if err == nil {
+			resp.Body.Close()
+		}
+		inServiceErr = err
+	})
+	time.Sleep(50 * time.Millisecond)
+	if err := sendFault(ctx, addr, "down=300ms"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(base + worker.HealthPath); err == nil {
+		resp.Body.Close()
+		t.Error("a down worker answered its health check")
+	}
+	wg.Wait()
+	if inServiceErr == nil {
+		t.Error("the task in service when the worker went down got a response")
+	}
+	time.Sleep(350 * time.Millisecond)
+	if code, _ := get(t, http.DefaultClient, base+worker.HealthPath); code != http.StatusOK {
+		t.Errorf("after the down: health status %d", code)
+	}
+	for _, q := range []string{"speed=0", "speed=x", "down=-1s", "down=48h", "color=red"} {
+		if err := sendFault(ctx, addr, q); err == nil || !strings.Contains(err.Error(), "status 400") {
+			t.Errorf("fault %s: %v, want status 400", q, err)
+		}
+	}
+
+	_, plain := startTestWorkers(t, 1, worker.Config{Kind: "sleep"})
+	if err := sendFault(ctx, strings.TrimPrefix(plain[0].URL, "http://"), "speed=0.5"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a worker without AcceptFaults took a fault: %v", err)
+	}
+}
+
+func TestWorkerArgsAcceptFaults(t *testing.T) {
+	c := worker.Config{AcceptFaults: true}
+	if a := strings.Join(c.Args(), " "); !strings.HasSuffix(a, "--accept-faults") {
+		t.Errorf("args %q", a)
+	}
+}
+
+// TestRunFaults runs our balancer with a worker slowed down mid-run and
+// one failing for a while: the record has the phases and a timeline in
+// which the slowed worker's share drops during its fault and the failing
+// worker gets nothing while it is down; every request is accounted for.
+func TestRunFaults(t *testing.T) {
+	unit := time.Millisecond
+	fs, err := scenarioFaults("slow:server=0,speed=0.1,at=600ms,for=900ms", "down:server=1,at=800ms,for=400ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Config{
+		Scenario: scenarioWith("jsq", 3, 0.5, fs),
+		Via:      "ours",
+		Unit:     unit,
+		Duration: 2 * time.Second,
+		Launcher: testLauncher(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if m["sent"] != m["succeeded"]+m["failed"] {
+		t.Fatalf("sent %v succeeded %v failed %v", m["sent"], m["succeeded"], m["failed"])
+	}
+	for _, k := range []string{"response_p99_before", "response_p99_during", "response_p99_after", "jobs_lost"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %s", k)
+		}
+	}
+	tl := res.Timeline
+	if tl == nil {
+		t.Fatal("no timeline")
+	}
+	var before, during [3]int64
+	for b, d := range tl.Dispatched {
+		t0 := float64(b) * tl.Width
+		for s := range d {
+			switch {
+			case t0+tl.Width <= 600:
+				before[s] += d[s]
+			case t0 >= 900 && t0+tl.Width <= 1150: // both faults on, past the balancer's reaction
+				during[s] += d[s]
+			}
+		}
+	}
+	if raceEnabled {
+		return // the timing below is the race detector's, not the balancer's
+	}
+	// Both faults on: the slowed worker (a tenth of the speed) gets well
+	// under half of what the healthy worker 2 gets.
+	if 2*during[0] >= during[2] {
+		t.Errorf("during the faults the slowed worker got %d requests and the healthy one %d: jsq did not move traffic away", during[0], during[2])
+	}
+	if during[1] > 2 {
+		t.Errorf("the down worker got %d requests while down", during[1])
+	}
+}
+
+func scenarioFaults(specs ...string) ([]scenario.Fault, error) {
+	return scenario.ParseFaults(specs, time.Millisecond)
+}
+
+func scenarioWith(policy string, n int, load float64, fs []scenario.Fault) scenario.Scenario {
+	return scenario.Scenario{Policy: policy, Servers: n, Load: load, Seed: 4, Faults: fs}
+}
