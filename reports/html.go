@@ -21,6 +21,7 @@ var templateFS embed.FS
 var pageTemplate = template.Must(template.New("index.html.tmpl").Funcs(template.FuncMap{
 	"scenario": describeScenario,
 	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
 }).ParseFS(templateFS, "templates/index.html.tmpl"))
 
 var pageCSS = func() template.CSS {
@@ -96,6 +97,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Notes                    []string
 		Warnings                 []htmlWarning
 		MoreWarnings             int
+		HiddenResults            int
+		HiddenScenarios          int
 	}{
 		Title:   "stratbench report",
 		Inputs:  r.inputsLine(),
@@ -159,7 +162,32 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.Tops = append(d.Tops, t)
 		}
 	}
-	for i := range r.Set.Results {
+	shown := pageResults(r.Set.Results, maxPageResults)
+	d.HiddenResults = len(r.Set.Results) - len(shown)
+	onPage := map[int]bool{}
+	for _, i := range shown {
+		onPage[i] = true
+	}
+	if len(d.Summary) > maxPageScenarios {
+		d.HiddenScenarios = len(d.Summary) - maxPageScenarios
+		d.Summary = d.Summary[:maxPageScenarios]
+	}
+	for k := range d.Summary {
+		var keep []int
+		for _, i := range d.Summary[k].Warned {
+			if onPage[i] && len(keep) < 5 {
+				keep = append(keep, i)
+			}
+		}
+		d.Summary[k].Warned = keep
+	}
+	for k := range d.Warnings {
+		var i int
+		if _, err := fmt.Sscanf(d.Warnings[k].Href, "r-%d", &i); err == nil && !onPage[i] {
+			d.Warnings[k].Href = ""
+		}
+	}
+	for _, i := range shown {
 		res := &r.Set.Results[i]
 		m := Headline([]*metrics.Result{res})
 		hr := htmlResult{N: i, ID: resultID(i), Engine: res.Engine, Name: FullName(res), Warnings: res.Warnings}
@@ -201,6 +229,48 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// The page shows at most maxPageResults rows of All results and
+// maxPageScenarios rows of the summary, so that it stays a few MB on a
+// sweep of a million runs; results.csv, results.jsonl and summary.json
+// beside it keep everything.
+const (
+	maxPageResults   = 2000
+	maxPageScenarios = 300
+)
+
+// pageResults chooses the indexes of the results the page lists, at most
+// n: those with warnings first (the Warnings box links to them), then the
+// others in input order; returned in input order.
+func pageResults(rs []metrics.Result, n int) []int {
+	if len(rs) <= n {
+		out := make([]int, len(rs))
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	pick := make([]bool, len(rs))
+	k := 0
+	for pass := range 2 {
+		for i := range rs {
+			if k == n {
+				break
+			}
+			if !pick[i] && (pass == 1 || len(rs[i].Warnings) > 0) {
+				pick[i] = true
+				k++
+			}
+		}
+	}
+	var out []int
+	for i, p := range pick {
+		if p {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // resultID is the page anchor of the i-th result's row in All results.

@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stratbench/stratbench/metrics"
 )
 
 // page is what TestHTMLSelfContained reads from index.html.
@@ -139,5 +142,21 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	if p.tags["figcaption"] != len(p.imgs) {
 		t.Errorf("%d captions for %d charts", p.tags["figcaption"], len(p.imgs))
+	}
+}
+
+// TestPageResultsCap checks which runs a capped page lists: those with
+// warnings first, then the first others, in input order.
+func TestPageResultsCap(t *testing.T) {
+	rs := make([]metrics.Result, 10)
+	rs[7].Warnings = []string{"busy"}
+	rs[9].Warnings = []string{"busy"}
+	got := pageResults(rs, 4)
+	want := []int{0, 1, 7, 9}
+	if !slices.Equal(got, want) {
+		t.Errorf("pageResults = %v, want %v", got, want)
+	}
+	if got := pageResults(rs[:3], 4); len(got) != 3 {
+		t.Errorf("under the cap: %v", got)
 	}
 }
