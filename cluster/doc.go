@@ -10,41 +10,18 @@
 //
 // # The pieces
 //
-//   - worker.Worker (stratbench worker): GET /work?ns=N runs one task of N
-//     nanoseconds of a kind (worker.Kinds: sleep, spin, xml); at most Capacity run
-//     at once, the rest wait in FIFO order. Responses carry the time the
-//     task waited and was in service (worker.HeaderWait, worker.HeaderService), so the
-//     load generator can split a response time into queueing, service and
-//     overhead (network, HTTP, balancer).
-//   - Balancer (stratbench balance): a reverse proxy with one request path.
-//     Clients are served by github.com/valyala/fasthttp's server, which
-//     reads and frames requests; the balancer refuses on top of that what
-//     nginx and Go's server refuse (unknown HTTP versions, Content-Length
-//     with Transfer-Encoding, folded lines, bare LF, a missing Host, too
-//     many headers, a long target), drops header names with underscores
-//     (as nginx does), and closes the connection after every refusal. A
-//     request body is read whole, under an idle and a total timeout, before
-//     the policy picks a backend, so a slow upload never holds one. The
-//     request goes out on a pooled keep-alive connection, reused only when
-//     it holds no unread byte (bytes after a complete response close it,
-//     counted as unsolicited), and the response is read with fasthttp's
-//     parser, bounded in head and body size and in time. Every limit and
-//     timeout is a field of Limits (flags of stratbench balance) with a
-//     documented default (DefaultLimits). A request whose first response
-//     byte does not come within the first-byte timeout, or whose response
-//     has not ended within the backend timeout (60s by default, as nginx's
-//     proxy_read_timeout), is answered 504 and not retried. Only
-//     backend-side failures count against a backend; client faults are
-//     counted apart, by kind (BalancerStats.ClientErrors), and each
-//     backend's last failure is named (BackendStats.LastError). The
-//     policy sees the backends through a strategies.View backed by in-flight
-//     counters (Load), the sizes of the tasks in flight (Work; from the ns
-//     parameter, or an EWMA of reported service times), and the time since
-//     start in the policy's unit (Now); the ewma policy gets every latency.
-//     Health checks, dead-backend removal and the one retry rule are
-//     described on Balancer. The Balancer is also an http.RoundTripper over
-//     the same path: via "direct" the load generator itself balances with
-//     it, as a gRPC client does, with no proxy hop.
+//   - Package worker (stratbench worker): GET /work?ns=N runs one task of
+//     N nanoseconds of a kind (worker.Kinds: sleep, spin, xml); at most
+//     Capacity run at once, the rest wait in FIFO order. Responses carry
+//     the time the task waited and was in service, so the load generator
+//     can split a response time into queueing, service and overhead
+//     (network, HTTP, balancer).
+//   - Package balancer (stratbench balance): our reverse proxy, placing
+//     each request with a policy of package strategies, on
+//     github.com/valyala/fasthttp, with limits and timeouts on every phase
+//     (see its doc). It is also an http.RoundTripper over the same path:
+//     via "direct" the load generator itself balances with it, as a gRPC
+//     client does, with no proxy hop.
 //   - nginx and HAProxy: NginxConfig and HAProxyConfig generate a
 //     configuration with the nearest built-in policy (NginxPolicy,
 //     HAProxyPolicy), keep-alive connections to the workers, health checks

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"net/http"
 	"net/http/httptest"
@@ -75,7 +76,7 @@ func helperMain(ctx context.Context, args []string) error {
 		}
 		return worker.Serve(ctx, c, announce)
 	case "balance":
-		var c BalancerConfig
+		var c balancer.Config
 		var backends multi
 		fs.StringVar(&c.Listen, "listen", "127.0.0.1:0", "")
 		fs.Var(&backends, "backends", "")
@@ -86,14 +87,14 @@ func helperMain(ctx context.Context, args []string) error {
 		fs.DurationVar(&c.BackendTimeout, "backend-timeout", time.Minute, "")
 		fs.IntVar(&c.D, "d", 0, "")
 		fs.IntVar(&c.Dispatchers, "dispatchers", 0, "")
-		for _, f := range LimitFlags {
+		for _, f := range balancer.LimitFlags {
 			fs.Func(f.Name, "", func(v string) error { return f.Set(&c, v) })
 		}
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		c.Backends = backends
-		return ServeBalancer(ctx, c, announce)
+		return balancer.Serve(ctx, c, announce)
 	case "guard":
 		argv := args[1:]
 		if len(argv) > 0 && argv[0] == "--" {

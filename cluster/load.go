@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math"
@@ -385,7 +386,7 @@ func failureReason(err error, status int, rctx context.Context) string {
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed"
-	case errors.Is(err, errNoBackend):
+	case errors.Is(err, balancer.ErrNoBackend):
 		return "no backend"
 	}
 	return "transport error"

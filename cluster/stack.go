@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net/http"
@@ -210,14 +211,14 @@ type balancerHandle struct {
 
 // startBalancer starts the balancer of c.Via in front of addrs.
 func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balancerHandle, error) {
-	bc := BalancerConfig{
+	bc := balancer.Config{
 		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
 		Seed: c.Seed, Unit: c.Unit,
 	}
 	h := &balancerHandle{close: func() {}}
 	switch c.Via {
 	case "direct":
-		b, err := NewBalancer(bc)
+		b, err := balancer.New(bc)
 		if err != nil {
 			return nil, err
 		}
@@ -235,8 +236,8 @@ func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balan
 		}
 		h.target = "http://" + p.Addr
 		h.stats = func(res *metrics.Result) {
-			var s BalancerStats
-			if err := getJSON(h.target+worker.StatsPath, &s); err != nil {
+			var s balancer.Stats
+			if err := getJSON(h.target+balancer.StatsPath, &s); err != nil {
 				res.Warnings = append(res.Warnings, "reading the balancer's counters: "+err.Error())
 				return
 			}
@@ -298,7 +299,7 @@ func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balan
 	return h, nil
 }
 
-func addBalancerStats(res *metrics.Result, s BalancerStats) {
+func addBalancerStats(res *metrics.Result, s balancer.Stats) {
 	disp := make([]float64, len(s.Backends))
 	failed := make([]float64, len(s.Backends))
 	for i, b := range s.Backends {

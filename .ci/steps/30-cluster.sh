@@ -51,8 +51,8 @@ go test -count=1 -run 'TestClusterJSON' ./cmd/stratbench/
 # connections, overload, 8 x 128 MB headers with the RSS checked), named
 # here so that a failure says which area broke, and a short fuzz of the
 # request path against net/http's parser.
-go test -race -count=1 -run 'TestStray|TestHuge|TestOversized|TestSlow|TestClientFaults|TestBadRequest|TestUnderscore|TestPipelined|TestBody|TestFailureKinds|TestCentralQueue|TestBackendFirstByte|TestSmuggling|TestManyIdle|TestOverload|FuzzRequestPath' ./cluster/
-go test -count=1 -run '^$' -fuzz '^FuzzRequestPath$' -fuzztime 20s ./cluster/
+go test -race -count=1 -run 'TestStray|TestHuge|TestOversized|TestSlow|TestClientFaults|TestBadRequest|TestUnderscore|TestPipelined|TestBody|TestFailureKinds|TestCentralQueue|TestBackendFirstByte|TestSmuggling|TestManyIdle|TestOverload|FuzzRequestPath' ./cluster/balancer/
+go test -count=1 -run '^$' -fuzz '^FuzzRequestPath$' -fuzztime 20s ./cluster/balancer/
 
 # A short run through each balancer, one worker killed mid-run; the command
 # itself asserts that every request is accounted for.

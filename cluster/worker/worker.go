@@ -27,11 +27,8 @@ const (
 	WorkPath = "/work"
 	// HealthPath answers 200 while the process serves.
 	HealthPath = "/healthz"
-	// InfoPath answers a JSON Info (workers) or BalancerStats (our
-	// balancer, under StatsPath).
+	// InfoPath answers a JSON Info.
 	InfoPath = "/_stratbench/info"
-	// StatsPath is our balancer's JSON counters.
-	StatsPath = "/_stratbench/stats"
 )
 
 // Response headers a worker sets on every task.

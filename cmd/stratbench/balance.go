@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/balancer"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -108,7 +109,7 @@ func balanceAction(c *cli.Context) error {
 	if c.Duration("unit") <= 0 {
 		return bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
 	}
-	cfg := cluster.BalancerConfig{
+	cfg := balancer.Config{
 		Listen:         c.String("listen"),
 		Backends:       backends,
 		Policy:         c.String("policy"),
@@ -119,7 +120,7 @@ func balanceAction(c *cli.Context) error {
 		HealthInterval: hi,
 		BackendTimeout: bt,
 	}
-	for _, f := range cluster.LimitFlags {
+	for _, f := range balancer.LimitFlags {
 		if c.IsSet(f.Name) {
 			if err := f.Set(&cfg, c.String(f.Name)); err != nil {
 				return bad.Input(err)
@@ -143,7 +144,7 @@ func balanceAction(c *cli.Context) error {
 			f.Close()
 		}()
 	}
-	return cluster.ServeBalancer(c.Context, cfg, func(addr string) {
+	return balancer.Serve(c.Context, cfg, func(addr string) {
 		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
 	})
 }
@@ -152,7 +153,7 @@ func balanceAction(c *cli.Context) error {
 // library's table (parsed in balanceAction with LimitFlag.Set).
 func limitFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, f := range cluster.LimitFlags {
+	for _, f := range balancer.LimitFlags {
 		fs = append(fs, &cli.StringFlag{Name: f.Name, Value: f.Default(), Usage: f.Usage})
 	}
 	return fs

@@ -1,4 +1,4 @@
-package cluster
+package balancer
 
 import (
 	"context"
@@ -23,8 +23,11 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// BalancerConfig configures our reverse proxy.
-type BalancerConfig struct {
+// StatsPath is where the balancer answers its counters (Stats) in JSON.
+const StatsPath = "/_stratbench/stats"
+
+// Config configures our reverse proxy.
+type Config struct {
 	// Listen is the address to listen on; port 0 picks a free port.
 	Listen string
 	// Backends are the workers' host:port addresses.
@@ -172,7 +175,7 @@ func (l Limits) withDefaults() (Limits, error) {
 	return l, nil
 }
 
-func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
+func (c *Config) withDefaults() (Config, error) {
 	b := *c
 	if b.Listen == "" {
 		b.Listen = "127.0.0.1:0"
@@ -216,7 +219,7 @@ func (c *BalancerConfig) withDefaults() (BalancerConfig, error) {
 }
 
 // Validate checks c, policy included.
-func (c *BalancerConfig) Validate() error {
+func (c *Config) Validate() error {
 	b, err := c.withDefaults()
 	if err != nil {
 		return err
@@ -228,7 +231,7 @@ func (c *BalancerConfig) Validate() error {
 }
 
 // Args returns the command-line flags of `stratbench balance` that give c.
-func (c *BalancerConfig) Args() []string {
+func (c *Config) Args() []string {
 	b, _ := c.withDefaults()
 	args := []string{"--listen", b.Listen, "--policy", b.Policy, "--seed", strconv.FormatUint(b.Seed, 10),
 		"--unit", b.Unit.String(), "--health-interval", max(b.HealthInterval, 0).String(),
@@ -251,24 +254,24 @@ func (c *BalancerConfig) Args() []string {
 }
 
 // LimitFlag is a flag of `stratbench balance` that sets one limit of a
-// BalancerConfig; LimitFlags lists them all, with their defaults.
+// Config; LimitFlags lists them all, with their defaults.
 type LimitFlag struct {
 	Name, Usage string
 	// Int or Dur points at the field in a config (one of them is nil).
-	Int func(*BalancerConfig) *int
-	Dur func(*BalancerConfig) *time.Duration
+	Int func(*Config) *int
+	Dur func(*Config) *time.Duration
 }
 
 // Default returns the flag's default value as text.
 func (f LimitFlag) Default() string {
-	var c BalancerConfig
+	var c Config
 	c.Limits = DefaultLimits
 	c.DialTimeout = time.Second
 	return f.get(&c)
 }
 
 // get returns the value the flag gives c, "" when c leaves it zero.
-func (f LimitFlag) get(c *BalancerConfig) string {
+func (f LimitFlag) get(c *Config) string {
 	if f.Int != nil {
 		if v := *f.Int(c); v != 0 {
 			return strconv.Itoa(v)
@@ -282,7 +285,7 @@ func (f LimitFlag) get(c *BalancerConfig) string {
 }
 
 // Set sets the flag's field in c from text.
-func (f LimitFlag) Set(c *BalancerConfig, v string) error {
+func (f LimitFlag) Set(c *Config, v string) error {
 	if f.Int != nil {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -299,29 +302,29 @@ func (f LimitFlag) Set(c *BalancerConfig, v string) error {
 	return nil
 }
 
-// LimitFlags are the flags of `stratbench balance` for BalancerConfig's
+// LimitFlags are the flags of `stratbench balance` for Config's
 // limits and timeouts (each 0 or absent: the default).
 var LimitFlags = []LimitFlag{
-	{Name: "max-header-bytes", Usage: "largest request head, request line included (431 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxHeaderBytes }},
-	{Name: "max-headers", Usage: "most header fields in a request (431 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxHeaders }},
-	{Name: "max-request-line", Usage: "longest request target (414 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxRequestLine }},
-	{Name: "max-body-bytes", Usage: "largest request body, read whole before a backend is chosen (413 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxBodyBytes }},
-	{Name: "header-timeout", Usage: "longest time to read a request head (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.HeaderTimeout }},
-	{Name: "body-idle-timeout", Usage: "longest pause between two reads of a request body (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BodyIdleTimeout }},
-	{Name: "body-timeout", Usage: "longest time to read a whole request body (408 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BodyTimeout }},
-	{Name: "idle-timeout", Usage: "closes a client connection idle this long between requests", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.IdleTimeout }},
-	{Name: "write-timeout", Usage: "longest time to write a response to a client", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.WriteTimeout }},
-	{Name: "max-conns", Usage: "most client connections served at once", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxConns }},
-	{Name: "max-response-header-bytes", Usage: "largest backend response head (502 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxResponseHeaderBytes }},
-	{Name: "max-response-body-bytes", Usage: "largest backend response body (502 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.MaxResponseBodyBytes }},
-	{Name: "connect-timeout", Usage: "longest time to connect to a backend", Dur: func(c *BalancerConfig) *time.Duration { return &c.DialTimeout }},
-	{Name: "first-byte-timeout", Usage: "longest wait for the first byte of a backend's response (504 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.FirstByteTimeout }},
-	{Name: "backend-idle-timeout", Usage: "closes a pooled backend connection unused this long", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.BackendIdleTimeout }},
-	{Name: "queue-max", Usage: "most requests waiting in the central queue (503 beyond)", Int: func(c *BalancerConfig) *int { return &c.Limits.QueueMax }},
-	{Name: "queue-timeout", Usage: "longest wait in the central queue (503 beyond)", Dur: func(c *BalancerConfig) *time.Duration { return &c.Limits.QueueTimeout }},
+	{Name: "max-header-bytes", Usage: "largest request head, request line included (431 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxHeaderBytes }},
+	{Name: "max-headers", Usage: "most header fields in a request (431 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxHeaders }},
+	{Name: "max-request-line", Usage: "longest request target (414 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxRequestLine }},
+	{Name: "max-body-bytes", Usage: "largest request body, read whole before a backend is chosen (413 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxBodyBytes }},
+	{Name: "header-timeout", Usage: "longest time to read a request head (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.HeaderTimeout }},
+	{Name: "body-idle-timeout", Usage: "longest pause between two reads of a request body (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.BodyIdleTimeout }},
+	{Name: "body-timeout", Usage: "longest time to read a whole request body (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.BodyTimeout }},
+	{Name: "idle-timeout", Usage: "closes a client connection idle this long between requests", Dur: func(c *Config) *time.Duration { return &c.Limits.IdleTimeout }},
+	{Name: "write-timeout", Usage: "longest time to write a response to a client", Dur: func(c *Config) *time.Duration { return &c.Limits.WriteTimeout }},
+	{Name: "max-conns", Usage: "most client connections served at once", Int: func(c *Config) *int { return &c.Limits.MaxConns }},
+	{Name: "max-response-header-bytes", Usage: "largest backend response head (502 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxResponseHeaderBytes }},
+	{Name: "max-response-body-bytes", Usage: "largest backend response body (502 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxResponseBodyBytes }},
+	{Name: "connect-timeout", Usage: "longest time to connect to a backend", Dur: func(c *Config) *time.Duration { return &c.DialTimeout }},
+	{Name: "first-byte-timeout", Usage: "longest wait for the first byte of a backend's response (504 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.FirstByteTimeout }},
+	{Name: "backend-idle-timeout", Usage: "closes a pooled backend connection unused this long", Dur: func(c *Config) *time.Duration { return &c.Limits.BackendIdleTimeout }},
+	{Name: "queue-max", Usage: "most requests waiting in the central queue (503 beyond)", Int: func(c *Config) *int { return &c.Limits.QueueMax }},
+	{Name: "queue-timeout", Usage: "longest wait in the central queue (503 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.QueueTimeout }},
 }
 
-// BackendStats are one backend's counters in BalancerStats.
+// BackendStats are one backend's counters in Stats.
 type BackendStats struct {
 	Addr       string `json:"addr"`
 	Alive      bool   `json:"alive"`
@@ -350,8 +353,8 @@ type ClientErrors struct {
 	Aborted   int64 `json:"aborted"`
 }
 
-// BalancerStats is what our balancer answers at worker.StatsPath.
-type BalancerStats struct {
+// Stats is what our balancer answers at StatsPath.
+type Stats struct {
 	Policy   string         `json:"policy"`
 	Backends []BackendStats `json:"backends"`
 	// Retries counts requests sent a second time, to another backend,
@@ -400,8 +403,9 @@ type waiter struct {
 }
 
 var (
-	// errNoBackend is returned when there is no other backend to retry on.
-	errNoBackend = errors.New("no other backend")
+	// ErrNoBackend is a request with no backend to send it to (none, or
+	// none left to retry on).
+	ErrNoBackend = errors.New("no other backend")
 	// errQueueFull and errQueueTimeout: the central queue had no room, or
 	// a request waited in it too long.
 	errQueueFull    = errors.New("the central queue is full")
@@ -432,7 +436,7 @@ var (
 // the central policy, held requests wait in a queue bounded by
 // Limits.QueueMax and Limits.QueueTimeout (503 beyond).
 type Balancer struct {
-	cfg      BalancerConfig
+	cfg      Config
 	backends []*backend
 	dialer   net.Dialer
 	start    time.Time
@@ -459,9 +463,9 @@ type Balancer struct {
 	healthWG   sync.WaitGroup
 }
 
-// NewBalancer returns a balancer for cfg and starts its health checks;
+// New returns a balancer for cfg and starts its health checks;
 // Close stops them.
-func NewBalancer(cfg BalancerConfig) (*Balancer, error) {
+func New(cfg Config) (*Balancer, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -519,8 +523,8 @@ func (b *Balancer) Close() {
 }
 
 // Stats returns the balancer's counters.
-func (b *Balancer) Stats() BalancerStats {
-	s := BalancerStats{
+func (b *Balancer) Stats() Stats {
+	s := Stats{
 		Policy:    b.cfg.Policy,
 		Retries:   b.retries.Load(),
 		RetriedOK: b.retriedOK.Load(),
@@ -558,7 +562,7 @@ func (b *Balancer) Stats() BalancerStats {
 // the central queue), 504 past a backend timeout, else 502.
 func errorStatus(err error) int {
 	switch {
-	case errors.Is(err, errNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout):
+	case errors.Is(err, ErrNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errBackendTimeout):
 		return http.StatusGatewayTimeout
@@ -696,7 +700,7 @@ func (b *Balancer) acquire(ctx context.Context, target string, exclude int, job 
 		}
 		if !hold {
 			b.mu.Unlock()
-			return -1, errNoBackend
+			return -1, ErrNoBackend
 		}
 	}
 	if len(b.waiters) >= b.cfg.Limits.QueueMax {
@@ -713,7 +717,7 @@ func (b *Balancer) acquire(ctx context.Context, target string, exclude int, job 
 	select {
 	case s := <-w.ch:
 		if s < 0 {
-			return -1, errNoBackend
+			return -1, ErrNoBackend
 		}
 		return s, nil
 	case <-ctx.Done():
@@ -882,10 +886,10 @@ func check(ctx context.Context, c *http.Client, url string) error {
 	return nil
 }
 
-// ServeBalancer runs our balancer on cfg.Listen until ctx is done. ready,
+// Serve runs our balancer on cfg.Listen until ctx is done. ready,
 // if not nil, is called with the address it listens on.
-func ServeBalancer(ctx context.Context, cfg BalancerConfig, ready func(addr string)) error {
-	b, err := NewBalancer(cfg)
+func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+	b, err := New(cfg)
 	if err != nil {
 		return err
 	}

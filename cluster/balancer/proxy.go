@@ -1,4 +1,4 @@
-package cluster
+package balancer
 
 import (
 	"bufio"
@@ -326,7 +326,7 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, status, why)
 		return
 	}
-	if string(ctx.Path()) == worker.StatsPath {
+	if string(ctx.Path()) == StatsPath {
 		body, _ := jsonMarshal(b.Stats())
 		ctx.Response.Header.SetContentType("application/json")
 		ctx.Response.SetBody(body)

@@ -1,4 +1,4 @@
-package cluster
+package balancer
 
 // Raw-socket security tests of our balancer (issue 14): a client written
 // byte by byte on loopback, and backends that misbehave on purpose. Every
@@ -113,7 +113,7 @@ func serveEcho(c net.Conn, extra func(req *http.Request) (after []byte, delay ti
 
 // startSecBalancer runs our balancer in this process over backends and
 // returns its address; it stops at the end of the test.
-func startSecBalancer(t testing.TB, cfg BalancerConfig) string {
+func startSecBalancer(t testing.TB, cfg Config) string {
 	t.Helper()
 	if cfg.Policy == "" {
 		cfg.Policy = "rr"
@@ -124,7 +124,7 @@ func startSecBalancer(t testing.TB, cfg BalancerConfig) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- ServeBalancer(ctx, cfg, func(a string) { addrc <- a }) }()
+	go func() { done <- Serve(ctx, cfg, func(a string) { addrc <- a }) }()
 	var addr string
 	select {
 	case addr = <-addrc:
@@ -176,7 +176,7 @@ func readOne(br *bufio.Reader, method string) (*http.Response, string, error) {
 // secStats fetches the balancer's counters as generic JSON.
 func secStats(t *testing.T, addr string) map[string]any {
 	t.Helper()
-	resp, body := rawExchange(t, addr, "GET "+worker.StatsPath+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET")
+	resp, body := rawExchange(t, addr, "GET "+StatsPath+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET")
 	if resp.StatusCode != 200 {
 		t.Fatalf("stats: %s", resp.Status)
 	}
@@ -258,7 +258,7 @@ func TestStrayBackendBytesNeverReachAnotherClient(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, tc.serve)}})
+			addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, tc.serve)}})
 			for i := range 12 {
 				who := fmt.Sprintf("c%d", i)
 				proto, path := "HTTP/1.1", "/work"
@@ -306,13 +306,8 @@ func TestHugeHeadersBoundedMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc")
 	}
-	st, err := StartStack(context.Background(), StackConfig{Via: "ours", Policy: "rr", Workers: 1, Launcher: testLauncher()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop()
-	pid := st.Balancer.cmd.Process.Pid
-	addr := strings.TrimPrefix(st.Target, "http://")
+	_, ss := startTestWorkers(t, 1, worker.Config{})
+	addr, pid := startBalancerProcess(t, "rr", addrOf(ss[0]))
 	const limit, clients, size = 100 << 20, 8, 128 << 20
 	var peak atomic.Int64
 	stop := make(chan struct{})
@@ -383,7 +378,7 @@ func TestOversizedHeadsRefused(t *testing.T) {
 	be := startMisbehaving(t, func(c net.Conn) {
 		serveEcho(c, func(*http.Request) ([]byte, time.Duration) { reached.Add(1); return nil, 0 })
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
 	var many strings.Builder
 	for i := range 100000 {
 		fmt.Fprintf(&many, "X-H%d: v\r\n", i)
@@ -425,7 +420,7 @@ func TestOversizedHeadsRefused(t *testing.T) {
 // clients uploading a byte every 100 ms do not delay anyone else.
 func TestSlowUploadHoldsNoBackend(t *testing.T) {
 	be := startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}, Policy: "central"})
+	addr := startSecBalancer(t, Config{Backends: []string{be}, Policy: "central"})
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
@@ -468,7 +463,7 @@ func TestSlowUploadHoldsNoBackend(t *testing.T) {
 // that goes away mid-body) never count against a backend.
 func TestClientFaultsDoNotCountAgainstBackends(t *testing.T) {
 	serve := func(c net.Conn) { serveEcho(c, nil) }
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, serve), startMisbehaving(t, serve)}})
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, serve), startMisbehaving(t, serve)}})
 	send := func(raw string, wait bool) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -507,7 +502,7 @@ func TestBadRequestHeadsRefusedAndClosed(t *testing.T) {
 	be := startMisbehaving(t, func(c net.Conn) {
 		serveEcho(c, func(*http.Request) ([]byte, time.Duration) { reached.Add(1); return nil, 0 })
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
 	cases := []struct {
 		name, raw string
 		want      []int
@@ -562,7 +557,7 @@ func TestBadRequestHeadsRefusedAndClosed(t *testing.T) {
 // default, underscores_in_headers off), so X_Forwarded_For cannot pose as
 // X-Forwarded-For behind a backend that maps _ to -.
 func TestUnderscoreHeadersDropped(t *testing.T) {
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
 	for _, proto := range []string{"HTTP/1.1", "HTTP/1.0"} {
 		resp, body := rawExchange(t, addr, "GET /work "+proto+"\r\nHost: x\r\nX_Forwarded_For: 1.2.3.4\r\nX-Client: me\r\n\r\n", "GET")
 		if resp.StatusCode != 200 || strings.Contains(body, "x_forwarded_for") || !strings.Contains(body, "for=me ") {
@@ -574,7 +569,7 @@ func TestUnderscoreHeadersDropped(t *testing.T) {
 // Finding 5: the response to a pipelined request goes out even though the
 // next request's head is still incomplete.
 func TestPipelinedResponseNotHeld(t *testing.T) {
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -605,7 +600,7 @@ func TestHugeResponseHeadRefused(t *testing.T) {
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 2\r\n\r\nok", strings.Repeat("a", 1<<20))
 		}
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
 	for _, raw := range []string{
 		"GET /work HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /work HTTP/1.0\r\nHost: x\r\n\r\n",
@@ -627,7 +622,7 @@ func TestBodyTimeouts(t *testing.T) {
 		serveEcho(c, func(*http.Request) ([]byte, time.Duration) { reached.Add(1); return nil, 0 })
 	})
 	for _, policy := range []string{"rr", "central"} {
-		addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}, Policy: policy,
+		addr := startSecBalancer(t, Config{Backends: []string{be}, Policy: policy,
 			Limits: Limits{BodyIdleTimeout: 300 * time.Millisecond, BodyTimeout: time.Second}})
 		cases := []struct {
 			name  string
@@ -678,7 +673,7 @@ func TestBodyTimeouts(t *testing.T) {
 
 // Finding 3: a slow head (slowloris) is cut at the header timeout.
 func TestSlowHeadCut(t *testing.T) {
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })},
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })},
 		Limits: Limits{HeaderTimeout: 500 * time.Millisecond}})
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -729,7 +724,7 @@ func TestFailureKindsCounted(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n")
 		}
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{good, bad}, Policy: "rr"})
+	addr := startSecBalancer(t, Config{Backends: []string{good, bad}, Policy: "rr"})
 	rawExchange(t, addr, "POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "POST")
 	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n", "GET")
 	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 20000)+"\r\n\r\n", "GET")
@@ -772,7 +767,7 @@ func TestCentralQueueBounded(t *testing.T) {
 		}
 	})
 	_ = be
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{slow}, Policy: "central",
+	addr := startSecBalancer(t, Config{Backends: []string{slow}, Policy: "central",
 		Limits: Limits{QueueMax: 2, QueueTimeout: 300 * time.Millisecond}})
 	var wg sync.WaitGroup
 	statuses := make(chan int, 8)
@@ -820,7 +815,7 @@ func TestBackendFirstByteTimeout(t *testing.T) {
 	other := startMisbehaving(t, func(c net.Conn) {
 		serveEcho(c, func(*http.Request) ([]byte, time.Duration) { got.Add(100); return nil, 0 })
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{hung, other}, Policy: "rr",
+	addr := startSecBalancer(t, Config{Backends: []string{hung, other}, Policy: "rr",
 		Limits: Limits{FirstByteTimeout: 300 * time.Millisecond}})
 	t0 := time.Now()
 	resp, _ := rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
@@ -856,7 +851,7 @@ func TestSmugglingFramedSafely(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
 	})
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{be}})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
 	hidden := "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 	cases := []string{
 		// TE.CL: chunked body whose chunk holds a request.
@@ -916,7 +911,7 @@ func TestSmugglingFramedSafely(t *testing.T) {
 // 2,000 idle client connections are held cheaply and the balancer goes on
 // answering.
 func TestManyIdleConnections(t *testing.T) {
-	addr := startSecBalancer(t, BalancerConfig{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
@@ -941,12 +936,8 @@ func TestManyIdleConnections(t *testing.T) {
 // for 5 ms, offered three times that; the balancer stays responsive to a
 // health probe (its stats) and its memory stays bounded.
 func TestOverloadStaysResponsive(t *testing.T) {
-	st, err := StartStack(context.Background(), StackConfig{Via: "ours", Policy: "central", Workers: 1, Kind: "sleep", Capacity: 1, Launcher: testLauncher()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop()
-	addr := strings.TrimPrefix(st.Target, "http://")
+	_, ss := startTestWorkers(t, 1, worker.Config{Kind: "sleep", Capacity: 1})
+	addr, pid := startBalancerProcess(t, "central", addrOf(ss[0]))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -964,7 +955,7 @@ func TestOverloadStaysResponsive(t *testing.T) {
 				case <-tick.C:
 				}
 				go func() {
-					req, _ := http.NewRequestWithContext(ctx, "GET", st.Target+worker.WorkPath+"?ns=5000000", nil)
+					req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+worker.WorkPath+"?ns=5000000", nil)
 					if resp, err := client.Do(req); err == nil {
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
@@ -975,11 +966,11 @@ func TestOverloadStaysResponsive(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	t0 := time.Now()
-	resp, _ := rawExchange(t, addr, "GET "+worker.StatsPath+" HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	resp, _ := rawExchange(t, addr, "GET "+StatsPath+" HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	if d := time.Since(t0); resp.StatusCode != 200 || d > 500*time.Millisecond {
 		t.Errorf("stats under overload: %s after %v, want 200 within 500ms", resp.Status, d)
 	}
-	if r, err := rssOf(st.Balancer.cmd.Process.Pid); err == nil && r > 100<<20 {
+	if r, err := rssOf(pid); err == nil && r > 100<<20 {
 		t.Errorf("RSS under overload %d MiB, want < 100", r>>20)
 	}
 	cancel()
@@ -1026,7 +1017,7 @@ func FuzzRequestPath(f *testing.F) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 		}
 	})
-	addr := startSecBalancer(f, BalancerConfig{Backends: []string{be}, Limits: Limits{HeaderTimeout: time.Second, BodyIdleTimeout: time.Second}})
+	addr := startSecBalancer(f, Config{Backends: []string{be}, Limits: Limits{HeaderTimeout: time.Second, BodyIdleTimeout: time.Second}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 8<<10 {
 			return

@@ -1,4 +1,4 @@
-package cluster
+package balancer
 
 import (
 	"context"
@@ -18,9 +18,9 @@ import (
 type testServer struct{ URL string }
 
 // newTestBalancer starts an in-process balancer over the given backends.
-func newTestBalancer(t *testing.T, cfg BalancerConfig) (*Balancer, *testServer) {
+func newTestBalancer(t *testing.T, cfg Config) (*Balancer, *testServer) {
 	t.Helper()
-	b, err := NewBalancer(cfg)
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func newTestBalancer(t *testing.T, cfg BalancerConfig) (*Balancer, *testServer) 
 	return b, &testServer{URL: "http://" + ln.Addr().String()}
 }
 
-func dispatched(s BalancerStats) []int64 {
+func dispatched(s Stats) []int64 {
 	out := make([]int64, len(s.Backends))
 	for i, b := range s.Backends {
 		out[i] = b.Dispatched
@@ -72,7 +72,7 @@ func TestBalancerPolicies(t *testing.T) {
 	backends := []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}
 	for _, tc := range cases {
 		t.Run(tc.policy, func(t *testing.T) {
-			b, s := newTestBalancer(t, BalancerConfig{Backends: backends, Policy: tc.policy, Seed: 3, HealthInterval: -1})
+			b, s := newTestBalancer(t, Config{Backends: backends, Policy: tc.policy, Seed: 3, HealthInterval: -1})
 			for range 60 {
 				if code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath+"?ns=1000"+tc.query); code != 200 {
 					t.Fatalf("status %d", code)
@@ -98,7 +98,7 @@ func TestBalancerConcurrent(t *testing.T) {
 	for _, policy := range []string{"central", "jsq", "p2c", "ewma", "jiq"} {
 		t.Run(policy, func(t *testing.T) {
 			ws, ss := startTestWorkers(t, 2, worker.Config{})
-			b, s := newTestBalancer(t, BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: policy, HealthInterval: -1})
+			b, s := newTestBalancer(t, Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: policy, HealthInterval: -1})
 			var wg sync.WaitGroup
 			for range 24 {
 				wg.Go(func() {
@@ -130,7 +130,7 @@ func TestBalancerDeadBackend(t *testing.T) {
 		t.Run(policy, func(t *testing.T) {
 			_, ss := startTestWorkers(t, 3, worker.Config{})
 			ss[1].Close()
-			b, s := newTestBalancer(t, BalancerConfig{
+			b, s := newTestBalancer(t, Config{
 				Backends: []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}, Policy: policy, HealthInterval: -1,
 			})
 			for i := range 30 {
@@ -158,7 +158,7 @@ func TestBalancerDeadBackend(t *testing.T) {
 func TestBalancerNoRetryOfPost(t *testing.T) {
 	_, ss := startTestWorkers(t, 2, worker.Config{})
 	ss[0].Close()
-	b, s := newTestBalancer(t, BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
+	b, s := newTestBalancer(t, Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
 	resp, err := http.Post(s.URL+worker.WorkPath, "text/plain", strings.NewReader("payload"))
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestBalancerHealth(t *testing.T) {
 		ws[0].ServeHTTP(w, r)
 	}))
 	defer flaky.Close()
-	b, _ := newTestBalancer(t, BalancerConfig{Backends: []string{addrOf(flaky)}, Policy: "rr", HealthInterval: 10 * time.Millisecond})
+	b, _ := newTestBalancer(t, Config{Backends: []string{addrOf(flaky)}, Policy: "rr", HealthInterval: 10 * time.Millisecond})
 	waitFor := func(alive bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -215,7 +215,7 @@ func TestBalancerHealth(t *testing.T) {
 // TestBalancerClientSide uses the balancer as a client's transport.
 func TestBalancerClientSide(t *testing.T) {
 	_, ss := startTestWorkers(t, 2, worker.Config{})
-	b, err := NewBalancer(BalancerConfig{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
+	b, err := New(Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestBalancerClientSide(t *testing.T) {
 // the central queue leaves the counters straight.
 func TestBalancerCancelWhileHeld(t *testing.T) {
 	_, ss := startTestWorkers(t, 1, worker.Config{})
-	b, err := NewBalancer(BalancerConfig{Backends: []string{addrOf(ss[0])}, Policy: "central", HealthInterval: -1})
+	b, err := New(Config{Backends: []string{addrOf(ss[0])}, Policy: "central", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,17 +259,17 @@ func TestBalancerCancelWhileHeld(t *testing.T) {
 
 func TestBalancerConfig(t *testing.T) {
 	cases := []struct {
-		cfg BalancerConfig
+		cfg Config
 		ok  bool
 	}{
-		{BalancerConfig{Backends: []string{"127.0.0.1:1"}, Policy: "jsq"}, true},
-		{BalancerConfig{Backends: nil, Policy: "jsq"}, false},                                   // no backends
-		{BalancerConfig{Backends: []string{"nocolon"}, Policy: "jsq"}, false},                   // not host:port
-		{BalancerConfig{Backends: []string{"a:1", "a:1"}, Policy: "jsq"}, false},                // twice
-		{BalancerConfig{Backends: []string{"a:1"}, Policy: "bogus"}, false},                     // unknown policy
-		{BalancerConfig{Backends: []string{"a:1"}, Policy: "jsq", Unit: -time.Second}, false},   // negative unit
-		{BalancerConfig{Backends: []string{"a:1", "b:2"}, Policy: "pod", D: 2}, true},           // pod
-		{BalancerConfig{Backends: []string{"a:1", "b:2"}, Policy: "jiq", Dispatchers: 2}, true}, // jiq
+		{Config{Backends: []string{"127.0.0.1:1"}, Policy: "jsq"}, true},
+		{Config{Backends: nil, Policy: "jsq"}, false},                                   // no backends
+		{Config{Backends: []string{"nocolon"}, Policy: "jsq"}, false},                   // not host:port
+		{Config{Backends: []string{"a:1", "a:1"}, Policy: "jsq"}, false},                // twice
+		{Config{Backends: []string{"a:1"}, Policy: "bogus"}, false},                     // unknown policy
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Unit: -time.Second}, false},   // negative unit
+		{Config{Backends: []string{"a:1", "b:2"}, Policy: "pod", D: 2}, true},           // pod
+		{Config{Backends: []string{"a:1", "b:2"}, Policy: "jiq", Dispatchers: 2}, true}, // jiq
 	}
 	for _, tc := range cases {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {

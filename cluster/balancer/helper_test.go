@@ -1,0 +1,117 @@
+package balancer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
+)
+
+// startTestWorkers starts n in-process workers.
+func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
+	t.Helper()
+	ws := make([]*worker.Worker, n)
+	ss := make([]*httptest.Server, n)
+	for i := range n {
+		w, err := worker.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := httptest.NewServer(w)
+		w.SetAddr(addrOf(s))
+		t.Cleanup(s.Close)
+		ws[i], ss[i] = w, s
+	}
+	return ws, ss
+}
+
+func addrOf(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+
+// get fetches url and returns the status code and the response headers.
+func get(t *testing.T, client *http.Client, url string) (int, http.Header) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header
+}
+
+// The test binary doubles as a balancer process (for the tests that
+// measure its memory): with STRATBENCH_BALANCER_HELPER set to a
+// comma-separated list of backends, TestHelperBalancer serves a balancer
+// over them, prints its address and runs until SIGTERM.
+const helperEnv = "STRATBENCH_BALANCER_HELPER"
+
+func TestHelperBalancer(t *testing.T) {
+	backends := os.Getenv(helperEnv)
+	if backends == "" {
+		t.Skip("only a child process of other tests runs this")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := Config{Backends: strings.Split(backends, ","), Policy: os.Getenv(helperEnv + "_POLICY")}
+	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("listening %s\n", addr) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// startBalancerProcess runs a balancer in a child process over backends
+// with policy and returns its address and process id; it is stopped at
+// the end of the test.
+func startBalancerProcess(t *testing.T, policy string, backends ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBalancer$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join(backends, ","), helperEnv+"_POLICY="+policy)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+				line <- a
+			}
+		}
+	}()
+	select {
+	case a := <-line:
+		return a, cmd.Process.Pid
+	case <-time.After(20 * time.Second):
+		t.Fatal("the balancer process did not start")
+	}
+	return "", 0
+}
