@@ -97,6 +97,21 @@ type cluster struct {
 	departedMeasured    uint64
 	stopArrivalsAtTotal bool
 
+	// Steady-state detection (auto: Config.Warmup was 0): a pilot phase
+	// whose jobs feed pilot until pilotCheck starts the measurement; see
+	// steady.go.
+	auto, inPilot       bool
+	pilot               *batchSeries
+	pilotNext, pilotCap uint64
+	steady              bool
+	mserJobs            uint64
+	mserBatches         int
+	legacyBatches       bool // batches below are used (Warmup given, no precision target)
+	fine                *batchSeries
+	precision           float64
+	jobsCap             uint64
+	precisionCapped     bool
+
 	// measurement
 	resp      *metrics.Latency
 	respSum   float64
@@ -180,6 +195,9 @@ func (c *cluster) arrive() {
 		size = c.sizes.Sample()
 	}
 	j := job{id: c.nextID, arrival: c.now, size: size}
+	if c.inPilot && j.id == c.pilotNext {
+		c.pilotCheck(j.id)
+	}
 	c.nextID++
 	if j.id == c.warmup {
 		c.winStart = c.now
@@ -196,6 +214,9 @@ func (c *cluster) arrive() {
 		c.lose(j, -1) // every server is down
 	default:
 		c.dispatchTo(s, j)
+	}
+	if c.precision > 0 && c.nextID == c.total {
+		c.checkPrecision()
 	}
 	if c.stopArrivalsAtTotal && c.nextID >= c.total {
 		c.nextArrival = math.Inf(1)
@@ -313,13 +334,18 @@ func (c *cluster) depart(s int) {
 		if c.isPS {
 			c.waitSum += max(resp-j.size/c.speed[s], 0)
 		}
-		b := (j.id - c.warmup) * uint64(len(c.batches)) / c.jobs
-		c.batches[b] += resp
-		c.batchN[b]++
+		if c.legacyBatches {
+			b := (j.id - c.warmup) * uint64(len(c.batches)) / c.jobs
+			c.batches[b] += resp
+			c.batchN[b]++
+		}
+		c.fine.add(j.id, resp)
 		c.departedMeasured++
 		if c.faults != nil {
 			c.faults.rec.Done(j.arrival, s, resp)
 		}
+	} else if c.pilot != nil && j.id < c.warmup {
+		c.pilot.add(j.id, resp)
 	}
 	if c.trace != nil && j.id < c.total {
 		c.writeTrace(j, s)

@@ -106,7 +106,13 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	if w := wall.Seconds(); w > 0 {
 		m["events_per_sec"] = float64(events) / w
 	}
-	if want := c.Jobs * uint64(len(reps)); interrupted {
+	want := c.Jobs * uint64(len(reps))
+	if len(reps) == 1 && reps[0].c != nil {
+		want = reps[0].c.jobs // a precision target may have extended the run
+		res.Params["jobs"] = want
+	}
+	res.Params["replications"] = len(reps)
+	if interrupted {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", jobs, want))
 	} else if jobs < want {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the arrival trace ran out: %d of %d jobs measured", jobs, want))
@@ -144,34 +150,17 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		params := res.Params
 		params["ci_method"] = "replications"
 	} else {
-		cl := done[0]
-		var bm []float64
-		for b := range cl.batches {
-			if cl.batchN[b] > 0 {
-				bm = append(bm, cl.batches[b]/float64(cl.batchN[b]))
-			}
-		}
-		mu = m["response_mean"]
-		_, half = metrics.MeanCI(bm)
-		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches)", len(bm))
-		if len(bm) < 10 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
-		}
-		// Batch means must be nearly independent for the interval to hold.
-		// When consecutive ones are correlated (the run is short against the
-		// system's relaxation time), widen the interval by the AR(1)
-		// variance factor (1+r)/(1-r) and say so.
-		if r := lag1(bm); r > 0.1 && !math.IsNaN(half) {
-			rc := min(r, 0.9)
-			half *= math.Sqrt((1 + rc) / (1 - rc))
-			res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(bm), r)
-			if r > 0.3 && !unstable {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f): the run is short for this load, and the mean may still carry the empty start; the interval was widened, but more jobs (and --warmup) would make it trustworthy", r))
-			}
-		}
+		mu, half = singleCI(done[0], res, m, unstable)
 	}
 	if !math.IsNaN(half) {
 		res.CI95["response_mean"] = [2]float64{mu - half, mu + half}
+	}
+	res.Warnings = append(res.Warnings, steadyRecord(c, done, res)...)
+	if c.Precision > 0 && !math.IsNaN(half) {
+		if half > c.Precision*math.Abs(mu) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("precision not reached: the 95%% interval of response_mean is ±%.2g%% of it after %d measured jobs (the cap), not ±%.2g%%", 100*half/math.Abs(mu), jobs, 100*c.Precision))
+		}
+		res.Params["precision"] = c.Precision
 	}
 	if p, ok := Prediction(c); ok {
 		m["theory_response_mean"] = p.Response
@@ -235,4 +224,85 @@ func params(c *Config) map[string]any {
 	}
 	maps.Copy(p, c.Params())
 	return p
+}
+
+// singleCI is the interval of the mean response of one replication by batch
+// means; it fills the record's ci_method, samples and warnings, and returns
+// the mean and the half-width.
+func singleCI(cl *cluster, res *metrics.Result, m map[string]float64, unstable bool) (mu, half float64) {
+	mu = m["response_mean"]
+	est := batchMeans(cl.fine.means())
+	if est.ok && est.negligible {
+		// Nearly independent batch means are samples of the mean.
+		res.Samples = map[string][]float64{"response_mean": est.batches}
+	}
+	if cl.legacyBatches {
+		var bm []float64
+		for b := range cl.batches {
+			if cl.batchN[b] > 0 {
+				bm = append(bm, cl.batches[b]/float64(cl.batchN[b]))
+			}
+		}
+		_, half = metrics.MeanCI(bm)
+		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches)", len(bm))
+		if len(bm) < 10 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
+		}
+		// Batch means must be nearly independent for the interval to hold.
+		// When consecutive ones are correlated (the run is short against the
+		// system's relaxation time), widen the interval by the AR(1)
+		// variance factor (1+r)/(1-r) and say so.
+		if r := lag1(bm); r > 0.1 && !math.IsNaN(half) {
+			rc := min(r, 0.9)
+			half *= math.Sqrt((1 + rc) / (1 - rc))
+			res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(bm), r)
+			if r > 0.3 && !unstable {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f): the run is short for this load, and the mean may still carry the empty start; the interval was widened, but more jobs (and --warmup) would make it trustworthy", r))
+			}
+		}
+		return mu, half
+	}
+	if !est.ok {
+		res.Warnings = append(res.Warnings, "too few measured jobs for a confidence interval")
+		return mu, math.NaN()
+	}
+	half = est.half
+	res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches, lag-1 %.2f)", len(est.batches), est.lag1)
+	if est.lag1 > 0.1 {
+		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(est.batches), est.lag1)
+		if est.lag1 > 0.3 && !unstable {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f) even at %d batches: the run is short for this system's relaxation time; the interval was widened, but more jobs (or --replications) would make it trustworthy", est.lag1, len(est.batches)))
+		}
+	}
+	return mu, half
+}
+
+// steadyRecord puts the warm-up detection of the replications in the
+// record and returns the warnings about steady state.
+func steadyRecord(c *Config, done []*cluster, res *metrics.Result) []string {
+	if len(done) == 0 || !done[0].auto {
+		return nil
+	}
+	var warnings []string
+	steady := true
+	for _, cl := range done {
+		p := map[string]any{}
+		w := cl.steadyParams(p)
+		if len(done) == 1 {
+			if t := cl.trendCheck(p); t != "" {
+				w = append(w, t)
+			}
+			maps.Copy(res.Params, p)
+		}
+		steady = steady && p["steady_state"] == true
+		if len(warnings) == 0 {
+			warnings = w
+		}
+	}
+	if len(done) > 1 {
+		res.Params["warmup"] = done[0].warmup
+		res.Params["warmup_method"] = fmt.Sprintf("MSER per replication on the pilot's batch means of %d jobs (warmup is replication 0's)", done[0].pilot.size)
+		res.Params["steady_state"] = steady
+	}
+	return warnings
 }

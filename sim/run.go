@@ -50,10 +50,17 @@ type Config struct {
 	// Time is in units of the service distribution's scale (mean 1 unless
 	// it says otherwise).
 	scenario.Scenario
-	// Jobs is the number of measured jobs (> 0).
+	// Jobs is the number of measured jobs (0: 50 per server, at least a
+	// million).
 	Jobs uint64
-	// Warmup is the number of jobs simulated first and discarded.
+	// Warmup is the number of jobs simulated first and discarded (0: found
+	// by the MSER rule on a pilot phase, see steady.go).
 	Warmup uint64
+	// Precision, when > 0, is a target for the 95% interval of the mean
+	// response relative to its value: the run goes on (doubling the
+	// measured jobs, or the replications) until the interval is within
+	// ±Precision of the mean or 64 times Jobs (Replications) have run.
+	Precision float64
 	// Discipline is FIFO (default) or PS.
 	Discipline Discipline
 	// Replications > 1 runs independent replications in parallel and takes
@@ -83,6 +90,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.Replications == 0 {
 		c.Replications = 1
 	}
+	if c.Jobs == 0 && c.Servers > 0 {
+		c.Jobs = defaultJobs(c.Servers)
+	}
 	if c.Batches == 0 {
 		c.Batches = 30
 	}
@@ -103,6 +113,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.Jobs == 0:
 		return errors.New("jobs must be > 0")
+	case math.IsNaN(c.Precision) || c.Precision < 0 || c.Precision >= 1:
+		return fmt.Errorf("precision must be in [0, 1) (a fraction of the mean; 0 for none), got %g", c.Precision)
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
 		return errors.New("jobs and warmup must be below 2^63")
 	case !slices.Contains(Disciplines, c.Discipline):
@@ -156,46 +168,61 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 			for _, x := range done {
 				sum += x
 			}
-			c.Progress(sum, c.Jobs*uint64(c.Replications))
+			c.Progress(sum, c.Jobs*uint64(len(done)))
 		}
 	}
 	sem := make(chan struct{}, c.Parallelism)
 	var wg sync.WaitGroup
-	for r := range reps {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			reps[r].err = ctx.Err()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			t0 := time.Now()
-			cl, err := newCluster(&c, r, timeScale)
-			if err != nil {
-				reps[r].err = bad.Input(err) // the policy's own settings
-				return
+	runReps := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			sem <- struct{}{}
+			if ctx.Err() != nil {
+				<-sem
+				reps[r].err = ctx.Err()
+				continue
 			}
-			if r == 0 && c.Trace != nil {
-				cl.trace = bufio.NewWriterSize(c.Trace, 1<<16)
-				cl.trace.WriteString("id,arrival,server,start,departure\n")
-			}
-			reps[r].err = cl.run(ctx, progress(r))
-			if cl.trace != nil {
-				if err := cl.trace.Flush(); err != nil && reps[r].err == nil {
-					reps[r].err = fmt.Errorf("writing trace: %w", err)
+			wg.Go(func() {
+				defer func() { <-sem }()
+				t0 := time.Now()
+				cl, err := newCluster(&c, r, timeScale)
+				if err != nil {
+					reps[r].err = bad.Input(err) // the policy's own settings
+					return
 				}
-			}
-			reps[r].c = cl
-			reps[r].wall = time.Since(t0)
-		})
-	}
-	wg.Wait()
-	wall := time.Since(start)
-	for _, r := range reps {
-		if r.err != nil && !errors.Is(r.err, context.Canceled) && !errors.Is(r.err, context.DeadlineExceeded) {
-			return nil, r.err
+				if r == 0 && c.Trace != nil {
+					cl.trace = bufio.NewWriterSize(c.Trace, 1<<16)
+					cl.trace.WriteString("id,arrival,server,start,departure\n")
+				}
+				reps[r].err = cl.run(ctx, progress(r))
+				if cl.trace != nil {
+					if err := cl.trace.Flush(); err != nil && reps[r].err == nil {
+						reps[r].err = fmt.Errorf("writing trace: %w", err)
+					}
+				}
+				reps[r].c = cl
+				reps[r].wall = time.Since(t0)
+			})
 		}
+		wg.Wait()
+	}
+	runReps(0, len(reps))
+	// A precision target across replications: double them until the
+	// interval of the mean response is narrow enough or the cap is reached.
+	for c.Precision > 0 && c.Replications > 1 && ctx.Err() == nil && repsFailed(reps) == nil {
+		m, half := metrics.MeanCI(repMeans(reps))
+		if half <= c.Precision*math.Abs(m) || len(reps) >= min(precisionCapFactor*c.Replications, 1<<16) {
+			break
+		}
+		n := len(reps)
+		mu.Lock()
+		reps = append(reps, make([]replication, n)...)
+		done = append(done, make([]uint64, n)...)
+		mu.Unlock()
+		runReps(n, 2*n)
+	}
+	wall := time.Since(start)
+	if err := repsFailed(reps); err != nil {
+		return nil, err
 	}
 	res := assemble(&c, reps, wall)
 	finishFaults(&c, res, reps)
@@ -203,6 +230,27 @@ func Run(ctx context.Context, cfg Config) (*metrics.Result, error) {
 		return res, ctx.Err()
 	}
 	return res, nil
+}
+
+// repsFailed returns the first error of reps other than an interruption.
+func repsFailed(reps []replication) error {
+	for _, r := range reps {
+		if r.err != nil && !errors.Is(r.err, context.Canceled) && !errors.Is(r.err, context.DeadlineExceeded) {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// repMeans returns the mean response of each finished replication.
+func repMeans(reps []replication) []float64 {
+	var ms []float64
+	for _, r := range reps {
+		if r.c != nil && r.err == nil && r.c.departedMeasured > 0 {
+			ms = append(ms, r.c.respSum/float64(r.c.departedMeasured))
+		}
+	}
+	return ms
 }
 
 func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
@@ -237,6 +285,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		stopArrivalsAtTotal: c.Load >= 1,
 		traceBuf:            make([]byte, 0, 128),
 	}
+	cl.setupMeasurement(c)
 	cl.observer, _ = pol.(strategies.Observer)
 	cl.view = cl
 	if useLoadIndex && strategies.UsesLoadIndex(pol) {

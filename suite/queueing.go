@@ -31,7 +31,8 @@ func init() {
 			{"d", Int, "choices of pod", 1, false},
 			{"dispatchers", Int, "dispatchers of jiq", 1, false},
 			{"jobs", Int, "measured jobs", 1, false},
-			{"warmup", Int, "jobs discarded first (default 10% of jobs)", 0, false},
+			{"warmup", Int, "jobs discarded first (sim: detected by the MSER rule when not given; harness: 10% of jobs)", 0, false},
+			{"precision", Float, "sim: run until the 95% interval of response_mean is within ± this fraction of it (or 64 times the jobs)", 0, false},
 			{"replications", Int, "independent replications (sim)", 1, false},
 			{"unit", Duration, "real duration of one time unit (harness; default 1ms)", nan, false},
 			{"kind", String, "harness service: sleep or spin", nan, false},
@@ -99,7 +100,8 @@ func simConfig(r *Run) (sim.Config, error) {
 	return sim.Config{
 		Scenario:     sc,
 		Jobs:         jobs,
-		Warmup:       uint64(r.Int("warmup", int64(jobs/10))),
+		Warmup:       uint64(r.Int("warmup", 0)), // 0: detected
+		Precision:    r.Float("precision", 0),
 		Discipline:   sim.Discipline(r.Str("discipline", "fifo")),
 		Replications: int(r.Int("replications", 1)),
 	}, nil

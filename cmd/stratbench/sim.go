@@ -35,8 +35,9 @@ Examples:
 			&cli.StringFlag{Name: "policy", Value: "p2c", Usage: "dispatch policy, or a comma-separated list (stratbench list policies)"},
 			&cli.IntFlag{Name: "servers", Value: 100, Usage: "number of servers"},
 			&cli.StringFlag{Name: "load", Value: "0.7", Usage: "offered load ρ per unit of capacity, or a comma-separated list; >= 1 is unstable"},
-			&cli.Uint64Flag{Name: "jobs", Value: 1_000_000, Usage: "measured jobs"},
-			&cli.Uint64Flag{Name: "warmup", Usage: "jobs simulated first and discarded", DefaultText: "10% of --jobs"},
+			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs", DefaultText: "50 per server, at least 1000000"},
+			&cli.Uint64Flag{Name: "warmup", Usage: "jobs simulated first and discarded", DefaultText: "0: detected by the MSER rule on a pilot run"},
+			&cli.Float64Flag{Name: "precision", Usage: "run until the 95% interval of response_mean is within ±P of it (a fraction, e.g. 0.01), doubling --jobs (or --replications) up to 64 times; 0 runs --jobs once"},
 			&cli.StringFlag{Name: "service", Value: "exp", Usage: "service-time distribution: exp, det, lognormal:sigma=S, pareto:alpha=A, bimodal:p=P,ratio=R, hyperexp:scv=C, empirical:FILE (mean 1 unless mean=M)"},
 			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE (CSV: time,size)"},
 			&cli.StringFlag{Name: "speeds", Usage: "relative server speeds, comma-separated, one per server (default all 1)"},
@@ -130,17 +131,14 @@ func simConfig(c *cli.Context) (sim.Config, error) {
 	if err := faultFlags(c, &sc, 0); err != nil {
 		return sim.Config{}, err
 	}
-	jobs := c.Uint64("jobs")
-	warmup := jobs / 10
-	if c.IsSet("warmup") {
-		warmup = c.Uint64("warmup")
-	}
+	jobs, warmup := c.Uint64("jobs"), c.Uint64("warmup") // 0: sim's defaults
 	return sim.Config{
 		Scenario:     sc,
 		Jobs:         jobs,
 		Warmup:       warmup,
 		Discipline:   sim.Discipline(c.String("discipline")),
 		Replications: c.Int("replications"),
+		Precision:    c.Float64("precision"),
 	}, nil
 }
 
