@@ -52,7 +52,7 @@ func BenchmarkSim(b *testing.B) {
 					b.Fatal(err)
 				}
 				e.Step(max(500_000, 20*tc.servers)) // queues and buffers at working size
-				perServe = float64(heapInUse()-before) / float64(tc.servers)
+				perServe = float64(int64(heapInUse())-int64(before)) / float64(tc.servers)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
