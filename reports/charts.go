@@ -55,6 +55,7 @@ var ChartKinds = []ChartKind{
 	{"latency-cdf", "response time at every percentile (the CDF on a log axis of 1-q)", chartCDF},
 	{"model-vs-real", "the harness's measured response time beside the simulator's prediction for the same cases", chartModelVsReal},
 	{"per-server", "jobs dispatched and busy time per server or worker (imbalance)", chartPerServer},
+	{"traffic-share", "for runs with faults: each server's share of the requests and the p99 over time, the faults marked", chartTrafficShare},
 	{"profile-categories", "where the CPU time went per strategy, from CPU profiles", chartProfileCategories},
 }
 

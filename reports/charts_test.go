@@ -43,6 +43,8 @@ func TestChartKinds(t *testing.T) {
 		// Service mode beside the simulator's runs of the same cases: the
 		// model check joins the latency charts.
 		{"model", []string{"testdata/service.jsonl", "testdata/sim8.jsonl"}, []string{"cdf", "model", "per-server", "percentiles", "response-vs-load"}},
+		// Runs with a fault: the traffic share over time joins them.
+		{"faults", []string{"testdata/faults.jsonl"}, []string{"cdf", "per-server", "percentiles", "traffic-share"}},
 		// Go benchmark text: only bars of the headline metric.
 		{"go bench", []string{"testdata/gobench.txt"}, []string{"bars"}},
 		// One strategy at one load: nothing to compare, no chart.
