@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/loadgen"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -42,7 +43,7 @@ func BenchmarkOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer st.Stop()
-			tr := NewLoadTransport()
+			tr := loadgen.NewTransport()
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr}
 			gaps := rand.New(workloads.NewSource(1, 1))

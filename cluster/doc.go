@@ -27,10 +27,10 @@
 //     HAProxyPolicy), keep-alive connections to the workers, health checks
 //     and one retry; the result's params.native_policy records it, and a
 //     warning says when it is only the nearest family.
-//   - GenerateLoad: open-loop HTTP requests at a target rate from an arrival
-//     process, the simulator's random streams for the same seed, response
-//     times in an HDR histogram, and the accounting sent = succeeded +
-//     failed, checked at the end (LoadResult.Check).
+//   - Package loadgen: open-loop HTTP requests at a target rate from an
+//     arrival process, the simulator's random streams for the same seed,
+//     response times in an HDR histogram, and the accounting sent =
+//     succeeded + failed, checked at the end (loadgen.Result.Check).
 //   - Group and Guard: every process a run starts is in a process group of
 //     its own with a parent-death signal, and is stopped (SIGTERM, then
 //     SIGKILL) when the run ends, fails, or is interrupted. nginx forks

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/strategies"
 )
 

@@ -114,7 +114,7 @@ func (fr *faultRunner) stop() {
 	fr.pending.Wait()
 }
 
-// done records one measured request of the load (LoadConfig.OnDone).
+// done records one measured request of the load (loadgen.Config.OnDone).
 func (fr *faultRunner) done(at float64, worker string, resp float64, ok bool) {
 	fr.mu.Lock()
 	defer fr.mu.Unlock()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/balancer"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/workloads"
 )
 

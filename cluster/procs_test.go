@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
 )
 
 // waitGone waits until none of pids is a live process.

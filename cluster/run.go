@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"maps"
 	"math"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/loadgen"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
@@ -202,7 +203,7 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	}
 
 	rate := c.Load * float64(capacity) / (c.Service.Mean() * c.Unit.Seconds())
-	lc := LoadConfig{
+	lc := loadgen.Config{
 		Target:    target,
 		Transport: transport,
 		Rate:      rate,
@@ -243,7 +244,7 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 			killMu.Unlock()
 		}()
 	}
-	lr, loadErr := GenerateLoad(ctx, lc)
+	lr, loadErr := loadgen.Generate(ctx, lc)
 	if lr == nil {
 		return nil, loadErr
 	}
@@ -283,7 +284,7 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 }
 
 // assemble builds the result record of a run.
-func assemble(c *Config, lr *LoadResult, rate float64, capacity int, addrs []string, native *Native) *metrics.Result {
+func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs []string, native *Native) *metrics.Result {
 	unitSec := c.Unit.Seconds()
 	p := map[string]any{
 		"via":           c.Via,

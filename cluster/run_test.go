@@ -3,11 +3,11 @@ package cluster
 import (
 	"context"
 	"errors"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/scenario"
 )
 

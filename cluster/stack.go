@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/balancer"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"hash/maphash"
 	"io"
 	"math"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"

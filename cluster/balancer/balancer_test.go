@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"context"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
 )
 
 // testServer is a balancer served on loopback: URL is its address.

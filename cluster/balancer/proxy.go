@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math"
 	"net"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/strategies"
 )
 

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +22,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
 )
 
 // startMisbehaving serves every connection accepted on a loopback listener

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/balancer"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/internal/bad"
 )
 

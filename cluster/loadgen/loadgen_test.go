@@ -1,20 +1,23 @@
-package cluster
+package loadgen
 
 import (
 	"context"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/workloads"
 )
 
 // TestGenerateLoadAccounting sends a fixed number of requests to one
 // worker and checks the accounting, the rate and the latencies.
 func TestGenerateLoadAccounting(t *testing.T) {
 	_, ss := startTestWorkers(t, 1, worker.Config{Capacity: 4})
-	res, err := GenerateLoad(context.Background(), LoadConfig{
+	res, err := Generate(context.Background(), Config{
 		Target:  ss[0].URL,
 		Rate:    1000,
 		Service: mustSize(t, "det"),
@@ -63,7 +66,7 @@ func TestGenerateLoadFailures(t *testing.T) {
 		}
 	}))
 	defer s.Close()
-	res, err := GenerateLoad(context.Background(), LoadConfig{Target: s.URL, Rate: 2000, Unit: 50 * time.Microsecond, Jobs: 200, Seed: 1})
+	res, err := Generate(context.Background(), Config{Target: s.URL, Rate: 2000, Unit: 50 * time.Microsecond, Jobs: 200, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +98,7 @@ func TestGenerateLoadOpenLoop(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer s.Close()
-	res, err := GenerateLoad(context.Background(), LoadConfig{Target: s.URL, Rate: 500, Unit: time.Millisecond, Service: mustSize(t, "det"), Jobs: 200, Seed: 2})
+	res, err := Generate(context.Background(), Config{Target: s.URL, Rate: 500, Unit: time.Millisecond, Service: mustSize(t, "det"), Jobs: 200, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +118,7 @@ func TestGenerateLoadCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	res, err := GenerateLoad(ctx, LoadConfig{Target: ss[0].URL, Rate: 500, Unit: time.Millisecond, Duration: time.Minute, Seed: 3})
+	res, err := Generate(ctx, Config{Target: ss[0].URL, Rate: 500, Unit: time.Millisecond, Duration: time.Minute, Seed: 3})
 	if err == nil {
 		t.Fatal("no error from a cancelled run")
 	}
@@ -131,7 +134,7 @@ func TestGenerateLoadCancel(t *testing.T) {
 }
 
 func TestLoadConfigErrors(t *testing.T) {
-	cases := []LoadConfig{
+	cases := []Config{
 		{Rate: 1, Unit: time.Millisecond, Jobs: 1},                          // no target
 		{Target: "http://x", Rate: 0, Unit: time.Millisecond, Jobs: 1},      // no rate
 		{Target: "http://x", Rate: 1, Unit: 0, Jobs: 1},                     // no unit
@@ -139,8 +142,35 @@ func TestLoadConfigErrors(t *testing.T) {
 		{Target: "http://x", Rate: 1, Unit: time.Millisecond, Duration: -1}, // negative
 	}
 	for i, c := range cases {
-		if _, err := GenerateLoad(context.Background(), c); err == nil {
+		if _, err := Generate(context.Background(), c); err == nil {
 			t.Errorf("case %d: no error", i)
 		}
 	}
+}
+
+// startTestWorkers starts n in-process workers.
+func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
+	t.Helper()
+	ws := make([]*worker.Worker, n)
+	ss := make([]*httptest.Server, n)
+	for i := range n {
+		w, err := worker.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := httptest.NewServer(w)
+		w.SetAddr(strings.TrimPrefix(s.URL, "http://"))
+		t.Cleanup(s.Close)
+		ws[i], ss[i] = w, s
+	}
+	return ws, ss
+}
+
+func mustSize(t *testing.T, spec string) *workloads.SizeDist {
+	t.Helper()
+	d, err := workloads.ParseSize(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -1,11 +1,9 @@
-package cluster
+package loadgen
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/stratbench/stratbench/cluster/balancer"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"io"
 	"math"
 	"net"
@@ -18,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
@@ -25,13 +25,13 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// LoadConfig describes open-loop HTTP load: requests sent at times drawn
+// Config describes open-loop HTTP load: requests sent at times drawn
 // from an arrival process, whatever the responses do.
-type LoadConfig struct {
+type Config struct {
 	// Target is the base URL requests go to (http://host:port).
 	Target string
 	// Transport sends the requests; nil means a pooled http.Transport. A
-	// *Balancer here balances on the client side, with no proxy hop.
+	// *balancer.Balancer here balances on the client side, with no proxy hop.
 	Transport http.RoundTripper
 	// Rate is the mean number of requests per second (> 0).
 	Rate float64
@@ -68,9 +68,9 @@ type LoadConfig struct {
 	OnDone func(at float64, worker string, response float64, ok bool)
 }
 
-// LoadResult is what a load run measured. Every request the generator
+// Result is what a load run measured. Every request the generator
 // issued is either a success or a failure: Sent = Succeeded + Failed.
-type LoadResult struct {
+type Result struct {
 	Sent, Succeeded, Failed uint64
 	// Failures counts failed requests by reason ("status 502", "timeout",
 	// "connection refused", ...).
@@ -101,7 +101,7 @@ type LoadResult struct {
 
 // Check verifies the accounting: every request sent either succeeded or
 // failed.
-func (r *LoadResult) Check() error {
+func (r *Result) Check() error {
 	if r.Sent != r.Succeeded+r.Failed {
 		return fmt.Errorf("request accounting broken: sent %d != succeeded %d + failed %d", r.Sent, r.Succeeded, r.Failed)
 	}
@@ -117,7 +117,7 @@ func (r *LoadResult) Check() error {
 
 // FailureSummary lists the failure reasons with their counts, most
 // frequent first: "12 status 502, 3 timeout".
-func (r *LoadResult) FailureSummary() string {
+func (r *Result) FailureSummary() string {
 	type kv struct {
 		k string
 		n uint64
@@ -139,7 +139,7 @@ func (r *LoadResult) FailureSummary() string {
 	return strings.Join(parts, ", ")
 }
 
-func (c *LoadConfig) validate() error {
+func (c *Config) validate() error {
 	switch {
 	case c.Target == "":
 		return errors.New("load: no target")
@@ -155,9 +155,9 @@ func (c *LoadConfig) validate() error {
 	return nil
 }
 
-// NewLoadTransport returns the pooled transport the load generator uses by
+// NewTransport returns the pooled transport the load generator uses by
 // default: keep-alive connections, as many as there are requests in flight.
-func NewLoadTransport() *http.Transport {
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -167,14 +167,14 @@ func NewLoadTransport() *http.Transport {
 	}
 }
 
-// GenerateLoad sends open-loop requests to cfg.Target until the jobs or the
+// Generate sends open-loop requests to cfg.Target until the jobs or the
 // duration are done, waits for the last responses and returns what it
 // measured. Response times run from each request's intended arrival time,
 // so a generator or a system that falls behind cannot hide it (no
 // coordinated omission). If ctx is cancelled it stops sending, cancels the
 // requests in flight (counted as failed, reason "canceled") and returns
 // the result with ctx's error.
-func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
+func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	}
 	tr := cfg.Transport
 	if tr == nil {
-		t := NewLoadTransport()
+		t := NewTransport()
 		defer t.CloseIdleConnections()
 		tr = t
 	}
@@ -205,7 +205,7 @@ func GenerateLoad(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	keySalt := workloads.NewSource(cfg.Seed, uint64(scenario.StreamKeys)).Uint64()
 	base := strings.TrimSuffix(cfg.Target, "/") + worker.WorkPath
 
-	res := &LoadResult{
+	res := &Result{
 		Failures:  map[string]uint64{},
 		PerWorker: map[string]uint64{},
 		Response:  metrics.NewLatency(1e-6),
