@@ -83,18 +83,29 @@ func TestLateness(t *testing.T) {
 
 // TestOrder checks that a timer wakes its waiters in the order of their
 // deadlines, whatever the order they came in.
+//
+// The property holds for waiters that are all in the heap when the first
+// of them falls due: one added after a later deadline was woken is woken
+// after it, rightly (a real wait that late does not register at all). So
+// the deadlines are set far enough ahead that the adds end before the
+// earliest is due even with the largest lead; if the machine stalled the
+// adds past that, the waiters are withdrawn and the round is run again
+// with twice the margin, rather than checked on a premise that failed.
 func TestOrder(t *testing.T) {
 	for _, tt := range timers() {
 		t.Run(tt.name, func(t *testing.T) {
 			const n = 200
 			r := rand.New(rand.NewPCG(1, 2))
-			base := now() + int64(2*time.Millisecond)
-			ws := make([]*waiter, n) // by deadline
-			for i := range ws {
-				ws[i] = &waiter{at: base + int64(i)*int64(20*time.Microsecond), ch: make(chan struct{}, 1), idx: -1}
-			}
-			for _, i := range r.Perm(n) {
-				tt.t.add(ws[i])
+			var ws []*waiter // by deadline
+			for margin := 5 * time.Millisecond; ; margin *= 2 {
+				if margin > 5*time.Second {
+					t.Fatalf("the machine stalled every attempt to add %d waiters before the first deadline", n)
+				}
+				ws = addInOrder(tt.t, r.Perm(n), margin)
+				if ws != nil {
+					break
+				}
+				t.Logf("the adds took longer than %v less the largest lead: again with twice the margin", margin)
 			}
 			// Tokens are sent in heap order and stay until taken. Looking
 			// from the latest deadline down, a waiter seen woken means that
@@ -131,6 +142,30 @@ func TestOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// addInOrder adds len(perm) waiters to tm in the order perm gives, the
+// earliest due margin from now and the others 20µs apart, and returns them
+// by deadline. If the adds ended so late that the timer may have woken one
+// before the last was in (a round reads the clock, then wakes deadlines
+// up to its lead, at most leadMax, past it), it withdraws them all and
+// returns nil.
+func addInOrder(tm *timer, perm []int, margin time.Duration) []*waiter {
+	base := now() + int64(margin)
+	ws := make([]*waiter, len(perm))
+	for i := range ws {
+		ws[i] = &waiter{at: base + int64(i)*int64(20*time.Microsecond), ch: make(chan struct{}, 1), idx: -1}
+	}
+	for _, i := range perm {
+		tm.add(ws[i])
+	}
+	if now()+leadMax < base {
+		return ws
+	}
+	for _, w := range ws {
+		tm.cancel(w) // out of the heap, or its token drained
+	}
+	return nil
 }
 
 func TestCancel(t *testing.T) {
