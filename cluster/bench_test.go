@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/loadgen"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/workloads"
@@ -119,9 +120,9 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			defer st.Stop()
 			cpu := func() (bal, workers time.Duration) {
-				bal, _ = CPUTime(st.Balancer.PID())
+				bal, _ = procs.CPUTime(st.Balancer.PID())
 				for _, w := range st.Workers {
-					t, _ := CPUTime(w.PID())
+					t, _ := procs.CPUTime(w.PID())
 					workers += t
 				}
 				return bal, workers

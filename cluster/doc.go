@@ -31,15 +31,15 @@
 //     arrival process, the simulator's random streams for the same seed,
 //     response times in an HDR histogram, and the accounting sent =
 //     succeeded + failed, checked at the end (loadgen.Result.Check).
-//   - Group and Guard: every process a run starts is in a process group of
+//   - Package procs: every process a run starts is in a process group of
 //     its own with a parent-death signal, and is stopped (SIGTERM, then
-//     SIGKILL) when the run ends, fails, or is interrupted. nginx forks
-//     worker processes that would outlive a killed master, so external
-//     balancers run under `stratbench guard`, which relays its own death to
-//     its whole group.
-//   - Run: all of it for one case, from a Config, to a metrics.Result.
-//     StartStack starts just the workers and the balancer, for other load
-//     generators (wrk, for example).
+//     SIGKILL) when the run ends, fails, or is interrupted; nginx and
+//     HAProxy run under `stratbench guard` (procs.Guard), which relays its
+//     own death to its whole group.
+//   - This package: nginx's and HAProxy's configurations (above), StartStack
+//     (the workers and a balancer, for other load generators such as wrk)
+//     and Run (all of it for one case, from a Config, to a
+//     metrics.Result).
 //
 // # Workers on other machines
 //

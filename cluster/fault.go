@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
@@ -52,7 +53,7 @@ type faultRunner struct {
 // back at the end; a down fault with an end makes the worker fail for its
 // length; a down fault to the end kills the worker (SIGKILL), as
 // --kill-worker-at does. It returns nil without faults.
-func startFaults(ctx context.Context, c *Config, workers []*Process, addrs []string, start time.Time) *faultRunner {
+func startFaults(ctx context.Context, c *Config, workers []*procs.Process, addrs []string, start time.Time) *faultRunner {
 	if len(c.Faults) == 0 {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -24,8 +25,8 @@ import (
 const helperEnv = "STRATBENCH_CLUSTER_HELPER"
 
 // testLauncher starts the test binary as a child stratbench.
-func testLauncher() Launcher {
-	return Launcher{
+func testLauncher() procs.Launcher {
+	return procs.Launcher{
 		Path: os.Args[0],
 		Args: []string{"-test.run=^TestHelperProcess$", "--"},
 		Env:  []string{helperEnv + "=1", "GORACE=atexit_sleep_ms=0"},
@@ -57,13 +58,13 @@ func TestHelperProcess(t *testing.T) {
 }
 
 // helperMain is a minimal stand-in for the stratbench command line, with
-// the flags that Launcher-built command lines use.
+// the flags that procs.Launcher-built command lines use.
 func helperMain(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no subcommand")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	announce := func(addr string) { fmt.Printf("%s%s\n", Announce, addr) }
+	announce := func(addr string) { fmt.Printf("%s%s\n", procs.Announce, addr) }
 	switch args[0] {
 	case "worker":
 		var c worker.Config
@@ -100,7 +101,7 @@ func helperMain(ctx context.Context, args []string) error {
 		if len(argv) > 0 && argv[0] == "--" {
 			argv = argv[1:]
 		}
-		return Guard(ctx, argv, os.Stdout, os.Stderr, 2*time.Second)
+		return procs.Guard(ctx, argv, os.Stdout, os.Stderr, 2*time.Second)
 	case "run":
 		// run VIA WORKERS DURATION: a whole cluster run, for the orphan tests.
 		var c Config

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/loadgen"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
@@ -50,8 +51,8 @@ type Config struct {
 	KillWorkerAt time.Duration
 	// Timeout bounds each request (default 30s).
 	Timeout time.Duration
-	// Launcher starts stratbench's own child processes.
-	Launcher Launcher
+	// procs.Launcher starts stratbench's own child processes.
+	Launcher procs.Launcher
 	// StartTimeout bounds how long each process may take to be ready
 	// (default 10s).
 	StartTimeout time.Duration

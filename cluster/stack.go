@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
@@ -39,8 +40,8 @@ type StackConfig struct {
 	// Seed seeds the policy; Unit is its time unit (default 1ms).
 	Seed uint64
 	Unit time.Duration
-	// Launcher starts stratbench's own child processes.
-	Launcher Launcher
+	// procs.Launcher starts stratbench's own child processes.
+	Launcher procs.Launcher
 	// StartTimeout bounds how long each process may take to be ready
 	// (default 10s).
 	StartTimeout time.Duration
@@ -57,12 +58,12 @@ type Stack struct {
 	// Backends are the workers' addresses; Workers the processes started
 	// (none with StackConfig.Backends).
 	Backends []string
-	Workers  []*Process
+	Workers  []*procs.Process
 	// Balancer is the balancer's process (nil for via direct); nginx and
 	// HAProxy run under a guard, which this is.
-	Balancer *Process
+	Balancer *procs.Process
 
-	group *Group
+	group *procs.Group
 	dir   string
 	bal   *balancerHandle
 	infos []worker.Info
@@ -98,7 +99,7 @@ func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 		return nil, err
 	}
 	os.Chmod(dir, 0o755) // nginx's workers run as nobody when we are root
-	s := &Stack{group: &Group{Dir: dir}, dir: dir}
+	s := &Stack{group: &procs.Group{Dir: dir}, dir: dir}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -141,8 +142,8 @@ func (s *Stack) Stop() {
 	os.RemoveAll(s.dir)
 }
 
-func startWorkers(ctx context.Context, g *Group, c *StackConfig) ([]*Process, error) {
-	workers := make([]*Process, c.Workers)
+func startWorkers(ctx context.Context, g *procs.Group, c *StackConfig) ([]*procs.Process, error) {
+	workers := make([]*procs.Process, c.Workers)
 	errs := make([]error, c.Workers)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -210,7 +211,7 @@ type balancerHandle struct {
 }
 
 // startBalancer starts the balancer of c.Via in front of addrs.
-func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balancerHandle, error) {
+func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (*balancerHandle, error) {
 	bc := balancer.Config{
 		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
 		Seed: c.Seed, Unit: c.Unit,
@@ -260,7 +261,7 @@ func startBalancer(g *Group, c *StackConfig, addrs []string, dir string) (*balan
 	if err != nil {
 		return nil, err
 	}
-	cmd.SysProcAttr = GuardAttr()
+	cmd.SysProcAttr = procs.GuardAttr()
 	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
 		return nil, err
 	}
@@ -328,7 +329,7 @@ func getJSON(url string, v any) error {
 
 // waitHealthy polls target/healthz until it answers 200, a process of g
 // exits, or timeout passes.
-func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Group, timeout time.Duration) error {
+func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *procs.Group, timeout time.Duration) error {
 	if tr == nil {
 		t := &http.Transport{DisableKeepAlives: true}
 		defer t.CloseIdleConnections()
@@ -354,7 +355,7 @@ func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *Gr
 		last = err
 		for _, p := range g.Processes() {
 			if p.Exited() {
-				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.exitErr(), logTail(p.Log))
+				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.ExitErr(), procs.LogTail(p.Log))
 			}
 		}
 		if ctx.Err() != nil {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/cluster/balancer"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/internal/bad"
 )
 
@@ -44,7 +44,7 @@ Every limit and timeout below has a default (0 keeps it).
 
 The key of hash and maglev is the key query parameter (else the request URI).
 
-Once it listens it prints "` + strings.TrimSpace(cluster.Announce) + ` ADDR" on stdout.
+Once it listens it prints "` + strings.TrimSpace(procs.Announce) + ` ADDR" on stdout.
 
 Examples:
   stratbench balance --listen 127.0.0.1:8080 --backends 127.0.0.1:9001,127.0.0.1:9002 --policy p2c
@@ -76,7 +76,7 @@ Examples:
 			if len(args) == 0 {
 				return bad.Inputf("guard: give the command to run after --")
 			}
-			return cluster.Guard(c.Context, args, c.App.Writer, c.App.ErrWriter, 2*time.Second)
+			return procs.Guard(c.Context, args, c.App.Writer, c.App.ErrWriter, 2*time.Second)
 		},
 	})
 }
@@ -145,7 +145,7 @@ func balanceAction(c *cli.Context) error {
 		}()
 	}
 	return balancer.Serve(c.Context, cfg, func(addr string) {
-		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
+		fmt.Fprintf(c.App.Writer, "%s%s\n", procs.Announce, addr)
 	})
 }
 

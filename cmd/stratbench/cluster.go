@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
@@ -20,7 +21,7 @@ import (
 
 // clusterLauncher starts stratbench's own child processes (workers, our
 // balancer, the guard of nginx and HAProxy); tests replace it.
-var clusterLauncher cluster.Launcher
+var clusterLauncher procs.Launcher
 
 // clusterCommand is `stratbench run cluster`.
 var clusterCommand = &cli.Command{

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -17,8 +18,8 @@ import (
 // -test.run=^TestClusterHelperProcess$ -- ARGS it runs `stratbench ARGS`.
 const cmdHelperEnv = "STRATBENCH_CMD_HELPER"
 
-func cmdTestLauncher() cluster.Launcher {
-	return cluster.Launcher{
+func cmdTestLauncher() procs.Launcher {
+	return procs.Launcher{
 		Path: os.Args[0],
 		Args: []string{"-test.run=^TestClusterHelperProcess$", "--"},
 		Env:  []string{cmdHelperEnv + "=1", "GORACE=atexit_sleep_ms=0"},

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 )
@@ -22,7 +22,7 @@ response carries the time the task waited and the time it was in service
 (X-Stratbench-Wait-Ns, X-Stratbench-Service-Ns). GET /healthz answers 200 while the
 process serves; GET /_stratbench/info answers its counters in JSON.
 
-Once it listens it prints "` + strings.TrimSpace(cluster.Announce) + ` ADDR" on stdout. SIGINT
+Once it listens it prints "` + strings.TrimSpace(procs.Announce) + ` ADDR" on stdout. SIGINT
 or SIGTERM stops it gracefully.
 
 run cluster starts its workers itself. To spread workers over machines, start one
@@ -64,6 +64,6 @@ func workerAction(c *cli.Context) error {
 		return bad.Input(err)
 	}
 	return worker.Serve(c.Context, cfg, func(addr string) {
-		fmt.Fprintf(c.App.Writer, "%s%s\n", cluster.Announce, addr)
+		fmt.Fprintf(c.App.Writer, "%s%s\n", procs.Announce, addr)
 	})
 }

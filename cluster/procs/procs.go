@@ -1,4 +1,4 @@
-package cluster
+package procs
 
 import (
 	"bytes"
@@ -131,9 +131,9 @@ func (g *Group) Start(name string, cmd *exec.Cmd, announce bool, timeout time.Du
 		p.Addr = a
 		return p, nil
 	case <-p.done:
-		return nil, fmt.Errorf("%s exited before it listened (%v)%s", name, p.exitErr(), logTail(logPath))
+		return nil, fmt.Errorf("%s exited before it listened (%v)%s", name, p.ExitErr(), LogTail(logPath))
 	case <-t.C:
-		return nil, fmt.Errorf("%s did not listen within %v%s", name, timeout, logTail(logPath))
+		return nil, fmt.Errorf("%s did not listen within %v%s", name, timeout, LogTail(logPath))
 	}
 }
 
@@ -153,7 +153,8 @@ func (p *Process) Exited() bool {
 // Done is closed when the child has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
-func (p *Process) exitErr() error {
+// ExitErr is the process's exit status once it has exited (nil before).
+func (p *Process) ExitErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
@@ -199,7 +200,7 @@ func (p *Process) Err() error {
 	if p.killed || p.err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s exited: %v%s", p.Name, p.err, logTail(p.Log))
+	return fmt.Errorf("%s exited: %v%s", p.Name, p.err, LogTail(p.Log))
 }
 
 // StopAll stops every child at once, each with grace to exit by itself
@@ -252,8 +253,8 @@ func (a *announceWriter) Write(p []byte) (int, error) {
 	return a.w.Write(p)
 }
 
-// logTail returns the last lines of a log file, for error messages.
-func logTail(path string) string {
+// LogTail returns the last lines of a log file, for error messages.
+func LogTail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil || len(bytes.TrimSpace(b)) == 0 {
 		return ""

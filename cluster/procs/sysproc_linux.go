@@ -1,4 +1,4 @@
-package cluster
+package procs
 
 import "syscall"
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 )
 
@@ -20,8 +21,8 @@ func waitGone(t *testing.T, pids []int, within time.Duration) {
 	for {
 		var alive []string
 		for _, p := range pids {
-			if Alive(p) {
-				pi, _ := ReadProc(p)
+			if procs.Alive(p) {
+				pi, _ := procs.ReadProc(p)
 				alive = append(alive, fmt.Sprintf("%d (%s, parent %d)", p, pi.Comm, pi.PPID))
 			}
 		}
@@ -41,7 +42,7 @@ func waitGone(t *testing.T, pids []int, within time.Duration) {
 // TestGroupStopsEverything starts a worker and a guarded process that
 // forks a grandchild (as nginx does) and checks StopAll leaves nothing.
 func TestGroupStopsEverything(t *testing.T) {
-	g := &Group{Dir: t.TempDir()}
+	g := &procs.Group{Dir: t.TempDir()}
 	l := testLauncher()
 	wc := worker.Config{}
 	cmd, _ := l.Command("worker", wc.Args()...)
@@ -51,7 +52,7 @@ func TestGroupStopsEverything(t *testing.T) {
 	}
 	gcmd, _ := l.Command("guard", append([]string{"--"}, append([]string{l.Path}, append(l.Args, "spawn")...)...)...)
 	gcmd.Env = append(gcmd.Env, l.Env...)
-	gcmd.SysProcAttr = GuardAttr()
+	gcmd.SysProcAttr = procs.GuardAttr()
 	guard, err := g.Start("guard", gcmd, false, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func waitDescendants(t *testing.T, pid, n int) []int {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ds := Descendants(pid)
+		ds := procs.Descendants(pid)
 		if len(ds) >= n {
 			var pids []int
 			for _, d := range ds {
@@ -120,8 +121,8 @@ func TestNoOrphans(t *testing.T) {
 				errs <- b.String()
 			}()
 			pids := waitDescendants(t, cmd.Process.Pid, tc.want)
-			time.Sleep(300 * time.Millisecond)               // the load is running
-			for _, d := range Descendants(cmd.Process.Pid) { // any started since
+			time.Sleep(300 * time.Millisecond)                     // the load is running
+			for _, d := range procs.Descendants(cmd.Process.Pid) { // any started since
 				pids = append(pids, d.PID)
 			}
 			cmd.Process.Signal(tc.sig)
