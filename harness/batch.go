@@ -146,6 +146,11 @@ func RunBatch(ctx context.Context, cfg BatchConfig) ([]metrics.Result, error) {
 	defer runtime.GOMAXPROCS(r.procs)
 	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
+	if st, ok := cfg.Tasks.(workloads.Stoppable); ok {
+		// Tasks calibrated in time may be long: let Ctrl-C cut them.
+		st.SetStop(&r.stop)
+		defer st.SetStop(nil)
+	}
 
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6261746368))
 	rounds := cfg.Warmup + count

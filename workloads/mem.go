@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -218,6 +219,7 @@ type memBatch struct {
 	sink  []uint64 // each task's last value, so the reads cannot be dropped
 	ran   []uint8
 	total int64
+	stop  *atomic.Bool
 }
 
 func newMemBatch(cfg BatchConfig) (Batch, error) {
@@ -243,10 +245,11 @@ func readsFor(buf *memBuffer, ns float64) int64 {
 	return max(1, int64(math.Round(ns/buf.cal.NsPerRead)))
 }
 
-func (b *memBatch) Len() int           { return len(b.sizes) }
-func (b *memBatch) Size(i int) float64 { return b.sizes[i] }
+func (b *memBatch) Len() int                  { return len(b.sizes) }
+func (b *memBatch) Size(i int) float64        { return b.sizes[i] }
+func (b *memBatch) SetStop(stop *atomic.Bool) { b.stop = stop }
 func (b *memBatch) Run(i int) {
-	b.sink[i] = chase(b.buf.words, b.reads[i], uint64(i)*0x9e3779b97f4a7c15+1)
+	b.sink[i] = chaseStop(b.buf.words, b.reads[i], uint64(i)*0x9e3779b97f4a7c15+1, b.stop)
 	b.ran[i]++
 }
 func (b *memBatch) Work() (float64, string) { return float64(b.total), "reads" }
@@ -261,6 +264,7 @@ type mixBatch struct {
 	reads  []int64 // > 0: a memory task of that many reads; 0: a spin task
 	sink   []uint64
 	ran    []uint8
+	stop   *atomic.Bool
 }
 
 func newMixBatch(cfg BatchConfig) (Batch, error) {
@@ -290,13 +294,14 @@ func newMixBatch(cfg BatchConfig) (Batch, error) {
 	return b, nil
 }
 
-func (b *mixBatch) Len() int           { return len(b.sizes) }
-func (b *mixBatch) Size(i int) float64 { return b.sizes[i] }
+func (b *mixBatch) Len() int                  { return len(b.sizes) }
+func (b *mixBatch) Size(i int) float64        { return b.sizes[i] }
+func (b *mixBatch) SetStop(stop *atomic.Bool) { b.stop = stop }
 func (b *mixBatch) Run(i int) {
 	if b.reads[i] > 0 {
-		b.sink[i] = chase(b.buf.words, b.reads[i], uint64(i)*0x9e3779b97f4a7c15+1)
+		b.sink[i] = chaseStop(b.buf.words, b.reads[i], uint64(i)*0x9e3779b97f4a7c15+1, b.stop)
 	} else {
-		Spin(b.sizes[i] * b.unitNs)
+		SpinStop(b.sizes[i]*b.unitNs, b.stop)
 	}
 	b.ran[i]++
 }

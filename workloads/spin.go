@@ -84,6 +84,7 @@ type spinBatch struct {
 	sizes  []float64
 	unitNs float64
 	ran    []uint8
+	stop   *atomic.Bool
 }
 
 func init() {
@@ -124,8 +125,9 @@ func newSpinBatch(cfg BatchConfig) (Batch, error) {
 
 func (b *spinBatch) Len() int           { return len(b.sizes) }
 func (b *spinBatch) Size(i int) float64 { return b.sizes[i] }
+func (b *spinBatch) SetStop(stop *atomic.Bool) { b.stop = stop }
 func (b *spinBatch) Run(i int) {
-	Spin(b.sizes[i] * b.unitNs)
+	SpinStop(b.sizes[i]*b.unitNs, b.stop)
 	b.ran[i]++
 }
 func (b *spinBatch) Work() (float64, string) { return float64(len(b.sizes)), "tasks" }
