@@ -123,8 +123,8 @@ func newSpinBatch(cfg BatchConfig) (Batch, error) {
 	}, nil
 }
 
-func (b *spinBatch) Len() int           { return len(b.sizes) }
-func (b *spinBatch) Size(i int) float64 { return b.sizes[i] }
+func (b *spinBatch) Len() int                  { return len(b.sizes) }
+func (b *spinBatch) Size(i int) float64        { return b.sizes[i] }
 func (b *spinBatch) SetStop(stop *atomic.Bool) { b.stop = stop }
 func (b *spinBatch) Run(i int) {
 	SpinStop(b.sizes[i]*b.unitNs, b.stop)
