@@ -51,6 +51,7 @@ var ChartKinds = []ChartKind{
 	{"summary-bars", "the headline metric of each strategy per scenario (throughput, MB/s, time per op), bars with 95% CI whiskers", chartBars},
 	{"speedup", "speedup and parallel efficiency against workers, with the ideal lines", chartSpeedup},
 	{"response-vs-load", "mean response time against load per policy, with queueing theory overlaid", chartResponseVsLoad},
+	{"crossover", "the deployable winner (or tie) at each load, with its margin over the runner-up: where one policy overtakes another", chartCrossover},
 	{"latency-percentiles", "p50, p95 and p99 response time per policy", chartPercentiles},
 	{"latency-cdf", "response time at every percentile (the CDF on a log axis of 1-q)", chartCDF},
 	{"model-vs-real", "the harness's measured response time beside the simulator's prediction for the same cases", chartModelVsReal},

@@ -263,3 +263,31 @@ func TestResponseVsLoadSeries(t *testing.T) {
 		t.Errorf("first series %q, want the best (random, lowest here)", l)
 	}
 }
+
+// TestCrossover checks the crossover chart of a sweep where jsq wins at
+// low load and p2c (clearly) at high load, and the bound never appears.
+func TestCrossover(t *testing.T) {
+	var rs []metrics.Result
+	vals := map[string][2]float64{"jsq": {1.0, 3.0}, "p2c": {1.5, 2.0}, "random": {2, 10}, "central": {0.5, 1}}
+	for p, v := range vals {
+		for k, load := range []float64{0.5, 0.9} {
+			rs = append(rs, metrics.Result{Engine: "sim", Family: "Sim", Name: fmt.Sprintf("policy=%s/servers=10/load=%g", p, load),
+				Params:  map[string]any{"policy": p, "servers": 10.0, "load": load},
+				Metrics: map[string]float64{"response_mean": v[k]}, CI95: map[string][2]float64{"response_mean": {v[k] * 0.99, v[k] * 1.01}}})
+		}
+	}
+	cs := chartCrossover(newModel(rs, Units{}, nil))
+	if len(cs) != 1 {
+		t.Fatalf("%d crossover charts, want 1", len(cs))
+	}
+	var got []string
+	for _, it := range cs[0].fig.Legend() {
+		got = append(got, it.Label)
+	}
+	if !slices.Equal(got, []string{"jsq", "p2c"}) {
+		t.Errorf("winners %v, want [jsq p2c]", got)
+	}
+	if _, err := cs[0].fig.Render(); err != nil {
+		t.Fatal(err)
+	}
+}

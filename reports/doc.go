@@ -43,7 +43,12 @@
 // power-of-d mean field, Erlang C as the lower bound), p50/p95/p99 per
 // policy, the response-time distribution on a log axis of 1 − q, the
 // measured response time beside the simulator's prediction, the work per
-// server, and where the CPU time went by pprof `strategy` label. Legends
+// server, where the CPU time went by pprof `strategy` label, and the
+// crossover map: the deployable winner (or tie) at each load with its
+// margin, one chart per server count. Line charts draw at most 8
+// deployable strategies in color, best first; the rest go to a second
+// chart folded on the page, and reference bounds and theory are thin
+// gray lines. Legends
 // sit beside the data (or under several panels), never on it; no two
 // series of a chart look alike (color, then marker and dash, or hatch for
 // bars); a series with exactly the values of another is drawn as a band
