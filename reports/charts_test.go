@@ -36,13 +36,13 @@ func TestChartKinds(t *testing.T) {
 	}{
 		// A load sweep of the simulator: everything about latency and
 		// balance, nothing about workers or profiles.
-		{"sim sweep", []string{"testdata/sim.jsonl"}, []string{"cdf", "per-server", "percentiles", "response-vs-load"}},
+		{"sim sweep", []string{"testdata/sim.jsonl"}, []string{"cdf", "crossover", "per-server", "percentiles", "response-vs-load"}},
 		// Batch runs at two worker counts, with a profile named by the
 		// records: bars, speedup, per-worker work and the profile.
 		{"batch", []string{"testdata/batch.jsonl"}, []string{"bars", "per-server", "profile-categories", "speedup"}},
 		// Service mode beside the simulator's runs of the same cases: the
 		// model check joins the latency charts.
-		{"model", []string{"testdata/service.jsonl", "testdata/sim8.jsonl"}, []string{"cdf", "model", "per-server", "percentiles", "response-vs-load"}},
+		{"model", []string{"testdata/service.jsonl", "testdata/sim8.jsonl"}, []string{"cdf", "crossover", "model", "per-server", "percentiles", "response-vs-load"}},
 		// Runs with a fault: the traffic share over time joins them.
 		{"faults", []string{"testdata/faults.jsonl"}, []string{"cdf", "per-server", "percentiles", "traffic-share"}},
 		// Go benchmark text: only bars of the headline metric.
