@@ -48,12 +48,9 @@ type faultRunner struct {
 	pending sync.WaitGroup
 }
 
-// startFaults schedules the faults of c (times in units of c.Unit from
-// start) on the workers: a slow fault sets the worker's speed and puts it
-// back at the end; a down fault with an end makes the worker fail for its
-// length; a down fault to the end kills the worker (SIGKILL), as
-// --kill-worker-at does. It returns nil without faults.
-func startFaults(ctx context.Context, c *Config, workers []*procs.Process, addrs []string, start time.Time) *faultRunner {
+// newFaultRunner returns the runner of c's faults on the workers at
+// addrs, or nil without faults.
+func newFaultRunner(c *Config, addrs []string) *faultRunner {
 	if len(c.Faults) == 0 {
 		return nil
 	}
@@ -66,6 +63,17 @@ func startFaults(ctx context.Context, c *Config, workers []*procs.Process, addrs
 	for i, a := range addrs {
 		fr.index[a] = i
 	}
+	return fr
+}
+
+// schedule applies the faults of c (times in units of c.Unit from start,
+// the load's origin) to the workers: a slow fault sets the worker's speed
+// and puts it back at the end; a down fault with an end makes the worker
+// fail for its length; a down fault to the end kills the worker
+// (SIGKILL), as --kill-worker-at does.
+func (fr *faultRunner) schedule(ctx context.Context, c *Config, workers []*procs.Process, addrs []string, start time.Time) {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
 	unit := float64(c.Unit)
 	at := func(t float64) time.Duration { return time.Until(start.Add(time.Duration(t * unit))) }
 	do := func(d time.Duration, f func()) {
@@ -102,12 +110,14 @@ func startFaults(ctx context.Context, c *Config, workers []*procs.Process, addrs
 			})
 		}
 	}
-	return fr
 }
 
 // stop cancels the faults not yet applied and waits for those under way.
 func (fr *faultRunner) stop() {
-	for _, t := range fr.timers {
+	fr.mu.Lock()
+	timers := fr.timers
+	fr.mu.Unlock()
+	for _, t := range timers {
 		if t.Stop() {
 			fr.pending.Done()
 		}

@@ -85,12 +85,12 @@ func TestWorkerArgsAcceptFaults(t *testing.T) {
 // worker gets nothing while it is down; every request is accounted for.
 func TestRunFaults(t *testing.T) {
 	unit := time.Millisecond
-	fs, err := scenarioFaults("slow:server=0,speed=0.1,at=600ms,for=900ms", "down:server=1,at=800ms,for=400ms")
+	fs, err := scenarioFaults("slow:server=0,speed=0.1,at=600ms,for=900ms", "down:server=1,at=1000ms,for=300ms")
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := Run(context.Background(), Config{
-		Scenario: scenarioWith("jsq", 3, 0.5, fs),
+		Scenario: scenarioWith("jsq", 3, 0.3, fs),
 		Via:      "ours",
 		Unit:     unit,
 		Duration: 2 * time.Second,
@@ -112,28 +112,32 @@ func TestRunFaults(t *testing.T) {
 	if tl == nil {
 		t.Fatal("no timeline")
 	}
-	var before, during [3]int64
+	var slow, down [3]int64
 	for b, d := range tl.Dispatched {
 		t0 := float64(b) * tl.Width
 		for s := range d {
 			switch {
-			case t0+tl.Width <= 600:
-				before[s] += d[s]
-			case t0 >= 900 && t0+tl.Width <= 1150: // both faults on, past the balancer's reaction
-				during[s] += d[s]
+			case t0 >= 700 && t0+tl.Width <= 1000: // worker 0 slow, past the balancer's reaction
+				slow[s] += d[s]
+			case t0 >= 1100 && t0+tl.Width <= 1300: // worker 1 down too
+				down[s] += d[s]
 			}
 		}
 	}
 	if raceEnabled {
 		return // the timing below is the race detector's, not the balancer's
 	}
-	// Both faults on: the slowed worker (a tenth of the speed) gets well
-	// under half of what the healthy worker 2 gets.
-	if 2*during[0] >= during[2] {
-		t.Errorf("during the faults the slowed worker got %d requests and the healthy one %d: jsq did not move traffic away", during[0], during[2])
+	if lag := m["send_lag_p99_sec"]; lag > 0.01 {
+		t.Logf("the load generator ran %.0fms late (p99): the machine is too busy for the timing checks", lag*1e3)
+		return
 	}
-	if during[1] > 2 {
-		t.Errorf("the down worker got %d requests while down", during[1])
+	// The slowed worker (a tenth of the speed) gets well under half of
+	// what a healthy one gets.
+	if 2*slow[0] >= slow[2] {
+		t.Errorf("while worker 0 was slow it got %d requests and the healthy worker 2 %d: jsq did not move traffic away", slow[0], slow[2])
+	}
+	if down[1] > 2 {
+		t.Errorf("the down worker served %d requests while down", down[1])
 	}
 }
 

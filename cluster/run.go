@@ -223,8 +223,9 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 		killedAt time.Duration
 	)
 	start := time.Now()
-	if fr := startFaults(ctx, &c, workers, addrs, start); fr != nil {
+	if fr := newFaultRunner(&c, addrs); fr != nil {
 		defer fr.stop()
+		lc.OnStart = func(t time.Time) { fr.schedule(ctx, &c, workers, addrs, t) }
 		lc.OnDone = fr.done
 		defer func() {
 			if res != nil {

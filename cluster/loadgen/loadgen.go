@@ -61,6 +61,9 @@ type Config struct {
 	// Progress, when set, is called about every 100ms with the requests
 	// sent so far and the total (0 when the run is bounded by time only).
 	Progress func(sent, total uint64)
+	// OnStart, when set, is called with the time the load starts (the
+	// origin of the arrival times) before the first request is due.
+	OnStart func(start time.Time)
 	// OnDone, when set, is told of every measured request as it ends: its
 	// intended arrival in units since the start, the worker that served
 	// it ("" when unknown), its response time in units and whether it
@@ -256,6 +259,9 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	ptimer.Start() // before the clock
 	start := time.Now()
 	res.Start = start
+	if cfg.OnStart != nil {
+		cfg.OnStart(start)
+	}
 	at := 0.0 // intended arrival time in units since start
 	for id := uint64(0); cfg.Jobs == 0 || id < cfg.Jobs; id++ {
 		gap, size := arrivals.Next()
