@@ -203,6 +203,15 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 		capacity += in.Capacity
 	}
 
+	// The transport's fixed cost, before the load: --compare-sim models it
+	// as the scenario's network delay. The workers count from after it.
+	rt, rtErr := MeasureRoundTrip(ctx, target, transport, roundTripWarm, roundTripN, c.Timeout)
+	if rtErr == nil {
+		if infos, err := workerInfos(ctx, st.Backends); err == nil {
+			st.infos = infos
+		}
+	}
+
 	rate := c.Load * float64(capacity) / (c.Service.Mean() * c.Unit.Seconds())
 	lc := loadgen.Config{
 		Target:    target,
@@ -258,6 +267,12 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	killMu.Unlock()
 
 	res = assemble(&c, lr, rate, capacity, addrs, bh.native)
+	if rtErr == nil {
+		rt.record(res, c.Unit)
+		recordGap(res, c.Unit, c.Service.Mean())
+	} else {
+		res.Warnings = append(res.Warnings, "the round trip of an empty task was not measured, so the transport cannot be modeled: "+rtErr.Error())
+	}
 	if loadErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted after %.1fs: the figures describe the %d requests sent so far", lr.Wall.Seconds(), lr.Sent))
 	}

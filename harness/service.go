@@ -82,6 +82,8 @@ func (c *ServiceConfig) validate() error {
 	switch {
 	case c.Unit < 0:
 		return fmt.Errorf("unit must be > 0, got %v", c.Unit)
+	case c.NetworkDelay != 0:
+		return errors.New("network delay: run service has no network between its dispatcher and servers; give the delay to sim, or measure it with run cluster")
 	case c.Kind != ServiceSleep && c.Kind != ServiceSpin:
 		return fmt.Errorf("unknown service kind %q (known: sleep, spin)", c.Kind)
 	case c.Duration < 0:

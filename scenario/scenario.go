@@ -23,9 +23,7 @@
 //     the real engines multiply by their Unit), so one fault list means the
 //     same in every engine. Validate checks each (server in range, At >= 0,
 //     For >= 0, speed within strategies' bounds) and Name adds them.
-//   - NetworkDelay float64: a fixed one-way transport delay in time units
-//     added to every job between dispatch and arrival at its server (and
-//     measured, not modeled, by the real engines).
+//   - NetworkDelay float64 (in place): see the field.
 //
 // A new field is added to Scenario, to Validate, to Name (when non-zero)
 // and to Params (when non-zero); engines read it from their embedded
@@ -75,6 +73,15 @@ type Scenario struct {
 	// Retry says that the balancer sends again the jobs a server held
 	// when it went down; without it they are lost and counted.
 	Retry bool
+	// NetworkDelay is a fixed transport time in time units that every job
+	// spends outside any queue (to its server and back), added to its
+	// response time (0: none). Policies count a job at its server from
+	// dispatch to completion, so a constant delay shifts every response by
+	// the same amount and leaves the queueing as it was: this is how the
+	// simulator models the round trip a real cluster measures (run cluster
+	// records the round trip of an empty task through its balancer and
+	// --compare-sim passes it here), separating transport from queueing.
+	NetworkDelay float64
 }
 
 // Stream numbers one of a scenario's independent random streams. Engines
@@ -147,6 +154,8 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 		return fmt.Errorf("servers must be <= %d, got %d", maxServers, s.Servers)
 	case math.IsNaN(s.Load) || math.IsInf(s.Load, 0) || s.Load < 0 || (s.Load == 0 && !trace):
 		return fmt.Errorf("load must be a number > 0, got %g", s.Load)
+	case !(s.NetworkDelay >= 0) || math.IsInf(s.NetworkDelay, 0):
+		return fmt.Errorf("network delay must be a number of time units >= 0, got %g", s.NetworkDelay)
 	}
 	speeds := s.Speeds
 	if speeds == nil {
@@ -230,6 +239,9 @@ func (s *Scenario) NewPolicy(rep int) (strategies.Policy, error) {
 func (s *Scenario) Params() map[string]any {
 	p := s.PolicyConfig().Params(s.Policy)
 	s.AddFaultParams(p)
+	if s.NetworkDelay != 0 {
+		p["network_delay"] = s.NetworkDelay
+	}
 	return p
 }
 
@@ -253,6 +265,9 @@ func (s *Scenario) NameParts(engine ...any) []any {
 	}
 	if len(s.Faults) > 0 {
 		kv = append(kv, "faults", FaultsName(s.Faults))
+	}
+	if s.NetworkDelay != 0 {
+		kv = append(kv, "netdelay", s.NetworkDelay)
 	}
 	return kv
 }

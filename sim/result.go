@@ -178,6 +178,7 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	case k <= 3 && c.Discipline == FIFO:
 		res.Warnings = append(res.Warnings, fmt.Sprintf("service %s has an infinite third moment, so FIFO waiting times have infinite variance: the mean converges slowly and its interval understates the uncertainty", c.Service))
 	}
+	addNetworkDelay(res, c.NetworkDelay)
 	return res
 }
 

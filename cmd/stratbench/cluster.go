@@ -231,7 +231,7 @@ func clusterAction(c *cli.Context) error {
 		if res != nil {
 			results = append(results, *res)
 			if c.Bool("compare-sim") && err == nil {
-				sr, serr := simFor(c, &cfg)
+				sr, serr := simFor(c, &cfg, res)
 				if serr != nil {
 					err = serr
 				} else {
@@ -268,8 +268,11 @@ func clusterAction(c *cli.Context) error {
 }
 
 // simFor simulates the cluster configuration: one server per worker,
-// FIFO, the same policy, load, sizes, arrivals and seed.
-func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
+// FIFO, the same policy, load, sizes, arrivals and seed, and as network
+// delay the round trip of an empty task that run measured (res's
+// network_delay), so that the comparison separates queueing from
+// transport.
+func simFor(c *cli.Context, cfg *cluster.Config, res *metrics.Result) (*metrics.Result, error) {
 	if err := c.Context.Err(); err != nil {
 		return nil, err
 	}
@@ -278,7 +281,7 @@ func simFor(c *cli.Context, cfg *cluster.Config) (*metrics.Result, error) {
 		n = len(cfg.Backends)
 	}
 	return sim.Run(c.Context, sim.Config{
-		Scenario: scenario.Scenario{Policy: cfg.Policy, Servers: n * max(cfg.Capacity, 1), Load: cfg.Load, Service: cfg.Service, Arrival: cfg.Arrival, D: cfg.D, Dispatchers: cfg.Dispatchers, Seed: cfg.Seed},
+		Scenario: scenario.Scenario{Policy: cfg.Policy, Servers: n * max(cfg.Capacity, 1), Load: cfg.Load, Service: cfg.Service, Arrival: cfg.Arrival, D: cfg.D, Dispatchers: cfg.Dispatchers, Seed: cfg.Seed, NetworkDelay: res.Metrics["network_delay"]},
 		Jobs:     max(c.Uint64("sim-jobs"), 100),
 		Warmup:   max(c.Uint64("sim-jobs"), 100) / 10,
 	})

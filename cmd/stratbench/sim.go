@@ -47,6 +47,7 @@ Examples:
 			&cli.StringFlag{Name: "discipline", Value: "fifo", Usage: "server discipline: fifo or ps (processor sharing)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream"},
 			faultFlag, retryFlag,
+			&cli.Float64Flag{Name: "network-delay", Usage: "fixed transport time every job spends outside the queues (to its server and back), in time units, added to its response (run cluster measures it)"},
 			&cli.IntFlag{Name: "replications", Value: 1, Usage: "independent replications, run in parallel on all cores; > 1 takes the CI across them instead of batch means"},
 			&cli.StringFlag{Name: "trace", Usage: "write a CSV row per job (id,arrival,server,start,departure) to this file"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
@@ -131,6 +132,7 @@ func simConfig(c *cli.Context) (sim.Config, error) {
 	if err := faultFlags(c, &sc, 0); err != nil {
 		return sim.Config{}, err
 	}
+	sc.NetworkDelay = c.Float64("network-delay")
 	jobs, warmup := c.Uint64("jobs"), c.Uint64("warmup") // 0: sim's defaults
 	return sim.Config{
 		Scenario:     sc,

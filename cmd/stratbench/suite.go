@@ -61,6 +61,7 @@ Examples:
 }
 
 func suiteAction(c *cli.Context) error {
+	suite.ClusterLauncher = clusterLauncher
 	w := c.App.Writer
 	switch {
 	case c.Bool("print-default"):

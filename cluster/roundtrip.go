@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratbench/stratbench/cluster/loadgen"
+	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/strategies"
+)
+
+// RoundTrip is the fixed cost of the transport: the round trip of an empty
+// task (ns=0) from the load generator through the balancer to a worker and
+// back, measured one request at a time on an otherwise idle stack.
+type RoundTrip struct {
+	// Mean, P50 and P99 are over the measured requests.
+	Mean, P50, P99 time.Duration
+	// N is the number of requests measured (after the warm-up ones).
+	N int
+}
+
+// Round trips measured before a run: a few first to open the connections
+// (client to balancer, balancer to workers), then the measured ones.
+const (
+	roundTripWarm = 20
+	roundTripN    = 200
+)
+
+// MeasureRoundTrip sends warm then n empty tasks, one at a time, to target
+// through transport (nil: a default keep-alive one) with keys spread so
+// that hashing policies reach every worker, and returns the round trips
+// of the last n. Each request is bounded by timeout.
+func MeasureRoundTrip(ctx context.Context, target string, transport http.RoundTripper, warm, n int, timeout time.Duration) (RoundTrip, error) {
+	if n < 1 {
+		return RoundTrip{}, fmt.Errorf("round trip: n must be >= 1, got %d", n)
+	}
+	tr := transport
+	if tr == nil {
+		t := loadgen.NewTransport()
+		defer t.CloseIdleConnections()
+		tr = t
+	}
+	client := &http.Client{Transport: tr, Timeout: timeout}
+	base := strings.TrimSuffix(target, "/") + worker.WorkPath + "?ns=0&key="
+	rtts := make([]time.Duration, 0, n)
+	for i := range warm + n {
+		if err := ctx.Err(); err != nil {
+			return RoundTrip{}, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+strconv.FormatUint(strategies.Mix64(uint64(i)), 10), nil)
+		if err != nil {
+			return RoundTrip{}, err
+		}
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
+		}
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		el := time.Since(t0)
+		if err != nil {
+			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", resp.StatusCode)
+		}
+		if i >= warm {
+			rtts = append(rtts, el)
+		}
+	}
+	var sum time.Duration
+	for _, d := range rtts {
+		sum += d
+	}
+	slices.Sort(rtts)
+	q := func(p float64) time.Duration { return rtts[min(int(p*float64(len(rtts))), len(rtts)-1)] }
+	return RoundTrip{Mean: sum / time.Duration(len(rtts)), P50: q(0.5), P99: q(0.99), N: len(rtts)}, nil
+}
+
+// record puts the round trip in res: metrics rtt_empty_{mean,p50,p99}_sec
+// and network_delay (the mean in units of unit, the delay --compare-sim
+// gives the simulator).
+func (rt RoundTrip) record(res *metrics.Result, unit time.Duration) {
+	res.Metrics["rtt_empty_mean_sec"] = rt.Mean.Seconds()
+	res.Metrics["rtt_empty_p50_sec"] = rt.P50.Seconds()
+	res.Metrics["rtt_empty_p99_sec"] = rt.P99.Seconds()
+	res.Metrics["network_delay"] = rt.Mean.Seconds() / unit.Seconds()
+	res.Params["rtt_method"] = fmt.Sprintf("%d empty tasks one at a time before the load (after %d to open connections; the balancer's own counters include them)", rt.N, roundTripWarm)
+}
+
+// recordGap names what the model with the idle round trip does not cover,
+// each in units: transport_excess_mean, the time requests spent in
+// transport and the balancer beyond the idle round trip (the balancer's
+// own queueing, connections opened under load); service_stretch_mean, how
+// much longer tasks took than asked (CPU contention between workers,
+// balancer and load generator; timer lateness); send_lag_mean, how late
+// the load generator sent requests (response times count from the intended
+// times, so it adds to them). A warning sums them up when they are not
+// small.
+func recordGap(res *metrics.Result, unit time.Duration, askedMean float64) {
+	m := res.Metrics
+	u := unit.Seconds()
+	parts := []string{}
+	if ov, ok := m["overhead_mean_sec"]; ok {
+		if nd, ok := m["network_delay"]; ok {
+			m["transport_excess_mean"] = ov/u - nd
+			if x := m["transport_excess_mean"]; x > 0.02*askedMean {
+				parts = append(parts, fmt.Sprintf("%.3g units more in transport and the balancer than an idle round trip (the balancer's queueing, connections opened under load)", x))
+			}
+		}
+	}
+	if sm, ok := m["service_mean"]; ok && askedMean > 0 {
+		m["service_stretch_mean"] = sm - askedMean
+		if x := m["service_stretch_mean"]; x > 0.02*askedMean {
+			parts = append(parts, fmt.Sprintf("tasks took %.3g units longer than asked (CPU contention between workers, balancer and load generator; timer lateness)", x))
+		}
+	}
+	if lag, ok := m["send_lag_mean_sec"]; ok {
+		m["send_lag_mean"] = lag / u
+		if x := m["send_lag_mean"]; x > 0.02*askedMean {
+			parts = append(parts, fmt.Sprintf("the load generator sent requests %.3g units late on average", x))
+		}
+	}
+	if len(parts) > 0 {
+		res.Warnings = append(res.Warnings, "beyond the model (queueing plus the idle round trip): per request on average, "+strings.Join(parts, "; "))
+	}
+}

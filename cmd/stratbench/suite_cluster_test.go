@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+const clusterSuite = `
+name: cluster-case
+cases:
+  - name: balancers
+    type: cluster
+    via: [ours, direct]
+    policy: p2c
+    workers: 2
+    load: 0.5
+    unit: 1ms
+    jobs: 300
+    sim_jobs: 5000
+`
+
+// TestSuiteClusterCase runs a suite's cluster case through our balancer and
+// client-side: each run gives the cluster's record, with the round trip of
+// an empty task, and the simulator's with that round trip as its network
+// delay, paired (the relative errors are in the cluster's record).
+func TestSuiteClusterCase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	old := clusterLauncher
+	clusterLauncher = cmdTestLauncher()
+	defer func() { clusterLauncher = old }()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "cluster.yaml")
+	if err := os.WriteFile(f, []byte(clusterSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "suite", f, "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.jsonl"))
+	if len(rs) != 4 {
+		t.Fatalf("%d records, want a cluster and a sim record for each of 2 balancers", len(rs))
+	}
+	for i := 0; i < len(rs); i += 2 {
+		c, s := rs[i], rs[i+1]
+		if c.Family != "Cluster" || s.Engine != "sim" {
+			t.Fatalf("records %d, %d: %s/%s and %s/%s, want a cluster then a sim record", i, i+1, c.Family, c.Engine, s.Family, s.Engine)
+		}
+		d := c.Metrics["network_delay"]
+		if !(c.Metrics["rtt_empty_mean_sec"] > 0) || !(d > 0) || s.Params["network_delay"] != d {
+			t.Errorf("%s: rtt %g s, delay %g units, sim's delay %v: want the measured round trip in both", c.Name, c.Metrics["rtt_empty_mean_sec"], d, s.Params["network_delay"])
+		}
+		if _, ok := c.Metrics["response_mean_rel_err"]; !ok || c.Metrics["sim_response_mean"] != s.Metrics["response_mean"] {
+			t.Errorf("%s: not paired with the simulator: %v", c.Name, c.Metrics)
+		}
+	}
+}

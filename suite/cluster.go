@@ -1,0 +1,137 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/sim"
+)
+
+// ClusterLauncher starts stratbench's own child processes for cluster
+// cases (workers, our balancer, the guard of nginx and HAProxy); the
+// zero value runs this executable, tests replace it.
+var ClusterLauncher cluster.Launcher
+
+func init() {
+	nan := math.NaN()
+	registerType(Type{
+		Name: "cluster",
+		Help: "real worker processes over HTTP behind our balancer, nginx or HAProxy (run cluster); engine both adds the simulator's prediction with the measured round trip of an empty task as the network delay",
+		// both first: a cluster case is compared with the model unless it
+		// says engine: harness.
+		Engines: []string{"both", "harness"},
+		Params: []Param{
+			{"via", String, "balancer: ours, nginx, haproxy or direct (a missing nginx or HAProxy skips the run with a note)", nan, false},
+			{"workers", Int, "worker processes on loopback", 1, false},
+			{"kind", String, "what a task does (stratbench list worker-kinds; default sleep)", nan, false},
+			{"capacity", Int, "tasks each worker serves at once (default 1)", 1, false},
+			{"policy", String, "dispatch policy (stratbench list policies)", nan, false},
+			{"d", Int, "choices of pod", 1, false},
+			{"dispatchers", Int, "dispatchers of jiq", 1, false},
+			{"load", Float, "offered load per unit of capacity", 0, false},
+			{"service", String, "task-size distribution in units (default exp)", nan, false},
+			{"arrival", String, "arrival process: poisson, det, onoff", nan, false},
+			{"unit", Duration, "real duration of one unit of task size (default 1ms)", nan, false},
+			{"duration", Duration, "send requests for this long (default 10s unless jobs)", nan, false},
+			{"jobs", Int, "send this many requests instead", 1, false},
+			{"warmup", Duration, "requests due in the first D are left out of the latencies", nan, false},
+			{"kill_worker_at", Duration, "fault: kill worker 0 (SIGKILL) this long into the load", nan, false},
+			{"sim_jobs", Int, "jobs the simulator measures for engine both (default 200000)", 100, false},
+			{"seed", Int, "seed of this case's runs", 0, false},
+		},
+	})
+	registerRunner("cluster", "both", Runner{Check: checkCluster, Run: runClusterBoth})
+	registerRunner("cluster", "harness", Runner{Check: checkCluster, Run: runCluster})
+}
+
+// clusterConfig builds the cluster run of a suite run.
+func clusterConfig(r *Run) (cluster.Config, error) {
+	sc, err := scenarioOf(r)
+	if err != nil {
+		return cluster.Config{}, err
+	}
+	sc.Servers = int(r.Int("workers", 4))
+	if r.Has("servers") {
+		return cluster.Config{}, fmt.Errorf("a cluster case counts workers, not servers")
+	}
+	cfg := cluster.Config{
+		Scenario:     sc,
+		Via:          r.Str("via", "ours"),
+		Kind:         r.Str("kind", "sleep"),
+		Capacity:     int(r.Int("capacity", 1)),
+		Unit:         r.Duration("unit", time.Millisecond),
+		Jobs:         uint64(r.Int("jobs", 0)),
+		Warmup:       r.Duration("warmup", 0),
+		KillWorkerAt: r.Duration("kill_worker_at", 0),
+		Launcher:     ClusterLauncher,
+	}
+	if cfg.Jobs == 0 {
+		cfg.Duration = r.Duration("duration", 10*time.Second)
+	} else if r.Has("duration") {
+		return cluster.Config{}, fmt.Errorf("give jobs or duration, not both")
+	}
+	return cfg, nil
+}
+
+func checkCluster(r *Run) error {
+	cfg, err := clusterConfig(r)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate()
+}
+
+// missingBalancer returns a one-line note when the run's balancer is not
+// installed, else "".
+func missingBalancer(cfg *cluster.Config) string {
+	if cfg.Via != "nginx" && cfg.Via != "haproxy" {
+		return ""
+	}
+	if _, err := cluster.FindBinary(cfg.Via); err != nil {
+		return fmt.Sprintf("%s is not installed: its cluster runs are skipped (%v)", cfg.Via, err)
+	}
+	return ""
+}
+
+// runCluster runs the cluster alone; a missing nginx or HAProxy skips it
+// with a note on stderr.
+func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
+	cfg, err := clusterConfig(r)
+	if err != nil {
+		return nil, err
+	}
+	if note := missingBalancer(&cfg); note != "" {
+		fmt.Fprintf(env.Stderr, "stratbench suite: run %s: %s\n", r.ID, note)
+		return nil, nil
+	}
+	res, err := cluster.Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []metrics.Result{*res}, nil
+}
+
+// runClusterBoth runs the cluster, then simulates the same scenario with
+// the round trip the run measured as its network delay, and pairs the two
+// (the cluster's record carries sim_<metric> and <metric>_rel_err).
+func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
+	out, err := runCluster(ctx, r, env)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	cfg, _ := clusterConfig(r)
+	sc := cfg.Scenario
+	sc.Servers = cfg.Servers * max(cfg.Capacity, 1)
+	sc.NetworkDelay = out[0].Metrics["network_delay"]
+	jobs := uint64(r.Int("sim_jobs", 200_000))
+	s, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: jobs, Warmup: jobs / 10})
+	if err != nil {
+		return nil, err
+	}
+	metrics.Pair(&out[0], s)
+	return append(out, *s), nil
+}
