@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/sim"
 )
@@ -14,7 +15,7 @@ import (
 // ClusterLauncher starts stratbench's own child processes for cluster
 // cases (workers, our balancer, the guard of nginx and HAProxy); the
 // zero value runs this executable, tests replace it.
-var ClusterLauncher cluster.Launcher
+var ClusterLauncher procs.Launcher
 
 func init() {
 	nan := math.NaN()
