@@ -64,7 +64,7 @@ type htmlResult struct {
 
 // htmlWarning is one line of the Warnings box, linking to its run's row
 // of All results (Href empty when it is about no one run).
-type htmlWarning struct{ Text, Href string }
+type htmlWarning struct{ Name, Text, Href string }
 
 type htmlEnv struct {
 	envCount
@@ -117,7 +117,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for i := range r.Set.Results {
 		res := &r.Set.Results[i]
 		for _, w := range res.Warnings {
-			d.Warnings = append(d.Warnings, htmlWarning{Text: FullName(res) + ": " + w, Href: resultID(i)})
+			d.Warnings = append(d.Warnings, htmlWarning{Name: FullName(res), Text: w, Href: resultID(i)})
 		}
 	}
 	if n := len(d.Warnings); n > maxWarnings {
