@@ -60,8 +60,9 @@
 // late), so N servers may exceed the cores; a spin server burns the CPU.
 // One goroutine generates the arrivals and owns the policy (no lock around
 // it); a sleep server keeps its schedule (a job is due its service time
-// after it was sent or the previous job was due, whichever is later), so a
-// late wake-up delays one job, not the queue behind it.
+// after its intended arrival or the previous job's due time, whichever is
+// later: the FIFO recursion), so a late dispatch or wake-up delays at most
+// the job it touches, never the queue behind it.
 // harness_ns_per_job is the harness's own handling time per job and
 // cpu_ns_per_job the process's CPU time per job.
 //

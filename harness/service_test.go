@@ -188,7 +188,9 @@ func TestRunServiceAllocations(t *testing.T) {
 		return m1.Mallocs - m0.Mallocs
 	}
 	small, big := run(100), run(jobs)
-	if perJob := float64(big-small) / (jobs - 100); perJob > 0.05 {
+	// Signed: the run's fixed allocations vary by a few (the runtime's
+	// own), so the longer run may allocate fewer in all.
+	if perJob := float64(int64(big)-int64(small)) / (jobs - 100); perJob > 0.05 {
 		t.Errorf("%.3f allocations per request (%d for 100 jobs, %d for %d), want none", perJob, small, big, jobs)
 	}
 }

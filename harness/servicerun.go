@@ -34,12 +34,16 @@ import (
 //     internal/ptimer: one timer for the process, a heap of deadlines, no
 //     Go timer per job. Nothing yields in a loop for long (see ptimer's
 //     spinWait: on a shared machine that costs more than it saves).
-//   - A sleeping server keeps its schedule: a job starts when it was sent
-//     or when the previous one was due to end, whichever is later, and is
-//     due its service time after. A late wake-up (the machine was busy)
-//     then delays the job it ends, not every job queued behind it, as a
-//     stall of the harness's own machine would otherwise do. How late the
-//     servers woke and got to their jobs is measured and reported.
+//   - A sleeping server keeps its schedule, the FIFO recursion: a job
+//     starts at its intended arrival or when the previous one was due to
+//     end, whichever is later, and is due its service time after. A late
+//     wake-up or a late dispatch (the machine was busy) then delays the
+//     job it touches only if it is later than that job's own time, and
+//     never every job queued behind it, as a stall of the harness's own
+//     machine would otherwise do. How late the dispatcher sent jobs
+//     (lag_*), the servers got to them (start_delay_mean) and woke from
+//     them (overrun_mean) is measured and reported; the policy decides at
+//     the real dispatch, on the real counters.
 //   - Completions reach an observing policy through an event queue that
 //     the dispatcher drains before each Pick: the policy learns of every
 //     completion before its next decision, in order.
@@ -50,7 +54,6 @@ import (
 type svcJob struct {
 	id   uint64
 	at   int64 // intended arrival, monotonic ns
-	sent int64 // when the dispatcher placed it, monotonic ns
 	size float64
 }
 
@@ -397,7 +400,7 @@ func (r *svcRun) generate(ctx context.Context, arrivals workloads.ArrivalProcess
 			r.measuredGen++
 		}
 		r.generated = id + 1
-		r.dispatch(svcJob{id: id, at: at, sent: now, size: size})
+		r.dispatch(svcJob{id: id, at: at, size: size})
 		r.dispatchNs += nowNs() - now
 		if math.IsInf(gap, 1) {
 			return // a trace ran out: measure what arrived
@@ -579,9 +582,9 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 		got := nowNs()
 		speed, ep := r.faultStart(i, j)
 		dur := j.size / speed * r.unitNs
-		// The job can start once it was sent and the previous one was due
-		// to end; a spinning server starts it when it gets to it.
-		begin := max(j.sent, prevDue)
+		// The job starts at its intended arrival or when the previous one
+		// was due to end; a spinning server starts it when it gets to it.
+		begin := max(j.at, prevDue)
 		if r.spin {
 			begin = got
 		}
