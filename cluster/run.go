@@ -99,49 +99,49 @@ func (c *Config) withDefaults() (Config, error) {
 	err := func() error {
 		switch {
 		case !slices.Contains(ViaNames(), x.Via):
-			return fmt.Errorf("--via: unknown balancer %q (known: %s)", x.Via, strings.Join(ViaNames(), ", "))
+			return bad.Field("via", ": unknown balancer %q (known: %s)", x.Via, strings.Join(ViaNames(), ", "))
 		case !slices.Contains(strategies.PolicyNames(), x.Policy):
-			return fmt.Errorf("--policy: unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
+			return bad.Field("policy", ": unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
 		case !slices.Contains(worker.KindNames(), x.Kind):
-			return fmt.Errorf("--kind: unknown worker kind %q (known: %s)", x.Kind, strings.Join(worker.KindNames(), ", "))
+			return bad.Field("kind", ": unknown worker kind %q (known: %s)", x.Kind, strings.Join(worker.KindNames(), ", "))
 		case x.Servers < 1:
-			return fmt.Errorf("--workers must be >= 1, got %d", x.Servers)
+			return bad.Field("servers", "must be >= 1, got %d", x.Servers)
 		case x.Servers > maxWorkers:
-			return fmt.Errorf("--workers must be <= %d on one machine, got %d", maxWorkers, x.Servers)
+			return bad.Field("servers", "must be <= %d on one machine, got %d", maxWorkers, x.Servers)
 		case !strategies.UniformSpeeds(x.Speeds) || x.Weights != nil:
-			return errors.New("speeds and weights: every worker of run cluster serves at speed 1")
+			return bad.Field("speeds", "and weights: every worker of a cluster run serves at speed 1")
 		case x.Capacity < 1:
-			return fmt.Errorf("--capacity must be >= 1, got %d", x.Capacity)
+			return bad.Field("capacity", "must be >= 1, got %d", x.Capacity)
 		case !(x.Load > 0) || math.IsInf(x.Load, 0):
-			return fmt.Errorf("--load must be a number > 0, got %g", x.Load)
+			return bad.Field("load", "must be a number > 0, got %g", x.Load)
 		case x.Load >= 1 && x.Jobs == 0 && x.Duration == 0:
-			return fmt.Errorf("--load %g >= 1 is unstable: bound the run with --jobs or --duration", x.Load)
+			return bad.Field("load", "%g >= 1 is unstable: bound the run with a number of jobs or a duration", x.Load)
 		case x.Unit <= 0:
-			return fmt.Errorf("--unit must be > 0, got %v", x.Unit)
+			return bad.Field("unit", "must be > 0, got %v", x.Unit)
 		case x.Jobs > 0 && x.Duration > 0:
-			return errors.New("give --jobs or --duration, not both")
+			return errors.New("give jobs or a duration, not both")
 		case x.Jobs == 0 && x.Duration <= 0:
-			return fmt.Errorf("the run needs --jobs > 0 or --duration > 0 (got duration %v)", x.Duration)
+			return bad.Field("duration", "or jobs must be > 0 to bound the run (got duration %v)", x.Duration)
 		case x.Warmup < 0:
-			return fmt.Errorf("--warmup must be >= 0, got %v", x.Warmup)
+			return bad.Field("warmup", "must be >= 0, got %v", x.Warmup)
 		case x.KillWorkerAt < 0:
-			return fmt.Errorf("--kill-worker-at must be >= 0, got %v", x.KillWorkerAt)
+			return bad.Field("kill_worker_at", "must be >= 0, got %v", x.KillWorkerAt)
 		case x.KillWorkerAt > 0 && len(x.Backends) > 0:
-			return errors.New("--kill-worker-at needs workers started by this run, not --backends")
+			return bad.Field("backends", "are already running: killing a worker needs workers started by this run")
 		case x.KillWorkerAt > 0 && x.Duration > 0 && x.KillWorkerAt >= x.Duration:
-			return fmt.Errorf("--kill-worker-at %v is not before the end of the load (--duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
+			return bad.Field("kill_worker_at", "%v is not before the end of the load (duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
 		case len(x.Faults) > 0 && len(x.Backends) > 0:
-			return errors.New("--fault needs workers started by this run, not --backends")
+			return bad.Field("backends", "are already running: faults need workers started by this run")
 		case x.KillWorkerAt > 0 && x.Servers < 2:
-			return errors.New("--kill-worker-at needs at least 2 workers: one is killed, the others keep serving")
+			return bad.Field("kill_worker_at", "needs at least 2 workers: one is killed, the others keep serving")
 		case x.Timeout < 0:
-			return fmt.Errorf("--timeout must be >= 0, got %v", x.Timeout)
+			return bad.Field("timeout", "must be >= 0, got %v", x.Timeout)
 		case x.Arrival.Trace() != nil:
-			return errors.New("--arrival trace: is not supported by run cluster yet")
+			return bad.Field("arrival", ": a trace is not supported by cluster runs yet")
 		}
 		for _, a := range x.Backends {
 			if _, _, err := net.SplitHostPort(a); err != nil {
-				return fmt.Errorf("--backends: %q is not host:port", a)
+				return bad.Field("backends", ": %q is not host:port", a)
 			}
 		}
 		if _, err := x.NewPolicy(0); err != nil {

@@ -164,7 +164,7 @@ func TestRunBatchCheckFails(t *testing.T) {
 	_, err := RunBatch(context.Background(), BatchConfig{
 		Workload: "count", Tasks: b, Strategies: []Strategy{{Kind: KindExecutor, Name: "pool"}}, Count: 1,
 	})
-	if err == nil || !strings.Contains(err.Error(), "wrong answer") || bad.Is(err) {
+	if err == nil || !strings.Contains(err.Error(), "wrong answer") || errors.Is(err, bad.ErrInput) {
 		t.Fatalf("got %v, want the check's error (not bad input)", err)
 	}
 }
@@ -185,7 +185,7 @@ func TestRunBatchBadConfig(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := RunBatch(context.Background(), tc.cfg)
-		if err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) {
+		if err == nil || !errors.Is(err, bad.ErrInput) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want bad input containing %q", err, tc.want)
 		}
 	}
@@ -300,7 +300,7 @@ func TestParseStrategies(t *testing.T) {
 		{nil, []string{"nope"}, nil, `unknown schedule "nope" (known: static`},
 		{[]string{"queues"}, nil, []string{"nope"}, `unknown policy "nope" (known: random`},
 	} {
-		if _, err := ParseStrategies(tc.e, tc.s, tc.p, 0, 0); err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) {
+		if _, err := ParseStrategies(tc.e, tc.s, tc.p, 0, 0); err == nil || !errors.Is(err, bad.ErrInput) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want bad input containing %q", err, tc.want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 
+	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/fsutil"
 )
 
@@ -23,11 +24,11 @@ func StartProfiles(cpuPath, memPath string) (stop func() error, err error) {
 	var cpu *fsutil.File
 	if cpuPath != "" {
 		if cpu, err = fsutil.Create(cpuPath); err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
+			return nil, bad.Field("cpuprofile", ": %v", err)
 		}
 		if err := pprof.StartCPUProfile(cpu); err != nil {
 			cpu.Abort()
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
+			return nil, bad.Field("cpuprofile", ": %v", err)
 		}
 	}
 	return func() error {
@@ -39,12 +40,12 @@ func StartProfiles(cpuPath, memPath string) (stop func() error, err error) {
 		if memPath != "" {
 			f, err := fsutil.Create(memPath)
 			if err != nil {
-				return errors.Join(append(errs, fmt.Errorf("--memprofile: %w", err))...)
+				return errors.Join(append(errs, fmt.Errorf("memory profile: %w", err))...)
 			}
 			runtime.GC() // up-to-date statistics
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				f.Abort()
-				errs = append(errs, fmt.Errorf("--memprofile: %w", err))
+				errs = append(errs, fmt.Errorf("memory profile: %w", err))
 			} else {
 				errs = append(errs, f.Commit())
 			}

@@ -81,19 +81,19 @@ func (c *ServiceConfig) validate() error {
 	}
 	switch {
 	case c.Unit < 0:
-		return fmt.Errorf("unit must be > 0, got %v", c.Unit)
+		return bad.Field("unit", "must be > 0, got %v", c.Unit)
 	case c.NetworkDelay != 0:
 		return errors.New("network delay: run service has no network between its dispatcher and servers; give the delay to sim, or measure it with run cluster")
 	case c.Kind != ServiceSleep && c.Kind != ServiceSpin:
 		return fmt.Errorf("unknown service kind %q (known: sleep, spin)", c.Kind)
 	case c.Duration < 0:
-		return fmt.Errorf("duration must be >= 0, got %v", c.Duration)
+		return bad.Field("duration", "must be >= 0, got %v", c.Duration)
 	case c.Jobs > 0 && c.Duration > 0:
 		return errors.New("give jobs or a duration, not both")
 	case c.Jobs == 0 && c.Duration == 0:
 		return errors.New("give a number of jobs or a duration > 0")
 	case c.Jobs == 0 && c.Load >= 1:
-		return fmt.Errorf("load %g >= 1 is unstable: queues grow without end, so give a number of jobs, not a duration", c.Load)
+		return bad.Field("load", "%g >= 1 is unstable: queues grow without end, so give a number of jobs, not a duration", c.Load)
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
 		return errors.New("jobs and warmup must be below 2^63")
 	}

@@ -129,10 +129,10 @@ func TestServiceConfigErrors(t *testing.T) {
 		cfg := ok
 		tc.edit(&cfg)
 		err := cfg.Validate()
-		if err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) {
+		if err == nil || !errors.Is(err, bad.ErrInput) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want bad input containing %q", err, tc.want)
 		}
-		if _, err := RunService(context.Background(), cfg); err == nil || !bad.Is(err) {
+		if _, err := RunService(context.Background(), cfg); err == nil || !errors.Is(err, bad.ErrInput) {
 			t.Errorf("RunService: got %v, want bad input", err)
 		}
 	}

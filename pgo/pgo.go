@@ -73,10 +73,10 @@ const (
 // the go command available.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if cfg.Count < 2 {
-		return bad.Inputf("--count must be >= 2 to compare, got %d", cfg.Count)
+		return bad.Field("count", "must be >= 2 to compare, got %d", cfg.Count)
 	}
 	if cfg.Bench == "" {
-		return bad.Inputf("--bench: give a regular expression of benchmarks")
+		return bad.Field("bench", ": give a regular expression of benchmarks")
 	}
 	if cfg.Pkg == "" {
 		cfg.Pkg = "."
@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("profiling: %w\n%s", err, profRun.String())
 	}
 	if !strings.Contains("\n"+profRun.String(), "\nBenchmark") {
-		return bad.Inputf("--bench: no benchmark matches %q (go test -list . -bench lists them)", cfg.Bench)
+		return bad.Field("bench", ": no benchmark matches %q (go test -list . -bench lists them)", cfg.Bench)
 	}
 	step("rebuilding with -pgo=%s", profile)
 	if err := command(ctx, root, stderr, goTool, "test", "-c", "-pgo="+profile, "-o", opt, cfg.Pkg); err != nil {

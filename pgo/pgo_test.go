@@ -2,6 +2,8 @@ package pgo
 
 import (
 	"context"
+	"errors"
+	"github.com/stratbench/stratbench/internal/bad"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,12 +47,12 @@ func TestPGOBadInput(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Bench: "Sim", Count: 1, Out: t.TempDir()}, "--count must be >= 2"},
-		{Config{Count: 3, Out: t.TempDir()}, "--bench"},
+		{Config{Bench: "Sim", Count: 1, Out: t.TempDir()}, "count must be >= 2"},
+		{Config{Count: 3, Out: t.TempDir()}, "bench: give a regular expression"},
 	} {
 		err := Run(context.Background(), tc.cfg, &strings.Builder{}, &strings.Builder{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: err = %v, want %q", tc.cfg, err, tc.want)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !errors.Is(err, bad.ErrInput) {
+			t.Errorf("%+v: err = %v, want bad input starting %q (the field, not a flag)", tc.cfg, err, tc.want)
 		}
 	}
 }

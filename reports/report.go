@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -115,8 +116,9 @@ type Config struct {
 var ErrNoResults = errors.New("no results in the inputs")
 
 // ErrInput marks errors caused by the inputs or the configuration (a
-// missing file, an unknown format), as opposed to failures to write.
-var ErrInput = errors.New("bad input")
+// missing file, an unknown format), as opposed to failures to write: it is
+// the module's one bad-input sentinel, bad.ErrInput.
+var ErrInput = bad.ErrInput
 
 type inputError struct{ err error }
 

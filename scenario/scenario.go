@@ -31,10 +31,10 @@
 package scenario
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
+	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -149,13 +149,13 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 	trace := s.Arrival != nil && s.Arrival.Trace() != nil
 	switch {
 	case s.Servers <= 0:
-		return fmt.Errorf("servers must be > 0, got %d", s.Servers)
+		return bad.Field("servers", "must be > 0, got %d", s.Servers)
 	case s.Servers > maxServers:
-		return fmt.Errorf("servers must be <= %d, got %d", maxServers, s.Servers)
+		return bad.Field("servers", "must be <= %d, got %d", maxServers, s.Servers)
 	case math.IsNaN(s.Load) || math.IsInf(s.Load, 0) || s.Load < 0 || (s.Load == 0 && !trace):
-		return fmt.Errorf("load must be a number > 0, got %g", s.Load)
+		return bad.Field("load", "must be a number > 0, got %g", s.Load)
 	case !(s.NetworkDelay >= 0) || math.IsInf(s.NetworkDelay, 0):
-		return fmt.Errorf("network delay must be a number of time units >= 0, got %g", s.NetworkDelay)
+		return bad.Field("network_delay", "must be a number of time units >= 0, got %g", s.NetworkDelay)
 	}
 	speeds := s.Speeds
 	if speeds == nil {

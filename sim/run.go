@@ -112,19 +112,19 @@ func (c *Config) validate() error {
 	}
 	switch {
 	case c.Jobs == 0:
-		return errors.New("jobs must be > 0")
+		return bad.Field("jobs", "must be > 0")
 	case math.IsNaN(c.Precision) || c.Precision < 0 || c.Precision >= 1:
-		return fmt.Errorf("precision must be in [0, 1) (a fraction of the mean; 0 for none), got %g", c.Precision)
+		return bad.Field("precision", "must be in [0, 1) (a fraction of the mean; 0 for none), got %g", c.Precision)
 	case c.Jobs > math.MaxUint64/2 || c.Warmup > math.MaxUint64/2:
 		return errors.New("jobs and warmup must be below 2^63")
 	case !slices.Contains(Disciplines, c.Discipline):
 		return fmt.Errorf("unknown discipline %q (known: fifo, ps)", c.Discipline)
 	case c.Replications < 1 || c.Replications > 1<<16:
-		return fmt.Errorf("replications must be in [1, %d], got %d", 1<<16, c.Replications)
+		return bad.Field("replications", "must be in [1, %d], got %d", 1<<16, c.Replications)
 	case float64(c.Servers)*float64(c.Replications)*serverBytes > workloads.MaxRunBytes:
 		// Every replication's servers are kept until they are combined.
 		return workloads.CheckBytes(fmt.Sprintf("%d servers × %d replications", c.Servers, c.Replications),
-			float64(c.Servers)*float64(c.Replications)*serverBytes, "--servers or --replications")
+			float64(c.Servers)*float64(c.Replications)*serverBytes, "servers or replications")
 	case c.Batches < 2 || c.Batches > 1<<16:
 		return fmt.Errorf("batches must be in [2, %d], got %d", 1<<16, c.Batches)
 	case uint64(c.Batches) > c.Jobs:

@@ -344,7 +344,7 @@ func TestEmitBadOptions(t *testing.T) {
 			tc.edit(&o)
 			var b bytes.Buffer
 			err := Emit(&b, o)
-			if err == nil || !bad.Is(err) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			if err == nil || !errors.Is(err, bad.ErrInput) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %v, want a one-line bad-input error with %q", err, tc.want)
 			}
 			if b.Len() > 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -177,7 +178,7 @@ func Shard(runs []Run, i, n int) []Run {
 func ParseShard(s string) (i, n int, err error) {
 	a, b, ok := strings.Cut(s, "/")
 	if _, err := fmt.Sscanf(a+" "+b, "%d %d", &i, &n); !ok || err != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("--shard: want i/n with 0 <= i < n (as 0/4), got %q", s)
+		return 0, 0, bad.Field("shard", ": want i/n with 0 <= i < n (as 0/4), got %q", s)
 	}
 	return i, n, nil
 }

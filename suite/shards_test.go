@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,7 +80,7 @@ func wantErr(t *testing.T, err error, parts ...string) {
 	if err == nil {
 		t.Fatalf("accepted; want an error with %q", parts)
 	}
-	if !bad.Is(err) {
+	if !errors.Is(err, bad.ErrInput) {
 		t.Errorf("not marked as bad input: %v", err)
 	}
 	for _, p := range parts {
@@ -360,7 +361,7 @@ func FuzzCheckMerge(f *testing.F) {
 			}
 		}
 		in := filepath.Join(dir, ResultsFile)
-		if _, err := checkMergeOnce([]string{in, in}); err != nil && !bad.Is(err) {
+		if _, err := checkMergeOnce([]string{in, in}); err != nil && !errors.Is(err, bad.ErrInput) {
 			t.Errorf("error not marked as bad input: %v", err)
 		}
 	})

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestBadSuites(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if !bad.Is(err) {
+			if !errors.Is(err, bad.ErrInput) {
 				t.Errorf("error not marked as bad input: %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), path+":") {
@@ -138,7 +139,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := Parse("f.yaml", []byte(in))
 		if err != nil {
-			if !bad.Is(err) || !strings.HasPrefix(err.Error(), "f.yaml") {
+			if !errors.Is(err, bad.ErrInput) || !strings.HasPrefix(err.Error(), "f.yaml") {
 				t.Fatalf("error not bad input naming the file: %v", err)
 			}
 			return

@@ -55,9 +55,9 @@ Examples:
 				}
 				fail = v
 			}
-			return markInput(reports.RunCompare(c.Context, reports.CompareConfig{
+			return reports.RunCompare(c.Context, reports.CompareConfig{
 				Old: args[0], New: args[1], Alpha: alpha, FailOnRegression: fail, Noise: c.String("noise"), Metric: c.String("metric"), Stdin: c.App.Reader,
-			}, c.App.Writer, c.App.ErrWriter))
+			}, c.App.Writer, c.App.ErrWriter)
 		},
 	})
 }

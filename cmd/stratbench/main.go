@@ -42,7 +42,10 @@ func main() {
 // commands are the subcommands, registered by each command's file.
 var commands []*cli.Command
 
-func register(c *cli.Command) { commands = append(commands, c) }
+func register(c *cli.Command) {
+	mapFieldErrors([]*cli.Command{c})
+	commands = append(commands, c)
+}
 
 // newApp builds the command-line application writing to stdout and stderr.
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -145,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, msg)
 		return exitInterrupted
-	case bad.Is(err):
+	case errors.Is(err, bad.ErrInput):
 		fmt.Fprintf(stderr, "stratbench: %v\n", err)
 		return exitUsage
 	default:

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/reports"
 )
 
@@ -46,7 +44,7 @@ Examples:
 			if err := checkMerge(c, cfg.Inputs); err != nil {
 				return err
 			}
-			return markInput(reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter))
+			return reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter)
 		},
 	})
 	registerCatalog(catalog{"report-formats", "what stratbench report writes (--format)", func() [][2]string {
@@ -74,12 +72,4 @@ func formatHelp() string {
 		s += n
 	}
 	return s
-}
-
-// markInput turns the reports package's input errors into exit status 2.
-func markInput(err error) error {
-	if errors.Is(err, reports.ErrInput) {
-		return bad.Input(err)
-	}
-	return err
 }

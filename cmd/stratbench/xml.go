@@ -191,7 +191,7 @@ func xmlRunAction(c *cli.Context) error {
 	rep, err := xmark.Run(c.Context, cfg)
 	if err != nil {
 		var pe *fs.PathError
-		if xmark.IsSyntax(err) || errors.As(err, &pe) {
+		if errors.As(err, &pe) {
 			return bad.Input(err)
 		}
 		return err

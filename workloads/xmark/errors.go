@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/stratbench/stratbench/internal/bad"
 )
 
 // SyntaxError is a malformed document: it names the input, the line and
@@ -26,12 +28,9 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s:%d: %s (byte offset %d)", e.Input, e.Line, e.Msg, e.Offset)
 }
 
-// IsSyntax reports whether err is (or wraps) a *SyntaxError: the input,
-// not the program or the machine, was at fault.
-func IsSyntax(err error) bool {
-	var se *SyntaxError
-	return errors.As(err, &se)
-}
+// Is makes a SyntaxError bad input (bad.ErrInput): the input, not the
+// program or the machine, was at fault.
+func (e *SyntaxError) Is(target error) bool { return target == bad.ErrInput }
 
 // Messages of the checks stratbench adds to encoding/xml's: a document has
 // exactly one root element and nothing but white space, comments,

@@ -110,7 +110,7 @@ func TestSplitErrors(t *testing.T) {
 				a, err := k.RunChunks(pool(2), "bad.xml", bad, chunks)
 				if err == nil {
 					t.Errorf("%s: accepted with answers %v", name, a)
-				} else if !IsSyntax(err) {
+				} else if !isSyntax(err) {
 					t.Errorf("%s: error %v is not a *SyntaxError", name, err)
 				}
 			}

@@ -157,7 +157,7 @@ func checkKernel(t *testing.T, k *Kernel, name string, doc []byte, want Answers,
 			t.Errorf("%s/kernel=%s/%s: accepts %q (answers %v); encoding/xml says %v", name, k.Name, mode, oneLine(doc), got, wantErr)
 		case wantErr == nil && err != nil:
 			t.Errorf("%s/kernel=%s/%s: rejects %q: %v; encoding/xml accepts it", name, k.Name, mode, oneLine(doc), err)
-		case err != nil && !IsSyntax(err):
+		case err != nil && !isSyntax(err):
 			t.Errorf("%s/kernel=%s/%s: %v is not a *SyntaxError", name, k.Name, mode, err)
 		case err == nil && got != want:
 			t.Errorf("%s/kernel=%s/%s: answers %v; want %v (doc %q)", name, k.Name, mode, got, want, oneLine(doc))
