@@ -230,7 +230,7 @@ func TestBadConfig(t *testing.T) {
 		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 2, Load: 0.5, Speeds: []float64{1}}, Jobs: 100}, "1 speeds given for 2 servers"},
 		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 2, Load: 0.5, Speeds: []float64{1, 0}}, Jobs: 100}, "speed of server 1"},
 		{sim.Config{Scenario: scenario.Scenario{Policy: "rr", Servers: 1, Load: 0.5}, Jobs: 100, Discipline: "lifo"}, "unknown discipline"},
-		{sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 100_000, Load: 0.5}, Jobs: 100, Replications: 2000}, "100000 servers × 2000 replications would take about 17.9 GB of memory, more than the 4 GB a run may take: lower --servers or --replications"},
+		{sim.Config{Scenario: scenario.Scenario{Policy: "jsq", Servers: 100_000, Load: 0.5}, Jobs: 100, Replications: 2000}, "100000 servers × 2000 replications would take about 17.9 GB of memory, more than the 4 GB a run may take: lower servers or replications"},
 	} {
 		_, err := sim.Run(context.Background(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
