@@ -33,7 +33,7 @@ func TestSimNetworkDelay(t *testing.T) {
 		t.Errorf("wait %g vs %g, params %v", b.Metrics["wait_mean"], a.Metrics["wait_mean"], b.Params["network_delay"])
 	}
 	code, _, stderr := runCLI(t, "sim", "--policy", "jsq", "--servers", "4", "--load", "0.7", "--jobs", "100", "--network-delay", "-1")
-	if code != 2 || !strings.Contains(stderr, "network delay must be") {
+	if code != 2 || !strings.Contains(stderr, "--network-delay must be") {
 		t.Errorf("a negative delay: exit %d, %q", code, stderr)
 	}
 }
