@@ -28,6 +28,7 @@ func init() {
 			{"discipline", String, "fifo or ps (sim only)", nan, false},
 			{"speeds", String, "relative server speeds, comma-separated", nan, false},
 			{"weights", String, "wrr weights, comma-separated", nan, false},
+			{"faults", String, "timed events, all applied in one run: slow:server=I,speed=S,at=T[,for=D] or down:server=I,at=T[,for=D], T and D in time units (the harness multiplies by unit)", nan, true},
 			{"d", Int, "choices of pod", 1, false},
 			{"dispatchers", Int, "dispatchers of jiq", 1, false},
 			{"jobs", Int, "measured jobs", 1, false},
@@ -76,6 +77,10 @@ func scenarioOf(r *Run) (scenario.Scenario, error) {
 	if err != nil {
 		return scenario.Scenario{}, err
 	}
+	faults, err := scenario.ParseFaults(r.List("faults"), 0)
+	if err != nil {
+		return scenario.Scenario{}, err
+	}
 	return scenario.Scenario{
 		Policy:      r.Str("policy", "p2c"),
 		D:           int(r.Int("d", 2)),
@@ -87,6 +92,7 @@ func scenarioOf(r *Run) (scenario.Scenario, error) {
 		Service:     svc,
 		Arrival:     arr,
 		Seed:        r.Seed,
+		Faults:      faults,
 	}, nil
 }
 
