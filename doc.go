@@ -1,17 +1,62 @@
 // Package stratbench is the root of the stratbench module: which
 // optimization or balancing strategy is best for a workload, and why.
 //
-// The packages, from the bottom up:
+// # Layout
 //
-//   - strategies: dispatch policies, loop schedules and executors, pure Go;
-//   - workloads: size distributions, arrival processes, tasks and kernels;
-//   - metrics: the result record every engine writes and every report reads;
-//   - sim (and sim/theory): the discrete-event simulator and the closed forms
-//     of queueing theory it is checked against;
-//   - harness: the same strategies run for real on goroutines;
-//   - reports: text, benchmark format, charts and the HTML report;
-//   - cmd/stratbench: the command line, thin glue over the packages.
+// Packages depend downward only; an arrow is "imports":
 //
-// The module root holds bench_test.go: `go test -bench .` runs every
+//	cmd/stratbench ─────────── thin glue: flags → config → one library call → print
+//	   │        │
+//	   │      suite ─────────── a YAML sweep of cases over the engines, a results log
+//	   │        │
+//	   ├────────┼──────────────┬──────────────┐
+//	   ▼        ▼              ▼              ▼
+//	  sim    harness        cluster        reports ── text, benchmark format,
+//	   │  (service, batch)  (balancer,       │        charts, HTML, verdicts
+//	   │        │          worker, loadgen,  │
+//	   │        │          procs)            ▼
+//	   │        │              │          sim/theory ── closed forms of queueing theory
+//	   └────────┴──────┬───────┘
+//	                   ▼
+//	               scenario ─── the one scenario every engine runs
+//	                   │
+//	   ┌───────────────┼───────────────┐
+//	   ▼               ▼               ▼
+//	strategies     workloads        metrics ─── the result record, latency
+//	(policies,     (sizes, arrivals, histograms, the pairing of a real
+//	 executors,     kernels, XML)    record with the simulated one
+//	 schedules)
+//
+// sim, harness and cluster never import each other; strategies, workloads
+// and metrics import nothing above them; reports imports no engine but
+// sim/theory. internal/bad is the module's one bad-input sentinel
+// (errors.Is(err, bad.ErrInput)); libraries name their fields in errors,
+// and cmd maps each field to its flag.
+//
+// # How a scenario flows
+//
+// A scenario.Scenario is a value: the policy and its parameters, the
+// servers and their speeds, the offered load, the service and arrival
+// distributions, the seed (and faults and a network delay). A command or a
+// suite case builds it once, then embeds it in the configuration of each
+// engine it runs, which adds only what is its own:
+//
+//	scenario.Scenario{Policy: "p2c", Servers: 8, Load: 0.7, Seed: 1}
+//	   ├─ sim.Config{Scenario, Jobs, Replications, Discipline}       → sim.Run
+//	   ├─ harness.ServiceConfig{Scenario, Unit, Kind, Jobs}          → harness.RunService
+//	   └─ cluster.Config{Scenario, Via, Unit, Capacity, Duration}    → cluster.Run
+//
+// Every engine draws its arrivals, sizes, keys and the policy's choices
+// from the scenario's named streams (scenario.StreamArrivals, ...), so the
+// same seed gives the same jobs at the same intended times in all three,
+// and builds the policy from the same catalogue row
+// (strategies.Policies). Each engine returns a metrics.Result named by
+// the scenario (Scenario.Name); metrics.Pair puts a real record beside the
+// simulated one of the same scenario, and reports reads, ranks and draws
+// them. A policy or a size distribution is one file and one catalogue row:
+// the row says what the theory, the external balancers and the records
+// need to know of it.
+//
+// The module root holds the benchmarks: `go test -bench .` runs every
 // strategy as a benchmark.
 package stratbench

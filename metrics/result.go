@@ -20,21 +20,18 @@ package metrics
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math"
-	"os"
-	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratbench/stratbench/internal/lines"
@@ -97,60 +94,49 @@ type Env struct {
 	Time       string `json:"time,omitempty"`
 }
 
-// CurrentEnv describes this process and machine, with the given seed.
+// CurrentEnv describes this process, with the given seed, and the machine
+// and code as the command described them (SetHost).
 func CurrentEnv(seed uint64) Env {
+	h := currentHost()
 	return Env{
 		GoVersion:  runtime.Version(),
 		GOOS:       runtime.GOOS,
 		GOARCH:     runtime.GOARCH,
-		CPU:        cpuModel(),
+		CPU:        h.CPU,
 		NumCPU:     runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Seed:       seed,
-		Commit:     commit(),
+		Commit:     h.Commit,
 		Time:       time.Now().UTC().Format(time.RFC3339),
 	}
 }
 
-var cpuModelCache = sync.OnceValue(func() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-})
+// Host is what records say of the machine and the code that this package
+// does not look up itself (it runs no commands and reads no system
+// files): the command gathers it and passes it in with SetHost.
+type Host struct {
+	// CPU is the processor's model name.
+	CPU string
+	// Commit is the commit of the code that ran.
+	Commit string
+}
 
-func cpuModel() string { return cpuModelCache() }
+var hostFunc atomic.Pointer[func() Host]
 
-func commit() string { return commitCache() }
+// SetHost makes every later CurrentEnv carry the Host that gather
+// returns; gather is called once, when a record first needs it. Without
+// it records carry no CPU model and no commit.
+func SetHost(gather func() Host) {
+	f := sync.OnceValue(gather)
+	hostFunc.Store(&f)
+}
 
-// commitCache finds the commit once: $STRATBENCH_COMMIT, else what the
-// build recorded, else (builds with -buildvcs=false, go run) the commit of
-// the git checkout the command runs in, if any.
-var commitCache = sync.OnceValue(func() string {
-	if c := os.Getenv("STRATBENCH_COMMIT"); c != "" {
-		return c
+func currentHost() Host {
+	if f := hostFunc.Load(); f != nil {
+		return (*f)()
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-})
+	return Host{}
+}
 
 // Name builds a benchmark-style name from ordered key=value pairs:
 // Name("policy", "p2c", "load", 0.9) is "policy=p2c/load=0.9".
@@ -213,8 +199,8 @@ func (r *Result) MetricNames() []string {
 	return slices.Sorted(maps.Keys(r.Metrics))
 }
 
-// Validate reports the first structural problem of r: a missing engine or
-// name, or a non-finite metric.
+// Validate reports the first structural problem of r: a missing engine,
+// name or metrics. (Non-finite metrics are Clean's: JSON cannot carry them.)
 func (r *Result) Validate() error {
 	switch {
 	case r.Engine == "":

@@ -11,8 +11,8 @@
 // Load reads files in any mix and tells them apart by content: JSON Lines
 // of result records (stratbench sim, run, xml run, suite), Go benchmark
 // text (go test -bench output, read with golang.org/x/perf/benchfmt) and
-// CPU profiles. A line that cannot be read becomes a Problem,
-// "file:line: message", and the rest of the input is still used, as
+// CPU profiles. A line that cannot be read becomes one of the Set's
+// Problems, an error "file:line: message", and the rest of the input is still used, as
 // benchstat does. Benchmark lines of one benchmark become one result
 // whose samples are every line's value, whose metric is their median and
 // whose interval is the distribution-free 95% interval of the median.

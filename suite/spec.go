@@ -12,7 +12,7 @@
 //	seed: 1                   # default seed of every run (--seed overrides)
 //	cases:
 //	  - name: sim-policies
-//	    type: queueing        # queueing | batch | xml
+//	    type: queueing        # queueing | batch | kernel | cluster
 //	    engine: sim           # sim | harness | both (queueing only)
 //	    policy: [random, jsq, p2c]
 //	    servers: 100

@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/metrics"
 )
 
 // Exit statuses.
@@ -33,6 +34,7 @@ const (
 )
 
 func main() {
+	metrics.SetHost(gatherHost)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
