@@ -283,3 +283,21 @@ func TestRatioText(t *testing.T) {
 		}
 	}
 }
+
+// TestFewSamples checks the test used with 2 to 5 samples a side: the U
+// test cannot go below p = 0.1 with 3 against 3, so a 100× difference
+// would read "not significant"; Welch's t-test on the logarithms calls it,
+// and still calls 3% within 5% noise a tie.
+func TestFewSamples(t *testing.T) {
+	mk := func(name string, v float64) metrics.Result {
+		return result(name, "wall_sec", v, nil, []float64{v * 0.97, v, v * 1.04})
+	}
+	rk := Rank([]metrics.Result{mk("kernel=builder", 0.01), mk("kernel=plus", 1)}, "", Units{})[0]
+	if rk.Winner != "builder" || rk.Comparisons[0].P > 1e-3 {
+		t.Errorf("100× apart with 3 samples: winner %q, p=%g", rk.Winner, rk.Comparisons[0].P)
+	}
+	rk = Rank([]metrics.Result{mk("kernel=a", 1), mk("kernel=b", 1.03)}, "", Units{})[0]
+	if rk.Winner != "" || len(rk.Best) != 2 {
+		t.Errorf("3%% apart within the noise: winner %q, best %v", rk.Winner, rk.Best)
+	}
+}
