@@ -1,7 +1,7 @@
 package suite
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -177,7 +177,9 @@ func Shard(runs []Run, i, n int) []Run {
 // ParseShard parses "i/n" with 0 <= i < n.
 func ParseShard(s string) (i, n int, err error) {
 	a, b, ok := strings.Cut(s, "/")
-	if _, err := fmt.Sscanf(a+" "+b, "%d %d", &i, &n); !ok || err != nil || n < 1 || i < 0 || i >= n {
+	i, err1 := strconv.Atoi(a) // whole: Sscanf took "0/2x" as 0/2
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
 		return 0, 0, bad.Field("shard", ": want i/n with 0 <= i < n (as 0/4), got %q", s)
 	}
 	return i, n, nil

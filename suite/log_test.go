@@ -282,3 +282,13 @@ func dropProgress(t *testing.T, dir string, n int) {
 	ls = ls[:len(ls)-1]
 	write(t, p, strings.Join(ls[:len(ls)-n], ""))
 }
+
+// TestParseFileTooLarge: a suite file is not read past its limit.
+func TestParseFileTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	write(t, p, "#"+strings.Repeat("x", maxFileBytes)+"\n")
+	_, err := ParseFile(p)
+	if err == nil || !strings.Contains(err.Error(), "larger than 16 MB, the limit of a suite file") {
+		t.Fatalf("err = %v", err)
+	}
+}

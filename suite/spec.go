@@ -138,12 +138,25 @@ func typeNames() string {
 
 // ParseFile reads and validates a suite file.
 func ParseFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, bad.Input(err)
 	}
+	defer f.Close()
+	// Read no more than a suite can be: a 2 GB file was read whole before
+	// it was refused.
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, bad.Input(err)
+	}
+	if len(b) > maxFileBytes {
+		return nil, bad.Inputf("%s: larger than %d MB, the limit of a suite file (a suite is a few cases; sweeps are ranges {from, to, step})", path, maxFileBytes>>20)
+	}
 	return Parse(path, b)
 }
+
+// maxFileBytes bounds a suite file.
+const maxFileBytes = 16 << 20
 
 // Parse validates a suite from its YAML text. Errors are bad input and read
 // `file:line: what is wrong (what is allowed)`.
@@ -182,6 +195,21 @@ func yamlParserError(msg string) bool {
 	return false
 }
 
+// findAlias returns the first alias in n (an anchor's *use*), or nil. An
+// alias reached the parameter checks as an unknown kind of value and got
+// a misleading message ("want a value, a list or a range").
+func findAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := findAlias(c); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
 func (p *parser) file(data []byte) (*File, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -199,6 +227,9 @@ func (p *parser) file(data []byte) (*File, error) {
 			return nil, fmt.Errorf("%s:%d: %s", p.path, line, msg)
 		}
 		return nil, fmt.Errorf("%s: %s", p.path, msg)
+	}
+	if a := findAlias(&doc); a != nil {
+		return nil, p.errf(a, "YAML aliases (*%s) and merge keys are not supported in a suite: write the value out where it is used", a.Value)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {

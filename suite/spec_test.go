@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,7 +114,7 @@ func TestShardsPartition(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"1/1", "-1/2", "2", "a/b", "0/0"} {
+	for _, s := range []string{"1/1", "-1/2", "2", "a/b", "0/0", "0/2x", "0x/2", "0/2/3", " 0/2", "0/+2x"} {
 		if _, _, err := ParseShard(s); err == nil {
 			t.Errorf("ParseShard(%q) accepted", s)
 		}
@@ -148,5 +149,29 @@ func FuzzParse(f *testing.F) {
 			t.Skip("huge sweep")
 		}
 		Check(file, true)
+	})
+}
+
+// FuzzParseShard: no --shard value panics, and an accepted one is exactly
+// i/n written back (nothing after it ignored, as "0/2x" was).
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/4", "3/4", "0/2x", "1/1", "-0/1", "+0/1", "007/8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		i, n, err := ParseShard(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "shard: want i/n") {
+				t.Errorf("ParseShard(%q): error %q does not say what is allowed", s, err)
+			}
+			return
+		}
+		if i < 0 || i >= n {
+			t.Fatalf("ParseShard(%q) = %d/%d", s, i, n)
+		}
+		a, b, _ := strings.Cut(s, "/")
+		if x, _ := strconv.Atoi(a); x != i || strings.ContainsAny(a+b, " x/") {
+			t.Fatalf("ParseShard(%q) = %d/%d from text with more in it", s, i, n)
+		}
 	})
 }

@@ -133,6 +133,9 @@ func simConfig(c *cli.Context) (sim.Config, error) {
 		return sim.Config{}, err
 	}
 	sc.NetworkDelay = c.Float64("network-delay")
+	if n := c.Int("replications"); n < 1 {
+		return sim.Config{}, bad.Inputf("--replications must be >= 1, got %d", n)
+	}
 	jobs, warmup := c.Uint64("jobs"), c.Uint64("warmup") // 0: sim's defaults
 	return sim.Config{
 		Scenario:     sc,
