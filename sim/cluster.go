@@ -75,7 +75,8 @@ type cluster struct {
 	ps      []psServer
 	isPS    bool
 	central ring
-	heap    *eventHeap // departure timers, one slot per server
+	heap    *eventHeap // departure timers, one slot per server (FIFO: without positions)
+	handoff int32      // a FIFO server taking a job from the central queue as it departs, else -1
 	// nextArrival is the time of the next arrival (+Inf when arrivals have
 	// stopped); kept out of the heap because it changes at every arrival.
 	nextArrival float64
@@ -270,19 +271,25 @@ func (c *cluster) dispatchTo(s int, j job) {
 		return
 	}
 	if c.load[s] == 1 {
-		c.startService(s, j)
+		c.startService(s, j, int32(s) == c.handoff)
 		return
 	}
 	c.queued[s] += j.size
 	c.queues[s].push(j)
 }
 
-func (c *cluster) startService(s int, j job) {
+// startService starts job j at FIFO server s, whose departure timer is the
+// heap's top (atTop: s has just departed) or absent.
+func (c *cluster) startService(s int, j job, atTop bool) {
 	j.start = c.now
 	c.inSvc[s] = j
 	end := c.now + j.size/c.speed[s]
 	c.svcEnd[s] = end
-	c.heap.set(int32(s), end)
+	if atTop {
+		c.heap.replaceTopNoPos(end)
+	} else {
+		c.heap.pushNoPos(int32(s), end)
+	}
 	if c.measured(j.id) {
 		c.waitSum += c.now - j.arrival
 	}
@@ -371,13 +378,15 @@ func (c *cluster) depart(s int) {
 		if c.queues[s].n == 0 {
 			c.queued[s] = 0 // no drift from float subtraction
 		}
-		c.startService(s, nj)
+		c.startService(s, nj, true)
 	case c.central.n > 0:
 		c.becomeIdle(s) // close the busy period; dispatchTo opens the next at once
+		c.handoff = int32(s)
 		c.dispatchTo(s, c.central.pop())
+		c.handoff = -1
 	default:
 		c.becomeIdle(s)
-		c.heap.remove(int32(s))
+		c.heap.popTopNoPos()
 	}
 }
 

@@ -7,3 +7,11 @@ func SetLoadIndex(on bool) (restore func()) {
 	useLoadIndex = on
 	return func() { useLoadIndex = prev }
 }
+
+// SetPilotCap sets the pilot's cap in jobs per server and returns a
+// function that restores it.
+func SetPilotCap(perServer uint64) (restore func()) {
+	prev := pilotJobsPerServer
+	pilotJobsPerServer = perServer
+	return func() { pilotJobsPerServer = prev }
+}

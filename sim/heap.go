@@ -32,6 +32,16 @@ func newEventHeap(slots int) *eventHeap {
 	return h
 }
 
+// newEventHeapFor is the heap of a cluster of slots servers: indexed for
+// processor sharing, whose timers move anywhere in the heap; without
+// positions for FIFO (see pushNoPos).
+func newEventHeapFor(slots int, indexed bool) *eventHeap {
+	if indexed {
+		return newEventHeap(slots)
+	}
+	return &eventHeap{items: make([]event, 0, slots)}
+}
+
 func (h *eventHeap) len() int { return len(h.items) }
 
 // top returns the earliest timer. The heap must not be empty.
@@ -138,4 +148,97 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// FIFO servers only ever touch the heap at its top or add a timer for an
+// idle server (whose slot has none): a departure reschedules or cancels
+// the top, an arrival at an idle server adds a timer. For them the heap
+// can skip the position index, whose random writes cost a cache miss per
+// level at a million servers. The methods below make exactly the same
+// moves as set and remove do in those cases (so the same events come out
+// in the same order, ties included), without pos. On an indexed heap
+// (processor sharing, or faults, which move any server's timer) they are
+// set and remove.
+
+// pushNoPos adds a timer for slot, which has none.
+func (h *eventHeap) pushNoPos(slot int32, t float64) {
+	if h.pos != nil {
+		h.set(slot, t)
+		return
+	}
+	it := event{math.Float64bits(t), slot}
+	h.items = append(h.items, it)
+	items := h.items
+	i := len(items) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if items[p].key <= it.key {
+			break
+		}
+		items[i] = items[p]
+		i = p
+	}
+	items[i] = it
+}
+
+// replaceTopNoPos moves the earliest timer to t, which must not be
+// earlier (set on the top slot).
+func (h *eventHeap) replaceTopNoPos(t float64) {
+	if h.pos != nil {
+		h.set(h.items[0].slot, t)
+		return
+	}
+	h.items[0].key = math.Float64bits(t)
+	h.downNoPos(0)
+}
+
+// popTopNoPos cancels the earliest timer (remove of the top slot).
+func (h *eventHeap) popTopNoPos() {
+	if h.pos != nil {
+		h.remove(h.items[0].slot)
+		return
+	}
+	last := len(h.items) - 1
+	if last > 0 {
+		h.items[0] = h.items[last]
+		h.items = h.items[:last]
+		h.downNoPos(0)
+		return
+	}
+	h.items = h.items[:0]
+}
+
+func (h *eventHeap) downNoPos(i int) {
+	items := h.items
+	n := len(items)
+	it := items[i]
+	for {
+		c := 4*i + 1
+		var m int
+		var mk uint64
+		if c+3 < n {
+			kids := items[c : c+4 : c+4]
+			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
+			lo01, lo23 := min(k0, k1), min(k2, k3)
+			i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+			m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+			mk = min(lo01, lo23)
+		} else {
+			if c >= n {
+				break
+			}
+			m, mk = c, items[c].key
+			for k := c + 1; k < n; k++ {
+				if items[k].key < mk {
+					m, mk = k, items[k].key
+				}
+			}
+		}
+		if mk >= it.key {
+			break
+		}
+		items[i] = items[m]
+		i = m
+	}
+	items[i] = it
 }

@@ -91,3 +91,54 @@ func TestTimeBitsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPosMatchesIndexed drives the indexed heap (set, remove) and the
+// position-free operations (pushNoPos, replaceTopNoPos, popTopNoPos) with
+// the operations a FIFO cluster makes, times with many ties included, and
+// checks that their items stay identical, order and all.
+func TestNoPosMatchesIndexed(t *testing.T) {
+	for _, ties := range []bool{false, true} {
+		r := rand.New(rand.NewPCG(7, 7))
+		const slots = 300
+		a, b := newEventHeap(slots), newEventHeapFor(slots, false)
+		busy := make([]bool, slots)
+		now := 0.0
+		draw := func() float64 {
+			if ties {
+				return now + float64(r.IntN(4))
+			}
+			return now + r.ExpFloat64()
+		}
+		for op := range 100_000 {
+			switch k := r.IntN(3); {
+			case k == 0 || a.len() == 0: // an arrival at an idle server
+				s := r.IntN(slots)
+				if busy[s] {
+					continue
+				}
+				busy[s] = true
+				v := draw()
+				a.set(int32(s), v)
+				b.pushNoPos(int32(s), v)
+			case k == 1: // a departure with a job waiting
+				now = a.top().t()
+				v := draw()
+				a.set(a.top().slot, v)
+				b.replaceTopNoPos(v)
+			default: // a departure leaving the server idle
+				now = a.top().t()
+				busy[a.top().slot] = false
+				a.remove(a.top().slot)
+				b.popTopNoPos()
+			}
+			if len(a.items) != len(b.items) {
+				t.Fatalf("op %d: %d vs %d items", op, len(a.items), len(b.items))
+			}
+			for i := range a.items {
+				if a.items[i] != b.items[i] {
+					t.Fatalf("ties %v, op %d: item %d differs: %v vs %v", ties, op, i, a.items[i], b.items[i])
+				}
+			}
+		}
+	}
+}

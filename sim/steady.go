@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -47,20 +48,39 @@ import (
 type batchSeries struct {
 	base   uint64
 	size   uint64
+	shift  int // log2(size) when size is a power of two, else -1
 	maxLen int
 	sum    []float64
 	n      []int64
 }
 
 func newBatchSeries(base, size uint64, maxLen int) *batchSeries {
-	return &batchSeries{base: base, size: max(size, 1), maxLen: maxLen}
+	b := &batchSeries{base: base, size: max(size, 1), maxLen: maxLen}
+	b.setShift()
+	return b
+}
+
+func (b *batchSeries) setShift() {
+	b.shift = -1
+	if b.size&(b.size-1) == 0 {
+		b.shift = bits.TrailingZeros64(b.size)
+	}
+}
+
+// index is the batch of job id: a shift, not a division, for a size that
+// is a power of two (the measured series, recorded at every departure).
+func (b *batchSeries) index(id uint64) int {
+	if b.shift >= 0 {
+		return int((id - b.base) >> b.shift)
+	}
+	return int((id - b.base) / b.size)
 }
 
 func (b *batchSeries) add(id uint64, x float64) {
-	i := int((id - b.base) / b.size)
+	i := b.index(id)
 	for i >= b.maxLen {
 		b.merge()
-		i = int((id - b.base) / b.size)
+		i = b.index(id)
 	}
 	for i >= len(b.sum) {
 		b.sum = append(b.sum, 0)
@@ -84,6 +104,7 @@ func (b *batchSeries) merge() {
 	}
 	b.sum, b.n = b.sum[:k], b.n[:k]
 	b.size *= 2
+	b.setShift()
 }
 
 // complete returns the means of the leading batches all of whose jobs
@@ -113,7 +134,9 @@ func (b *batchSeries) means() (ys []float64, ns []int64) {
 
 // mser returns the MSER truncation point of ys: the number d of leading
 // values whose removal minimizes the squared standard error of the mean of
-// the rest, searched over d < len(ys)-1. It returns -1 for fewer than 4
+// the rest, searched over the d that leave at least min(5, max(2, k/20)) values
+// (a handful of values at the very end can have a spuriously small
+// variance, a known artefact of the rule). It returns -1 for fewer than 4
 // values.
 func mser(ys []float64) int {
 	k := len(ys)
@@ -128,7 +151,7 @@ func mser(ys []float64) int {
 		delta := ys[d] - mean
 		mean += delta / n
 		ss += delta * (ys[d] - mean)
-		if k-d >= 2 {
+		if k-d >= min(5, max(2, k/20)) {
 			if v := ss / (n * n); v <= best {
 				best, bestD = v, d
 			}
@@ -142,7 +165,7 @@ func mser(ys []float64) int {
 // about 60 mean service times to settle at 10^5 servers (measured: the
 // pilot's batch means still rise by 1% between 40 and 55), so the cap
 // leaves room for loads closer to 1.
-const pilotJobsPerServer = 400
+var pilotJobsPerServer uint64 = 400 // a variable for tests
 
 // pilotBatch is the batch size of the pilot's MSER for n servers.
 func pilotBatch(n int) uint64 { return uint64(max(5, n/8)) }
@@ -283,7 +306,7 @@ func (cl *cluster) steadyParams(p map[string]any) (warnings []string) {
 	p["mser_truncation"] = cl.mserJobs
 	p["steady_state"] = cl.steady
 	if !cl.steady {
-		warnings = append(warnings, fmt.Sprintf("steady state not reached: after a pilot of %d jobs the MSER rule still found the response rising (truncation point beyond the first half); the figures may still carry the empty start: give more --jobs (the pilot may run as long as the measured run) or a --warmup", cl.warmup))
+		warnings = append(warnings, fmt.Sprintf("steady state not reached: after a pilot of %d jobs the MSER rule did not find the response settled (its truncation point was beyond the first half of the pilot's complete batches, or too few were complete); the figures may still carry the empty start: give more --jobs (the pilot may run as long as the measured run) or a --warmup", cl.warmup))
 	}
 	return warnings
 }
@@ -291,7 +314,7 @@ func (cl *cluster) steadyParams(p map[string]any) (warnings []string) {
 // trendCheck applies MSER to the measured batches: a truncation point in
 // their second half means the measured jobs are not in steady state.
 func (cl *cluster) trendCheck(p map[string]any) string {
-	ys, _ := cl.fine.means()
+	ys := cl.fine.complete(cl.total) // whole batches only
 	d := mser(ys)
 	if d < 0 {
 		return ""
@@ -311,7 +334,9 @@ func (cl *cluster) setupMeasurement(c *Config) {
 		cl.precision = c.Precision // else Run adds replications
 	}
 	cl.jobsCap = c.Jobs * precisionCapFactor
-	cl.fine = newBatchSeries(c.Warmup, (c.Jobs+fineBatches-1)/fineBatches, 2*fineBatches)
+	// Batches of a power-of-two size, so that a departure finds its batch
+	// with a shift: between fineBatches/2 and fineBatches of them.
+	cl.fine = newBatchSeries(c.Warmup, nextPow2((c.Jobs+fineBatches-1)/fineBatches), 2*fineBatches)
 	if autoWarmup(c) {
 		cl.auto, cl.inPilot = true, true
 		cl.pilot = newBatchSeries(0, pilotBatch(c.Servers), 4096)
@@ -347,4 +372,12 @@ func effectiveWarmup(c *Config) uint64 {
 		return c.Jobs / 10
 	}
 	return c.Warmup
+}
+
+// nextPow2 is the smallest power of two >= x (1 for 0).
+func nextPow2(x uint64) uint64 {
+	if x <= 1 {
+		return 1
+	}
+	return 1 << bits.Len64(x-1)
 }
