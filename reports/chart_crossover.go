@@ -101,13 +101,15 @@ func chartCrossover(m *model) []*Chart {
 			if pt.rk.Winner == "" {
 				margin += " n.s."
 			}
-			ls = append(ls, truncateLabel(pt.label, 28)+" "+margin)
+			// Name and margin on two lines, so that labels of neighbouring
+			// loads do not run into each other.
+			ls = append(ls, truncateLabel(pt.label, maxLabelRunes(n))+"\n"+margin)
 		}
 		if len(ls) == 0 {
 			continue
 		}
 		p.Add(eb)
-		p.Y.Min, p.Y.Max = 1, 1+(hi-1)*1.25+0.02
+		p.Y.Min, p.Y.Max = 1, 1+(hi-1)*1.35+0.03
 		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xysOf(lx, ly), Labels: ls})
 		if err == nil {
 			for i := range labels.TextStyle {
@@ -132,6 +134,10 @@ func chartCrossover(m *model) []*Chart {
 	}
 	return out
 }
+
+// maxLabelRunes is how long a bar's label may be with n bars across the
+// plot (about 110 points of 8.5-point text each at 5 bars).
+func maxLabelRunes(n int) int { return max(8, min(32, 120/max(n, 1))) }
 
 // truncateLabel shortens a bar label to n runes.
 func truncateLabel(s string, n int) string { return chart.Truncate(s, n) }
