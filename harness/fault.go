@@ -230,5 +230,21 @@ func (r *svcRun) finishFaults(res *metrics.Result) {
 	if r.faults == nil {
 		return
 	}
-	r.faults.rec.Finish(res)
+	f := r.faults
+	f.recMu.Lock()
+	f.rec.Finish(res)
+	f.recMu.Unlock()
+	if res.Params["unstable"] == true {
+		return
+	}
+	final := make([]float64, r.n) // the speeds the faults leave, 0 for a server down
+	for i := range final {
+		if !f.down[i].Load() {
+			final[i] = f.speed[i].load()
+		}
+	}
+	if w := metrics.FaultOverloadWarning(r.c.Policy, r.c.Load, res.PerServer["dispatched"], r.c.Speeds, final); w != "" {
+		res.Params["unstable"] = true
+		res.Warnings = append(res.Warnings, w)
+	}
 }

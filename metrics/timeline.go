@@ -181,3 +181,41 @@ func (r *FaultRecorder) Finish(res *Result) {
 	}
 	res.Warnings = append(res.Warnings, fmt.Sprintf("did not recover: no stretch of %.3g time units after the faults ended had its p99 within 10%% of the p99 before them (%.3g)", r.width, pre))
 }
+
+// FaultOverloadWarning says whether the speeds the faults leave to the end
+// of a run (final: 0 for a server down) overload it, or returns "": the
+// total capacity left below the offered load, or a server whose share of
+// the jobs (dispatched) at load (per unit of the nominal capacity) is more
+// than 110% of what it can serve at its final speed. A load-aware policy
+// settles a slow server's queue where its share just matches its capacity
+// (about 100%, busy all the time, yet stable), so only a clear excess
+// counts.
+func FaultOverloadWarning(policy string, load float64, dispatched, nominal, final []float64) string {
+	var nom, act, total float64
+	for i := range nominal {
+		nom += nominal[i]
+		act += final[i]
+	}
+	if act == nom {
+		return ""
+	}
+	if act == 0 || load*nom/act >= 1 {
+		return "unstable: the faults that last to the end leave less capacity than the offered load; queues and response figures grow with the run length, so these figures describe this run only"
+	}
+	for _, x := range dispatched {
+		total += x
+	}
+	worst, at := 0.0, -1
+	for i, x := range dispatched {
+		if final[i] == 0 || total == 0 {
+			continue
+		}
+		if rho := x / total * load * nom / final[i]; rho > worst {
+			worst, at = rho, i
+		}
+	}
+	if worst <= 1.1 {
+		return ""
+	}
+	return fmt.Sprintf("unstable: policy %s gives server %d more work than it can serve at the speed a fault leaves it (%.0f%% of its capacity); its queue and the response figures grow with the run length, so these figures describe this run only", policy, at, 100*worst)
+}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -217,43 +216,13 @@ func finishFaults(c *Config, res *metrics.Result, reps []replication) {
 	if res.Params["unstable"] == true {
 		return
 	}
-	var nom, act float64
-	for i := range cl.speed {
-		nom += cl.faults.nominal[i]
+	final := make([]float64, cl.n) // the speeds the faults leave, 0 for a server down
+	for i := range final {
 		if cl.faults.upSince[i] >= 0 {
-			act += cl.speed[i]
+			final[i] = cl.speed[i]
 		}
 	}
-	if act == nom {
-		return
-	}
-	w := ""
-	if c.Load*nom/act >= 1 {
-		w = "unstable: the faults that last to the end leave less capacity than the offered load; queues and response figures grow with the run length, so these figures describe this run only"
-	} else {
-		// A server's offered load at its last speed: its share of the jobs
-		// times λ·E[S] (c.Load·nom) over its speed. A load-aware policy
-		// settles a slow server's queue where its share just matches its
-		// capacity (about 100%, busy all the time, yet stable), so only a
-		// clear excess counts: over 110%.
-		var total float64
-		d := res.PerServer["dispatched"]
-		for _, x := range d {
-			total += x
-		}
-		worst, at := 0.0, -1
-		for i, x := range d {
-			if cl.faults.upSince[i] < 0 || total == 0 {
-				continue
-			}
-			if rho := x / total * c.Load * nom / cl.speed[i]; rho > worst {
-				worst, at = rho, i
-			}
-		}
-		if worst > 1.1 {
-			w = fmt.Sprintf("unstable: policy %s gives server %d more work than it can serve at the speed a fault leaves it (%.0f%% of its capacity); its queue and the response figures grow with the run length, so these figures describe this run only", c.Policy, at, 100*worst)
-		}
-	}
+	w := metrics.FaultOverloadWarning(c.Policy, c.Load, res.PerServer["dispatched"], cl.faults.nominal, final)
 	if w != "" {
 		res.Params["unstable"] = true
 		res.Warnings = append(res.Warnings, w)
