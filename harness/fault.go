@@ -243,7 +243,7 @@ func (r *svcRun) finishFaults(res *metrics.Result) {
 			final[i] = f.speed[i].load()
 		}
 	}
-	if w := metrics.FaultOverloadWarning(r.c.Policy, r.c.Load, res.PerServer["dispatched"], r.c.Speeds, final); w != "" {
+	if w := metrics.FaultOverloadWarning(r.c.Policy, r.c.Load, res.Timeline.LateDispatched(), r.c.Speeds, final); w != "" {
 		res.Params["unstable"] = true
 		res.Warnings = append(res.Warnings, w)
 	}

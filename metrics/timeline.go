@@ -182,6 +182,35 @@ func (r *FaultRecorder) Finish(res *Result) {
 	res.Warnings = append(res.Warnings, fmt.Sprintf("did not recover: no stretch of %.3g time units after the faults ended had its p99 within 10%% of the p99 before them (%.3g)", r.width, pre))
 }
 
+// LateDispatched sums the jobs each server got in the second half of the
+// timeline's non-empty buckets: a policy's share once its start-up is over
+// (a load-aware policy feeds a slowed server until its queue builds, then
+// settles at what it can serve).
+func (t *Timeline) LateDispatched() []float64 {
+	first, last := -1, -1
+	for b, d := range t.Dispatched {
+		for _, x := range d {
+			if x > 0 {
+				if first < 0 {
+					first = b
+				}
+				last = b
+				break
+			}
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	out := make([]float64, len(t.Dispatched[0]))
+	for b := (first + last + 1) / 2; b <= last; b++ {
+		for s, x := range t.Dispatched[b] {
+			out[s] += float64(x)
+		}
+	}
+	return out
+}
+
 // FaultOverloadWarning says whether the speeds the faults leave to the end
 // of a run (final: 0 for a server down) overload it, or returns "": the
 // total capacity left below the offered load, or a server whose share of

@@ -222,7 +222,7 @@ func finishFaults(c *Config, res *metrics.Result, reps []replication) {
 			final[i] = cl.speed[i]
 		}
 	}
-	w := metrics.FaultOverloadWarning(c.Policy, c.Load, res.PerServer["dispatched"], cl.faults.nominal, final)
+	w := metrics.FaultOverloadWarning(c.Policy, c.Load, res.Timeline.LateDispatched(), cl.faults.nominal, final)
 	if w != "" {
 		res.Params["unstable"] = true
 		res.Warnings = append(res.Warnings, w)
