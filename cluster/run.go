@@ -121,7 +121,7 @@ func (c *Config) withDefaults() (Config, error) {
 		case x.Jobs > 0 && x.Duration > 0:
 			return errors.New("give jobs or a duration, not both")
 		case x.Jobs == 0 && x.Duration <= 0:
-			return bad.Field("duration", "or jobs must be > 0 to bound the run (got duration %v)", x.Duration)
+			return bad.Field("duration", "must be > 0 (or a number of jobs given) to bound the run, got %v", x.Duration)
 		case x.Warmup < 0:
 			return bad.Field("warmup", "must be >= 0, got %v", x.Warmup)
 		case x.KillWorkerAt < 0:

@@ -90,13 +90,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	var path []string // the command's names from the app down, as typed
-	for _, l := range c.Lineage() {
-		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
-			path = append([]string{l.Command.Name}, path...)
-		}
-	}
-	name := strings.Join(append([]string{c.App.Name}, path...), " ")
+	name := strings.Join(append([]string{c.App.Name}, commandPath(c)...), " ")
 	hint := ""
 	if strings.Contains(err.Error(), "parse error") || strings.Contains(err.Error(), "invalid value") {
 		hint = "; counts are whole numbers >= 0 written 1000000 (not 1e6 or 1,000,000), other numbers like 0.9, durations like 10us, 1ms or 2s"
@@ -170,3 +164,15 @@ type interrupted struct {
 }
 
 func (e interrupted) Unwrap() error { return e.error }
+
+// commandPath is the names of c's command from the app down, as typed
+// ("run", "service").
+func commandPath(c *cli.Context) []string {
+	var path []string
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != c.App.Name {
+			path = append([]string{l.Command.Name}, path...)
+		}
+	}
+	return path
+}

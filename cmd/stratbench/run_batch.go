@@ -59,10 +59,7 @@ Examples:
 }
 
 func runBatchAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("run batch takes no arguments, got %q", c.Args().First())
-	}
-	format, err := checkFormat(c)
+	format, err := begin(c)
 	if err != nil {
 		return err
 	}

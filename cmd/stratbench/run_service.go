@@ -60,47 +60,35 @@ Examples:
 }
 
 func runServiceAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("run service takes no arguments, got %q", c.Args().First())
-	}
-	format, err := checkFormat(c)
+	format, err := begin(c)
 	if err != nil {
 		return err
-	}
-	policies := splitList(c.String("policy"))
-	if len(policies) == 0 {
-		return bad.Inputf("--policy: give at least one policy")
-	}
-	loads, err := parseFloats("load", c.String("load"))
-	if err != nil {
-		return err
-	}
-	if len(loads) == 0 {
-		return bad.Inputf("--load: give at least one load")
 	}
 	base, err := serviceConfig(c)
 	if err != nil {
 		return err
 	}
+	scs, err := sweep(c, base.Scenario, false)
+	if err != nil {
+		return err
+	}
 	var cfgs []harness.ServiceConfig
-	for _, l := range loads {
-		if l >= 1 && !c.IsSet("jobs") {
-			return bad.Inputf("--load %g >= 1 is unstable: queues grow without end, so give --jobs to bound the run", l)
+	for _, sc := range scs {
+		if sc.Load >= 1 && !c.IsSet("jobs") {
+			return bad.Inputf("--load %g >= 1 is unstable: queues grow without end, so give --jobs to bound the run", sc.Load)
 		}
-		for _, p := range policies {
-			cfg := base
-			cfg.Policy, cfg.Load = p, l
-			if !c.IsSet("warmup") {
-				cfg.Warmup = cfg.Jobs / 10
-				if cfg.Jobs == 0 {
-					cfg.Warmup = uint64(harness.Lambda(cfg) * cfg.Duration.Seconds() / cfg.Unit.Seconds() / 10)
-				}
+		cfg := base
+		cfg.Scenario = sc
+		if !c.IsSet("warmup") {
+			cfg.Warmup = cfg.Jobs / 10
+			if cfg.Jobs == 0 {
+				cfg.Warmup = uint64(harness.Lambda(cfg) * cfg.Duration.Seconds() / cfg.Unit.Seconds() / 10)
 			}
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			cfgs = append(cfgs, cfg)
 		}
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		cfgs = append(cfgs, cfg)
 	}
 	stop, err := profiles(c)
 	if err != nil {

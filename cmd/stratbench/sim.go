@@ -59,38 +59,22 @@ Examples:
 }
 
 func simAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("sim takes no arguments, got %q", c.Args().First())
-	}
-	format, err := checkFormat(c)
+	format, err := begin(c)
 	if err != nil {
 		return err
-	}
-	policies := splitList(c.String("policy"))
-	if len(policies) == 0 {
-		return bad.Inputf("--policy: give at least one policy")
-	}
-	loads, err := parseFloats("load", c.String("load"))
-	if err != nil {
-		return err
-	}
-	if len(loads) == 0 {
-		return bad.Inputf("--load: give at least one load")
 	}
 	base, err := simConfig(c)
 	if err != nil {
 		return err
 	}
-	if base.Arrival.Trace() != nil && !c.IsSet("load") {
-		loads = []float64{0} // replay the trace at its own load
+	scs, err := sweep(c, base.Scenario, true)
+	if err != nil {
+		return err
 	}
-	var cfgs []sim.Config
-	for _, l := range loads {
-		for _, p := range policies {
-			cfg := base
-			cfg.Policy, cfg.Load = p, l
-			cfgs = append(cfgs, cfg)
-		}
+	cfgs := make([]sim.Config, len(scs))
+	for i, sc := range scs {
+		cfgs[i] = base
+		cfgs[i].Scenario = sc
 	}
 	return runSims(c, cfgs, format)
 }
