@@ -85,7 +85,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		CSS                      template.CSS
 		Problems                 []string
 		Method                   string
-		Summary                  []SummaryRow
+		Summary, Cluster         []SummaryRow
 		Model                    []ModelRow
 		Charts                   []htmlChart
 		Categories               []htmlCategory
@@ -168,18 +168,30 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for _, i := range shown {
 		onPage[i] = true
 	}
+	// Cluster runs (ours, nginx, HAProxy) get their own section.
+	var rest []SummaryRow
+	for _, row := range d.Summary {
+		if familyOf(row.Scenario) == "Cluster" {
+			d.Cluster = append(d.Cluster, row)
+		} else {
+			rest = append(rest, row)
+		}
+	}
+	d.Summary = rest
 	if len(d.Summary) > maxPageScenarios {
 		d.HiddenScenarios = len(d.Summary) - maxPageScenarios
 		d.Summary = d.Summary[:maxPageScenarios]
 	}
-	for k := range d.Summary {
-		var keep []int
-		for _, i := range d.Summary[k].Warned {
-			if onPage[i] && len(keep) < 5 {
-				keep = append(keep, i)
+	for _, rows := range [][]SummaryRow{d.Summary, d.Cluster} {
+		for k := range rows {
+			var keep []int
+			for _, i := range rows[k].Warned {
+				if onPage[i] && len(keep) < 5 {
+					keep = append(keep, i)
+				}
 			}
+			rows[k].Warned = keep
 		}
-		d.Summary[k].Warned = keep
 	}
 	for k := range d.Warnings {
 		var i int

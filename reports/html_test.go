@@ -160,3 +160,29 @@ func TestPageResultsCap(t *testing.T) {
 		t.Errorf("under the cap: %v", got)
 	}
 }
+
+// TestClusterSection checks that cluster runs get their own section,
+// apart from the simulator's verdicts, and say why a tie of single runs
+// is one.
+func TestClusterSection(t *testing.T) {
+	var rs []metrics.Result
+	for _, via := range []string{"ours", "nginx", "haproxy"} {
+		rs = append(rs, metrics.Result{Engine: "cluster", Family: "Cluster", Name: "policy=jsq/via=" + via + "/workers=4/load=0.7",
+			Params: map[string]any{}, Metrics: map[string]float64{"response_mean": 0.1}})
+	}
+	rs[0].Metrics["response_mean"] = 0.3
+	rep := &Report{Set: &Set{Results: rs}, Rankings: Rank(rs, "", Units{})}
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{`<section id="cluster">`, "Cluster runs", "no intervals (one run each)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(page, `<section id="summary">`), strings.Index(page, `<section id="cluster">`); i < 0 || j < i {
+		t.Error("the cluster section must follow the summary")
+	}
+}

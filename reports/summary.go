@@ -140,7 +140,10 @@ func (r *Report) Summary() []SummaryRow {
 		if g := rk.BoundGap; g != nil {
 			row.Lines = append(row.Lines, "bound: "+g.String())
 		}
-		if row.Winner == "" {
+		switch {
+		case row.Winner == "" && len(rk.Comparisons) > 0 && !rk.Comparisons[0].Known:
+			row.Caveats = append(row.Caveats, "no intervals (one run each): significance unknown; repeat the runs to decide")
+		case row.Winner == "":
 			row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
 		}
 		if len(rk.Entries) == 1 {
