@@ -279,6 +279,11 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		sent.Add(1)
 		if inflight.Load() >= int64(cfg.MaxInFlight) {
 			fail("client: too many in flight")
+			if cfg.OnDone != nil && at >= warmupUnits {
+				mu.Lock()
+				cfg.OnDone(at, "", 0, false) // never sent: lost, at no server
+				mu.Unlock()
+			}
 			continue
 		}
 		measured := at >= warmupUnits
