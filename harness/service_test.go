@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/scenario"
+	"github.com/stratbench/stratbench/workloads/xmark"
 )
 
 // TestRunServiceEveryPolicy runs a short service under each kind of policy
@@ -192,5 +193,19 @@ func TestRunServiceAllocations(t *testing.T) {
 	// own), so the longer run may allocate fewer in all.
 	if perJob := float64(int64(big)-int64(small)) / (jobs - 100); perJob > 0.05 {
 		t.Errorf("%.3f allocations per request (%d for 100 jobs, %d for %d), want none", perJob, small, big, jobs)
+	}
+}
+
+func TestXMLRecord(t *testing.T) {
+	rep := &xmark.Report{Kernel: "fast", Mode: xmark.ModeChunks, Files: 1, Bytes: 2e6, Chunks: 8, Wall: time.Second, Reruns: 1}
+	r := XMLRecord(rep, 4, "pool")
+	if r.Name != "kernel=fast/workers=4/executor=pool" || r.Family != "XML" || r.Metrics["mb_per_sec"] != 2 || r.Params["chunks"] != 8 {
+		t.Fatalf("record %+v", r)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if one := XMLRecord(rep, 1, "pool"); one.Name != "kernel=fast/workers=1" || one.Params["executor"] != nil {
+		t.Fatalf("one worker: %+v", one)
 	}
 }

@@ -50,7 +50,7 @@ func register(c *cli.Command) {
 }
 
 // newApp builds the command-line application writing to stdout and stderr.
-func newApp(stdout, stderr io.Writer) *cli.App {
+func newApp(stdout, stderr io.Writer, nf *notFound) *cli.App {
 	cmds := slices.Clone(commands)
 	slices.SortFunc(cmds, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
 	for _, c := range cmds {
@@ -78,11 +78,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		CommandNotFound: func(c *cli.Context, name string) {
 			// c is the context of the command whose subcommand was not
 			// found: list its subcommands, not the top level's.
-			notFound, notFoundIn = name, nil
+			nf.name, nf.in = name, nil
 			if c.Command != nil && len(c.Command.Subcommands) > 0 && c.Command.Name != c.App.Name {
-				notFound = c.Command.Name + " " + name
+				nf.name = c.Command.Name + " " + name
 				for _, sc := range c.Command.VisibleCommands() {
-					notFoundIn = append(notFoundIn, c.Command.Name+" "+sc.Name)
+					nf.in = append(nf.in, c.Command.Name+" "+sc.Name)
 				}
 			}
 		},
@@ -98,12 +98,12 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return bad.Inputf("%v%s (see %s --help)", err, hint, name)
 }
 
-// notFound is the unknown command of the last run, if any: urfave/cli only
+// notFound is the unknown command of a run, if any: urfave/cli only
 // calls back, so run turns it into an error.
-var (
-	notFound   string
-	notFoundIn []string // the commands that would have been found there
-)
+type notFound struct {
+	name string
+	in   []string // the commands that would have been found there
+}
 
 // version is the module's version and commit as the build recorded them.
 func version() string {
@@ -122,17 +122,17 @@ func version() string {
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	notFound = ""
+	var nf notFound
+	app := newApp(stdout, stderr, &nf)
 	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
-	if err == nil && notFound != "" {
-		names := notFoundIn
+	if err == nil && nf.name != "" {
+		names := nf.in
 		if len(names) == 0 {
 			for _, c := range app.VisibleCommands() {
 				names = append(names, c.Name)
 			}
 		}
-		err = bad.Inputf("unknown command %q (known: %s)", notFound, strings.Join(names, ", "))
+		err = bad.Inputf("unknown command %q (known: %s)", nf.name, strings.Join(names, ", "))
 	}
 	switch {
 	case err == nil:

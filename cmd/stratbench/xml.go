@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
@@ -196,7 +197,7 @@ func xmlRunAction(c *cli.Context) error {
 		}
 		return err
 	}
-	res := xmlResult(rep, workers, c.String("executor"))
+	res := harness.XMLRecord(rep, workers, c.String("executor"))
 	w, commit, abort, err := output(c, c.String("out"))
 	if err != nil {
 		return err
@@ -211,35 +212,6 @@ func xmlRunAction(c *cli.Context) error {
 		return err
 	}
 	return commit()
-}
-
-// xmlResult is the result record of an xml run.
-func xmlResult(rep *xmark.Report, workers int, executor string) metrics.Result {
-	params := map[string]any{
-		"kernel": rep.Kernel, "workers": workers, "mode": rep.Mode,
-		"files": rep.Files, "bytes": rep.Bytes,
-	}
-	kv := []any{"kernel", rep.Kernel, "workers", workers}
-	if workers > 1 {
-		params["executor"] = executor
-		kv = append(kv, "executor", executor)
-	}
-	if rep.Mode == xmark.ModeChunks {
-		params["chunks"] = rep.Chunks
-		params["reruns"] = rep.Reruns
-	}
-	return metrics.Result{
-		Engine: metrics.EngineHarness,
-		Family: "XML",
-		Name:   metrics.Name(kv...),
-		Params: params,
-		Metrics: map[string]float64{
-			"mb_per_sec": rep.MBPerSec(),
-			"wall_sec":   rep.Wall.Seconds(),
-		},
-		Answers: rep.Answers.Map(),
-		Env:     metrics.CurrentEnv(0),
-	}
 }
 
 func writeXMLText(w io.Writer, rep *xmark.Report, workers int) error {
