@@ -46,6 +46,10 @@ type faultRunner struct {
 	errs    []error
 	timers  []*time.Timer
 	pending sync.WaitGroup
+	// late is the most any fault took effect after its time (the timer's
+	// lateness plus the worker's acknowledgment); applied says any did.
+	late    time.Duration
+	applied bool
 }
 
 // newFaultRunner returns the runner of c's faults on the workers at
@@ -75,12 +79,16 @@ func (fr *faultRunner) schedule(ctx context.Context, c *Config, workers []*procs
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
 	unit := float64(c.Unit)
-	at := func(t float64) time.Duration { return time.Until(start.Add(time.Duration(t * unit))) }
-	do := func(d time.Duration, f func()) {
+	due := func(t float64) time.Time { return start.Add(time.Duration(t * unit)) }
+	do := func(when time.Time, f func()) {
 		fr.pending.Add(1)
-		fr.timers = append(fr.timers, time.AfterFunc(max(d, 0), func() {
+		fr.timers = append(fr.timers, time.AfterFunc(max(time.Until(when), 0), func() {
 			defer fr.pending.Done()
 			f()
+			late := time.Since(when)
+			fr.mu.Lock()
+			fr.late, fr.applied = max(fr.late, late), true
+			fr.mu.Unlock()
 		}))
 	}
 	report := func(err error) {
@@ -94,15 +102,15 @@ func (fr *faultRunner) schedule(ctx context.Context, c *Config, workers []*procs
 		s := f.Server
 		switch {
 		case f.Kind == scenario.FaultSlow:
-			do(at(f.At), func() { report(sendFault(ctx, addrs[s], "speed="+strconv.FormatFloat(f.Speed, 'g', -1, 64))) })
+			do(due(f.At), func() { report(sendFault(ctx, addrs[s], "speed="+strconv.FormatFloat(f.Speed, 'g', -1, 64))) })
 			if f.For > 0 {
-				do(at(f.End()), func() { report(sendFault(ctx, addrs[s], "speed=1")) })
+				do(due(f.End()), func() { report(sendFault(ctx, addrs[s], "speed=1")) })
 			}
 		case f.For > 0:
 			d := time.Duration(f.For * unit)
-			do(at(f.At), func() { report(sendFault(ctx, addrs[s], "down="+d.String())) })
+			do(due(f.At), func() { report(sendFault(ctx, addrs[s], "down="+d.String())) })
 		default:
-			do(at(f.At), func() {
+			do(due(f.At), func() {
 				workers[s].Kill()
 				fr.mu.Lock()
 				fr.killed = append(fr.killed, s)
@@ -145,6 +153,9 @@ func (fr *faultRunner) finish(res *metrics.Result) {
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
 	fr.rec.Finish(res) // jobs_lost: the measured requests that failed
+	if fr.applied {
+		res.Metrics["fault_late_max_sec"] = fr.late.Seconds()
+	}
 	if len(fr.killed) > 0 {
 		res.Metrics["killed_workers"] = float64(len(fr.killed))
 	}
