@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -204,8 +208,14 @@ func buildStratbench(t *testing.T, dir string) string {
 }
 
 // TestRunInterrupt sends SIGINT to real run batch and run service
-// processes: each must stop within a second, write the results measured
-// so far, and exit 130.
+// processes once they have measured something: each must stop within a
+// second, write the results measured so far, and exit 130.
+//
+// "Once they have measured something" is read off the progress line, which
+// the command shows when stderr is a terminal: the child's stderr is a
+// pseudo-terminal. A fixed sleep was not enough on a loaded machine, where
+// one run of the batch (0.2s of CPU on an idle one) or the spin workload's
+// calibration can take longer than any sleep chosen.
 func TestRunInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs it for seconds")
@@ -213,18 +223,24 @@ func TestRunInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildStratbench(t, dir)
 	cases := []struct {
-		name  string
-		args  []string
+		name string
+		args []string
+		// ready is the count of the progress line, "(done of total)", to
+		// wait for before the interrupt.
+		ready uint64
 		check func(t *testing.T, r []metrics.Result)
 	}{
+		// Without warmup the first round runs each of the two executors
+		// once, measured: after 2 runs both have a sample.
 		{"batch", []string{"run", "batch", "--tasks", "20000", "--size", "det", "--unit", "10us",
-			"--executor", "sequential,pool", "--count", "1000", "--warmup", "0"},
+			"--executor", "sequential,pool", "--count", "1000", "--warmup", "0"}, 2,
 			func(t *testing.T, rs []metrics.Result) {
-				if len(rs) != 2 || len(rs[0].Samples["wall_sec"]) == 0 {
+				if len(rs) != 2 || len(rs[0].Samples["wall_sec"]) == 0 || len(rs[1].Samples["wall_sec"]) == 0 {
 					t.Fatalf("want 2 records with samples, got %d", len(rs))
 				}
 			}},
-		{"service", []string{"run", "service", "--policy", "p2c", "--servers", "8", "--load", "0.5", "--duration", "60s", "--warmup", "100"},
+		// Its count is of measured jobs, after the warmup.
+		{"service", []string{"run", "service", "--policy", "p2c", "--servers", "8", "--load", "0.5", "--duration", "60s", "--warmup", "100"}, 1,
 			func(t *testing.T, rs []metrics.Result) {
 				if len(rs) != 1 || rs[0].Metrics["jobs"] == 0 || !strings.Contains(strings.Join(rs[0].Warnings, " "), "interrupted") {
 					t.Fatalf("want one record with jobs and the interruption noted, got %+v", rs)
@@ -233,33 +249,49 @@ func TestRunInterrupt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			ptm, tty, err := openPTY()
+			if err != nil {
+				t.Skipf("no pseudo-terminal to read the progress line from: %v", err)
+			}
+			defer ptm.Close()
 			out := filepath.Join(dir, tc.name+".jsonl")
 			cmd := exec.Command(bin, append(tc.args, "--format", "json", "--out", out)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
+			cmd.Stderr = tty
+			err = cmd.Start()
+			tty.Close() // the child has its own; EOF on ptm once it exits
+			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(1500 * time.Millisecond)
+			started := time.Now()
+			stderr := readTerminal(ptm)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			if err := waitProgress(stderr, done, tc.ready, 2*time.Minute); err != nil {
+				cmd.Process.Signal(syscall.SIGKILL)
+				t.Fatalf("%v; stderr: %q", err, stderr.String())
+			}
+			t.Logf("progress at %d done %v after the start", tc.ready, time.Since(started).Round(time.Millisecond))
 			if err := cmd.Process.Signal(os.Interrupt); err != nil {
 				t.Fatal(err)
 			}
 			sent := time.Now()
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			var err error
 			select {
 			case err = <-done:
 			case <-time.After(5 * time.Second):
 				cmd.Process.Signal(syscall.SIGKILL)
-				t.Fatalf("still running 5s after SIGINT; stderr: %s", stderr.String())
+				t.Fatalf("still running 5s after SIGINT; stderr: %q", stderr.String())
 			}
 			if el := time.Since(sent); el > time.Second {
 				t.Errorf("stopped %v after SIGINT, want within a second", el)
 			}
+			select {
+			case <-stderr.eof:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the terminal not closed 5s after the command exited")
+			}
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-				t.Fatalf("exit %v, want %d; stderr: %s", err, exitInterrupted, stderr.String())
+				t.Fatalf("exit %v, want %d; stderr: %q", err, exitInterrupted, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "interrupted") {
 				t.Errorf("stderr %q does not say it was interrupted", stderr.String())
@@ -275,6 +307,63 @@ func TestRunInterrupt(t *testing.T) {
 			}
 			tc.check(t, rs)
 		})
+	}
+}
+
+// terminalText is what a child wrote to its terminal, read as it comes.
+type terminalText struct {
+	mu  sync.Mutex
+	b   bytes.Buffer
+	eof chan struct{} // closed when the terminal is closed
+}
+
+func (s *terminalText) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// readTerminal reads ptm until the child's end of it is closed (EIO).
+func readTerminal(ptm *os.File) *terminalText {
+	s := &terminalText{eof: make(chan struct{})}
+	go func() {
+		defer close(s.eof)
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptm.Read(buf)
+			s.mu.Lock()
+			s.b.Write(buf[:n])
+			s.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// progressDone matches the count of a progress line: "(12 of 2000)".
+var progressDone = regexp.MustCompile(`\((\d+) of \d+\)`)
+
+// waitProgress waits until the last progress line on s counts at least
+// ready done, and fails if the command exits (done) or timeout passes
+// first.
+func waitProgress(s *terminalText, done <-chan error, ready uint64, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for tick := time.NewTicker(10 * time.Millisecond); ; {
+		if m := progressDone.FindAllStringSubmatch(s.String(), -1); len(m) > 0 {
+			if n, _ := strconv.ParseUint(m[len(m)-1][1], 10, 64); n >= ready {
+				tick.Stop()
+				return nil
+			}
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("exited (%v) before its progress line counted %d done", err, ready)
+		case <-deadline:
+			return fmt.Errorf("progress line not at %d done after %v", ready, timeout)
+		case <-tick.C:
+		}
 	}
 }
 
