@@ -330,6 +330,14 @@ func (cl *cluster) trendCheck(p map[string]any) string {
 // setupMeasurement prepares the warm-up (given, or detected by a pilot)
 // and the batches of cl for configuration c (defaults filled in).
 func (cl *cluster) setupMeasurement(c *Config) {
+	// With FIFO servers and no faults a job's response depends only on the
+	// jobs that arrived before it, and the time averages end at the last
+	// measured arrival: arrivals after it change nothing measured, so they
+	// stop there rather than run on until the slowest measured job leaves
+	// (at 10^6 servers that tail was most of a short run's events).
+	// Processor sharing (later jobs slow earlier ones) and faults (retried
+	// jobs queue behind later ones) keep them.
+	cl.stopArrivalsAtTotal = cl.stopArrivalsAtTotal || (c.Discipline != PS && len(c.Faults) == 0)
 	if c.Replications == 1 {
 		cl.precision = c.Precision // else Run adds replications
 	}
