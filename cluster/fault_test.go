@@ -141,13 +141,18 @@ func TestRunFaults(t *testing.T) {
 	t.Logf("load generator up to %.1fms late, faults up to %.1fms late: slow window [%.0f, %.0f]ms %v, down window [%.0f, %.0f]ms %v",
 		lag, late, slowLo, slowHi, slow, downLo, downHi, down)
 	// The slowed worker (a tenth of the speed) gets well under half of
-	// what a healthy one gets: checked over at least 100ms of requests.
-	if slowHi-slowLo >= 100 {
-		if 2*slow[0] >= slow[2] {
-			t.Errorf("while worker 0 was slow it got %d requests and the healthy worker 2 %d: jsq did not move traffic away", slow[0], slow[2])
-		}
-	} else {
+	// what a healthy one gets: checked over at least 100ms of requests,
+	// and only when the machine kept time (a p99 send lag within 10ms). On
+	// a busier one every task is stretched by timer lateness, so the slow
+	// worker is far less than ten times slower than the others (measured
+	// at load ~20: 18 against 27, 20 against 34).
+	switch p99 := m["send_lag_p99_sec"]; {
+	case slowHi-slowLo < 100:
 		t.Logf("no 100ms in which worker 0 was surely slow: its share is not checked")
+	case p99 > 0.01:
+		t.Logf("the load generator ran %.0fms late (p99): the machine is too busy to check the slow worker's share", p99*1e3)
+	case 2*slow[0] >= slow[2]:
+		t.Errorf("while worker 0 was slow it got %d requests and the healthy worker 2 %d: jsq did not move traffic away", slow[0], slow[2])
 	}
 	if down[1] > 2 {
 		t.Errorf("the down worker served %d requests while down", down[1])
