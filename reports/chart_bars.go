@@ -183,6 +183,9 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 		what += ", one bar per worker count"
 	}
 	what += "; whiskers are 95% confidence intervals where the results have them."
+	if op := opText(metric, g.results); op != "" {
+		what += " " + op
+	}
 	how := "Longer bars are better"
 	if better == metrics.Lower {
 		how = "Shorter bars are better"
@@ -254,4 +257,31 @@ func firstUpper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// opText says what one operation of a rate is, for batch results: one
+// task, and for kernel workloads what one task computes.
+func opText(metric string, rs []*metrics.Result) string {
+	if metric != "throughput_per_sec" || len(rs) == 0 {
+		return ""
+	}
+	var ws []string
+	kernels := true
+	for _, r := range rs {
+		w, ok := param(r, "workload")
+		if !ok {
+			return ""
+		}
+		if !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+		kernels = kernels && strings.HasPrefix(w, "kernel:")
+	}
+	switch {
+	case kernels:
+		return "One op is one task: one call of the kernel on its family's input (n elements, bytes or rows, times the task's size; stratbench list workloads gives n and the unit of each)."
+	case len(ws) == 1:
+		return "One op is one task of the " + ws[0] + " workload (stratbench list workloads says what one task does)."
+	}
+	return ""
 }
