@@ -29,6 +29,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // NewSource returns an independent seeded random source for stream number
@@ -38,14 +40,8 @@ func NewSource(seed, stream uint64) *rand.PCG {
 	return rand.NewPCG(mix(seed^0x243f6a8885a308d3), mix(stream*0x9e3779b97f4a7c15^seed))
 }
 
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
+// mix is the splitmix64 finalizer (strategies.Mix64, the hash rings' too).
+func mix(x uint64) uint64 { return strategies.Mix64(x) }
 
 // Sampler draws values from a distribution.
 type Sampler interface {
