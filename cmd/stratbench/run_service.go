@@ -105,18 +105,12 @@ func runServiceAction(c *cli.Context) error {
 				break
 			}
 		}
-		if showProgress(c) {
-			update, clear := progressLine(c.App.ErrWriter, "run service "+cfg.Policy)
-			cfg.Progress = update
-			res, err := harness.RunService(c.Context, cfg)
-			clear()
-			runErr = err
-			pairs = appendPair(pairs, simRes, res)
-		} else {
-			res, err := harness.RunService(c.Context, cfg)
-			runErr = err
-			pairs = appendPair(pairs, simRes, res)
-		}
+		var clear func()
+		cfg.Progress, clear = progress(c, "run service "+cfg.Policy)
+		res, err := harness.RunService(c.Context, cfg)
+		clear()
+		runErr = err
+		pairs = appendPair(pairs, simRes, res)
 		if runErr != nil {
 			break
 		}

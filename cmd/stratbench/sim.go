@@ -154,22 +154,13 @@ func runSims(c *cli.Context, cfgs []sim.Config, format string) error {
 	var runErr error
 	for i := range cfgs {
 		cfg := cfgs[i]
-		if showProgress(c) {
-			update, clear := progressLine(c.App.ErrWriter, fmt.Sprintf("sim %s", sim.CaseName(&cfg)))
-			cfg.Progress = update
-			defer clear()
-			res, err := sim.Run(c.Context, cfg)
-			clear()
-			runErr = err
-			if res != nil {
-				results = append(results, *res)
-			}
-		} else {
-			res, err := sim.Run(c.Context, cfg)
-			runErr = err
-			if res != nil {
-				results = append(results, *res)
-			}
+		var clear func()
+		cfg.Progress, clear = progress(c, "sim "+sim.CaseName(&cfg))
+		res, err := sim.Run(c.Context, cfg)
+		clear()
+		runErr = err
+		if res != nil {
+			results = append(results, *res)
 		}
 		if runErr != nil {
 			break

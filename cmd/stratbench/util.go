@@ -29,6 +29,15 @@ func showProgress(c *cli.Context) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// progress is progressLine on stderr when showProgress, else no progress
+// (a nil update) and a clear that does nothing.
+func progress(c *cli.Context, what string) (update func(done, total uint64), clear func()) {
+	if !showProgress(c) {
+		return nil, func() {}
+	}
+	return progressLine(c.App.ErrWriter, what)
+}
+
 // progressLine returns a function that rewrites one status line on w at
 // most every 200ms, and a function that clears it.
 func progressLine(w io.Writer, what string) (update func(done, total uint64), clear func()) {
