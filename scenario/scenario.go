@@ -33,6 +33,7 @@ package scenario
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
@@ -249,7 +250,8 @@ func (s *Scenario) Params() map[string]any {
 // name: policy, servers and load always; then the service and arrival
 // when not the defaults; then engine (an engine's own settings, such as the
 // simulator's discipline, as key-value pairs); then the policy's
-// parameters when set and the speeds unless all 1.
+// parameters when set and the speeds unless all 1; then the faults and the
+// network delay (to 3 significant digits) when set.
 func (s *Scenario) NameParts(engine ...any) []any {
 	kv := []any{"policy", s.Policy, "servers", s.Servers, "load", s.Load}
 	if s.Service != nil && s.Service.String() != "exp" {
@@ -267,7 +269,9 @@ func (s *Scenario) NameParts(engine ...any) []any {
 		kv = append(kv, "faults", FaultsName(s.Faults))
 	}
 	if s.NetworkDelay != 0 {
-		kv = append(kv, "netdelay", s.NetworkDelay)
+		// A measured delay (a cluster run's round trip) has noise digits:
+		// the name carries 3 significant ones, the params the exact value.
+		kv = append(kv, "netdelay", strconv.FormatFloat(s.NetworkDelay, 'g', 3, 64))
 	}
 	return kv
 }

@@ -169,6 +169,13 @@ func TestName(t *testing.T) {
 			"policy=pod/servers=8/load=0.9/service=lognormal:sigma=1/discipline=ps/d=3"},
 		{scenario.Scenario{Policy: "jiq", Dispatchers: 2, Servers: 2, Load: 0.5, Speeds: []float64{1, 2}}, nil,
 			"policy=jiq/servers=2/load=0.5/dispatchers=2/speeds=1,2"},
+		// A measured delay is named to 3 significant digits, not its noise.
+		{scenario.Scenario{Policy: "rr", Servers: 4, Load: 0.7, NetworkDelay: 0.32340199999999997}, nil,
+			"policy=rr/servers=4/load=0.7/netdelay=0.323"},
+		{scenario.Scenario{Policy: "rr", Servers: 4, Load: 0.7, NetworkDelay: 2}, nil,
+			"policy=rr/servers=4/load=0.7/netdelay=2"},
+		{scenario.Scenario{Policy: "rr", Servers: 4, Load: 0.7, NetworkDelay: 0.0012345}, nil,
+			"policy=rr/servers=4/load=0.7/netdelay=0.00123"},
 	} {
 		if got := tc.s.Name(tc.engine...); got != tc.want {
 			t.Errorf("Name = %q, want %q", got, tc.want)
@@ -181,5 +188,12 @@ func TestParams(t *testing.T) {
 	p := s.Params()
 	if p["d"] != 2 || p["speeds"] != nil {
 		t.Fatalf("params %v: want d=2 and no speeds", p)
+	}
+}
+
+func TestParamsNetworkDelayExact(t *testing.T) {
+	s := scenario.Scenario{Policy: "rr", Servers: 4, Load: 0.7, NetworkDelay: 0.32340199999999997}
+	if p := s.Params(); p["network_delay"] != 0.32340199999999997 {
+		t.Fatalf("params %v: want the exact network_delay beside the rounded name", p)
 	}
 }
