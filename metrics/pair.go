@@ -11,10 +11,6 @@ var PairedMetrics = []string{"response_mean", "response_p50", "response_p90", "r
 // simulated record it was paired with.
 const ComparedWith = "compared_with"
 
-// ModelOf is the parameter of a simulated record paired with a real one
-// (Pair) that names the real record it models.
-const ModelOf = "model_of"
-
 // RelErr is the real value relative to the simulated one, (real − sim) /
 // sim: +0.1 means the real engine measured 10% more than the simulator
 // predicted. It is NaN when sim is 0 or either value is NaN.
@@ -28,8 +24,7 @@ func RelErr(real, sim float64) float64 {
 // Pair puts the simulated record s beside the real record r of the same
 // scenario: for each of PairedMetrics that both have, r gets sim_<metric>
 // (the simulated value) and <metric>_rel_err (RelErr, when defined), and
-// r's ComparedWith parameter names s, s's ModelOf parameter names r.
-// Nothing is set for a nil r or s.
+// r's ComparedWith parameter names s. Nothing is set for a nil s.
 func Pair(r, s *Result) {
 	if r == nil || s == nil {
 		return
@@ -52,8 +47,4 @@ func Pair(r, s *Result) {
 		r.Params = map[string]any{}
 	}
 	r.Params[ComparedWith] = s.Name
-	if s.Params == nil {
-		s.Params = map[string]any{}
-	}
-	s.Params[ModelOf] = r.Name
 }

@@ -83,8 +83,7 @@ func StrategyOf(r *metrics.Result) (key, label string) {
 }
 
 // ScenarioOf returns r's benchmark name (Family/key=value/...) without its
-// strategy: the scenario in which strategies compete. A model of a real
-// run (metrics.ModelOf) has netdelay=measured in place of the delay.
+// strategy: the scenario in which strategies compete.
 func ScenarioOf(r *metrics.Result) string {
 	return scenarioWithout(r)
 }
@@ -110,16 +109,9 @@ func scenarioWithout(r *metrics.Result, drop ...string) string {
 		family, _, _ := strings.Cut(r.BenchName(), "/")
 		out = append(out, family)
 	}
-	_, model := r.Params[metrics.ModelOf]
 	for _, p := range nameParts(r.Name) {
 		if p.key != "" && skip[p.key] {
 			continue
-		}
-		if p.key == "netdelay" && model {
-			// The model of a real run takes the delay that run measured,
-			// which differs from run to run: the models of one real
-			// scenario are one scenario.
-			p.value = "measured"
 		}
 		if key == "" && p.key == "" {
 			// A name without keys is the strategy itself.

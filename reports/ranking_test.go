@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -101,32 +100,6 @@ func TestStrategyAndScenario(t *testing.T) {
 		if key != tc.key || label != tc.label || ScenarioOf(&r) != tc.scen {
 			t.Errorf("%s: got (%s, %s, %s), want (%s, %s, %s)", tc.name, key, label, ScenarioOf(&r), tc.key, tc.label, tc.scen)
 		}
-	}
-}
-
-// TestModelsOfOneRealScenarioGroup checks that the simulated models of one
-// cluster scenario, each with the network delay its own run measured, are
-// one scenario (one chart group), while simulations with a delay the user
-// set stay apart by delay.
-func TestModelsOfOneRealScenarioGroup(t *testing.T) {
-	var rs []metrics.Result
-	for i, d := range []string{"0.363", "0.237", "0.323"} {
-		real := metrics.Result{Engine: "cluster", Family: "Cluster", Name: fmt.Sprintf("policy=p%d/workers=4/load=0.7", i)}
-		model := metrics.Result{Engine: "sim", Family: "Sim", Name: fmt.Sprintf("policy=p%d/servers=4/load=0.7/netdelay=%s", i, d)}
-		metrics.Pair(&real, &model)
-		rs = append(rs, real, model)
-	}
-	for _, name := range []string{"policy=rr/servers=4/load=0.7/netdelay=0.5", "policy=rr/servers=4/load=0.7/netdelay=1"} {
-		rs = append(rs, metrics.Result{Engine: "sim", Family: "Sim", Name: name})
-	}
-	var got []string
-	for _, g := range groupByScenario(rs) {
-		got = append(got, fmt.Sprintf("%s:%d", g.Scenario, len(g.Results)))
-	}
-	want := []string{"Cluster/workers=4/load=0.7:3", "Sim/servers=4/load=0.7/netdelay=measured:3",
-		"Sim/servers=4/load=0.7/netdelay=0.5:1", "Sim/servers=4/load=0.7/netdelay=1:1"}
-	if !slices.Equal(got, want) {
-		t.Errorf("groups %q, want %q", got, want)
 	}
 }
 
