@@ -20,9 +20,30 @@ import (
 // --- per server ------------------------------------------------------------
 
 // perServerPairs are the per_server arrays shown, dispatch count first,
-// in order of preference.
-var perServerCounts = []struct{ key, label string }{{"dispatched", "jobs dispatched"}, {"tasks", "tasks run"}}
+// in order of preference (the first that every result has, else the first
+// that any has: a cluster run behind nginx knows only what its workers
+// served, not what the balancer dispatched).
+var perServerCounts = []struct{ key, label string }{{"dispatched", "jobs dispatched"}, {"tasks", "tasks run"}, {"served", "jobs served"}}
 var perServerBusy = []struct{ key, label string }{{"busy_fraction", "busy fraction (utilization)"}, {"busy_sec", "busy time (s)"}}
+
+// perServerKey returns the first of set that every one of rs has, else the
+// first that any has, else "".
+func perServerKey(set []struct{ key, label string }, rs []*metrics.Result) (key, label string) {
+	for _, all := range []bool{true, false} {
+		for _, c := range set {
+			n := 0
+			for _, r := range rs {
+				if len(r.PerServer[c.key]) > 0 {
+					n++
+				}
+			}
+			if n > 0 && (!all || n == len(rs)) {
+				return c.key, c.label
+			}
+		}
+	}
+	return "", ""
+}
 
 func chartPerServer(m *model) []*Chart {
 	var out []*Chart
@@ -53,18 +74,7 @@ func chartPerServer(m *model) []*Chart {
 		var even chart.LegendItem
 		st := m.styles.ForChart(strats)
 		for _, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
-			key, label := "", ""
-			for _, c := range set {
-				for _, r := range rs {
-					if len(r.PerServer[c.key]) > 0 {
-						key, label = c.key, c.label
-						break
-					}
-				}
-				if key != "" {
-					break
-				}
-			}
+			key, label := perServerKey(set, rs)
 			if key == "" {
 				continue
 			}
@@ -85,6 +95,9 @@ func chartPerServer(m *model) []*Chart {
 					vals := make([]float64, n)
 					for j := range vals {
 						vals[j] = math.NaN()
+					}
+					if len(r.PerServer[key]) == 0 {
+						continue // no bars: no legend entry
 					}
 					copy(vals, r.PerServer[key])
 					fill := st.Fill(strats[i])

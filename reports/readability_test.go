@@ -350,3 +350,53 @@ func TestSlugCutsAtPartBoundaries(t *testing.T) {
 		t.Errorf("a short ID changed: %s", short)
 	}
 }
+
+// TestPerServerCountAllHave: the cluster's per-server chart showed "jobs
+// dispatched" with nginx in the legend but no bars, since a run behind
+// nginx knows only what its workers served. The count shown is now one
+// that every run has, and a run without it gets no legend entry.
+func TestPerServerCountAllHave(t *testing.T) {
+	cluster := func(via string, ps map[string][]float64) metrics.Result {
+		return metrics.Result{Engine: "harness", Family: "Cluster", Name: metrics.Name("via", via, "policy", "jsq", "workers", 4, "load", 0.7),
+			Params:    map[string]any{"policy": "jsq", "via": via, "workers": 4.0, "load": 0.7},
+			Metrics:   map[string]float64{"response_mean": 3},
+			PerServer: ps}
+	}
+	for _, tc := range []struct {
+		name   string
+		rs     []metrics.Result
+		ylabel string
+		legend []string
+	}{
+		{"all served, not all dispatched", []metrics.Result{
+			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}, "served": {1392, 1402, 1387, 1404}}),
+			cluster("nginx", map[string][]float64{"served": {1398, 1397, 1416, 1374}}),
+			cluster("haproxy", map[string][]float64{"dispatched": {1466, 1445, 1422, 1473}, "served": {1410, 1390, 1367, 1418}}),
+		}, "jobs served", []string{"jsq:ours", "jsq:nginx", "jsq:haproxy"}},
+		{"all dispatched", []metrics.Result{
+			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}, "served": {1392, 1402, 1387, 1404}}),
+			cluster("haproxy", map[string][]float64{"dispatched": {1466, 1445, 1422, 1473}}),
+		}, "jobs dispatched", []string{"jsq:ours", "jsq:haproxy"}},
+		{"none in common", []metrics.Result{
+			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}}),
+			cluster("nginx", map[string][]float64{"busy_sec": {1, 1, 1, 1}}),
+		}, "jobs dispatched", []string{"jsq:ours", "jsq:nginx"}}, // nginx for its busy-time bars
+	} {
+		c := chartOfKind(t, chartsOf(t, tc.rs, false), "per-server")
+		if got := c.fig.Panels()[0].Y.Label.Text; got != tc.ylabel {
+			t.Errorf("%s: first panel counts %q, want %q", tc.name, got, tc.ylabel)
+		}
+		var labels []string
+		for _, it := range c.fig.Legend() {
+			labels = append(labels, it.Label)
+		}
+		for _, want := range tc.legend {
+			if !slices.Contains(labels, want) {
+				t.Errorf("%s: legend %q lacks %q", tc.name, labels, want)
+			}
+		}
+		if len(labels) != len(tc.legend) {
+			t.Errorf("%s: legend %q, want exactly %q", tc.name, labels, tc.legend)
+		}
+	}
+}
