@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,7 +18,7 @@ import (
 // requests (no response) for its length, then the worker serves again; bad
 // values are refused; a worker without AcceptFaults has no such endpoint.
 func TestWorkerFaults(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, worker.Config{Kind: "sleep", AcceptFaults: true})
+	_, ss := workertest.Start(t, 1, worker.Config{Kind: "sleep", AcceptFaults: true})
 	base := ss[0].URL
 	addr := strings.TrimPrefix(base, "http://")
 	ctx := context.Background()
@@ -66,7 +67,7 @@ func TestWorkerFaults(t *testing.T) {
 		}
 	}
 
-	_, plain := startTestWorkers(t, 1, worker.Config{Kind: "sleep"})
+	_, plain := workertest.Start(t, 1, worker.Config{Kind: "sleep"})
 	if err := sendFault(ctx, strings.TrimPrefix(plain[0].URL, "http://"), "speed=0.5"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("a worker without AcceptFaults took a fault: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/signal"
 	"strings"
@@ -138,26 +137,6 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
-
-// startWorkers starts n in-process workers and returns their addresses.
-func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
-	t.Helper()
-	ws := make([]*worker.Worker, n)
-	ss := make([]*httptest.Server, n)
-	for i := range n {
-		w, err := worker.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := httptest.NewServer(w)
-		w.SetAddr(strings.TrimPrefix(s.URL, "http://"))
-		t.Cleanup(s.Close)
-		ws[i], ss[i] = w, s
-	}
-	return ws, ss
-}
-
-func addrOf(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
 
 // get fetches url and returns the status code and the response headers.
 func get(t *testing.T, client *http.Client, url string) (int, http.Header) {

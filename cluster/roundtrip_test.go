@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +19,7 @@ import (
 // longer by about that delay, the quantiles are ordered, and a failing
 // target is an error, not a figure.
 func TestMeasureRoundTrip(t *testing.T) {
-	_, srvs := startTestWorkers(t, 1, worker.Config{Kind: "sleep"})
+	_, srvs := workertest.Start(t, 1, worker.Config{Kind: "sleep"})
 	target := srvs[0].URL
 	direct, err := MeasureRoundTrip(context.Background(), target, nil, 5, 50, 5*time.Second)
 	if err != nil {

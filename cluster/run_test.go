@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"strings"
 	"testing"
 	"time"
@@ -103,11 +104,11 @@ func TestRunKillWorker(t *testing.T) {
 // TestRunExternalBackends runs against workers that the run did not start,
 // as on other machines (--backends).
 func TestRunExternalBackends(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, worker.Config{})
+	_, ss := workertest.Start(t, 2, worker.Config{})
 	res, err := Run(context.Background(), Config{
 		Scenario: scenario.Scenario{Policy: "p2c", Load: 0.5},
 		Via:      "ours",
-		Backends: []string{addrOf(ss[0]), addrOf(ss[1])},
+		Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1])},
 		Jobs:     200,
 		Launcher: testLauncher(),
 	})

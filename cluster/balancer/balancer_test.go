@@ -2,6 +2,7 @@ package balancer
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,8 +70,8 @@ func TestBalancerPolicies(t *testing.T) {
 			why    string
 		}{p, "", func(d []int64) bool { return d[0]+d[1]+d[2] == 60 }, "every request placed once"})
 	}
-	_, ss := startTestWorkers(t, 3, worker.Config{})
-	backends := []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}
+	_, ss := workertest.Start(t, 3, worker.Config{})
+	backends := []string{workertest.Addr(ss[0]), workertest.Addr(ss[1]), workertest.Addr(ss[2])}
 	for _, tc := range cases {
 		t.Run(tc.policy, func(t *testing.T) {
 			b, s := newTestBalancer(t, Config{Backends: backends, Policy: tc.policy, Seed: 3, HealthInterval: -1})
@@ -98,8 +99,8 @@ func TestBalancerPolicies(t *testing.T) {
 func TestBalancerConcurrent(t *testing.T) {
 	for _, policy := range []string{"central", "jsq", "p2c", "ewma", "jiq"} {
 		t.Run(policy, func(t *testing.T) {
-			ws, ss := startTestWorkers(t, 2, worker.Config{})
-			b, s := newTestBalancer(t, Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: policy, HealthInterval: -1})
+			ws, ss := workertest.Start(t, 2, worker.Config{})
+			b, s := newTestBalancer(t, Config{Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1])}, Policy: policy, HealthInterval: -1})
 			var wg sync.WaitGroup
 			for range 24 {
 				wg.Go(func() {
@@ -129,10 +130,10 @@ func TestBalancerConcurrent(t *testing.T) {
 func TestBalancerDeadBackend(t *testing.T) {
 	for _, policy := range []string{"rr", "jsq", "hash", "central"} {
 		t.Run(policy, func(t *testing.T) {
-			_, ss := startTestWorkers(t, 3, worker.Config{})
+			_, ss := workertest.Start(t, 3, worker.Config{})
 			ss[1].Close()
 			b, s := newTestBalancer(t, Config{
-				Backends: []string{addrOf(ss[0]), addrOf(ss[1]), addrOf(ss[2])}, Policy: policy, HealthInterval: -1,
+				Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1]), workertest.Addr(ss[2])}, Policy: policy, HealthInterval: -1,
 			})
 			for i := range 30 {
 				if code, _ := get(t, http.DefaultClient, s.URL+worker.WorkPath+"?key="+strconv.Itoa(i)); code != 200 {
@@ -157,9 +158,9 @@ func TestBalancerDeadBackend(t *testing.T) {
 // is not sent twice, and that with every backend dead requests are still
 // tried (panic mode) and fail with 502.
 func TestBalancerNoRetryOfPost(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, worker.Config{})
+	_, ss := workertest.Start(t, 2, worker.Config{})
 	ss[0].Close()
-	b, s := newTestBalancer(t, Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
+	b, s := newTestBalancer(t, Config{Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1])}, Policy: "rr", HealthInterval: -1})
 	resp, err := http.Post(s.URL+worker.WorkPath, "text/plain", strings.NewReader("payload"))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +187,7 @@ func TestBalancerNoRetryOfPost(t *testing.T) {
 // TestBalancerHealth checks that health checks take a failing backend out
 // and bring it back.
 func TestBalancerHealth(t *testing.T) {
-	ws, _ := startTestWorkers(t, 1, worker.Config{})
+	ws, _ := workertest.Start(t, 1, worker.Config{})
 	var sick atomic.Bool
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == worker.HealthPath && sick.Load() {
@@ -196,7 +197,7 @@ func TestBalancerHealth(t *testing.T) {
 		ws[0].ServeHTTP(w, r)
 	}))
 	defer flaky.Close()
-	b, _ := newTestBalancer(t, Config{Backends: []string{addrOf(flaky)}, Policy: "rr", HealthInterval: 10 * time.Millisecond})
+	b, _ := newTestBalancer(t, Config{Backends: []string{workertest.Addr(flaky)}, Policy: "rr", HealthInterval: 10 * time.Millisecond})
 	waitFor := func(alive bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -215,8 +216,8 @@ func TestBalancerHealth(t *testing.T) {
 
 // TestBalancerClientSide uses the balancer as a client's transport.
 func TestBalancerClientSide(t *testing.T) {
-	_, ss := startTestWorkers(t, 2, worker.Config{})
-	b, err := New(Config{Backends: []string{addrOf(ss[0]), addrOf(ss[1])}, Policy: "rr", HealthInterval: -1})
+	_, ss := workertest.Start(t, 2, worker.Config{})
+	b, err := New(Config{Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1])}, Policy: "rr", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +236,8 @@ func TestBalancerClientSide(t *testing.T) {
 // TestBalancerCancelWhileHeld checks that a request given up while held in
 // the central queue leaves the counters straight.
 func TestBalancerCancelWhileHeld(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, worker.Config{})
-	b, err := New(Config{Backends: []string{addrOf(ss[0])}, Policy: "central", HealthInterval: -1})
+	_, ss := workertest.Start(t, 1, worker.Config{})
+	b, err := New(Config{Backends: []string{workertest.Addr(ss[0])}, Policy: "central", HealthInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -14,29 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/stratbench/stratbench/cluster/worker"
 )
-
-// startTestWorkers starts n in-process workers.
-func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
-	t.Helper()
-	ws := make([]*worker.Worker, n)
-	ss := make([]*httptest.Server, n)
-	for i := range n {
-		w, err := worker.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := httptest.NewServer(w)
-		w.SetAddr(addrOf(s))
-		t.Cleanup(s.Close)
-		ws[i], ss[i] = w, s
-	}
-	return ws, ss
-}
-
-func addrOf(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
 
 // get fetches url and returns the status code and the response headers.
 func get(t *testing.T, client *http.Client, url string) (int, http.Header) {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"io"
 	"net"
 	"net/http"
@@ -307,8 +308,8 @@ func TestHugeHeadersBoundedMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc")
 	}
-	_, ss := startTestWorkers(t, 1, worker.Config{})
-	addr, pid := startBalancerProcess(t, "rr", addrOf(ss[0]))
+	_, ss := workertest.Start(t, 1, worker.Config{})
+	addr, pid := startBalancerProcess(t, "rr", workertest.Addr(ss[0]))
 	const limit, clients, size = 100 << 20, 8, 128 << 20
 	var peak atomic.Int64
 	stop := make(chan struct{})
@@ -937,8 +938,8 @@ func TestManyIdleConnections(t *testing.T) {
 // for 5 ms, offered three times that; the balancer stays responsive to a
 // health probe (its stats) and its memory stays bounded.
 func TestOverloadStaysResponsive(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, worker.Config{Kind: "sleep", Capacity: 1})
-	addr, pid := startBalancerProcess(t, "central", addrOf(ss[0]))
+	_, ss := workertest.Start(t, 1, worker.Config{Kind: "sleep", Capacity: 1})
+	addr, pid := startBalancerProcess(t, "central", workertest.Addr(ss[0]))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup

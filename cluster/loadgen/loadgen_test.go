@@ -2,10 +2,10 @@ package loadgen
 
 import (
 	"context"
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,7 +17,7 @@ import (
 // TestGenerateLoadAccounting sends a fixed number of requests to one
 // worker and checks the accounting, the rate and the latencies.
 func TestGenerateLoadAccounting(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, worker.Config{Capacity: 4})
+	_, ss := workertest.Start(t, 1, worker.Config{Capacity: 4})
 	const unit = 100 * time.Microsecond
 	first, last := math.Inf(1), math.Inf(-1) // intended arrivals, in units
 	res, err := Generate(context.Background(), Config{
@@ -81,7 +81,7 @@ func TestGenerateLoadAccounting(t *testing.T) {
 // and classified: sent = succeeded + failed whatever happens.
 func TestGenerateLoadFailures(t *testing.T) {
 	var n atomic.Int64
-	ws, _ := startTestWorkers(t, 1, worker.Config{Capacity: 8})
+	ws, _ := workertest.Start(t, 1, worker.Config{Capacity: 8})
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch n.Add(1) % 4 {
 		case 1:
@@ -156,7 +156,7 @@ func TestGenerateLoadOpenLoop(t *testing.T) {
 // TestGenerateLoadCancel stops a long run early: the result keeps what was
 // measured, every request is accounted for, and the error says why.
 func TestGenerateLoadCancel(t *testing.T) {
-	_, ss := startTestWorkers(t, 1, worker.Config{Capacity: 2})
+	_, ss := workertest.Start(t, 1, worker.Config{Capacity: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
@@ -188,24 +188,6 @@ func TestLoadConfigErrors(t *testing.T) {
 			t.Errorf("case %d: no error", i)
 		}
 	}
-}
-
-// startTestWorkers starts n in-process workers.
-func startTestWorkers(t *testing.T, n int, cfg worker.Config) ([]*worker.Worker, []*httptest.Server) {
-	t.Helper()
-	ws := make([]*worker.Worker, n)
-	ss := make([]*httptest.Server, n)
-	for i := range n {
-		w, err := worker.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := httptest.NewServer(w)
-		w.SetAddr(strings.TrimPrefix(s.URL, "http://"))
-		t.Cleanup(s.Close)
-		ws[i], ss[i] = w, s
-	}
-	return ws, ss
 }
 
 func mustSize(t *testing.T, spec string) *workloads.SizeDist {
