@@ -74,7 +74,7 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 			continue
 		}
 		pc.arm(now, deadline) // before the peek: a past deadline fails it
-		switch idleState(pc.c) {
+		switch connIdle(pc.c) {
 		case connEmpty:
 			return pc, true, nil
 		case connUnread:
@@ -86,6 +86,7 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 	if err != nil {
 		return nil, false, err
 	}
+	c = wrapConn(c)
 	pc = &pconn{c: c, br: bufio.NewReaderSize(c, b.cfg.Limits.MaxResponseHeaderBytes), bw: bufio.NewWriterSize(c, 4096), p: p}
 	pc.arm(now, deadline)
 	p.mu.Lock()

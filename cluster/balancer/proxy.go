@@ -143,7 +143,7 @@ func refuse(ctx *fasthttp.RequestCtx, status int, why string) {
 func (b *Balancer) Serve(ctx context.Context, ln net.Listener, ready func(addr string)) error {
 	srv := b.newServer()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(sysListener{ln}) }()
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -160,6 +160,17 @@ func (b *Balancer) Serve(ctx context.Context, ln net.Listener, ready func(addr s
 	}
 	<-errc
 	return nil
+}
+
+// sysListener hands out its connections as sysConn.
+type sysListener struct{ net.Listener }
+
+func (l sysListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return wrapConn(c), nil
 }
 
 // hopHeader reports whether a header is not relayed to the other side:

@@ -1,0 +1,189 @@
+//go:build linux
+
+package balancer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (a, b net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(done)
+			return
+		}
+		done <- c
+	}()
+	a, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := <-done
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// TestSysConnSameBytes checks that sysConn, its naive twin being net.Conn,
+// carries the same bytes both ways: random messages of random sizes (up
+// to 4 MiB, so that writes fill the socket and wait) written by one side
+// and read in random chunk sizes by the other, with a plain net.Conn on
+// the far end.
+func TestSysConnSameBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 1))
+	for _, dir := range []string{"sysConn writes", "sysConn reads"} {
+		t.Run(dir, func(t *testing.T) {
+			a, b := tcpPair(t)
+			sc := wrapConn(a)
+			if _, ok := sc.(*sysConn); !ok {
+				t.Fatalf("wrapConn(%T) = %T, want *sysConn", a, sc)
+			}
+			w, r := sc, b
+			if dir == "sysConn reads" {
+				w, r = b, sc
+			}
+			for range 20 {
+				n := rng.IntN(1 << rng.IntN(23))
+				msg := make([]byte, n)
+				for i := range msg {
+					msg[i] = byte(rng.Uint32())
+				}
+				errc := make(chan error, 1)
+				go func() {
+					k, err := w.Write(msg)
+					if err == nil && k != len(msg) {
+						err = io.ErrShortWrite
+					}
+					errc <- err
+				}()
+				got := make([]byte, 0, n)
+				buf := make([]byte, 1+rng.IntN(64<<10))
+				for len(got) < n {
+					k, err := r.Read(buf[:min(len(buf), n-len(got))])
+					if err != nil {
+						t.Fatalf("read after %d of %d bytes: %v", len(got), n, err)
+					}
+					got = append(got, buf[:k]...)
+				}
+				if err := <-errc; err != nil {
+					t.Fatalf("write of %d bytes: %v", n, err)
+				}
+				if !bytes.Equal(got, msg) {
+					t.Fatalf("%d bytes differ", n)
+				}
+			}
+		})
+	}
+}
+
+// TestSysConnErrors checks that sysConn reports what net.Conn reports: EOF
+// at the peer's close, a timeout past a read or write deadline, and
+// net.ErrClosed once closed.
+func TestSysConnErrors(t *testing.T) {
+	buf := make([]byte, 16)
+	t.Run("eof", func(t *testing.T) {
+		a, b := tcpPair(t)
+		sc := wrapConn(a)
+		b.Write([]byte("hi"))
+		b.Close()
+		if n, err := io.ReadFull(sc, buf[:2]); n != 2 || err != nil {
+			t.Fatalf("read = %d, %v", n, err)
+		}
+		if _, err := sc.Read(buf); err != io.EOF {
+			t.Fatalf("read after the peer's close: %v, want io.EOF", err)
+		}
+	})
+	t.Run("read deadline", func(t *testing.T) {
+		a, _ := tcpPair(t)
+		sc := wrapConn(a)
+		sc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err := sc.Read(buf)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read past its deadline: %v, want a timeout", err)
+		}
+		var oe *net.OpError
+		if !errors.As(err, &oe) || oe.Op != "read" {
+			t.Fatalf("read error %#v is not a *net.OpError of op read", err)
+		}
+	})
+	t.Run("write deadline", func(t *testing.T) {
+		a, _ := tcpPair(t) // nobody reads: the socket buffers fill
+		sc := wrapConn(a)
+		sc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		big := make([]byte, 64<<20)
+		n, err := sc.Write(big)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || n >= len(big) {
+			t.Fatalf("write past its deadline = %d, %v, want a timeout", n, err)
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		a, _ := tcpPair(t)
+		sc := wrapConn(a)
+		sc.Close()
+		if _, err := sc.Read(buf); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after close: %v, want net.ErrClosed", err)
+		}
+		if _, err := sc.Write(buf); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("write after close: %v, want net.ErrClosed", err)
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		a, b := tcpPair(t)
+		sc := wrapConn(a)
+		b.(*net.TCPConn).SetLinger(0)
+		b.Close() // RST
+		time.Sleep(20 * time.Millisecond)
+		_, err := sc.Read(buf)
+		var oe *net.OpError
+		if err == nil || err == io.EOF || !errors.As(err, &oe) {
+			t.Fatalf("read after a reset: %v, want a *net.OpError", err)
+		}
+	})
+}
+
+// TestConnIdle checks the idle peek of a pooled connection against what
+// its peer did: nothing, sent a byte, or closed.
+func TestConnIdle(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		peer func(net.Conn)
+		want connState
+	}{
+		{"nothing", func(net.Conn) {}, connEmpty},
+		{"a stray byte", func(c net.Conn) { c.Write([]byte("H")) }, connUnread},
+		{"closed", func(c net.Conn) { c.Close() }, connEnded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			sc := wrapConn(a)
+			tc.peer(b)
+			time.Sleep(20 * time.Millisecond) // loopback delivers at once
+			if got := connIdle(sc); got != tc.want {
+				t.Fatalf("connIdle = %d, want %d", got, tc.want)
+			}
+			if got := idleState(a); got != tc.want {
+				t.Fatalf("its twin idleState = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
