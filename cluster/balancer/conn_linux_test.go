@@ -3,6 +3,7 @@
 package balancer
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -186,4 +187,105 @@ func TestConnIdle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendAndPeek checks sendThenRead against its naive twin
+// (writeThenPeek: a write, then a read that tries first): on random heads
+// and bodies, some larger than the socket's buffers so that the send
+// waits for room, the peer receives the same bytes and the answer's first
+// byte is seen, over many round trips on one connection with a peer that
+// answers at once (a missed readiness would stall a round trip until its
+// deadline and fail it).
+func TestSendAndPeek(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 2))
+	fill := rand.NewChaCha8([32]byte{14})
+	for _, naive := range []bool{false, true} {
+		name := "sysConn"
+		if naive {
+			name = "net.Conn"
+		}
+		t.Run(name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			// Small buffers, so that a large body does not fit.
+			a.(*net.TCPConn).SetWriteBuffer(32 << 10)
+			b.(*net.TCPConn).SetReadBuffer(32 << 10)
+			c := wrapConn(a)
+			if naive {
+				c = a
+			}
+			br := bufio.NewReaderSize(c, 4096)
+			for i := range 300 {
+				head := make([]byte, 1+rng.IntN(2048))
+				body := make([]byte, 0)
+				if i%10 == 0 {
+					body = make([]byte, rng.IntN(2<<20))
+				}
+				fill.Read(head)
+				fill.Read(body)
+				want := append(append([]byte(nil), head...), body...)
+				got := make(chan []byte, 1)
+				go func() {
+					if len(body) > 0 {
+						time.Sleep(2 * time.Millisecond) // let the send fill the socket
+					}
+					buf := make([]byte, len(want))
+					if _, err := io.ReadFull(b, buf); err != nil {
+						got <- nil
+						return
+					}
+					got <- buf
+					b.Write([]byte("answer"))
+				}()
+				c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				if err := sendAndPeek(c, br, head, body); err != nil {
+					t.Fatalf("round trip %d (%d+%d bytes): %v", i, len(head), len(body), err)
+				}
+				if g := <-got; !bytes.Equal(g, want) {
+					t.Fatalf("round trip %d: the peer received other bytes than were sent", i)
+				}
+				ans := make([]byte, 6)
+				if _, err := io.ReadFull(br, ans); err != nil || string(ans) != "answer" {
+					t.Fatalf("round trip %d: answer %q, %v", i, ans, err)
+				}
+			}
+		})
+	}
+}
+
+// TestSendAndPeekErrors checks that a send to a peer that reset the
+// connection, and a send past the read deadline, fail as net.Conn's do.
+func TestSendAndPeekErrors(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		a, b := tcpPair(t)
+		c := wrapConn(a)
+		b.(*net.TCPConn).SetLinger(0)
+		b.Close()
+		time.Sleep(20 * time.Millisecond)
+		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		var oe *net.OpError
+		if !errors.As(err, &oe) {
+			t.Fatalf("send to a reset connection: %v, want a *net.OpError", err)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		a, _ := tcpPair(t) // never answers
+		c := wrapConn(a)
+		c.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("no answer by the deadline: %v, want a timeout", err)
+		}
+	})
+	t.Run("write deadline", func(t *testing.T) {
+		a, _ := tcpPair(t) // never reads: the body does not fit
+		c := wrapConn(a)
+		c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		err := sendAndPeek(c, bufio.NewReader(c), []byte("POST / HTTP/1.1\r\n\r\n"), make([]byte, 64<<20))
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("a body past the write deadline: %v, want a timeout", err)
+		}
+	})
 }

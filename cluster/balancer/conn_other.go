@@ -2,10 +2,19 @@
 
 package balancer
 
-import "net"
+import (
+	"bufio"
+	"net"
+)
 
 // wrapConn returns c: the raw system calls of sysConn are Linux's.
 func wrapConn(c net.Conn) net.Conn { return c }
 
 // connIdle tells what an idle pooled connection holds (idleState).
 func connIdle(c net.Conn) connState { return idleState(c) }
+
+// sendAndPeek sends head and body on c and waits for the first byte of
+// the answer in br, which reads c and holds nothing.
+func sendAndPeek(c net.Conn, br *bufio.Reader, head, body []byte) error {
+	return writeThenPeek(c, br, head, body)
+}

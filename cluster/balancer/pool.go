@@ -3,6 +3,7 @@ package balancer
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"net"
 	"sync"
 	"time"
@@ -34,7 +35,6 @@ type connPool struct {
 type pconn struct {
 	c      net.Conn
 	br     *bufio.Reader // its size bounds the response head
-	bw     *bufio.Writer
 	p      *connPool
 	idleAt time.Time
 	armed  time.Time // the read deadline set on c
@@ -87,7 +87,7 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 		return nil, false, err
 	}
 	c = wrapConn(c)
-	pc = &pconn{c: c, br: bufio.NewReaderSize(c, b.cfg.Limits.MaxResponseHeaderBytes), bw: bufio.NewWriterSize(c, 4096), p: p}
+	pc = &pconn{c: c, br: bufio.NewReaderSize(c, b.cfg.Limits.MaxResponseHeaderBytes), p: p}
 	pc.arm(now, deadline)
 	p.mu.Lock()
 	if p.live == nil {
@@ -96,6 +96,15 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 	p.live[pc] = struct{}{}
 	p.mu.Unlock()
 	return pc, false, nil
+}
+
+// send writes a request, its head and body, to pc and waits for the first
+// byte of its response.
+func (pc *pconn) send(head, body []byte) error {
+	if pc.br.Buffered() > 0 {
+		return errors.New("bytes before the request") // never: a connection with unread bytes is not pooled
+	}
+	return sendAndPeek(pc.c, pc.br, head, body)
 }
 
 // put returns pc to the pool, or closes it when the pool is full.
@@ -140,6 +149,17 @@ func (p *connPool) closeAll(busy bool) {
 	}
 }
 
-var bodyBufs = sync.Pool{New: func() any { return &bodyBuf{make([]byte, 0, 4096)} }}
+var bodyBufs = sync.Pool{New: func() any { return &bodyBuf{b: make([]byte, 0, 4096), head: make([]byte, 0, 1024)} }}
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// writeThenPeek writes head and body on c (one writev where the system has
+// it) and waits for the first byte of the answer in br.
+func writeThenPeek(c net.Conn, br *bufio.Reader, head, body []byte) error {
+	bufs := net.Buffers{head, body}
+	if _, err := bufs.WriteTo(c); err != nil {
+		return err
+	}
+	_, err := br.Peek(1)
+	return err
+}

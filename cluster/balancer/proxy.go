@@ -1,7 +1,6 @@
 package balancer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -274,8 +273,9 @@ func (b *Balancer) checkHead(h *fasthttp.RequestHeader) (int, string) {
 	return 0, ""
 }
 
-// bodyBuffers holds request bodies between reading and sending.
-type bodyBuf struct{ b []byte }
+// bodyBuf holds a request's body (b) and the head sent to a backend
+// between reading and sending (pooled in bodyBufs).
+type bodyBuf struct{ b, head []byte }
 
 // readBody reads the request's body whole, under the body timeouts (the
 // idle one re-armed at every read, so a deadline update per read: only
@@ -358,31 +358,9 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 	}
 	bb.b = body[:0]
 	replay := len(body) == 0 && (len(h.Peek("Idempotency-Key")) > 0 || len(h.Peek("X-Idempotency-Key")) > 0 || idempotent(string(h.Method())))
-	conn := h.Peek("Connection")
-	write := func(w *bufio.Writer) {
-		w.Write(h.Method())
-		w.WriteByte(' ')
-		w.Write(h.RequestURI())
-		w.WriteString(" HTTP/1.1\r\n")
-		for k, v := range h.All() {
-			if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 || len(conn) > 0 && listedIn(conn, k) {
-				continue // underscores: dropped, as nginx does by default
-			}
-			w.Write(k)
-			w.WriteString(": ")
-			w.Write(v)
-			w.WriteString("\r\n")
-		}
-		if len(body) > 0 || h.ContentLength() != 0 && h.ContentLength() != -2 {
-			w.WriteString("Content-Length: ")
-			w.WriteString(strconv.Itoa(len(body)))
-			w.WriteString("\r\n")
-		}
-		w.WriteString("\r\n")
-		w.Write(body)
-	}
+	bb.head = appendHead(bb.head[:0], h, len(body))
 	resp := &ctx.Response
-	err = b.forward(ctx, h.RequestURI(), replay, h.IsHead(), len(body), write, resp)
+	err = b.forward(ctx, h.RequestURI(), replay, h.IsHead(), bb.head, body, resp)
 	if err != nil {
 		msg := "stratbench balance: " + err.Error() + "\n"
 		resp.Reset()
@@ -390,6 +368,34 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 		resp.Header.SetContentType("text/plain; charset=utf-8")
 		resp.SetBodyString(msg)
 	}
+}
+
+// appendHead appends the head of the request to send to a backend for
+// the client's request h with a body of bodyLen bytes: the request line in
+// HTTP/1.1, the client's headers but the hop-by-hop ones, those the
+// Connection header lists and those with an underscore in their name
+// (dropped, as nginx does by default), and the body's Content-Length.
+func appendHead(dst []byte, h *fasthttp.RequestHeader, bodyLen int) []byte {
+	conn := h.Peek("Connection")
+	dst = append(dst, h.Method()...)
+	dst = append(dst, ' ')
+	dst = append(dst, h.RequestURI()...)
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	for k, v := range h.All() {
+		if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 || len(conn) > 0 && listedIn(conn, k) {
+			continue
+		}
+		dst = append(dst, k...)
+		dst = append(dst, ": "...)
+		dst = append(dst, v...)
+		dst = append(dst, "\r\n"...)
+	}
+	if bodyLen > 0 || h.ContentLength() != 0 && h.ContentLength() != -2 {
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, int64(bodyLen), 10)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
 }
 
 // errNotSent is a failure to reach a backend before any byte of the
@@ -401,11 +407,12 @@ func (e errNotSent) Unwrap() error { return e.err }
 
 // forward sends a request to the backend the policy picks and reads the
 // response into resp. target is the request target (the policy's key and
-// size come from it); write writes the request. It is the one retry rule:
+// size come from it); head and body are the request to send. It is the
+// one retry rule:
 // a request that failed before any response byte came back is sent once
 // more, to another backend, when replay (no body, and an idempotent method
 // or an idempotency key) and it did not time out.
-func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bool, bodyLen int, write func(*bufio.Writer), resp *fasthttp.Response) error {
+func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bool, head, body []byte, resp *fasthttp.Response) error {
 	job := strategies.Job{ID: math.MaxUint64}
 	exclude := -1
 	var first error
@@ -417,7 +424,7 @@ func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bo
 			}
 			return err
 		}
-		err = b.exchange(s, job, replay, isHead, bodyLen, write, resp)
+		err = b.exchange(s, job, replay, isHead, head, body, resp)
 		if err == nil {
 			if attempt > 0 {
 				b.retriedOK.Add(1)
@@ -437,7 +444,7 @@ func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bo
 // releasing the backend at the end. A failure is counted against the
 // backend; one before any response byte (connection refused, reset or
 // closed) also marks it dead and is an errNotSent.
-func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, bodyLen int, write func(*bufio.Writer), resp *fasthttp.Response) (err error) {
+func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head, body []byte, resp *fasthttp.Response) (err error) {
 	be := b.backends[s]
 	t0 := time.Now()
 	o := outcomeOK
@@ -466,18 +473,14 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, body
 		if err != nil {
 			return failed(errNotSent{fmt.Errorf("connect: %w", err)}, true)
 		}
-		if bodyLen > 32<<10 {
+		if len(body) > 32<<10 {
 			// A head fits in the socket's buffer, which the last response
 			// emptied; a large body may not: bound its write too.
 			pc.c.SetWriteDeadline(firstBy)
 		}
-		write(pc.bw)
-		err = pc.bw.Flush()
-		if bodyLen > 32<<10 {
+		err = pc.send(head, body) // and wait for the first byte of the response
+		if len(body) > 32<<10 {
 			pc.c.SetWriteDeadline(time.Time{})
-		}
-		if err == nil {
-			_, err = pc.br.Peek(1) // the first byte of the response
 		}
 		if err != nil {
 			pc.close()
@@ -586,25 +589,22 @@ func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		host = req.URL.Host
 	}
 	replay := len(body) == 0 && (req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != "" || idempotent(method))
-	write := func(w *bufio.Writer) {
-		fmt.Fprintf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, host)
-		for k, vs := range req.Header {
-			if hopHeader([]byte(k)) || k == "Host" {
-				continue
-			}
-			for _, v := range vs {
-				fmt.Fprintf(w, "%s: %s\r\n", k, v)
-			}
+	head := fmt.Appendf(nil, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, host)
+	for k, vs := range req.Header {
+		if hopHeader([]byte(k)) || k == "Host" {
+			continue
 		}
-		if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
-			fmt.Fprintf(w, "Content-Length: %d\r\n", len(body))
+		for _, v := range vs {
+			head = fmt.Appendf(head, "%s: %s\r\n", k, v)
 		}
-		w.WriteString("\r\n")
-		w.Write(body)
 	}
+	if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+		head = fmt.Appendf(head, "Content-Length: %d\r\n", len(body))
+	}
+	head = append(head, "\r\n"...)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	if err := b.forward(req.Context(), []byte(target), replay, method == http.MethodHead, len(body), write, resp); err != nil {
+	if err := b.forward(req.Context(), []byte(target), replay, method == http.MethodHead, head, body, resp); err != nil {
 		return nil, err
 	}
 	out := &http.Response{
