@@ -13,7 +13,10 @@
 // request goes out on a pooled keep-alive connection, reused only when
 // it holds no unread byte (bytes after a complete response close it,
 // counted as unsolicited), and the response is read with fasthttp's
-// parser, bounded in head and body size and in time. Every limit and
+// parser, bounded in head and body size and in time. On Linux both
+// sides' sockets are read and written with raw system calls through Go's
+// poller (sysConn), which the scheduler does not treat as blocking, and a
+// request to a backend is sent and its answer awaited in one step. Every limit and
 // timeout is a field of Limits (flags of stratbench balance) with a
 // documented default (DefaultLimits). A request whose first response
 // byte does not come within the first-byte timeout, or whose response
