@@ -43,12 +43,13 @@ func chartCDF(m *model) []*Chart {
 		var names []string
 		hidden := false
 		st := m.styles.ForChart(g.strats)
+		unit := m.unitText("response_p50", g.results)
 		for _, ld := range loads {
 			ptitle := ""
 			if !math.IsNaN(ld) {
 				ptitle = "load ρ = " + chart.ShortNumber(ld)
 			}
-			p := chart.NewPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+m.unitText("response_p50", g.results)+")")
+			p := chart.NewPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+unit+")")
 			chart.AddGrid(p, true, true)
 			var ss []series
 			for _, s := range g.strats {
@@ -65,7 +66,12 @@ func chartCDF(m *model) []*Chart {
 				if len(xys) < 2 {
 					continue
 				}
-				ss = append(ss, series{label: s, xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(s), glyph: st.Glyph(s)})
+				xys = chart.Downsample(xys, chart.MaxPoints)
+				var hover []chart.HoverPoint
+				for _, pt := range xys {
+					hover = append(hover, hoverAt(pt.X, pt.Y, s, ptitle, percentileName(pt.X)+": "+pointValue(pt.Y, unit)))
+				}
+				ss = append(ss, series{label: s, xys: xys, line: st.Line(s), glyph: st.Glyph(s), hover: hover})
 			}
 			items, same := addLines(p, ss)
 			hidden = hidden || same
@@ -96,6 +102,12 @@ func chartCDF(m *model) []*Chart {
 			fig:  chart.New(title, panels, chart.WithLegend(legend))})
 	}
 	return out
+}
+
+// percentileName names the percentile at x on a nines axis: "p99.9".
+func percentileName(x float64) string {
+	q := 100 * (1 - math.Pow(10, -x))
+	return "p" + chart.TrimZeros(strconv.FormatFloat(q, 'f', max(1, int(math.Ceil(x))), 64))
 }
 
 // ninesTicks label a nines axis with percentiles.

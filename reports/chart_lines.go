@@ -25,6 +25,13 @@ type series struct {
 	glyph draw.GlyphStyle
 	// eb are the series' whiskers, or nil.
 	eb *chart.ErrBars
+	// hover are the values a reader can hover, with their texts.
+	hover []chart.HoverPoint
+}
+
+// hover is a hover point of a series at (x, y).
+func hoverAt(x, y float64, lines ...string) chart.HoverPoint {
+	return chart.HoverPoint{X: x, Y: y, Text: hoverLines(lines...)}
 }
 
 // addLines draws ss and returns their legend entries, in order. A
@@ -72,16 +79,18 @@ func addLines(p *plot.Plot, ss []series) (legend []chart.LegendItem, hidden bool
 			}
 			drawn[i] = true
 			l.LineStyle = s.line
-			p.Add(l)
+			ser := chart.NewSeries(s.label, l)
+			ser.Points = s.hover
 			if s.eb != nil {
-				p.Add(s.eb) // under the markers, which may be hollow
+				ser.Plotters = append(ser.Plotters, s.eb) // under the markers, which may be hollow
 			}
 			if s.glyph.Shape != nil {
 				if sc, err := plotter.NewScatter(markerPoints(s.xys)); err == nil {
 					sc.GlyphStyle = s.glyph
-					p.Add(sc)
+					ser.Plotters = append(ser.Plotters, sc)
 				}
 			}
+			p.Add(ser)
 		}
 	}
 	// Legend entries for what was drawn, in the order given.

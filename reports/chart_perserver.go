@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports/internal/chart"
@@ -102,7 +103,11 @@ func chartPerServer(m *model) []*Chart {
 					copy(vals, r.PerServer[key])
 					fill := st.Fill(strats[i])
 					off := w*vg.Length(i) - w*vg.Length(len(rs))/2 + w/2
-					p.Add(&chart.Bars{Vals: vals, Width: w * 0.95, Off: off, Fill: fill})
+					hover := make([]string, n)
+					for j, v := range r.PerServer[key] {
+						hover[j] = hoverLines(strats[i], fmt.Sprintf("server %d", j), perServerValue(label, v))
+					}
+					p.Add(chart.NewSeries(strats[i], &chart.Bars{Vals: vals, Width: w * 0.95, Off: off, Fill: fill, Hover: hover}))
 					legend = appendLegend(legend, strats[i], chart.BoxThumb{Fill: fill})
 				}
 				var ts plot.ConstantTicks
@@ -120,7 +125,7 @@ func chartPerServer(m *model) []*Chart {
 				// The reference goes under the data.
 				one, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: float64(n - 1), Y: 1}})
 				one.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
-				p.Add(one)
+				p.Add(chart.NewSeries(evenLabel, one))
 				var ss []series
 				for i, r := range rs {
 					xs := slices.Clone(r.PerServer[key])
@@ -141,12 +146,18 @@ func chartPerServer(m *model) []*Chart {
 					for j, x := range xs {
 						xys[j] = plotter.XY{X: float64(j), Y: x / mean}
 					}
-					ss = append(ss, series{label: strats[i], xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(strats[i]), glyph: st.Glyph(strats[i])})
+					xys = chart.Downsample(xys, chart.MaxPoints)
+					var hover []chart.HoverPoint
+					for _, pt := range xys {
+						hover = append(hover, hoverAt(pt.X, pt.Y, strats[i], fmt.Sprintf("server ranked %d of %d (busiest first)", int(pt.X)+1, len(xs)),
+							fmt.Sprintf("%s: %s × the mean (%s)", label, FormatNumber(pt.Y), perServerValue(label, pt.Y*mean))))
+					}
+					ss = append(ss, series{label: strats[i], xys: xys, line: st.Line(strats[i]), glyph: st.Glyph(strats[i]), hover: hover})
 				}
 				items, same := addLines(p, ss)
 				hidden = hidden || same
 				lineLegends, names = append(lineLegends, items), append(names, label)
-				even = chart.LegendItem{Label: "perfectly even", Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: one.LineStyle}}}
+				even = chart.LegendItem{Label: evenLabel, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: one.LineStyle}}}
 				// Every point inside the frame, with a margin.
 				chart.PadAxis(&p.Y, 0.06)
 				chart.PadAxis(&p.X, 0.02)
@@ -177,6 +188,21 @@ func chartPerServer(m *model) []*Chart {
 			fig: chart.New(title, panels, chart.WithLegend(legend))})
 	}
 	return out
+}
+
+// evenLabel is the legend entry of the line of a perfectly even spread.
+const evenLabel = "perfectly even"
+
+// perServerValue is one server's value of a per-server array: "1234 jobs
+// dispatched", "busy 83.1% of the time", "busy 1.2 s".
+func perServerValue(label string, v float64) string {
+	switch {
+	case strings.HasPrefix(label, "busy fraction"):
+		return "busy " + FormatNumber(100*v) + "% of the time"
+	case strings.HasPrefix(label, "busy time"):
+		return "busy " + FormatNumber(v) + " s"
+	}
+	return FormatNumber(v) + " " + label
 }
 
 // maxPerServer is the length of r's longest per_server array.

@@ -30,6 +30,7 @@ func chartSpeedup(m *model) []*Chart {
 			var ss []series
 			for _, s := range g.strats {
 				var xys plotter.XYs
+				var hover []chart.HoverPoint
 				eb := &chart.ErrBars{Cap: vg.Points(5), Style: draw.LineStyle{Color: st.Color(s), Width: vg.Points(0.8)}}
 				for _, w := range g.values {
 					r := g.at("workers", s, w)
@@ -41,10 +42,11 @@ func chartSpeedup(m *model) []*Chart {
 						continue
 					}
 					xys = append(xys, plotter.XY{X: w, Y: e.Center})
+					hover = append(hover, hoverAt(w, e.Center, s, "workers="+FormatNumber(w), MetricTitle(metric)+": "+valueText(e, m.unitText(metric, g.results))))
 					eb.Xs, eb.Ys, eb.Lo, eb.Hi = append(eb.Xs, w), append(eb.Ys, e.Center), append(eb.Lo, e.Lo), append(eb.Hi, e.Hi)
 				}
 				if len(xys) > 0 {
-					ss = append(ss, series{label: s, xys: xys, line: st.Line(s), glyph: st.Glyph(s), eb: eb})
+					ss = append(ss, series{label: s, xys: xys, line: st.Line(s), glyph: st.Glyph(s), eb: eb, hover: hover})
 				}
 			}
 			n := len(ss)
@@ -62,7 +64,7 @@ func chartSpeedup(m *model) []*Chart {
 			}
 			il, _ := plotter.NewLine(ideal)
 			il.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
-			p.Add(il)
+			p.Add(chart.NewSeries("ideal (linear)", il))
 			if metric == "speedup" {
 				legend = append(legend, chart.LegendItem{Label: "ideal (linear)", Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: il.LineStyle}}})
 			}
