@@ -58,6 +58,9 @@ type htmlGroup struct {
 type htmlTop struct {
 	Label, Path string
 	Rows        []struct{ Name, Flat, FlatPct, Cum, CumPct string }
+	// Flame is the group's flame graph (SVG, made by package flame), or
+	// empty when it has too few samples.
+	Flame template.HTML
 }
 
 type htmlResult struct {
@@ -98,6 +101,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Categories               []htmlCategory
 		Groups                   []htmlGroup
 		Tops                     []htmlTop
+		Diffs                    []htmlDiff
 		Results                  []htmlResult
 		Envs                     []htmlEnv
 		Files                    []htmlFile
@@ -155,8 +159,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		d.Groups = append(d.Groups, hg)
 	}
 	for _, ps := range r.Profiles {
-		for _, g := range ps.Groups {
-			t := htmlTop{Label: g.Label(), Path: ps.Path}
+		for i, g := range ps.Groups {
+			t := htmlTop{Label: g.Label(), Path: ps.Path, Flame: flameSVG(ps, &ps.Groups[i])}
 			if ps.Link != "" {
 				t.Path = ps.Link
 			}
@@ -167,6 +171,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.Tops = append(d.Tops, t)
 		}
 	}
+	d.Diffs = r.flameDiffs()
 	shown := pageResults(r.Set.Results, maxPageResults)
 	d.HiddenResults = len(r.Set.Results) - len(shown)
 	onPage := map[int]bool{}

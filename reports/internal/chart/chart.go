@@ -1030,3 +1030,9 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// TextWidth is the width of s in the charts' sans-serif font at size (in
+// the unit of size: points, or pixels of an SVG whose unit is a pixel).
+func TextWidth(s string, size float64) float64 {
+	return TextStyle(Sans, vg.Length(size)).Width(s).Points()
+}
