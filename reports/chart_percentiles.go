@@ -136,8 +136,10 @@ func chartPercentiles(m *model) []*Chart {
 		if log {
 			how += " The x axis is logarithmic."
 		}
+		// A row per policy: a few policies make a short chart.
+		h := max(3*vg.Inch, min(5*vg.Inch, 1.6*vg.Inch+vg.Length(len(strats))*0.3*vg.Inch))
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "percentiles-" + g.key, Title: title, What: what, How: how,
-			fig: chart.New(title, panels, chart.WithLegend(legend))})
+			fig: chart.New(title, panels, chart.WithLegend(legend), chart.Height(h))})
 	}
 	return out
 }

@@ -86,7 +86,7 @@ func chartPerServer(m *model) []*Chart {
 			barChart = n*len(rs) <= 24
 			var p *plot.Plot
 			if barChart {
-				p = chart.NewPlot(firstUpper(label), "server (or worker) number", label)
+				p = chart.NewPlot(firstUpper(label), "server (or worker) number", perServerAxis(label))
 				chart.AddGrid(p, false, true)
 				// Bars fill 80% of each server's slot: the panel is about
 				// (figure − legend) / 2 wide.
@@ -120,7 +120,7 @@ func chartPerServer(m *model) []*Chart {
 				p.Y.Min = 0
 				p.Y.Max *= 1.06
 			} else {
-				p = chart.NewPlot(firstUpper(label)+" relative to the mean", "servers, sorted from busiest to idlest (rank)", label+" ÷ mean")
+				p = chart.NewPlot(firstUpper(label)+" relative to the mean", "servers, sorted from busiest to idlest (rank)", strings.TrimSuffix(strings.TrimSuffix(label, " (s)"), " (utilization)")+" ÷ mean (× the mean)")
 				chart.AddGrid(p, true, true)
 				// The reference goes under the data.
 				one, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: float64(n - 1), Y: 1}})
@@ -188,6 +188,17 @@ func chartPerServer(m *model) []*Chart {
 			fig: chart.New(title, panels, chart.WithLegend(legend))})
 	}
 	return out
+}
+
+// perServerAxis is the value axis of a per-server array, with its unit.
+func perServerAxis(label string) string {
+	switch {
+	case strings.HasPrefix(label, "busy fraction"):
+		return "busy fraction (of the run, 0 to 1)"
+	case strings.HasSuffix(label, ")"):
+		return label
+	}
+	return label + " (count)"
 }
 
 // evenLabel is the legend entry of the line of a perfectly even spread.

@@ -7,6 +7,7 @@ package reports
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,13 +149,15 @@ func chartTrafficShare(m *model) []*Chart {
 			}
 			p.X.Min, p.X.Max = 0, end
 		}
+		// Shares of one server are small: the axis ends a little over the
+		// largest, not at 1.
 		share.Y.Min = 0
-		share.Y.Max = 1
+		share.Y.Max = math.Min(1, math.Max(share.Y.Max*1.15, 2*even))
 		p99.Y.Min = 0
 		chart.PadAxis(&p99.Y, 0.06)
 		legend = append(legend, chart.LegendItem{Label: faultLabel, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: window}}})
 		title := "Traffic share over time — " + r.BenchName()
-		what := fmt.Sprintf("Each server's share of the requests (left; an even spread is %.2g) and the p99 response time (right), in buckets of %.3g time units by arrival, with the faults marked.", even, tl.Width)
+		what := fmt.Sprintf("Each server's share of the requests (left; an even spread is %.2g) and the p99 response time (right), in buckets of %s by arrival, with the faults marked.", even, pointValue(tl.Width, unit))
 		how := "A balancer that notices a slow or failing server moves its share down during the fault and back up after it; the p99 panel shows what that costs and how fast it recovers (recovery_time in the record)."
 		out = append(out, &Chart{Family: familyOf(FullName(r)), ID: "traffic-share-" + r.BenchName(), Title: title, What: what, How: how,
 			fig: chart.New(title, []*plot.Plot{share, p99}, chart.WithLegend(legend))})

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/xml"
 	"io"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -34,7 +37,10 @@ func TestChartSVGs(t *testing.T) {
 	kinds := map[string]bool{}
 	for _, c := range r.Charts {
 		kinds[c.Kind] = true
-		t.Run(c.ID, func(t *testing.T) { checkChartSVG(t, c) })
+		t.Run(c.ID, func(t *testing.T) {
+			checkChartSVG(t, c)
+			checkLabelsClearWhiskers(t, c.SVG)
+		})
 	}
 	if !raceEnabled {
 		for _, k := range ChartKinds {
@@ -139,3 +145,91 @@ func checkChartSVG(t *testing.T, c *Chart) {
 		}
 	}
 }
+
+// checkLabelsClearWhiskers checks that no value label of a series (its
+// <text>) touches a whisker of that series (its black strokes): labels
+// go past the whisker's end or above its cap.
+func checkLabelsClearWhiskers(t *testing.T, svg []byte) {
+	t.Helper()
+	type box struct{ x0, y0, x1, y1 float64 }
+	type seg struct{ x0, y0, x1, y1 float64 }
+	var labels []box
+	var whiskers []seg
+	var texts []string
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	depth, inSeries := 0, -1
+	var cur *box
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			depth++
+			a := map[string]string{}
+			for _, at := range x.Attr {
+				a[at.Name.Local] = at.Value
+			}
+			if x.Name.Local == "g" && a["class"] == chart.ClassSeries {
+				inSeries = depth
+			}
+			if inSeries < 0 {
+				continue
+			}
+			switch x.Name.Local {
+			case "text":
+				px, _ := strconv.ParseFloat(a["x"], 64)
+				py, _ := strconv.ParseFloat(a["y"], 64)
+				size, _ := strconv.ParseFloat(a["font-size"], 64)
+				w, err := strconv.ParseFloat(a["textLength"], 64)
+				if err != nil {
+					w = 0.6 * size
+				}
+				labels = append(labels, box{px, py - 0.72*size, px + w, py + 0.05*size})
+				cur = &labels[len(labels)-1]
+			case "path":
+				if a["stroke"] != "#000000" {
+					continue
+				}
+				var pts [][2]float64
+				for _, m := range pathPoint.FindAllStringSubmatch(a["d"], -1) {
+					px, _ := strconv.ParseFloat(m[1], 64)
+					py, _ := strconv.ParseFloat(m[2], 64)
+					pts = append(pts, [2]float64{px, py})
+				}
+				for i := 1; i < len(pts); i++ {
+					whiskers = append(whiskers, seg{pts[i-1][0], pts[i-1][1], pts[i][0], pts[i][1]})
+				}
+			}
+		case xml.CharData:
+			if cur != nil {
+				texts = append(texts, string(x))
+				cur = nil
+			}
+		case xml.EndElement:
+			if depth == inSeries {
+				inSeries = -1
+			}
+			depth--
+		}
+	}
+	for i, l := range labels {
+		for _, w := range whiskers {
+			// Whiskers are horizontal or vertical: a box test will do.
+			if math.Max(w.x0, w.x1) > l.x0 && math.Min(w.x0, w.x1) < l.x1 && math.Max(w.y0, w.y1) > l.y0 && math.Min(w.y0, w.y1) < l.y1 {
+				label := ""
+				if i < len(texts) {
+					label = texts[i]
+				}
+				t.Errorf("value label %q at %.1f,%.1f–%.1f,%.1f touches a whisker %v", label, l.x0, l.y0, l.x1, l.y1, w)
+				break
+			}
+		}
+	}
+}
+
+var pathPoint = regexp.MustCompile(`[ML](-?[\d.]+),(-?[\d.]+)`)
