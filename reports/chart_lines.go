@@ -3,6 +3,7 @@
 package reports
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -246,4 +247,56 @@ func (h hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point)
 	c.SetColor(in.Color)
 	h.GlyphDrawer.DrawGlyph(c, in, pt)
 	c.SetColor(sty.Color)
+}
+
+// foldLegend marks folded the legend entries of the strategies of order
+// (deployable ones, best first) after the first maxSeries: the page hides
+// them until their entry is clicked, so that a chart shows at most
+// maxSeries colored series. key names the entries of a strategy (its
+// label, or its labels, as the chart's series are named). It returns how
+// many strategies it folded.
+func foldLegend(legend []chart.LegendItem, order []string, key func(s string) []string) int {
+	if len(order) <= maxSeries {
+		return 0
+	}
+	fold := map[string]bool{}
+	for _, s := range order[maxSeries:] {
+		for _, k := range key(s) {
+			fold[k] = true
+		}
+	}
+	for i := range legend {
+		if fold[legend[i].SeriesKey()] {
+			legend[i].Folded = true
+		}
+	}
+	return len(order) - maxSeries
+}
+
+// foldNote is the caption's sentence about n folded strategies.
+func foldNote(n int, noun string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" The page shows the %d best %s; the other %d are hidden, one click away: click their legend entries (or double-click one to see it alone).", maxSeries, noun, n)
+}
+
+// byScore orders strategies by score, lowest first (a strategy without a
+// score last), keeping the given order among equals.
+func byScore(strats []string, score map[string]float64) []string {
+	out := slices.Clone(strats)
+	slices.SortStableFunc(out, func(a, b string) int {
+		sa, oka := score[a]
+		sb, okb := score[b]
+		switch {
+		case !oka && !okb:
+			return 0
+		case !oka:
+			return 1
+		case !okb:
+			return -1
+		}
+		return cmpFloat(sa, sb)
+	})
+	return out
 }

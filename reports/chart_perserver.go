@@ -73,7 +73,35 @@ func chartPerServer(m *model) []*Chart {
 		var lineLegends [][]chart.LegendItem
 		var names []string
 		var even chart.LegendItem
+		// Deployable strategies by their hottest server (relative to the
+		// mean, on the first array every one has), most even first: the
+		// first maxSeries in color, the others folded on a line chart.
+		score := map[string]float64{}
+		bound := map[string]bool{}
+		var deploy []string
+		ckey, _ := perServerKey(perServerCounts, rs)
+		for i, r := range rs {
+			if isBound(r) {
+				bound[strats[i]] = true
+				continue
+			}
+			deploy = append(deploy, strats[i])
+			if xs := r.PerServer[ckey]; len(xs) > 0 {
+				mean, hot := 0.0, math.Inf(-1)
+				for _, x := range xs {
+					mean += x / float64(len(xs))
+					hot = math.Max(hot, x)
+				}
+				if mean > 0 {
+					score[strats[i]] = hot / mean
+				}
+			}
+		}
+		deploy = byScore(deploy, score)
 		st := m.styles.ForChart(strats)
+		if len(strats) > maxSeries {
+			st = m.styles.ForChart(deploy[:min(len(deploy), maxSeries)])
+		}
 		for _, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
 			key, label := perServerKey(set, rs)
 			if key == "" {
@@ -152,7 +180,11 @@ func chartPerServer(m *model) []*Chart {
 						hover = append(hover, hoverAt(pt.X, pt.Y, strats[i], fmt.Sprintf("server ranked %d of %d (busiest first)", int(pt.X)+1, len(xs)),
 							fmt.Sprintf("%s: %s × the mean (%s)", label, FormatNumber(pt.Y), perServerValue(label, pt.Y*mean))))
 					}
-					ss = append(ss, series{label: strats[i], xys: xys, line: st.Line(strats[i]), glyph: st.Glyph(strats[i]), hover: hover})
+					line, glyph := st.Line(strats[i]), st.Glyph(strats[i])
+					if bound[strats[i]] {
+						line, glyph = boundLine, boundGlyph
+					}
+					ss = append(ss, series{label: strats[i], xys: xys, line: line, glyph: glyph, hover: hover})
 				}
 				items, same := addLines(p, ss)
 				hidden = hidden || same
@@ -167,8 +199,10 @@ func chartPerServer(m *model) []*Chart {
 		if len(panels) == 0 {
 			continue
 		}
+		folded := 0
 		if len(lineLegends) > 0 {
 			legend = append(mergeLegends(lineLegends, names), even)
+			folded = foldLegend(legend, deploy, func(s string) []string { return []string{s} })
 		}
 		at := ""
 		if !math.IsNaN(ld) {
@@ -182,7 +216,10 @@ func chartPerServer(m *model) []*Chart {
 		}
 		if !barChart {
 			what = "How the work was spread over servers" + at + ": each server's share divided by the mean, servers sorted from busiest to idlest."
-			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden)
+			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden) + foldNote(folded, "strategies (most even first)")
+			if len(bound) > 0 {
+				how += " Gray squares on a dashed line are reference bounds, not deployable."
+			}
 		}
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "per-server-" + g.key, Title: title, What: what, How: how,
 			fig: chart.New(title, panels, chart.WithLegend(legend))})

@@ -29,6 +29,13 @@ const maxSeries = 8
 // thin and gray, apart from the deployable policies.
 var boundGray = color.Gray{Y: 120}
 
+// boundLine and boundGlyph draw a reference bound: a thin gray dashed
+// line with small gray squares.
+var (
+	boundLine  = draw.LineStyle{Color: boundGray, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
+	boundGlyph = draw.GlyphStyle{Color: boundGray, Radius: vg.Points(2.2), Shape: draw.SquareGlyph{}}
+)
+
 // theoryDashes are the dotted patterns of theory curves, one each.
 var theoryDashes = [][]vg.Length{
 	chart.TheoryDashes,
@@ -142,8 +149,7 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 				line, glyph := st.Line(s), st.Glyph(s)
 				if bound {
 					label += " (bound)"
-					line = draw.LineStyle{Color: boundGray, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
-					glyph = draw.GlyphStyle{Color: boundGray, Radius: vg.Points(2.2), Shape: draw.SquareGlyph{}}
+					line, glyph = boundLine, boundGlyph
 				}
 				for k := range hover {
 					hover[k].Text = label + strings.TrimPrefix(hover[k].Text, s)

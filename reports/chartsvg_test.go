@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
 
+	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports/internal/chart"
 )
 
@@ -233,3 +236,46 @@ func checkLabelsClearWhiskers(t *testing.T, svg []byte) {
 }
 
 var pathPoint = regexp.MustCompile(`[ML](-?[\d.]+),(-?[\d.]+)`)
+
+// TestFoldedSeries checks that a CDF of twelve deployable policies and a
+// bound shows the eight with the lowest p99 in color, folds the other
+// four (their legend entries say so to the page's script) and draws the
+// bound in gray, never folded.
+func TestFoldedSeries(t *testing.T) {
+	var rs []metrics.Result
+	pols := []string{"random", "rr", "wrr", "jsq", "p2c", "jiq", "sed", "ewma", "hash", "maglev", "leastreq", "prequal", "central"}
+	for i, p := range pols {
+		v := float64(len(pols) - i) // the later, the better
+		if p == "central" {
+			v = 0.5
+		}
+		rs = append(rs, metrics.Result{Engine: "sim", Family: "Sim", Name: fmt.Sprintf("policy=%s/servers=10/load=0.9", p),
+			Params:  map[string]any{"policy": p, "servers": 10.0, "load": 0.9},
+			Metrics: map[string]float64{"response_p99": 3 * v},
+			CDF:     [][2]float64{{v, 0.5}, {2 * v, 0.9}, {3 * v, 0.99}}})
+	}
+	cs := chartCDF(newModel(rs, Units{}, nil))
+	if len(cs) != 1 {
+		t.Fatalf("%d CDF charts", len(cs))
+	}
+	var folded []string
+	for _, it := range cs[0].fig.Legend() {
+		if it.Folded {
+			folded = append(folded, it.Label)
+		}
+	}
+	slices.Sort(folded)
+	if want := []string{"random", "rr", "wrr", "jsq"}; !slices.Equal(folded, slices.Sorted(slices.Values(want))) {
+		t.Errorf("folded %v, want the four with the highest p99 %v", folded, want)
+	}
+	svg, err := cs[0].fig.RenderSVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(svg, []byte(`data-folded="1"`)); n != 4 {
+		t.Errorf("%d folded legend entries in the SVG, want 4", n)
+	}
+	if !strings.Contains(cs[0].How, "the other 4 are hidden") {
+		t.Errorf("the caption does not say what is folded: %q", cs[0].How)
+	}
+}

@@ -75,7 +75,7 @@ const probeScript = `<script>
 window.addEventListener("load", function () {
   var out = {};
   try {
-    var lg = document.querySelector("svg.chart g.lg");
+    var lg = document.querySelector("svg.chart g.lg:not([data-folded])");
     var svg = lg.ownerSVGElement, key = lg.getAttribute("data-key");
     function count() {
       var n = {hidden: 0, shown: 0, others: 0};
@@ -97,6 +97,15 @@ window.addEventListener("load", function () {
     var tip = document.querySelector(".tip");
     out.tip = tip.hidden ? "" : tip.textContent;
     out.titles = document.querySelectorAll("svg.chart g.hv title").length;
+    // Folded series start hidden, their legend entries off.
+    out.folded = 0;
+    document.querySelectorAll("svg.chart g.lg[data-folded]").forEach(function (f) {
+      var k = f.getAttribute("data-key");
+      f.ownerSVGElement.querySelectorAll("g.sr").forEach(function (el) {
+        if (el.getAttribute("data-key") === k && getComputedStyle(el).display !== "none") { out.folded = -1e9; }
+      });
+      if (f.classList.contains("off")) { out.folded++; }
+    });
   } catch (e) {
     out.error = String(e);
   }
@@ -185,6 +194,7 @@ func TestE2EChromium(t *testing.T) {
 		Off                  bool
 		Tip                  string
 		Titles               int
+		Folded               int
 		Error                string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(pm[1])), &got); err != nil {
@@ -205,6 +215,8 @@ func TestE2EChromium(t *testing.T) {
 		t.Error("hovering a value showed no tooltip")
 	case got.Titles != 0:
 		t.Errorf("%d native titles left beside the tooltips", got.Titles)
+	case got.Folded < 0 || got.Folded != strings.Count(string(page), `data-folded="1"`):
+		t.Errorf("folded series: %d hidden at load, %d folded legend entries", got.Folded, strings.Count(string(page), `data-folded="1"`))
 	}
 	t.Logf("probe: %+v", got)
 

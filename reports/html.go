@@ -97,6 +97,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Method                   string
 		Summary, Cluster         []SummaryRow
 		Model                    []ModelRow
+		ModelUnit                string
 		Charts                   []htmlChart
 		Categories               []htmlCategory
 		Groups                   []htmlGroup
@@ -170,6 +171,13 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			}
 			d.Tops = append(d.Tops, t)
 		}
+	}
+	if len(d.Model) > 0 {
+		var reals []*metrics.Result
+		for _, c := range ModelChecks(r.Set.Results) {
+			reals = append(reals, c.Real)
+		}
+		d.ModelUnit = unitText(r.Set.Units, "response_mean", reals)
 	}
 	d.Diffs = r.flameDiffs()
 	shown := pageResults(r.Set.Results, maxPageResults)

@@ -90,6 +90,11 @@
       setShown(svg, other, alone || other === key);
     }
   }
+  // Series beyond the first eight of a chart start hidden, one click away.
+  var folded = document.querySelectorAll("svg.chart g.lg[data-folded]");
+  for (var f = 0; f !== folded.length; f++) {
+    setShown(folded[f].ownerSVGElement, folded[f].getAttribute("data-key"), false);
+  }
   document.addEventListener("click", function (ev) { var lg = legendOf(ev); if (lg) { toggle(lg); } });
   document.addEventListener("dblclick", function (ev) {
     var lg = legendOf(ev);

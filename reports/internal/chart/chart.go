@@ -378,6 +378,10 @@ type LegendItem struct {
 	// sames every later series with the same values (see addLines).
 	Same  string
 	Sames []string
+	// Folded marks a series the page hides until its legend entry is
+	// clicked (beyond the first eight of a chart); a PNG, and a page
+	// without its script, show it.
+	Folded bool
 }
 
 // Figure is one PNG: a title, one or more panels side by side, and a
@@ -541,7 +545,7 @@ func (it LegendItem) SeriesKey() string {
 func drawLegendEntry(dc draw.Canvas, it LegendItem, thumb vg.Rectangle, x, y vg.Length, hit vg.Rectangle) {
 	g, svg := svgOf(dc.Canvas)
 	if svg {
-		g.beginLegend(it.SeriesKey(), hit)
+		g.beginLegend(it.SeriesKey(), hit, it.Folded)
 	}
 	tc := draw.Canvas{Canvas: dc.Canvas, Rectangle: thumb}
 	for _, t := range it.Thumbs {

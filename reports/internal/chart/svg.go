@@ -33,7 +33,9 @@ const FontFamily = "'Liberation Sans',Arimo,Arial,Helvetica,sans-serif"
 //   - <g class="hv" data-key="K">: its hover targets, drawn last, on top:
 //     transparent circles or rectangles, each with a <title> (the value);
 //   - <g class="lg" data-key="K">: its legend entry, which hides and shows
-//     every element of the same figure with the same data-key.
+//     every element of the same figure with the same data-key; with
+//     data-folded="1", the page's script hides the series when it loads
+//     (a series beyond the first eight of a chart, one click away).
 //
 // Groups without a key (a series no legend entry names) have no data-key.
 const (
@@ -418,10 +420,14 @@ func (c *svgCanvas) hoverRect(r vg.Rectangle, text string) {
 
 // beginLegend opens the group of the legend entry of key over r, with a
 // transparent rectangle that takes the clicks over the whole entry.
-func (c *svgCanvas) beginLegend(key string, r vg.Rectangle) {
+func (c *svgCanvas) beginLegend(key string, r vg.Rectangle, folded bool) {
 	x0, y0 := c.xy(vg.Point{X: r.Min.X, Y: r.Max.Y})
 	x1, y1 := c.xy(vg.Point{X: r.Max.X, Y: r.Min.Y})
-	c.b.WriteString(`<g class="` + ClassLegend + `"` + keyAttr(key) + ` tabindex="0" role="button" aria-pressed="true"><title>` +
+	fold := ""
+	if folded {
+		fold = ` data-folded="1"`
+	}
+	c.b.WriteString(`<g class="` + ClassLegend + `"` + keyAttr(key) + fold + ` tabindex="0" role="button" aria-pressed="true"><title>` +
 		html.EscapeString(key) + ": click to hide or show, double-click to show it alone</title>\n<rect")
 	c.attr("x", x0)
 	c.attr("y", y0)
@@ -458,7 +464,7 @@ type svgGrouper interface {
 	endSeries()
 	hoverPoint(pt vg.Point, text string)
 	hoverRect(r vg.Rectangle, text string)
-	beginLegend(key string, r vg.Rectangle)
+	beginLegend(key string, r vg.Rectangle, folded bool)
 	endLegend()
 }
 
