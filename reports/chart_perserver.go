@@ -73,9 +73,10 @@ func chartPerServer(m *model) []*Chart {
 		var lineLegends [][]chart.LegendItem
 		var names []string
 		var even chart.LegendItem
-		// Deployable strategies by their hottest server (relative to the
-		// mean, on the first array every one has), most even first: the
-		// first maxSeries in color, the others folded on a line chart.
+		// Deployable strategies best first, as the other charts of the
+		// scenario order them (by mean response time, else by their
+		// hottest server relative to the mean, most even first): the first
+		// maxSeries in color, the others folded on a line chart.
 		score := map[string]float64{}
 		bound := map[string]bool{}
 		var deploy []string
@@ -86,7 +87,9 @@ func chartPerServer(m *model) []*Chart {
 				continue
 			}
 			deploy = append(deploy, strats[i])
-			if xs := r.PerServer[ckey]; len(xs) > 0 {
+			if e, ok := EstimateOf(r, "response_mean"); ok && !math.IsNaN(e.Center) {
+				score[strats[i]] = e.Center
+			} else if xs := r.PerServer[ckey]; len(xs) > 0 {
 				mean, hot := 0.0, math.Inf(-1)
 				for _, x := range xs {
 					mean += x / float64(len(xs))
@@ -216,7 +219,7 @@ func chartPerServer(m *model) []*Chart {
 		}
 		if !barChart {
 			what = "How the work was spread over servers" + at + ": each server's share divided by the mean, servers sorted from busiest to idlest."
-			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden) + foldNote(folded, "strategies (most even first)")
+			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden) + foldNote(folded, "strategies (by mean response time, else by the most even spread)")
 			if len(bound) > 0 {
 				how += " Gray squares on a dashed line are reference bounds, not deployable."
 			}

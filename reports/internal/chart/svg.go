@@ -14,6 +14,8 @@ import (
 	"image/png"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot/font"
@@ -341,7 +343,7 @@ func (c *svgCanvas) FillString(f font.Face, pt vg.Point, s string) {
 		c.b.WriteString(` lengthAdjust="spacingAndGlyphs"`)
 	}
 	c.b.WriteByte('>')
-	c.b.WriteString(html.EscapeString(s))
+	c.b.WriteString(escape(s))
 	c.b.WriteString("</text>\n")
 }
 
@@ -365,7 +367,7 @@ func keyAttr(key string) string {
 	if key == "" {
 		return ""
 	}
-	return ` data-key="` + html.EscapeString(key) + `"`
+	return ` data-key="` + escape(key) + `"`
 }
 
 // beginSeries opens the group of a series; its hover targets collect in
@@ -393,7 +395,7 @@ func (c *svgCanvas) hoverPoint(pt vg.Point, text string) {
 	b.WriteString(`" cy="`)
 	b.Write(num(nil, y))
 	b.WriteString(`" r="` + strconv.Itoa(hoverRadius) + `"><title>`)
-	b.WriteString(html.EscapeString(text))
+	b.WriteString(escape(text))
 	b.WriteString("</title></circle>\n")
 }
 
@@ -414,7 +416,7 @@ func (c *svgCanvas) hoverRect(r vg.Rectangle, text string) {
 	b.WriteString(`" height="`)
 	b.Write(num(nil, math.Max(math.Abs(y1-y0), 1)))
 	b.WriteString(`"><title>`)
-	b.WriteString(html.EscapeString(text))
+	b.WriteString(escape(text))
 	b.WriteString("</title></rect>\n")
 }
 
@@ -428,7 +430,7 @@ func (c *svgCanvas) beginLegend(key string, r vg.Rectangle, folded bool) {
 		fold = ` data-folded="1"`
 	}
 	c.b.WriteString(`<g class="` + ClassLegend + `"` + keyAttr(key) + fold + ` tabindex="0" role="button" aria-pressed="true"><title>` +
-		html.EscapeString(key) + ": click to hide or show, double-click to show it alone</title>\n<rect")
+		escape(key) + ": click to hide or show, double-click to show it alone</title>\n<rect")
 	c.attr("x", x0)
 	c.attr("y", y0)
 	c.attr("width", x1-x0)
@@ -442,7 +444,7 @@ func (c *svgCanvas) endLegend() { c.b.WriteString("</g>\n") }
 func (c *svgCanvas) document(label string, px, py int) []byte {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, `<svg class="chart" viewBox="0 0 %s %s" width="%d" height="%d" font-family="%s" role="img" aria-label="%s">`+"\n",
-		num(nil, c.w.Points()), num(nil, c.h.Points()), px, py, FontFamily, html.EscapeString(label))
+		num(nil, c.w.Points()), num(nil, c.h.Points()), px, py, FontFamily, escape(label))
 	out.Write(c.b.Bytes())
 	for _, l := range c.hover {
 		if l.b.Len() == 0 {
@@ -485,4 +487,30 @@ func svgOf(c vg.Canvas) (svgGrouper, bool) {
 			return nil, false
 		}
 	}
+}
+
+// escape makes s safe as XML text or attribute: escaped, and with what
+// XML cannot hold (invalid UTF-8, control characters) replaced by U+FFFD,
+// since names come from result files and profiles.
+func escape(s string) string { return html.EscapeString(xmlSafe(s)) }
+
+func xmlSafe(s string) string {
+	ok := utf8.ValidString(s)
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xfffe || r == 0xffff {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xfffe || r == 0xffff {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -264,3 +264,32 @@ func TestSVGTransforms(t *testing.T) {
 		t.Errorf("transformed path: %s", got)
 	}
 }
+
+// FuzzSVGText draws a figure whose title, series key, legend label and
+// hover text come from the fuzzer (names come from result files: any
+// bytes) and checks that the SVG is well-formed XML whose legend entry
+// and series group share their key.
+func FuzzSVGText(f *testing.F) {
+	f.Add("jsq", "1.2 ms")
+	f.Add(`a "b" <c> & d`, "\x00\xff\nline")
+	f.Add("two\nlines\ttab", "x")
+	f.Fuzz(func(t *testing.T, name, text string) {
+		p := NewPlot("", "x", "y")
+		l, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+		s := NewSeries(name, l)
+		s.Hover(0.5, 0.5, text)
+		p.Add(s)
+		svg, err := New(name+" — "+text, []*plot.Plot{p}, WithLegend([]LegendItem{{Label: name, Key: name}})).RenderSVG()
+		if err != nil {
+			t.Skip(err) // a font without the glyphs: gonum's error, not ours
+		}
+		doc := parseSVG(t, svg)
+		keys := map[string]int{}
+		for _, g := range doc.groups {
+			keys[g.class+" "+g.key]++
+		}
+		if name != "" && (keys[ClassSeries+" "+xmlSafe(name)] != 1 || keys[ClassLegend+" "+xmlSafe(name)] != 1) {
+			t.Errorf("groups %v, want a series and a legend entry of %q", keys, name)
+		}
+	})
+}

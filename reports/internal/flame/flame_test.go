@@ -256,3 +256,32 @@ func TestFlameDiffByFunction(t *testing.T) {
 		t.Errorf("shares %v", sh)
 	}
 }
+
+// FuzzFlameSVG draws graphs of function names from the fuzzer (names come
+// from profiles: any bytes) and checks that both SVGs are well-formed XML
+// with one frame per function.
+func FuzzFlameSVG(f *testing.F) {
+	f.Add("main.main", "runtime.mallocgc", "work")
+	f.Add("a<&\"'>", "\x00\xff\xfe", strings.Repeat("x", 300))
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		tr := New()
+		tr.Add([]string{b, a}, 0.3, 3)
+		tr.Add([]string{c}, 0.7, 7)
+		base := New()
+		base.Add([]string{a}, 1, 10)
+		for _, svg := range [][]byte{tr.SVG(Options{Label: a}), first(Diff(tr, base, DiffOptions{Name: b, BaseName: c}))} {
+			d := xml.NewDecoder(bytes.NewReader(svg))
+			for {
+				_, err := d.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("not well-formed XML: %v\n%q", err, svg)
+				}
+			}
+		}
+	})
+}
+
+func first(b []byte, _ []Change) []byte { return b }

@@ -238,7 +238,7 @@ func (w *writer) legend(entries []LegendEntry, gradient *gradient) {
 			x, y = pad, y+legendRowH
 		}
 		fmt.Fprintf(&w.b, `<rect x="%s" y="%s" width="10" height="10" fill="%s"/><text x="%s" y="%s">%s</text>`+"\n",
-			num(x), num(y+2), hexColor(e.Color), num(x+14), num(y+11), html.EscapeString(e.Label))
+			num(x), num(y+2), hexColor(e.Color), num(x+14), num(y+11), escape(e.Label))
 		x += 14 + tw + 18
 	}
 	if len(entries) > 0 {
@@ -255,13 +255,13 @@ func (w *writer) frames(fs []frame, fill func(f frame) color.Color, title func(f
 		x, y := pad+f.x, w.top+float64(f.depth*frameH)
 		col := fill(f)
 		fmt.Fprintf(&w.b, `<g class="f"><title>%s</title><rect x="%s" y="%s" width="%s" height="%d" fill="%s"/>`,
-			html.EscapeString(title(f)), num(x), num(y), num(math.Max(f.w-0.5, 0.3)), frameH-1, hexColor(col))
+			escape(title(f)), num(x), num(y), num(math.Max(f.w-0.5, 0.3)), frameH-1, hexColor(col))
 		if label := fit(ShortName(f.n.Name), f.w-6, w.o.Measure); label != "" {
 			ink := ""
 			if luminance(col) < 0.45 {
 				ink = ` fill="#fff"`
 			}
-			fmt.Fprintf(&w.b, `<text x="%s" y="%s"%s>%s</text>`, num(x+3), num(y+12), ink, html.EscapeString(label))
+			fmt.Fprintf(&w.b, `<text x="%s" y="%s"%s>%s</text>`, num(x+3), num(y+12), ink, escape(label))
 		}
 		w.b.WriteString("</g>\n")
 	}
@@ -272,7 +272,7 @@ func (w *writer) document() []byte {
 	var out bytes.Buffer
 	width := w.o.Width + 2*pad
 	fmt.Fprintf(&out, `<svg class="flame" viewBox="0 0 %s %s" width="%s" height="%s" font-size="%d" role="img" aria-label="%s">`+"\n",
-		num(width), num(w.height), num(width), num(w.height), fontSize, html.EscapeString(w.o.Label))
+		num(width), num(w.height), num(width), num(w.height), fontSize, escape(w.o.Label))
 	out.Write(w.b.Bytes())
 	out.WriteString("</svg>")
 	return out.Bytes()
@@ -450,7 +450,21 @@ func (g *gradient) draw(b *bytes.Buffer, x, y, width float64, measure TextWidth)
 		fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="10" fill="%s"/>`, num(x+float64(i)*barW/steps), num(y+2), num(barW/steps+0.3), hexColor(DiffColor(d, g.scale)))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(b, `<text x="%s" y="%s">← blue: %s</text>`+"\n", num(x+barW+10), num(y+11), html.EscapeString(left))
-	fmt.Fprintf(b, `<text x="%s" y="%s">→ red: %s; gray: about the same share</text>`+"\n", num(x+barW+10), num(y+11+legendRowH), html.EscapeString(right))
+	fmt.Fprintf(b, `<text x="%s" y="%s">← blue: %s</text>`+"\n", num(x+barW+10), num(y+11), escape(left))
+	fmt.Fprintf(b, `<text x="%s" y="%s">→ red: %s; gray: about the same share</text>`+"\n", num(x+barW+10), num(y+11+legendRowH), escape(right))
 	return y + 2*legendRowH
+}
+
+// escape makes s safe as XML text or attribute: escaped, and with what
+// XML cannot hold (invalid UTF-8, control characters) replaced by U+FFFD,
+// since function names come from profiles.
+func escape(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xfffe || r == 0xffff {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return html.EscapeString(b.String())
 }
