@@ -96,7 +96,15 @@ window.addEventListener("load", function () {
     c.dispatchEvent(new MouseEvent("mouseover", {bubbles: true, clientX: r.x + 1, clientY: r.y + 1}));
     var tip = document.querySelector(".tip");
     out.tip = tip.hidden ? "" : tip.textContent;
-    out.titles = document.querySelectorAll("svg.chart g.hv title").length;
+    out.titles = document.querySelectorAll("svg.chart g.hv title, svg.flame g.f title").length;
+    // A flame graph's frame shows its name, samples and share.
+    var fr = document.querySelector("svg.flame g.f[data-tip]");
+    if (fr) {
+      fr.closest("details").open = true;
+      var fb = fr.getBoundingClientRect();
+      fr.dispatchEvent(new MouseEvent("mouseover", {bubbles: true, clientX: fb.x + 1, clientY: fb.y + 1}));
+      out.flameTip = tip.hidden ? "" : tip.textContent;
+    }
     // Folded series start hidden, their legend entries off.
     out.folded = 0;
     document.querySelectorAll("svg.chart g.lg[data-folded]").forEach(function (f) {
@@ -195,6 +203,7 @@ func TestE2EChromium(t *testing.T) {
 		Tip                  string
 		Titles               int
 		Folded               int
+		FlameTip             string
 		Error                string
 	}
 	if err := json.Unmarshal([]byte(html.UnescapeString(pm[1])), &got); err != nil {
@@ -215,6 +224,8 @@ func TestE2EChromium(t *testing.T) {
 		t.Error("hovering a value showed no tooltip")
 	case got.Titles != 0:
 		t.Errorf("%d native titles left beside the tooltips", got.Titles)
+	case !strings.Contains(got.FlameTip, "samples") || !strings.Contains(got.FlameTip, "%"):
+		t.Errorf("hovering a flame graph's frame shows %q, want its samples and share", got.FlameTip)
 	case got.Folded < 0 || got.Folded != strings.Count(string(page), `data-folded="1"`):
 		t.Errorf("folded series: %d hidden at load, %d folded legend entries", got.Folded, strings.Count(string(page), `data-folded="1"`))
 	}

@@ -49,7 +49,10 @@ func (n *Node) Self() float64 {
 	for _, c := range n.Children {
 		v -= c.Value
 	}
-	return max(v, 0)
+	if v < 1e-9*n.Value { // rounding of the sums, not time
+		return 0
+	}
+	return v
 }
 
 // Tree is a flame graph: its root stands for all samples.
