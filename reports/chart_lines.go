@@ -64,7 +64,7 @@ func addLines(p *plot.Plot, ss []series) (legend []chart.LegendItem, hidden bool
 		}
 		legend[i] = chart.LegendItem{Label: s.label, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: s.line, Glyph: s.glyph}}, Key: s.label, Same: under, Sames: sames}
 		if under != "" {
-			legend[i].Label += " (same as " + under + ")"
+			legend[i].Label = sameAs(legend[i].Label, under)
 		}
 	}
 	// The wide bands first, under every thin line.
@@ -152,7 +152,7 @@ func mergeLegends(legends [][]chart.LegendItem, panels []string) []chart.LegendI
 			switch {
 			case len(common) > 0:
 				e.Same = common[len(common)-1]
-				e.Label += " (same as " + e.Same + ")"
+				e.Label = sameAs(e.Label, e.Same)
 			case len(unders) > 0:
 				var parts []string
 				for _, u := range unders {
@@ -168,6 +168,19 @@ func mergeLegends(legends [][]chart.LegendItem, panels []string) []chart.LegendI
 		}
 	}
 	return out
+}
+
+// sameAs is a legend label that says its series has the values of
+// another: "jsq (same as sed)", "lwl (bound, same as central)" (one pair
+// of parentheses, the other's name without its notes).
+func sameAs(label, other string) string {
+	if i := strings.Index(other, " ("); i > 0 {
+		other = other[:i]
+	}
+	if strings.HasSuffix(label, ")") && strings.Contains(label, " (") {
+		return strings.TrimSuffix(label, ")") + ", same as " + other + ")"
+	}
+	return label + " (same as " + other + ")"
 }
 
 // sameNote is the sentence a caption gets when addLines found a series
