@@ -6,13 +6,9 @@ import (
 	"testing"
 )
 
-func testPrequal(t *testing.T, n int, edit func(*PrequalParams)) *prequalPolicy {
+func testPrequal(t *testing.T, n int, o Options) *prequalPolicy {
 	t.Helper()
-	x := DefaultPrequalParams()
-	if edit != nil {
-		edit(&x)
-	}
-	p, err := newPrequal(PolicyConfig{Servers: n, Prequal: &x, Rand: rand.New(rand.NewPCG(1, 2))})
+	p, err := newPrequal(PolicyConfig{Servers: n, Options: o, Rand: rand.New(rand.NewPCG(1, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +73,8 @@ func TestPrequalReuseBudget(t *testing.T) {
 	if mean := float64(sum) / 10000; math.Abs(mean-p.budget) > 0.02 {
 		t.Errorf("mean drawn budget %g, want %g", mean, p.budget)
 	}
-	if p := testPrequal(t, 10, nil); p.budget != PrequalPoolSize || p.capacity != 10 {
-		t.Errorf("n=10: budget %g, capacity %d; want %d (undefined formula) and 10 (one probe per server)", p.budget, p.capacity, PrequalPoolSize)
+	if p := testPrequal(t, 10, nil); p.budget != 16 || p.capacity != 10 {
+		t.Errorf("n=10: budget %g, capacity %d; want 16 (undefined formula: the pool size) and 10 (one probe per server)", p.budget, p.capacity)
 	}
 }
 
@@ -87,7 +83,7 @@ func TestPrequalReuseBudget(t *testing.T) {
 // probes older than MaxAge expire, a probe used up its budget leaves, and
 // each use adds one to its requests in flight.
 func TestPrequalPoolAgeing(t *testing.T) {
-	p := testPrequal(t, 20, func(x *PrequalParams) { x.PoolSize = 3; x.MaxAge = 10 })
+	p := testPrequal(t, 20, Options{"pool": 3, "max_age": 10})
 	for i, s := range []int{0, 1, 0, 2, 3} {
 		p.insert(probe{server: s, at: float64(i), uses: 2})
 	}
