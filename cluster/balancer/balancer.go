@@ -407,6 +407,7 @@ type backend struct {
 	failed     atomic.Int64
 	work       float64 // under Balancer.mu: sizes of the tasks in flight, in units
 	healthOK   atomic.Int32
+	upSince    atomic.Uint64 // math.Float64bits of when it was last marked alive again, in units (0: from the start)
 	lastErr    atomic.Pointer[string]
 	pool       connPool
 }
@@ -633,6 +634,20 @@ func (v view) Work(i int) float64 {
 }
 func (v view) Now() float64 { return float64(time.Since(v.b.start).Nanoseconds()) / v.b.unitNs }
 
+// UpSince implements strategies.Health, as the health checks and failed
+// requests see the backends: -1 while backend i is marked dead (unless
+// every backend is: then none is out of service), else when it was last
+// marked alive again (0: alive since the start). Policies that know it
+// (prequal, leastreq) pick among the live backends and give one that
+// returns leastreq's slow start.
+func (v view) UpSince(i int) float64 {
+	be := v.b.backends[i]
+	if !be.alive.Load() && !v.b.panicking {
+		return -1
+	}
+	return math.Float64frombits(be.upSince.Load())
+}
+
 // ---- placing requests ----
 
 // jobOfLocked describes a request to the policy from its target (the
@@ -852,6 +867,7 @@ func (b *Balancer) markDead(s int) {
 
 func (b *Balancer) markAlive(s int) {
 	if b.backends[s].alive.CompareAndSwap(false, true) {
+		b.backends[s].upSince.Store(math.Float64bits(max(view{b}.Now(), math.SmallestNonzeroFloat64)))
 		b.mu.Lock()
 		b.drainLocked()
 		b.mu.Unlock()

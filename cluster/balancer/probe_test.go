@@ -346,3 +346,37 @@ func FuzzParseLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestViewHealth checks the balancer's view as strategies.Health: out of
+// service while marked dead, back with the time it was revived, and in
+// service all alike when every backend is marked dead (panic mode).
+func TestViewHealth(t *testing.T) {
+	_, ss := workertest.Start(t, 2, worker.Config{})
+	b, err := New(Config{Backends: []string{workertest.Addr(ss[0]), workertest.Addr(ss[1])}, Policy: "leastreq", HealthInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var h strategies.Health = view{b}
+	if h.UpSince(0) != 0 || h.UpSince(1) != 0 {
+		t.Fatalf("at the start: %g %g, want 0 0", h.UpSince(0), h.UpSince(1))
+	}
+	b.markDead(1)
+	if h.UpSince(1) >= 0 || h.UpSince(0) != 0 {
+		t.Errorf("backend 1 dead: %g, backend 0: %g", h.UpSince(1), h.UpSince(0))
+	}
+	before := view{b}.Now()
+	b.markAlive(1)
+	if u := h.UpSince(1); !(u > 0 && u >= before && u <= view{b}.Now()) {
+		t.Errorf("revived at %g, want between %g and now", u, before)
+	}
+	b.markDead(0)
+	b.markDead(1)
+	b.mu.Lock()
+	b.panicking = true
+	if h.UpSince(0) < 0 || h.UpSince(1) < 0 {
+		t.Error("panic mode: a backend shown out of service")
+	}
+	b.panicking = false
+	b.mu.Unlock()
+}

@@ -89,3 +89,41 @@ func TestListPolicyParams(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterPolicyOpt runs prequal behind our balancer process with
+// --policy-opt and --kill-worker-at through the real command line: the
+// option reaches the balancer (its probes are counted at 2 a request, and
+// the sim beside it runs the same option), and the kill is the down fault.
+func TestClusterPolicyOpt(t *testing.T) {
+	old := clusterLauncher
+	clusterLauncher = cmdTestLauncher()
+	defer func() { clusterLauncher = old }()
+	code, out, errs := runCLI(t, "run", "cluster", "--workers", "3", "--via", "ours", "--policy", "prequal", "--policy-opt", "prequal.probe_rate=2",
+		"--load", "0.5", "--duration", "1500ms", "--kill-worker-at", "500ms", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	results, bad := metrics.ReadJSONL("stdout", strings.NewReader(out))
+	if len(bad) > 0 || len(results) != 2 {
+		t.Fatalf("%d results, errors %v", len(results), bad)
+	}
+	real, sim := results[0], results[1]
+	m := real.Metrics
+	var disp float64
+	for _, d := range real.PerServer["dispatched"] {
+		disp += d
+	}
+	// 2 probes a pick; a pick of a backend that died between the policy's
+	// look and the dispatch is picked again (rare: 1% allowed).
+	if asked := m["sent_probes"] + m["coalesced_probes"] + m["dead_probes"]; asked < 2*disp || asked > 2.02*disp || m["answered_probes"] < 1 {
+		t.Errorf("probes asked %v for %v dispatched (want 2 each), answered %v", asked, disp, m["answered_probes"])
+	}
+	if m["killed_workers"] != 1 || real.Params["faults"] == nil {
+		t.Errorf("killed_workers %v, faults %v: want the kill as a fault", m["killed_workers"], real.Params["faults"])
+	}
+	for _, r := range []metrics.Result{real, sim} {
+		if p, _ := r.Params["prequal"].(map[string]any); p == nil || p["probe_rate"] != 2.0 || !strings.Contains(r.Name, "probe_rate=2") {
+			t.Errorf("%s %s: params %v, want probe_rate 2 recorded and named", r.Engine, r.Name, r.Params["prequal"])
+		}
+	}
+}
