@@ -145,10 +145,20 @@ type prequalPolicy struct {
 	rifs     []int
 	// in-process latency samples per server: a ring of the last
 	// prequalLatencyKeep (time, latency) pairs
-	lat     [][]latSample
-	latPos  []int
-	sorted  []float64
-	rifSent map[uint64]int32 // requests in flight each outstanding job found at dispatch
+	lat    [][]latSample
+	latPos []int
+	sorted []float64
+	// The median per server of the last call of latency, kept while the
+	// samples it was taken over are the ones that count: no completion
+	// since (medOK) and its oldest sample not yet too old (medOldest).
+	// Time only moves forward, so a sample too old stays too old and the
+	// median is the same as recomputed, bit for bit (naive: recompute
+	// every time, for the test of the two).
+	med       []float64
+	medOldest []float64
+	medOK     []bool
+	naive     bool
+	rifSent   map[uint64]int32 // requests in flight each outstanding job found at dispatch
 }
 
 // latSample is one completion: when, and its response time per request in
@@ -174,6 +184,7 @@ func newPrequal(cfg PolicyConfig) (Policy, error) {
 		r: cfg.Rand, p: p, n: cfg.Servers, capacity: capacity, budget: budget,
 		pool: make([]probe, 0, capacity+1), rmOldest: true,
 		lat: make([][]latSample, cfg.Servers), latPos: make([]int, cfg.Servers),
+		med: make([]float64, cfg.Servers), medOldest: make([]float64, cfg.Servers), medOK: make([]bool, cfg.Servers),
 		rifSent: map[uint64]int32{},
 	}, nil
 }
@@ -417,21 +428,28 @@ func (p *prequalPolicy) insert(e probe) {
 // MaxAge; 0 (optimistic, so that the server is tried again) when there are
 // none.
 func (p *prequalPolicy) latency(s, rif int, now float64) float64 {
+	if p.medOK[s] && !p.naive && now-p.medOldest[s] <= p.p.MaxAge {
+		return float64(rif+1) * p.med[s]
+	}
 	p.sorted = p.sorted[:0]
+	oldest := math.Inf(1)
 	for _, x := range p.lat[s] {
 		if now-x.at <= p.p.MaxAge {
 			p.sorted = append(p.sorted, x.perRIF)
+			oldest = min(oldest, x.at)
 		}
 	}
-	if len(p.sorted) == 0 {
-		return 0
+	med := 0.0 // none: optimistic, so that the server is tried again
+	if m := len(p.sorted); m > 0 {
+		slices.Sort(p.sorted)
+		med = p.sorted[m/2]
+		if m%2 == 0 {
+			med = (p.sorted[m/2-1] + p.sorted[m/2]) / 2
+		}
 	}
-	slices.Sort(p.sorted)
-	m := len(p.sorted)
-	med := p.sorted[m/2]
-	if m%2 == 0 {
-		med = (p.sorted[m/2-1] + p.sorted[m/2]) / 2
-	}
+	// With no sample the cache holds until the next completion (oldest
+	// +Inf: now - Inf <= MaxAge always).
+	p.med[s], p.medOldest[s], p.medOK[s] = med, oldest, true
 	return float64(rif+1) * med
 }
 
@@ -449,6 +467,7 @@ func (p *prequalPolicy) Completed(v View, server int, j Job, latency float64) {
 		k = 1
 	}
 	delete(p.rifSent, j.ID)
+	p.medOK[server] = false
 	x := latSample{v.Now(), latency / float64(k)}
 	if len(p.lat[server]) < prequalLatencyKeep {
 		p.lat[server] = append(p.lat[server], x)
