@@ -5,7 +5,10 @@
 // and was in service (HeaderWait, HeaderService) and which worker served it
 // (HeaderWorker), so that a load generator can split a response time into
 // queueing, service and overhead. GET /healthz answers 200 while it
-// serves; GET /_stratbench/info its kind and capacity (Info).
+// serves; GET /_stratbench/info its kind and capacity (Info); GET
+// /_stratbench/load answers a probe (Load: requests in flight and a latency
+// estimate, as a Prequal server answers), for the prequal policy of our
+// balancer.
 //
 // The paths and headers here are the cluster's protocol: the balancer and
 // the load generator use them too.

@@ -156,6 +156,8 @@ type Info struct {
 	// MaxPresent is the largest number of tasks present at once (waiting
 	// plus in service) since the worker started.
 	MaxPresent int64 `json:"max_present"`
+	// Probes counts the probes answered at LoadPath.
+	Probes int64 `json:"probes"`
 }
 
 // Worker is the HTTP handler of a worker: at most Capacity tasks in
@@ -171,6 +173,8 @@ type Worker struct {
 	waiting    atomic.Int64
 	present    atomic.Int64
 	maxPresent atomic.Int64
+	probes     atomic.Int64
+	lat        latencyEstimator
 	faults     *workerFaults // nil unless AcceptFaults
 }
 
@@ -204,10 +208,11 @@ func (w *Worker) Info() Info {
 		InService:  w.inService.Load(),
 		Waiting:    w.waiting.Load(),
 		MaxPresent: w.maxPresent.Load(),
+		Probes:     w.probes.Load(),
 	}
 }
 
-// ServeHTTP serves WorkPath, HealthPath and InfoPath.
+// ServeHTTP serves WorkPath, HealthPath, InfoPath and LoadPath.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if w.faults != nil {
 		if r.URL.Path == FaultPath {
@@ -227,6 +232,8 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case InfoPath:
 		rw.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(rw).Encode(w.Info())
+	case LoadPath:
+		w.serveLoad(rw)
 	default:
 		http.NotFound(rw, r)
 	}
@@ -240,7 +247,8 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	t0 := time.Now()
-	for p := w.present.Add(1); ; {
+	rif := w.present.Add(1) // requests in flight it finds, itself included
+	for p := rif; ; {
 		m := w.maxPresent.Load()
 		if p <= m || w.maxPresent.CompareAndSwap(m, p) {
 			break
@@ -277,6 +285,7 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.served.Add(1)
+	w.lat.record(rif, float64(t2.Sub(t0).Nanoseconds()), t2)
 	h := rw.Header()
 	h["Content-Type"] = textPlain
 	h[HeaderWait] = []string{strconv.FormatInt(t1.Sub(t0).Nanoseconds(), 10)}
