@@ -158,7 +158,7 @@ func check(cfg CompareConfig, old, new *reports.Set) error {
 				ms = append(ms, r.Metric)
 			}
 		}
-		return bad.Field("metric", " %s: no benchmark of both builds has it with a better direction (round 1); their metrics: %s", cfg.Metric, strings.Join(ms, ", "))
+		return bad.Field("metric", "%s: no benchmark of both builds has it with a better direction (round 1); their metrics: %s", cfg.Metric, strings.Join(ms, ", "))
 	}
 	if why := g.CannotFail(); why != "" {
 		return bad.Inputf("%s (found after round 1)", why)
