@@ -193,9 +193,13 @@ func run(ctx context.Context, cmd Command, w io.Writer, round int, b Build) (tim
 	if msg != "" {
 		msg = ": " + msg
 	}
-	err = fmt.Errorf("%s build, round %d: %s: %w%s", b, round+1, cmd, err, msg)
+	// The command's exit status is quoted, not wrapped: it is not
+	// compare's own (1 means a regression).
 	var exit *exec.ExitError
-	if errors.As(err, &exit) && cmd.Path == "sh" && (exit.ExitCode() == 126 || exit.ExitCode() == 127) || errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+	notFound := errors.As(err, &exit) && cmd.Path == "sh" && (exit.ExitCode() == 126 || exit.ExitCode() == 127) ||
+		errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission)
+	err = fmt.Errorf("%s build, round %d: %s: %v%s", b, round+1, cmd, err, msg)
+	if notFound {
 		return took, bad.Input(err)
 	}
 	return took, err
