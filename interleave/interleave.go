@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stratbench/stratbench/internal/bad"
@@ -178,6 +179,11 @@ func run(ctx context.Context, cmd Command, w io.Writer, round int, b Build) (tim
 	c.Dir = cmd.Dir
 	c.Env = append(os.Environ(), EnvRound+"="+strconv.Itoa(round+1), EnvBuild+"="+b.String())
 	c.Stdout = w
+	// The command and whatever it starts (sh -c runs the build's binary as
+	// its child) form a process group, killed whole when ctx ends.
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	c.WaitDelay = 2 * time.Second
 	var tail tailWriter
 	c.Stderr = &tail
 	start := time.Now()
