@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/reports"
 )
 
@@ -34,8 +35,9 @@ type CompareConfig struct {
 	// (reports.RoundMedian when empty).
 	RoundStat reports.RoundStat
 	// Out, when set, is a directory that keeps each run's output
-	// (old-01.txt, new-01.txt, ...); otherwise they go to a temporary
-	// directory removed at the end.
+	// (old-01.txt, new-01.txt, ...; each written under a temporary name
+	// and renamed when the run ends well); otherwise they go to a
+	// temporary directory removed at the end.
 	Out string
 }
 
@@ -78,7 +80,7 @@ func Compare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer) e
 	}
 	sets := [2][]*reports.Set{make([]*reports.Set, cfg.Rounds), make([]*reports.Set, cfg.Rounds)}
 	durs := [2][]time.Duration{make([]time.Duration, cfg.Rounds), make([]time.Duration, cfg.Rounds)}
-	var open *os.File
+	var open *fsutil.File // the run's output, committed when the run ends well
 	path := func(round int, b Build) string {
 		return filepath.Join(dir, fmt.Sprintf("%s-%02d.txt", b, round+1))
 	}
@@ -86,12 +88,12 @@ func Compare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer) e
 	_, err := Run(ctx, Config{
 		Old: cfg.Old, New: cfg.New, Rounds: cfg.Rounds,
 		Output: func(round int, b Build) (io.Writer, error) {
-			f, err := os.Create(path(round, b))
+			f, err := fsutil.Create(path(round, b))
 			open = f
 			return f, err
 		},
 		Done: func(round int, b Build, took time.Duration) error {
-			if err := open.Close(); err != nil {
+			if err := open.Commit(); err != nil {
 				return err
 			}
 			s, err := reports.LoadContext(ctx, []string{path(round, b)}, nil)
@@ -121,7 +123,7 @@ func Compare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer) e
 		},
 	})
 	if open != nil {
-		open.Close()
+		open.Abort() // a run that failed: nothing half-written is left
 	}
 	if err != nil {
 		return err
