@@ -18,7 +18,7 @@
 # An A/A run that fails is a false alarm; an A/B run catches the slowdown when it fails naming
 # primes/variant=sieve (a failure naming another benchmark is a false alarm too). Every gate
 # run's output, and summary.txt, go to $OUT. Settings (environment): OUT (out/gate-aa), ROUNDS
-# (16), COUNT (40 samples a run), BENCHTIME (5x), STAT (best), THRESHOLD (5%), BENCH (below).
+# (20), COUNT (40 samples a run), BENCHTIME (5x), STAT (best), THRESHOLD (5%), BENCH (below).
 # The measuring runs are not niced: they are timing-sensitive. A gate run takes about 15 s on a
 # quiet 2-core machine and up to two minutes under heavy load; the script, PAIRS × 2 of them.
 set -euo pipefail
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 PAIRS=${1:-20}
 OUT=${OUT:-out/gate-aa}
-ROUNDS=${ROUNDS:-16}
+ROUNDS=${ROUNDS:-20}
 COUNT=${COUNT:-40}
 BENCHTIME=${BENCHTIME:-5x}
 STAT=${STAT:-best}
