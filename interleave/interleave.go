@@ -65,6 +65,7 @@ const (
 	New
 )
 
+// String is "old" or "new".
 func (b Build) String() string {
 	if b == Old {
 		return "old"
