@@ -1,6 +1,7 @@
 // Package pgo measures what profile-guided optimization does to
 // stratbench's own benchmarks: it runs them with a CPU profile, rebuilds
-// them with -pgo= that profile, runs both builds again, interleaved, and
+// them with -pgo= that profile, runs both builds again in interleaved
+// rounds (package interleave, alternating which build runs first), and
 // compares them the way benchstat does.
 //
 // PGO is the Go counterpart of the JIT compilers that Python users reach
@@ -30,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratbench/stratbench/interleave"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
@@ -126,18 +128,24 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err := command(ctx, root, stderr, goTool, "test", "-c", "-pgo="+profile, "-o", opt, cfg.Pkg); err != nil {
 		return fmt.Errorf("building with the profile: %w", err)
 	}
+	// Both builds in interleaved rounds, alternating which runs first, so
+	// that drift of the machine hits both.
 	var baseOut, pgoOut strings.Builder
-	for i := range cfg.Count {
-		// Alternate the builds so that drift of the machine hits both.
-		step("measuring, round %d of %d", i+1, cfg.Count)
-		for _, b := range []struct {
-			bin string
-			w   *strings.Builder
-		}{{base, &baseOut}, {opt, &pgoOut}} {
-			if err := command(ctx, pkgDir, b.w, b.bin, benchArgs...); err != nil {
-				return fmt.Errorf("measuring: %w", err)
+	if _, err := interleave.Run(ctx, interleave.Config{
+		Old:    interleave.Command{Path: base, Args: benchArgs, Dir: pkgDir},
+		New:    interleave.Command{Path: opt, Args: benchArgs, Dir: pkgDir},
+		Rounds: cfg.Count,
+		Output: func(round int, b interleave.Build) (io.Writer, error) {
+			if b == interleave.First(round) {
+				step("measuring, round %d of %d", round+1, cfg.Count)
 			}
-		}
+			if b == interleave.Old {
+				return &baseOut, nil
+			}
+			return &pgoOut, nil
+		},
+	}); err != nil {
+		return fmt.Errorf("measuring: %w", err)
 	}
 	for _, f := range []struct{ name, text string }{{BaseFile, baseOut.String()}, {PGOFile, pgoOut.String()}} {
 		if err := fsutil.WriteFile(filepath.Join(out, f.name), func(w io.Writer) error {

@@ -36,6 +36,10 @@ type CompareRow struct {
 	Worse bool
 	// Notes are the footnotes of this row (too few samples).
 	Notes []string
+	// Paired, when the builds ran in interleaved rounds (ComparePaired),
+	// is the change measured round by round; Change, Cmp, Significant and
+	// Worse then come from it.
+	Paired *PairedChange
 	// headline marks the benchmark's headline metric, the one the gate
 	// judges.
 	headline               bool
@@ -52,6 +56,12 @@ type CompareResult struct {
 	// OnlyOld and OnlyNew are benchmarks found on one side only.
 	OnlyOld, OnlyNew []string
 	Alpha            float64
+	// Rounds is the number of interleaved rounds of a paired comparison
+	// (ComparePaired), 0 for two separate runs (Compare).
+	Rounds int
+	// RoundStat is the value a paired comparison takes of each round's
+	// samples.
+	RoundStat RoundStat
 }
 
 // Compare matches the results of old and new by benchmark name and
@@ -64,55 +74,9 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 	if !(alpha > 0 && alpha < 1) {
 		alpha = Alpha
 	}
-	units := Units{Better: map[string]metrics.Better{}}
-	for k, v := range old.Units.Better {
-		units.Better[k] = v
-	}
-	for k, v := range new.Units.Better {
-		units.Better[k] = v
-	}
-	type side struct {
-		samples  map[string][]float64
-		metrics  []string
-		headline string
-	}
-	collect := func(s *Set) (map[string]*side, []string) {
-		out := map[string]*side{}
-		var order []string
-		for i := range s.Results {
-			r := &s.Results[i]
-			name := FullName(r)
-			sd := out[name]
-			if sd == nil {
-				sd = &side{samples: map[string][]float64{}, headline: Headline([]*metrics.Result{r})}
-				out[name] = sd
-				order = append(order, name)
-			}
-			names := r.MetricNames()
-			for k := range r.Samples {
-				if _, ok := r.Metrics[k]; !ok {
-					names = append(names, k)
-				}
-			}
-			for _, m := range names {
-				xs := r.Samples[m]
-				if len(xs) == 0 {
-					v, ok := r.Metrics[m]
-					if !ok || math.IsNaN(v) {
-						continue
-					}
-					xs = []float64{v}
-				}
-				if _, ok := sd.samples[m]; !ok {
-					sd.metrics = append(sd.metrics, m)
-				}
-				sd.samples[m] = append(sd.samples[m], xs...)
-			}
-		}
-		return out, order
-	}
-	os, oorder := collect(old)
-	ns, norder := collect(new)
+	units := mergeUnits(old, new)
+	os, oorder := collectSamples(old)
+	ns, norder := collectSamples(new)
 	res := &CompareResult{Alpha: alpha}
 	th := &benchmath.Thresholds{CompareAlpha: alpha}
 	for _, name := range oorder {
@@ -155,6 +119,63 @@ func Compare(old, new *Set, alpha float64) *CompareResult {
 		}
 	}
 	return res
+}
+
+// benchSamples are one benchmark's samples of every metric in one set.
+type benchSamples struct {
+	samples  map[string][]float64
+	metrics  []string
+	headline string
+}
+
+// collectSamples pools the samples of every benchmark of s by full name,
+// in first-seen order. Results that kept no samples count as one sample
+// of their value.
+func collectSamples(s *Set) (map[string]*benchSamples, []string) {
+	out := map[string]*benchSamples{}
+	var order []string
+	for i := range s.Results {
+		r := &s.Results[i]
+		name := FullName(r)
+		sd := out[name]
+		if sd == nil {
+			sd = &benchSamples{samples: map[string][]float64{}, headline: Headline([]*metrics.Result{r})}
+			out[name] = sd
+			order = append(order, name)
+		}
+		names := r.MetricNames()
+		for k := range r.Samples {
+			if _, ok := r.Metrics[k]; !ok {
+				names = append(names, k)
+			}
+		}
+		for _, m := range names {
+			xs := r.Samples[m]
+			if len(xs) == 0 {
+				v, ok := r.Metrics[m]
+				if !ok || math.IsNaN(v) {
+					continue
+				}
+				xs = []float64{v}
+			}
+			if _, ok := sd.samples[m]; !ok {
+				sd.metrics = append(sd.metrics, m)
+			}
+			sd.samples[m] = append(sd.samples[m], xs...)
+		}
+	}
+	return out, order
+}
+
+// mergeUnits is the unit metadata of all sets, later ones winning.
+func mergeUnits(sets ...*Set) Units {
+	units := Units{Better: map[string]metrics.Better{}}
+	for _, s := range sets {
+		for k, v := range s.Units.Better {
+			units.Better[k] = v
+		}
+	}
+	return units
 }
 
 // Regressions returns the benchmarks whose headline metric the gate
@@ -208,6 +229,9 @@ func (c *CompareResult) WriteText(w io.Writer) error {
 		}
 		return s
 	}
+	if c.Rounds > 0 {
+		fmt.Fprintf(&b, "paired over %d interleaved rounds; a round's value of a build is %s; old and new: the median of the rounds' values with its 95%% interval; change: the Hodges–Lehmann estimate of new/old from the rounds' ratios, with its 95%% interval; p: two-sided Wilcoxon signed-rank test of the rounds' log ratios; n: rounds\n\n", c.Rounds, c.RoundStat.describe())
+	}
 	for ti, m := range c.metricsInOrder() {
 		if ti > 0 {
 			b.WriteString("\n")
@@ -233,15 +257,29 @@ func (c *CompareResult) WriteText(w io.Writer) error {
 			width = max(width, len([]rune(n)))
 		}
 		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%-*s\told\t\tnew\t\tchange\t\t\n", width, "")
+		if c.Rounds > 0 {
+			fmt.Fprintf(tw, "%-*s\told\t\tnew\t\tchange\t95%% interval\t\t\n", width, "")
+		} else {
+			fmt.Fprintf(tw, "%-*s\told\t\tnew\t\tchange\t\t\n", width, "")
+		}
 		for i, r := range rows {
+			if r.Paired != nil {
+				change, interval := pairedDelta(r)
+				fmt.Fprintf(tw, "%-*s\t%s\t± %s\t%s\t± %s\t%s\t%s\tp=%.3f n=%d%s\t\n", width, names[i], FormatNumber(r.Old.Center), r.Old.PctRangeString(),
+					FormatNumber(r.New.Center), r.New.PctRangeString(), change, interval, r.Paired.P, r.Paired.Rounds, mark(r.Notes))
+				continue
+			}
 			fmt.Fprintf(tw, "%-*s\t%s\t± %s\t%s\t± %s\t%s\t%s%s\t\n", width, names[i], FormatNumber(r.Old.Center), r.Old.PctRangeString(),
 				FormatNumber(r.New.Center), r.New.PctRangeString(), r.Delta(), r.Cmp.String(), mark(r.Notes))
 		}
 		if len(rows) > 1 {
 			og, ng := geomean(rows, true), geomean(rows, false)
 			if !math.IsNaN(og) && !math.IsNaN(ng) {
-				fmt.Fprintf(tw, "%-*s\t%s\t\t%s\t\t%+.2f%%\t\t\n", width, "geomean", FormatNumber(og), FormatNumber(ng), (ng/og-1)*100)
+				if c.Rounds > 0 {
+					fmt.Fprintf(tw, "%-*s\t%s\t\t%s\t\t%+.2f%%\t\t\t\n", width, "geomean", FormatNumber(og), FormatNumber(ng), (ng/og-1)*100)
+				} else {
+					fmt.Fprintf(tw, "%-*s\t%s\t\t%s\t\t%+.2f%%\t\t\n", width, "geomean", FormatNumber(og), FormatNumber(ng), (ng/og-1)*100)
+				}
 			}
 		}
 		tw.Flush()
@@ -392,35 +430,51 @@ func RunCompare(ctx context.Context, cfg CompareConfig, stdout, stderr io.Writer
 	if len(c.Rows) == 0 {
 		return inputErrorf("%s and %s have no benchmark and metric in common", cfg.Old, cfg.New)
 	}
-	if err := c.WriteText(stdout); err != nil {
+	var noise *CompareResult
+	if cfg.FailOnRegression >= 0 && cfg.Noise != "" {
+		ns, err := LoadContext(ctx, []string{cfg.Noise}, cfg.Stdin)
+		if err != nil {
+			return inputError{err}
+		}
+		if len(ns.Results) == 0 {
+			return inputErrorf("%s: %w", cfg.Noise, ErrNoResults)
+		}
+		noise = Compare(old, ns, cfg.Alpha)
+	}
+	if err := c.Judge(stdout, cfg.FailOnRegression, noise, cfg.Metric); err != nil {
 		return err
 	}
-	if cfg.FailOnRegression >= 0 {
-		var noise *CompareResult
-		if cfg.Noise != "" {
-			ns, err := Load([]string{cfg.Noise}, cfg.Stdin)
-			if err != nil {
-				return inputError{err}
-			}
-			if len(ns.Results) == 0 {
-				return inputErrorf("%s: %w", cfg.Noise, ErrNoResults)
-			}
-			noise = Compare(old, ns, cfg.Alpha)
-		}
-		g := c.Gate(cfg.FailOnRegression, noise, cfg.Metric)
-		if cfg.Metric != "" && len(g.Rows) == 0 {
-			return inputErrorf("--metric %s: no benchmark of both files has it with a better direction; their metrics: %s", cfg.Metric, strings.Join(c.metricsInOrder(), ", "))
-		}
-		if _, err := io.WriteString(stdout, "\n"+g.Summary()); err != nil {
-			return err
-		}
-		if regs := g.Failures(); len(regs) > 0 {
-			var parts []string
-			for _, r := range regs {
-				parts = append(parts, fmt.Sprintf("%s %s %+.1f%% (%s is better, margin %.1f%%, p=%.3g)", r.Bench, r.Metric, r.Change*100, r.Better, r.Margin, r.PAdj))
-			}
-			return fmt.Errorf("%w: %d benchmarks got worse by more than %g%%: %s", ErrRegression, len(regs), cfg.FailOnRegression, strings.Join(parts, "; "))
-		}
-	}
 	return ctx.Err()
+}
+
+// Judge writes the comparison to w and, when pct >= 0, the verdict of the
+// gate at pct percent (see Gate; noise and metric as there). It returns
+// an error wrapping ErrRegression that names every benchmark that
+// regressed, or bad input when metric matches no benchmark or when too
+// few paired rounds make the gate unable to fail.
+func (c *CompareResult) Judge(w io.Writer, pct float64, noise *CompareResult, metric string) error {
+	if err := c.WriteText(w); err != nil {
+		return err
+	}
+	if pct < 0 {
+		return nil
+	}
+	g := c.Gate(pct, noise, metric)
+	if metric != "" && len(g.Rows) == 0 {
+		return inputErrorf("--metric %s: no benchmark of both builds has it with a better direction; their metrics: %s", metric, strings.Join(c.metricsInOrder(), ", "))
+	}
+	if _, err := io.WriteString(w, "\n"+g.Summary()); err != nil {
+		return err
+	}
+	if why := g.CannotFail(); why != "" {
+		return inputErrorf("%s", why)
+	}
+	if regs := g.Failures(); len(regs) > 0 {
+		var parts []string
+		for _, r := range regs {
+			parts = append(parts, fmt.Sprintf("%s %s %+.1f%% (%s is better, margin %.1f%%, p=%.3g)", r.Bench, r.Metric, r.Change*100, r.Better, r.Margin, r.PAdj))
+		}
+		return fmt.Errorf("%w: %d benchmarks got worse by more than %g%%: %s", ErrRegression, len(regs), pct, strings.Join(parts, "; "))
+	}
+	return nil
 }

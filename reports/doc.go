@@ -105,8 +105,12 @@
 // Compare matches two sets of results by benchmark name and compares every
 // shared metric as benchstat does (golang.org/x/perf/benchmath): medians
 // with 95% intervals, a Mann–Whitney U test, `~` when the change is not
-// significant, footnotes when there are too few samples. Regressions
-// returns the metrics that got significantly worse, in their own better
-// direction, by more than a threshold: the CI gate of stratbench compare
-// --fail-on-regression.
+// significant, footnotes when there are too few samples. ComparePaired
+// compares two builds measured in interleaved rounds (package interleave
+// runs them) round by round: the Hodges–Lehmann estimate of new/old from
+// the rounds' ratios with its interval, and a Wilcoxon signed-rank test
+// (signedrank.go). Gate is the CI gate of stratbench compare
+// --fail-on-regression: the benchmarks significantly worse than a
+// threshold, in their own better direction, Holm-corrected; paired rounds
+// are judged by their ratios, two separate runs by a shifted U test.
 package reports

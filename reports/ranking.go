@@ -299,23 +299,16 @@ func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
 // difference real when none is stays at Alpha. Comparisons without a
 // test count as p = 1.
 func holm(cs []Comparison) {
-	idx := make([]int, len(cs))
-	for i := range idx {
-		idx[i] = i
-	}
-	p := func(i int) float64 {
-		if !cs[i].Known || math.IsNaN(cs[i].P) {
-			return 1
+	ps := make([]float64, len(cs))
+	for i, c := range cs {
+		ps[i] = 1
+		if c.Known && !math.IsNaN(c.P) {
+			ps[i] = c.P
 		}
-		return cs[i].P
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(p(a), p(b)) })
-	m := len(cs)
-	run := 0.0
-	for k, i := range idx {
-		run = math.Max(run, math.Min(1, float64(m-k)*p(i)))
-		cs[i].PAdj = run
-		cs[i].Significant = cs[i].Known && run < Alpha
+	for i, p := range holmAdjust(ps) {
+		cs[i].PAdj = p
+		cs[i].Significant = cs[i].Known && p < Alpha
 	}
 }
 
