@@ -33,7 +33,6 @@ type Report struct {
 	// Files are the files written beside index.html (relative to the
 	// output directory), for the page's links.
 	Files []string
-	index map[*metrics.Result]int
 }
 
 // Build ranks the results, reads the profiles they name and, when charts

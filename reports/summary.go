@@ -88,97 +88,98 @@ func (row SummaryRow) Verdict() string {
 // Summary returns one row per ranked scenario.
 func (r *Report) Summary() []SummaryRow {
 	var out []SummaryRow
-	for _, rk := range r.Rankings {
-		row := SummaryRow{
-			Scenario:   rk.Scenario,
-			Metric:     rk.Metric,
-			MetricText: metricText(r.Set.Units, rk.Metric, rk.results),
-			Better:     rk.Better.String(),
-			Best:       rk.Best,
-			Winner:     rk.Winner,
-			Leader:     rk.Leader,
-			Value:      estimateUnitText(rk.BestEst, rk.Unit),
-			BestValue:  rk.BestEst.Center,
-		}
-		if rk.BestEst.HasCI() {
-			row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
-		}
-		if len(rk.Comparisons) > 0 {
-			c0 := rk.Comparisons[0]
-			row.RunnerUp, row.Ratio, row.Significance = c0.Other, ratioText(c0), c0.SignificanceNote()
-		}
-		unstable := map[string]bool{}
-		for _, r := range rk.results {
-			if u, _ := r.Params["unstable"].(bool); u {
-				_, s := StrategyOf(r)
-				unstable[s] = true
-				row.Unstable = append(row.Unstable, s)
-			}
-		}
-		for i := len(rk.Comparisons) - 1; i >= 1; i-- {
-			if cw := rk.Comparisons[i]; !slices.ContainsFunc(rk.Entries[i+1].Names, func(n string) bool { return unstable[n] }) {
-				row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
-				break
-			}
-		}
-		if g := rk.BoundGap; g != nil {
-			row.Bound, row.BoundValue, row.BoundGap = g.Best, estimateUnitText(g.BestEst, rk.Unit), ratioText(*g)
-		}
-		for _, e := range rk.Entries {
-			for _, n := range e.Names {
-				row.Ranks = append(row.Ranks, rankRow(n, e, []int{e.RankLo, e.RankHi}))
-			}
-		}
-		for _, e := range rk.Bounds {
-			for _, n := range e.Names {
-				row.Ranks = append(row.Ranks, rankRow(n, e, nil))
-			}
-		}
-		for _, c := range rk.Comparisons {
-			row.Lines = append(row.Lines, c.String())
-		}
-		if g := rk.BoundGap; g != nil {
-			row.Lines = append(row.Lines, "bound: "+g.String())
-		}
-		switch {
-		case row.Winner == "" && len(rk.Comparisons) > 0 && !rk.Comparisons[0].Known:
-			row.Caveats = append(row.Caveats, "no intervals (one run each): significance unknown; repeat the runs to decide")
-		case row.Winner == "":
-			row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
-		}
-		if len(rk.Entries) == 1 {
-			row.Caveats = append(row.Caveats, "only one deployable strategy ran")
-		}
-		if len(row.Unstable) > 0 {
-			row.Caveats = append(row.Caveats, "unstable: "+strings.Join(row.Unstable, ", "))
-		}
-		for _, res := range rk.results {
-			if len(res.Warnings) > 0 {
-				if i := r.indexOf(res); i >= 0 {
-					row.Warned = append(row.Warned, i)
-				}
-			}
-		}
-		if n := len(row.Warned); n > 0 {
-			row.Caveats = append(row.Caveats, plural(n, "run", "runs")+" with warnings")
-		}
-		out = append(out, row)
+	for i := range r.Rankings {
+		out = append(out, r.summaryRow(&r.Rankings[i]))
 	}
 	return out
 }
 
-// indexOf is the index of res in the report's results, or -1.
-func (r *Report) indexOf(res *metrics.Result) int {
-	if r.index == nil {
-		r.index = map[*metrics.Result]int{}
-		for i := range r.Set.Results {
-			r.index[&r.Set.Results[i]] = i
+// summaryRow is the summary row of one ranking.
+func (r *Report) summaryRow(rk *Ranking) SummaryRow {
+	row := SummaryRow{
+		Scenario:   rk.Scenario,
+		Metric:     rk.Metric,
+		MetricText: metricText(r.Set.Units, rk.Metric, recResults(rk.results)),
+		Better:     rk.Better.String(),
+		Best:       rk.Best,
+		Winner:     rk.Winner,
+		Leader:     rk.Leader,
+		Value:      estimateUnitText(rk.BestEst, rk.Unit),
+		BestValue:  rk.BestEst.Center,
+	}
+	if rk.BestEst.HasCI() {
+		row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
+	}
+	if len(rk.Comparisons) > 0 {
+		c0 := rk.Comparisons[0]
+		row.RunnerUp, row.Ratio, row.Significance = c0.Other, ratioText(c0), c0.SignificanceNote()
+	}
+	unstable := map[string]bool{}
+	for _, rec := range rk.results {
+		if rec.unstable {
+			unstable[rec.label] = true
+			row.Unstable = append(row.Unstable, rec.label)
 		}
 	}
-	if i, ok := r.index[res]; ok {
-		return i
+	for i := len(rk.Comparisons) - 1; i >= 1; i-- {
+		if cw := rk.Comparisons[i]; !slices.ContainsFunc(rk.Entries[i+1].Names, func(n string) bool { return unstable[n] }) {
+			row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
+			break
+		}
 	}
-	return -1
+	if g := rk.BoundGap; g != nil {
+		row.Bound, row.BoundValue, row.BoundGap = g.Best, estimateUnitText(g.BestEst, rk.Unit), ratioText(*g)
+	}
+	for _, e := range rk.Entries {
+		for _, n := range e.Names {
+			row.Ranks = append(row.Ranks, rankRow(n, e, []int{e.RankLo, e.RankHi}))
+		}
+	}
+	for _, e := range rk.Bounds {
+		for _, n := range e.Names {
+			row.Ranks = append(row.Ranks, rankRow(n, e, nil))
+		}
+	}
+	for _, c := range rk.Comparisons {
+		row.Lines = append(row.Lines, c.String())
+	}
+	if g := rk.BoundGap; g != nil {
+		row.Lines = append(row.Lines, "bound: "+g.String())
+	}
+	switch {
+	case row.Winner == "" && len(rk.Comparisons) > 0 && !rk.Comparisons[0].Known:
+		row.Caveats = append(row.Caveats, "no intervals (one run each): significance unknown; repeat the runs to decide")
+	case row.Winner == "":
+		row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
+	}
+	if len(rk.Entries) == 1 {
+		row.Caveats = append(row.Caveats, "only one deployable strategy ran")
+	}
+	if len(row.Unstable) > 0 {
+		row.Caveats = append(row.Caveats, "unstable: "+strings.Join(row.Unstable, ", "))
+	}
+	for _, rec := range rk.results {
+		if rec.warned {
+			row.Warned = append(row.Warned, rec.idx)
+		}
+	}
+	if n := len(row.Warned); n > 0 {
+		row.Caveats = append(row.Caveats, plural(n, "run", "runs")+" with warnings")
+	}
+	return row
+}
+
+// recResults stands in for the results of ranking records where only
+// their unit_sec parameter is asked for (unitText).
+func recResults(rs []*rankRec) []*metrics.Result {
+	out := make([]*metrics.Result, len(rs))
+	for i, rec := range rs {
+		out[i] = &metrics.Result{}
+		if rec.hasUnitSec {
+			out[i].Params = map[string]any{"unit_sec": rec.unitSec}
+		}
+	}
+	return out
 }
 
 func rankRow(name string, e Entry, rank []int) RankRow {
