@@ -2,14 +2,13 @@ package reports
 
 import (
 	"fmt"
-	"maps"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-
 
 	"github.com/aclements/go-moremath/stats"
 
@@ -219,6 +218,12 @@ type rankGroupAcc struct {
 
 // add records r, the idx-th result of the report, in its scenario.
 func (rc *ranker) add(r *metrics.Result, idx int, scenario string) {
+	_, label := StrategyOf(r)
+	rc.addDerived(r, idx, scenario, label)
+}
+
+// addDerived is add with r's strategy label worked out.
+func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string) {
 	if rc.index == nil {
 		rc.index = map[string]*rankGroupAcc{}
 	}
@@ -228,7 +233,6 @@ func (rc *ranker) add(r *metrics.Result, idx int, scenario string) {
 		rc.index[scenario] = g
 		rc.groups = append(rc.groups, g)
 	}
-	_, label := StrategyOf(r)
 	for _, x := range g.recs {
 		if x.label == label {
 			return
@@ -255,15 +259,15 @@ func (rc *ranker) rank(metric string, units Units, keep func(*Ranking) bool) []R
 // rankRec is what ranking and the summary need of one result: its
 // strategy, its metrics with their intervals and samples, and a few flags.
 type rankRec struct {
-	idx                       int // in the report's results
-	label                     string
-	bound, unstable, warned   bool
-	unitSec                   float64
-	hasUnitSec                bool
-	names                     []string  // the sorted names of its metrics (shared)
-	values                    []float64 // by names
-	cis                       []namedCI
-	samples                   []namedSamples
+	idx                     int // in the report's results
+	label                   string
+	bound, unstable, warned bool
+	unitSec                 float64
+	hasUnitSec              bool
+	names                   []string  // the sorted names of its metrics (shared)
+	values                  []float64 // by names
+	cis                     []namedCI
+	samples                 []namedSamples
 }
 
 type namedCI struct {

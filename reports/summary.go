@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,6 +93,32 @@ func (r *Report) Summary() []SummaryRow {
 		out = append(out, r.summaryRow(&r.Rankings[i]))
 	}
 	return out
+}
+
+// summaryRows returns the rows of the first n ranked scenarios.
+func (r *Report) summaryRows(n int) []SummaryRow {
+	var out []SummaryRow
+	for i := range r.Rankings[:min(n, len(r.Rankings))] {
+		out = append(out, r.summaryRow(&r.Rankings[i]))
+	}
+	return out
+}
+
+// pageSummary returns the summary rows the page shows: those of cluster
+// runs apart (all of them), and at most n others, with how many others
+// are left out.
+func (r *Report) pageSummary(n int) (rows, cluster []SummaryRow, hidden int) {
+	for i := range r.Rankings {
+		rk := &r.Rankings[i]
+		if familyOf(rk.Scenario) == "Cluster" {
+			cluster = append(cluster, r.summaryRow(rk))
+		} else if len(rows) < n {
+			rows = append(rows, r.summaryRow(rk))
+		} else {
+			hidden++
+		}
+	}
+	return rows, cluster, hidden
 }
 
 // summaryRow is the summary row of one ranking.
@@ -228,7 +255,9 @@ func ratioText(c Comparison) string {
 }
 
 // WriteSummaryJSON writes the report's summary (inputs, problems, summary
-// rows, profile summaries, notes) as one indented JSON object.
+// rows, profile summaries, notes) as one indented JSON object. The summary
+// rows are written one at a time (a sweep has hundreds of thousands), in
+// the form a json.Encoder indenting by two spaces gives the whole.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	type profileJSON struct {
 		Path   string         `json:"path"`
@@ -247,21 +276,69 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	for _, c := range r.Charts {
 		charts = append(charts, map[string]string{"id": c.ID, "kind": c.Kind, "title": c.Title, "what": c.What, "how": c.How})
 	}
-	out := struct {
-		Inputs   []Input             `json:"inputs"`
-		Problems []string            `json:"problems,omitempty"`
-		Method   string              `json:"ranking_method"`
-		Summary  []SummaryRow        `json:"summary"`
-		Model    []ModelRow          `json:"model_vs_real,omitempty"`
-		Charts   []map[string]string `json:"charts,omitempty"`
-		Profiles []profileJSON       `json:"profiles,omitempty"`
-		Notes    []string            `json:"notes,omitempty"`
-		Mismatch []string            `json:"answer_mismatches,omitempty"`
-	}{r.Set.Inputs, problems, RankMethod, r.Summary(), r.ModelRows(), charts, profiles, r.Notes, r.Mismatches}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("encoding summary: %w", err)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var err error
+	field := func(first bool, name string, v any) {
+		if err != nil {
+			return
+		}
+		var b []byte
+		if b, err = json.MarshalIndent(v, "  ", "  "); err != nil {
+			err = fmt.Errorf("encoding summary: %w", err)
+			return
+		}
+		if !first {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n  \"" + name + "\": ")
+		bw.Write(b)
 	}
-	return nil
+	bw.WriteString("{")
+	field(true, "inputs", r.Set.Inputs)
+	if len(problems) > 0 {
+		field(false, "problems", problems)
+	}
+	field(false, "ranking_method", RankMethod)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"summary\": ")
+	switch {
+	case len(r.Rankings) == 0:
+		bw.WriteString("null")
+	default:
+		bw.WriteString("[")
+		for i := range r.Rankings {
+			b, err := json.MarshalIndent(r.summaryRow(&r.Rankings[i]), "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("encoding summary: %w", err)
+			}
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			bw.Write(b)
+		}
+		bw.WriteString("\n  ]")
+	}
+	if model := r.ModelRows(); len(model) > 0 {
+		field(false, "model_vs_real", model)
+	}
+	if len(charts) > 0 {
+		field(false, "charts", charts)
+	}
+	if len(profiles) > 0 {
+		field(false, "profiles", profiles)
+	}
+	if len(r.Notes) > 0 {
+		field(false, "notes", r.Notes)
+	}
+	if len(r.Mismatches) > 0 {
+		field(false, "answer_mismatches", r.Mismatches)
+	}
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
