@@ -17,7 +17,7 @@ import (
 // only the results the page lists and the charts draw (see selectHeld)
 // and aggregates of the others; every file beside the page still has them
 // all.
-const holdAll = 10000
+var holdAll = 10000
 
 // Bounds on the results a large report holds for its charts and page.
 const (
@@ -35,17 +35,22 @@ const (
 	maxKeptWarnings = 1000
 )
 
-// derived is what a report works out of each result's name: its strategy,
-// its scenario and the sweep groups it belongs to.
+// derived is what a report works out of each result: its strategy, its
+// scenario, the sweep groups it belongs to (by name), and its metric names
+// in order.
 type derived struct {
 	label, scenario  string
 	loadKey, workKey string
+	names            []string
 }
 
+// deriveOf works out d for r, splitting its name once.
 func deriveOf(r *metrics.Result) derived {
-	_, label := StrategyOf(r)
-	return derived{label: label, scenario: ScenarioOf(r),
-		loadKey: scenarioWithout(r, "load"), workKey: scenarioWithout(r, "workers")}
+	parts := nameParts(r.Name)
+	key, label := strategyOf(r, parts)
+	return derived{label: label, scenario: scenarioOf(r, parts, key),
+		loadKey: scenarioOf(r, parts, key, "load"), workKey: scenarioOf(r, parts, key, "workers"),
+		names: r.MetricNames()}
 }
 
 // resultWarning is one warning of a result, with the result's index.

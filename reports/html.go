@@ -100,12 +100,12 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		HiddenResults            int
 		HiddenScenarios          int
 	}{
-		Title:   "stratbench report",
-		Inputs:  r.inputsLine(),
-		CSS:     pageCSS,
-		Method:  RankMethod,
-		Model:   r.ModelRows(),
-		Notes:   r.Notes,
+		Title:  "stratbench report",
+		Inputs: r.inputsLine(),
+		CSS:    pageCSS,
+		Method: RankMethod,
+		Model:  r.ModelRows(),
+		Notes:  r.Notes,
 	}
 	for _, p := range r.Set.Problems {
 		d.Problems = append(d.Problems, p.Error())

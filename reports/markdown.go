@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-
 )
 
 // WriteMarkdown writes the report for a pull-request comment: the summary

@@ -185,7 +185,7 @@ type Ranking struct {
 	// Comparisons compare the leader with each other entry, closest first;
 	// their significance is Holm-corrected.
 	Comparisons []Comparison
-	results     []*rankRec
+	results     []rankInfo
 }
 
 // Rank groups results by scenario and ranks the deployable strategies of
@@ -208,6 +208,9 @@ type ranker struct {
 	groups []*rankGroupAcc
 	index  map[string]*rankGroupAcc
 	names  [][]string // interned metric name sets
+	// Blocks the records and their numbers are cut from.
+	recBlock                []rankRec
+	valueBlock, sampleBlock []float64
 }
 
 // rankGroupAcc is one scenario's first result of each strategy.
@@ -248,26 +251,51 @@ func (rc *ranker) rank(metric string, units Units, keep func(*Ranking) bool) []R
 	var out []Ranking
 	for i, g := range rc.groups {
 		if rk, ok := rankRecs(g.scenario, g.recs, metric, units); ok && (keep == nil || keep(&rk)) {
+			rk.dropSamples()
 			out = append(out, rk)
 		}
 		rc.groups[i] = nil
 	}
-	rc.groups, rc.index = nil, nil
+	rc.groups, rc.index, rc.recBlock, rc.valueBlock, rc.sampleBlock = nil, nil, nil, nil, nil
 	return out
+}
+
+// dropSamples lets go of the samples behind the ranking's estimates, once
+// its tests are done: the summary shows values and intervals, and a sweep
+// has a million samples sets.
+func (rk *Ranking) dropSamples() {
+	rk.BestEst.Samples = nil
+	for _, es := range [][]Entry{rk.Entries, rk.Bounds} {
+		for i := range es {
+			es[i].Est.Samples = nil
+		}
+	}
+	for i := range rk.Comparisons {
+		rk.Comparisons[i].BestEst.Samples, rk.Comparisons[i].OtherEst.Samples = nil, nil
+	}
+	if rk.BoundGap != nil {
+		rk.BoundGap.BestEst.Samples, rk.BoundGap.OtherEst.Samples = nil, nil
+	}
 }
 
 // rankRec is what ranking and the summary need of one result: its
 // strategy, its metrics with their intervals and samples, and a few flags.
 type rankRec struct {
-	idx                     int // in the report's results
-	label                   string
-	bound, unstable, warned bool
-	unitSec                 float64
-	hasUnitSec              bool
-	names                   []string  // the sorted names of its metrics (shared)
-	values                  []float64 // by names
-	cis                     []namedCI
-	samples                 []namedSamples
+	rankInfo
+	bound   bool
+	names   []string  // the sorted names of its metrics (shared)
+	values  []float64 // by names
+	cis     []namedCI
+	samples []namedSamples
+}
+
+// rankInfo is what the summary needs of a ranked result.
+type rankInfo struct {
+	idx              int // in the report's results
+	label            string
+	unstable, warned bool
+	unitSec          float64
+	hasUnitSec       bool
 }
 
 type namedCI struct {
@@ -281,21 +309,60 @@ type namedSamples struct {
 }
 
 func (rc *ranker) recOf(r *metrics.Result, idx int, label string) *rankRec {
-	rec := &rankRec{idx: idx, label: label, bound: isBound(r), warned: len(r.Warnings) > 0}
+	rec := rc.newRec()
+	rec.idx, rec.label, rec.bound, rec.warned = idx, label, isBound(r), len(r.Warnings) > 0
 	rec.unstable, _ = r.Params["unstable"].(bool)
 	rec.unitSec, rec.hasUnitSec = paramFloat(r, "unit_sec")
 	rec.names = rc.internNames(r.Metrics)
-	rec.values = make([]float64, len(rec.names))
+	rec.values = cutFloats(&rc.valueBlock, len(rec.names))
 	for i, n := range rec.names {
 		rec.values[i] = r.Metrics[n]
 	}
-	for k, ci := range r.CI95 {
-		rec.cis = append(rec.cis, namedCI{k, ci})
+	if len(r.CI95) > 0 {
+		rec.cis = make([]namedCI, 0, len(r.CI95))
+		for k, ci := range r.CI95 {
+			rec.cis = append(rec.cis, namedCI{k, ci})
+		}
 	}
-	for k, xs := range r.Samples {
-		rec.samples = append(rec.samples, namedSamples{k, xs})
+	if len(r.Samples) > 0 {
+		rec.samples = make([]namedSamples, 0, len(r.Samples))
+		for k, xs := range r.Samples {
+			dst := cutFloats(&rc.sampleBlock, len(xs))
+			copy(dst, xs)
+			if xs == nil {
+				dst = nil
+			}
+			rec.samples = append(rec.samples, namedSamples{k, dst})
+		}
 	}
 	return rec
+}
+
+// newRec allocates a record from a block of them (a sweep has a million:
+// one allocation each would cost their headers and the collector's time).
+func (rc *ranker) newRec() *rankRec {
+	if len(rc.recBlock) == 0 {
+		rc.recBlock = make([]rankRec, 1024)
+	}
+	rec := &rc.recBlock[0]
+	rc.recBlock = rc.recBlock[1:]
+	return rec
+}
+
+// cutFloats returns a slice of n floats cut from *block, starting a new
+// block when it is full. Values and samples have blocks of their own:
+// the rankings keep the samples, the values go once ranked.
+func cutFloats(block *[]float64, n int) []float64 {
+	const size = 1 << 16
+	if n > size/4 {
+		return make([]float64, n)
+	}
+	if cap(*block)-len(*block) < n {
+		*block = make([]float64, 0, size)
+	}
+	start := len(*block)
+	*block = (*block)[:start+n]
+	return (*block)[start : start+n : start+n]
 }
 
 // internNames returns the sorted keys of m, the same slice for every
@@ -463,7 +530,10 @@ func rankRecs(scenario string, rs []*rankRec, metric string, units Units) (Ranki
 	slices.SortStableFunc(deploy, byValue)
 	slices.SortStableFunc(bounds, byValue)
 	rk := Ranking{Scenario: scenario, Metric: m, Unit: unit, Better: better, Entries: deploy, Bounds: bounds,
-		Leader: deploy[0].Label(), BestEst: deploy[0].Est, results: rs}
+		Leader: deploy[0].Label(), BestEst: deploy[0].Est, results: make([]rankInfo, len(rs))}
+	for i, r := range rs {
+		rk.results[i] = r.rankInfo
+	}
 	lead := deploy[0]
 	for _, e := range deploy[1:] {
 		rk.Comparisons = append(rk.Comparisons, compare(scenario, m, unit, better, lead.Label(), e.Label(), lead.Est, e.Est))

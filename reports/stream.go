@@ -440,7 +440,7 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 		}
 		if wantBench {
 			it.b0 = len(b.out)
-			b.out = appendBenchLines(b.out, &it.res)
+			b.out = appendBenchLines(b.out, &it.res, it.d.names)
 			it.b1 = len(b.out)
 		}
 	}
@@ -511,6 +511,8 @@ type streamOut struct {
 	metricIDs  map[string]int
 	metricList []string
 	keysets    [][]string
+	lastKeyset int
+	keysetIDs  map[string]int
 	tmp        []byte
 }
 
@@ -589,9 +591,9 @@ func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
 			}
 		}
 		if bench == nil {
-			bench = appendBenchLines(nil, r)
+			bench = appendBenchLines(nil, r, d.names)
 		}
-		if err := so.addBench(r, bench); err != nil {
+		if err := so.addBench(r, d.names, bench); err != nil {
 			return err
 		}
 	}
@@ -623,14 +625,14 @@ func benchConfigOf(c [5]string) []benchfmt.Config {
 // addBench writes a result's benchmark lines; when its configuration
 // differs from the last one written, the first line goes through the
 // benchfmt.Writer, which writes the configuration lines before it.
-func (so *streamOut) addBench(r *metrics.Result, lines []byte) error {
+func (so *streamOut) addBench(r *metrics.Result, names []string, lines []byte) error {
 	if len(lines) == 0 {
 		return nil
 	}
 	cfg := benchConfig(r)
 	if !so.bhave || cfg != so.bcfg {
 		so.bhave, so.bcfg = true, cfg
-		res := benchLine(r, r.MetricNames(), 0, benchConfigOf(cfg))
+		res := benchLine(r, names, 0, benchConfigOf(cfg))
 		if err := so.bfw.Write(res); err != nil {
 			return err
 		}
@@ -642,12 +644,11 @@ func (so *streamOut) addBench(r *metrics.Result, lines []byte) error {
 
 // appendBenchLines appends r's lines of WriteBenchUnits (without the
 // configuration lines): "Benchmark<name> 1 <value> <unit>...".
-func appendBenchLines(b []byte, r *metrics.Result) []byte {
+func appendBenchLines(b []byte, r *metrics.Result, names []string) []byte {
 	n := 1
 	for _, s := range r.Samples {
 		n = max(n, len(s))
 	}
-	names := r.MetricNames()
 	name := FullName(r)
 	for i := range n {
 		start := len(b)
@@ -702,14 +703,14 @@ func (so *streamOut) addCSV(r *metrics.Result, d derived) {
 		b = appendCSVField(b, f)
 	}
 	b = appendSpoolLen(b, mark)
-	keys := slices.Sorted(maps.Keys(r.Params))
-	b = binary.AppendUvarint(b, uint64(so.keyset(keys)))
-	for _, k := range keys {
+	ks := so.keysetOf(r.Params)
+	b = binary.AppendUvarint(b, uint64(ks))
+	for _, k := range so.keysets[ks] {
 		mark := len(b)
-		b = appendCSVField(b, metrics.FormatValue(r.Params[k]))
+		b = appendCSVField(b, formatParam(r.Params[k]))
 		b = appendSpoolLen(b, mark)
 	}
-	names := r.MetricNames()
+	names := d.names
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, m := range names {
 		id, ok := so.metricIDs[m]
@@ -749,20 +750,50 @@ func appendSpoolLen(b []byte, mark int) []byte {
 	return b
 }
 
-// keyset numbers a sorted set of parameter keys.
-func (so *streamOut) keyset(keys []string) int {
-	for i := len(so.keysets) - 1; i >= 0 && i >= len(so.keysets)-8; i-- {
-		if slices.Equal(so.keysets[i], keys) {
-			return i
+// keysetOf numbers the set of params' keys (kept sorted); a sweep's
+// records share a few sets.
+func (so *streamOut) keysetOf(params map[string]any) int {
+	has := func(ks []string) bool {
+		if len(ks) != len(params) {
+			return false
 		}
-	}
-	for i, ks := range so.keysets {
-		if slices.Equal(ks, keys) {
-			return i
+		for _, k := range ks {
+			if _, ok := params[k]; !ok {
+				return false
+			}
 		}
+		return true
 	}
-	so.keysets = append(so.keysets, keys)
-	return len(so.keysets) - 1
+	if n := len(so.keysets); n > 0 && has(so.keysets[so.lastKeyset]) {
+		return so.lastKeyset
+	}
+	keys := slices.Sorted(maps.Keys(params))
+	id := strings.Join(keys, "\x00")
+	i, ok := so.keysetIDs[id]
+	if !ok {
+		if so.keysetIDs == nil {
+			so.keysetIDs = map[string]int{}
+		}
+		i = len(so.keysets)
+		so.keysetIDs[id] = i
+		so.keysets = append(so.keysets, keys)
+	}
+	so.lastKeyset = i
+	return i
+}
+
+// formatParam is metrics.FormatValue, without fmt for the kinds of values
+// records hold most.
+func formatParam(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return metrics.FormatValue(v)
 }
 
 // appendCSVField appends s as encoding/csv writes a field.

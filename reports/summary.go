@@ -198,7 +198,7 @@ func (r *Report) summaryRow(rk *Ranking) SummaryRow {
 
 // recResults stands in for the results of ranking records where only
 // their unit_sec parameter is asked for (unitText).
-func recResults(rs []*rankRec) []*metrics.Result {
+func recResults(rs []rankInfo) []*metrics.Result {
 	out := make([]*metrics.Result, len(rs))
 	for i, rec := range rs {
 		out[i] = &metrics.Result{}
