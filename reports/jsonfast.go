@@ -57,6 +57,74 @@ type fastDec struct {
 	// repeat them, and a shared string is one allocation less and no
 	// memory held per record.
 	strs map[string]string
+	// spare holds the containers of results decoded before (recycle), for
+	// the next ones: a sweep's records have the same shape, and reusing
+	// their maps and slices saves most of decoding's allocations.
+	spare spareContainers
+}
+
+type spareContainers struct {
+	params, answers    map[string]any
+	metrics            map[string]float64
+	ci                 map[string][2]float64
+	samples, perServer map[string][]float64
+	cdf                [][2]float64
+	warnings           []string
+	floats             [][]float64
+}
+
+// recycle keeps r's maps and slices (cleared) for the next results that d
+// decodes, and zeroes r: nothing may hold them any more.
+func (d *fastDec) recycle(r *metrics.Result) {
+	sp := &d.spare
+	if r.Params != nil {
+		clear(r.Params)
+		sp.params = r.Params
+	}
+	if r.Answers != nil {
+		clear(r.Answers)
+		sp.answers = r.Answers
+	}
+	if r.Metrics != nil {
+		clear(r.Metrics)
+		sp.metrics = r.Metrics
+	}
+	if r.CI95 != nil {
+		clear(r.CI95)
+		sp.ci = r.CI95
+	}
+	for _, m := range []map[string][]float64{r.Samples, r.PerServer} {
+		for _, xs := range m {
+			if xs != nil && len(sp.floats) < 256 {
+				sp.floats = append(sp.floats, xs[:0])
+			}
+		}
+		clear(m)
+	}
+	if r.Samples != nil {
+		sp.samples = r.Samples
+	}
+	if r.PerServer != nil {
+		sp.perServer = r.PerServer
+	}
+	if r.CDF != nil {
+		sp.cdf = r.CDF[:0]
+	}
+	if r.Warnings != nil {
+		clear(r.Warnings)
+		sp.warnings = r.Warnings[:0]
+	}
+	*r = metrics.Result{}
+}
+
+// take returns *spare (cleared) and leaves nil in its place, or a new
+// empty one.
+func take[M ~map[string]V, V any](spare *M) M {
+	if m := *spare; m != nil {
+		*spare = nil
+		return m
+	}
+	return M{}
 }
 
 // maxInterned bounds the strings a decoder interns, and their length.
@@ -263,7 +331,12 @@ func (d *fastDec) float() (float64, bool) {
 }
 
 func (d *fastDec) floats() ([]float64, bool) {
-	out := make([]float64, 0, 16)
+	var out []float64
+	if n := len(d.spare.floats); n > 0 {
+		out, d.spare.floats = d.spare.floats[n-1], d.spare.floats[:n-1]
+	} else {
+		out = make([]float64, 0, 16)
+	}
 	ok := d.array(func() bool {
 		f, ok := d.float()
 		out = append(out, f)
@@ -343,7 +416,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			r.Name, ok = d.str()
 		case "params":
 			bit = 8
-			r.Params = map[string]any{}
+			r.Params = take(&d.spare.params)
 			ok = d.object(func(k string) bool {
 				v, ok := d.value()
 				r.Params[k] = v
@@ -351,7 +424,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "metrics":
 			bit = 16
-			r.Metrics = map[string]float64{}
+			r.Metrics = take(&d.spare.metrics)
 			ok = d.object(func(k string) bool {
 				f, ok := d.float()
 				r.Metrics[k] = f
@@ -359,7 +432,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "ci95":
 			bit = 32
-			r.CI95 = map[string][2]float64{}
+			r.CI95 = take(&d.spare.ci)
 			ok = d.object(func(k string) bool {
 				p, ok := d.pair()
 				r.CI95[k] = p
@@ -367,7 +440,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "samples":
 			bit = 64
-			r.Samples = map[string][]float64{}
+			r.Samples = take(&d.spare.samples)
 			ok = d.object(func(k string) bool {
 				xs, ok := d.floats()
 				r.Samples[k] = xs
@@ -375,7 +448,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "per_server":
 			bit = 128
-			r.PerServer = map[string][]float64{}
+			r.PerServer = take(&d.spare.perServer)
 			ok = d.object(func(k string) bool {
 				xs, ok := d.floats()
 				r.PerServer[k] = xs
@@ -383,7 +456,9 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "cdf":
 			bit = 256
-			r.CDF = make([][2]float64, 0, 64)
+			if r.CDF, d.spare.cdf = d.spare.cdf, nil; r.CDF == nil {
+				r.CDF = make([][2]float64, 0, 64)
+			}
 			ok = d.array(func() bool {
 				p, ok := d.pair()
 				r.CDF = append(r.CDF, p)
@@ -391,7 +466,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			})
 		case "answers":
 			bit = 512
-			r.Answers = map[string]any{}
+			r.Answers = take(&d.spare.answers)
 			ok = d.object(func(k string) bool {
 				v, ok := d.value()
 				r.Answers[k] = v
@@ -405,7 +480,9 @@ func (d *fastDec) record(r *metrics.Result) bool {
 			ok = d.timeline(r)
 		case "warnings":
 			bit = 4096
-			r.Warnings = []string{}
+			if r.Warnings, d.spare.warnings = d.spare.warnings, nil; r.Warnings == nil {
+				r.Warnings = []string{}
+			}
 			ok = d.array(func() bool {
 				s, ok := d.str()
 				r.Warnings = append(r.Warnings, s)

@@ -221,3 +221,30 @@ func BenchmarkEncodeRecord(b *testing.B) {
 		}
 	})
 }
+
+// TestFastDecodeReuse decodes lines one after the other into recycled
+// results, as the report's workers do: each must still be what
+// DecodeLine gives, whatever the line before held.
+func TestFastDecodeReuse(t *testing.T) {
+	lines := fixtureLines(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	dec := newFastDec()
+	var r metrics.Result
+	n := 0
+	for range 3000 {
+		l := lines[rng.IntN(len(lines))]
+		dec.recycle(&r)
+		dec.b, dec.i = l, 0
+		if !dec.decode(&r) {
+			continue
+		}
+		n++
+		want, err := metrics.DecodeLine(l)
+		if err != nil || !reflect.DeepEqual(r, want) {
+			t.Fatalf("decoding %s into a recycled result: %v\n got %#v\nwant %#v", l, err, r, want)
+		}
+	}
+	if n < 2000 {
+		t.Errorf("only %d lines decoded", n)
+	}
+}

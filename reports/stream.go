@@ -304,6 +304,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 	workers := max(1, runtime.GOMAXPROCS(0))
 	work := make(chan *lineBatch, workers)
 	ordered := make(chan *lineBatch, 2*workers+2)
+	free := make(chan *lineBatch, 3*workers+4)
 	wantJSON, wantBench := sr.out.json != nil, sr.out.bench != nil
 	quit := make(chan struct{})
 	defer close(quit)
@@ -322,7 +323,18 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 		defer close(ordered)
 		defer close(work)
 		sc := lines.NewScanner(r, lines.Max)
-		b := &lineBatch{done: make(chan struct{})}
+		// Batches come back once taken (free), with their buffers and
+		// the containers of their results to reuse.
+		next := func() *lineBatch {
+			select {
+			case b := <-free:
+				b.buf, b.lines, b.done = b.buf[:0], b.lines[:0], make(chan struct{})
+				return b
+			default:
+				return &lineBatch{done: make(chan struct{})}
+			}
+		}
+		b := next()
 		send := func() bool {
 			select {
 			case ordered <- b:
@@ -334,7 +346,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 			case <-quit:
 				return false
 			}
-			b = &lineBatch{done: make(chan struct{})}
+			b = next()
 			return true
 		}
 		for sc.Scan() {
@@ -400,7 +412,10 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				break
 			}
 		}
-		b.items = nil
+		select {
+		case free <- b:
+		default:
+		}
 	}
 	if firstErr != nil {
 		return 0, firstErr
@@ -417,9 +432,15 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 // encode decodes the batch's lines and encodes their results for the
 // streamed formats.
 func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
-	b.items = make([]batchItem, len(b.lines))
+	for len(b.items) < len(b.lines) {
+		b.items = append(b.items, batchItem{})
+	}
+	b.items = b.items[:len(b.lines)]
+	b.out = b.out[:0]
 	for i, l := range b.lines {
 		it := &b.items[i]
+		dec.recycle(&it.res)
+		*it = batchItem{res: it.res}
 		it.num, it.long, it.start, it.end = l.num, l.long, l.start, l.end
 		if l.long {
 			continue
@@ -444,7 +465,6 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 			it.b1 = len(b.out)
 		}
 	}
-	b.buf = nil
 }
 
 // readBack decodes the results at the given indexes again from their
