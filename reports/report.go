@@ -242,7 +242,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	set := &Set{Units: Units{Better: map[string]metrics.Better{}}}
 	isIn := func(path string) bool { return isInputPath(cfg.Inputs, path) }
-	so, err := newStreamOut(cfg.Out, formats, isIn)
+	so, err := newStreamOut(cfg.Out, formats, isIn, set.Units)
 	if err != nil {
 		return err
 	}

@@ -516,11 +516,16 @@ func (sr *streamReader) readBack(idx []int) (map[int]*metrics.Result, error) {
 // columns) that finish copies behind their header.
 type streamOut struct {
 	dir   string
+	units Units // as they are now: benchmark files add to them
 	json  *fsutil.File
 	jw    *bufio.Writer
-	bench *os.File // spool
+	// results.txt is written whole as its results come, behind the Unit
+	// lines of the first result's metrics (bhead): if the last result
+	// leaves them as they were, as in a sweep, nothing is copied.
+	bench *fsutil.File
 	bw    *bufio.Writer
 	bfw   *benchfmt.Writer
+	bhead []byte
 	bcfg  [5]string
 	bhave bool
 	csv   *os.File // spool
@@ -538,8 +543,8 @@ type streamOut struct {
 
 // newStreamOut starts the streamed formats among formats, except files
 // that are inputs (never overwritten).
-func newStreamOut(dir string, formats []Format, isInput func(string) bool) (*streamOut, error) {
-	so := &streamOut{dir: dir, metricSeen: map[string]bool{}, metricIDs: map[string]int{}}
+func newStreamOut(dir string, formats []Format, isInput func(string) bool, units Units) (*streamOut, error) {
+	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}, metricIDs: map[string]int{}}
 	for _, f := range formats {
 		switch f.Name {
 		case "json":
@@ -553,7 +558,7 @@ func newStreamOut(dir string, formats []Format, isInput func(string) bool) (*str
 			}
 		case "bench":
 			if !isInput(filepath.Join(dir, "results.txt")) {
-				f, err := os.CreateTemp(dir, ".results.txt.spool-*")
+				f, err := fsutil.Create(filepath.Join(dir, "results.txt"))
 				if err != nil {
 					so.abort()
 					return nil, err
@@ -577,10 +582,12 @@ func newStreamOut(dir string, formats []Format, isInput func(string) bool) (*str
 
 // abort discards everything written.
 func (so *streamOut) abort() {
-	if so.json != nil {
-		so.json.Abort()
+	for _, f := range []*fsutil.File{so.json, so.bench} {
+		if f != nil {
+			f.Abort()
+		}
 	}
-	for _, f := range []*os.File{so.bench, so.csv} {
+	for _, f := range []*os.File{so.csv} {
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
@@ -608,6 +615,12 @@ func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
 		for k := range r.Metrics {
 			if !so.metricSeen[k] {
 				so.metricSeen[k] = true
+			}
+		}
+		if so.bhead == nil {
+			so.bhead = so.benchHeader(so.units)
+			if _, err := so.bw.Write(so.bhead); err != nil {
+				return err
 			}
 		}
 		if bench == nil {
@@ -862,29 +875,38 @@ func (so *streamOut) finish(units Units) error {
 		so.json = nil
 	}
 	if so.bench != nil {
+		head := so.benchHeader(units)
+		if so.bhead == nil {
+			so.bhead = head
+			so.bw.Write(head)
+		}
 		if err := so.bw.Flush(); err != nil {
 			return err
 		}
-		err := fsutil.WriteFile(filepath.Join(so.dir, "results.txt"), func(w io.Writer) error {
-			bw := benchfmt.NewWriter(w)
-			for _, u := range slices.Sorted(maps.Keys(so.metricSeen)) {
-				_, better := units.Describe(u)
-				if better == metrics.Neutral {
-					continue
-				}
-				if err := bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"}, OrigUnit: u, Value: better.String()}); err != nil {
-					return err
-				}
-			}
-			if _, err := so.bench.Seek(0, io.SeekStart); err != nil {
+		if bytes.Equal(head, so.bhead) {
+			if err := so.bench.Commit(); err != nil {
 				return err
 			}
-			_, err := io.Copy(w, so.bench)
-			return err
-		})
-		if err != nil {
-			return err
+		} else {
+			// The units changed: the same lines behind the right ones.
+			end, err := so.bench.Seek(0, io.SeekCurrent)
+			if err != nil {
+				return err
+			}
+			from := int64(len(so.bhead))
+			err = fsutil.WriteFile(filepath.Join(so.dir, "results.txt"), func(w io.Writer) error {
+				if _, err := w.Write(head); err != nil {
+					return err
+				}
+				_, err := io.Copy(w, io.NewSectionReader(so.bench.File, from, end-from))
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			so.bench.Abort()
 		}
+		so.bench = nil
 	}
 	if so.csv != nil {
 		if err := so.cw.Flush(); err != nil {
@@ -896,6 +918,20 @@ func (so *streamOut) finish(units Units) error {
 	}
 	so.abort() // the spools
 	return nil
+}
+
+// benchHeader is the Unit lines of WriteBenchUnits for the metrics seen.
+func (so *streamOut) benchHeader(units Units) []byte {
+	var b bytes.Buffer
+	bw := benchfmt.NewWriter(&b)
+	for _, u := range slices.Sorted(maps.Keys(so.metricSeen)) {
+		_, better := units.Describe(u)
+		if better == metrics.Neutral {
+			continue
+		}
+		bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"}, OrigUnit: u, Value: better.String()})
+	}
+	return append(b.Bytes(), 0)[:b.Len()] // never nil
 }
 
 // writeCSV writes results.csv from the spool: the header, then each row
