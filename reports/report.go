@@ -225,9 +225,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	for _, p := range cfg.Inputs {
 		if p != "-" {
-			if _, err := os.Stat(p); err != nil {
+			f, err := os.Open(p) // a missing input fails before anything is written
+			if err != nil {
 				return inputError{err}
 			}
+			f.Close()
 		}
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
