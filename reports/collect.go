@@ -94,6 +94,7 @@ type collector struct {
 	loadGrp, workGrp []int32
 	loadKeys         map[string]int32
 	workKeys         map[string]int32
+	groupsSeen       map[uint64]struct{} // hashes of every load group's key, to count them
 	nameHash         []uint64 // of sim and model-real results' names
 	seed             maphash.Seed
 }
@@ -105,7 +106,7 @@ type envKey struct {
 
 func newCollector() *collector {
 	return &collector{envIdx: map[envKey]int{}, runs: map[[2]uint64]struct{}{},
-		loadKeys: map[string]int32{}, workKeys: map[string]int32{}, seed: maphash.MakeSeed()}
+		loadKeys: map[string]int32{}, workKeys: map[string]int32{}, groupsSeen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
 // add takes the next result (index c.n).
@@ -160,6 +161,7 @@ func (c *collector) add(r *metrics.Result, d derived) {
 	}
 	c.flags = append(c.flags, f)
 	c.loadGrp = append(c.loadGrp, groupID(c.loadKeys, d.loadKey))
+	c.groupsSeen[maphash.String(c.seed, d.loadKey)] = struct{}{}
 	c.workGrp = append(c.workGrp, groupID(c.workKeys, d.workKey))
 	var h uint64
 	if f&(flagSim|flagModelReal) != 0 {

@@ -83,7 +83,7 @@ func buildFrom(ctx context.Context, s *Set, col *collector, held []int, charts, 
 		r.Charts = cs
 		r.Notes = append(r.Notes, m.notes...)
 		if held != nil {
-			r.Notes = append(r.Notes, fmt.Sprintf("the charts are drawn from %d of the %d results: those of the first %d sweep groups, the page's rows and the runs with faults or a simulated twin; every result is in results.jsonl and results.csv", len(held), col.n, chartGroups))
+			r.Notes = append(r.Notes, fmt.Sprintf("the charts are drawn from %d of the %d results, and the notes of charts left out count only those: the results of the first %d of the %d sweep groups (a scenario across loads), the page's rows and the runs with faults or a simulated twin; every result is in results.jsonl and results.csv", len(held), col.n, chartGroups, len(col.groupsSeen)))
 		}
 	}
 	return r, nil
