@@ -95,7 +95,7 @@ type collector struct {
 	loadKeys         map[string]int32
 	workKeys         map[string]int32
 	groupsSeen       map[uint64]struct{} // hashes of every load group's key, to count them
-	nameHash         []uint64 // of sim and model-real results' names
+	nameHash         []uint64            // of sim and model-real results' names
 	seed             maphash.Seed
 }
 
