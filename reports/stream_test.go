@@ -104,7 +104,11 @@ func dupSweep(t *testing.T, path string, n, dups int) {
 func TestStreamMatchesMemory(t *testing.T) {
 	tmp := t.TempDir()
 	sweep := filepath.Join(tmp, "sweep.jsonl")
-	dupSweep(t, sweep, 600, 25)
+	n := 600
+	if raceEnabled {
+		n = 120 // the race detector slows drawing the charts tenfold
+	}
+	dupSweep(t, sweep, n, 25)
 	all := append(slices.Clone(fixtures), "testdata/faults.jsonl", "testdata/cpu.pprof")
 	if raceEnabled {
 		all = []string{"testdata/batch.jsonl", "testdata/service.jsonl", "testdata/sim8.jsonl", "testdata/gobench.txt"}
@@ -125,9 +129,16 @@ func TestStreamMatchesMemory(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := filepath.Join(tmp, tc.name, "memory"), filepath.Join(tmp, tc.name, "stream")
-			memoryReport(t, tc.inputs, stdin, a, Formats)
+			formats, names := Formats, []string(nil)
+			if raceEnabled {
+				// The concurrent reading is what the race detector is
+				// for; drawing the charts under it is slow.
+				names = []string{"json", "bench", "csv", "md"}
+				formats, _ = selectFormats(names)
+			}
+			memoryReport(t, tc.inputs, stdin, a, formats)
 			var out, errs bytes.Buffer
-			if err := Run(context.Background(), Config{Inputs: tc.inputs, Out: b, Stdin: bytes.NewReader(stdin)}, &out, &errs); err != nil {
+			if err := Run(context.Background(), Config{Inputs: tc.inputs, Out: b, Stdin: bytes.NewReader(stdin), Formats: names}, &out, &errs); err != nil {
 				t.Fatal(err)
 			}
 			sameFiles(t, a, b, nil)
@@ -143,7 +154,11 @@ func TestStreamHoldsFew(t *testing.T) {
 	holdAll = 50
 	tmp := t.TempDir()
 	sweep := filepath.Join(tmp, "sweep.jsonl")
-	dupSweep(t, sweep, 3000, 40)
+	n := 3000
+	if raceEnabled {
+		n = 2100 // still more than the page lists
+	}
+	dupSweep(t, sweep, n, 40)
 	inputs := []string{sweep, "testdata/service.jsonl", "testdata/sim8.jsonl", "testdata/xml.jsonl"}
 	a, b := filepath.Join(tmp, "memory"), filepath.Join(tmp, "stream")
 	// Without charts: drawing thousands of them from memory is slow.
