@@ -101,7 +101,10 @@ func (rt RoundTrip) record(res *metrics.Result, unit time.Duration) {
 // transport and the balancer beyond the idle round trip (the balancer's
 // own queueing, connections opened under load); service_stretch_mean, how
 // much longer tasks took than asked (CPU contention between workers,
-// balancer and load generator; timer lateness); send_lag_mean, how late
+// balancer and load generator; the mean size asked of the measured
+// requests, asked_mean, when the run has it, else askedMean, the
+// distribution's); worker_late_mean, how late a timed worker answered after
+// its tasks were due (the machine woke it late); send_lag_mean, how late
 // the load generator sent requests (response times count from the intended
 // times, so it adds to them). A warning sums them up when they are not
 // small.
@@ -109,6 +112,9 @@ func recordGap(res *metrics.Result, unit time.Duration, askedMean float64) {
 	m := res.Metrics
 	u := unit.Seconds()
 	parts := []string{}
+	if a, ok := m["asked_mean"]; ok {
+		askedMean = a
+	}
 	if ov, ok := m["overhead_mean_sec"]; ok {
 		if nd, ok := m["network_delay"]; ok {
 			m["transport_excess_mean"] = ov/u - nd
@@ -122,6 +128,9 @@ func recordGap(res *metrics.Result, unit time.Duration, askedMean float64) {
 		if x := m["service_stretch_mean"]; x > 0.02*askedMean {
 			parts = append(parts, fmt.Sprintf("tasks took %.3g units longer than asked (CPU contention between workers, balancer and load generator; timer lateness)", x))
 		}
+	}
+	if x, ok := m["worker_late_mean"]; ok && x > 0.02*askedMean {
+		parts = append(parts, fmt.Sprintf("workers answered %.3g units after their tasks were due (the machine woke them late)", x))
 	}
 	if lag, ok := m["send_lag_mean_sec"]; ok {
 		m["send_lag_mean"] = lag / u

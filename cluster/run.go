@@ -59,6 +59,9 @@ type Config struct {
 	// Progress, when set, is called now and then with the requests sent so
 	// far and the total (0 when bounded by time).
 	Progress func(done, total uint64)
+	// OnRequest, when set, is told of every request as it ends (the load
+	// generator's and the worker's times: loadgen.Request).
+	OnRequest func(r *loadgen.Request)
 }
 
 // maxWorkers bounds the worker processes of a run on one machine.
@@ -226,6 +229,7 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 		Seed:      c.Seed,
 		Timeout:   c.Timeout,
 		Progress:  c.Progress,
+		OnRequest: c.OnRequest,
 	}
 	var (
 		killMu   sync.Mutex
@@ -373,6 +377,18 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 		m["overhead_mean_sec"] = lr.Overhead.Mean()
 		m["overhead_p50_sec"] = lr.Overhead.Quantile(0.5)
 		m["overhead_p99_sec"] = lr.Overhead.Quantile(0.99)
+	}
+	if lr.Forward.Count() > 0 {
+		m["forward_mean_sec"] = lr.Forward.Mean()
+		m["forward_p99_sec"] = lr.Forward.Quantile(0.99)
+		m["return_mean_sec"] = lr.Return.Mean()
+		m["return_p99_sec"] = lr.Return.Quantile(0.99)
+	}
+	if lr.Late.N > 0 {
+		m["worker_late_mean"] = lr.Late.Mean()
+	}
+	if lr.Asked.N > 0 {
+		m["asked_mean"] = lr.Asked.Mean()
 	}
 	if lr.Lag.Count() > 0 {
 		m["send_lag_mean_sec"] = lr.Lag.Mean()

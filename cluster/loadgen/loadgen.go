@@ -69,6 +69,38 @@ type Config struct {
 	// it ("" when unknown), its response time in units and whether it
 	// succeeded. Calls are serialized.
 	OnDone func(at float64, worker string, response float64, ok bool)
+	// OnRequest, when set, is told of every request as it ends, measured
+	// or not, with its times (Request). Calls are serialized.
+	OnRequest func(r *Request)
+}
+
+// Request is one request as the load generator and the worker saw it: the
+// evidence behind the aggregate figures. Times on the generator's clock
+// are offsets from Result.Start; the worker's arrival is on the worker's
+// wall clock, comparable on one machine.
+type Request struct {
+	// ID numbers the requests in order of intended arrival (from 0).
+	ID uint64
+	// Size is the task's size in units, as asked.
+	Size float64
+	// Intended is when it was due, Sent when the generator sent it, Done
+	// when its response (or failure) ended: offsets from the start.
+	Intended, Sent, Done time.Duration
+	// Arrive is when it reached the worker, as an offset from the start
+	// by the worker's wall clock (HeaderArrive); ArriveKnown says whether
+	// the worker said.
+	Arrive      time.Duration
+	ArriveKnown bool
+	// Wait and Service are the worker's figures (HeaderWait,
+	// HeaderService), -1 when it did not say; Late is HeaderLate (which
+	// may be negative), LateKnown whether the worker said.
+	Wait, Service, Late time.Duration
+	LateKnown           bool
+	// Worker is the worker that served it ("" when unknown).
+	Worker string
+	// OK: it succeeded; Measured: it counts in the latency figures (it
+	// succeeded and was due after the warm-up).
+	OK, Measured bool
 }
 
 // Result is what a load run measured. Every request the generator
@@ -92,6 +124,16 @@ type Result struct {
 	Overhead *metrics.Latency
 	// Lag is how late the generator sent each request, in seconds.
 	Lag *metrics.Latency
+	// Forward and Return split Overhead, where the worker said when the
+	// task reached it (HeaderArrive): from the send to the worker's arrival,
+	// and from the worker's answer to the end of the response, in seconds.
+	Forward, Return *metrics.Latency
+	// Late is how late the worker answered after the task was due, for
+	// timed kinds (HeaderLate), in Unit (it may be negative: the worker
+	// wakes on its due time on average).
+	Late Mean
+	// Asked is the mean size asked of the measured requests, in Unit.
+	Asked Mean
 	// PerWorker counts successes by the worker that served them
 	// (the X-Stratbench-worker.Worker header).
 	PerWorker map[string]uint64
@@ -100,6 +142,23 @@ type Result struct {
 	Start    time.Time
 	Wall     time.Duration
 	SendSpan time.Duration
+}
+
+// Mean is a running mean.
+type Mean struct {
+	Sum float64
+	N   uint64
+}
+
+// Add adds x.
+func (m *Mean) Add(x float64) { m.Sum += x; m.N++ }
+
+// Mean is the mean of what was added, NaN when nothing was.
+func (m *Mean) Mean() float64 {
+	if m.N == 0 {
+		return math.NaN()
+	}
+	return m.Sum / float64(m.N)
 }
 
 // Check verifies the accounting: every request sent either succeeded or
@@ -216,6 +275,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		Wait:      metrics.NewLatency(1e-6),
 		Overhead:  metrics.NewLatency(1e-9),
 		Lag:       metrics.NewLatency(1e-9),
+		Forward:   metrics.NewLatency(1e-9),
+		Return:    metrics.NewLatency(1e-9),
 	}
 	var (
 		mu        sync.Mutex // guards res's recorders and maps, lastDone, firstSend, lastSend
@@ -279,6 +340,12 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		sent.Add(1)
 		if inflight.Load() >= int64(cfg.MaxInFlight) {
 			fail("client: too many in flight")
+			if cfg.OnRequest != nil {
+				now := time.Now()
+				mu.Lock()
+				cfg.OnRequest(&Request{ID: id, Size: size, Intended: intended.Sub(start), Sent: now.Sub(start), Done: now.Sub(start), Wait: -1, Service: -1})
+				mu.Unlock()
+			}
 			if cfg.OnDone != nil && at >= warmupUnits {
 				mu.Lock()
 				cfg.OnDone(at, "", 0, false) // never sent: lost, at no server
@@ -288,6 +355,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		measured := at >= warmupUnits
 		jobAt := at // at moves on with the loop
+		jobSize := size
 		key := strategies.Mix64(id ^ keySalt)
 		url := base + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
 			"&key=" + strconv.FormatUint(key, 10) + "&id=" + strconv.FormatUint(id, 10)
@@ -304,7 +372,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			sendAt := time.Now()
 			resp, err := client.Do(req)
 			var status int
-			var waitNs, svcNs float64 = -1, -1
+			var waitNs, svcNs, lateNs float64 = -1, -1, math.NaN()
+			var arriveNs int64
 			var workerAddr string
 			if err == nil {
 				_, err = io.Copy(io.Discard, resp.Body)
@@ -312,6 +381,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				status = resp.StatusCode
 				waitNs = headerNs(resp.Header, worker.HeaderWait)
 				svcNs = headerNs(resp.Header, worker.HeaderService)
+				lateNs = headerSigned(resp.Header, worker.HeaderLate)
+				arriveNs = headerInt(resp.Header, worker.HeaderArrive)
 				if v := resp.Header[worker.HeaderWorker]; len(v) == 1 {
 					workerAddr = v[0]
 				}
@@ -319,6 +390,23 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			done := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
+			ok := err == nil && status == http.StatusOK
+			if cfg.OnRequest != nil {
+				r := Request{
+					ID: id, Size: jobSize, Intended: intended.Sub(start), Sent: sendAt.Sub(start), Done: done.Sub(start),
+					Wait: -1, Service: -1, Worker: workerAddr, OK: ok, Measured: ok && measured,
+				}
+				if arriveNs > 0 {
+					r.Arrive, r.ArriveKnown = time.Duration(arriveNs-start.UnixNano()), true
+				}
+				if ok && waitNs >= 0 && svcNs >= 0 {
+					r.Wait, r.Service = time.Duration(waitNs), time.Duration(svcNs)
+				}
+				if ok && !math.IsNaN(lateNs) {
+					r.Late, r.LateKnown = time.Duration(lateNs), true
+				}
+				cfg.OnRequest(&r)
+			}
 			if firstSend.IsZero() || sendAt.Before(firstSend) {
 				firstSend = sendAt
 			}
@@ -328,7 +416,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			if done.After(lastDone) {
 				lastDone = done
 			}
-			if err != nil || status != http.StatusOK {
+			if !ok {
 				reason := failureReason(err, status, rctx)
 				res.Failed++
 				res.Failures[reason]++
@@ -350,10 +438,24 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				cfg.OnDone(jobAt, workerAddr, float64(done.Sub(intended).Nanoseconds())/unitNs, true)
 			}
 			res.Lag.Record(sendAt.Sub(intended).Seconds())
+			res.Asked.Add(jobSize)
 			if svcNs >= 0 && waitNs >= 0 {
 				res.Service.Record(svcNs / unitNs)
 				res.Wait.Record(waitNs / unitNs)
-				res.Overhead.Record(max(float64(done.Sub(sendAt).Nanoseconds())-svcNs-waitNs, 0) / 1e9)
+				late := 0.0
+				if !math.IsNaN(lateNs) {
+					late = lateNs
+					res.Late.Add(lateNs / unitNs)
+				}
+				res.Overhead.Record(max(float64(done.Sub(sendAt).Nanoseconds())-svcNs-waitNs-late, 0) / 1e9)
+				if arriveNs > 0 {
+					// The worker's wall clock against this process's: on one
+					// machine the same clock, read a few µs apart.
+					fwd := float64(arriveNs - sendAt.UnixNano())
+					ret := float64(done.UnixNano()-arriveNs) - waitNs - svcNs - late
+					res.Forward.Record(max(fwd, 0) / 1e9)
+					res.Return.Record(max(ret, 0) / 1e9)
+				}
 			}
 		})
 	}
@@ -373,6 +475,27 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		return res, err
 	}
 	return res, ctx.Err()
+}
+
+// headerSigned reads a header of ns that may be negative, NaN when absent
+// or bad.
+func headerSigned(h http.Header, name string) float64 {
+	if v := h[name]; len(v) == 1 {
+		if x, err := strconv.ParseFloat(v[0], 64); err == nil && !math.IsInf(x, 0) {
+			return x
+		}
+	}
+	return math.NaN()
+}
+
+// headerInt reads a header of a positive integer, 0 when absent or bad.
+func headerInt(h http.Header, name string) int64 {
+	if v := h[name]; len(v) == 1 {
+		if x, err := strconv.ParseInt(v[0], 10, 64); err == nil && x > 0 {
+			return x
+		}
+	}
+	return 0
 }
 
 func headerNs(h http.Header, name string) float64 {

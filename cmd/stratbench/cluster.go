@@ -12,6 +12,7 @@ import (
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
@@ -79,6 +80,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+		&cli.StringFlag{Name: "requests-out", Usage: "write every request's times (load generator and worker) to this CSV file: the evidence behind the figures (columns: stratbench run cluster --help)"},
 		quietFlag,
 	},
 	Action: clusterAction,
@@ -194,6 +196,25 @@ func clusterAction(c *cli.Context) error {
 		return err
 	}
 	defer abort()
+	var reqLog *cluster.RequestLog
+	commitReqs := func() error { return nil }
+	if p := c.String("requests-out"); p != "" {
+		if p == c.String("out") || p == "-" {
+			return bad.Inputf("--requests-out needs a file of its own, not %q", p)
+		}
+		f, err := fsutil.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		reqLog = cluster.NewRequestLog(f)
+		commitReqs = func() error {
+			if err := reqLog.Flush(); err != nil {
+				return err
+			}
+			return f.Commit()
+		}
+	}
 	var (
 		results []metrics.Result
 		pairs   [][2]int // indices of (cluster, sim) results
@@ -211,6 +232,9 @@ func clusterAction(c *cli.Context) error {
 				}
 				update(done, total)
 			}
+		}
+		if reqLog != nil {
+			cfg.OnRequest = reqLog.For(&cfg)
 		}
 		res, err := cluster.Run(c.Context, cfg)
 		clear()
@@ -247,6 +271,9 @@ func clusterAction(c *cli.Context) error {
 			}
 		}
 		if err := commit(); err != nil {
+			return err
+		}
+		if err := commitReqs(); err != nil {
 			return err
 		}
 	}
