@@ -98,6 +98,12 @@ func NginxConfig(c ExternalConfig) string {
 		p("  %s_temp_path %s;", t, filepath.Join(c.Dir, "nginx-"+t))
 	}
 	p("  upstream workers {")
+	// The group's state (each server's active connections, failures) in
+	// shared memory: without a zone every worker process balances with
+	// counts of its own requests only, which is not least_conn of the
+	// whole but as many least_conn dispatchers as processes, each blind
+	// to the others' requests.
+	p("    zone workers 1m;")
 	p("    %s", n.Directive)
 	for _, a := range c.Backends {
 		p("    server %s max_fails=1 fail_timeout=2s;", a)

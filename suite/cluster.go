@@ -39,7 +39,7 @@ func init() {
 			{"unit", Duration, "real duration of one unit of task size (default 1ms)", nan, false},
 			{"duration", Duration, "send requests for this long (default 10s unless jobs)", nan, false},
 			{"jobs", Int, "send this many requests instead", 1, false},
-			{"warmup", Duration, "requests due in the first D are left out of the latencies", nan, false},
+			{"warmup", Duration, "requests due in the first D are left out of the latencies (default: a tenth of the run, as the simulator's)", nan, false},
 			{"kill_worker_at", Duration, "fault: kill worker 0 (SIGKILL) this long into the load", nan, false},
 			{"sim_jobs", Int, "jobs the simulator measures for engine both (default 200000)", 100, false},
 			{"seed", Int, "seed of this case's runs", 0, false},
@@ -74,6 +74,9 @@ func clusterConfig(r *Run) (cluster.Config, error) {
 		cfg.Duration = r.Duration("duration", 10*time.Second)
 	} else if r.Has("duration") {
 		return cluster.Config{}, fmt.Errorf("give jobs or duration, not both")
+	}
+	if !r.Has("warmup") {
+		cluster.SetDefaultWarmup(&cfg)
 	}
 	return cfg, nil
 }
@@ -134,5 +137,8 @@ func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, er
 		return nil, err
 	}
 	metrics.Pair(&out[0], s)
+	if g, ok := cluster.ModelGap(&out[0], s); ok {
+		g.Record(&out[0])
+	}
 	return append(out, *s), nil
 }

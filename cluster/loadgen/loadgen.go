@@ -46,8 +46,10 @@ type Config struct {
 	Jobs     uint64
 	Duration time.Duration
 	// Warmup: requests whose intended arrival is earlier than this are sent
-	// and accounted for but left out of the latency figures.
-	Warmup time.Duration
+	// and accounted for but left out of the latency figures; so are the
+	// first WarmupJobs requests.
+	Warmup     time.Duration
+	WarmupJobs uint64
 	// Seed seeds the arrival, size and key streams (the simulator's streams
 	// for the same seed, so both engines see the same jobs).
 	Seed uint64
@@ -346,14 +348,14 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				cfg.OnRequest(&Request{ID: id, Size: size, Intended: intended.Sub(start), Sent: now.Sub(start), Done: now.Sub(start), Wait: -1, Service: -1})
 				mu.Unlock()
 			}
-			if cfg.OnDone != nil && at >= warmupUnits {
+			if cfg.OnDone != nil && at >= warmupUnits && id >= cfg.WarmupJobs {
 				mu.Lock()
 				cfg.OnDone(at, "", 0, false) // never sent: lost, at no server
 				mu.Unlock()
 			}
 			continue
 		}
-		measured := at >= warmupUnits
+		measured := at >= warmupUnits && id >= cfg.WarmupJobs
 		jobAt := at // at moves on with the loop
 		jobSize := size
 		key := strategies.Mix64(id ^ keySalt)

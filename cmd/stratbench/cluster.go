@@ -64,7 +64,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.Float64Flag{Name: "load", Value: 0.7, Usage: "offered load ρ per unit of capacity"},
 		&cli.DurationFlag{Name: "duration", Usage: "send requests for this long", DefaultText: "10s unless --jobs"},
 		&cli.Uint64Flag{Name: "jobs", Usage: "send this many requests", DefaultText: "none"},
-		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)"},
+		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)", DefaultText: "a tenth of the run, as the simulator's"},
 		&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
 		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
 		&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
@@ -168,6 +168,9 @@ func clusterAction(c *cli.Context) error {
 		Timeout:      c.Duration("timeout"),
 		Launcher:     clusterLauncher,
 	}
+	if !c.IsSet("warmup") {
+		cluster.SetDefaultWarmup(&base)
+	}
 	if err := faultFlags(c, &base.Scenario, base.Unit); err != nil {
 		return err
 	}
@@ -246,6 +249,9 @@ func clusterAction(c *cli.Context) error {
 					err = serr
 				} else {
 					metrics.Pair(&results[len(results)-1], sr)
+					if g, ok := cluster.ModelGap(&results[len(results)-1], sr); ok {
+						g.Record(&results[len(results)-1])
+					}
 					results = append(results, *sr)
 					pairs = append(pairs, [2]int{len(results) - 2, len(results) - 1})
 				}
@@ -268,6 +274,18 @@ func clusterAction(c *cli.Context) error {
 			}
 			if err := reports.WritePaired(w, "Cluster against the simulator (same scenario and seed; times in units of --unit):", paired); err != nil {
 				return err
+			}
+			var gaps []cluster.GapRow
+			for _, p := range pairs {
+				if g, ok := cluster.ModelGap(&results[p[0]], &results[p[1]]); ok {
+					gaps = append(gaps, cluster.GapRow{Name: results[p[0]].Name, Gap: g})
+				}
+			}
+			if len(gaps) > 0 {
+				fmt.Fprintln(w)
+				if err := cluster.WriteGaps(w, gaps); err != nil {
+					return err
+				}
 			}
 		}
 		if err := commit(); err != nil {
