@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -246,14 +245,18 @@ func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (
 		}
 		return h, nil
 	}
-	// nginx or haproxy, under a guard that takes its worker processes down
-	// with it.
+	// An external balancer, under a guard that takes its worker processes
+	// down with it.
+	e, ok := lookupExternal(c.Via)
+	if !ok {
+		return nil, fmt.Errorf("no balancer %q", c.Via)
+	}
 	listen, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	ec := ExternalConfig{Listen: listen, Backends: addrs, Policy: c.Policy, D: c.D, Dir: dir}
-	argv, err := externalCommand(c.Via, ec)
+	argv, err := externalCommand(e, ec)
 	if err != nil {
 		return nil, err
 	}
@@ -261,41 +264,21 @@ func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (
 	if err != nil {
 		return nil, err
 	}
+	if e.env != nil {
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env, e.env(dir)...)
+	}
 	cmd.SysProcAttr = procs.GuardAttr()
 	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
 		return nil, err
 	}
 	h.target = "http://" + listen
-	switch c.Via {
-	case "nginx":
-		n := NginxPolicy(c.Policy, c.D)
-		h.native = &n
-		h.stats = func(res *metrics.Result) {
-			res.Warnings = append(res.Warnings, "open-source nginx does not count retries: metric retries is absent (failures are still counted by the load generator)")
-		}
-	case "haproxy":
-		n := HAProxyPolicy(c.Policy, c.D)
-		h.native = &n
-		sock := filepath.Join(dir, "haproxy.sock")
-		h.stats = func(res *metrics.Result) {
-			ss, err := ReadHAProxyStats(sock)
-			if err != nil {
-				res.Warnings = append(res.Warnings, "reading HAProxy's counters: "+err.Error())
-				return
-			}
-			disp := make([]float64, len(addrs))
-			var retries, redisp int64
-			for _, s := range ss {
-				var i int
-				if _, err := fmt.Sscanf(s.Name, "w%d", &i); err == nil && i >= 0 && i < len(disp) {
-					disp[i] = float64(s.Sessions)
-				}
-				retries += s.Retries
-				redisp += s.Redisp
-			}
-			res.PerServer["dispatched"] = disp
-			res.Metrics["retries"] = float64(max(retries, redisp))
-		}
+	n := e.policy(c.Policy, c.D)
+	h.native = &n
+	if e.stats != nil {
+		h.stats = e.stats(dir, addrs)
 	}
 	return h, nil
 }

@@ -21,12 +21,12 @@ func init() {
 	nan := math.NaN()
 	registerType(Type{
 		Name: "cluster",
-		Help: "real worker processes over HTTP behind our balancer, nginx or HAProxy (run cluster); engine both adds the simulator's prediction with the measured round trip of an empty task as the network delay",
+		Help: "real worker processes over HTTP behind our balancer, nginx, HAProxy or Caddy (run cluster); engine both adds the simulator's prediction with the measured round trip of an empty task as the network delay",
 		// both first: a cluster case is compared with the model unless it
 		// says engine: harness.
 		Engines: []string{"both", "harness"},
 		Params: []Param{
-			{"via", String, "balancer: ours, nginx, haproxy or direct (a missing nginx or HAProxy skips the run with a note)", nan, false},
+			{"via", String, "balancer: ours, nginx, haproxy, caddy or direct (a missing nginx, HAProxy or Caddy skips the run with a note)", nan, false},
 			{"workers", Int, "worker processes on loopback", 1, false},
 			{"kind", String, "what a task does (stratbench list worker-kinds; default sleep)", nan, false},
 			{"capacity", Int, "tasks each worker serves at once (default 1)", 1, false},
@@ -92,7 +92,7 @@ func checkCluster(r *Run) error {
 // missingBalancer returns a one-line note when the run's balancer is not
 // installed, else "".
 func missingBalancer(cfg *cluster.Config) string {
-	if cfg.Via != "nginx" && cfg.Via != "haproxy" {
+	if !cluster.IsExternal(cfg.Via) {
 		return ""
 	}
 	if _, err := cluster.FindBinary(cfg.Via); err != nil {
@@ -101,7 +101,7 @@ func missingBalancer(cfg *cluster.Config) string {
 	return ""
 }
 
-// runCluster runs the cluster alone; a missing nginx or HAProxy skips it
+// runCluster runs the cluster alone; a missing nginx, HAProxy or Caddy skips it
 // with a note on stderr.
 func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
 	cfg, err := clusterConfig(r)

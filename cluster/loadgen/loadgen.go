@@ -358,9 +358,9 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		measured := at >= warmupUnits && id >= cfg.WarmupJobs
 		jobAt := at // at moves on with the loop
 		jobSize := size
-		key := strategies.Mix64(id ^ keySalt)
+		key := strconv.FormatUint(strategies.Mix64(id^keySalt), 10)
 		url := base + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
-			"&key=" + strconv.FormatUint(key, 10) + "&id=" + strconv.FormatUint(id, 10)
+			"&key=" + key + "&id=" + strconv.FormatUint(id, 10)
 		inflight.Add(1)
 		wg.Go(func() {
 			defer inflight.Add(-1)
@@ -371,6 +371,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				fail("client: " + err.Error())
 				return
 			}
+			// The key also as a header, for balancers that hash a header.
+			req.Header[strategies.HeaderKey] = []string{key}
 			sendAt := time.Now()
 			resp, err := client.Do(req)
 			var status int

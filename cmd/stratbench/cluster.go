@@ -27,8 +27,8 @@ var clusterLauncher procs.Launcher
 // clusterCommand is `stratbench run cluster`.
 var clusterCommand = &cli.Command{
 	Name:  "cluster",
-	Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
-	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
+	Usage: "real worker processes over HTTP behind our balancer, nginx, HAProxy or Caddy, with open-loop load and faults",
+	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|caddy|direct --policy NAME --load RHO\n" +
 		"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
 	Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
 front of them, and sends open-loop requests at rate λ = ρ·N·capacity / (mean size ×
@@ -37,7 +37,7 @@ run from each request's intended arrival time (no coordinated omission) and are
 given in units of --unit, with the simulator's metric names, so that --compare-sim
 can put the simulator's prediction for the same flags and seed beside them.
 
---via ours is stratbench balance (the policy itself); nginx and haproxy get a
+--via ours is stratbench balance (the policy itself); nginx, haproxy and caddy get a
 generated configuration with their nearest built-in policy (params.native_policy;
 a warning says when it is only the nearest family); direct has no proxy: the load
 generator places requests itself (client-side balancing).
@@ -185,9 +185,9 @@ func clusterAction(c *cli.Context) error {
 			cfgs = append(cfgs, cfg)
 		}
 	}
-	// A missing nginx or HAProxy is found before anything runs.
+	// A missing nginx, HAProxy or Caddy is found before anything runs.
 	for _, v := range vias {
-		if v == "nginx" || v == "haproxy" {
+		if cluster.IsExternal(v) {
 			if _, err := cluster.FindBinary(v); err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func TestClusterMissingBalancer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "apt-get install stratbench-no-such-balancer") {
 		t.Errorf("error %v: want the package to install", err)
 	}
-	for _, via := range []string{"nginx", "haproxy"} {
+	for _, via := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := cluster.FindBinary(via); err != nil && !strings.Contains(err.Error(), "apt-get install "+via) {
 			t.Errorf("%s missing: %v", via, err)
 		}
@@ -113,7 +113,7 @@ func TestClusterJSON(t *testing.T) {
 	clusterLauncher = cmdTestLauncher()
 	defer func() { clusterLauncher = old }()
 	vias := []string{"ours", "direct"}
-	for _, v := range []string{"nginx", "haproxy"} {
+	for _, v := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := cluster.FindBinary(v); err == nil {
 			vias = append(vias, v)
 		}
