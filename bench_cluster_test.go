@@ -13,9 +13,8 @@ import (
 
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/cluster/procs"
-	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
-	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/suite"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -26,7 +25,8 @@ var gapDuration = flag.Duration("gap-duration", 20*time.Second, "BenchmarkCluste
 // direct, ours, nginx, HAProxy and Caddy (those installed), each run for
 // -gap-duration (20s) with the first tenth left out, beside the simulator
 // (200k jobs) given the round trip of an empty task the run measured as
-// its network delay. One op is one round over the balancers in a shuffled
+// its network delay, and the run's own jobs replayed through the model
+// (suite.ModelCluster). One op is one round over the balancers in a shuffled
 // order, so that a slow minute of a shared machine hits them alike; it
 // reports each balancer's error of the mean (VIA-err-%, the mean over the
 // rounds) and, in the log, the table of every run's error split into the
@@ -62,17 +62,16 @@ func BenchmarkClusterGap(b *testing.B) {
 					via := vias[i]
 					cfg := cluster.Config{Scenario: sc, Via: via, Duration: *gapDuration, Launcher: procs.Launcher{Path: bin}}
 					cluster.SetDefaultWarmup(&cfg)
+					arr := &cluster.Arrivals{}
+					cfg.OnRequest = arr.Add
 					res, err := cluster.Run(context.Background(), cfg)
 					if err != nil {
 						b.Fatalf("%s: %v", via, err)
 					}
-					msc := sc
-					msc.NetworkDelay = res.Metrics["network_delay"]
-					model, err := sim.Run(context.Background(), sim.Config{Scenario: msc, Jobs: simJobs, Warmup: simJobs / 10})
+					model, err := suite.ModelCluster(context.Background(), &cfg, res, simJobs, arr)
 					if err != nil {
 						b.Fatal(err)
 					}
-					metrics.Pair(res, model)
 					g, ok := cluster.ModelGap(res, model)
 					if !ok {
 						b.Fatalf("%s: no split of the error (%v)", via, res.Warnings)

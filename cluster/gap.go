@@ -26,6 +26,20 @@ import (
 // arrivals the generator bunched; Service: tasks longer than asked, and
 // the run's jobs against the model's longer sample of the same stream),
 // and Rest what the means' rounding leaves.
+//
+// When the run's jobs were replayed through the model (the simulator on
+// the run's own requests: replay_wait_mean at the times they were due,
+// replay_sent_wait_mean at the times they were sent), Wait splits further
+// into
+//
+//	Wait = WaitJobs + WaitBunching + WaitPlacement
+//
+// WaitJobs, the model's queueing on the run's jobs against its queueing on
+// its own longer sample (chance); WaitBunching, what sending the same jobs
+// late, bunched by the generator's stalls, adds to the model's queueing;
+// WaitPlacement, the run's queueing against the model's on the jobs as
+// sent: what the balancer's placement (its view of the workers, its own
+// delays, its policy against the model's) adds.
 type Gap struct {
 	// Measured and Model are the mean responses; Error is their
 	// difference.
@@ -33,6 +47,9 @@ type Gap struct {
 	SendLag, Transport     float64
 	Wait, Service, Late    float64
 	Rest                   float64
+	// Replayed says whether the split of Wait is known.
+	Replayed                              bool
+	WaitJobs, WaitBunching, WaitPlacement float64
 }
 
 // ModelGap returns the split of run's error of the mean against model,
@@ -63,6 +80,14 @@ func ModelGap(run, model *metrics.Result) (Gap, bool) {
 	}
 	g.Error = g.Measured - g.Model
 	g.Rest = g.Error - (g.SendLag + g.Transport + g.Wait + g.Service + g.Late)
+	rw, ok1 := m["replay_wait_mean"]
+	rs, ok2 := m["replay_sent_wait_mean"]
+	if ok1 && ok2 {
+		g.Replayed = true
+		g.WaitJobs = rw - sw
+		g.WaitBunching = rs - rw
+		g.WaitPlacement = m["wait_mean"] - rs
+	}
 	return g, true
 }
 
@@ -78,6 +103,11 @@ func (g Gap) Record(run *metrics.Result) {
 	m["gap_service"] = g.Service
 	m["gap_late"] = g.Late
 	m["gap_rest"] = g.Rest
+	if g.Replayed {
+		m["gap_wait_jobs"] = g.WaitJobs
+		m["gap_wait_bunching"] = g.WaitBunching
+		m["gap_wait_placement"] = g.WaitPlacement
+	}
 }
 
 // GapRow is one line of WriteGaps: a run's name and its gap.
@@ -93,16 +123,21 @@ func WriteGaps(w io.Writer, rows []GapRow) error {
 		width = max(width, len(r.Name))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Where the error of the mean comes from (units per request; error = lag + transport + wait + service + late + rest):\n")
-	fmt.Fprintf(&b, "%*s %9s %9s %9s %8s %9s %9s %8s %8s %7s\n", width, "case", "measured", "model", "error", "lag", "transport", "wait", "service", "late", "rest")
+	fmt.Fprintf(&b, "Where the error of the mean comes from (units per request; error = lag + transport + wait + service + late + rest;\n")
+	fmt.Fprintf(&b, "wait = jobs + bunching + placement: the model on the run's jobs against its own, the same jobs sent as late as they were, the balancer against the model):\n")
+	fmt.Fprintf(&b, "%*s %9s %9s %9s %8s %9s %9s %8s %9s %9s %8s %8s %7s\n", width, "case", "measured", "model", "error", "lag", "transport", "wait", "jobs", "bunching", "placement", "service", "late", "rest")
 	for _, r := range rows {
 		g := r.Gap
 		rel := math.NaN()
 		if g.Model != 0 {
 			rel = 100 * g.Error / g.Model
 		}
-		fmt.Fprintf(&b, "%*s %9.4g %9.4g %+8.1f%% %8.3f %9.3f %9.3f %8.3f %8.3f %7.3f\n",
-			width, r.Name, g.Measured, g.Model, rel, g.SendLag, g.Transport, g.Wait, g.Service, g.Late, g.Rest)
+		split := fmt.Sprintf("%8s %9s %9s", "-", "-", "-")
+		if g.Replayed {
+			split = fmt.Sprintf("%8.3f %9.3f %9.3f", g.WaitJobs, g.WaitBunching, g.WaitPlacement)
+		}
+		fmt.Fprintf(&b, "%*s %9.4g %9.4g %+8.1f%% %8.3f %9.3f %9.3f %s %8.3f %8.3f %7.3f\n",
+			width, r.Name, g.Measured, g.Model, rel, g.SendLag, g.Transport, g.Wait, split, g.Service, g.Late, g.Rest)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/workloads"
 )
 
 // ClusterLauncher starts stratbench's own child processes for cluster
@@ -119,26 +122,113 @@ func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error)
 	return []metrics.Result{*res}, nil
 }
 
-// runClusterBoth runs the cluster, then simulates the same scenario with
-// the round trip the run measured as its network delay, and pairs the two
-// (the cluster's record carries sim_<metric> and <metric>_rel_err).
-func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
-	out, err := runCluster(ctx, r, env)
-	if err != nil || len(out) == 0 {
-		return out, err
-	}
-	cfg, _ := clusterConfig(r)
+// ModelCluster simulates the model of the cluster run of cfg that gave
+// run: one server per slot of a worker, FIFO, the same policy, load,
+// sizes, arrivals and seed (simJobs jobs and a tenth more as warm-up), and
+// as network delay the round trip of an empty task that the run measured
+// (run's network_delay), so that the comparison separates queueing from
+// transport. It pairs the two (run gets sim_<metric> and <metric>_rel_err)
+// and splits the error of the mean (cluster.ModelGap, the gap_* metrics).
+// With arr, the requests the run recorded, it also replays the run's own
+// jobs through the model, at the times they were due and at the times
+// they were sent (run's replay_wait_mean and replay_sent_wait_mean), which
+// splits the excess wait into chance, the generator's bunching and the
+// balancer's placement.
+func ModelCluster(ctx context.Context, cfg *cluster.Config, run *metrics.Result, simJobs uint64, arr *cluster.Arrivals) (*metrics.Result, error) {
 	sc := cfg.Scenario
-	sc.Servers = cfg.Servers * max(cfg.Capacity, 1)
-	sc.NetworkDelay = out[0].Metrics["network_delay"]
-	jobs := uint64(r.Int("sim_jobs", 200_000))
-	s, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: jobs, Warmup: jobs / 10})
+	if len(cfg.Backends) > 0 {
+		sc.Servers = len(cfg.Backends)
+	}
+	sc.Servers *= max(cfg.Capacity, 1)
+	sc.NetworkDelay = run.Metrics["network_delay"]
+	simJobs = max(simJobs, 100)
+	s, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: simJobs, Warmup: simJobs / 10})
 	if err != nil {
 		return nil, err
 	}
-	metrics.Pair(&out[0], s)
-	if g, ok := cluster.ModelGap(&out[0], s); ok {
-		g.Record(&out[0])
+	if arr != nil && arr.Len() > 1 && len(cfg.Faults) == 0 {
+		for _, sent := range []bool{false, true} {
+			w, err := replayWait(ctx, cfg, sc, arr, sent)
+			if err != nil {
+				run.Warnings = append(run.Warnings, "replaying the run's jobs through the model: "+err.Error())
+				break
+			}
+			if sent {
+				run.Metrics["replay_sent_wait_mean"] = w
+			} else {
+				run.Metrics["replay_wait_mean"] = w
+			}
+		}
 	}
-	return append(out, *s), nil
+	metrics.Pair(run, s)
+	if g, ok := cluster.ModelGap(run, s); ok {
+		g.Record(run)
+	}
+	return s, nil
+}
+
+// replayWait simulates sc on the run's own requests (arr), at the times
+// they were due or sent, and returns the mean wait of those the run
+// measured.
+func replayWait(ctx context.Context, cfg *cluster.Config, sc scenario.Scenario, arr *cluster.Arrivals, sent bool) (float64, error) {
+	trace, warm, err := arr.Trace(cfg, sent)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.CreateTemp("", "stratbench-replay-*.csv")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(trace)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	sc.Arrival, err = workloads.ParseArrival("trace:" + f.Name())
+	if err != nil {
+		return 0, err
+	}
+	sc.Load = 0 // as recorded
+	n := uint64(arr.Len())
+	if warm >= n {
+		return 0, fmt.Errorf("all %d requests were in the warm-up", n)
+	}
+	r, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: n - warm, Warmup: warm})
+	if err != nil {
+		return 0, err
+	}
+	w, ok := r.Metrics["wait_mean"]
+	if !ok {
+		return 0, fmt.Errorf("the replay measured no wait")
+	}
+	return w, nil
+}
+
+// runClusterBoth runs the cluster, then its model (ModelCluster: the
+// simulator with the round trip the run measured as its network delay,
+// and the run's own jobs replayed), and pairs the two (the cluster's
+// record carries sim_<metric>, <metric>_rel_err and gap_*).
+func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
+	cfg, err := clusterConfig(r)
+	if err != nil {
+		return nil, err
+	}
+	if note := missingBalancer(&cfg); note != "" {
+		fmt.Fprintf(env.Stderr, "stratbench suite: run %s: %s\n", r.ID, note)
+		return nil, nil
+	}
+	arr := &cluster.Arrivals{}
+	cfg.OnRequest = arr.Add
+	res, err := cluster.Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ModelCluster(ctx, &cfg, res, uint64(r.Int("sim_jobs", 200_000)), arr)
+	if err != nil {
+		return nil, err
+	}
+	return []metrics.Result{*res, *s}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/loadgen"
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
@@ -16,7 +17,7 @@ import (
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
-	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/suite"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -236,22 +237,20 @@ func clusterAction(c *cli.Context) error {
 				update(done, total)
 			}
 		}
-		if reqLog != nil {
-			cfg.OnRequest = reqLog.For(&cfg)
+		var arr *cluster.Arrivals
+		if c.Bool("compare-sim") {
+			arr = &cluster.Arrivals{}
 		}
+		cfg.OnRequest = onRequests(reqLog, &cfg, arr)
 		res, err := cluster.Run(c.Context, cfg)
 		clear()
 		if res != nil {
 			results = append(results, *res)
 			if c.Bool("compare-sim") && err == nil {
-				sr, serr := simFor(c, &cfg, res)
+				sr, serr := suite.ModelCluster(c.Context, &cfg, &results[len(results)-1], c.Uint64("sim-jobs"), arr)
 				if serr != nil {
 					err = serr
 				} else {
-					metrics.Pair(&results[len(results)-1], sr)
-					if g, ok := cluster.ModelGap(&results[len(results)-1], sr); ok {
-						g.Record(&results[len(results)-1])
-					}
 					results = append(results, *sr)
 					pairs = append(pairs, [2]int{len(results) - 2, len(results) - 1})
 				}
@@ -298,22 +297,20 @@ func clusterAction(c *cli.Context) error {
 	return runErr
 }
 
-// simFor simulates the cluster configuration: one server per worker,
-// FIFO, the same policy, load, sizes, arrivals and seed, and as network
-// delay the round trip of an empty task that run measured (res's
-// network_delay), so that the comparison separates queueing from
-// transport.
-func simFor(c *cli.Context, cfg *cluster.Config, res *metrics.Result) (*metrics.Result, error) {
-	if err := c.Context.Err(); err != nil {
-		return nil, err
+// onRequests returns the OnRequest of a run that logs its requests to
+// log and keeps them in arr for the model's replay (either may be nil).
+func onRequests(log *cluster.RequestLog, cfg *cluster.Config, arr *cluster.Arrivals) func(*loadgen.Request) {
+	switch {
+	case log == nil && arr == nil:
+		return nil
+	case log == nil:
+		return arr.Add
+	case arr == nil:
+		return log.For(cfg)
 	}
-	n := cfg.Servers
-	if len(cfg.Backends) > 0 {
-		n = len(cfg.Backends)
+	add := log.For(cfg)
+	return func(r *loadgen.Request) {
+		add(r)
+		arr.Add(r)
 	}
-	return sim.Run(c.Context, sim.Config{
-		Scenario: scenario.Scenario{Policy: cfg.Policy, Servers: n * max(cfg.Capacity, 1), Load: cfg.Load, Service: cfg.Service, Arrival: cfg.Arrival, D: cfg.D, Dispatchers: cfg.Dispatchers, Seed: cfg.Seed, NetworkDelay: res.Metrics["network_delay"]},
-		Jobs:     max(c.Uint64("sim-jobs"), 100),
-		Warmup:   max(c.Uint64("sim-jobs"), 100) / 10,
-	})
 }
