@@ -60,6 +60,14 @@ type Config struct {
 	// "client: too many in flight", rather than waiting (which would hide
 	// the overload; see coordinated omission).
 	MaxInFlight int
+	// MaxConns, when > 0, bounds the connections the default transport
+	// opens to the target: a request due when all are busy waits for one
+	// (its response time counts from its intended arrival all the same)
+	// rather than open one more. Without a bound, every burst of late
+	// sends (a stall of the machine) opens as many new connections as it
+	// has requests, which the balancer then holds open for the rest of the
+	// run: hundreds where a handful are ever busy at once.
+	MaxConns int
 	// Progress, when set, is called about every 100ms with the requests
 	// sent so far and the total (0 when the run is bounded by time only).
 	Progress func(sent, total uint64)
@@ -257,6 +265,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	tr := cfg.Transport
 	if tr == nil {
 		t := NewTransport()
+		t.MaxConnsPerHost = max(cfg.MaxConns, 0)
 		defer t.CloseIdleConnections()
 		tr = t
 	}

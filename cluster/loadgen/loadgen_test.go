@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -275,5 +276,33 @@ func TestGenerateRequests(t *testing.T) {
 		if d := math.Abs(c.got - c.want); d > 0.002*math.Abs(c.want)+c.abs {
 			t.Errorf("%s: the result's mean %g, the records' %g", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestGenerateMaxConns checks that MaxConns bounds the connections the
+// generator opens, whatever the requests in flight: tasks long enough to
+// pile up, sent faster than one connection serves them.
+func TestGenerateMaxConns(t *testing.T) {
+	ws, _ := workertest.Start(t, 1, worker.Config{Kind: "sleep", Capacity: 16})
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(ws[0])
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	defer s.Close()
+	res, err := Generate(context.Background(), Config{
+		Target: s.URL, Rate: 4000, Unit: 5 * time.Millisecond, Service: mustSize(t, "det"), Jobs: 100, Seed: 1, MaxConns: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Succeeded != 100 {
+		t.Fatalf("%d of 100 succeeded: %s", res.Succeeded, res.FailureSummary())
+	}
+	if n := conns.Load(); n > 3 {
+		t.Errorf("%d connections opened, want at most 3", n)
 	}
 }
