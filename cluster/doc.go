@@ -65,11 +65,13 @@
 // The run asks each worker for its kind and capacity (GET /_stratbench/info)
 // to compute the arrival rate, ρ × Σ capacity / (mean size × unit). Workers
 // serve plain HTTP without authentication: run them on a private network
-// only. --kill-worker-at and --fault need workers the run started itself:
+// only. --fault (and --kill-worker-at, which is the fault
+// down:server=0,at=D: KillWorker) needs workers the run started itself:
 // a slow fault sets a worker's speed through its fault path (a task of N ns
 // then takes N/speed), a down fault with an end makes it cut off every
-// request for that long, one to the end kills it (worker.FaultPath; workers
-// take faults only when started with --accept-faults). Clocks need
+// request for that long, one to the end kills the process (SIGKILL)
+// (worker.FaultPath; workers take faults only when started with
+// --accept-faults). Clocks need
 // not be synchronized: every time is measured on one machine (the worker's
 // queueing and service on the worker, the rest by the load generator).
 //

@@ -42,7 +42,7 @@ type faultRunner struct {
 	mu      sync.Mutex
 	rec     *metrics.FaultRecorder
 	index   map[string]int
-	killed  []int
+	killed  []string // what was killed and when, for the record's warnings
 	errs    []error
 	timers  []*time.Timer
 	pending sync.WaitGroup
@@ -73,8 +73,8 @@ func newFaultRunner(c *Config, addrs []string) *faultRunner {
 // schedule applies the faults of c (times in units of c.Unit from start,
 // the load's origin) to the workers: a slow fault sets the worker's speed
 // and puts it back at the end; a down fault with an end makes the worker
-// fail for its length; a down fault to the end kills the worker
-// (SIGKILL), as --kill-worker-at does.
+// fail for its length; a down fault to the end kills the worker process
+// (SIGKILL: run cluster's --kill-worker-at is this fault, KillWorker).
 func (fr *faultRunner) schedule(ctx context.Context, c *Config, workers []*procs.Process, addrs []string, start time.Time) {
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
@@ -112,8 +112,9 @@ func (fr *faultRunner) schedule(ctx context.Context, c *Config, workers []*procs
 		default:
 			do(due(f.At), func() {
 				workers[s].Kill()
+				msg := fmt.Sprintf("worker %d (%s) was killed %.2fs into the load", s, addrs[s], time.Since(start).Seconds())
 				fr.mu.Lock()
-				fr.killed = append(fr.killed, s)
+				fr.killed = append(fr.killed, msg)
 				fr.mu.Unlock()
 			})
 		}
@@ -158,6 +159,7 @@ func (fr *faultRunner) finish(res *metrics.Result) {
 	}
 	if len(fr.killed) > 0 {
 		res.Metrics["killed_workers"] = float64(len(fr.killed))
+		res.Warnings = append(res.Warnings, fr.killed...)
 	}
 	if err := errors.Join(fr.errs...); err != nil {
 		res.Warnings = append(res.Warnings, "applying faults: "+err.Error())

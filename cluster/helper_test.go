@@ -15,6 +15,7 @@ import (
 	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -87,6 +88,14 @@ func helperMain(ctx context.Context, args []string) error {
 		fs.DurationVar(&c.BackendTimeout, "backend-timeout", time.Minute, "")
 		fs.IntVar(&c.D, "d", 0, "")
 		fs.IntVar(&c.Dispatchers, "dispatchers", 0, "")
+		fs.Func("policy-opt", "", func(v string) error {
+			_, name, x, err := strategies.ParsePolicyOpt(v)
+			if c.Options == nil {
+				c.Options = strategies.Options{}
+			}
+			c.Options[name] = x
+			return err
+		})
 		for _, f := range balancer.LimitFlags {
 			fs.Func(f.Name, "", func(v string) error { return f.Set(&c, v) })
 		}

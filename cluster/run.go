@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/loadgen"
@@ -23,10 +22,12 @@ import (
 
 // Config describes one cluster run.
 type Config struct {
-	// Scenario is what runs: policy (with D and Dispatchers), load,
-	// distributions of task sizes in Unit, seed (arrivals, sizes, keys and
-	// the policy). Servers is the number of worker processes started on
-	// loopback; every worker serves at speed 1.
+	// Scenario is what runs: policy (with D, Dispatchers and PolicyOpts),
+	// load, distributions of task sizes in Unit, seed (arrivals, sizes,
+	// keys and the policy), faults (times in Unit: a down fault without an
+	// end kills the worker, see KillWorker). Servers is the number of
+	// worker processes started on loopback; every worker serves at speed
+	// 1.
 	scenario.Scenario
 	// Via is how requests reach the workers (Vias): ours, nginx, haproxy
 	// or direct.
@@ -49,9 +50,6 @@ type Config struct {
 	// simulator's share).
 	Warmup     time.Duration
 	WarmupJobs uint64
-	// KillWorkerAt, when > 0, kills worker 0 (SIGKILL) this long after the
-	// load starts.
-	KillWorkerAt time.Duration
 	// Timeout bounds each request (default 30s).
 	Timeout time.Duration
 	// procs.Launcher starts stratbench's own child processes.
@@ -108,6 +106,8 @@ func (c *Config) withDefaults() (Config, error) {
 			return bad.Field("via", ": unknown balancer %q (known: %s)", x.Via, strings.Join(ViaNames(), ", "))
 		case !slices.Contains(strategies.PolicyNames(), x.Policy):
 			return bad.Field("policy", ": unknown policy %q (known: %s)", x.Policy, strings.Join(strategies.PolicyNames(), ", "))
+		case strategies.ValidateOptions(x.Policy, x.PolicyOpts) != nil:
+			return bad.Field("policy_opt", ": %v", strategies.ValidateOptions(x.Policy, x.PolicyOpts))
 		case !slices.Contains(worker.KindNames(), x.Kind):
 			return bad.Field("kind", ": unknown worker kind %q (known: %s)", x.Kind, strings.Join(worker.KindNames(), ", "))
 		case x.Servers < 1:
@@ -130,16 +130,8 @@ func (c *Config) withDefaults() (Config, error) {
 			return bad.Field("duration", "must be > 0 (or a number of jobs given) to bound the run, got %v", x.Duration)
 		case x.Warmup < 0:
 			return bad.Field("warmup", "must be >= 0, got %v", x.Warmup)
-		case x.KillWorkerAt < 0:
-			return bad.Field("kill_worker_at", "must be >= 0, got %v", x.KillWorkerAt)
-		case x.KillWorkerAt > 0 && len(x.Backends) > 0:
-			return bad.Field("backends", "are already running: killing a worker needs workers started by this run")
-		case x.KillWorkerAt > 0 && x.Duration > 0 && x.KillWorkerAt >= x.Duration:
-			return bad.Field("kill_worker_at", "%v is not before the end of the load (duration %v): no worker would be killed", x.KillWorkerAt, x.Duration)
 		case len(x.Faults) > 0 && len(x.Backends) > 0:
-			return bad.Field("backends", "are already running: faults need workers started by this run")
-		case x.KillWorkerAt > 0 && x.Servers < 2:
-			return bad.Field("kill_worker_at", "needs at least 2 workers: one is killed, the others keep serving")
+			return bad.Field("backends", "are already running: faults (and killing a worker) need workers started by this run")
 		case x.Timeout < 0:
 			return bad.Field("timeout", "must be >= 0, got %v", x.Timeout)
 		case x.Arrival.Trace() != nil:
@@ -148,6 +140,15 @@ func (c *Config) withDefaults() (Config, error) {
 		for _, a := range x.Backends {
 			if _, _, err := net.SplitHostPort(a); err != nil {
 				return bad.Field("backends", ": %q is not host:port", a)
+			}
+		}
+		for _, f := range x.Faults {
+			at := time.Duration(f.At * float64(x.Unit))
+			switch {
+			case x.Duration > 0 && at >= x.Duration:
+				return bad.Field("fault", "%s (times in units of %v): at %v, not before the end of the load (duration %v): it would never apply", f, x.Unit, at, x.Duration)
+			case f.Kind == scenario.FaultDown && f.For == 0 && x.Servers < 2:
+				return bad.Field("fault", "%s (down without for: a kill) needs at least 2 workers, so that the others keep serving", f)
 			}
 		}
 		if _, err := x.NewPolicy(0); err != nil {
@@ -195,13 +196,18 @@ func CaseName(c *Config) string {
 	if c.Arrival != nil && c.Arrival.String() != "poisson" {
 		kv = append(kv, "arrival", c.Arrival.String())
 	}
-	if c.KillWorkerAt > 0 {
-		kv = append(kv, "kill", c.KillWorkerAt.String())
-	}
+	kv = append(kv, strategies.PolicyConfig{Options: c.PolicyOpts}.NameParams(c.Policy)...)
 	if len(c.Faults) > 0 {
 		kv = append(kv, "faults", scenario.FaultsName(c.Faults))
 	}
 	return metrics.Name(kv...)
+}
+
+// KillWorker is the fault that kills worker i (SIGKILL) at after the load
+// starts: a down fault without an end, in units of unit (what run
+// cluster's --kill-worker-at and a cluster case's kill_worker_at mean).
+func KillWorker(i int, at, unit time.Duration) scenario.Fault {
+	return scenario.Fault{Kind: scenario.FaultDown, Server: i, At: float64(at) / float64(unit)}
 }
 
 // Run starts the workers (unless cfg.Backends are given) and the balancer,
@@ -216,7 +222,7 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 		return nil, err
 	}
 	st, err := StartStack(ctx, StackConfig{
-		Via: c.Via, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
+		Via: c.Via, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers, PolicyOpts: c.PolicyOpts,
 		Workers: c.Servers, Backends: c.Backends, Kind: c.Kind, Capacity: c.Capacity, AcceptFaults: len(c.Faults) > 0,
 		Seed: c.Seed, Unit: c.Unit, Launcher: c.Launcher, StartTimeout: c.StartTimeout,
 	})
@@ -258,11 +264,6 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 		OnRequest:  c.OnRequest,
 		MaxConns:   clientConns(capacity),
 	}
-	var (
-		killMu   sync.Mutex
-		killedAt time.Duration
-	)
-	start := time.Now()
 	if fr := newFaultRunner(&c, addrs); fr != nil {
 		defer fr.stop()
 		lc.OnStart = func(t time.Time) { fr.schedule(ctx, &c, workers, addrs, t) }
@@ -273,19 +274,6 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 			}
 		}()
 	}
-	if c.KillWorkerAt > 0 {
-		t := time.AfterFunc(c.KillWorkerAt, func() {
-			killMu.Lock()
-			defer killMu.Unlock()
-			workers[0].Kill()
-			killedAt = time.Since(start)
-		})
-		defer func() {
-			t.Stop()
-			killMu.Lock() // a kill under way finishes first
-			killMu.Unlock()
-		}()
-	}
 	lr, loadErr := loadgen.Generate(ctx, lc)
 	if lr == nil {
 		return nil, loadErr
@@ -293,10 +281,6 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	if loadErr != nil && !errors.Is(loadErr, context.Canceled) && !errors.Is(loadErr, context.DeadlineExceeded) {
 		return nil, loadErr // the accounting check failed
 	}
-	killMu.Lock()
-	kat := killedAt
-	killMu.Unlock()
-
 	res = assemble(&c, lr, rate, capacity, addrs, bh.native)
 	if rtErr == nil {
 		rt.record(res, c.Unit)
@@ -306,11 +290,6 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	}
 	if loadErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted after %.1fs: the figures describe the %d requests sent so far", lr.Wall.Seconds(), lr.Sent))
-	}
-	if kat > 0 {
-		res.Params["killed_worker"] = addrs[0]
-		res.Metrics["killed_workers"] = 1
-		res.Warnings = append(res.Warnings, fmt.Sprintf("worker 0 (%s) was killed %.2fs into the load", addrs[0], kat.Seconds()))
 	}
 	if bh.stats != nil {
 		bh.stats(res)
@@ -363,13 +342,10 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 	if c.Duration > 0 {
 		p["duration_sec"] = c.Duration.Seconds()
 	}
-	if c.KillWorkerAt > 0 {
-		p["kill_worker_at_sec"] = c.KillWorkerAt.Seconds()
-	}
 	if len(c.Backends) > 0 {
 		p["backends"] = strings.Join(c.Backends, ",")
 	}
-	maps.Copy(p, strategies.PolicyConfig{D: c.D, Dispatchers: c.Dispatchers}.Params(c.Policy))
+	maps.Copy(p, strategies.PolicyConfig{D: c.D, Dispatchers: c.Dispatchers, Options: c.PolicyOpts}.Params(c.Policy))
 	c.AddFaultParams(p)
 	res := &metrics.Result{
 		Engine:    metrics.EngineHarness,
@@ -384,6 +360,9 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 		p["native_policy"] = strings.Join(strings.Fields(native.Directive), " ")
 		if !native.Exact {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no %s policy: %s (%s)", c.Via, c.Policy, native.Note, p["native_policy"]))
+		}
+		if len(c.PolicyOpts) > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s runs its own policy: the options %s apply to our balancer only", c.Via, strings.Join(c.PolicyOpts.Specs(c.Policy), ",")))
 		}
 	}
 	m := res.Metrics

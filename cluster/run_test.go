@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // skipWithout skips a test through via when its balancer is not installed.
@@ -83,19 +85,20 @@ func TestRunVia(t *testing.T) {
 	}
 }
 
-// TestRunKillWorker kills one of three workers mid-run: the balancer must
-// route around it and keep serving, and every request is accounted for.
+// TestRunKillWorker kills one of three workers mid-run (the fault of
+// --kill-worker-at, KillWorker): the balancer must route around it and
+// keep serving, and every request is accounted for.
 func TestRunKillWorker(t *testing.T) {
 	for _, via := range []string{"ours", "direct", "nginx", "haproxy", "caddy"} {
 		t.Run(via, func(t *testing.T) {
 			skipWithout(t, via)
 			t.Parallel()
 			res, err := Run(context.Background(), Config{
-				Scenario:     scenario.Scenario{Policy: "rr", Servers: 3, Load: 0.4, Seed: 2},
-				Via:          via,
-				Duration:     1500 * time.Millisecond,
-				KillWorkerAt: 500 * time.Millisecond,
-				Launcher:     testLauncher(),
+				Scenario: scenario.Scenario{Policy: "rr", Servers: 3, Load: 0.4, Seed: 2,
+					Faults: []scenario.Fault{KillWorker(0, 500*time.Millisecond, time.Millisecond)}},
+				Via:      via,
+				Duration: 1500 * time.Millisecond,
+				Launcher: testLauncher(),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -109,8 +112,8 @@ func TestRunKillWorker(t *testing.T) {
 			if m["failed"] > 0.02*m["sent"] {
 				t.Errorf("%v of %v requests failed: %v", m["failed"], m["sent"], res.Warnings)
 			}
-			if m["killed_workers"] != 1 {
-				t.Errorf("killed_workers %v", m["killed_workers"])
+			if m["killed_workers"] != 1 || !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, "worker 0 (") && strings.Contains(w, "was killed") }) {
+				t.Errorf("killed_workers %v, warnings %q", m["killed_workers"], res.Warnings)
 			}
 			by := res.PerServer["succeeded"]
 			// Round robin over three: worker 0 served for a third of the run
@@ -156,12 +159,28 @@ func TestRunConfigErrors(t *testing.T) {
 		{"zero load", func(c *Config) { c.Load = 0 }},
 		{"jobs and duration", func(c *Config) { c.Duration = time.Second }},
 		{"neither jobs nor duration", func(c *Config) { c.Jobs = 0 }},
-		{"kill with backends", func(c *Config) { c.Backends = []string{"a:1", "b:2"}; c.KillWorkerAt = time.Second }},
+		{"kill with backends", func(c *Config) {
+			c.Backends = []string{"a:1", "b:2"}
+			c.Faults = []scenario.Fault{KillWorker(0, time.Second, time.Millisecond)}
+		}},
 		{"faults with backends", func(c *Config) {
 			c.Backends = []string{"a:1", "b:2"}
 			c.Faults = []scenario.Fault{{Kind: scenario.FaultDown, Server: 0, At: 1}}
 		}},
-		{"kill with one worker", func(c *Config) { c.Servers = 1; c.KillWorkerAt = time.Second }},
+		{"kill with one worker", func(c *Config) {
+			c.Servers = 1
+			c.Faults = []scenario.Fault{KillWorker(0, time.Second, time.Millisecond)}
+		}},
+		{"kill after the end", func(c *Config) {
+			c.Jobs, c.Duration = 0, time.Second
+			c.Faults = []scenario.Fault{KillWorker(1, 2*time.Second, time.Millisecond)}
+		}},
+		{"slow after the end", func(c *Config) {
+			c.Jobs, c.Duration = 0, time.Second
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultSlow, Server: 0, Speed: 0.5, At: 1000}}
+		}},
+		{"bad policy option", func(c *Config) { c.Policy = "prequal"; c.PolicyOpts = strategies.Options{"pool": 0} }},
+		{"option of another policy", func(c *Config) { c.PolicyOpts = strategies.Options{"pool": 2} }},
 		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
 		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},
 		{"pod d", func(c *Config) { c.Policy = "pod"; c.D = -1 }},
@@ -208,5 +227,44 @@ func TestStretchWarning(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("stretchWarning(%v, %v, %v) = %q, want %q", tc.measured, tc.asked, tc.load, got, tc.want)
 		}
+	}
+}
+
+// TestRunPrequalProbes runs prequal behind our balancer (a process) and in
+// the client (direct) with 2 probes a request and checks the probe counts
+// the record carries against what the run did: the policy asked for 2
+// probes per request it placed (each sent, coalesced with one in flight or
+// not sent to a dead worker), answers came back, and the dispatched counts
+// are the requests alone.
+func TestRunPrequalProbes(t *testing.T) {
+	for _, via := range []string{"ours", "direct"} {
+		t.Run(via, func(t *testing.T) {
+			res, err := Run(context.Background(), Config{
+				Scenario: scenario.Scenario{Policy: "prequal", PolicyOpts: strategies.Options{"probe_rate": 2}, Servers: 3, Load: 0.5, Seed: 4},
+				Via:      via,
+				Jobs:     300,
+				Launcher: testLauncher(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := res.Metrics
+			var disp float64
+			for _, d := range res.PerServer["dispatched"] {
+				disp += d
+			}
+			asked := m["sent_probes"] + m["coalesced_probes"] + m["dead_probes"]
+			// Every request placed (the 300, the round-trip measurement's and
+			// health probes through the balancer) asked for 2 probes.
+			if disp < m["sent"] || asked != 2*disp {
+				t.Errorf("dispatched %v for %v sent; probes asked %v, want 2 per dispatch (%v)", disp, m["sent"], asked, m)
+			}
+			if m["answered_probes"] < 1 || m["answered_probes"] > m["sent_probes"] {
+				t.Errorf("answered %v of %v probes", m["answered_probes"], m["sent_probes"])
+			}
+			if p := res.Params["prequal"]; p == nil || p.(map[string]any)["probe_rate"] != 2.0 || !strings.Contains(res.Name, "probe_rate=2") {
+				t.Errorf("params %v, name %s: want the option recorded and named", res.Params, res.Name)
+			}
+		})
 	}
 }

@@ -22,10 +22,12 @@ import (
 
 // StackConfig describes worker processes and a balancer in front of them.
 type StackConfig struct {
-	// Via is the balancer (Vias); Policy, D and Dispatchers its policy.
+	// Via is the balancer (Vias); Policy, D, Dispatchers and PolicyOpts
+	// its policy (PolicyOpts: ours and direct only).
 	Via            string
 	Policy         string
 	D, Dispatchers int
+	PolicyOpts     strategies.Options
 	// Workers is the number of worker processes to start on loopback,
 	// unless Backends names workers already running.
 	Workers  int
@@ -213,7 +215,7 @@ type balancerHandle struct {
 func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (*balancerHandle, error) {
 	bc := balancer.Config{
 		Listen: "127.0.0.1:0", Backends: addrs, Policy: c.Policy, D: c.D, Dispatchers: c.Dispatchers,
-		Seed: c.Seed, Unit: c.Unit,
+		Options: c.PolicyOpts, Seed: c.Seed, Unit: c.Unit,
 	}
 	h := &balancerHandle{close: func() {}}
 	switch c.Via {
@@ -295,6 +297,19 @@ func addBalancerStats(res *metrics.Result, s balancer.Stats) {
 	res.Metrics["retries"] = float64(s.Retries)
 	res.Metrics["retries_ok"] = float64(s.RetriedOK)
 	res.Metrics["all_down"] = float64(s.AllDown)
+	if p := s.Probes; p != nil {
+		// Probes of the workers' load (prequal): not requests, so not in
+		// dispatched.
+		m := res.Metrics
+		m["sent_probes"], m["answered_probes"] = float64(p.Sent), float64(p.Answered)
+		m["timeout_probes"], m["failed_probes"], m["bad_probes"] = float64(p.Timeouts), float64(p.Failed), float64(p.Bad)
+		m["coalesced_probes"], m["dead_probes"] = float64(p.Coalesced), float64(p.Dead)
+		probes := make([]float64, len(s.Backends))
+		for i, b := range s.Backends {
+			probes[i] = float64(b.Probes)
+		}
+		res.PerServer["probes"] = probes
+	}
 }
 
 func getJSON(url string, v any) error {

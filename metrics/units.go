@@ -81,5 +81,6 @@ var unitRules = []struct {
 	{exact: "events", unit: "events", better: Neutral},
 	{suffix: "_count", unit: "count", better: Lower},
 	{suffix: "_errors", unit: "count", better: Lower},
+	{suffix: "_probes", unit: "probes", better: Neutral},
 	{suffix: "_rel_err", unit: "ratio", better: Lower},
 }

@@ -114,20 +114,29 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 	bandH := vg.Points(float64(min(30, 300/len(strats))))
 	barW := bandH / vg.Length(len(workers))
 	var legend []chart.LegendItem
-	var labels plotter.XYs
-	var labelText []string
-	var labelOff []vg.Length
+	// Value labels at the end of each bar, past its whisker, when bars
+	// are tall enough.
+	showLabels := barW >= vg.Points(9)
+	labelSize := vg.Length(math.Min(9, float64(barW)*0.8))
 	for wi, w := range workers {
 		vals := make([]float64, len(strats))
+		hover := make([]string, len(strats))
 		eb := &chart.ErrBars{Horizontal: true, Cap: barW * 0.6, Style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}
 		// The first series on top of its band, as in the legend.
 		off := bandH/2 - barW*vg.Length(wi) - barW/2
+		var labels plotter.XYs
+		var labelText []string
+		where := ""
+		if !math.IsNaN(w) {
+			where = "workers=" + chart.ShortNumber(w)
+		}
 		for i, s := range strats {
 			vals[i] = math.NaN()
 			e, ok := val(s, w)
 			if !ok || math.IsNaN(e.Center) {
 				continue
 			}
+			hover[i] = hoverLines(s, where, MetricTitle(metric)+": "+m.estimateHover(e, metric, g.results))
 			e.Center, e.Lo, e.Hi = e.Center*scale, e.Lo*scale, e.Hi*scale
 			vals[i] = e.Center
 			end := e.Center
@@ -144,29 +153,28 @@ func (m *model) barChart(g sweepGroup, metric string) *Chart {
 			} else {
 				labelText = append(labelText, chart.ShortNumber(e.Center))
 			}
-			labelOff = append(labelOff, off)
 		}
 		eb.Off = off
 		fill := chart.BarFill{Color: chart.Palette[0]}
+		key := ""
 		if len(workers) > 1 {
 			fill = chart.BarFill{Color: chart.SlotColor(wi), Hatch: chart.SlotHatch(wi)}
-			legend = append(legend, chart.LegendItem{Label: "workers=" + chart.ShortNumber(w), Thumbs: []plot.Thumbnailer{chart.BoxThumb{Fill: fill}}})
+			key = "workers=" + chart.ShortNumber(w)
+			legend = append(legend, chart.LegendItem{Label: key, Thumbs: []plot.Thumbnailer{chart.BoxThumb{Fill: fill}}})
 		}
-		p.Add(&chart.Bars{Vals: vals, Width: barW * 0.92, Off: off, Horizontal: true, Fill: fill}, eb)
-	}
-	// Value labels at the end of each bar, when bars are tall enough.
-	if barW >= vg.Points(9) {
-		size := vg.Length(math.Min(9, float64(barW)*0.8))
-		for i := range labels {
-			ls, err := plotter.NewLabels(plotter.XYLabels{XYs: labels[i : i+1], Labels: labelText[i : i+1]})
-			if err != nil {
-				continue
+		ser := chart.NewSeries(key, &chart.Bars{Vals: vals, Width: barW * 0.92, Off: off, Horizontal: true, Fill: fill, Hover: hover}, eb)
+		if showLabels && len(labels) > 0 {
+			if ls, err := plotter.NewLabels(plotter.XYLabels{XYs: labels, Labels: labelText}); err == nil {
+				for i := range ls.TextStyle {
+					ls.TextStyle[i] = chart.TextStyle(chart.Sans, labelSize)
+					ls.TextStyle[i].YAlign = draw.YCenter
+				}
+				// Past the whisker's cap, never on it.
+				ls.Offset = vg.Point{X: vg.Points(4), Y: off}
+				ser.Plotters = append(ser.Plotters, ls)
 			}
-			ls.TextStyle[0] = chart.TextStyle(chart.Sans, size)
-			ls.TextStyle[0].YAlign = draw.YCenter
-			ls.Offset = vg.Point{X: vg.Points(4), Y: labelOff[i]}
-			p.Add(ls)
 		}
+		p.Add(ser)
 	}
 	p.Y.Min, p.Y.Max = -0.5, float64(len(strats))-0.5
 	if log {

@@ -42,13 +42,39 @@ func chartCDF(m *model) []*Chart {
 		var legends [][]chart.LegendItem
 		var names []string
 		hidden := false
-		st := m.styles.ForChart(g.strats)
+		// Deployable strategies by their tail at the highest load, best
+		// first: the first maxSeries in color, the others folded; bounds
+		// thin and gray, like theory.
+		top := loads[len(loads)-1]
+		score := map[string]float64{}
+		var deploy []string
+		bound := map[string]bool{}
+		for _, s := range g.strats {
+			if r := g.at("load", s, top); r != nil {
+				if v, ok := r.Metrics["response_p99"]; ok {
+					score[s] = v
+				} else if n := len(r.CDF); n > 0 {
+					score[s] = r.CDF[n-1][0]
+				}
+			}
+			for _, r := range g.results {
+				if _, rs := StrategyOf(r); rs == s && isBound(r) {
+					bound[s] = true
+				}
+			}
+			if !bound[s] {
+				deploy = append(deploy, s)
+			}
+		}
+		deploy = byScore(deploy, score)
+		st := m.styles.ForChart(deploy[:min(len(deploy), maxSeries)])
+		unit := m.unitText("response_p50", g.results)
 		for _, ld := range loads {
 			ptitle := ""
 			if !math.IsNaN(ld) {
 				ptitle = "load ρ = " + chart.ShortNumber(ld)
 			}
-			p := chart.NewPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+m.unitText("response_p50", g.results)+")")
+			p := chart.NewPlot(ptitle, "percentile, % (log scale of 1 − q)", "response time ("+unit+")")
 			chart.AddGrid(p, true, true)
 			var ss []series
 			for _, s := range g.strats {
@@ -65,7 +91,16 @@ func chartCDF(m *model) []*Chart {
 				if len(xys) < 2 {
 					continue
 				}
-				ss = append(ss, series{label: s, xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(s), glyph: st.Glyph(s)})
+				xys = chart.Downsample(xys, chart.MaxPoints)
+				var hover []chart.HoverPoint
+				for _, pt := range xys {
+					hover = append(hover, hoverAt(pt.X, pt.Y, s, ptitle, percentileName(pt.X)+": "+pointValue(pt.Y, unit)))
+				}
+				line, glyph := st.Line(s), st.Glyph(s)
+				if bound[s] {
+					line, glyph = boundLine, boundGlyph
+				}
+				ss = append(ss, series{label: s, xys: xys, line: line, glyph: glyph, hover: hover})
 			}
 			items, same := addLines(p, ss)
 			hidden = hidden || same
@@ -84,18 +119,28 @@ func chartCDF(m *model) []*Chart {
 		if len(legend) == 0 {
 			continue
 		}
+		folded := foldLegend(legend, deploy, func(s string) []string { return []string{s} })
 		title := "Response time distribution (tail) — " + scenarioTitle(g.key)
 		how := "Lower is better at every percentile; the right-hand side is the tail (p99 and beyond), where policies differ most."
 		if log {
 			how += " The y axis is logarithmic."
 		}
-		how += sameNote(hidden)
+		how += sameNote(hidden) + foldNote(folded, "policies (lowest p99 at the highest load)")
+		if len(bound) > 0 {
+			how += " Gray squares on a dashed line are reference bounds, not deployable."
+		}
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "cdf-" + g.key, Title: title,
 			What: "Response time at each percentile from the median to the last one recorded, one line per policy (the CDF with its axes swapped, on a log axis of 1 − q so that the tail is visible).",
 			How:  how,
 			fig:  chart.New(title, panels, chart.WithLegend(legend))})
 	}
 	return out
+}
+
+// percentileName names the percentile at x on a nines axis: "p99.9".
+func percentileName(x float64) string {
+	q := 100 * (1 - math.Pow(10, -x))
+	return "p" + chart.TrimZeros(strconv.FormatFloat(q, 'f', max(1, int(math.Ceil(x))), 64))
 }
 
 // ninesTicks label a nines axis with percentiles.

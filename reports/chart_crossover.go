@@ -62,18 +62,25 @@ func chartCrossover(m *model) []*Chart {
 		p := chart.NewPlot("", "offered load ρ (fraction of capacity)", "winner's margin over the runner-up (× mean response time)")
 		chart.AddGrid(p, false, true)
 		var legend []chart.LegendItem
-		seen := map[string]bool{}
 		n := len(pts)
 		hi := 1.0
-		var lx, ly []float64
-		var ls []string
-		eb := &chart.ErrBars{Cap: vg.Points(6), Style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}
+		// One series per winner (and one for the ties), so that a legend
+		// entry hides its bars, whiskers and labels together.
+		type group struct {
+			ser    *chart.Series
+			eb     *chart.ErrBars
+			lx, ly []float64
+			ls     []string
+		}
+		groups := map[string]*group{}
+		var keys []string
 		for i, pt := range pts {
 			if pt.label == "" {
 				continue
 			}
 			c0 := pt.rk.Comparisons[0]
 			vals := make([]float64, n)
+			hover := make([]string, n)
 			for k := range vals {
 				vals[k] = math.NaN()
 			}
@@ -83,43 +90,68 @@ func chartCrossover(m *model) []*Chart {
 			if pt.rk.Winner != "" {
 				fill, key = st.Fill(pt.rk.Winner), pt.rk.Winner
 			}
-			p.Add(&chart.Bars{Vals: vals, Width: vg.Points(34), Fill: fill})
-			if !seen[key] {
-				seen[key] = true
+			gr := groups[key]
+			if gr == nil {
+				gr = &group{ser: chart.NewSeries(key), eb: &chart.ErrBars{Cap: vg.Points(6), Style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}}
+				groups[key] = gr
+				keys = append(keys, key)
 				legend = append(legend, chart.LegendItem{Label: key, Thumbs: []plot.Thumbnailer{chart.BoxThumb{Fill: fill}}})
 			}
+			margin := fmtRatio(c0.Ratio) + "×"
+			if !math.IsNaN(c0.RatioErr) {
+				margin += " ± " + fmtRatioErr(c0.RatioErr, c0.Ratio)
+			}
+			verdict := "winner: " + pt.rk.Winner
+			if pt.rk.Winner == "" {
+				verdict = pt.label
+			}
+			sig := ""
+			if note := c0.SignificanceNote(); note != "" {
+				sig = "(" + note + ")"
+			}
+			hover[i] = hoverLines(verdict, "load ρ = "+FormatNumber(g.values[i]),
+				pt.rk.Leader+" has "+margin+" lower mean response time than "+c0.Other, sig)
+			gr.ser.Plotters = append(gr.ser.Plotters, &chart.Bars{Vals: vals, Width: vg.Points(34), Fill: fill, Hover: hover})
 			top := c0.Ratio
 			if !math.IsNaN(c0.RatioErr) {
-				eb.Xs, eb.Ys = append(eb.Xs, float64(i)), append(eb.Ys, c0.Ratio)
-				eb.Lo, eb.Hi = append(eb.Lo, c0.Ratio-c0.RatioErr), append(eb.Hi, c0.Ratio+c0.RatioErr)
+				gr.eb.Xs, gr.eb.Ys = append(gr.eb.Xs, float64(i)), append(gr.eb.Ys, c0.Ratio)
+				gr.eb.Lo, gr.eb.Hi = append(gr.eb.Lo, c0.Ratio-c0.RatioErr), append(gr.eb.Hi, c0.Ratio+c0.RatioErr)
 				top += c0.RatioErr
 			}
 			hi = math.Max(hi, top)
 			// The label sits above the whisker, never on it.
-			lx, ly = append(lx, float64(i)), append(ly, top)
-			margin := fmtRatio(c0.Ratio) + "×"
+			gr.lx, gr.ly = append(gr.lx, float64(i)), append(gr.ly, top)
+			label := fmtRatio(c0.Ratio) + "×"
 			if pt.rk.Winner == "" {
-				margin += " n.s."
+				label += " n.s."
 			}
 			// Name and margin on two lines, so that labels of neighbouring
 			// loads do not run into each other.
-			ls = append(ls, truncateLabel(pt.label, maxLabelRunes(n))+"\n"+margin)
+			gr.ls = append(gr.ls, truncateLabel(pt.label, maxLabelRunes(n))+"\n"+label)
 		}
-		if len(ls) == 0 {
+		if len(keys) == 0 {
 			continue
 		}
-		p.Add(eb)
-		p.Y.Min, p.Y.Max = 1, 1+(hi-1)*1.35+0.03
-		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xysOf(lx, ly), Labels: ls})
-		if err == nil {
-			for i := range labels.TextStyle {
-				labels.TextStyle[i] = chart.TextStyle(chart.Sans, 8.5)
-				labels.TextStyle[i].XAlign = draw.XCenter
-				labels.TextStyle[i].YAlign = draw.YBottom
-			}
-			labels.Offset = vg.Point{Y: vg.Points(3)}
-			p.Add(labels)
+		// The bars first, then every whisker and label over them.
+		for _, k := range keys {
+			p.Add(groups[k].ser)
 		}
+		for _, k := range keys {
+			gr := groups[k]
+			over := chart.NewSeries(k, gr.eb)
+			if labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xysOf(gr.lx, gr.ly), Labels: gr.ls}); err == nil {
+				for i := range labels.TextStyle {
+					labels.TextStyle[i] = chart.TextStyle(chart.Sans, 8.5)
+					labels.TextStyle[i].XAlign = draw.XCenter
+					labels.TextStyle[i].YAlign = draw.YBottom
+				}
+				// Above the whisker's cap.
+				labels.Offset = vg.Point{Y: vg.Points(4)}
+				over.Plotters = append(over.Plotters, labels)
+			}
+			p.Add(over)
+		}
+		p.Y.Min, p.Y.Max = 1, 1+(hi-1)*1.35+0.03
 		var ticks plot.ConstantTicks
 		for i, v := range g.values {
 			ticks = append(ticks, plot.Tick{Value: float64(i), Label: FormatNumber(v)})

@@ -3,6 +3,7 @@
 package reports
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"slices"
@@ -25,6 +26,13 @@ type series struct {
 	glyph draw.GlyphStyle
 	// eb are the series' whiskers, or nil.
 	eb *chart.ErrBars
+	// hover are the values a reader can hover, with their texts.
+	hover []chart.HoverPoint
+}
+
+// hover is a hover point of a series at (x, y).
+func hoverAt(x, y float64, lines ...string) chart.HoverPoint {
+	return chart.HoverPoint{X: x, Y: y, Text: hoverLines(lines...)}
 }
 
 // addLines draws ss and returns their legend entries, in order. A
@@ -56,7 +64,7 @@ func addLines(p *plot.Plot, ss []series) (legend []chart.LegendItem, hidden bool
 		}
 		legend[i] = chart.LegendItem{Label: s.label, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: s.line, Glyph: s.glyph}}, Key: s.label, Same: under, Sames: sames}
 		if under != "" {
-			legend[i].Label += " (same as " + under + ")"
+			legend[i].Label = sameAs(legend[i].Label, under)
 		}
 	}
 	// The wide bands first, under every thin line.
@@ -72,16 +80,18 @@ func addLines(p *plot.Plot, ss []series) (legend []chart.LegendItem, hidden bool
 			}
 			drawn[i] = true
 			l.LineStyle = s.line
-			p.Add(l)
+			ser := chart.NewSeries(s.label, l)
+			ser.Points = s.hover
 			if s.eb != nil {
-				p.Add(s.eb) // under the markers, which may be hollow
+				ser.Plotters = append(ser.Plotters, s.eb) // under the markers, which may be hollow
 			}
 			if s.glyph.Shape != nil {
 				if sc, err := plotter.NewScatter(markerPoints(s.xys)); err == nil {
 					sc.GlyphStyle = s.glyph
-					p.Add(sc)
+					ser.Plotters = append(ser.Plotters, sc)
 				}
 			}
+			p.Add(ser)
 		}
 	}
 	// Legend entries for what was drawn, in the order given.
@@ -142,7 +152,7 @@ func mergeLegends(legends [][]chart.LegendItem, panels []string) []chart.LegendI
 			switch {
 			case len(common) > 0:
 				e.Same = common[len(common)-1]
-				e.Label += " (same as " + e.Same + ")"
+				e.Label = sameAs(e.Label, e.Same)
 			case len(unders) > 0:
 				var parts []string
 				for _, u := range unders {
@@ -158,6 +168,19 @@ func mergeLegends(legends [][]chart.LegendItem, panels []string) []chart.LegendI
 		}
 	}
 	return out
+}
+
+// sameAs is a legend label that says its series has the values of
+// another: "jsq (same as sed)", "lwl (bound, same as central)" (one pair
+// of parentheses, the other's name without its notes).
+func sameAs(label, other string) string {
+	if i := strings.Index(other, " ("); i > 0 {
+		other = other[:i]
+	}
+	if strings.HasSuffix(label, ")") && strings.Contains(label, " (") {
+		return strings.TrimSuffix(label, ")") + ", same as " + other + ")"
+	}
+	return label + " (same as " + other + ")"
 }
 
 // sameNote is the sentence a caption gets when addLines found a series
@@ -237,4 +260,56 @@ func (h hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point)
 	c.SetColor(in.Color)
 	h.GlyphDrawer.DrawGlyph(c, in, pt)
 	c.SetColor(sty.Color)
+}
+
+// foldLegend marks folded the legend entries of the strategies of order
+// (deployable ones, best first) after the first maxSeries: the page hides
+// them until their entry is clicked, so that a chart shows at most
+// maxSeries colored series. key names the entries of a strategy (its
+// label, or its labels, as the chart's series are named). It returns how
+// many strategies it folded.
+func foldLegend(legend []chart.LegendItem, order []string, key func(s string) []string) int {
+	if len(order) <= maxSeries {
+		return 0
+	}
+	fold := map[string]bool{}
+	for _, s := range order[maxSeries:] {
+		for _, k := range key(s) {
+			fold[k] = true
+		}
+	}
+	for i := range legend {
+		if fold[legend[i].SeriesKey()] {
+			legend[i].Folded = true
+		}
+	}
+	return len(order) - maxSeries
+}
+
+// foldNote is the caption's sentence about n folded strategies.
+func foldNote(n int, noun string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" The page shows the %d best %s; the other %d are hidden, one click away: click their legend entries (or double-click one to see it alone).", maxSeries, noun, n)
+}
+
+// byScore orders strategies by score, lowest first (a strategy without a
+// score last), keeping the given order among equals.
+func byScore(strats []string, score map[string]float64) []string {
+	out := slices.Clone(strats)
+	slices.SortStableFunc(out, func(a, b string) int {
+		sa, oka := score[a]
+		sb, okb := score[b]
+		switch {
+		case !oka && !okb:
+			return 0
+		case !oka:
+			return 1
+		case !okb:
+			return -1
+		}
+		return cmpFloat(sa, sb)
+	})
+	return out
 }

@@ -87,7 +87,8 @@ func (m *model) modelBars(key string, cs []ModelCheck, loads []float64) *Chart {
 	// Best (lowest measured mean) on top: gonum puts category 0 at the
 	// bottom.
 	slices.SortStableFunc(rows, func(a, b row) int { return cmpFloat(b.meas.Center, a.meas.Center) })
-	xlabel := "mean response time (" + m.unitText("response_mean", rs) + ")"
+	unit := m.unitText("response_mean", rs)
+	xlabel := "mean response time (" + unit + ")"
 	lo, hi := math.Inf(1), 0.0
 	for _, r := range rows {
 		for _, v := range []float64{r.meas.Center, r.meas.Lo, r.meas.Hi, r.sim.Center, r.sim.Lo, r.sim.Hi} {
@@ -132,9 +133,11 @@ func (m *model) modelBars(key string, cs []ModelCheck, loads []float64) *Chart {
 		eb := &chart.ErrBars{Horizontal: true, Cap: barW * 0.6, Off: off, Style: draw.LineStyle{Color: color.Black, Width: vg.Points(0.8)}}
 		var xys plotter.XYs
 		var texts []string
+		hover := make([]string, len(rows))
 		for i, r := range rows {
 			e := side.get(r)
 			vals[i] = e.Center
+			hover[i] = hoverLines(r.strat+", "+side.label, "mean response time: "+valueText(e, unit))
 			eb.Xs, eb.Ys, eb.Lo, eb.Hi = append(eb.Xs, e.Center), append(eb.Ys, float64(i)), append(eb.Lo, e.Lo), append(eb.Hi, e.Hi)
 			end := e.Center
 			if e.HasCI() {
@@ -151,16 +154,21 @@ func (m *model) modelBars(key string, cs []ModelCheck, loads []float64) *Chart {
 			}
 			xys = append(xys, plotter.XY{X: end, Y: float64(i)})
 			texts = append(texts, text)
+			if si == 0 && text != chart.ShortNumber(e.Center) {
+				hover[i] += "\nmeasured vs simulated: " + strings.TrimSuffix(strings.TrimPrefix(text, chart.ShortNumber(e.Center)+" ("), ")")
+			}
 		}
-		p.Add(&chart.Bars{Vals: vals, Width: barW * 0.9, Off: off, Horizontal: true, Fill: side.fill}, eb)
+		ser := chart.NewSeries(side.label, &chart.Bars{Vals: vals, Width: barW * 0.9, Off: off, Horizontal: true, Fill: side.fill, Hover: hover}, eb)
 		if ls, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts}); err == nil && barW >= vg.Points(8) {
 			for i := range ls.TextStyle {
 				ls.TextStyle[i] = chart.TextStyle(chart.Sans, vg.Length(math.Min(9, float64(barW)*0.8)))
 				ls.TextStyle[i].YAlign = draw.YCenter
 			}
+			// Past the whisker's cap, never on it.
 			ls.Offset = vg.Point{X: vg.Points(4), Y: off}
-			p.Add(ls)
+			ser.Plotters = append(ser.Plotters, ls)
 		}
+		p.Add(ser)
 		legend = append(legend, chart.LegendItem{Label: side.label, Thumbs: []plot.Thumbnailer{chart.BoxThumb{Fill: side.fill}}})
 	}
 	p.Y.Min, p.Y.Max = -0.5, float64(len(rows))-0.5
@@ -195,13 +203,15 @@ func (m *model) modelLines(key string, cs []ModelCheck, loads []float64) *Chart 
 		rs = append(rs, c.Real)
 	}
 	st := m.styles.ForChart(strats)
-	p := chart.NewPlot("", "offered load ρ (fraction of capacity)", "mean response time ("+m.unitText("response_mean", rs)+")")
+	unit := m.unitText("response_mean", rs)
+	p := chart.NewPlot("", "offered load ρ (fraction of capacity)", "mean response time ("+unit+")")
 	chart.AddGrid(p, true, true)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var ss []series
 	for _, s := range strats {
 		var pts [2]plotter.XYs
 		var ebs [2]*chart.ErrBars
+		var hovers [2][]chart.HoverPoint
 		for side := range 2 {
 			ebs[side] = &chart.ErrBars{Cap: vg.Points(5), Style: draw.LineStyle{Color: st.Color(s), Width: vg.Points(0.9)}}
 		}
@@ -216,6 +226,7 @@ func (m *model) modelLines(key string, cs []ModelCheck, loads []float64) *Chart 
 					continue
 				}
 				pts[side] = append(pts[side], plotter.XY{X: ld, Y: e.Center})
+				hovers[side] = append(hovers[side], hoverAt(ld, e.Center, s+", "+[]string{"measured", "simulated"}[side], "load ρ = "+FormatNumber(ld), "mean response time: "+valueText(e, unit)))
 				eb := ebs[side]
 				eb.Xs, eb.Ys, eb.Lo, eb.Hi = append(eb.Xs, ld), append(eb.Ys, e.Center), append(eb.Lo, e.Lo), append(eb.Hi, e.Hi)
 				for _, v := range []float64{e.Center, e.Lo, e.Hi} {
@@ -234,10 +245,10 @@ func (m *model) modelLines(key string, cs []ModelCheck, loads []float64) *Chart 
 		simLine.Dashes = chart.Dashes[1]
 		simGlyph.Shape = hollowGlyph{measGlyph.Shape}
 		if len(pts[0]) > 0 {
-			ss = append(ss, series{label: s + ", measured", xys: pts[0], line: measLine, glyph: measGlyph, eb: ebs[0]})
+			ss = append(ss, series{label: s + ", measured", xys: pts[0], line: measLine, glyph: measGlyph, eb: ebs[0], hover: hovers[0]})
 		}
 		if len(pts[1]) > 0 {
-			ss = append(ss, series{label: s + ", simulated", xys: pts[1], line: simLine, glyph: simGlyph, eb: ebs[1]})
+			ss = append(ss, series{label: s + ", simulated", xys: pts[1], line: simLine, glyph: simGlyph, eb: ebs[1], hover: hovers[1]})
 		}
 	}
 	if len(ss) == 0 {

@@ -58,13 +58,13 @@ func chartPercentiles(m *model) []*Chart {
 		}
 		slices.SortStableFunc(strats, func(a, b string) int { return cmpFloat(p99(b), p99(a)) })
 		var panels []*plot.Plot
+		unit := m.unitText("response_p50", g.results)
 		for _, ld := range loads {
 			ptitle := ""
 			if !math.IsNaN(ld) {
 				ptitle = "load ρ = " + chart.ShortNumber(ld)
 			}
-			p := chart.NewPlot(ptitle, m.axisLabel("response_p50", g.results), "")
-			p.X.Label.Text = "response time (" + m.unitText("response_p50", g.results) + ")"
+			p := chart.NewPlot(ptitle, "response time ("+unit+")", "")
 			chart.AddGrid(p, true, false)
 			names := make([]string, len(strats))
 			for i, s := range strats {
@@ -74,6 +74,8 @@ func chartPercentiles(m *model) []*Chart {
 			p.Y.Tick.Label = chart.TextStyle(chart.Sans, 10)
 			p.Y.Tick.Label.XAlign = draw.XRight
 			p.Y.Tick.Label.YAlign = draw.YCenter
+			// The gray spans first, then one series per percentile (its
+			// legend entry hides its dots).
 			for i, s := range strats {
 				r := g.at("load", s, ld)
 				if r == nil {
@@ -85,15 +87,30 @@ func chartPercentiles(m *model) []*Chart {
 					l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 170}, Width: vg.Points(2)}
 					p.Add(l)
 				}
-				for k, pm := range percentileMetrics {
+			}
+			for k, pm := range percentileMetrics {
+				var xys plotter.XYs
+				ser := chart.NewSeries(pm.label)
+				for i, s := range strats {
+					r := g.at("load", s, ld)
+					if r == nil {
+						continue
+					}
 					v := r.Metrics[pm.metric]
 					if !(v > 0) {
 						continue
 					}
-					sc, _ := plotter.NewScatter(plotter.XYs{{X: v, Y: float64(i)}})
-					sc.GlyphStyle = draw.GlyphStyle{Color: percentileColors[k], Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
-					p.Add(sc)
+					xys = append(xys, plotter.XY{X: v, Y: float64(i)})
+					e, _ := EstimateOf(r, pm.metric)
+					ser.Hover(v, float64(i), hoverLines(s, ptitle, pm.label+": "+valueText(e, unit)))
 				}
+				if len(xys) == 0 {
+					continue
+				}
+				sc, _ := plotter.NewScatter(xys)
+				sc.GlyphStyle = draw.GlyphStyle{Color: percentileColors[k], Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
+				ser.Plotters = append(ser.Plotters, sc)
+				p.Add(ser)
 			}
 			if log {
 				chart.SetLog(&p.X, lo*0.8, hi*1.25)
@@ -119,8 +136,10 @@ func chartPercentiles(m *model) []*Chart {
 		if log {
 			how += " The x axis is logarithmic."
 		}
+		// A row per policy: a few policies make a short chart.
+		h := max(3*vg.Inch, min(5*vg.Inch, 1.6*vg.Inch+vg.Length(len(strats))*0.3*vg.Inch))
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "percentiles-" + g.key, Title: title, What: what, How: how,
-			fig: chart.New(title, panels, chart.WithLegend(legend))})
+			fig: chart.New(title, panels, chart.WithLegend(legend), chart.Height(h))})
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports/internal/chart"
@@ -72,7 +73,38 @@ func chartPerServer(m *model) []*Chart {
 		var lineLegends [][]chart.LegendItem
 		var names []string
 		var even chart.LegendItem
+		// Deployable strategies best first, as the other charts of the
+		// scenario order them (by mean response time, else by their
+		// hottest server relative to the mean, most even first): the first
+		// maxSeries in color, the others folded on a line chart.
+		score := map[string]float64{}
+		bound := map[string]bool{}
+		var deploy []string
+		ckey, _ := perServerKey(perServerCounts, rs)
+		for i, r := range rs {
+			if isBound(r) {
+				bound[strats[i]] = true
+				continue
+			}
+			deploy = append(deploy, strats[i])
+			if e, ok := EstimateOf(r, "response_mean"); ok && !math.IsNaN(e.Center) {
+				score[strats[i]] = e.Center
+			} else if xs := r.PerServer[ckey]; len(xs) > 0 {
+				mean, hot := 0.0, math.Inf(-1)
+				for _, x := range xs {
+					mean += x / float64(len(xs))
+					hot = math.Max(hot, x)
+				}
+				if mean > 0 {
+					score[strats[i]] = hot / mean
+				}
+			}
+		}
+		deploy = byScore(deploy, score)
 		st := m.styles.ForChart(strats)
+		if len(strats) > maxSeries {
+			st = m.styles.ForChart(deploy[:min(len(deploy), maxSeries)])
+		}
 		for _, set := range [][]struct{ key, label string }{perServerCounts, perServerBusy} {
 			key, label := perServerKey(set, rs)
 			if key == "" {
@@ -85,7 +117,7 @@ func chartPerServer(m *model) []*Chart {
 			barChart = n*len(rs) <= 24
 			var p *plot.Plot
 			if barChart {
-				p = chart.NewPlot(firstUpper(label), "server (or worker) number", label)
+				p = chart.NewPlot(firstUpper(label), "server (or worker) number", perServerAxis(label))
 				chart.AddGrid(p, false, true)
 				// Bars fill 80% of each server's slot: the panel is about
 				// (figure − legend) / 2 wide.
@@ -102,7 +134,11 @@ func chartPerServer(m *model) []*Chart {
 					copy(vals, r.PerServer[key])
 					fill := st.Fill(strats[i])
 					off := w*vg.Length(i) - w*vg.Length(len(rs))/2 + w/2
-					p.Add(&chart.Bars{Vals: vals, Width: w * 0.95, Off: off, Fill: fill})
+					hover := make([]string, n)
+					for j, v := range r.PerServer[key] {
+						hover[j] = hoverLines(strats[i], fmt.Sprintf("server %d", j), perServerValue(label, v))
+					}
+					p.Add(chart.NewSeries(strats[i], &chart.Bars{Vals: vals, Width: w * 0.95, Off: off, Fill: fill, Hover: hover}))
 					legend = appendLegend(legend, strats[i], chart.BoxThumb{Fill: fill})
 				}
 				var ts plot.ConstantTicks
@@ -115,12 +151,12 @@ func chartPerServer(m *model) []*Chart {
 				p.Y.Min = 0
 				p.Y.Max *= 1.06
 			} else {
-				p = chart.NewPlot(firstUpper(label)+" relative to the mean", "servers, sorted from busiest to idlest (rank)", label+" ÷ mean")
+				p = chart.NewPlot(firstUpper(label)+" relative to the mean", "servers, sorted from busiest to idlest (rank)", strings.TrimSuffix(strings.TrimSuffix(label, " (s)"), " (utilization)")+" ÷ mean (× the mean)")
 				chart.AddGrid(p, true, true)
 				// The reference goes under the data.
 				one, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: float64(n - 1), Y: 1}})
 				one.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
-				p.Add(one)
+				p.Add(chart.NewSeries(evenLabel, one))
 				var ss []series
 				for i, r := range rs {
 					xs := slices.Clone(r.PerServer[key])
@@ -141,12 +177,22 @@ func chartPerServer(m *model) []*Chart {
 					for j, x := range xs {
 						xys[j] = plotter.XY{X: float64(j), Y: x / mean}
 					}
-					ss = append(ss, series{label: strats[i], xys: chart.Downsample(xys, chart.MaxPoints), line: st.Line(strats[i]), glyph: st.Glyph(strats[i])})
+					xys = chart.Downsample(xys, chart.MaxPoints)
+					var hover []chart.HoverPoint
+					for _, pt := range xys {
+						hover = append(hover, hoverAt(pt.X, pt.Y, strats[i], fmt.Sprintf("server ranked %d of %d (busiest first)", int(pt.X)+1, len(xs)),
+							fmt.Sprintf("%s: %s × the mean (%s)", label, FormatNumber(pt.Y), perServerValue(label, pt.Y*mean))))
+					}
+					line, glyph := st.Line(strats[i]), st.Glyph(strats[i])
+					if bound[strats[i]] {
+						line, glyph = boundLine, boundGlyph
+					}
+					ss = append(ss, series{label: strats[i], xys: xys, line: line, glyph: glyph, hover: hover})
 				}
 				items, same := addLines(p, ss)
 				hidden = hidden || same
 				lineLegends, names = append(lineLegends, items), append(names, label)
-				even = chart.LegendItem{Label: "perfectly even", Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: one.LineStyle}}}
+				even = chart.LegendItem{Label: evenLabel, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: one.LineStyle}}}
 				// Every point inside the frame, with a margin.
 				chart.PadAxis(&p.Y, 0.06)
 				chart.PadAxis(&p.X, 0.02)
@@ -156,8 +202,10 @@ func chartPerServer(m *model) []*Chart {
 		if len(panels) == 0 {
 			continue
 		}
+		folded := 0
 		if len(lineLegends) > 0 {
 			legend = append(mergeLegends(lineLegends, names), even)
+			folded = foldLegend(legend, deploy, func(s string) []string { return []string{s} })
 		}
 		at := ""
 		if !math.IsNaN(ld) {
@@ -171,12 +219,41 @@ func chartPerServer(m *model) []*Chart {
 		}
 		if !barChart {
 			what = "How the work was spread over servers" + at + ": each server's share divided by the mean, servers sorted from busiest to idlest."
-			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden)
+			how = "A flat line at 1 is a perfectly even spread; the higher the left end, the hotter the hottest server." + sameNote(hidden) + foldNote(folded, "strategies (by mean response time, else by the most even spread)")
+			if len(bound) > 0 {
+				how += " Gray squares on a dashed line are reference bounds, not deployable."
+			}
 		}
 		out = append(out, &Chart{Family: familyOf(g.key), ID: "per-server-" + g.key, Title: title, What: what, How: how,
 			fig: chart.New(title, panels, chart.WithLegend(legend))})
 	}
 	return out
+}
+
+// perServerAxis is the value axis of a per-server array, with its unit.
+func perServerAxis(label string) string {
+	switch {
+	case strings.HasPrefix(label, "busy fraction"):
+		return "busy fraction (of the run, 0 to 1)"
+	case strings.HasSuffix(label, ")"):
+		return label
+	}
+	return label + " (count)"
+}
+
+// evenLabel is the legend entry of the line of a perfectly even spread.
+const evenLabel = "perfectly even"
+
+// perServerValue is one server's value of a per-server array: "1234 jobs
+// dispatched", "busy 83.1% of the time", "busy 1.2 s".
+func perServerValue(label string, v float64) string {
+	switch {
+	case strings.HasPrefix(label, "busy fraction"):
+		return "busy " + FormatNumber(100*v) + "% of the time"
+	case strings.HasPrefix(label, "busy time"):
+		return "busy " + FormatNumber(v) + " s"
+	}
+	return FormatNumber(v) + " " + label
 }
 
 // maxPerServer is the length of r's longest per_server array.

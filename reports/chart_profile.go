@@ -92,11 +92,18 @@ func chartProfileCategories(m *model) []*Chart {
 	var prev *plotter.BarChart
 	var legend []chart.LegendItem
 	w := vg.Points(float64(min(22, 300/len(groups))))
+	done := make([]float64, len(groups)) // the share stacked so far
 	for _, cat := range Categories {
 		vals := make(plotter.Values, len(groups))
+		ser := chart.NewSeries(cat)
 		for i, g := range groups {
 			if g.Total > 0 {
-				vals[len(groups)-1-i] = 100 * g.ByCategory[cat] / g.Total
+				v := 100 * g.ByCategory[cat] / g.Total
+				vals[len(groups)-1-i] = v
+				if v > 0 {
+					ser.Hover(done[i]+v/2, float64(len(groups)-1-i), hoverLines(g.Label(), cat+": "+FormatNumber(v)+"% of its CPU time ("+FormatNumber(g.ByCategory[cat])+" s of "+FormatNumber(g.Total)+" s)"))
+				}
+				done[i] += v
 			}
 		}
 		bc, err := plotter.NewBarChart(vals, w)
@@ -109,7 +116,8 @@ func chartProfileCategories(m *model) []*Chart {
 		if prev != nil {
 			bc.StackOn(prev)
 		}
-		p.Add(bc)
+		ser.Plotters = append(ser.Plotters, bc)
+		p.Add(ser)
 		prev = bc
 		legend = append(legend, chart.LegendItem{Label: cat + ": " + categoryHelp[cat], Thumbs: []plot.Thumbnailer{chart.BoxThumb{Fill: chart.BarFill{Color: bc.Color}}}})
 	}

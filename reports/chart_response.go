@@ -29,6 +29,13 @@ const maxSeries = 8
 // thin and gray, apart from the deployable policies.
 var boundGray = color.Gray{Y: 120}
 
+// boundLine and boundGlyph draw a reference bound: a thin gray dashed
+// line with small gray squares.
+var (
+	boundLine  = draw.LineStyle{Color: boundGray, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
+	boundGlyph = draw.GlyphStyle{Color: boundGray, Radius: vg.Points(2.2), Shape: draw.SquareGlyph{}}
+)
+
 // theoryDashes are the dotted patterns of theory curves, one each.
 var theoryDashes = [][]vg.Length{
 	chart.TheoryDashes,
@@ -99,6 +106,7 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 			}
 		}
 		st := m.styles.ForChart(shown)
+		unit := m.unitText(metric, g.results)
 		var ss []series
 		anyUnstable := false
 		for _, s := range append(slices.Clone(shown), bounds...) {
@@ -110,6 +118,7 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 				col = boundGray
 			}
 			eb := &chart.ErrBars{Cap: vg.Points(5), Style: draw.LineStyle{Color: col, Width: vg.Points(0.9)}}
+			var hover []chart.HoverPoint
 			for _, v := range g.values {
 				r := g.at("load", s, v)
 				if r == nil {
@@ -124,6 +133,7 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 				}
 				xys = append(xys, plotter.XY{X: v, Y: e.Center})
 				eb.Xs, eb.Ys, eb.Lo, eb.Hi = append(eb.Xs, v), append(eb.Ys, e.Center), append(eb.Lo, e.Lo), append(eb.Hi, e.Hi)
+				hover = append(hover, hoverAt(v, e.Center, s, "load ρ = "+FormatNumber(v), "mean response time: "+valueText(e, unit)))
 				track(e.Center)
 				if e.HasCI() {
 					track(e.Lo)
@@ -139,10 +149,12 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 				line, glyph := st.Line(s), st.Glyph(s)
 				if bound {
 					label += " (bound)"
-					line = draw.LineStyle{Color: boundGray, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(5), vg.Points(2)}}
-					glyph = draw.GlyphStyle{Color: boundGray, Radius: vg.Points(2.2), Shape: draw.SquareGlyph{}}
+					line, glyph = boundLine, boundGlyph
 				}
-				ss = append(ss, series{label: label, xys: xys, line: line, glyph: glyph, eb: eb})
+				for k := range hover {
+					hover[k].Text = label + strings.TrimPrefix(hover[k].Text, s)
+				}
+				ss = append(ss, series{label: label, xys: xys, line: line, glyph: glyph, eb: eb, hover: hover})
 			}
 		}
 		if len(ss) == 0 {
@@ -170,7 +182,13 @@ func (m *model) responseVsLoad(g sweepGroup, shown, bounds []string, part, total
 				continue
 			}
 			l.LineStyle = c.style
-			p.Add(l)
+			ser := chart.NewSeries(c.label, l)
+			for k, pt := range c.xys {
+				if k%3 == 0 || k == len(c.xys)-1 {
+					ser.Hover(pt.X, pt.Y, hoverLines(c.label, "load ρ = "+FormatNumber(pt.X), "mean response time: "+pointValue(pt.Y, unit)))
+				}
+			}
+			p.Add(ser)
 			legend = append(legend, chart.LegendItem{Label: c.label, Thumbs: []plot.Thumbnailer{chart.LineThumb{Line: c.style}}})
 		}
 		log := chart.WantLog(lo, hi) || hi/lo > 8

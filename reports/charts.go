@@ -16,8 +16,9 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// Chart is one PNG of a report with the two lines of text that go with
-// it: what it shows, and how to read it.
+// Chart is one figure of a report, drawn twice (a PNG for pull requests
+// and an SVG for the page, where series hide and values hover), with the
+// two lines of text that go with it: what it shows, and how to read it.
 type Chart struct {
 	// ID is unique in a report and names the PNG file (ID.png).
 	ID string
@@ -34,6 +35,10 @@ type Chart struct {
 	More bool
 	// PNG is the rendered image.
 	PNG []byte
+	// SVG is the same figure as one <svg> element for the page: each
+	// series a group its legend entry hides and shows, each value a
+	// hover target (see chart.RenderSVG).
+	SVG []byte
 	fig *chart.Figure
 }
 
@@ -156,7 +161,12 @@ func buildCharts(ctx context.Context, m *model, render bool) ([]*Chart, error) {
 				errs[i] = fmt.Errorf("drawing chart %s: %w", c.ID, err)
 				return
 			}
-			c.PNG = png
+			svg, err := c.fig.RenderSVG()
+			if err != nil {
+				errs[i] = fmt.Errorf("drawing chart %s as SVG: %w", c.ID, err)
+				return
+			}
+			c.PNG, c.SVG = png, svg
 			c.fig = nil
 		})
 	}
@@ -321,6 +331,54 @@ func has(metric ...string) func(r *metrics.Result) bool {
 		}
 		return true
 	}
+}
+
+// valueText is a value in the unit of its axis with its 95% interval,
+// for hover texts: "1.23 × mean service time, 95% CI [1.21, 1.25]".
+func valueText(e Estimate, unit string) string {
+	s := FormatNumber(e.Center) + withUnit(unit)
+	if e.HasCI() {
+		s += ", 95% CI [" + FormatNumber(e.Lo) + ", " + FormatNumber(e.Hi) + "]"
+	}
+	return s
+}
+
+// estimateHover is e of metric in a readable unit with its interval:
+// "39.3 ms/op, 95% CI [38.1, 41.2]", "1.2k ops/s".
+func (m *model) estimateHover(e Estimate, metric string, rs []*metrics.Result) string {
+	unit, _ := m.units.Describe(metric)
+	if f, shown, ok := timeScale(unit, math.Abs(e.Center)); ok {
+		return valueText(Estimate{Center: e.Center * f, Lo: e.Lo * f, Hi: e.Hi * f}, shown)
+	}
+	return valueText(e, m.unitText(metric, rs))
+}
+
+// withUnit is unit as it follows a number: " ms", "%", "" for none.
+func withUnit(unit string) string {
+	switch {
+	case unit == "":
+		return ""
+	case strings.HasPrefix(unit, "%"):
+		return unit
+	}
+	return " " + unit
+}
+
+// pointValue is a bare value (no interval) with its unit.
+func pointValue(v float64, unit string) string {
+	return FormatNumber(v) + withUnit(unit)
+}
+
+// hoverLines joins the lines of a hover text: the series first, then
+// where, then the value.
+func hoverLines(lines ...string) string {
+	var keep []string
+	for _, l := range lines {
+		if l != "" {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 func appendLegend(l []chart.LegendItem, label string, t plot.Thumbnailer) []chart.LegendItem {

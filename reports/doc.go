@@ -70,13 +70,17 @@
 // comparisons of two runs); charts.go is the table of chart kinds and
 // what they share, and each kind is one file, chart_<kind>.go, and one
 // row of ChartKinds; the drawing itself (figures with functional
-// options, palette, ticks, bars, whiskers, downsampling) is the internal
-// package reports/internal/chart, which knows nothing of results.
+// options, palette, ticks, bars, whiskers, downsampling, a PNG and an SVG
+// of each figure) is the internal package reports/internal/chart, which
+// knows nothing of results, and flame graphs are reports/internal/flame
+// (flames.go chooses which).
 //
 // # Output formats
 //
 // Formats is the table of outputs Run writes (stratbench report --format):
-// index.html (html/template and go:embed; images inline as data: URIs; no
+// index.html (html/template and go:embed; charts inline as SVG, each
+// series a group its legend entry hides and shows and each value a hover
+// target, by one embedded script, the page still whole without it; no
 // script, font or stylesheet from the network), one PNG per chart,
 // report.md, results.csv, results.jsonl and summary.json, and results.txt
 // in the benchmark format with `Unit NAME better=higher|lower` lines, so
@@ -90,7 +94,11 @@
 // each function (as the leaf of a stack) and its cumulative time (once per
 // stack), and the split of the time into Categories (task code, the
 // task's own work; scheduling, GC, allocation, syscalls, other) by the
-// rules written down beside the function category.
+// rules written down beside the function category. It also keeps each
+// label's stacks as a flame graph: the page draws one per strategy, and
+// for each profiled scenario the runner-up's graph colored by how the
+// share of each function differs from the winner's (red: a larger share,
+// slower there; blue: a smaller one).
 //
 // # Comparing two runs
 //

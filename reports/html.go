@@ -3,11 +3,8 @@ package reports
 import (
 	"bytes"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
-	"image"
-	_ "image/png" // decode chart sizes
 	"io"
 	"path"
 	"strings"
@@ -15,7 +12,7 @@ import (
 	"github.com/stratbench/stratbench/metrics"
 )
 
-//go:embed templates/index.html.tmpl templates/style.css
+//go:embed templates/index.html.tmpl templates/style.css templates/page.js
 var templateFS embed.FS
 
 var pageTemplate = template.Must(template.New("index.html.tmpl").Funcs(template.FuncMap{
@@ -24,13 +21,19 @@ var pageTemplate = template.Must(template.New("index.html.tmpl").Funcs(template.
 	"add":      func(a, b int) int { return a + b },
 }).ParseFS(templateFS, "templates/index.html.tmpl"))
 
-var pageCSS = func() template.CSS {
-	b, err := templateFS.ReadFile("templates/style.css")
+var pageCSS = template.CSS(embedded("templates/style.css"))
+
+// pageJS is the page's one script: tooltips for the charts' values and
+// the flame graphs' frames, legend entries that hide and show series.
+var pageJS = template.JS(embedded("templates/page.js"))
+
+func embedded(name string) string {
+	b, err := templateFS.ReadFile(name)
 	if err != nil {
 		panic(err) // embedded at build time: cannot fail
 	}
-	return template.CSS(b)
-}()
+	return string(b)
+}
 
 // maxWarnings is how many warnings the page lists; all results' warnings
 // are also in the table of all results.
@@ -40,9 +43,10 @@ type htmlChart struct {
 	ID, Title, What, How, File string
 	Family                     string
 	FamilyHead                 bool
-	Src                        template.URL
-	W, H                       int
-	More                       bool
+	// SVG is the chart inline (made by the chart toolkit, every text
+	// escaped).
+	SVG  template.HTML
+	More bool
 }
 
 type htmlGroup struct {
@@ -54,6 +58,9 @@ type htmlGroup struct {
 type htmlTop struct {
 	Label, Path string
 	Rows        []struct{ Name, Flat, FlatPct, Cum, CumPct string }
+	// Flame is the group's flame graph (SVG, made by package flame), or
+	// empty when it has too few samples.
+	Flame template.HTML
 }
 
 type htmlResult struct {
@@ -76,21 +83,26 @@ type htmlFile struct{ Href, What string }
 type htmlCategory struct{ Name, Help string }
 
 // WriteHTML writes index.html: one self-contained page with the summary
-// table, every chart inline (data: URIs) with its two lines of caption,
+// table, every chart inline (SVG, its values hovered and its series
+// hidden from the legend by the page's one embedded script) with its two
+// lines of caption,
 // the profile summaries, all results, the environment and links to the
 // files written beside it. It loads nothing from the network.
 func (r *Report) WriteHTML(w io.Writer) error {
 	d := struct {
 		Title, Inputs, Generated string
 		CSS                      template.CSS
+		JS                       template.JS
 		Problems                 []string
 		Method                   string
 		Summary, Cluster         []SummaryRow
 		Model                    []ModelRow
+		ModelUnit                string
 		Charts                   []htmlChart
 		Categories               []htmlCategory
 		Groups                   []htmlGroup
 		Tops                     []htmlTop
+		Diffs                    []htmlDiff
 		Results                  []htmlResult
 		Envs                     []htmlEnv
 		Files                    []htmlFile
@@ -103,6 +115,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Title:   "stratbench report",
 		Inputs:  r.inputsLine(),
 		CSS:     pageCSS,
+		JS:      pageJS,
 		Method:  RankMethod,
 		Summary: r.Summary(),
 		Model:   r.ModelRows(),
@@ -130,10 +143,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for _, c := range r.Charts {
 		hc := htmlChart{More: c.More, ID: c.ID, Title: c.Title, What: c.What, How: c.How, Family: c.Family,
 			FamilyHead: len(d.Charts) == 0 || d.Charts[len(d.Charts)-1].Family != c.Family,
-			Src:        template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(c.PNG))}
-		if cfg, _, err := image.DecodeConfig(bytes.NewReader(c.PNG)); err == nil {
-			hc.W, hc.H = cfg.Width, cfg.Height
-		}
+			SVG:        template.HTML(c.SVG)}
 		if pngs[c.ID+".png"] {
 			hc.File = c.ID + ".png"
 		}
@@ -150,8 +160,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		d.Groups = append(d.Groups, hg)
 	}
 	for _, ps := range r.Profiles {
-		for _, g := range ps.Groups {
-			t := htmlTop{Label: g.Label(), Path: ps.Path}
+		for i, g := range ps.Groups {
+			t := htmlTop{Label: g.Label(), Path: ps.Path, Flame: flameSVG(ps, &ps.Groups[i])}
 			if ps.Link != "" {
 				t.Path = ps.Link
 			}
@@ -162,6 +172,14 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.Tops = append(d.Tops, t)
 		}
 	}
+	if len(d.Model) > 0 {
+		var reals []*metrics.Result
+		for _, c := range ModelChecks(r.Set.Results) {
+			reals = append(reals, c.Real)
+		}
+		d.ModelUnit = unitText(r.Set.Units, "response_mean", reals)
+	}
+	d.Diffs = r.flameDiffs()
 	shown := pageResults(r.Set.Results, maxPageResults)
 	d.HiddenResults = len(r.Set.Results) - len(shown)
 	onPage := map[int]bool{}

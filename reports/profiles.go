@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/stratbench/stratbench/reports/internal/flame"
 )
 
 // TaskCode is the category of the task's own work: its code, the
@@ -204,6 +206,13 @@ type ProfileSummary struct {
 	// Groups are the label groups, largest first; samples without a
 	// strategy label form the group "(unlabeled)".
 	Groups []ProfileGroup
+	// flames are the groups' flame graphs, by strategy and workload.
+	flames map[[2]string]*flame.Tree
+}
+
+// flame is the flame graph of group g of s, or nil.
+func (s *ProfileSummary) flame(g *ProfileGroup) *flame.Tree {
+	return s.flames[[2]string{g.Strategy, g.Workload}]
 }
 
 // Unlabeled names the samples without a strategy label.
@@ -238,6 +247,7 @@ func SummarizeProfile(p *profile.Profile) *ProfileSummary {
 	type agg struct {
 		g         ProfileGroup
 		flat, cum map[string]float64
+		tree      *flame.Tree
 	}
 	groups := map[[2]string]*agg{}
 	s := &ProfileSummary{}
@@ -261,7 +271,7 @@ func SummarizeProfile(p *profile.Profile) *ProfileSummary {
 		a := groups[key]
 		if a == nil {
 			a = &agg{g: ProfileGroup{Strategy: key[0], Workload: key[1], ByCategory: map[string]float64{}},
-				flat: map[string]float64{}, cum: map[string]float64{}}
+				flat: map[string]float64{}, cum: map[string]float64{}, tree: flame.New()}
 			groups[key] = a
 		}
 		stack = stack[:0]
@@ -286,13 +296,17 @@ func SummarizeProfile(p *profile.Profile) *ProfileSummary {
 			}
 		}
 		a.g.Total += v
-		a.g.Samples += sampleCount(p, smp)
+		n := sampleCount(p, smp)
+		a.g.Samples += n
+		a.tree.Add(stack, v, int64(n))
 		a.g.ByCategory[category(stack)] += v
 		s.Total += v
 	}
 	round := func(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 	s.Total = round(s.Total)
-	for _, a := range groups {
+	s.flames = map[[2]string]*flame.Tree{}
+	for key, a := range groups {
+		s.flames[key] = a.tree
 		a.g.Total = round(a.g.Total)
 		for k, v := range a.g.ByCategory {
 			a.g.ByCategory[k] = round(v)

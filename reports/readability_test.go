@@ -372,15 +372,15 @@ func TestPerServerCountAllHave(t *testing.T) {
 			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}, "served": {1392, 1402, 1387, 1404}}),
 			cluster("nginx", map[string][]float64{"served": {1398, 1397, 1416, 1374}}),
 			cluster("haproxy", map[string][]float64{"dispatched": {1466, 1445, 1422, 1473}, "served": {1410, 1390, 1367, 1418}}),
-		}, "jobs served", []string{"jsq:ours", "jsq:nginx", "jsq:haproxy"}},
+		}, "jobs served (count)", []string{"jsq:ours", "jsq:nginx", "jsq:haproxy"}},
 		{"all dispatched", []metrics.Result{
 			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}, "served": {1392, 1402, 1387, 1404}}),
 			cluster("haproxy", map[string][]float64{"dispatched": {1466, 1445, 1422, 1473}}),
-		}, "jobs dispatched", []string{"jsq:ours", "jsq:haproxy"}},
+		}, "jobs dispatched (count)", []string{"jsq:ours", "jsq:haproxy"}},
 		{"none in common", []metrics.Result{
 			cluster("ours", map[string][]float64{"dispatched": {1440, 1457, 1442, 1467}}),
 			cluster("nginx", map[string][]float64{"busy_sec": {1, 1, 1, 1}}),
-		}, "jobs dispatched", []string{"jsq:ours", "jsq:nginx"}}, // nginx for its busy-time bars
+		}, "jobs dispatched (count)", []string{"jsq:ours", "jsq:nginx"}}, // nginx for its busy-time bars
 	} {
 		c := chartOfKind(t, chartsOf(t, tc.rs, false), "per-server")
 		if got := c.fig.Panels()[0].Y.Label.Text; got != tc.ylabel {

@@ -50,6 +50,9 @@ type Scenario struct {
 	D int
 	// Dispatchers is jiq's number of dispatchers (0: 1).
 	Dispatchers int
+	// PolicyOpts set the policy's declared parameters
+	// (strategies.PolicyInfo.Params; nil: every default).
+	PolicyOpts strategies.Options
 	// Servers is the number of servers (> 0).
 	Servers int
 	// Speeds are the relative server speeds (nil: all 1); a server of
@@ -147,6 +150,9 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 	if err := strategies.ValidatePolicy(s.Policy); err != nil {
 		return err
 	}
+	if err := strategies.ValidateOptions(s.Policy, s.PolicyOpts); err != nil {
+		return bad.Field("policy_opt", ": %v", err)
+	}
 	trace := s.Arrival != nil && s.Arrival.Trace() != nil
 	switch {
 	case s.Servers <= 0:
@@ -223,6 +229,7 @@ func (s *Scenario) PolicyConfig() strategies.PolicyConfig {
 		Weights:     s.Weights,
 		D:           s.D,
 		Dispatchers: s.Dispatchers,
+		Options:     s.PolicyOpts,
 	}
 }
 

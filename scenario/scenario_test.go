@@ -41,6 +41,9 @@ func TestValidate(t *testing.T) {
 		{"speeds count", scenario.Scenario{Policy: "jsq", Servers: 4, Load: 0.5, Speeds: []float64{1}}, "1 speeds given for 4 servers"},
 		{"speed value", scenario.Scenario{Policy: "jsq", Servers: 2, Load: 0.5, Speeds: []float64{1, 0}}, "speed of server 1 must be"},
 		{"weights count", scenario.Scenario{Policy: "wrr", Servers: 2, Load: 0.5, Weights: []float64{1}}, "1 weights given for 2 servers"},
+		{"ok option", scenario.Scenario{Policy: "prequal", Servers: 4, Load: 0.5, PolicyOpts: strategies.Options{"pool": 4}}, ""},
+		{"option range", scenario.Scenario{Policy: "prequal", Servers: 4, Load: 0.5, PolicyOpts: strategies.Options{"pool": 0}}, "policy_opt: prequal.pool must be an integer in [1, 1024], got 0"},
+		{"option of none", scenario.Scenario{Policy: "jsq", Servers: 4, Load: 0.5, PolicyOpts: strategies.Options{"pool": 4}}, "policy_opt: policy jsq has no parameters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.s.WithDefaults()
@@ -176,6 +179,9 @@ func TestName(t *testing.T) {
 			"policy=rr/servers=4/load=0.7/netdelay=2"},
 		{scenario.Scenario{Policy: "rr", Servers: 4, Load: 0.7, NetworkDelay: 0.0012345}, nil,
 			"policy=rr/servers=4/load=0.7/netdelay=0.00123"},
+		// A policy's options: those not at their default, in declared order.
+		{scenario.Scenario{Policy: "prequal", Servers: 4, Load: 0.7, PolicyOpts: strategies.Options{"q_rif": 0.5, "pool": 4, "probe_rate": 3}}, nil,
+			"policy=prequal/servers=4/load=0.7/pool=4/q_rif=0.5"},
 	} {
 		if got := tc.s.Name(tc.engine...); got != tc.want {
 			t.Errorf("Name = %q, want %q", got, tc.want)

@@ -6,52 +6,44 @@ import (
 	"math/rand/v2"
 )
 
-// LeastReqParams are leastreq's settings, named as Envoy's least request
-// load balancer names them (envoy.load_balancing_policies.least_request:
-// choice_count, active_request_bias, slow_start_config).
-type LeastReqParams struct {
-	// Choices is choice_count: how many random servers are compared when
-	// every weight is equal (Envoy's default 2).
-	Choices int
-	// Bias is active_request_bias: with unequal weights a server's
-	// effective weight is weight / (active + 1)^Bias (Envoy's default 1;
-	// 0 is weighted round robin that ignores load).
-	Bias float64
-	// SlowStartWindow is slow_start_window in engine time units: a server
-	// that comes back into service has its weight scaled by
-	// max(MinWeightPercent/100, (t/window)^(1/Aggression)) for the first
-	// window after it returns; 0 turns slow start off (Envoy's default:
-	// none unless configured).
-	SlowStartWindow float64
-	// Aggression is slow start's aggression (Envoy's default 1: a linear
-	// ramp).
-	Aggression float64
-	// MinWeightPercent is slow start's min_weight_percent (Envoy's default
-	// 10).
+// leastReqDecl declares leastreq's parameters (its catalogue row's), named
+// and defaulted as Envoy's least request load balancer
+// (envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest:
+// choice_count default 2, active_request_bias default 1.0; its
+// slow_start_config, envoy.config.cluster.v3.Cluster.SlowStartConfig:
+// slow_start_window, no default (slow start off unless set), aggression
+// default 1.0, min_weight_percent default 10).
+var leastReqDecl = []Param{
+	{Name: "choices", Help: "choice_count: random servers compared when every weight is equal",
+		Default: 2, Min: 1, Max: 1 << 20, Int: true, Source: "Envoy choice_count"},
+	{Name: "bias", Help: "active_request_bias: with unequal weights, effective weight = weight/(active+1)^bias (0: weighted round robin)",
+		Default: 1, Min: 0, Max: 100, Source: "Envoy active_request_bias"},
+	{Name: "slow_start_window", Help: "slow_start_window in time units: a server back in service ramps its weight up over it (0: no slow start)",
+		Default: 0, Min: 0, Max: 1e12, Source: "Envoy slow_start_window, off unless set"},
+	{Name: "aggression", Help: "slow start's aggression: weight scaled by (t/window)^(1/aggression) (1: linear)",
+		Default: 1, Min: 0, MinOpen: true, Max: 100, Source: "Envoy aggression"},
+	{Name: "min_weight_percent", Help: "slow start's min_weight_percent: the least a returning server's weight is scaled to",
+		Default: 10, Min: 0, Max: 100, Source: "Envoy min_weight_percent"},
+}
+
+// leastReqParams are leastreq's settings, read from its options
+// (leastReqDecl).
+type leastReqParams struct {
+	Choices          int     // choice_count
+	Bias             float64 // active_request_bias
+	SlowStartWindow  float64 // in engine time units, 0: off
+	Aggression       float64
 	MinWeightPercent float64
 }
 
-// DefaultLeastReqParams returns Envoy's defaults, slow start off.
-func DefaultLeastReqParams() LeastReqParams {
-	return LeastReqParams{Choices: 2, Bias: 1, Aggression: 1, MinWeightPercent: 10}
-}
-
-// Validate reports the first out-of-range setting, naming it and its
-// allowed range.
-func (p LeastReqParams) Validate() error {
-	switch {
-	case p.Choices < 1 || p.Choices > 1<<20:
-		return fmt.Errorf("leastreq choices must be in [1, %d], got %d", 1<<20, p.Choices)
-	case !(p.Bias >= 0 && p.Bias <= 100):
-		return fmt.Errorf("leastreq bias must be in [0, 100], got %g", p.Bias)
-	case !(p.SlowStartWindow >= 0) || math.IsInf(p.SlowStartWindow, 0):
-		return fmt.Errorf("leastreq slow start window must be a number >= 0, got %g", p.SlowStartWindow)
-	case !(p.Aggression > 0 && p.Aggression <= 100):
-		return fmt.Errorf("leastreq aggression must be in (0, 100], got %g", p.Aggression)
-	case !(p.MinWeightPercent >= 0 && p.MinWeightPercent <= 100):
-		return fmt.Errorf("leastreq min weight percent must be in [0, 100], got %g", p.MinWeightPercent)
+// leastReqSettings reads leastreq's settings from o (defaults for those
+// not set).
+func leastReqSettings(o Options) leastReqParams {
+	g := func(name string) float64 { return o.Get(leastReqDecl, name) }
+	return leastReqParams{
+		Choices: int(g("choices")), Bias: g("bias"), SlowStartWindow: g("slow_start_window"),
+		Aggression: g("aggression"), MinWeightPercent: g("min_weight_percent"),
 	}
-	return nil
 }
 
 // Health is an optional extension of View for engines whose servers can
@@ -83,7 +75,7 @@ type Health interface {
 //     (Health) within the last SlowStartWindow.
 type leastReqPolicy struct {
 	r       *rand.Rand
-	p       LeastReqParams
+	p       leastReqParams
 	weight  []float64
 	equal   bool
 	sample  []int
@@ -95,13 +87,10 @@ type leastReqPolicy struct {
 }
 
 func newLeastReq(cfg PolicyConfig) (Policy, error) {
-	p := DefaultLeastReqParams()
-	if cfg.LeastReq != nil {
-		p = *cfg.LeastReq
+	if err := checkOptions("leastreq", leastReqDecl, cfg.Options); err != nil {
+		return nil, err
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("policy leastreq: %w", err)
-	}
+	p := leastReqSettings(cfg.Options)
 	w := cfg.Weights
 	if w == nil {
 		w = speedsOf(cfg)
@@ -239,15 +228,4 @@ func (p *leastReqPolicy) effWeight(v View, i int, upSince, now float64) float64 
 		w /= math.Pow(float64(v.Load(i)+1), p.p.Bias)
 	}
 	return w
-}
-
-// leastReqParams records leastreq's settings when they are not the
-// defaults.
-func leastReqParams(c PolicyConfig) (map[string]any, []any) {
-	if c.LeastReq == nil || *c.LeastReq == DefaultLeastReqParams() {
-		return nil, nil
-	}
-	x := *c.LeastReq
-	return map[string]any{"leastreq": map[string]any{"choices": x.Choices, "bias": x.Bias, "slow_start_window": x.SlowStartWindow,
-		"aggression": x.Aggression, "min_weight_percent": x.MinWeightPercent}}, nil
 }

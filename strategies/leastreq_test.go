@@ -3,7 +3,6 @@ package strategies_test
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/stratbench/stratbench/strategies"
@@ -39,9 +38,7 @@ func TestLeastReqEqualWeightsIsP2C(t *testing.T) {
 // picks follow the weights exactly (earliest deadline first), and with
 // bias 1 a busy server's effective weight w/(active+1) shrinks.
 func TestLeastReqWeights(t *testing.T) {
-	p0 := strategies.DefaultLeastReqParams()
-	p0.Bias = 0
-	p := newPolicy(t, "leastreq", strategies.PolicyConfig{Servers: 3, Weights: []float64{4, 2, 1}, LeastReq: &p0})
+	p := newPolicy(t, "leastreq", strategies.PolicyConfig{Servers: 3, Weights: []float64{4, 2, 1}, Options: strategies.Options{"bias": 0}})
 	v := newView(3)
 	count := make([]int, 3)
 	for range 700 {
@@ -72,9 +69,7 @@ func TestLeastReqWeights(t *testing.T) {
 // about a tenth of a full server's share; after the window it is back to
 // two-choice least request; a server out of service is never picked.
 func TestLeastReqSlowStart(t *testing.T) {
-	ps := strategies.DefaultLeastReqParams()
-	ps.SlowStartWindow = 100
-	p := newPolicy(t, "leastreq", strategies.PolicyConfig{Servers: 2, LeastReq: &ps})
+	p := newPolicy(t, "leastreq", strategies.PolicyConfig{Servers: 2, Options: strategies.Options{"slow_start_window": 100}})
 	v := &healthView{fakeView: newView(2), upSince: []float64{0, 500}}
 	v.now = 510 // server 1 came back 10 units ago: factor 0.1
 	count := make([]int, 2)
@@ -108,21 +103,21 @@ func TestLeastReqSlowStart(t *testing.T) {
 
 func TestLeastReqParamsErrors(t *testing.T) {
 	for _, tc := range []struct {
-		edit func(*strategies.LeastReqParams)
+		o    strategies.Options
 		want string
 	}{
-		{func(p *strategies.LeastReqParams) { p.Choices = 0 }, "choices must be in [1,"},
-		{func(p *strategies.LeastReqParams) { p.Bias = -1 }, "bias must be in [0, 100]"},
-		{func(p *strategies.LeastReqParams) { p.Bias = math.NaN() }, "bias must be in [0, 100]"},
-		{func(p *strategies.LeastReqParams) { p.SlowStartWindow = math.Inf(1) }, "slow start window"},
-		{func(p *strategies.LeastReqParams) { p.Aggression = 0 }, "aggression must be in (0, 100]"},
-		{func(p *strategies.LeastReqParams) { p.MinWeightPercent = 101 }, "min weight percent"},
+		{strategies.Options{"choices": 0}, "leastreq.choices must be an integer in [1, 1048576], got 0"},
+		{strategies.Options{"choices": 2.5}, "leastreq.choices must be an integer in [1, 1048576], got 2.5"},
+		{strategies.Options{"bias": -1}, "leastreq.bias must be a number in [0, 100], got -1"},
+		{strategies.Options{"bias": math.NaN()}, "leastreq.bias must be a number in [0, 100], got NaN"},
+		{strategies.Options{"slow_start_window": math.Inf(1)}, "leastreq.slow_start_window must be a number in [0, 1e+12], got +Inf"},
+		{strategies.Options{"aggression": 0}, "leastreq.aggression must be a number in (0, 100], got 0"},
+		{strategies.Options{"min_weight_percent": 101}, "leastreq.min_weight_percent must be a number in [0, 100], got 101"},
+		{strategies.Options{"pool": 3}, `policy leastreq has no parameter "pool" (its parameters: choices, bias, slow_start_window, aggression, min_weight_percent)`},
 	} {
-		x := strategies.DefaultLeastReqParams()
-		tc.edit(&x)
-		_, err := strategies.NewPolicy("leastreq", strategies.PolicyConfig{Servers: 2, LeastReq: &x, Rand: rand.New(rand.NewPCG(1, 1))})
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "policy leastreq: ") {
-			t.Errorf("%+v: error %v, want one containing %q", x, err, tc.want)
+		_, err := strategies.NewPolicy("leastreq", strategies.PolicyConfig{Servers: 2, Options: tc.o, Rand: rand.New(rand.NewPCG(1, 1))})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: error %v, want %q", tc.o, err, tc.want)
 		}
 	}
 }

@@ -128,10 +128,9 @@ type PolicyConfig struct {
 	Dispatchers int
 	// VirtualNodes is the number of ring points per server for hash (default 100).
 	VirtualNodes int
-	// Prequal are prequal's settings (nil: DefaultPrequalParams).
-	Prequal *PrequalParams
-	// LeastReq are leastreq's settings (nil: DefaultLeastReqParams).
-	LeastReq *LeastReqParams
+	// Options are the settings of the policy's declared parameters
+	// (PolicyInfo.Params); nil or a parameter left out: its default.
+	Options Options
 	// Rand is the policy's seeded random source; required.
 	Rand *rand.Rand
 }
@@ -150,11 +149,18 @@ type PolicyInfo struct {
 	// deployable policies; a bound is shown beside them as the best any
 	// dispatcher could do.
 	Bound bool
-	// Params, when set, returns the policy's own settings: those a record
-	// carries (with the defaults filled in, as the policy uses them) and
-	// those a case's name carries (only the ones set to other than their
-	// default, as key-value pairs).
-	Params func(PolicyConfig) (record map[string]any, name []any)
+	// Params declares the policy's parameters, each with its default, its
+	// range and its source: the one place they are written. The policy
+	// reads PolicyConfig.Options through them; flags (--policy-opt
+	// POLICY.PARAM=VALUE), suite keys (POLICY.PARAM), records, names and
+	// `stratbench list policies` take them from here.
+	Params []Param
+	// Record, when set, returns the policy's settings held outside
+	// Options (pod's d, jiq's dispatchers): those a record carries (with
+	// the defaults filled in, as the policy uses them) and those a case's
+	// name carries (only the ones set to other than their default, as
+	// key-value pairs).
+	Record func(PolicyConfig) (record map[string]any, name []any)
 	// Theory, when set, says which closed form of queueing theory predicts
 	// the policy's mean response (package sim/theory computes it).
 	Theory func(PolicyConfig) Theory
@@ -237,11 +243,11 @@ var Policies = []PolicyInfo{
 	{Name: "jsq", Help: "join the shortest queue = least connections: fewest jobs present, random tie-break", New: newJSQ,
 		Theory: theoryOf(TheoryMMcBound), Nginx: nginxJSQ, HAProxy: haproxyJSQ, Caddy: caddyJSQ},
 	{Name: "pod", Help: "power of d choices: sample d distinct servers (--d), pick the least loaded", New: newPoD,
-		Params: podParams, Theory: podTheory, Nginx: nginxPoD, HAProxy: haproxyPoD, Caddy: caddyPoD},
+		Record: podParams, Theory: podTheory, Nginx: nginxPoD, HAProxy: haproxyPoD, Caddy: caddyPoD},
 	{Name: "p2c", Help: "power of two choices: pod with d=2", New: newP2C,
 		Theory: p2cTheory, Nginx: nginxP2C, HAProxy: haproxyP2C, Caddy: caddyP2C},
 	{Name: "jiq", Help: "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", New: newJIQ,
-		Params: jiqParams, Theory: theoryOf(TheoryMMcBound)},
+		Record: jiqParams, Theory: theoryOf(TheoryMMcBound)},
 	{Name: "lwl", Help: "least work left: the server that will finish its current work first", New: newLWL, Bound: true,
 		Theory: theoryOf(TheoryLikeSharedQueue)},
 	{Name: "sed", Help: "shortest expected delay: least (jobs+1)/speed", New: newSED,
@@ -255,9 +261,9 @@ var Policies = []PolicyInfo{
 	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true,
 		Theory: theoryOf(TheorySharedQueue)},
 	{Name: "leastreq", Help: "Envoy's least request: fewest active of 2 random; with unequal weights EDF on weight/(active+1)^bias; slow start for a server that returns", New: newLeastReq,
-		Params: leastReqParams},
-	{Name: "prequal", Help: "Google's Prequal (NSDI 2024): asynchronous probes of 3 servers a query, a reused and aged pool, hot-cold rule on requests in flight and latency", New: newPrequal,
-		Params: prequalParams},
+		Params: leastReqDecl},
+	{Name: "prequal", Help: "Google's Prequal (NSDI 2024): asynchronous probes of random servers (3 a query), a reused and aged pool, hot-cold rule on requests in flight and latency; our balancer probes the workers' load endpoint", New: newPrequal,
+		Params: prequalDecl},
 }
 
 // LookupPolicy returns the catalog row of the named policy.
@@ -303,6 +309,9 @@ func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
 	}
 	if cfg.Rand == nil {
 		return nil, fmt.Errorf("policy %s: no random source", name)
+	}
+	if err := ValidateOptions(name, cfg.Options); err != nil {
+		return nil, err
 	}
 	return row.New(cfg)
 }
@@ -377,8 +386,12 @@ func (c PolicyConfig) Params(name string) map[string]any {
 	if c.Weights != nil {
 		p["weights"] = c.Weights
 	}
-	if row, ok := LookupPolicy(name); ok && row.Params != nil {
-		rec, _ := row.Params(c)
+	if row, ok := LookupPolicy(name); ok {
+		if row.Record != nil {
+			rec, _ := row.Record(c)
+			maps.Copy(p, rec)
+		}
+		rec, _ := optionParams(&row, c)
 		maps.Copy(p, rec)
 	}
 	return p
@@ -388,9 +401,14 @@ func (c PolicyConfig) Params(name string) map[string]any {
 // case's name carries: those set to other than their default, as
 // key-value pairs.
 func (c PolicyConfig) NameParams(name string) []any {
-	if row, ok := LookupPolicy(name); ok && row.Params != nil {
-		_, kv := row.Params(c)
-		return kv
+	row, ok := LookupPolicy(name)
+	if !ok {
+		return nil
 	}
-	return nil
+	var kv []any
+	if row.Record != nil {
+		_, kv = row.Record(c)
+	}
+	_, opts := optionParams(&row, c)
+	return append(kv, opts...)
 }

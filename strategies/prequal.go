@@ -1,78 +1,62 @@
 package strategies
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 )
 
-// Prequal's parameters and their defaults, from Wydrowski et al., "Load is
-// not what you should balance: Introducing Prequal", NSDI 2024
-// (arXiv:2312.10172): three probes a query, a pool of 16, one removal a
-// query, reuse slack δ = 1, hot above the 0.84 quantile of requests in
-// flight (the figures as the prequal-rs reimplementation reads the paper;
-// MaxAge is ours, see PrequalParams).
-const (
-	PrequalProbeRate   = 3.0
-	PrequalPoolSize    = 16
-	PrequalRemoveRate  = 1.0
-	PrequalReuseDelta  = 1.0
-	PrequalQRIF        = 0.84
-	PrequalMaxAge      = 100.0
-	prequalLatencyKeep = 16
-)
-
-// PrequalParams are prequal's settings (DefaultPrequalParams: the
-// paper's).
-type PrequalParams struct {
-	// ProbeRate is the mean number of probes sent per query (r_probe);
-	// fractional rates are spread over queries.
-	ProbeRate float64
-	// PoolSize is the most probes the pool holds (m), at most one per
-	// server.
-	PoolSize int
-	// RemoveRate is the number of probes removed per query (r_remove),
-	// alternately the oldest and the worst.
-	RemoveRate float64
-	// ReuseDelta is δ of the reuse budget 1 + δ/((1-m/n)·r_probe - r_remove).
-	ReuseDelta float64
-	// QRIF is the quantile of the pool's requests in flight above which a
-	// probe is hot.
-	QRIF float64
-	// MaxAge is how long, in engine time units, a probe stays in the pool
-	// and a latency sample counts toward a server's estimate. Our default,
-	// 100 mean service times: the paper ages probes out after a time that
-	// is many request latencies long but we found no one figure for it.
-	MaxAge float64
+// prequalDecl declares prequal's parameters (its catalogue row's), with
+// the defaults of Wydrowski et al., "Load is not what you should balance:
+// Introducing Prequal", NSDI 2024 (arXiv:2312.10172), from the design
+// section's description of probing, the probe pool and the hot-cold
+// lexicographic rule: r_probe = 3 probes a query, a pool of m = 16, r_remove
+// = 1 removal a query, reuse slack δ = 1 in the budget
+// b_reuse = 1 + δ/((1-m/n)·r_probe - r_remove), Q_RIF = 0.84. These are
+// the paper's figures as the prequal-rs reimplementation reads them
+// (crates/prequal-core/src/config.rs: "defaults follow the paper"; it
+// lowers q_rif to 0.6 for its own simulations, we keep the paper's). The
+// paper ages probes out after a time many request latencies long but
+// gives no one figure: max_age is ours, 100 mean service times (prequal-rs
+// takes 1s).
+var prequalDecl = []Param{
+	{Name: "probe_rate", Help: "r_probe: probes sent per query, to distinct random servers (fractional rates are spread over queries)",
+		Default: 3, Min: 0, MinOpen: true, Max: 64, Source: "Prequal NSDI 2024: r_probe"},
+	{Name: "pool", Help: "m: most probes the pool holds, one per server (the oldest leaves when full)",
+		Default: 16, Min: 1, Max: 1024, Int: true, Source: "Prequal NSDI 2024: m"},
+	{Name: "remove_rate", Help: "r_remove: probes removed per query, alternately the oldest and the worst",
+		Default: 1, Min: 0, Max: 64, Source: "Prequal NSDI 2024: r_remove"},
+	{Name: "reuse_delta", Help: "δ of the reuse budget 1 + δ/((1-m/n)·r_probe - r_remove): how many queries one probe may place",
+		Default: 1, Min: 0, Max: 1e6, Source: "Prequal NSDI 2024: δ"},
+	{Name: "q_rif", Help: "Q_RIF: a probe is hot when its requests in flight exceed this quantile of the pool's; 1: none hot (pure latency), 0: pure requests in flight",
+		Default: 0.84, Min: 0, Max: 1, Source: "Prequal NSDI 2024: Q_RIF"},
+	{Name: "max_age", Help: "probes and in-process latency samples older than this many time units are dropped",
+		Default: 100, Min: 0, MinOpen: true, Max: 1e12, Source: "ours: the Prequal paper gives no figure"},
 }
 
-// DefaultPrequalParams returns the paper's settings.
-func DefaultPrequalParams() PrequalParams {
-	return PrequalParams{
-		ProbeRate: PrequalProbeRate, PoolSize: PrequalPoolSize, RemoveRate: PrequalRemoveRate,
-		ReuseDelta: PrequalReuseDelta, QRIF: PrequalQRIF, MaxAge: PrequalMaxAge,
-	}
+// prequalLatencyKeep is how many completions per server the in-process
+// latency estimate keeps.
+const prequalLatencyKeep = 16
+
+// prequalParams are prequal's settings, read from its options
+// (prequalDecl).
+type prequalParams struct {
+	ProbeRate  float64 // r_probe
+	PoolSize   int     // m
+	RemoveRate float64 // r_remove
+	ReuseDelta float64 // δ
+	QRIF       float64 // Q_RIF
+	MaxAge     float64 // in engine time units
 }
 
-// Validate reports the first out-of-range setting, naming it and its
-// allowed range.
-func (p PrequalParams) Validate() error {
-	switch {
-	case !(p.ProbeRate > 0 && p.ProbeRate <= 64):
-		return fmt.Errorf("prequal probe rate must be in (0, 64], got %g", p.ProbeRate)
-	case p.PoolSize < 1 || p.PoolSize > 1024:
-		return fmt.Errorf("prequal pool size must be in [1, 1024], got %d", p.PoolSize)
-	case !(p.RemoveRate >= 0 && p.RemoveRate <= 64):
-		return fmt.Errorf("prequal remove rate must be in [0, 64], got %g", p.RemoveRate)
-	case !(p.ReuseDelta >= 0 && p.ReuseDelta <= 1e6):
-		return fmt.Errorf("prequal reuse delta must be in [0, 1e6], got %g", p.ReuseDelta)
-	case !(p.QRIF > 0 && p.QRIF <= 1):
-		return fmt.Errorf("prequal q_rif must be in (0, 1], got %g", p.QRIF)
-	case !(p.MaxAge > 0) || math.IsInf(p.MaxAge, 0):
-		return fmt.Errorf("prequal max age must be a positive number, got %g", p.MaxAge)
+// prequalSettings reads prequal's settings from o (defaults for those not
+// set).
+func prequalSettings(o Options) prequalParams {
+	g := func(name string) float64 { return o.Get(prequalDecl, name) }
+	return prequalParams{
+		ProbeRate: g("probe_rate"), PoolSize: int(g("pool")), RemoveRate: g("remove_rate"),
+		ReuseDelta: g("reuse_delta"), QRIF: g("q_rif"), MaxAge: g("max_age"),
 	}
-	return nil
 }
 
 // Prober is an optional extension of View for engines that can answer a
@@ -89,6 +73,34 @@ func (p PrequalParams) Validate() error {
 // balancer's view of the server, not the server's own.
 type Prober interface {
 	Probe(i int) (rif int, latency float64)
+}
+
+// AsyncProber is an optional extension of View for engines whose probes
+// travel: a real balancer asks a server over the network. SendProbe asks
+// server i for its requests in flight and latency estimate without
+// waiting; the answer, if one comes in time, reaches the policy later
+// through ProbeReceiver.ProbeAnswered, under the engine's usual
+// serialization of policy calls. The engine bounds the probes' cost (a
+// size limit and a timeout) and may drop a probe (one already in flight to
+// the same server); a probe never delays a query and its failure never
+// counts against the server. A policy that probes prefers AsyncProber to
+// Prober when the view has both.
+type AsyncProber interface {
+	SendProbe(i int)
+}
+
+// ProbeReceiver is implemented by policies that send probes through an
+// AsyncProber: ProbeAnswered hands them one answer, server's requests in
+// flight and its latency estimate in engine time units (< 0: the server
+// has none).
+type ProbeReceiver interface {
+	ProbeAnswered(v View, server, rif int, latency float64)
+}
+
+// UsesProbes reports whether p sends probes through an AsyncProber view.
+func UsesProbes(p Policy) bool {
+	_, ok := p.(ProbeReceiver)
+	return ok
 }
 
 // probe is one probe response in the pool.
@@ -121,7 +133,7 @@ type probe struct {
 //     uniformly random server.
 type prequalPolicy struct {
 	r        *rand.Rand
-	p        PrequalParams
+	p        prequalParams
 	n        int
 	capacity int
 	budget   float64 // mean reuse budget
@@ -133,10 +145,20 @@ type prequalPolicy struct {
 	rifs     []int
 	// in-process latency samples per server: a ring of the last
 	// prequalLatencyKeep (time, latency) pairs
-	lat     [][]latSample
-	latPos  []int
-	sorted  []float64
-	rifSent map[uint64]int32 // requests in flight each outstanding job found at dispatch
+	lat    [][]latSample
+	latPos []int
+	sorted []float64
+	// The median per server of the last call of latency, kept while the
+	// samples it was taken over are the ones that count: no completion
+	// since (medOK) and its oldest sample not yet too old (medOldest).
+	// Time only moves forward, so a sample too old stays too old and the
+	// median is the same as recomputed, bit for bit (naive: recompute
+	// every time, for the test of the two).
+	med       []float64
+	medOldest []float64
+	medOK     []bool
+	naive     bool
+	rifSent   map[uint64]int32 // requests in flight each outstanding job found at dispatch
 }
 
 // latSample is one completion: when, and its response time per request in
@@ -144,13 +166,10 @@ type prequalPolicy struct {
 type latSample struct{ at, perRIF float64 }
 
 func newPrequal(cfg PolicyConfig) (Policy, error) {
-	p := DefaultPrequalParams()
-	if cfg.Prequal != nil {
-		p = *cfg.Prequal
+	if err := checkOptions("prequal", prequalDecl, cfg.Options); err != nil {
+		return nil, err
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("policy prequal: %w", err)
-	}
+	p := prequalSettings(cfg.Options)
 	capacity := min(p.PoolSize, cfg.Servers)
 	// The paper's reuse budget, 1 + δ/((1-m/n)·r_probe - r_remove): the
 	// number of uses that keeps the pool's inflow of probes equal to its
@@ -165,6 +184,7 @@ func newPrequal(cfg PolicyConfig) (Policy, error) {
 		r: cfg.Rand, p: p, n: cfg.Servers, capacity: capacity, budget: budget,
 		pool: make([]probe, 0, capacity+1), rmOldest: true,
 		lat: make([][]latSample, cfg.Servers), latPos: make([]int, cfg.Servers),
+		med: make([]float64, cfg.Servers), medOldest: make([]float64, cfg.Servers), medOK: make([]bool, cfg.Servers),
 		rifSent: map[uint64]int32{},
 	}, nil
 }
@@ -310,6 +330,12 @@ func (p *prequalPolicy) sendProbes(v View, now float64) {
 		return
 	}
 	p.targets = SampleDistinct(p.r, v.Servers(), k, p.targets)
+	if ap, ok := v.(AsyncProber); ok {
+		for _, s := range p.targets {
+			ap.SendProbe(s) // answered later, through ProbeAnswered
+		}
+		return
+	}
 	pr, hasProber := v.(Prober)
 	h, hasHealth := v.(Health)
 	for _, s := range p.targets {
@@ -328,6 +354,21 @@ func (p *prequalPolicy) sendProbes(v View, now float64) {
 		}
 		p.insert(probe{server: s, at: now, rif: rif, latency: lat, uses: p.reuses()})
 	}
+}
+
+// ProbeAnswered pools the answer to a probe sent through an AsyncProber
+// view: server's requests in flight and its latency estimate in engine
+// time units (< 0: none, and the in-process estimate stands in), as of
+// now.
+func (p *prequalPolicy) ProbeAnswered(v View, server, rif int, latency float64) {
+	if server < 0 || server >= p.n || rif < 0 {
+		return
+	}
+	now := v.Now()
+	if !(latency >= 0) || math.IsInf(latency, 0) {
+		latency = p.latency(server, rif, now)
+	}
+	p.insert(probe{server: server, at: now, rif: rif, latency: latency, uses: p.reuses()})
 }
 
 // randomServer returns a uniformly random server, in service when the
@@ -387,21 +428,28 @@ func (p *prequalPolicy) insert(e probe) {
 // MaxAge; 0 (optimistic, so that the server is tried again) when there are
 // none.
 func (p *prequalPolicy) latency(s, rif int, now float64) float64 {
+	if p.medOK[s] && !p.naive && now-p.medOldest[s] <= p.p.MaxAge {
+		return float64(rif+1) * p.med[s]
+	}
 	p.sorted = p.sorted[:0]
+	oldest := math.Inf(1)
 	for _, x := range p.lat[s] {
 		if now-x.at <= p.p.MaxAge {
 			p.sorted = append(p.sorted, x.perRIF)
+			oldest = min(oldest, x.at)
 		}
 	}
-	if len(p.sorted) == 0 {
-		return 0
+	med := 0.0 // none: optimistic, so that the server is tried again
+	if m := len(p.sorted); m > 0 {
+		slices.Sort(p.sorted)
+		med = p.sorted[m/2]
+		if m%2 == 0 {
+			med = (p.sorted[m/2-1] + p.sorted[m/2]) / 2
+		}
 	}
-	slices.Sort(p.sorted)
-	m := len(p.sorted)
-	med := p.sorted[m/2]
-	if m%2 == 0 {
-		med = (p.sorted[m/2-1] + p.sorted[m/2]) / 2
-	}
+	// With no sample the cache holds until the next completion (oldest
+	// +Inf: now - Inf <= MaxAge always).
+	p.med[s], p.medOldest[s], p.medOK[s] = med, oldest, true
 	return float64(rif+1) * med
 }
 
@@ -419,6 +467,7 @@ func (p *prequalPolicy) Completed(v View, server int, j Job, latency float64) {
 		k = 1
 	}
 	delete(p.rifSent, j.ID)
+	p.medOK[server] = false
 	x := latSample{v.Now(), latency / float64(k)}
 	if len(p.lat[server]) < prequalLatencyKeep {
 		p.lat[server] = append(p.lat[server], x)
@@ -426,14 +475,4 @@ func (p *prequalPolicy) Completed(v View, server int, j Job, latency float64) {
 	}
 	p.lat[server][p.latPos[server]] = x
 	p.latPos[server] = (p.latPos[server] + 1) % prequalLatencyKeep
-}
-
-// prequalParams records prequal's settings when they are not the defaults.
-func prequalParams(c PolicyConfig) (map[string]any, []any) {
-	if c.Prequal == nil || *c.Prequal == DefaultPrequalParams() {
-		return nil, nil
-	}
-	x := *c.Prequal
-	return map[string]any{"prequal": map[string]any{"probe_rate": x.ProbeRate, "pool": x.PoolSize, "remove_rate": x.RemoveRate,
-		"reuse_delta": x.ReuseDelta, "q_rif": x.QRIF, "max_age": x.MaxAge}}, nil
 }

@@ -6,13 +6,9 @@ import (
 	"testing"
 )
 
-func testPrequal(t *testing.T, n int, edit func(*PrequalParams)) *prequalPolicy {
+func testPrequal(t *testing.T, n int, o Options) *prequalPolicy {
 	t.Helper()
-	x := DefaultPrequalParams()
-	if edit != nil {
-		edit(&x)
-	}
-	p, err := newPrequal(PolicyConfig{Servers: n, Prequal: &x, Rand: rand.New(rand.NewPCG(1, 2))})
+	p, err := newPrequal(PolicyConfig{Servers: n, Options: o, Rand: rand.New(rand.NewPCG(1, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +73,8 @@ func TestPrequalReuseBudget(t *testing.T) {
 	if mean := float64(sum) / 10000; math.Abs(mean-p.budget) > 0.02 {
 		t.Errorf("mean drawn budget %g, want %g", mean, p.budget)
 	}
-	if p := testPrequal(t, 10, nil); p.budget != PrequalPoolSize || p.capacity != 10 {
-		t.Errorf("n=10: budget %g, capacity %d; want %d (undefined formula) and 10 (one probe per server)", p.budget, p.capacity, PrequalPoolSize)
+	if p := testPrequal(t, 10, nil); p.budget != 16 || p.capacity != 10 {
+		t.Errorf("n=10: budget %g, capacity %d; want 16 (undefined formula: the pool size) and 10 (one probe per server)", p.budget, p.capacity)
 	}
 }
 
@@ -87,7 +83,7 @@ func TestPrequalReuseBudget(t *testing.T) {
 // probes older than MaxAge expire, a probe used up its budget leaves, and
 // each use adds one to its requests in flight.
 func TestPrequalPoolAgeing(t *testing.T) {
-	p := testPrequal(t, 20, func(x *PrequalParams) { x.PoolSize = 3; x.MaxAge = 10 })
+	p := testPrequal(t, 20, Options{"pool": 3, "max_age": 10})
 	for i, s := range []int{0, 1, 0, 2, 3} {
 		p.insert(probe{server: s, at: float64(i), uses: 2})
 	}
@@ -121,4 +117,63 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// twinView is a view whose loads the test drives.
+type twinView struct {
+	load []int
+	now  float64
+}
+
+func (v *twinView) Servers() int       { return len(v.load) }
+func (v *twinView) Load(i int) int     { return v.load[i] }
+func (v *twinView) Speed(int) float64  { return 1 }
+func (v *twinView) Work(i int) float64 { return float64(v.load[i]) }
+func (v *twinView) Now() float64       { return v.now }
+
+// TestPrequalMedianCacheIsNaive checks the cached median of the in-process
+// latency estimate against its naive twin (recomputed at every probe) on
+// random runs: random sizes, completions out of order, time steps that
+// age samples out (max_age 5 against steps up to 3), and several pool
+// sizes. Both see the same view and draw from the same seed; every pick
+// must be the same.
+func TestPrequalMedianCacheIsNaive(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 99))
+		n := 2 + r.IntN(12)
+		o := Options{"max_age": 5, "pool": float64(1 + r.IntN(16)), "probe_rate": 0.5 + 3*r.Float64()}
+		cfg := func() PolicyConfig { return PolicyConfig{Servers: n, Options: o, Rand: rand.New(rand.NewPCG(seed, 7))} }
+		a, _ := newPrequal(cfg())
+		b, _ := newPrequal(cfg())
+		fast, naive := a.(*prequalPolicy), b.(*prequalPolicy)
+		naive.naive = true
+		v := &twinView{load: make([]int, n)}
+		type job struct {
+			id     uint64
+			server int
+			start  float64
+		}
+		var open []job
+		for i := range 3000 {
+			v.now += 3 * r.Float64() * r.Float64()
+			j := Job{ID: uint64(i)}
+			s1, s2 := fast.Pick(v, j), naive.Pick(v, j)
+			if s1 != s2 {
+				t.Fatalf("seed %d, query %d: cached median picks %d, naive %d", seed, i, s1, s2)
+			}
+			v.load[s1]++
+			fast.Dispatched(v, s1, j)
+			naive.Dispatched(v, s1, j)
+			open = append(open, job{j.ID, s1, v.now})
+			for len(open) > 0 && r.Float64() < 0.6 {
+				k := r.IntN(len(open))
+				d := open[k]
+				open = append(open[:k], open[k+1:]...)
+				v.load[d.server]--
+				lat := v.now - d.start + r.ExpFloat64()
+				fast.Completed(v, d.server, Job{ID: d.id}, lat)
+				naive.Completed(v, d.server, Job{ID: d.id}, lat)
+			}
+		}
+	}
 }

@@ -3,7 +3,6 @@ package strategies_test
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/stratbench/stratbench/strategies"
@@ -118,21 +117,25 @@ func TestPrequalDeterministic(t *testing.T) {
 
 func TestPrequalParamsErrors(t *testing.T) {
 	for _, tc := range []struct {
-		edit func(*strategies.PrequalParams)
+		o    strategies.Options
 		want string
 	}{
-		{func(p *strategies.PrequalParams) { p.ProbeRate = 0 }, "probe rate must be in (0, 64]"},
-		{func(p *strategies.PrequalParams) { p.PoolSize = 0 }, "pool size must be in [1, 1024]"},
-		{func(p *strategies.PrequalParams) { p.RemoveRate = -1 }, "remove rate"},
-		{func(p *strategies.PrequalParams) { p.ReuseDelta = math.NaN() }, "reuse delta"},
-		{func(p *strategies.PrequalParams) { p.QRIF = 1.5 }, "q_rif must be in (0, 1]"},
-		{func(p *strategies.PrequalParams) { p.MaxAge = 0 }, "max age"},
+		{strategies.Options{"probe_rate": 0}, "prequal.probe_rate must be a number in (0, 64], got 0"},
+		{strategies.Options{"pool": 0}, "prequal.pool must be an integer in [1, 1024], got 0"},
+		{strategies.Options{"pool": 1025}, "prequal.pool must be an integer in [1, 1024], got 1025"},
+		{strategies.Options{"remove_rate": -1}, "prequal.remove_rate must be a number in [0, 64], got -1"},
+		{strategies.Options{"reuse_delta": math.NaN()}, "prequal.reuse_delta must be a number in [0, 1000000], got NaN"},
+		{strategies.Options{"q_rif": 1.5}, "prequal.q_rif must be a number in [0, 1], got 1.5"},
+		{strategies.Options{"max_age": 0}, "prequal.max_age must be a number in (0, 1e+12], got 0"},
+		{strategies.Options{"qrif": 0.5}, `policy prequal has no parameter "qrif" (its parameters: probe_rate, pool, remove_rate, reuse_delta, q_rif, max_age)`},
 	} {
-		x := strategies.DefaultPrequalParams()
-		tc.edit(&x)
-		_, err := strategies.NewPolicy("prequal", strategies.PolicyConfig{Servers: 2, Prequal: &x, Rand: rand.New(rand.NewPCG(1, 1))})
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "policy prequal: ") {
-			t.Errorf("%+v: error %v, want one containing %q", x, err, tc.want)
+		_, err := strategies.NewPolicy("prequal", strategies.PolicyConfig{Servers: 2, Options: tc.o, Rand: rand.New(rand.NewPCG(1, 1))})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: error %v, want %q", tc.o, err, tc.want)
 		}
+	}
+	if _, err := strategies.NewPolicy("p2c", strategies.PolicyConfig{Servers: 2, Options: strategies.Options{"pool": 1}, Rand: rand.New(rand.NewPCG(1, 1))}); err == nil ||
+		err.Error() != "policy p2c has no parameters (those that have: leastreq, prequal)" {
+		t.Errorf("options for p2c: %v", err)
 	}
 }

@@ -28,7 +28,7 @@ func init() {
 		// both first: a cluster case is compared with the model unless it
 		// says engine: harness.
 		Engines: []string{"both", "harness"},
-		Params: []Param{
+		Params: append([]Param{
 			{"via", String, "balancer: ours, nginx, haproxy, caddy or direct (a missing nginx, HAProxy or Caddy skips the run with a note)", nan, false},
 			{"workers", Int, "worker processes on loopback", 1, false},
 			{"kind", String, "what a task does (stratbench list worker-kinds; default sleep)", nan, false},
@@ -43,10 +43,11 @@ func init() {
 			{"duration", Duration, "send requests for this long (default 10s unless jobs)", nan, false},
 			{"jobs", Int, "send this many requests instead", 1, false},
 			{"warmup", Duration, "requests due in the first D are left out of the latencies (default: a tenth of the run, as the simulator's)", nan, false},
-			{"kill_worker_at", Duration, "fault: kill worker 0 (SIGKILL) this long into the load", nan, false},
+			{"faults", String, "timed events, all applied in one run: slow:server=I,speed=S,at=T[,for=D] or down:server=I,at=T[,for=D], T and D durations (2s); down without for kills the worker", nan, true},
+			{"kill_worker_at", Duration, "kill worker 0 (SIGKILL) this long into the load: the fault down:server=0,at=D", nan, false},
 			{"sim_jobs", Int, "jobs the simulator measures for engine both (default 200000)", 100, false},
 			{"seed", Int, "seed of this case's runs", 0, false},
-		},
+		}, policyOptParams()...),
 	})
 	registerRunner("cluster", "both", Runner{Check: checkCluster, Run: runClusterBoth})
 	registerRunner("cluster", "harness", Runner{Check: checkCluster, Run: runCluster})
@@ -54,7 +55,8 @@ func init() {
 
 // clusterConfig builds the cluster run of a suite run.
 func clusterConfig(r *Run) (cluster.Config, error) {
-	sc, err := scenarioOf(r)
+	unit := r.Duration("unit", time.Millisecond)
+	sc, err := scenarioOf(r, unit)
 	if err != nil {
 		return cluster.Config{}, err
 	}
@@ -62,16 +64,18 @@ func clusterConfig(r *Run) (cluster.Config, error) {
 	if r.Has("servers") {
 		return cluster.Config{}, fmt.Errorf("a cluster case counts workers, not servers")
 	}
+	if r.Has("kill_worker_at") {
+		sc.Faults = append(sc.Faults, cluster.KillWorker(0, r.Duration("kill_worker_at", 0), unit))
+	}
 	cfg := cluster.Config{
-		Scenario:     sc,
-		Via:          r.Str("via", "ours"),
-		Kind:         r.Str("kind", "sleep"),
-		Capacity:     int(r.Int("capacity", 1)),
-		Unit:         r.Duration("unit", time.Millisecond),
-		Jobs:         uint64(r.Int("jobs", 0)),
-		Warmup:       r.Duration("warmup", 0),
-		KillWorkerAt: r.Duration("kill_worker_at", 0),
-		Launcher:     ClusterLauncher,
+		Scenario: sc,
+		Via:      r.Str("via", "ours"),
+		Kind:     r.Str("kind", "sleep"),
+		Capacity: int(r.Int("capacity", 1)),
+		Unit:     unit,
+		Jobs:     uint64(r.Int("jobs", 0)),
+		Warmup:   r.Duration("warmup", 0),
+		Launcher: ClusterLauncher,
 	}
 	if cfg.Jobs == 0 {
 		cfg.Duration = r.Duration("duration", 10*time.Second)

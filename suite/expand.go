@@ -131,7 +131,17 @@ func Expand(f *File, quick bool, seed *uint64) []Run {
 			}
 			combos = next
 		}
+		// A policy's parameters (POLICY.PARAM) belong to the runs of that
+		// policy: the others leave them out, and runs that differed only
+		// by them are one run.
+		seen := map[string]bool{}
 		for _, combo := range combos {
+			pol := runPolicy(combo)
+			for k := range combo {
+				if p, _, ok := optionOf(k); ok && p != pol {
+					delete(combo, k)
+				}
+			}
 			s := f.Seed
 			if seed != nil {
 				s = *seed
@@ -141,7 +151,10 @@ func Expand(f *File, quick bool, seed *uint64) []Run {
 			}
 			kv := []any{}
 			for _, k := range keys {
-				v := combo[k]
+				v, set := combo[k]
+				if !set {
+					continue
+				}
 				if list, ok := v.([]any); ok {
 					parts := make([]string, len(list))
 					for i, x := range list {
@@ -155,6 +168,10 @@ func Expand(f *File, quick bool, seed *uint64) []Run {
 			if len(kv) > 0 {
 				id += "/" + metrics.Name(kv...)
 			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 			runs = append(runs, Run{ID: id, Case: c, Params: combo, Seed: s, Index: len(runs)})
 		}
 	}

@@ -46,7 +46,7 @@ func init() {
 // serviceConfig builds the harness's service-mode configuration of a
 // queueing run.
 func serviceConfig(r *Run) (harness.ServiceConfig, error) {
-	sc, err := scenarioOf(r)
+	sc, err := scenarioOf(r, 0)
 	if err != nil {
 		return harness.ServiceConfig{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/scenario"
@@ -19,7 +20,7 @@ func init() {
 		Name:    "queueing",
 		Help:    "dispatch policies over servers with queues: the simulator, the harness's service mode, or both side by side",
 		Engines: []string{"sim", "harness", "both"},
-		Params: []Param{
+		Params: append([]Param{
 			{"policy", String, "dispatch policy (stratbench list policies)", nan, false},
 			{"servers", Int, "number of servers", 1, false},
 			{"load", Float, "offered load per unit of capacity", 0, false},
@@ -38,7 +39,7 @@ func init() {
 			{"unit", Duration, "real duration of one time unit (harness; default 1ms)", nan, false},
 			{"kind", String, "harness service: sleep or spin", nan, false},
 			{"seed", Int, "seed of this case's runs", 0, false},
-		},
+		}, policyOptParams()...),
 	})
 	registerRunner("queueing", "sim", Runner{Check: checkSim, Run: runSim})
 }
@@ -59,8 +60,9 @@ func floatList(name, s string) ([]float64, error) {
 }
 
 // scenarioOf builds the scenario of a queueing run, the one every engine
-// of the case runs.
-func scenarioOf(r *Run) (scenario.Scenario, error) {
+// of the case runs; its faults' times are time units (faultUnit 0) or
+// durations converted to units of faultUnit (cluster cases).
+func scenarioOf(r *Run, faultUnit time.Duration) (scenario.Scenario, error) {
 	svc, err := workloads.ParseSize(r.Str("service", "exp"))
 	if err != nil {
 		return scenario.Scenario{}, err
@@ -77,12 +79,14 @@ func scenarioOf(r *Run) (scenario.Scenario, error) {
 	if err != nil {
 		return scenario.Scenario{}, err
 	}
-	faults, err := scenario.ParseFaults(r.List("faults"), 0)
+	faults, err := scenario.ParseFaults(r.List("faults"), faultUnit)
 	if err != nil {
 		return scenario.Scenario{}, err
 	}
+	policy := r.Str("policy", "p2c")
 	return scenario.Scenario{
-		Policy:      r.Str("policy", "p2c"),
+		Policy:      policy,
+		PolicyOpts:  policyOptions(r, policy),
 		D:           int(r.Int("d", 2)),
 		Dispatchers: int(r.Int("dispatchers", 1)),
 		Servers:     int(r.Int("servers", 10)),
@@ -98,7 +102,7 @@ func scenarioOf(r *Run) (scenario.Scenario, error) {
 
 // simConfig builds the simulator's configuration of a queueing run.
 func simConfig(r *Run) (sim.Config, error) {
-	sc, err := scenarioOf(r)
+	sc, err := scenarioOf(r, 0)
 	if err != nil {
 		return sim.Config{}, err
 	}

@@ -43,6 +43,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/strategies"
 )
 
 // File is a parsed and validated suite file.
@@ -328,8 +329,25 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 		c.Engine = en.Value
 	}
 	allowed := []string{"name", "type", "engine", "quick"}
+	opts := false
 	for _, prm := range t.Params {
+		if _, _, ok := optionOf(prm.Name); ok {
+			opts = true // listed once, below
+			continue
+		}
 		allowed = append(allowed, prm.Name)
+	}
+	if opts {
+		allowed = append(allowed, "POLICY.PARAM (a policy's parameter: stratbench list policies)")
+	}
+	unknown := func(key string) string {
+		if pol, name, dot := strings.Cut(key, "."); dot {
+			if _, _, _, err := strategies.ParsePolicyOpt(pol + "." + name + "=0"); err != nil && opts && strings.Contains(err.Error(), "parameter") {
+				_, msg, _ := strings.Cut(err.Error(), ": ")
+				return msg
+			}
+		}
+		return ""
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -345,6 +363,9 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 				qk, qv := v.Content[j], v.Content[j+1]
 				prm, ok := paramOf(t, qk.Value)
 				if !ok {
+					if msg := unknown(qk.Value); msg != "" {
+						return c, p.errf(qk, "case %s: quick: %s", c.Name, msg)
+					}
 					return c, p.errf(qk, "case %s: unknown parameter %q in quick (allowed for %s: %s)", c.Name, qk.Value, t.Name, strings.Join(allowed[4:], ", "))
 				}
 				vals, err := p.values(c.Name, prm, qv)
@@ -357,6 +378,9 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 		}
 		prm, ok := paramOf(t, k.Value)
 		if !ok {
+			if msg := unknown(k.Value); msg != "" {
+				return c, p.errf(k, "case %s: %s", c.Name, msg)
+			}
 			return c, p.errf(k, "case %s: unknown key %q (allowed for %s: %s)", c.Name, k.Value, t.Name, strings.Join(allowed, ", "))
 		}
 		vals, err := p.values(c.Name, prm, v)
@@ -366,7 +390,51 @@ func (p *parser) caseNode(n *yaml.Node, index int) (Case, error) {
 		c.Params[prm.Name] = vals
 		c.Lines[prm.Name] = v.Line
 	}
-	return c, nil
+	return c, p.checkOptions(&c, n)
+}
+
+// checkOptions checks a case's policy parameters (POLICY.PARAM): each
+// value in the parameter's range, and the policy among those the case
+// runs (a key for a policy it never runs would be silently ignored).
+func (p *parser) checkOptions(c *Case, n *yaml.Node) error {
+	runs := func(pol string) bool {
+		for _, alts := range [][]any{c.Params["policy"], c.Quick["policy"]} {
+			for _, a := range alts {
+				if a == pol {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, m := range []map[string][]any{c.Params, c.Quick} {
+		for k, vals := range m {
+			pol, d, ok := optionOf(k)
+			if !ok {
+				continue
+			}
+			at := &yaml.Node{Line: c.Lines[k]}
+			if at.Line == 0 {
+				at = n
+			}
+			if !runs(pol) {
+				return p.errf(at, "case %s: %s is a parameter of policy %s, which the case does not run (set policy: %s)", c.Name, k, pol, pol)
+			}
+			for _, v := range vals {
+				var x float64
+				switch v := v.(type) {
+				case int64:
+					x = float64(v)
+				case float64:
+					x = v
+				}
+				if err := d.Check(pol, x); err != nil {
+					return p.errf(at, "case %s: %v", c.Name, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // maxRuns bounds the combinations of one case and of a whole suite.

@@ -24,4 +24,4 @@ while IFS= read -r link; do
 	esac
 done < <(grep -oE '(href|src)="[^"]*"' "$out/report/index.html" | sed -E 's/^(href|src)="//; s/"$//')
 [ "$missing" -eq 0 ]
-echo "report: $(grep -c '<img' "$out/report/index.html") charts, $(wc -l < "$out/report/results.jsonl") results, every named file present"
+echo "report: $(grep -o '<svg class="chart"' "$out/report/index.html" | wc -l) charts, $(wc -l < "$out/report/results.jsonl") results, every named file present"

@@ -36,6 +36,8 @@ type Config struct {
 	Policy string
 	// D and Dispatchers are pod's and jiq's parameters (0: defaults).
 	D, Dispatchers int
+	// Options set the policy's declared parameters (nil: defaults).
+	Options strategies.Options
 	// Seed seeds the policy's random source.
 	Seed uint64
 	// Unit is the policy's time unit: View.Now and the latencies given to
@@ -99,6 +101,11 @@ type Limits struct {
 	// central) and QueueTimeout their wait: 503 beyond either, counted.
 	QueueMax     int
 	QueueTimeout time.Duration
+	// ProbeTimeout bounds a probe of a worker's load (policy prequal) and
+	// MaxProbeBytes its answer; a probe past either is dropped and
+	// counted (ProbeStats), never against the backend.
+	ProbeTimeout  time.Duration
+	MaxProbeBytes int
 }
 
 // DefaultLimits are the limits of a zero Limits field, chosen as nginx's
@@ -121,6 +128,8 @@ var DefaultLimits = Limits{
 	BackendIdleTimeout:     60 * time.Second,
 	QueueMax:               1024,
 	QueueTimeout:           10 * time.Second,
+	ProbeTimeout:           100 * time.Millisecond,
+	MaxProbeBytes:          4 * worker.MaxLoadBytes,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits and checks
@@ -141,6 +150,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"MaxResponseHeaderBytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
 		{"MaxResponseBodyBytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
 		{"QueueMax", &l.QueueMax, d.QueueMax, 1},
+		{"MaxProbeBytes", &l.MaxProbeBytes, d.MaxProbeBytes, 64},
 	}
 	for _, f := range ints {
 		if *f.v == 0 {
@@ -163,6 +173,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"FirstByteTimeout", &l.FirstByteTimeout, d.FirstByteTimeout},
 		{"BackendIdleTimeout", &l.BackendIdleTimeout, d.BackendIdleTimeout},
 		{"QueueTimeout", &l.QueueTimeout, d.QueueTimeout},
+		{"ProbeTimeout", &l.ProbeTimeout, d.ProbeTimeout},
 	}
 	for _, f := range durs {
 		if *f.v == 0 {
@@ -225,7 +236,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	_, err = strategies.NewPolicy(b.Policy, strategies.PolicyConfig{
-		Servers: len(b.Backends), D: b.D, Dispatchers: b.Dispatchers, Rand: rand.New(rand.NewPCG(1, 2)),
+		Servers: len(b.Backends), D: b.D, Dispatchers: b.Dispatchers, Options: b.Options, Rand: rand.New(rand.NewPCG(1, 2)),
 	})
 	return err
 }
@@ -241,6 +252,9 @@ func (c *Config) Args() []string {
 	}
 	if b.Dispatchers != 0 {
 		args = append(args, "--dispatchers", strconv.Itoa(b.Dispatchers))
+	}
+	for _, o := range b.Options.Specs(b.Policy) {
+		args = append(args, "--policy-opt", o)
 	}
 	for _, a := range b.Backends {
 		args = append(args, "--backends", a)
@@ -322,6 +336,8 @@ var LimitFlags = []LimitFlag{
 	{Name: "backend-idle-timeout", Usage: "closes a pooled backend connection unused this long", Dur: func(c *Config) *time.Duration { return &c.Limits.BackendIdleTimeout }},
 	{Name: "queue-max", Usage: "most requests waiting in the central queue (503 beyond)", Int: func(c *Config) *int { return &c.Limits.QueueMax }},
 	{Name: "queue-timeout", Usage: "longest wait in the central queue (503 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.QueueTimeout }},
+	{Name: "probe-timeout", Usage: "longest wait for a worker's answer to a probe of its load (policy prequal; dropped and counted beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.ProbeTimeout }},
+	{Name: "max-probe-bytes", Usage: "largest answer to a probe of a worker's load (dropped and counted beyond)", Int: func(c *Config) *int { return &c.Limits.MaxProbeBytes }},
 }
 
 // BackendStats are one backend's counters in Stats.
@@ -338,6 +354,9 @@ type BackendStats struct {
 	// LastError is the last backend-side failure seen, by a request or a
 	// health check ("" for none).
 	LastError string `json:"last_error,omitempty"`
+	// Probes counts the probes of its load sent to it (policy prequal):
+	// they are not requests, and not in Dispatched.
+	Probes int64 `json:"probes,omitempty"`
 }
 
 // ClientErrors count requests that failed by their client's fault, by
@@ -374,6 +393,9 @@ type Stats struct {
 	QueueTimeouts int64 `json:"queue_timeouts"`
 	// ClientErrors count the clients' faults.
 	ClientErrors ClientErrors `json:"client_errors"`
+	// Probes counts the probes of the workers' load, for a policy that
+	// probes (nil for the others).
+	Probes *ProbeStats `json:"probes,omitempty"`
 }
 
 type backend struct {
@@ -385,6 +407,7 @@ type backend struct {
 	failed     atomic.Int64
 	work       float64 // under Balancer.mu: sizes of the tasks in flight, in units
 	healthOK   atomic.Int32
+	upSince    atomic.Uint64 // math.Float64bits of when it was last marked alive again, in units (0: from the start)
 	lastErr    atomic.Pointer[string]
 	pool       connPool
 }
@@ -461,6 +484,7 @@ type Balancer struct {
 
 	stopHealth context.CancelFunc
 	healthWG   sync.WaitGroup
+	prober     *prober // nil unless the policy probes
 }
 
 // New returns a balancer for cfg and starts its health checks;
@@ -474,6 +498,7 @@ func New(cfg Config) (*Balancer, error) {
 		Servers:     len(c.Backends),
 		D:           c.D,
 		Dispatchers: c.Dispatchers,
+		Options:     c.Options,
 		Rand:        rand.New(workloads.NewSource(c.Seed, uint64(scenario.StreamBalancer))),
 	})
 	if err != nil {
@@ -494,6 +519,9 @@ func New(cfg Config) (*Balancer, error) {
 		b.backends = append(b.backends, be)
 	}
 	b.dialer = net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
+	if recv, ok := pol.(strategies.ProbeReceiver); ok {
+		b.prober = newProber(b, recv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopHealth = cancel
 	if c.HealthInterval > 0 {
@@ -513,10 +541,14 @@ func (b *Balancer) abortInFlight() {
 	}
 }
 
-// Close stops the health checks and closes idle backend connections.
+// Close stops the health checks and the probes and closes idle backend
+// connections.
 func (b *Balancer) Close() {
 	b.stopHealth()
 	b.healthWG.Wait()
+	if b.prober != nil {
+		b.prober.close()
+	}
 	for _, be := range b.backends {
 		be.pool.closeAll(false)
 	}
@@ -553,6 +585,13 @@ func (b *Balancer) Stats() Stats {
 			bs.LastError = *p
 		}
 		s.Backends = append(s.Backends, bs)
+	}
+	if b.prober != nil {
+		ps := b.prober.stats()
+		s.Probes = &ps
+		for i := range s.Backends {
+			s.Backends[i].Probes = b.prober.perBackend[i].Load()
+		}
 	}
 	return s
 }
@@ -594,6 +633,20 @@ func (v view) Work(i int) float64 {
 	return be.work
 }
 func (v view) Now() float64 { return float64(time.Since(v.b.start).Nanoseconds()) / v.b.unitNs }
+
+// UpSince implements strategies.Health, as the health checks and failed
+// requests see the backends: -1 while backend i is marked dead (unless
+// every backend is: then none is out of service), else when it was last
+// marked alive again (0: alive since the start). Policies that know it
+// (prequal, leastreq) pick among the live backends and give one that
+// returns leastreq's slow start.
+func (v view) UpSince(i int) float64 {
+	be := v.b.backends[i]
+	if !be.alive.Load() && !v.b.panicking {
+		return -1
+	}
+	return math.Float64frombits(be.upSince.Load())
+}
 
 // ---- placing requests ----
 
@@ -651,7 +704,10 @@ func (b *Balancer) pickLocked(j strategies.Job, exclude int) (s int, hold bool) 
 		b.allDown.Add(1)
 		defer func() { b.panicking = false }()
 	}
-	v := view{b}
+	var v strategies.View = view{b}
+	if b.prober != nil {
+		v = probeView{view{b}}
+	}
 	last := 0
 	for range n + 1 {
 		s := b.policy.Pick(v, j)
@@ -811,6 +867,7 @@ func (b *Balancer) markDead(s int) {
 
 func (b *Balancer) markAlive(s int) {
 	if b.backends[s].alive.CompareAndSwap(false, true) {
+		b.backends[s].upSince.Store(math.Float64bits(max(view{b}.Now(), math.SmallestNonzeroFloat64)))
 		b.mu.Lock()
 		b.drainLocked()
 		b.mu.Unlock()

@@ -30,9 +30,22 @@
 // parameter, or an EWMA of reported service times), and the time since
 // start in the policy's unit (Now); the ewma policy gets every latency.
 // Health checks, dead-backend removal and the one retry rule are
-// described on Balancer. The Balancer is also an http.RoundTripper over
-// the same path: via "direct" the load generator itself balances with
-// it, as a gRPC client does, with no proxy hop.
+// described on Balancer.
+//
+// A policy that probes (prequal) gets real probes: its View also sends
+// them (strategies.AsyncProber), each a GET of a worker's load endpoint
+// (worker.LoadPath: requests in flight and the worker's latency
+// estimate) on a goroutine of its own, at the rate the policy asks (its
+// probe_rate a query), at most one in flight per backend; the answer
+// reaches the policy's probe pool under the same lock as its picks. A
+// probe is bounded in time and size (Limits.ProbeTimeout,
+// Limits.MaxProbeBytes), never delays a request, never counts against
+// its backend (a failed probe is only counted, in Stats.Probes), and is
+// not a request (Dispatched counts requests only).
+//
+// The Balancer is also an http.RoundTripper over the same path: via
+// "direct" the load generator itself balances with it, as a gRPC client
+// does, with no proxy hop.
 //
 // Measured against nginx and HAProxy by the cluster package's benchmarks
 // (BenchmarkThroughputRatio, BenchmarkOverhead); the security tests here

@@ -6,8 +6,11 @@
 // it waited for a slot and was in service, how late the worker answered it
 // (HeaderArrive, HeaderWait, HeaderService, HeaderLate) and which worker
 // served it (HeaderWorker), so that a load generator can split a response
-// time into its transport, queueing, service and the worker's lateness. GET /healthz answers 200 while it
-// serves; GET /_stratbench/info its kind and capacity (Info).
+// time into its transport, queueing, service and the worker's lateness.
+// GET /healthz answers 200 while it serves; GET /_stratbench/info its kind
+// and capacity (Info); GET /_stratbench/load answers a probe (Load:
+// requests in flight and a latency estimate, as a Prequal server answers),
+// for the prequal policy of our balancer.
 //
 // The paths and headers here are the cluster's protocol: the balancer and
 // the load generator use them too.

@@ -170,6 +170,8 @@ type Info struct {
 	// MaxPresent is the largest number of tasks present at once (waiting
 	// plus in service) since the worker started.
 	MaxPresent int64 `json:"max_present"`
+	// Probes counts the probes answered at LoadPath.
+	Probes int64 `json:"probes"`
 }
 
 // Worker is the HTTP handler of a worker: at most Capacity tasks in
@@ -199,6 +201,8 @@ type Worker struct {
 	waiting    atomic.Int64
 	present    atomic.Int64
 	maxPresent atomic.Int64
+	probes     atomic.Int64
+	lat        latencyEstimator
 	faults     *workerFaults // nil unless AcceptFaults
 }
 
@@ -241,6 +245,7 @@ func (w *Worker) Info() Info {
 		InService:  w.inService.Load(),
 		Waiting:    w.waiting.Load(),
 		MaxPresent: w.maxPresent.Load(),
+		Probes:     w.probes.Load(),
 	}
 	if w.sched != nil {
 		p := w.present.Load()
@@ -250,7 +255,7 @@ func (w *Worker) Info() Info {
 	return in
 }
 
-// ServeHTTP serves WorkPath, HealthPath and InfoPath.
+// ServeHTTP serves WorkPath, HealthPath, InfoPath and LoadPath.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if w.faults != nil {
 		if r.URL.Path == FaultPath {
@@ -270,6 +275,8 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case InfoPath:
 		rw.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(rw).Encode(w.Info())
+	case LoadPath:
+		w.serveLoad(rw)
 	default:
 		http.NotFound(rw, r)
 	}
@@ -283,7 +290,8 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	t0 := time.Now()
-	for p := w.present.Add(1); ; {
+	rif := w.present.Add(1) // requests in flight it finds, itself included
+	for p := rif; ; {
 		m := w.maxPresent.Load()
 		if p <= m || w.maxPresent.CompareAndSwap(m, p) {
 			break
@@ -291,7 +299,7 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	}
 	defer w.present.Add(-1)
 	if w.sched != nil {
-		w.serveTimed(rw, ctx, ns, t0)
+		w.serveTimed(rw, ctx, ns, t0, rif)
 		return
 	}
 	w.waiting.Add(1)
@@ -324,6 +332,7 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.served.Add(1)
+	w.lat.record(rif, float64(t2.Sub(t0).Nanoseconds()), t2)
 	h := rw.Header()
 	h["Content-Type"] = textPlain
 	h[HeaderWait] = []string{strconv.FormatInt(t1.Sub(t0).Nanoseconds(), 10)}
@@ -333,9 +342,10 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	io.WriteString(rw, "ok\n")
 }
 
-// serveTimed serves a task of a timed kind that arrived at t0 on the
-// worker's schedule: it is answered when it is due.
-func (w *Worker) serveTimed(rw http.ResponseWriter, ctx context.Context, ns float64, t0 time.Time) {
+// serveTimed serves a task of a timed kind that arrived at t0 (finding rif
+// tasks present, itself included) on the worker's schedule: it is
+// answered when it is due.
+func (w *Worker) serveTimed(rw http.ResponseWriter, ctx context.Context, ns float64, t0 time.Time, rif int64) {
 	speed := 1.0
 	var abort <-chan struct{}
 	if w.faults != nil {
@@ -381,6 +391,7 @@ func (w *Worker) serveTimed(rw http.ResponseWriter, ctx context.Context, ns floa
 		return
 	}
 	w.served.Add(1)
+	w.lat.record(rif, float64(end-a), w.epoch.Add(time.Duration(end)))
 	h := rw.Header()
 	h["Content-Type"] = textPlain
 	h[HeaderWait] = []string{strconv.FormatInt(begin-a, 10)}

@@ -55,6 +55,7 @@ Examples:
 			&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy (stratbench list policies)"},
 			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
 			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+			policyOptFlag,
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the policy's random choices"},
 			&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "the policy's time unit (the ewma policy's clock and latencies)"},
 			&cli.DurationFlag{Name: "health-interval", Value: 200 * time.Millisecond, Usage: "period of the health checks of each backend; 0 disables them"},
@@ -109,10 +110,15 @@ func balanceAction(c *cli.Context) error {
 	if c.Duration("unit") <= 0 {
 		return bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
 	}
+	opts, err := policyOpts(c, []string{c.String("policy")})
+	if err != nil {
+		return err
+	}
 	cfg := balancer.Config{
 		Listen:         c.String("listen"),
 		Backends:       backends,
 		Policy:         c.String("policy"),
+		Options:        opts[c.String("policy")],
 		D:              c.Int("d"),
 		Dispatchers:    c.Int("dispatchers"),
 		Seed:           c.Uint64("seed"),

@@ -6,10 +6,14 @@ import (
 )
 
 func init() {
-	registerCatalog(catalog{"policies", "where does the next job go? (sim --policy, run service --policy)", func() [][2]string {
+	registerCatalog(catalog{"policies", "where does the next job go? (--policy; a parameter is set with --policy-opt POLICY.PARAM=VALUE, in a suite POLICY.PARAM: VALUE)", func() [][2]string {
 		var rows [][2]string
 		for _, p := range strategies.Policies {
 			rows = append(rows, [2]string{p.Name, p.Help})
+			for _, prm := range p.Params {
+				rows = append(rows, [2]string{"  " + p.Name + "." + prm.Name + "=" + strategies.FormatOpt(prm.Default),
+					prm.Help + "; " + prm.Range() + " (" + prm.Source + ")"})
+			}
 		}
 		return rows
 	}})

@@ -44,7 +44,9 @@ a warning says when it is only the nearest family); direct has no proxy: the loa
 generator places requests itself (client-side balancing).
 
 Every process the run starts is stopped at the end, also on SIGINT or failure.
---kill-worker-at kills worker 0 mid-run: the balancer must notice and keep serving.
+--fault slow:... stretches a worker's tasks, down:...,for=D makes it cut off
+every request for D, and down without for kills it (SIGKILL); --kill-worker-at D
+is down:server=0,at=D. The balancer must notice and keep serving.
 Every request is accounted for: sent = succeeded + failed, checked.
 
 --via and --policy take lists and run every combination with the same seed.
@@ -74,8 +76,8 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
 		&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of arrivals, sizes, keys and the policy"},
-		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load"},
-		faultFlag, retryFlag,
+		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load: the same as --fault down:server=0,at=D"},
+		faultFlag, retryFlag, policyOptFlag,
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
 		&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
 		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
@@ -123,6 +125,10 @@ func clusterAction(c *cli.Context) error {
 	if len(vias) == 0 || len(policies) == 0 {
 		return bad.Inputf("--via and --policy need at least one name each")
 	}
+	opts, err := policyOpts(c, policies)
+	if err != nil {
+		return err
+	}
 	svc, err := workloads.ParseSize(c.String("service"))
 	if err != nil {
 		return bad.Input(fmt.Errorf("--service: %w", err))
@@ -158,16 +164,15 @@ func clusterAction(c *cli.Context) error {
 			Servers: c.Int("workers"), Load: c.Float64("load"), Service: svc, Arrival: arr,
 			D: c.Int("d"), Dispatchers: c.Int("dispatchers"), Seed: c.Uint64("seed"),
 		},
-		Backends:     splitList(c.String("backends")),
-		Kind:         c.String("kind"),
-		Capacity:     c.Int("capacity"),
-		Unit:         c.Duration("unit"),
-		Jobs:         c.Uint64("jobs"),
-		Duration:     dur,
-		Warmup:       c.Duration("warmup"),
-		KillWorkerAt: c.Duration("kill-worker-at"),
-		Timeout:      c.Duration("timeout"),
-		Launcher:     clusterLauncher,
+		Backends: splitList(c.String("backends")),
+		Kind:     c.String("kind"),
+		Capacity: c.Int("capacity"),
+		Unit:     c.Duration("unit"),
+		Jobs:     c.Uint64("jobs"),
+		Duration: dur,
+		Warmup:   c.Duration("warmup"),
+		Timeout:  c.Duration("timeout"),
+		Launcher: clusterLauncher,
 	}
 	if !c.IsSet("warmup") {
 		cluster.SetDefaultWarmup(&base)
@@ -175,11 +180,17 @@ func clusterAction(c *cli.Context) error {
 	if err := faultFlags(c, &base.Scenario, base.Unit); err != nil {
 		return err
 	}
+	if k := c.Duration("kill-worker-at"); c.IsSet("kill-worker-at") {
+		if k <= 0 {
+			return bad.Inputf("--kill-worker-at must be > 0, got %v", k)
+		}
+		base.Faults = append(base.Faults, cluster.KillWorker(0, k, base.Unit))
+	}
 	var cfgs []cluster.Config
 	for _, p := range policies {
 		for _, v := range vias {
 			cfg := base
-			cfg.Via, cfg.Policy = v, p
+			cfg.Via, cfg.Policy, cfg.PolicyOpts = v, p, opts[p]
 			if err := cfg.Validate(); err != nil {
 				return err
 			}

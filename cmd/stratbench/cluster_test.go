@@ -64,6 +64,8 @@ func TestClusterBadInput(t *testing.T) {
 		{[]string{"run", "cluster", "--backends", "a:1,b:2", "--kill-worker-at", "1s"}, "--backends"},
 		{[]string{"run", "cluster", "--workers", "1", "--kill-worker-at", "1s"}, "at least 2 workers"},
 		{[]string{"run", "cluster", "--duration", "2s", "--kill-worker-at", "5s"}, "not before the end of the load"},
+		{[]string{"run", "cluster", "--kill-worker-at", "0s"}, "--kill-worker-at must be > 0"},
+		{[]string{"run", "cluster", "--duration", "2s", "--fault", "slow:server=1,speed=0.5,at=3s"}, "--fault slow:server=1,speed=0.5,at=3000 (times in units of 1ms): at 3s, not before the end of the load"},
 		{[]string{"run", "cluster", "--capacity", "0"}, "--capacity must be >= 1"},
 		{[]string{"run", "cluster", "--kind", "gpu"}, "unknown worker kind"},
 		{[]string{"run", "cluster", "--service", "weird"}, "--service"},

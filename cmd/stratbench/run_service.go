@@ -50,7 +50,7 @@ Examples:
 			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
 			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream (the simulator's, for --compare-sim)"},
-			faultFlag, retryFlag,
+			faultFlag, retryFlag, policyOptFlag,
 			&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same case and show both, with the relative error of mean and p99"},
 			runFormatFlag, runOutFlag, cpuProfFlag, memProfFlag, quietFlag,
 		},

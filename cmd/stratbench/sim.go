@@ -46,7 +46,7 @@ Examples:
 			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
 			&cli.StringFlag{Name: "discipline", Value: "fifo", Usage: "server discipline: fifo or ps (processor sharing)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of every random stream"},
-			faultFlag, retryFlag,
+			faultFlag, retryFlag, policyOptFlag,
 			&cli.Float64Flag{Name: "network-delay", Usage: "fixed transport time every job spends outside the queues (to its server and back), in time units, added to its response (run cluster measures it)"},
 			&cli.IntFlag{Name: "replications", Value: 1, Usage: "independent replications, run in parallel on all cores; > 1 takes the CI across them instead of batch means"},
 			&cli.StringFlag{Name: "trace", Usage: "write a CSV row per job (id,arrival,server,start,departure) to this file"},

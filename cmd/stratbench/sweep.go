@@ -20,12 +20,16 @@ func begin(c *cli.Context) (format string, err error) {
 
 // sweep returns base once for every load and policy of the command's
 // --load and --policy lists (loads outer, as the cases are run and
-// ranked). With traceOwnLoad, a trace-driven base without --load is
+// ranked), each policy with its --policy-opt settings. With traceOwnLoad, a trace-driven base without --load is
 // replayed at its own load (Load 0).
 func sweep(c *cli.Context, base scenario.Scenario, traceOwnLoad bool) ([]scenario.Scenario, error) {
 	policies := splitList(c.String("policy"))
 	if len(policies) == 0 {
 		return nil, bad.Inputf("--policy: give at least one policy")
+	}
+	opts, err := policyOpts(c, policies)
+	if err != nil {
+		return nil, err
 	}
 	loads, err := parseFloats("load", c.String("load"))
 	if err != nil {
@@ -41,7 +45,7 @@ func sweep(c *cli.Context, base scenario.Scenario, traceOwnLoad bool) ([]scenari
 	for _, l := range loads {
 		for _, p := range policies {
 			sc := base
-			sc.Policy, sc.Load = p, l
+			sc.Policy, sc.Load, sc.PolicyOpts = p, l, opts[p]
 			out = append(out, sc)
 		}
 	}

@@ -378,6 +378,10 @@ type LegendItem struct {
 	// sames every later series with the same values (see addLines).
 	Same  string
 	Sames []string
+	// Folded marks a series the page hides until its legend entry is
+	// clicked (beyond the first eight of a chart); a PNG, and a page
+	// without its script, show it.
+	Folded bool
 }
 
 // Figure is one PNG: a title, one or more panels side by side, and a
@@ -436,45 +440,130 @@ func (f *Figure) Render() (out []byte, err error) {
 			out, err = nil, fmt.Errorf("drawing %q: %v", f.title, v)
 		}
 	}()
-	return f.draw()
+	g := f.layout()
+	c := vgimg.NewWith(vgimg.UseWH(g.w, g.h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+	f.paint(draw.New(c), g)
+	// BestSpeed: encoding dominates drawing, and charts compress well
+	// anyway (mostly white).
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, c.Image()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
-func (f *Figure) draw() ([]byte, error) {
-	w, h := f.w, f.h
-	if w == 0 {
-		w = FigureWidth
+// RenderSVG draws the figure as one <svg> element to put inline in a
+// page: the same picture as Render's PNG (and as many pixels wide and
+// high), where each series is a group its legend entry hides and shows
+// and each value a hover target (see ClassSeries, ClassHover and
+// ClassLegend). Panics become errors, as in Render.
+func (f *Figure) RenderSVG() (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("drawing %q: %v", f.title, v)
+		}
+	}()
+	g := f.layout()
+	c := newSVGCanvas(g.w, g.h)
+	c.b.WriteString(`<rect width="100%" height="100%" fill="#fff"/>` + "\n")
+	f.paint(draw.New(c), g)
+	px := func(l vg.Length) int { return int(math.Round(l.Points() / 72 * DPI)) }
+	return c.document(f.title, px(g.w), px(g.h)), nil
+}
+
+// geometry is where a figure's parts go.
+type geometry struct {
+	w, h vg.Length
+	// below puts the legend under the panels, in legCols columns of
+	// legRows rows, legH high; else it is a column on the right.
+	below            bool
+	legCols, legRows int
+	legH             vg.Length
+}
+
+// Legend layout, in points.
+var (
+	legendPad = vg.Points(8)
+	thumbW    = vg.Points(22)
+	thumbGap  = vg.Points(5)
+	legColGap = vg.Points(16)
+	legendGap = vg.Points(3) // between entries of the column on the right
+)
+
+func legendText() text.Style { return TextStyle(Sans, 10) }
+
+func (f *Figure) layout() geometry {
+	g := geometry{w: f.w, h: f.h}
+	if g.w == 0 {
+		g.w = FigureWidth
 	}
-	if h == 0 {
-		h = figureHeight
+	if g.h == 0 {
+		g.h = figureHeight
 	}
 	// The legend goes on the right, where it cannot hide data; when it
 	// would leave the panels side by side less than minPanelWidth each,
 	// it goes under them in columns instead, and the figure grows to hold
 	// it.
-	pad := vg.Points(8)
-	lts := TextStyle(Sans, 10)
-	thumbW, thumbGap, colGap := vg.Points(22), vg.Points(5), vg.Points(16)
+	lts := legendText()
 	itemW := vg.Length(0)
 	for _, it := range f.legend {
 		itemW = max(itemW, thumbW+thumbGap+lts.Width(it.Label))
 	}
 	rowH := lts.Height("Mg") * 1.3
-	cols := f.cols
-	if cols <= 0 {
-		cols = len(f.panels)
+	cols := f.columns()
+	g.below = cols > 1 && (g.w-itemW-3*legendPad)/vg.Length(cols) < minPanelWidth
+	if g.below && len(f.legend) > 0 {
+		g.legCols = max(1, int((g.w-2*legendPad+legColGap)/(itemW+legColGap)))
+		g.legRows = (len(f.legend) + g.legCols - 1) / g.legCols
+		g.legCols = (len(f.legend) + g.legRows - 1) / g.legRows // balance the columns
+		g.legH = vg.Length(g.legRows)*rowH + legendPad
+		g.h += g.legH
 	}
-	below := cols > 1 && (w-itemW-3*pad)/vg.Length(cols) < minPanelWidth
-	var legCols, legRows int
-	var legH vg.Length
-	if below && len(f.legend) > 0 {
-		legCols = max(1, int((w-2*pad+colGap)/(itemW+colGap)))
-		legRows = (len(f.legend) + legCols - 1) / legCols
-		legCols = (len(f.legend) + legRows - 1) / legRows // balance the columns
-		legH = vg.Length(legRows)*rowH + pad
-		h += legH
+	return g
+}
+
+func (f *Figure) columns() int {
+	if f.cols > 0 {
+		return f.cols
 	}
-	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(c)
+	return len(f.panels)
+}
+
+// SeriesKey is the series a legend entry hides and shows: its Key, else its
+// Label.
+func (it LegendItem) SeriesKey() string {
+	if it.Key != "" {
+		return it.Key
+	}
+	return it.Label
+}
+
+// drawLegendEntry draws one legend entry: its thumbnails in thumb and its
+// label at (x, y) (left, vertical center); in SVG, as the group of its
+// series key over hit.
+func drawLegendEntry(dc draw.Canvas, it LegendItem, thumb vg.Rectangle, x, y vg.Length, hit vg.Rectangle) {
+	g, svg := svgOf(dc.Canvas)
+	if svg {
+		g.beginLegend(it.SeriesKey(), hit, it.Folded)
+	}
+	tc := draw.Canvas{Canvas: dc.Canvas, Rectangle: thumb}
+	for _, t := range it.Thumbs {
+		t.Thumbnail(&tc)
+	}
+	st := legendText()
+	st.XAlign, st.YAlign = draw.XLeft, draw.YCenter
+	dc.FillText(st, vg.Point{X: x, Y: y}, it.Label)
+	if svg {
+		g.endLegend()
+	}
+}
+
+func (f *Figure) paint(dc draw.Canvas, g geometry) {
+	w := g.w
+	pad := legendPad
+	lts := legendText()
+	rowH := lts.Height("Mg") * 1.3
 	top := dc.Max.Y - pad
 	if f.title != "" {
 		// "Main title — scenario" is drawn on two lines, each shrunk to fit.
@@ -499,40 +588,37 @@ func (f *Figure) draw() ([]byte, error) {
 	}
 	right := dc.Max.X - pad
 	bottom := dc.Min.Y + pad
-	if below && len(f.legend) > 0 {
+	cols := f.columns()
+	if g.below && len(f.legend) > 0 {
 		// Column-major, so that the list reads down then across.
-		colW := (w - 2*pad - vg.Length(legCols-1)*colGap) / vg.Length(legCols)
+		colW := (w - 2*pad - vg.Length(g.legCols-1)*legColGap) / vg.Length(g.legCols)
 		for i, it := range f.legend {
-			col, row := i/legRows, i%legRows
-			x := dc.Min.X + pad + vg.Length(col)*(colW+colGap)
-			y := bottom + vg.Length(legRows-1-row)*rowH
-			tc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
-				Min: vg.Point{X: x, Y: y + rowH*0.1}, Max: vg.Point{X: x + thumbW, Y: y + rowH*0.9}}}
-			for _, t := range it.Thumbs {
-				t.Thumbnail(&tc)
-			}
-			st := lts
-			st.XAlign, st.YAlign = draw.XLeft, draw.YCenter
-			dc.FillText(st, vg.Point{X: x + thumbW + thumbGap, Y: y + rowH/2}, it.Label)
+			col, row := i/g.legRows, i%g.legRows
+			x := dc.Min.X + pad + vg.Length(col)*(colW+legColGap)
+			y := bottom + vg.Length(g.legRows-1-row)*rowH
+			thumb := vg.Rectangle{Min: vg.Point{X: x, Y: y + rowH*0.1}, Max: vg.Point{X: x + thumbW, Y: y + rowH*0.9}}
+			hit := vg.Rectangle{Min: vg.Point{X: x, Y: y}, Max: vg.Point{X: x + min(colW, thumbW+thumbGap+lts.Width(it.Label)), Y: y + rowH}}
+			drawLegendEntry(dc, it, thumb, x+thumbW+thumbGap, y+rowH/2, hit)
 		}
-		bottom += legH
+		bottom += g.legH
 	}
-	if !below && len(f.legend) > 0 {
-		leg := plot.NewLegend()
-		leg.TextStyle = TextStyle(Sans, 10)
-		leg.Top, leg.Left = true, true
-		leg.ThumbnailWidth = vg.Points(22)
-		leg.Padding = vg.Points(3)
+	if !g.below && len(f.legend) > 0 {
+		// A column on the right, from the top of the panels down.
+		em := lts.Width(" ")
+		width, enth := vg.Length(0), vg.Length(0)
 		for _, it := range f.legend {
-			leg.Add(it.Label, it.Thumbs...)
+			width = max(width, thumbW+em+lts.Width(it.Label))
+			enth = max(enth, lts.Rectangle(it.Label).Max.Y)
 		}
-		lw := leg.Rectangle(dc).Size().X + pad
-		lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
-			Min: vg.Point{X: right - lw, Y: dc.Min.Y + pad},
-			Max: vg.Point{X: right, Y: top - vg.Points(14)},
-		}}
-		leg.Draw(lc)
-		right -= lw + pad
+		x := right - width
+		y := top - vg.Points(14)
+		for _, it := range f.legend {
+			thumb := vg.Rectangle{Min: vg.Point{X: x, Y: y - enth}, Max: vg.Point{X: x + thumbW, Y: y}}
+			hit := vg.Rectangle{Min: vg.Point{X: x, Y: y - enth - legendGap/2}, Max: vg.Point{X: x + width, Y: y + legendGap/2}}
+			drawLegendEntry(dc, it, thumb, x+thumbW+em, y-enth/2, hit)
+			y -= enth + legendGap
+		}
+		right -= width + 2*pad
 	}
 	area := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
 		Min: vg.Point{X: dc.Min.X + pad, Y: bottom},
@@ -543,14 +629,6 @@ func (f *Figure) draw() ([]byte, error) {
 	for i, p := range f.panels {
 		drawPanel(p, tiles.At(area, i%cols, i/cols))
 	}
-	// BestSpeed: encoding dominates drawing, and charts compress well
-	// anyway (mostly white).
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, c.Image()); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // drawPanel draws p into c with its axis labels drawn here rather than by
@@ -774,6 +852,8 @@ type Bars struct {
 	Width, Off vg.Length
 	Horizontal bool // values along x, categories along y
 	Fill       BarFill
+	// Hover, when set, is the hover text of each bar (see Series).
+	Hover []string
 }
 
 func (b *Bars) Plot(c draw.Canvas, p *plot.Plot) {
@@ -808,6 +888,9 @@ func (b *Bars) Plot(c draw.Canvas, p *plot.Plot) {
 			r = vg.Rectangle{Min: vg.Point{X: v0, Y: c0}, Max: vg.Point{X: v1, Y: c1}}
 		}
 		b.Fill.paint(&c, r)
+		if g, ok := svgOf(c.Canvas); ok && i < len(b.Hover) {
+			g.hoverRect(r, b.Hover[i])
+		}
 	}
 }
 
@@ -950,4 +1033,10 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// TextWidth is the width of s in the charts' sans-serif font at size (in
+// the unit of size: points, or pixels of an SVG whose unit is a pixel).
+func TextWidth(s string, size float64) float64 {
+	return TextStyle(Sans, vg.Length(size)).Width(s).Points()
 }
