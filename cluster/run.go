@@ -151,6 +151,11 @@ func (c *Config) withDefaults() (Config, error) {
 				return bad.Field("fault", "%s (down without for: a kill) needs at least 2 workers, so that the others keep serving", f)
 			}
 		}
+		// The scenario's own checks: faults on workers that exist, one at a
+		// time on each.
+		if err := x.Scenario.ValidateUpTo(maxWorkers); err != nil {
+			return err
+		}
 		if _, err := x.NewPolicy(0); err != nil {
 			return err
 		}

@@ -181,6 +181,12 @@ func TestRunConfigErrors(t *testing.T) {
 		}},
 		{"bad policy option", func(c *Config) { c.Policy = "prequal"; c.PolicyOpts = strategies.Options{"pool": 0} }},
 		{"option of another policy", func(c *Config) { c.PolicyOpts = strategies.Options{"pool": 2} }},
+		{"fault on a worker that does not exist", func(c *Config) {
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultSlow, Server: 2, Speed: 0.5, At: 1}}
+		}},
+		{"faults overlapping on a worker", func(c *Config) {
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultSlow, Server: 1, Speed: 0.5, At: 1, For: 5}, {Kind: scenario.FaultDown, Server: 1, At: 3, For: 1}}
+		}},
 		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
 		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},
 		{"pod d", func(c *Config) { c.Policy = "pod"; c.D = -1 }},
