@@ -27,12 +27,13 @@ var gapDuration = flag.Duration("gap-duration", 20*time.Second, "BenchmarkCluste
 // (200k jobs) given the round trip of an empty task the run measured as
 // its network delay, and the run's own jobs replayed through the model
 // (suite.ModelCluster). One op is one round over the balancers in a shuffled
-// order, so that a slow minute of a shared machine hits them alike; it
-// reports each balancer's error of the mean (VIA-err-%, the mean over the
-// rounds) and, in the log, the table of every run's error split into the
-// load generator's lateness, transport beyond the round trip, wait and
-// service against the model's and the workers' lateness (cluster.Gap), in
-// units. Note the machine's load (uptime) beside it:
+// order, so that a slow minute of a shared machine hits them alike
+// (-benchtime Nx: N rounds); it reports each balancer's error of the mean
+// (VIA-err-%, the mean over the rounds) and prints the table of every run's
+// error split into the load generator's lateness, transport beyond the
+// round trip, wait and service against the model's and the workers'
+// lateness (cluster.Gap), in units. Note the machine's load (uptime)
+// beside it:
 //
 //	go test -run '^$' -bench ClusterGap -benchtime 3x -timeout 1h . [-args -gap-duration 20s]
 func BenchmarkClusterGap(b *testing.B) {
@@ -56,7 +57,7 @@ func BenchmarkClusterGap(b *testing.B) {
 			sum := map[string]float64{}
 			var rows []cluster.GapRow
 			rounds := 0
-			for range b.N {
+			for b.Loop() {
 				rounds++
 				for _, i := range order.Perm(len(vias)) {
 					via := vias[i]
@@ -91,7 +92,8 @@ func BenchmarkClusterGap(b *testing.B) {
 			if err := cluster.WriteGaps(&table, rows); err != nil {
 				b.Fatal(err)
 			}
-			b.Logf("%s, ρ=%g, %d workers, %v a run, %d rounds: mean error of the mean %s\n%s",
+			// The table on stdout: a benchmark's log keeps 10 lines.
+			fmt.Printf("%s, ρ=%g, %d workers, %v a run, %d rounds: mean error of the mean %s\n%s",
 				policy, sc.Load, sc.Servers, *gapDuration, rounds, strings.Join(summary, ", "), table.String())
 		})
 	}

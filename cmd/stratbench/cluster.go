@@ -51,6 +51,19 @@ Every request is accounted for: sent = succeeded + failed, checked.
 
 --via and --policy take lists and run every combination with the same seed.
 
+--compare-sim gives the simulator the median round trip of an empty task,
+measured before the load, as its network delay, and prints where each run's
+error of the mean comes from, in units per request: the load generator's
+lateness (lag), the transport beyond that round trip, the wait (split, by the
+run's own jobs replayed through the model, into chance, the generator's
+bunching and the balancer's placement) and service against the model's, and
+the sleep workers' lateness in answering. The first tenth of a run is left
+out of the figures unless --warmup says otherwise.
+
+--requests-out FILE writes one CSV line a request: case, id, size (units),
+intended, sent, arrive (at the worker), wait, service, late, done (µs from the
+start of the load), worker, ok, measured.
+
 Examples:
   stratbench run cluster --workers 4 --via ours --policy p2c --load 0.7 --duration 10s
   stratbench run cluster --workers 4 --via ours,nginx,haproxy --policy jsq --load 0.8 --jobs 20000 --compare-sim
