@@ -3,15 +3,12 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/loadgen"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 )
@@ -34,43 +31,32 @@ const (
 )
 
 // MeasureRoundTrip sends warm then n empty tasks, one at a time, to target
-// through transport (nil: a default keep-alive one) with keys spread so
-// that hashing policies reach every worker, and returns the round trips
-// of the last n. Each request is bounded by timeout.
+// through transport (nil: the load generator's own client, as the load
+// will be sent) with keys spread so that hashing policies reach every
+// worker, and returns the round trips of the last n. Each request is
+// bounded by timeout.
 func MeasureRoundTrip(ctx context.Context, target string, transport http.RoundTripper, warm, n int, timeout time.Duration) (RoundTrip, error) {
 	if n < 1 {
 		return RoundTrip{}, fmt.Errorf("round trip: n must be >= 1, got %d", n)
 	}
-	tr := transport
-	if tr == nil {
-		t := loadgen.NewTransport()
-		defer t.CloseIdleConnections()
-		tr = t
+	client, err := loadgen.NewClient(target, transport, timeout)
+	if err != nil {
+		return RoundTrip{}, err
 	}
-	client := &http.Client{Transport: tr, Timeout: timeout}
-	base := strings.TrimSuffix(target, "/") + worker.WorkPath + "?ns=0&key="
+	defer client.Close()
 	rtts := make([]time.Duration, 0, n)
 	for i := range warm + n {
 		if err := ctx.Err(); err != nil {
 			return RoundTrip{}, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+strconv.FormatUint(strategies.Mix64(uint64(i)), 10), nil)
-		if err != nil {
-			return RoundTrip{}, err
-		}
 		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
-		}
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
+		status, err := client.Task(ctx, 0, strategies.Mix64(uint64(i)))
 		el := time.Since(t0)
 		if err != nil {
 			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
 		}
-		if resp.StatusCode != http.StatusOK {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", resp.StatusCode)
+		if status != http.StatusOK {
+			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", status)
 		}
 		if i >= warm {
 			rtts = append(rtts, el)

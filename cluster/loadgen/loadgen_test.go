@@ -176,6 +176,30 @@ func TestGenerateLoadCancel(t *testing.T) {
 	}
 }
 
+// TestGenerateLoadCancelInFlight cancels a run while its requests wait for
+// tasks of a minute: they end then, failed as canceled, not a minute later.
+func TestGenerateLoadCancelInFlight(t *testing.T) {
+	_, ss := workertest.Start(t, 1, worker.Config{Capacity: 4})
+	for _, tr := range []http.RoundTripper{nil, NewTransport()} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		t0 := time.Now()
+		res, err := Generate(ctx, Config{Target: ss[0].URL, Transport: tr, Rate: 50, Unit: time.Minute, Service: mustSize(t, "det"), Duration: time.Hour, Seed: 3})
+		cancel()
+		if err == nil || res == nil {
+			t.Fatalf("transport %T: no error from a cancelled run", tr)
+		}
+		if el := time.Since(t0); el > time.Minute/2 {
+			t.Errorf("transport %T: the run ended %v after it began, with tasks of a minute in flight", tr, el)
+		}
+		if err := res.Check(); err != nil {
+			t.Error(err)
+		}
+		if res.Sent == 0 || res.Failed != res.Failures["canceled"] || res.Succeeded != 0 {
+			t.Errorf("transport %T: %d sent, %d succeeded, failures %s: want every request canceled", tr, res.Sent, res.Succeeded, res.FailureSummary())
+		}
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	cases := []Config{
 		{Rate: 1, Unit: time.Millisecond, Jobs: 1},                          // no target
