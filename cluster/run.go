@@ -336,7 +336,9 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 		"warmup_sec":    c.Warmup.Seconds(),
 		"ci_method":     "none (one run)",
 		"request_ratio": "sent = succeeded + failed, checked",
-		"client_conns":  clientConns(capacity),
+	}
+	if c.Via != "direct" { // direct sends through the balancer's own pool
+		p["client_conns"] = clientConns(capacity)
 	}
 	if c.Jobs > 0 {
 		p["jobs"] = c.Jobs
