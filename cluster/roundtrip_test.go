@@ -2,7 +2,7 @@ package cluster
 
 import (
 	"context"
-	"github.com/stratbench/stratbench/cluster/internal/workertest"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -80,5 +81,28 @@ func TestRecordGap(t *testing.T) {
 				t.Errorf("%s: warnings %q name %q", tc.name, w, s)
 			}
 		}
+	}
+}
+
+// TestReachesWorkers checks the check that a balancer's port leads to the
+// stack's own workers: a worker answers with its process, another
+// process's server (one that took the port) does not.
+func TestReachesWorkers(t *testing.T) {
+	ws, srvs := workertest.Start(t, 1, worker.Config{})
+	infos := []worker.Info{ws[0].Info()}
+	if err := reachesWorkers(context.Background(), srvs[0].URL, infos, nil); err != nil {
+		t.Errorf("our worker: %v", err)
+	}
+	for _, h := range []http.HandlerFunc{
+		func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"kind":"sleep","capacity":1,"pid":1}`)
+		},
+		func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+	} {
+		other := httptest.NewServer(h)
+		if err := reachesWorkers(context.Background(), other.URL, infos, nil); err == nil || !strings.Contains(err.Error(), "do not reach its workers") {
+			t.Errorf("another process's server: %v, want an error", err)
+		}
+		other.Close()
 	}
 }

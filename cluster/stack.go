@@ -120,18 +120,67 @@ func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if s.infos, err = workerInfos(ctx, addrs); err != nil {
 		return nil, err
 	}
-	if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
-		return nil, err
+	// An external balancer listens on a port that was free a moment before
+	// it started (it cannot announce one it chose): another process may
+	// take it meanwhile, and then the balancer exits, or worse, the other
+	// process answers in its place. So the stack checks that requests reach
+	// its own workers, and starts the balancer again on another port if
+	// they do not.
+	for attempt := 1; ; attempt++ {
+		if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
+			return nil, err
+		}
+		s.Balancer = nil
+		watch := slices.Clone(s.Workers)
+		if c.Via != "direct" {
+			ps := s.group.Processes()
+			s.Balancer = ps[len(ps)-1]
+			watch = append(watch, s.Balancer)
+		}
+		s.Target, s.Transport = s.bal.target, s.bal.transport
+		err = waitHealthy(ctx, s.Target, s.Transport, watch, c.StartTimeout)
+		if err == nil && IsExternal(c.Via) {
+			err = reachesWorkers(ctx, s.Target, s.infos, s.Balancer)
+		}
+		if err == nil {
+			return s, nil
+		}
+		if !IsExternal(c.Via) || attempt == 3 || ctx.Err() != nil {
+			return nil, err
+		}
+		s.bal.close()
+		s.Balancer.Kill()
 	}
-	if c.Via != "direct" {
-		procs := s.group.Processes()
-		s.Balancer = procs[len(procs)-1]
+}
+
+// reachesWorkers checks that requests to target reach the stack's own
+// workers: the workers' info, asked through the balancer, must name one of
+// their processes, and the balancer must still run.
+func reachesWorkers(ctx context.Context, target string, infos []worker.Info, bal *procs.Process) error {
+	pids := map[int]bool{}
+	for _, in := range infos {
+		pids[in.PID] = true
 	}
-	s.Target, s.Transport = s.bal.target, s.bal.transport
-	if err := waitHealthy(ctx, s.Target, s.Transport, s.group, c.StartTimeout); err != nil {
-		return nil, err
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for range len(infos) + 1 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+worker.InfoPath, nil)
+		if err != nil {
+			return err
+		}
+		var in worker.Info
+		resp, err := c.Do(req)
+		if err == nil {
+			err = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&in)
+			resp.Body.Close()
+		}
+		if err != nil || !pids[in.PID] {
+			return fmt.Errorf("requests to the balancer at %s do not reach its workers (another process took its port?): %v", target, err)
+		}
 	}
-	return s, nil
+	if bal != nil && bal.Exited() {
+		return fmt.Errorf("%s exited after it started (%v)%s", bal.Name, bal.ExitErr(), procs.LogTail(bal.Log))
+	}
+	return nil
 }
 
 // Stop stops every process the stack started and removes its files.
@@ -325,9 +374,9 @@ func getJSON(url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// waitHealthy polls target/healthz until it answers 200, a process of g
+// waitHealthy polls target/healthz until it answers 200, a process of watch
 // exits, or timeout passes.
-func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *procs.Group, timeout time.Duration) error {
+func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, watch []*procs.Process, timeout time.Duration) error {
 	if tr == nil {
 		t := &http.Transport{DisableKeepAlives: true}
 		defer t.CloseIdleConnections()
@@ -351,7 +400,7 @@ func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *pr
 			err = fmt.Errorf("status %s", resp.Status)
 		}
 		last = err
-		for _, p := range g.Processes() {
+		for _, p := range watch {
 			if p.Exited() {
 				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.ExitErr(), procs.LogTail(p.Log))
 			}
