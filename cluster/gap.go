@@ -47,6 +47,11 @@ type Gap struct {
 	SendLag, Transport     float64
 	Wait, Service, Late    float64
 	Rest                   float64
+	// LoadAvg is the machine's load average over the minute the run ended
+	// in, StackCPU the CPU time its processes (load generator, balancer,
+	// workers) spent on a request in µs, each NaN when unknown: what the
+	// machine's other work and the stack's own left of its cores.
+	LoadAvg, StackCPU float64
 	// Replayed says whether the split of Wait is known.
 	Replayed                              bool
 	WaitJobs, WaitBunching, WaitPlacement float64
@@ -77,6 +82,13 @@ func ModelGap(run, model *metrics.Result) (Gap, bool) {
 		Wait:      m["wait_mean"] - sw,
 		Service:   m["service_mean"] - (sr - sw - nd),
 		Late:      m["worker_late_mean"],
+	}
+	g.LoadAvg, g.StackCPU = math.NaN(), math.NaN()
+	if l, ok := run.Params["loadavg_1m_end"].(float64); ok {
+		g.LoadAvg = l
+	}
+	if c, ok := m["stack_cpu_ns_per_task"]; ok {
+		g.StackCPU = c / 1e3
 	}
 	g.Error = g.Measured - g.Model
 	g.Rest = g.Error - (g.SendLag + g.Transport + g.Wait + g.Service + g.Late)
@@ -124,8 +136,9 @@ func WriteGaps(w io.Writer, rows []GapRow) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Where the error of the mean comes from (units per request; error = lag + transport + wait + service + late + rest;\n")
-	fmt.Fprintf(&b, "wait = jobs + bunching + placement: the model on the run's jobs against its own, the same jobs sent as late as they were, the balancer against the model):\n")
-	fmt.Fprintf(&b, "%*s %9s %9s %9s %8s %9s %9s %8s %9s %9s %8s %8s %7s\n", width, "case", "measured", "model", "error", "lag", "transport", "wait", "jobs", "bunching", "placement", "service", "late", "rest")
+	fmt.Fprintf(&b, "wait = jobs + bunching + placement: the model on the run's jobs against its own, the same jobs sent as late as they were, the balancer against the model;\n")
+	fmt.Fprintf(&b, "load: the machine's load average as the run ended; cpu-µs: CPU time of the run's processes a request):\n")
+	fmt.Fprintf(&b, "%*s %9s %9s %9s %8s %9s %9s %8s %9s %9s %8s %8s %7s %6s %7s\n", width, "case", "measured", "model", "error", "lag", "transport", "wait", "jobs", "bunching", "placement", "service", "late", "rest", "load", "cpu-µs")
 	for _, r := range rows {
 		g := r.Gap
 		rel := math.NaN()
@@ -136,8 +149,8 @@ func WriteGaps(w io.Writer, rows []GapRow) error {
 		if g.Replayed {
 			split = fmt.Sprintf("%8.3f %9.3f %9.3f", g.WaitJobs, g.WaitBunching, g.WaitPlacement)
 		}
-		fmt.Fprintf(&b, "%*s %9.4g %9.4g %+8.1f%% %8.3f %9.3f %9.3f %s %8.3f %8.3f %7.3f\n",
-			width, r.Name, g.Measured, g.Model, rel, g.SendLag, g.Transport, g.Wait, split, g.Service, g.Late, g.Rest)
+		fmt.Fprintf(&b, "%*s %9.4g %9.4g %+8.1f%% %8.3f %9.3f %9.3f %s %8.3f %8.3f %7.3f %6.1f %7.0f\n",
+			width, r.Name, g.Measured, g.Model, rel, g.SendLag, g.Transport, g.Wait, split, g.Service, g.Late, g.Rest, g.LoadAvg, g.StackCPU)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -279,14 +280,27 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 			}
 		}()
 	}
+	load0, loadAvgErr := procs.LoadAvg()
+	cpu0 := st.cpuTime()
 	lr, loadErr := loadgen.Generate(ctx, lc)
 	if lr == nil {
 		return nil, loadErr
 	}
+	cpu1 := st.cpuTime()
+	load1, loadAvgErr1 := procs.LoadAvg()
 	if loadErr != nil && !errors.Is(loadErr, context.Canceled) && !errors.Is(loadErr, context.DeadlineExceeded) {
 		return nil, loadErr // the accounting check failed
 	}
 	res = assemble(&c, lr, rate, capacity, addrs, bh.native)
+	if lr.Sent > 0 && cpu1 > cpu0 {
+		res.Metrics["stack_cpu_ns_per_task"] = float64((cpu1 - cpu0).Nanoseconds()) / float64(lr.Sent)
+	}
+	if loadAvgErr == nil && loadAvgErr1 == nil {
+		res.Params["loadavg_1m_start"], res.Params["loadavg_1m_end"] = load0, load1
+		if cores := runtime.NumCPU(); max(load0, load1) > float64(cores) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the machine was busy (load average %.1f then %.1f on %d cores): the load generator's lateness, the transport beyond the idle round trip and the workers' lateness are the machine's as much as the stack's", load0, load1, cores))
+		}
+	}
 	if rtErr == nil {
 		rt.record(res, c.Unit)
 		recordGap(res, c.Unit, c.Service.Mean())

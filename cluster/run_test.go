@@ -57,6 +57,9 @@ func TestRunVia(t *testing.T) {
 			if got := res.PerServer["succeeded"]; len(got) != 2 || got[0]+got[1] != 300 {
 				t.Errorf("successes by worker %v, want 2 adding up to 300", got)
 			}
+			if !(m["stack_cpu_ns_per_task"] > 0) {
+				t.Errorf("no CPU time of the stack: %v", m["stack_cpu_ns_per_task"])
+			}
 			if IsExternal(v.Name) && res.Params["native_policy"] == nil {
 				t.Error("no params.native_policy")
 			}

@@ -183,6 +183,21 @@ func reachesWorkers(ctx context.Context, target string, infos []worker.Info, bal
 	return nil
 }
 
+// cpuTime is the CPU time used so far by this process (the load
+// generator, and the balancer of via direct) and by the processes the
+// stack started that still run, with theirs (workers, balancer, nginx's
+// workers).
+func (s *Stack) cpuTime() time.Duration {
+	t := procs.OwnCPUTime()
+	for _, p := range s.group.Processes() {
+		if !p.Exited() {
+			c, _ := procs.CPUTime(p.PID())
+			t += c
+		}
+	}
+	return t
+}
+
 // Stop stops every process the stack started and removes its files.
 func (s *Stack) Stop() {
 	if s.bal != nil {

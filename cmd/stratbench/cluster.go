@@ -57,8 +57,10 @@ error of the mean comes from, in units per request: the load generator's
 lateness (lag), the transport beyond that round trip, the wait (split, by the
 run's own jobs replayed through the model, into chance, the generator's
 bunching and the balancer's placement) and service against the model's, and
-the sleep workers' lateness in answering. The first tenth of a run is left
-out of the figures unless --warmup says otherwise.
+the sleep workers' lateness in answering, beside the machine's load average
+and the CPU time the run's processes spent a request (a busy machine shows in
+lag, transport and lateness). The first tenth of a run is left out of the
+figures unless --warmup says otherwise.
 
 --requests-out FILE writes one CSV line a request: case, id, size (units),
 intended, sent, arrive (at the worker), wait, service, late, done (µs from the
