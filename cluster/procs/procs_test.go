@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,5 +94,24 @@ func TestReadProc(t *testing.T) {
 	}
 	if Alive(1 << 30) {
 		t.Error("a process id that cannot exist is alive")
+	}
+}
+
+// TestLoadAndCPU checks the machine's load average and this process's own
+// CPU time: a load is a number >= 0, and CPU time spent shows.
+func TestLoadAndCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/loadavg is Linux's")
+	}
+	if l, err := LoadAvg(); err != nil || l < 0 {
+		t.Errorf("load average %g, %v", l, err)
+	}
+	t0 := OwnCPUTime()
+	x := 0
+	for i := range 50_000_000 {
+		x ^= i * i
+	}
+	if d := OwnCPUTime() - t0; d <= 0 {
+		t.Errorf("50M multiplications took %v of CPU (%d)", d, x)
 	}
 }

@@ -9,13 +9,15 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
+	"github.com/stratbench/stratbench/cluster/loadgen"
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
-	"github.com/stratbench/stratbench/sim"
+	"github.com/stratbench/stratbench/suite"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -26,8 +28,8 @@ var clusterLauncher procs.Launcher
 // clusterCommand is `stratbench run cluster`.
 var clusterCommand = &cli.Command{
 	Name:  "cluster",
-	Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
-	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
+	Usage: "real worker processes over HTTP behind our balancer, nginx, HAProxy or Caddy, with open-loop load and faults",
+	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|caddy|direct --policy NAME --load RHO\n" +
 		"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
 	Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
 front of them, and sends open-loop requests at rate λ = ρ·N·capacity / (mean size ×
@@ -36,7 +38,7 @@ run from each request's intended arrival time (no coordinated omission) and are
 given in units of --unit, with the simulator's metric names, so that --compare-sim
 can put the simulator's prediction for the same flags and seed beside them.
 
---via ours is stratbench balance (the policy itself); nginx and haproxy get a
+--via ours is stratbench balance (the policy itself); nginx, haproxy and caddy get a
 generated configuration with their nearest built-in policy (params.native_policy;
 a warning says when it is only the nearest family); direct has no proxy: the load
 generator places requests itself (client-side balancing).
@@ -48,6 +50,21 @@ is down:server=0,at=D. The balancer must notice and keep serving.
 Every request is accounted for: sent = succeeded + failed, checked.
 
 --via and --policy take lists and run every combination with the same seed.
+
+--compare-sim gives the simulator the median round trip of an empty task,
+measured before the load, as its network delay, and prints where each run's
+error of the mean comes from, in units per request: the load generator's
+lateness (lag), the transport beyond that round trip, the wait (split, by the
+run's own jobs replayed through the model, into chance, the generator's
+bunching and the balancer's placement) and service against the model's, and
+the sleep workers' lateness in answering, beside the machine's load average
+and the CPU time the run's processes spent a request (a busy machine shows in
+lag, transport and lateness). The first tenth of a run is left out of the
+figures unless --warmup says otherwise.
+
+--requests-out FILE writes one CSV line a request: case, id, size (units),
+intended, sent, arrive (at the worker), wait, service, late, done (µs from the
+start of the load), worker, ok, measured.
 
 Examples:
   stratbench run cluster --workers 4 --via ours --policy p2c --load 0.7 --duration 10s
@@ -65,7 +82,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.Float64Flag{Name: "load", Value: 0.7, Usage: "offered load ρ per unit of capacity"},
 		&cli.DurationFlag{Name: "duration", Usage: "send requests for this long", DefaultText: "10s unless --jobs"},
 		&cli.Uint64Flag{Name: "jobs", Usage: "send this many requests", DefaultText: "none"},
-		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)"},
+		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)", DefaultText: "a tenth of the run, as the simulator's"},
 		&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
 		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
 		&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
@@ -81,6 +98,7 @@ Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + str
 		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+		&cli.StringFlag{Name: "requests-out", Usage: "write every request's times (load generator and worker) to this CSV file: the evidence behind the figures (columns: stratbench run cluster --help)"},
 		quietFlag,
 	},
 	Action: clusterAction,
@@ -171,6 +189,9 @@ func clusterAction(c *cli.Context) error {
 		Timeout:  c.Duration("timeout"),
 		Launcher: clusterLauncher,
 	}
+	if !c.IsSet("warmup") {
+		cluster.SetDefaultWarmup(&base)
+	}
 	if err := faultFlags(c, &base.Scenario, base.Unit); err != nil {
 		return err
 	}
@@ -191,9 +212,9 @@ func clusterAction(c *cli.Context) error {
 			cfgs = append(cfgs, cfg)
 		}
 	}
-	// A missing nginx or HAProxy is found before anything runs.
+	// A missing nginx, HAProxy or Caddy is found before anything runs.
 	for _, v := range vias {
-		if v == "nginx" || v == "haproxy" {
+		if cluster.IsExternal(v) {
 			if _, err := cluster.FindBinary(v); err != nil {
 				return err
 			}
@@ -205,6 +226,25 @@ func clusterAction(c *cli.Context) error {
 		return err
 	}
 	defer abort()
+	var reqLog *cluster.RequestLog
+	commitReqs := func() error { return nil }
+	if p := c.String("requests-out"); p != "" {
+		if p == c.String("out") || p == "-" {
+			return bad.Inputf("--requests-out needs a file of its own, not %q", p)
+		}
+		f, err := fsutil.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		reqLog = cluster.NewRequestLog(f)
+		commitReqs = func() error {
+			if err := reqLog.Flush(); err != nil {
+				return err
+			}
+			return f.Commit()
+		}
+	}
 	var (
 		results []metrics.Result
 		pairs   [][2]int // indices of (cluster, sim) results
@@ -223,16 +263,20 @@ func clusterAction(c *cli.Context) error {
 				update(done, total)
 			}
 		}
+		var arr *cluster.Arrivals
+		if c.Bool("compare-sim") {
+			arr = &cluster.Arrivals{}
+		}
+		cfg.OnRequest = onRequests(reqLog, &cfg, arr)
 		res, err := cluster.Run(c.Context, cfg)
 		clear()
 		if res != nil {
 			results = append(results, *res)
 			if c.Bool("compare-sim") && err == nil {
-				sr, serr := simFor(c, &cfg, res)
+				sr, serr := suite.ModelCluster(c.Context, &cfg, &results[len(results)-1], c.Uint64("sim-jobs"), arr)
 				if serr != nil {
 					err = serr
 				} else {
-					metrics.Pair(&results[len(results)-1], sr)
 					results = append(results, *sr)
 					pairs = append(pairs, [2]int{len(results) - 2, len(results) - 1})
 				}
@@ -256,30 +300,43 @@ func clusterAction(c *cli.Context) error {
 			if err := reports.WritePaired(w, "Cluster against the simulator (same scenario and seed; times in units of --unit):", paired); err != nil {
 				return err
 			}
+			var gaps []cluster.GapRow
+			for _, p := range pairs {
+				if g, ok := cluster.ModelGap(&results[p[0]], &results[p[1]]); ok {
+					gaps = append(gaps, cluster.GapRow{Name: results[p[0]].Name, Gap: g})
+				}
+			}
+			if len(gaps) > 0 {
+				fmt.Fprintln(w)
+				if err := cluster.WriteGaps(w, gaps); err != nil {
+					return err
+				}
+			}
 		}
 		if err := commit(); err != nil {
+			return err
+		}
+		if err := commitReqs(); err != nil {
 			return err
 		}
 	}
 	return runErr
 }
 
-// simFor simulates the cluster configuration: one server per worker,
-// FIFO, the same policy, load, sizes, arrivals and seed, and as network
-// delay the round trip of an empty task that run measured (res's
-// network_delay), so that the comparison separates queueing from
-// transport.
-func simFor(c *cli.Context, cfg *cluster.Config, res *metrics.Result) (*metrics.Result, error) {
-	if err := c.Context.Err(); err != nil {
-		return nil, err
+// onRequests returns the OnRequest of a run that logs its requests to
+// log and keeps them in arr for the model's replay (either may be nil).
+func onRequests(log *cluster.RequestLog, cfg *cluster.Config, arr *cluster.Arrivals) func(*loadgen.Request) {
+	switch {
+	case log == nil && arr == nil:
+		return nil
+	case log == nil:
+		return arr.Add
+	case arr == nil:
+		return log.For(cfg)
 	}
-	n := cfg.Servers
-	if len(cfg.Backends) > 0 {
-		n = len(cfg.Backends)
+	add := log.For(cfg)
+	return func(r *loadgen.Request) {
+		add(r)
+		arr.Add(r)
 	}
-	return sim.Run(c.Context, sim.Config{
-		Scenario: scenario.Scenario{Policy: cfg.Policy, PolicyOpts: cfg.PolicyOpts, Servers: n * max(cfg.Capacity, 1), Load: cfg.Load, Service: cfg.Service, Arrival: cfg.Arrival, D: cfg.D, Dispatchers: cfg.Dispatchers, Seed: cfg.Seed, NetworkDelay: res.Metrics["network_delay"]},
-		Jobs:     max(c.Uint64("sim-jobs"), 100),
-		Warmup:   max(c.Uint64("sim-jobs"), 100) / 10,
-	})
 }
