@@ -44,3 +44,13 @@ func (s *pollSleeper) poke() {
 	binary.NativeEndian.PutUint64(one[:], 1)
 	_, _ = unix.Write(s.efd, one[:])
 }
+
+// sleepThread sleeps the calling thread for ns nanoseconds in
+// nanosleep(2), with its timer slack lowered to 1ns (set each time: the
+// goroutine may have moved to another thread). An interrupted sleep
+// (EINTR) returns early.
+func sleepThread(ns int64) {
+	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	ts := unix.NsecToTimespec(ns)
+	_ = unix.Nanosleep(&ts, nil)
+}
