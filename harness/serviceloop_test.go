@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -211,6 +212,28 @@ func TestLoopVirtualClockIsTwin(t *testing.T) {
 			if math.IsNaN(m["response_mean"]) || m["response_mean"] < 1 {
 				t.Errorf("%s at %g: response_mean %g", policy, load, m["response_mean"])
 			}
+		}
+	}
+}
+
+// BenchmarkLoopVirtual measures the loop's own cost per job, off the
+// clock: on a virtual clock its waits take no time, so ns/op is the
+// handling of one job (its arrival, the policy's pick, its end).
+func BenchmarkLoopVirtual(b *testing.B) {
+	for _, policy := range []string{"p2c", "jsq", "lwl"} {
+		for _, servers := range []int{16, 1024} {
+			b.Run(fmt.Sprintf("policy=%s/servers=%d", policy, servers), func(b *testing.B) {
+				var clock int64
+				cfg := ServiceConfig{
+					Scenario: scenario.Scenario{Policy: policy, Servers: servers, Load: 0.7, Seed: 1},
+					Unit:     100 * time.Microsecond, Jobs: uint64(b.N), Timing: TimingLoop,
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				if _, _, err := runService(context.Background(), cfg, func(r *svcRun) { r.virtual = &clock }); err != nil {
+					b.Fatal(err)
+				}
+			})
 		}
 	}
 }
