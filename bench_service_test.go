@@ -262,3 +262,46 @@ func loadAvg() string {
 	}
 	return "?"
 }
+
+// TestServiceLoopFollowsSimulator checks the loop against the simulator on
+// a real clock, under whatever load the machine has: the loop handles
+// events in the order of their times and shows the policy the state at
+// each event's time, so its decisions are the simulator's (the same
+// measured jobs at each server, but for a rare pair of events less than
+// a nanosecond apart, which the loop's integer clock may order the other
+// way), and its mean response is the simulator's plus how late, on
+// average, it ended jobs (overrun_mean, measured by the run itself).
+func TestServiceLoopFollowsSimulator(t *testing.T) {
+	for _, tc := range []struct{ policy, timing string }{
+		{"p2c", harness.TimingLoop}, {"jsq", harness.TimingLoop}, {"lwl", harness.TimingLoop},
+		{"central", harness.TimingLoop}, {"p2c", harness.TimingSpin},
+	} {
+		t.Run(tc.policy+"/"+tc.timing, func(t *testing.T) {
+			cfg := harness.ServiceConfig{
+				Scenario: scenario.Scenario{Policy: tc.policy, Servers: 6, Load: 0.8, Seed: 9},
+				Unit:     200 * time.Microsecond, Jobs: 3000, Warmup: 300, Timing: tc.timing,
+			}
+			res, err := harness.RunService(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			simRes, err := sim.Run(context.Background(), sim.Config{Scenario: cfg.Scenario, Jobs: cfg.Jobs, Warmup: cfg.Warmup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, sm := res.Metrics, simRes.Metrics
+			if sched := m["response_mean"] - m["overrun_mean"]; math.Abs(sched/sm["response_mean"]-1) > 0.01 {
+				t.Errorf("mean response %g less mean overrun %g = %g, want the simulator's %g within 1%%", m["response_mean"], m["overrun_mean"], sched, sm["response_mean"])
+			}
+			got, want := res.PerServer["dispatched"], simRes.PerServer["dispatched"]
+			diff := 0.0
+			for i := range want {
+				diff += math.Abs(got[i] - want[i])
+			}
+			if diff > 0.01*float64(cfg.Jobs) {
+				t.Errorf("measured jobs per server %v, the simulator's %v", got, want)
+			}
+			t.Logf("mean %g (overrun %g), simulator %g; jobs moved %g", m["response_mean"], m["overrun_mean"], sm["response_mean"], diff)
+		})
+	}
+}

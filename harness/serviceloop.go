@@ -10,28 +10,35 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// The loop (TimingLoop): a sleeping service in one goroutine.
+// The loop (TimingLoop, TimingSpin): a sleeping service in one goroutine.
 //
 // A sleeping server does nothing but let its job's service time pass, so
 // it is kept as a deadline: its FIFO queue, the job in service and when
 // that job is due (the FIFO recursion of the goroutine path: a job starts
 // at its intended arrival or when the previous one was due to end,
-// whichever is later). The loop waits for the earliest of the next
-// arrival, the earliest job due and the next fault event, on the clock,
-// then handles every event due by the time it reads, in time order: a
-// job due ends (its response time runs to the clock read as the loop ends
-// it; the policy learns of it; the server starts its next job, from its
-// queue or the central one), an arrival is placed by the policy on the
-// servers' counters as they are at that moment, a fault is applied. What
-// is real is the clock (every time recorded is read from it when the loop
-// got there), the dispatch (the policy runs on the real counters at the
-// real time, through the same View as the goroutine path) and its cost;
-// what a goroutine per server would add — the Go scheduler's wake-ups —
-// is not in it, by design.
+// whichever is later). The loop waits on the clock for the earliest of the
+// next arrival, the earliest job due and the next fault event, then
+// handles every event due by then, in the order of their times: a job due
+// ends (its response time runs to the clock read as the loop ends it; an
+// observing policy learns it; the server starts its next job, from its
+// queue or the central one), an arrival is placed by the policy, a fault
+// is applied.
+//
+// So the policy decides on the servers' state as it is at the event's
+// time, and sees that time as its now (View.Now, View.Work), however late
+// the loop got to the event: the decisions are those of the simulator for
+// every policy but those that learn from measured response times (which
+// are real). What the clock decides is when each job really ended, hence
+// its response time, and that is measured against the deadline
+// (overrun_mean, loop_late_mean_sec): the run's error against the
+// simulator is how late the loop ended jobs, and nothing else. The Go
+// scheduler's wake-ups of a goroutine per server are not in it, by
+// design: run timing goroutines to measure them.
 //
 // The loop allocates nothing per job. Its cost per job is its handling
-// time between waits (harness_ns_per_job); how much of the run it spent
-// handling and spinning is in loop_busy_frac and loop_spin_frac.
+// time between waits (harness_ns_per_job, dispatcher_busy_frac); how much
+// of the run it spent spinning and sleeping is in loop_spin_frac and
+// loop_sleep_frac.
 
 // loopServer is what the loop keeps of a server besides svcServer's
 // queue and counters.
@@ -117,13 +124,14 @@ type svcLoop struct {
 	// over lateN events.
 	lateSum float64
 	lateN   int64
+	// evNow is the time of the event being handled: the policy's now.
+	evNow int64
 	// The next arrival: at (monotonic ns), id and size; more says there is one.
-	at    int64
-	id    uint64
-	size  float64
-	more  bool
-	t     float64 // its intended time in units
-	infAt bool    // the arrival process ended after it
+	at   int64
+	id   uint64
+	size float64
+	more bool
+	t    float64 // its intended time in units
 }
 
 // loop is the loop's goroutine: it runs the whole service until every job
@@ -182,6 +190,7 @@ func (r *svcRun) loop(arrivals workloads.ArrivalProcess, sizes workloads.Sampler
 			case len(l.due) > 0 && l.due[0].due <= due && l.due[0].due <= ft && (!l.more || l.due[0].due <= l.at):
 				e := l.due.pop()
 				if ls := &l.srv[e.server]; ls.busy && ls.seq == e.seq {
+					l.evNow = e.due
 					now = r.loopEnd(int(e.server))
 					l.learn(now - e.due)
 				}
@@ -189,10 +198,12 @@ func (r *svcRun) loop(arrivals workloads.ArrivalProcess, sizes workloads.Sampler
 				f := r.faults
 				e := f.events[f.next]
 				f.next++
+				l.evNow = ft
 				r.loopFault(e)
 				now = r.now()
 			case l.more && l.at <= due:
 				at := l.at
+				l.evNow = at
 				now = r.loopArrive()
 				l.learn(now - at)
 				r.nextArrival(arrivals, sizes)
@@ -229,25 +240,25 @@ func (l *svcLoop) learn(late int64) {
 // arrivals are over.
 func (r *svcRun) nextArrival(arrivals workloads.ArrivalProcess, sizes workloads.Sampler) {
 	l := &r.lp
-	if l.infAt || r.c.Jobs > 0 && l.id >= r.total {
-		l.more = false
+	l.more = false
+	if r.c.Jobs > 0 && l.id >= r.total {
 		return
 	}
+	// As the simulator: each arrival comes one gap after the last (the
+	// first one gap after the start), with the size drawn for it.
+	gap, size := arrivals.Next()
+	if math.IsInf(gap, 1) {
+		return // a trace ran out: measure what arrived
+	}
+	l.t += gap
 	at := r.start + int64(l.t*r.unitNs)
 	if r.c.Jobs == 0 && time.Duration(at-r.start) >= r.c.Duration {
-		l.more = false
 		return
 	}
-	gap, size := arrivals.Next()
 	if size < 0 {
 		size = sizes.Sample()
 	}
 	l.at, l.size, l.more = at, size, true
-	if math.IsInf(gap, 1) {
-		l.infAt = true // a trace ran out: measure what arrived
-	} else {
-		l.t += gap
-	}
 }
 
 // loopArrive places the arrival in r.lp with the policy, and returns the

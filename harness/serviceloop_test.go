@@ -109,9 +109,9 @@ func twinFIFO(t *testing.T, c ServiceConfig) (resp map[uint64]float64, server ma
 		sv.busy, sv.job = true, j
 		sv.due = max(j.at, sv.prevDue) + int64(j.size*unit)
 	}
-	tu, id := 0.0, uint64(0)
-	nextAt := int64(0)
 	gap, size := arrivals.Next()
+	tu, id := gap, uint64(0)
+	nextAt := int64(tu * unit)
 	if size < 0 {
 		size = sizes.Sample()
 	}
@@ -165,9 +165,9 @@ func twinFIFO(t *testing.T, c ServiceConfig) (resp map[uint64]float64, server ma
 			}
 		}
 		id++
+		gap, size = arrivals.Next()
 		tu += gap
 		nextAt = int64(tu * unit)
-		gap, size = arrivals.Next()
 		if size < 0 {
 			size = sizes.Sample()
 		}

@@ -212,6 +212,16 @@ type svcRun struct {
 	onEnd func(id uint64, server int, resp float64)
 }
 
+// viewNow is the time the policy sees, ns since epoch: the clock, or on
+// the loop the time of the event it handles (the servers' state is as of
+// that time: the loop handles events in their order, however late).
+func (r *svcRun) viewNow() int64 {
+	if r.c.Timing != TimingGoroutines {
+		return r.lp.evNow
+	}
+	return r.now()
+}
+
 // now reads the run's clock: ns since epoch.
 func (r *svcRun) now() int64 {
 	if r.virtual != nil {
@@ -225,7 +235,7 @@ func (r *svcRun) now() int64 {
 func (r *svcRun) Servers() int        { return r.n }
 func (r *svcRun) Load(i int) int      { return int(r.servers[i].load.Load()) }
 func (r *svcRun) Speed(i int) float64 { return r.c.Speeds[i] }
-func (r *svcRun) Now() float64        { return float64(r.now()-r.start) / r.unitNs }
+func (r *svcRun) Now() float64        { return float64(r.viewNow()-r.start) / r.unitNs }
 
 // Work is the waiting jobs' sizes plus what remains of the job in service
 // at its server's speed.
@@ -236,7 +246,7 @@ func (r *svcRun) Work(i int) float64 {
 	}
 	w := s.sentWork + s.gotWork.load() - s.doneWork.load()
 	if in := s.inSize.load(); in > 0 {
-		done := float64(r.now()-s.inStart.Load()) / r.unitNs * r.c.Speeds[i]
+		done := float64(r.viewNow()-s.inStart.Load()) / r.unitNs * r.c.Speeds[i]
 		w -= min(max(done, 0), in)
 	}
 	return max(w, 0)
