@@ -32,14 +32,17 @@ the cores, so N may exceed them. --kind spin burns the CPU instead.
 
 --timing says how the servers keep time (the record's params.timing says which ran):
   loop        (default for sleep) one goroutine generates the arrivals, runs the
-              policy and ends each server's job when it reads the clock past the
-              job's deadline; it spins on the clock for the last tens of
-              microseconds before each event, so it takes a core while the
-              events are dense (loop_spin_frac says how much). Faithful to the
-              simulator up to the highest rates.
+              policy and holds each server's deadline; it handles every event in
+              the order of their times, so the policy decides as in the simulator,
+              and ends each job when it reads the clock at the deadline. It sleeps
+              in the OS between events, aiming early by what it learnt the OS is
+              late, so jobs end on their deadlines on average (loop_late_mean_sec).
+  spin-loop   the same loop spinning on the clock for the last tens of microseconds
+              before each event: exact on an idle core, but it takes a core while
+              events are dense (loop_spin_frac) and suffers most on a busy machine.
   goroutines  (the only one for spin) a dispatching goroutine and one goroutine
-              per server, woken by the process timer and the Go scheduler: what
-              a server built that way costs (about 10us of CPU a job).
+              per server, woken by the process timer and the Go scheduler: what a
+              server built that way costs (about 10us of CPU a job).
 
 Examples:
   stratbench run service --policy p2c --servers 8 --load 0.5 --compare-sim
@@ -53,7 +56,7 @@ Examples:
 			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE"},
 			&cli.DurationFlag{Name: "unit", Value: 1_000_000, Usage: "real duration of one time unit"},
 			&cli.StringFlag{Name: "kind", Value: harness.ServiceSleep, Usage: "what a server does for a job: sleep (wait the service time) or spin (burn the CPU)"},
-			&cli.StringFlag{Name: "timing", Usage: "how servers keep time: loop (sleep only) or goroutines", DefaultText: "loop for sleep, goroutines for spin"},
+			&cli.StringFlag{Name: "timing", Usage: "how servers keep time: loop or spin-loop (sleep only), or goroutines", DefaultText: "loop for sleep, goroutines for spin"},
 			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs", DefaultText: "10000 unless --duration is given"},
 			&cli.DurationFlag{Name: "duration", Usage: "send arrivals for this long instead of a number of jobs"},
 			&cli.Uint64Flag{Name: "warmup", Usage: "jobs run first and not measured", DefaultText: "10% of the jobs"},
