@@ -68,7 +68,12 @@
 //     next event and handles what is due within the lead, so that events
 //     are handled on their times on average (loop_late_mean_sec,
 //     loop_lead_sec): early as often as late, by about the OS's wake-up
-//     jitter (tens of microseconds on a virtual machine).
+//     jitter (tens of microseconds on a virtual machine:
+//     loop_late_abs_mean_sec). It handles the events in the order of their
+//     times, however late, and shows the policy each event's time as its
+//     now, so its decisions are the simulator's (but for policies that
+//     learn from measured response times): its error is only how late or
+//     early it ended jobs.
 //   - spin-loop: the same loop, which sleeps only until a margin before
 //     each event (the OS's 99th-percentile wake-up lateness, learnt) and
 //     spins on the clock to it: events are handled within a clock read of

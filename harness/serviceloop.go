@@ -120,10 +120,10 @@ type svcLoop struct {
 	lead     int64
 	// busyNs is the time spent handling events, between waits.
 	busyNs int64
-	// lateSum sums how late events were handled (ns, negative when early),
-	// over lateN events.
-	lateSum float64
-	lateN   int64
+	// lateSum sums how late events were handled (ns, negative when early)
+	// and lateAbs its absolute value, over lateN events.
+	lateSum, lateAbs float64
+	lateN            int64
 	// evNow is the time of the event being handled: the policy's now.
 	evNow int64
 	// The next arrival: at (monotonic ns), id and size; more says there is one.
@@ -228,6 +228,7 @@ const (
 // handled on their times on average.
 func (l *svcLoop) learn(late int64) {
 	l.lateSum += float64(late)
+	l.lateAbs += math.Abs(float64(late))
 	l.lateN++
 	if l.spinning {
 		return

@@ -763,6 +763,7 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration, rt runtimeDelta
 			sp := &r.lp.spin
 			if r.lp.lateN > 0 {
 				m["loop_late_mean_sec"] = r.lp.lateSum / float64(r.lp.lateN) / 1e9
+				m["loop_late_abs_mean_sec"] = r.lp.lateAbs / float64(r.lp.lateN) / 1e9
 			}
 			if !r.lp.spinning {
 				m["loop_lead_sec"] = float64(r.lp.lead) / 1e9
