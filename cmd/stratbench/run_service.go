@@ -149,7 +149,7 @@ func runServiceAction(c *cli.Context) error {
 			}
 			if p.Sim != nil {
 				fmt.Fprintln(w)
-				if err := reports.WritePaired(w, fmt.Sprintf("Harness against the simulator (same scenario and seed; kind %v, times in units of %v):", p.Real.Params["kind"], p.Real.Params["unit"]), pairs[i:i+1]); err != nil {
+				if err := reports.WritePaired(w, fmt.Sprintf("Harness against the simulator (same scenario and seed; kind %v, timing %v, times in units of %v):", p.Real.Params["kind"], p.Real.Params["timing"], p.Real.Params["unit"]), pairs[i:i+1]); err != nil {
 					return err
 				}
 			}
