@@ -157,7 +157,10 @@ func (r *svcRun) loop(arrivals workloads.ArrivalProcess, sizes workloads.Sampler
 		if len(l.due) > 0 {
 			t = min(t, l.due[0].due)
 		}
-		if f := r.faults; f != nil && f.next < len(f.events) {
+		// Faults matter while jobs may still come or are in the system (a
+		// held job may wait for a server to come back up): a fault after
+		// the run does not hold it up.
+		if f := r.faults; f != nil && f.next < len(f.events) && (l.more || len(l.due) > 0 || r.central.n > 0) {
 			t = min(t, r.start+int64(f.events[f.next].T*r.unitNs))
 		}
 		if t == math.MaxInt64 {
