@@ -332,6 +332,10 @@ func runService(ctx context.Context, cfg ServiceConfig, opts ...func(*svcRun)) (
 	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
 
+	// Collect what came before (a simulator run with --compare-sim leaves
+	// megabytes of garbage), so that the GC does not run during the run:
+	// its steady state allocates nothing. gc_count says whether it did.
+	runtime.GC()
 	rt0, rt1 := newRuntimeSnap(), newRuntimeSnap()
 	rt0.read()
 	t0, cpu0 := time.Now(), cpuTime()
