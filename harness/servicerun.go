@@ -19,8 +19,10 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// How a service-mode run is built, so that the harness is not what limits
-// the rate (a hundred thousand jobs a second and more on two cores):
+// How a service-mode run is built on goroutines (TimingGoroutines; the
+// loop, TimingLoop and TimingSpin, is in serviceloop.go and shares the
+// run's servers' counters, statistics, View and record), so that the
+// harness is not what limits the rate:
 //
 //   - One goroutine, the dispatcher, generates the arrivals and owns the
 //     policy: Pick, Dispatched and Completed are only ever called from it,
@@ -202,7 +204,7 @@ type svcRun struct {
 
 	faults *svcFaults // nil: none
 
-	lp svcLoop // the loop's, with TimingLoop
+	lp svcLoop // the loop's, with TimingLoop and TimingSpin
 
 	// virtual, when set (by tests), is the loop's clock instead of the
 	// real one: its waits jump to their deadlines, its handling takes no
