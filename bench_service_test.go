@@ -75,7 +75,7 @@ func BenchmarkServiceRate(b *testing.B) {
 			}
 			var table strings.Builder
 			fmt.Fprintf(&table, "p2c, %d sleeping servers, ρ=%g, timing %s, %d runs a rate (machine load %s): sim mean %.4g p99 %.4g\n", servers, load, timing, *serviceRepeats, loadAvg(), sw.smean, sw.sp99)
-			fmt.Fprintf(&table, "  %-9s %-8s %-4s %-22s %-22s %-9s %-9s %-8s %-9s %s\n", "rate/s", "unit", "runs", "mean-err [min, max]", "p99-err [min, max]", "lag-us", "late-us", "busy", "hns/job", "cpu-ns/job")
+			fmt.Fprintf(&table, "  %-9s %-8s %-4s %-22s %-22s %-9s %-9s %-8s %-9s %-10s %s\n", "rate/s", "unit", "runs", "mean-err [min, max]", "p99-err [min, max]", "lag-us", "late-us", "busy", "hns/job", "cpu-ns/job", "load")
 			name := func(rate float64) string { return benchName("timing", timing, "servers", servers, "rate", rate) }
 			sw.run = func(rate float64) *ratePoint {
 				var p *ratePoint
@@ -115,8 +115,12 @@ type runErrs struct {
 func meanErr(e runErrs) float64 { return e.mean }
 func p99Err(e runErrs) float64  { return e.p99 }
 
-// ratePoint is the runs of one rate.
-type ratePoint struct{ runs []runErrs }
+// ratePoint is the runs of one rate, and the machine's load average when
+// they ended.
+type ratePoint struct {
+	runs []runErrs
+	load string
+}
 
 // median is the median of f over the runs (NaN without runs).
 func (p *ratePoint) median(f func(runErrs) float64) float64 {
@@ -162,11 +166,11 @@ func (p *ratePoint) row(rate float64, unit time.Duration) string {
 	med := func(f func(runErrs) float64) float64 { return p.median(f) }
 	ml, mh := p.spread(meanErr)
 	pl, ph := p.spread(p99Err)
-	return fmt.Sprintf("%-9.0f %-8v %-4d %-22s %-22s %-9.1f %-9.2f %-8.3f %-9.0f %.0f", rate, unit, len(p.runs),
+	return fmt.Sprintf("%-9.0f %-8v %-4d %-22s %-22s %-9.1f %-9.2f %-8.3f %-9.0f %-10.0f %s", rate, unit, len(p.runs),
 		fmt.Sprintf("%+.1f%% [%+.1f, %+.1f]", 100*p.median(meanErr), 100*ml, 100*mh),
 		fmt.Sprintf("%+.1f%% [%+.1f, %+.1f]", 100*p.median(p99Err), 100*pl, 100*ph),
 		med(func(e runErrs) float64 { return e.lagUs }), med(func(e runErrs) float64 { return e.lateUs }),
-		med(func(e runErrs) float64 { return e.busy }), med(func(e runErrs) float64 { return e.hns }), med(func(e runErrs) float64 { return e.cpu }))
+		med(func(e runErrs) float64 { return e.busy }), med(func(e runErrs) float64 { return e.hns }), med(func(e runErrs) float64 { return e.cpu }), p.load)
 }
 
 // rateSweep finds the crossings of one timing path and server count.
@@ -207,6 +211,7 @@ func (sw *rateSweep) point(b *testing.B, rate float64) *ratePoint {
 	if math.Abs(p.median(meanErr)) > faithfulMean || math.Abs(p.median(p99Err)) > faithfulP99 {
 		runs(max(*serviceRepeats, 1))
 	}
+	p.load = loadAvg()
 	return p
 }
 
