@@ -30,6 +30,20 @@ by side. Arrivals and sizes come from the same seeded streams as the simulator's
 --kind sleep makes each server wait the service time: a unit of capacity whatever
 the cores, so N may exceed them. --kind spin burns the CPU instead.
 
+--timing says how the servers keep time (the record's params.timing says which ran):
+  loop        (default for sleep) one goroutine generates the arrivals, runs the
+              policy and holds each server's deadline; it handles every event in
+              the order of their times, so the policy decides as in the simulator,
+              and ends each job when it reads the clock at the deadline. It sleeps
+              in the OS between events, aiming early by what it learnt the OS is
+              late, so jobs end on their deadlines on average (loop_late_mean_sec).
+  spin-loop   the same loop spinning on the clock for the last tens of microseconds
+              before each event: exact on an idle core, but it takes a core while
+              events are dense (loop_spin_frac) and suffers most on a busy machine.
+  goroutines  (the only one for spin) a dispatching goroutine and one goroutine
+              per server, woken by the process timer and the Go scheduler: what a
+              server built that way costs (about 10us of CPU a job).
+
 Examples:
   stratbench run service --policy p2c --servers 8 --load 0.5 --compare-sim
   stratbench run service --policy random,rr,jsq,p2c,central --servers 16 --load 0.9 --jobs 20000
@@ -42,6 +56,7 @@ Examples:
 			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T], trace:FILE"},
 			&cli.DurationFlag{Name: "unit", Value: 1_000_000, Usage: "real duration of one time unit"},
 			&cli.StringFlag{Name: "kind", Value: harness.ServiceSleep, Usage: "what a server does for a job: sleep (wait the service time) or spin (burn the CPU)"},
+			&cli.StringFlag{Name: "timing", Usage: "how servers keep time: loop or spin-loop (sleep only), or goroutines", DefaultText: "loop for sleep, goroutines for spin"},
 			&cli.Uint64Flag{Name: "jobs", Usage: "measured jobs", DefaultText: "10000 unless --duration is given"},
 			&cli.DurationFlag{Name: "duration", Usage: "send arrivals for this long instead of a number of jobs"},
 			&cli.Uint64Flag{Name: "warmup", Usage: "jobs run first and not measured", DefaultText: "10% of the jobs"},
@@ -134,7 +149,7 @@ func runServiceAction(c *cli.Context) error {
 			}
 			if p.Sim != nil {
 				fmt.Fprintln(w)
-				if err := reports.WritePaired(w, fmt.Sprintf("Harness against the simulator (same scenario and seed; kind %v, times in units of %v):", p.Real.Params["kind"], p.Real.Params["unit"]), pairs[i:i+1]); err != nil {
+				if err := reports.WritePaired(w, fmt.Sprintf("Harness against the simulator (same scenario and seed; kind %v, timing %v, times in units of %v):", p.Real.Params["kind"], p.Real.Params["timing"], p.Real.Params["unit"]), pairs[i:i+1]); err != nil {
 					return err
 				}
 			}
@@ -184,6 +199,7 @@ func serviceConfig(c *cli.Context) (harness.ServiceConfig, error) {
 		Scenario: sc,
 		Unit:     c.Duration("unit"),
 		Kind:     c.String("kind"),
+		Timing:   c.String("timing"),
 		Jobs:     jobs,
 		Duration: c.Duration("duration"),
 		Warmup:   c.Uint64("warmup"),
