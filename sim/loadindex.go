@@ -1,28 +1,35 @@
 package sim
 
+import "math/bits"
+
 // loadIndex keeps the servers indexed by load for policies that choose the
 // least loaded server (strategies.LoadIndex): the number of servers at each
-// load, the smallest load, and a Fenwick tree over the servers marking
-// those at the smallest load, so that the k-th of them in index order is
-// found in O(log N). A change of one server's load by one costs O(log N),
-// except when the smallest load itself changes: the tree is then rebuilt
-// in O(N), which happens only when the last server at the smallest load
+// load, the smallest load, and the set of servers at the smallest load as
+// a bitmap with a Fenwick tree over the bitmap's words' counts, so that
+// the k-th of them in index order is found in O(log N) within a few
+// hundred kilobytes at a million servers (the bitmap and the tree stay in
+// the caches). A change of one server's load by one costs O(log(N/64)),
+// except when the smallest load itself changes: the set is then rebuilt in
+// O(N), which happens only when the last server at the smallest load
 // leaves it or one falls below it.
 type loadIndex struct {
-	load []int32 // the cluster's loads (read only)
+	srv  []srv // the cluster's servers (their loads are read)
 	min  int
-	cnt  []int   // cnt[L]: servers with load L
-	fen  []int32 // 1-based Fenwick tree of the indicator load == min
-	step int     // the highest power of two <= len(load)
+	cnt  []int    // cnt[L]: servers with load L
+	bits []uint64 // bit i: server i has the smallest load
+	fen  []int32  // 1-based Fenwick tree of the words' counts of set bits
+	step int      // the highest power of two <= len(bits)
 }
 
-func newLoadIndex(load []int32) *loadIndex {
-	x := &loadIndex{load: load, fen: make([]int32, len(load)+1), cnt: make([]int, 8), step: 1}
-	for x.step*2 <= len(load) {
+func newLoadIndex(servers []srv) *loadIndex {
+	w := (len(servers) + 63) / 64
+	x := &loadIndex{srv: servers, bits: make([]uint64, w), fen: make([]int32, w+1), cnt: make([]int, 8), step: 1}
+	for x.step*2 <= w {
 		x.step *= 2
 	}
-	for _, l := range load {
-		x.grow(int(l))
+	for i := range servers {
+		l := int(servers[i].load)
+		x.grow(l)
 		x.cnt[l]++
 	}
 	x.min = 0
@@ -39,14 +46,17 @@ func (x *loadIndex) grow(l int) {
 	}
 }
 
-// rebuild recomputes the tree for the current minimum, in O(N).
+// rebuild recomputes the set for the current minimum, in O(N).
 func (x *loadIndex) rebuild() {
-	n := len(x.load)
-	for i := 1; i <= n; i++ {
-		x.fen[i] = 0
-		if int(x.load[i-1]) == x.min {
-			x.fen[i] = 1
+	clear(x.bits)
+	for i := range x.srv {
+		if int(x.srv[i].load) == x.min {
+			x.bits[i>>6] |= 1 << (i & 63)
 		}
+	}
+	n := len(x.bits)
+	for i := 1; i <= n; i++ {
+		x.fen[i] = int32(bits.OnesCount64(x.bits[i-1]))
 	}
 	for i := 1; i <= n; i++ {
 		if j := i + i&-i; j <= n {
@@ -55,14 +65,14 @@ func (x *loadIndex) rebuild() {
 	}
 }
 
-func (x *loadIndex) add(s int, d int32) {
-	for i := s + 1; i < len(x.fen); i += i & -i {
+func (x *loadIndex) add(w int, d int32) {
+	for i := w + 1; i < len(x.fen); i += i & -i {
 		x.fen[i] += d
 	}
 }
 
 // moved records that server s's load changed from one value to another
-// (the cluster's load slice already holds the new one).
+// (the server already holds the new one).
 func (x *loadIndex) moved(s int, from, to int32) {
 	x.grow(int(to))
 	x.cnt[from]--
@@ -78,10 +88,12 @@ func (x *loadIndex) moved(s int, from, to int32) {
 		x.rebuild()
 	default:
 		if int(from) == x.min {
-			x.add(s, -1)
+			x.bits[s>>6] &^= 1 << (s & 63)
+			x.add(s>>6, -1)
 		}
 		if int(to) == x.min {
-			x.add(s, 1)
+			x.bits[s>>6] |= 1 << (s & 63)
+			x.add(s>>6, 1)
 		}
 	}
 }
@@ -98,7 +110,44 @@ func (x *loadIndex) NthMinLoaded(k int) int {
 			rem -= x.fen[next]
 		}
 	}
-	return pos // the 1-based position pos+1 is server pos
+	// Word pos (0-based) holds the rem-th set bit.
+	return pos<<6 + selectBit(x.bits[pos], int(rem-1))
+}
+
+// rank returns the number of servers at the smallest load whose index is
+// below s.
+func (x *loadIndex) rank(s int) int {
+	w := s >> 6
+	n := bits.OnesCount64(x.bits[w] & (1<<(s&63) - 1))
+	for i := w; i > 0; i -= i & -i {
+		n += int(x.fen[i])
+	}
+	return n
+}
+
+// selectBit returns the position of the r-th (from 0) set bit of x, which
+// has more than r.
+func selectBit(x uint64, r int) int {
+	pos := 0
+	if c := bits.OnesCount32(uint32(x)); r >= c {
+		r -= c
+		x >>= 32
+		pos += 32
+	}
+	if c := bits.OnesCount16(uint16(x)); r >= c {
+		r -= c
+		x >>= 16
+		pos += 16
+	}
+	if c := bits.OnesCount8(uint8(x)); r >= c {
+		r -= c
+		x >>= 8
+		pos += 8
+	}
+	for ; r > 0; r-- {
+		x &= x - 1
+	}
+	return pos + bits.TrailingZeros64(x)
 }
 
 // indexedView is the cluster as a strategies.View with a load index.
@@ -112,7 +161,4 @@ type indexedView struct {
 // and a busy one has work > 0 unless its departure is due at this very
 // instant (an arrival is handled before a departure at the same time), which
 // the earliest timer tells. Processor sharing is left to the scan.
-func (v indexedView) IdleLeastWork() bool {
-	c := v.cluster
-	return v.loadIndex.min == 0 && !c.isPS && (c.heap.len() == 0 || c.heap.top().t() > c.now)
-}
+func (v indexedView) IdleLeastWork() bool { return v.cluster.idleLeastWork() }

@@ -60,8 +60,12 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		jobs, events        uint64
 	)
 	resp := metrics.NewLatency(1e-6)
+	perServer := c.Servers <= perServerMax
 	dispatched := make([]float64, c.Servers)
-	busy := make([]float64, c.Servers)
+	var busy []float64
+	if perServer {
+		busy = make([]float64, c.Servers)
+	}
 	interrupted := false
 	for _, r := range reps {
 		if r.c == nil {
@@ -88,16 +92,24 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		waitSum += cl.waitSum
 		if window > 0 {
 			queue = append(queue, cl.area/window)
-			u := 0.0
-			for s := range c.Servers {
-				u += cl.busyTime[s] / window * c.Speeds[s]
-				busy[s] += cl.busyTime[s] / window
+			u := cl.busyArea / window
+			if perServer {
+				u = 0
+				for s := range c.Servers {
+					if c.Speeds == nil {
+						u += cl.busyTime[s] / window
+					} else {
+						u += cl.busyTime[s] / window * c.Speeds[s]
+					}
+					busy[s] += cl.busyTime[s] / window
+				}
 			}
 			utils = append(utils, u/c.Capacity())
 		}
 		for s := range c.Servers {
-			dispatched[s] += float64(cl.dispatch[s])
+			dispatched[s] += float64(cl.dispatched(s))
 		}
+		cl.release()
 	}
 	m := res.Metrics
 	m["jobs"] = float64(jobs)
@@ -125,17 +137,29 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	if len(queue) > 0 {
 		m["queue_mean"] = mean(queue)
 		m["utilization"] = mean(utils)
-		for s := range busy {
-			busy[s] /= float64(len(queue))
-		}
-		res.PerServer["busy_fraction"] = busy
-		if mb := mean(busy); mb > 0 {
-			m["imbalance"] = slices.Max(busy) / mb
+		if perServer {
+			for s := range busy {
+				busy[s] /= float64(len(queue))
+			}
+			res.PerServer["busy_fraction"] = busy
+			if mb := mean(busy); mb > 0 {
+				m["imbalance"] = slices.Max(busy) / mb
+			}
 		}
 	}
-	res.PerServer["dispatched"] = dispatched
+	if perServer {
+		res.PerServer["dispatched"] = dispatched
+	} else {
+		m["dispatched_min"] = slices.Min(dispatched)
+		m["dispatched_max"] = slices.Max(dispatched)
+		res.Params["per_server"] = fmt.Sprintf("not listed above %d servers: dispatched_min and dispatched_max summarize the jobs dispatched to each server, utilization their busy time", perServerMax)
+	}
 	res.CDF = resp.CDF(60)
-	overloaded := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds)
+	speeds := c.Speeds
+	if speeds == nil {
+		speeds = ones(c.Servers)
+	}
+	overloaded := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], speeds)
 	unstable := c.Load >= 1 || overloaded != ""
 	if unstable {
 		res.Params["unstable"] = true
