@@ -83,12 +83,10 @@ type cluster struct {
 	srv    []srv
 	dispHi map[int32]uint32
 	pool   pool
-	// trackWork: queued (work waiting) and svcEnd (end of the job in
-	// service) are kept by FIFO server, for policies that may read Work
-	// and for faults, which change speeds.
+	// trackWork: the work of each FIFO server is kept, for policies that
+	// may read Work and for faults, which change speeds.
 	trackWork bool
-	queued    []float64
-	svcEnd    []float64
+	work      []workState
 	svcStart  []float64 // FIFO, with a trace: start of the job in service
 	ps        []psServer
 	isPS      bool
@@ -112,14 +110,14 @@ type cluster struct {
 
 	// native is how the engine picks servers itself for a policy it knows
 	// (nativePolicy), with the policy's own random stream prng and the
-	// same draws; nextA and nextB are p2c's candidates for the next
-	// arrival, drawn one arrival ahead to fetch their state early.
-	native       pickKind
-	prng         *rand.Rand
-	nextA, nextB int32
-	fin          *finishIndex // lwl's finish times (native lwl)
-	cands        []int32
-	vals         []float64
+	// same draws; cand are p2c's candidates for the next two arrivals,
+	// drawn ahead to fetch their state early.
+	native pickKind
+	prng   *rand.Rand
+	cand   [2][2]int32
+	fin    *finishIndex // lwl's finish times (native lwl)
+	cands  []int32
+	vals   []float64
 
 	arrivals workloads.ArrivalProcess
 	sizes    workloads.Sampler
@@ -173,6 +171,14 @@ type cluster struct {
 	nextFault float64
 }
 
+// workState is what a FIFO server's work is made of: the work waiting
+// (sizes at speed 1; reset to 0 when none waits, so that it does not drift)
+// and the end of the job in service.
+type workState struct {
+	queued float64
+	end    float64
+}
+
 // perServerMax is the most servers whose busy times the record gives one
 // by one; beyond, it gives the utilization and the spread of the jobs
 // dispatched (a result of a million servers carries no arrays of a
@@ -202,9 +208,10 @@ func (c *cluster) Work(i int) float64 {
 		a := p.a + (c.now-p.lastT)*c.Speed(i)/float64(load)
 		return max(p.sumTags-float64(load)*a, 0)
 	}
-	w := c.queued[i]
+	ws := &c.work[i]
+	w := ws.queued
 	if load > 0 {
-		w += max(c.svcEnd[i]-c.now, 0) * c.Speed(i)
+		w += max(ws.end-c.now, 0) * c.Speed(i)
 	}
 	return w
 }
@@ -218,7 +225,9 @@ func (c *cluster) advance(t float64) {
 		hi := min(t, c.winEnd)
 		if hi > lo {
 			c.area += float64(c.inSystem) * (hi - lo)
-			c.busyArea += c.busyCap * (hi - lo)
+			if !c.perServer {
+				c.busyArea += c.busyCap * (hi - lo)
+			}
 		}
 	}
 	c.lastT = t
@@ -276,6 +285,19 @@ func (c *cluster) arrive() {
 	}
 	c.inSystem++
 	s := c.pick(j)
+	if s >= 0 && c.lad != nil {
+		prefetch(unsafe.Pointer(&c.srv[s]))
+	}
+	// What follows does not depend on where the job goes: done before the
+	// job is placed, it overlaps the fetch of the server's state.
+	if c.precision > 0 && c.nextID == c.total {
+		c.checkPrecision()
+	}
+	if c.stopArrivalsAtTotal && c.nextID >= c.total {
+		c.nextArrival = math.Inf(1)
+	} else {
+		c.scheduleArrival()
+	}
 	switch {
 	case s == strategies.Hold:
 		c.central.push(j)
@@ -284,14 +306,6 @@ func (c *cluster) arrive() {
 	default:
 		c.dispatchTo(s, j)
 	}
-	if c.precision > 0 && c.nextID == c.total {
-		c.checkPrecision()
-	}
-	if c.stopArrivalsAtTotal && c.nextID >= c.total {
-		c.nextArrival = math.Inf(1)
-		return
-	}
-	c.scheduleArrival()
 }
 
 // scheduleArrival draws the next arrival's time and (for traces) size. When
@@ -352,10 +366,8 @@ func (c *cluster) dispatchTo(s int, j job) {
 	c.pool.at(sv.tail).next = i
 	sv.tail = i
 	if c.trackWork {
-		c.queued[s] += j.size
-		if c.fin != nil {
-			c.fin.set(s, c.finishTime(s))
-		}
+		c.work[s].queued += j.size
+		c.finishChanged(s)
 	}
 }
 
@@ -380,10 +392,8 @@ func (c *cluster) startService(s int, i uint32, atTop bool) {
 		end = c.now + r.size/c.speed[s]
 	}
 	if c.trackWork {
-		c.svcEnd[s] = end
-		if c.fin != nil {
-			c.fin.set(s, c.finishTime(s))
-		}
+		c.work[s].end = end
+		c.finishChanged(s)
 	}
 	switch {
 	case c.lad == nil && atTop:
@@ -456,9 +466,9 @@ func (c *cluster) depart(s int) {
 		sv.head = next
 		if c.trackWork {
 			if sv.load == 1 {
-				c.queued[s] = 0 // no drift from float subtraction
+				c.work[s].queued = 0 // no drift from float subtraction
 			} else {
-				c.queued[s] -= c.pool.at(next).size
+				c.work[s].queued -= c.pool.at(next).size
 			}
 		}
 		c.startService(s, next, true)
@@ -469,9 +479,7 @@ func (c *cluster) depart(s int) {
 		c.handoff = -1
 	default:
 		c.becomeIdle(s)
-		if c.fin != nil {
-			c.fin.set(s, math.Inf(1))
-		}
+		c.finishChanged(s)
 		if c.lad != nil {
 			c.lad.pop()
 		} else {

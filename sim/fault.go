@@ -109,9 +109,10 @@ func (c *cluster) setSpeed(s int, x float64) {
 		return
 	}
 	if c.srv[s].load > 0 {
-		left := max(c.svcEnd[s]-c.now, 0) * c.speed[s]
-		c.svcEnd[s] = c.now + left/x
-		c.heap.set(int32(s), c.svcEnd[s])
+		ws := &c.work[s]
+		left := max(ws.end-c.now, 0) * c.speed[s]
+		ws.end = c.now + left/x
+		c.heap.set(int32(s), ws.end)
 	}
 	c.speed[s] = x
 }
@@ -136,7 +137,7 @@ func (c *cluster) takeDown(s int) {
 			c.pool.release(i)
 			i = next
 		}
-		c.queued[s] = 0
+		c.work[s].queued = 0
 	}
 	if sv.load > 0 {
 		c.becomeIdle(s)

@@ -16,7 +16,9 @@ import (
 // F, collects the few servers whose F is within rounding of it (in index
 // order, by a walk of the tree that skips every subtree above the bound),
 // computes their value exactly as the scan does, and applies the scan's
-// rule to them. No server outside the bound can have the scan's smallest
+// rule to them. The tree is built the first time no server is idle (in
+// O(N)) and kept up to date from then on; a run that always has an idle
+// server never pays for it. No server outside the bound can have the scan's smallest
 // value (the bound is derived below), so the choice and the random draws
 // are the scan's.
 //
@@ -34,21 +36,39 @@ type finishIndex struct {
 	levels [][]float64 // levels[0]: F by server; levels[k][i]: min of levels[k-1][8i:8i+8]; the last has one
 }
 
-func newFinishIndex(n int) *finishIndex {
-	f := &finishIndex{}
-	for {
-		m := (n + 7) &^ 7
+// build makes the tree of n servers' finish times F(i).
+func (f *finishIndex) build(n int, F func(i int) float64) {
+	f.levels = f.levels[:0]
+	for k := n; ; {
+		m := (k + 7) &^ 7
 		lv := make([]float64, m)
 		for i := range lv {
 			lv[i] = math.Inf(1)
 		}
 		f.levels = append(f.levels, lv)
-		if n == 1 {
-			return f
+		if k == 1 {
+			break
 		}
-		n = m / 8
+		k = m / 8
+	}
+	for i := range n {
+		f.levels[0][i] = F(i)
+	}
+	for k := 1; k < len(f.levels); k++ {
+		for i := range len(f.levels[k-1]) / 8 {
+			m := math.Inf(1)
+			for _, x := range f.levels[k-1][8*i : 8*i+8] {
+				if x < m {
+					m = x
+				}
+			}
+			f.levels[k][i] = m
+		}
 	}
 }
+
+// built reports whether the tree is kept.
+func (f *finishIndex) built() bool { return len(f.levels) > 0 }
 
 // set sets server i's finish time (+Inf: idle).
 func (f *finishIndex) set(i int, v float64) {
@@ -97,10 +117,19 @@ func (c *cluster) finishTime(s int) float64 {
 	if c.srv[s].load == 0 {
 		return math.Inf(1)
 	}
+	ws := &c.work[s]
 	if c.speed == nil {
-		return c.svcEnd[s] + c.queued[s]
+		return ws.end + ws.queued
 	}
-	return c.svcEnd[s] + c.queued[s]/c.speed[s]
+	return ws.end + ws.queued/c.speed[s]
+}
+
+// finishChanged updates the finish-time index, when there is one, after
+// server s's load or work changed.
+func (c *cluster) finishChanged(s int) {
+	if c.fin != nil && c.fin.built() {
+		c.fin.set(s, c.finishTime(s))
+	}
 }
 
 // pickLWL is strategies' lwl on a FIFO cluster without faults: the same
@@ -109,6 +138,9 @@ func (c *cluster) pickLWL(r *rand.Rand) int {
 	x := c.idx
 	if c.idleLeastWork() {
 		return pickMinLoaded(x, r)
+	}
+	if !c.fin.built() {
+		c.fin.build(c.n, c.finishTime)
 	}
 	idle := 0
 	base := c.fin.min()

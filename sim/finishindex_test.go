@@ -44,16 +44,16 @@ func TestFinishIndexMatchesScan(t *testing.T) {
 		cl.now = []float64{0, 1, 1e3 * r.Float64(), 1e7 * r.Float64()}[r.IntN(4)]
 		target := cl.now + r.ExpFloat64()
 		pIdle := []float64{0, 0, 0.3, 0.9}[r.IntN(4)]
-		for s := range n {
+		// state puts server s in a random state near the tie.
+		state := func(s int) {
+			cl.srv[s].load = 0
+			cl.work[s] = workState{}
 			if r.Float64() < pIdle {
-				continue
+				return
 			}
 			cl.srv[s].load = 1 + int32(r.IntN(4))
-			var end float64
-			switch r.IntN(4) {
-			case 0:
-				end = cl.now // due now
-			default:
+			end := cl.now // due now
+			if r.IntN(4) > 0 {
 				end = cl.now + (target-cl.now)*r.Float64()
 			}
 			q := 0.0
@@ -66,26 +66,44 @@ func TestFinishIndexMatchesScan(t *testing.T) {
 					q *= 1 + r.Float64()
 				}
 			}
-			cl.svcEnd[s], cl.queued[s] = end, max(q, 0)
-			cl.heap.pushNoPos(int32(s), end)
-			cl.fin.set(s, cl.finishTime(s))
+			cl.work[s] = workState{queued: max(q, 0), end: end}
 		}
-		cl.idx = newLoadIndex(cl.srv)
-		cl.view = indexedView{cl, cl.idx}
+		for s := range n {
+			state(s)
+		}
 		seed := r.Uint64()
 		pr := rand.New(rand.NewPCG(seed, 0))
 		pol, err := strategies.NewPolicy("lwl", strategies.PolicyConfig{Servers: n, Rand: pr})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := pol.Pick(cl.view, strategies.Job{})
 		rr := rand.New(rand.NewPCG(seed, 0))
-		got := cl.pickLWL(rr)
-		if got != want {
-			t.Fatalf("trial %d (n=%d, now=%v): index chose %d, the scan %d", trial, n, cl.now, got, want)
-		}
-		if rr.Uint64() != pr.Uint64() {
-			t.Fatalf("trial %d: the index and the scan drew different numbers", trial)
+		// Twice: the tree built from scratch, then kept up to date as a
+		// few servers change.
+		for round := range 2 {
+			if round == 1 {
+				for range 1 + r.IntN(5) {
+					s := r.IntN(n)
+					state(s)
+					cl.finishChanged(s)
+				}
+			}
+			cl.heap = newEventHeapFor(n, false)
+			for s := range n {
+				if cl.srv[s].load > 0 {
+					cl.heap.pushNoPos(int32(s), cl.work[s].end)
+				}
+			}
+			cl.idx = newLoadIndex(cl.srv)
+			cl.view = indexedView{cl, cl.idx}
+			want := pol.Pick(cl.view, strategies.Job{})
+			got := cl.pickLWL(rr)
+			if got != want {
+				t.Fatalf("trial %d round %d (n=%d, now=%v): index chose %d, the scan %d", trial, round, n, cl.now, got, want)
+			}
+			if rr.Uint64() != pr.Uint64() {
+				t.Fatalf("trial %d round %d: the index and the scan drew different numbers", trial, round)
+			}
 		}
 	}
 }

@@ -46,8 +46,8 @@ func lexLess(ka uint64, sa int32, kb uint64, sb int32) bool {
 	return borrow != 0
 }
 
-// min4 returns the index in [0, 4) of the earliest of four events and that
-// event: a tournament of branch-free comparisons.
+// min4 returns the index in [0, 4) of the earliest of four events by
+// (time, slot) and that event.
 func min4(kids []event) (int, event) {
 	kids = kids[:4:4]
 	i01 := b2i(kids[1].before(kids[0]))
@@ -147,10 +147,20 @@ func (h *eventHeap) down(i int) {
 		var m int
 		var me event
 		if c+3 < n {
-			// Four children: a tournament of integer comparisons, which
-			// compile to conditional moves.
-			k, e := min4(items[c:])
-			m, me = c+k, e
+			// Four children: a tournament of integer comparisons of their
+			// times, which compile to conditional moves, when the earliest
+			// time is one child's (always but for exact ties).
+			kids := items[c : c+4 : c+4]
+			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
+			lo01, lo23 := min(k0, k1), min(k2, k3)
+			if k0 != k1 && k2 != k3 && lo01 != lo23 {
+				i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+				m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+				me = items[m]
+			} else {
+				k, e := min4(kids)
+				m, me = c+k, e
+			}
 		} else {
 			if c >= n {
 				break
@@ -248,10 +258,20 @@ func (h *eventHeap) downNoPos(i int) {
 		var m int
 		var me event
 		if c+3 < n {
-			// Four children: a tournament of integer comparisons, which
-			// compile to conditional moves.
-			k, e := min4(items[c:])
-			m, me = c+k, e
+			// Four children: a tournament of integer comparisons of their
+			// times, which compile to conditional moves, when the earliest
+			// time is one child's (always but for exact ties).
+			kids := items[c : c+4 : c+4]
+			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
+			lo01, lo23 := min(k0, k1), min(k2, k3)
+			if k0 != k1 && k2 != k3 && lo01 != lo23 {
+				i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+				m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+				me = items[m]
+			} else {
+				k, e := min4(kids)
+				m, me = c+k, e
+			}
 		} else {
 			if c >= n {
 				break

@@ -5,26 +5,29 @@ import "math/bits"
 // loadIndex keeps the servers indexed by load for policies that choose the
 // least loaded server (strategies.LoadIndex): the number of servers at each
 // load, the smallest load, and the set of servers at the smallest load as
-// a bitmap with a Fenwick tree over the bitmap's words' counts, so that
-// the k-th of them in index order is found in O(log N) within a few
-// hundred kilobytes at a million servers (the bitmap and the tree stay in
-// the caches). A change of one server's load by one costs O(log(N/64)),
-// except when the smallest load itself changes: the set is then rebuilt in
-// O(N), which happens only when the last server at the smallest load
-// leaves it or one falls below it.
+// a bitmap with a Fenwick tree over the counts of its blocks of 512 bits
+// (eight words, one cache line), so that the k-th of them in index order
+// is found in O(log N): at a million servers the tree is 8 kB (it stays in
+// the first-level cache) and the bitmap 125 kB. A change of one server's
+// load by one costs O(log(N/512)), except when the smallest load itself
+// changes: the set is then rebuilt in O(N), which happens only when the
+// last server at the smallest load leaves it or one falls below it.
 type loadIndex struct {
 	srv  []srv // the cluster's servers (their loads are read)
 	min  int
 	cnt  []int    // cnt[L]: servers with load L
-	bits []uint64 // bit i: server i has the smallest load
-	fen  []int32  // 1-based Fenwick tree of the words' counts of set bits
-	step int      // the highest power of two <= len(bits)
+	bits []uint64 // bit i: server i has the smallest load; whole blocks
+	fen  []int32  // 1-based Fenwick tree of the blocks' counts of set bits
+	step int      // the highest power of two <= the number of blocks
 }
 
+// blockWords is the number of bitmap words a block of the tree counts.
+const blockWords = 8
+
 func newLoadIndex(servers []srv) *loadIndex {
-	w := (len(servers) + 63) / 64
-	x := &loadIndex{srv: servers, bits: make([]uint64, w), fen: make([]int32, w+1), cnt: make([]int, 8), step: 1}
-	for x.step*2 <= w {
+	nb := (len(servers) + 64*blockWords - 1) / (64 * blockWords)
+	x := &loadIndex{srv: servers, bits: make([]uint64, nb*blockWords), fen: make([]int32, nb+1), cnt: make([]int, 8), step: 1}
+	for x.step*2 <= nb {
 		x.step *= 2
 	}
 	for i := range servers {
@@ -54,9 +57,13 @@ func (x *loadIndex) rebuild() {
 			x.bits[i>>6] |= 1 << (i & 63)
 		}
 	}
-	n := len(x.bits)
+	n := len(x.fen) - 1
 	for i := 1; i <= n; i++ {
-		x.fen[i] = int32(bits.OnesCount64(x.bits[i-1]))
+		c := 0
+		for _, w := range x.bits[(i-1)*blockWords : i*blockWords] {
+			c += bits.OnesCount64(w)
+		}
+		x.fen[i] = int32(c)
 	}
 	for i := 1; i <= n; i++ {
 		if j := i + i&-i; j <= n {
@@ -65,8 +72,8 @@ func (x *loadIndex) rebuild() {
 	}
 }
 
-func (x *loadIndex) add(w int, d int32) {
-	for i := w + 1; i < len(x.fen); i += i & -i {
+func (x *loadIndex) add(b int, d int32) {
+	for i := b + 1; i < len(x.fen); i += i & -i {
 		x.fen[i] += d
 	}
 }
@@ -89,11 +96,11 @@ func (x *loadIndex) moved(s int, from, to int32) {
 	default:
 		if int(from) == x.min {
 			x.bits[s>>6] &^= 1 << (s & 63)
-			x.add(s>>6, -1)
+			x.add(s>>9, -1)
 		}
 		if int(to) == x.min {
 			x.bits[s>>6] |= 1 << (s & 63)
-			x.add(s>>6, 1)
+			x.add(s>>9, 1)
 		}
 	}
 }
@@ -110,8 +117,17 @@ func (x *loadIndex) NthMinLoaded(k int) int {
 			rem -= x.fen[next]
 		}
 	}
-	// Word pos (0-based) holds the rem-th set bit.
-	return pos<<6 + selectBit(x.bits[pos], int(rem-1))
+	// Block pos (0-based) holds the rem-th set bit.
+	r := int(rem - 1)
+	words := x.bits[pos*blockWords : (pos+1)*blockWords : (pos+1)*blockWords]
+	for i, w := range words {
+		if c := bits.OnesCount64(w); r >= c {
+			r -= c
+			continue
+		}
+		return (pos*blockWords+i)<<6 + selectBit(w, r)
+	}
+	panic("sim: load index out of step with its bitmap")
 }
 
 // rank returns the number of servers at the smallest load whose index is
@@ -119,7 +135,10 @@ func (x *loadIndex) NthMinLoaded(k int) int {
 func (x *loadIndex) rank(s int) int {
 	w := s >> 6
 	n := bits.OnesCount64(x.bits[w] & (1<<(s&63) - 1))
-	for i := w; i > 0; i -= i & -i {
+	for _, v := range x.bits[w&^(blockWords-1) : w] {
+		n += bits.OnesCount64(v)
+	}
+	for i := w / blockWords; i > 0; i -= i & -i {
 		n += int(x.fen[i])
 	}
 	return n

@@ -81,12 +81,15 @@ func ones(n int) []float64 {
 	return s
 }
 
-// drawP2C draws the next arrival's two candidates as strategies'
-// SampleDistinct does for two of n (no draw when n <= 2), and asks the
-// memory for their state.
+// drawP2C draws the two candidates of the arrival after next as
+// strategies' SampleDistinct does for two of n (no draw when n <= 2):
+// the policy's draws come in the order of the arrivals, so drawing them
+// ahead changes none of them. In a large cluster it asks the memory for
+// their state, two arrivals before it is read.
 func (c *cluster) drawP2C() {
+	c.cand[0] = c.cand[1]
 	if c.n <= 2 {
-		c.nextA, c.nextB = 0, int32(c.n)-1
+		c.cand[1] = [2]int32{0, int32(c.n) - 1}
 		return
 	}
 	a := c.prng.IntN(c.n)
@@ -94,15 +97,17 @@ func (c *cluster) drawP2C() {
 	if b >= a {
 		b++
 	}
-	c.nextA, c.nextB = int32(a), int32(b)
-	prefetch(unsafe.Pointer(&c.srv[a]))
-	prefetch(unsafe.Pointer(&c.srv[b]))
+	c.cand[1] = [2]int32{int32(a), int32(b)}
+	if c.lad != nil { // a large cluster
+		prefetch(unsafe.Pointer(&c.srv[a]))
+		prefetch(unsafe.Pointer(&c.srv[b]))
+	}
 }
 
 // pickP2C is pod's Pick with d = 2: of the two candidates, the second only
 // if it holds fewer jobs.
 func (c *cluster) pickP2C() int {
-	a, b := c.nextA, c.nextB
+	a, b := c.cand[0][0], c.cand[0][1]
 	s := a
 	if b != a && c.srv[b].load < c.srv[a].load {
 		s = b

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -28,6 +29,11 @@ func Prediction(cfg *Config) (theory.Prediction, bool) {
 	if err != nil {
 		return theory.Prediction{}, false
 	}
+	return prediction(&c)
+}
+
+// prediction is Prediction of a configuration whose defaults are filled in.
+func prediction(c *Config) (theory.Prediction, bool) {
 	return theory.Predict(theory.Scenario{
 		Policy:     c.Policy,
 		Servers:    c.Servers,
@@ -61,6 +67,16 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	)
 	resp := metrics.NewLatency(1e-6)
 	perServer := c.Servers <= perServerMax
+	for _, r := range reps {
+		if r.c != nil {
+			r.c.release()
+		}
+	}
+	if !perServer {
+		// The jobs and timers of a large cluster are gone: let the
+		// per-server figures below take their memory rather than add to it.
+		runtime.GC()
+	}
 	dispatched := make([]float64, c.Servers)
 	var busy []float64
 	if perServer {
@@ -109,7 +125,6 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		for s := range c.Servers {
 			dispatched[s] += float64(cl.dispatched(s))
 		}
-		cl.release()
 	}
 	m := res.Metrics
 	m["jobs"] = float64(jobs)
@@ -186,7 +201,7 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		}
 		res.Params["precision"] = c.Precision
 	}
-	if p, ok := Prediction(c); ok {
+	if p, ok := prediction(c); ok {
 		m["theory_response_mean"] = p.Response
 		res.Params["theory_model"] = p.Model
 		res.Params["theory_kind"] = string(p.Kind)

@@ -6,12 +6,20 @@
 // distribution says otherwise. The offered load ρ is per unit of capacity:
 // the arrival rate is λ = ρ·Σspeeds / mean service.
 //
-// The engine keeps one timer per server (its next departure) in an indexed
-// 4-ary heap of small values, and the next arrival's time beside it; jobs live only
-// while they are in the system, so memory does not grow with the number of
-// jobs simulated. A run is sequential and deterministic: the same Config
-// (including Seed) gives the same result bit for bit, whatever GOMAXPROCS
-// is; independent replications run in parallel, each with its own seeded
+// The engine keeps one timer per busy server (its next departure), in a
+// 4-ary heap of small values, or from 8192 FIFO servers on in a ladder of
+// epochs (ladder.go) that costs the same per event at any size; the next
+// arrival's time is kept beside them. Departures due at the same instant
+// leave in server order. A server's state that every event touches is 16
+// bytes; jobs at FIFO servers live in a pool of 24-byte records only while
+// they are in the system (pool.go), so memory does not grow with the
+// number of jobs simulated; at a million servers p2c at ρ = 0.9 holds
+// about 75 bytes a server. For p2c, jsq, sed and lwl the engine picks
+// servers itself, with the policies' own random draws (native.go), and
+// asks the memory ahead for the servers and jobs the next events will
+// read. A run is sequential and deterministic: the same Config (including
+// Seed) gives the same result bit for bit, whatever GOMAXPROCS is;
+// independent replications run in parallel, each with its own seeded
 // streams, and are combined in replication order.
 package sim
 
@@ -312,6 +320,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	}
 	if cl.native == pickP2C {
 		cl.drawP2C()
+		cl.drawP2C()
 	}
 	cl.scheduleArrival()
 	if cl.isPS {
@@ -323,11 +332,10 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	// policy that never reads it.
 	cl.trackWork = cl.native == pickPolicy || cl.native == pickLWL
 	if cl.trackWork {
-		cl.queued = make([]float64, n)
-		cl.svcEnd = make([]float64, n)
+		cl.work = make([]workState, n)
 	}
 	if cl.native == pickLWL {
-		cl.fin = newFinishIndex(n)
+		cl.fin = &finishIndex{} // built when first needed
 	}
 	if c.Trace != nil && rep == 0 {
 		cl.svcStart = make([]float64, n)
@@ -389,7 +397,7 @@ func (cl *cluster) finish() (window float64) {
 // record's assembly.
 func (cl *cluster) release() {
 	cl.pool, cl.heap, cl.lad, cl.idx, cl.fin = pool{}, nil, nil, nil, nil
-	cl.queued, cl.svcEnd, cl.svcStart, cl.ps, cl.view = nil, nil, nil, nil, nil
+	cl.work, cl.svcStart, cl.ps, cl.view, cl.policy = nil, nil, nil, nil, nil
 }
 
 // measuredJobs is the number of measured jobs whose response was recorded.
