@@ -48,7 +48,7 @@ func BenchmarkScale(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					e.Step(max(500_000, 20*n))
+					e.Step(max(500_000, 60*n))
 					perServe = float64(int64(heapInUse())-int64(before)) / float64(n)
 				}
 				runtime.LockOSThread()

@@ -550,17 +550,18 @@ func (c *cluster) tell(s int, j job) {
 
 // prefetchDepartures asks the memory for what the next departures will
 // read, a few departures ahead (the ladder knows them): the server of the
-// third one, the job in service of the second, and the job that will start
-// after the next one. At a million servers these are cache misses that
-// would otherwise come one after the other.
+// fifth one, the job in service of the third (its server was asked for two
+// departures ago), and the job that will start after the second. At a
+// million servers these are cache misses that would otherwise come one
+// after the other.
 func (c *cluster) prefetchDepartures() {
-	if s := c.lad.ahead(3); s >= 0 {
+	if s := c.lad.ahead(5); s >= 0 {
 		prefetch(unsafe.Pointer(&c.srv[s]))
 	}
-	if s := c.lad.ahead(2); s >= 0 && c.srv[s].load > 0 {
+	if s := c.lad.ahead(3); s >= 0 && c.srv[s].load > 0 {
 		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].head)))
 	}
-	if s := c.lad.ahead(1); s >= 0 && c.srv[s].load > 1 {
+	if s := c.lad.ahead(2); s >= 0 && c.srv[s].load > 1 {
 		prefetch(unsafe.Pointer(c.pool.at(c.pool.at(c.srv[s].head).next)))
 	}
 }

@@ -4,19 +4,33 @@ import "math/bits"
 
 // loadIndex keeps the servers indexed by load for policies that choose the
 // least loaded server (strategies.LoadIndex): the number of servers at each
-// load, the smallest load, and the set of servers at the smallest load as
-// a bitmap with a Fenwick tree over the counts of its blocks of 512 bits
-// (eight words, one cache line), so that the k-th of them in index order
-// is found in O(log N): at a million servers the tree is 8 kB (it stays in
-// the first-level cache) and the bitmap 125 kB. A change of one server's
-// load by one costs O(log(N/512)), except when the smallest load itself
-// changes: the set is then rebuilt in O(N), which happens only when the
-// last server at the smallest load leaves it or one falls below it.
+// load, the smallest load, and the set of servers at the smallest load (a
+// serverSet), so that the k-th of them in index order is found in
+// O(log N). A change of one server's load by one costs O(log(N/512)).
+//
+// The set of servers one above the smallest load is kept too, once known:
+// when the last server at the smallest load leaves it, that set becomes
+// the new one at once, and when a server falls below the smallest load the
+// old set becomes the one above. So a smallest load that goes back and
+// forth (a cluster near saturation, where the last idle server comes and
+// goes) costs a clearing of the bitmap, O(N/64) words, per fall; the
+// servers are scanned, in O(N), only when the smallest load rises twice
+// in a row.
 type loadIndex struct {
-	srv  []srv // the cluster's servers (their loads are read)
-	min  int
-	cnt  []int    // cnt[L]: servers with load L
-	bits []uint64 // bit i: server i has the smallest load; whole blocks
+	srv    []srv // the cluster's servers (their loads are read)
+	min    int
+	cnt    []int     // cnt[L]: servers with load L
+	cur    serverSet // the servers at load min
+	next   serverSet // the servers at load min+1, when nextOK
+	nextOK bool
+}
+
+// serverSet is a set of servers as a bitmap with a Fenwick tree over the
+// counts of its blocks of 512 bits (eight words, one cache line): at a
+// million servers the tree is 8 kB (it stays in the first-level cache) and
+// the bitmap 125 kB.
+type serverSet struct {
+	bits []uint64 // whole blocks
 	fen  []int32  // 1-based Fenwick tree of the blocks' counts of set bits
 	step int      // the highest power of two <= the number of blocks
 }
@@ -24,12 +38,17 @@ type loadIndex struct {
 // blockWords is the number of bitmap words a block of the tree counts.
 const blockWords = 8
 
-func newLoadIndex(servers []srv) *loadIndex {
-	nb := (len(servers) + 64*blockWords - 1) / (64 * blockWords)
-	x := &loadIndex{srv: servers, bits: make([]uint64, nb*blockWords), fen: make([]int32, nb+1), cnt: make([]int, 8), step: 1}
+func newServerSet(n int) serverSet {
+	nb := (n + 64*blockWords - 1) / (64 * blockWords)
+	x := serverSet{bits: make([]uint64, nb*blockWords), fen: make([]int32, nb+1), step: 1}
 	for x.step*2 <= nb {
 		x.step *= 2
 	}
+	return x
+}
+
+func newLoadIndex(servers []srv) *loadIndex {
+	x := &loadIndex{srv: servers, cnt: make([]int, 8), cur: newServerSet(len(servers)), next: newServerSet(len(servers))}
 	for i := range servers {
 		l := int(servers[i].load)
 		x.grow(l)
@@ -49,14 +68,22 @@ func (x *loadIndex) grow(l int) {
 	}
 }
 
-// rebuild recomputes the set for the current minimum, in O(N).
+// rebuild recomputes the set for the current minimum from the servers'
+// loads, in O(N); the set above is not known.
 func (x *loadIndex) rebuild() {
-	clear(x.bits)
+	b := x.cur.bits
+	clear(b)
 	for i := range x.srv {
 		if int(x.srv[i].load) == x.min {
-			x.bits[i>>6] |= 1 << (i & 63)
+			b[i>>6] |= 1 << (i & 63)
 		}
 	}
+	x.cur.recount()
+	x.nextOK = false
+}
+
+// recount rebuilds the tree from the bitmap.
+func (x *serverSet) recount() {
 	n := len(x.fen) - 1
 	for i := 1; i <= n; i++ {
 		c := 0
@@ -72,9 +99,22 @@ func (x *loadIndex) rebuild() {
 	}
 }
 
-func (x *loadIndex) add(b int, d int32) {
-	for i := b + 1; i < len(x.fen); i += i & -i {
-		x.fen[i] += d
+func (x *serverSet) clear() {
+	clear(x.bits)
+	clear(x.fen)
+}
+
+func (x *serverSet) insert(s int) {
+	x.bits[s>>6] |= 1 << (s & 63)
+	for i := s>>9 + 1; i < len(x.fen); i += i & -i {
+		x.fen[i]++
+	}
+}
+
+func (x *serverSet) remove(s int) {
+	x.bits[s>>6] &^= 1 << (s & 63)
+	for i := s>>9 + 1; i < len(x.fen); i += i & -i {
+		x.fen[i]--
 	}
 }
 
@@ -84,23 +124,45 @@ func (x *loadIndex) moved(s int, from, to int32) {
 	x.grow(int(to))
 	x.cnt[from]--
 	x.cnt[to]++
+	m := int32(x.min)
 	switch {
-	case int(to) < x.min:
-		x.min = int(to)
-		x.rebuild()
-	case x.cnt[x.min] == 0:
+	case to < m && from == m && to == m-1:
+		// s falls below the smallest load: the set at m becomes the one
+		// above, without s; the new set holds s alone.
+		x.cur, x.next = x.next, x.cur
+		x.next.remove(s)
+		x.nextOK = true
+		x.cur.clear()
+		x.cur.insert(s)
+		x.min--
+	case x.cnt[m] == 0 && from == m && to == m+1 && x.nextOK:
+		// The last server at the smallest load leaves it: the set above,
+		// with s, is the new set. The old one (s still in it) is not known
+		// to be the set above, and is cleared before it is used again.
+		x.cur, x.next = x.next, x.cur
+		x.cur.insert(s)
+		x.nextOK = false
+		x.min++
+	case to < m || x.cnt[m] == 0:
+		x.min = int(min(to, m))
 		for x.cnt[x.min] == 0 {
 			x.min++
 		}
 		x.rebuild()
 	default:
-		if int(from) == x.min {
-			x.bits[s>>6] &^= 1 << (s & 63)
-			x.add(s>>9, -1)
+		if from == m {
+			x.cur.remove(s)
 		}
-		if int(to) == x.min {
-			x.bits[s>>6] |= 1 << (s & 63)
-			x.add(s>>9, 1)
+		if to == m {
+			x.cur.insert(s)
+		}
+		if x.nextOK {
+			if from == m+1 {
+				x.next.remove(s)
+			}
+			if to == m+1 {
+				x.next.insert(s)
+			}
 		}
 	}
 }
@@ -109,7 +171,14 @@ func (x *loadIndex) moved(s int, from, to int32) {
 func (x *loadIndex) MinLoad() (load, count int) { return x.min, x.cnt[x.min] }
 
 // NthMinLoaded implements strategies.LoadIndex.
-func (x *loadIndex) NthMinLoaded(k int) int {
+func (x *loadIndex) NthMinLoaded(k int) int { return x.cur.nth(k) }
+
+// rank returns the number of servers at the smallest load whose index is
+// below s.
+func (x *loadIndex) rank(s int) int { return x.cur.rank(s) }
+
+// nth returns the k-th server of the set (from 0) in index order.
+func (x *serverSet) nth(k int) int {
 	pos, rem := 0, int32(k+1)
 	for step := x.step; step > 0; step >>= 1 {
 		if next := pos + step; next < len(x.fen) && x.fen[next] < rem {
@@ -127,12 +196,11 @@ func (x *loadIndex) NthMinLoaded(k int) int {
 		}
 		return (pos*blockWords+i)<<6 + selectBit(w, r)
 	}
-	panic("sim: load index out of step with its bitmap")
+	panic("sim: server set out of step with its bitmap")
 }
 
-// rank returns the number of servers at the smallest load whose index is
-// below s.
-func (x *loadIndex) rank(s int) int {
+// rank returns the number of servers of the set whose index is below s.
+func (x *serverSet) rank(s int) int {
 	w := s >> 6
 	n := bits.OnesCount64(x.bits[w] & (1<<(s&63) - 1))
 	for _, v := range x.bits[w&^(blockWords-1) : w] {
