@@ -220,6 +220,17 @@ func (c *cluster) measured(id uint64) bool { return id >= c.warmup && id < c.tot
 
 // advance integrates time-weighted statistics up to t and moves the clock.
 func (c *cluster) advance(t float64) {
+	if c.lastT >= c.winStart && t <= c.winEnd {
+		// Inside the window, the common case: the general case below with
+		// lo = lastT and hi = t (adding 0 when t = lastT changes nothing).
+		d := t - c.lastT
+		c.area += float64(c.inSystem) * d
+		if !c.perServer {
+			c.busyArea += c.busyCap * d
+		}
+		c.lastT, c.now = t, t
+		return
+	}
 	if t > c.winStart && c.lastT < c.winEnd {
 		lo := max(c.lastT, c.winStart)
 		hi := min(t, c.winEnd)
