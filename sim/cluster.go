@@ -298,6 +298,9 @@ func (c *cluster) arrive() {
 	s := c.pick(j)
 	if s >= 0 && c.lad != nil {
 		prefetch(unsafe.Pointer(&c.srv[s]))
+		if c.work != nil {
+			prefetch(unsafe.Pointer(&c.work[s]))
+		}
 	}
 	// What follows does not depend on where the job goes: done before the
 	// job is placed, it overlaps the fetch of the server's state.

@@ -7,8 +7,8 @@ import "math"
 // eventHeap), at a constant cost per timer instead of a path from the root
 // of a heap that outgrows the caches.
 //
-// Time is cut into epochs of equal width (about epochTarget departures
-// each). The epoch of a time t is ⌊t·inv⌋, computed in floating point:
+// Time is cut into epochs of equal width (about epochSize(busy)
+// departures each). The epoch of a time t is ⌊t·inv⌋, computed in floating point:
 // a non-decreasing function of t, so all the timers of an earlier epoch
 // come before those of a later one, and ordering each epoch on its own
 // orders them all. A timer due in one of the next len(buckets)−1 epochs is
@@ -66,13 +66,18 @@ type bucket struct {
 	tn         int32
 }
 
-// epochTarget is the number of departures an epoch holds on average.
-const epochTarget = 4096
+// epochSize is the number of departures an epoch holds on average, when
+// about busy timers are set at a time: a 256th of them (so that an epoch
+// is short against the service times and few timers fall in the current
+// one and go to late), within [64, 4096] (a sorted epoch stays in the
+// second-level cache).
+func epochSize(busy float64) float64 { return min(4096, max(64, busy/256)) }
 
 // newLadder returns an empty calendar for departures at about rate per
-// time unit whose delays (service times) are mostly below horizon.
-func newLadder(rate, horizon float64) *ladder {
-	inv := rate / epochTarget // epochs per time unit
+// time unit from about busy servers at a time, whose delays (service
+// times) are mostly below horizon.
+func newLadder(rate, busy, horizon float64) *ladder {
+	inv := rate / epochSize(busy) // epochs per time unit
 	nb := nextPow2(uint64(max(64, min(1<<16, horizon*inv))))
 	return &ladder{
 		inv:     inv,

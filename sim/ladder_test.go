@@ -40,7 +40,7 @@ func TestLadderMatchesHeap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(tc.slots), 11))
 			h := newEventHeapFor(tc.slots, false)
-			l := newLadder(tc.rate, ladderHorizon)
+			l := newLadder(tc.rate, float64(tc.slots)*0.9, ladderHorizon)
 			busy := make([]bool, tc.slots)
 			now := 0.0
 			for op := range 300_000 {
