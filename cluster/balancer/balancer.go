@@ -598,10 +598,11 @@ func (b *Balancer) Stats() Stats {
 
 // errorStatus is the status a request that failed at the backends is
 // answered with: 503 with no backend to send it to (or no room or time in
-// the central queue), 504 past a backend timeout, else 502.
+// the central queue, or the balancer short of descriptors or memory to
+// reach one), 504 past a backend timeout, else 502.
 func errorStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout):
+	case errors.Is(err, ErrNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout), localShortage(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errBackendTimeout):
 		return http.StatusGatewayTimeout
@@ -909,6 +910,9 @@ func (b *Balancer) healthLoop(ctx context.Context, s int) {
 		err := check(ctx, client, url)
 		if ctx.Err() != nil {
 			return
+		}
+		if err != nil && localShortage(err) {
+			continue // the balancer's own lack (of descriptors, memory): says nothing of the backend
 		}
 		if err == nil {
 			fails = 0

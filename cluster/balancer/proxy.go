@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -161,15 +162,33 @@ func (b *Balancer) Serve(ctx context.Context, ln net.Listener, ready func(addr s
 	return nil
 }
 
-// sysListener hands out its connections as sysConn.
+// sysListener hands out its connections as sysConn. When the process is
+// out of file descriptors or memory (clients hold too many connections)
+// it waits and tries again, as net/http's server does, from 5ms doubling
+// up to 1s: fasthttp's server would stop serving at the first such error.
 type sysListener struct{ net.Listener }
 
 func (l sysListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	var wait time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			return wrapConn(c), nil
+		}
+		if !localShortage(err) {
+			return nil, err
+		}
+		wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+		time.Sleep(wait)
 	}
-	return wrapConn(c), nil
+}
+
+// localShortage reports whether err is this process or system running
+// out of a resource of its own (file descriptors, buffer memory, local
+// ports): no fault of the peer.
+func localShortage(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.EADDRNOTAVAIL)
 }
 
 // hopHeader reports whether a header is not relayed to the other side:
@@ -471,7 +490,12 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 	for try := 0; ; try++ {
 		pc, reused, err := be.pool.get(b, be, t0, firstBy)
 		if err != nil {
-			return failed(errNotSent{fmt.Errorf("connect: %w", err)}, true)
+			err = errNotSent{fmt.Errorf("connect: %w", err)}
+			if localShortage(err) {
+				o = outcomeUnsent // the balancer's own lack: nothing against the backend
+				return fmt.Errorf("backend %s: %w", be.addr, err)
+			}
+			return failed(err, true)
 		}
 		if len(body) > 32<<10 {
 			// A head fits in the socket's buffer, which the last response

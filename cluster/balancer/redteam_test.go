@@ -1,0 +1,178 @@
+//go:build linux
+
+package balancer
+
+// Raw-socket attacks on the balancer's raw system-call path (sysConn: the
+// one-step send of a backend request, the idle peek of a pooled
+// connection) and on prequal's probes, with backends that misbehave on
+// purpose. Linux only: the file-descriptor counts read /proc, and the
+// backends set socket options of Linux.
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startMisbehavingOpts is startMisbehaving with socket options set on the
+// listener (inherited by the connections it accepts): a receive buffer of
+// rcvbuf bytes and a maximum segment size of mss (0: the system's).
+func startMisbehavingOpts(t testing.TB, rcvbuf, mss int, serve func(c net.Conn)) string {
+	t.Helper()
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			if rcvbuf > 0 {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			}
+			if serr == nil && mss > 0 {
+				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, mss)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { defer c.Close(); serve(c) })
+		}
+	})
+	return ln.Addr().String()
+}
+
+// readHead reads a request head from br (through its blank line) and
+// returns it.
+func readHead(br *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		b.WriteString(line)
+		if err != nil {
+			return b.String(), err
+		}
+		if line == "\r\n" {
+			return b.String(), nil
+		}
+	}
+}
+
+// fdCount is the number of open file descriptors of process pid.
+func fdCount(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// The balancer keeps serving when its process runs out of file
+// descriptors (clients opened too many connections): it neither stops
+// accepting for good nor counts the failure to connect to a backend, its
+// own, against the backend.
+func TestFileDescriptorExhaustion(t *testing.T) {
+	serve := func(c net.Conn) { serveEcho(c, nil) }
+	b1, b2 := startMisbehaving(t, serve), startMisbehaving(t, serve)
+	const nofile = 64
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_NOFILE": strconv.Itoa(nofile), "_HEALTH": "50ms"}, "rr", b1, b2)
+	// One connection opened first, with a request served: its client
+	// then asks again while no descriptor is free.
+	c0, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c0.Close()
+	br0 := bufio.NewReader(c0)
+	ask := func(who string) (int, error) {
+		c0.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c0, "GET /work HTTP/1.1\r\nHost: x\r\nX-Client: %s\r\n\r\n", who)
+		resp, _, err := readOne(br0, "GET")
+		if err != nil {
+			return 0, err
+		}
+		return resp.StatusCode, nil
+	}
+	if code, err := ask("first"); code != 200 {
+		t.Fatalf("before: %d %v", code, err)
+	}
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 2 * nofile {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		conns = append(conns, c)
+	}
+	// Wait until the accepts that can be made are made.
+	for deadline := time.Now().Add(10 * time.Second); fdCount(t, pid) < nofile-1; {
+		if fdCount(t, pid) == 0 {
+			t.Fatalf("the balancer process stopped (it holds no descriptor) after %d connections", len(conns))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the balancer holds %d descriptors after %d connections, want its limit %d", fdCount(t, pid), len(conns), nofile)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the balancer holds %d descriptors, %d connections opened", fdCount(t, pid), len(conns))
+	// rr: this one goes to the second backend, which needs a connection.
+	code, err := ask("starved")
+	t.Logf("a request while no descriptor is free: %d %v", code, err)
+	if err == nil && code != 200 && code != 503 {
+		t.Errorf("a request while no descriptor is free: %d, want 200 (retried on a pooled connection) or 503", code)
+	}
+	time.Sleep(300 * time.Millisecond) // several health checks
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		t.Fatalf("the balancer process is gone: %v", err)
+	}
+	resp, _ := rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if resp.StatusCode != 200 {
+		t.Errorf("after the connections closed: %s", resp.Status)
+	}
+	for _, b := range backendsOf(secStats(t, addr)) {
+		if num(b, "failed") != 0 || b["alive"] != true || b["last_error"] != nil {
+			t.Errorf("backend %v blamed for the balancer's own lack of descriptors: alive %v, failed %v, last error %v", b["addr"], b["alive"], b["failed"], b["last_error"])
+		}
+	}
+}
