@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -236,9 +237,10 @@ func TestSendAndPeek(t *testing.T) {
 					got <- buf
 					b.Write([]byte("answer"))
 				}()
-				c.SetReadDeadline(time.Now().Add(20 * time.Second))
-				if err := sendAndPeek(c, br, head, body); err != nil {
-					t.Fatalf("round trip %d (%d+%d bytes): %v", i, len(head), len(body), err)
+				deadline := time.Now().Add(20 * time.Second)
+				c.SetReadDeadline(deadline)
+				if whole, err := sendAndPeek(c, br, head, body, deadline); err != nil || !whole {
+					t.Fatalf("round trip %d (%d+%d bytes): whole %v, %v", i, len(head), len(body), whole, err)
 				}
 				if g := <-got; !bytes.Equal(g, want) {
 					t.Fatalf("round trip %d: the peer received other bytes than were sent", i)
@@ -261,7 +263,7 @@ func TestSendAndPeekErrors(t *testing.T) {
 		b.(*net.TCPConn).SetLinger(0)
 		b.Close()
 		time.Sleep(20 * time.Millisecond)
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil, time.Time{})
 		var oe *net.OpError
 		if !errors.As(err, &oe) {
 			t.Fatalf("send to a reset connection: %v, want a *net.OpError", err)
@@ -271,18 +273,46 @@ func TestSendAndPeekErrors(t *testing.T) {
 		a, _ := tcpPair(t) // never answers
 		c := wrapConn(a)
 		c.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil, time.Time{})
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("no answer by the deadline: %v, want a timeout", err)
 		}
 	})
+	for _, naive := range []bool{false, true} {
+		// The peer answers after the head, then resets the connection with
+		// the body still coming: the answer is read, and whole is false.
+		t.Run(fmt.Sprintf("answer then reset/naive=%v", naive), func(t *testing.T) {
+			a, b := tcpPair(t)
+			b.(*net.TCPConn).SetReadBuffer(4096)
+			c := wrapConn(a)
+			if naive {
+				c = a
+			}
+			go func() {
+				io.ReadFull(b, make([]byte, 5))
+				b.Write([]byte("answer"))
+				time.Sleep(10 * time.Millisecond)
+				b.(*net.TCPConn).SetLinger(0)
+				b.Close()
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			c.SetReadDeadline(deadline)
+			br := bufio.NewReader(c)
+			whole, err := sendAndPeek(c, br, []byte("head\n"), make([]byte, 64<<20), deadline)
+			if err != nil || whole {
+				t.Fatalf("sendAndPeek = whole %v, %v; want the answer, not whole", whole, err)
+			}
+			if got, _ := io.ReadAll(br); string(got) != "answer" {
+				t.Fatalf("read %q, want \"answer\"", got)
+			}
+		})
+	}
 	t.Run("write deadline", func(t *testing.T) {
 		a, _ := tcpPair(t) // never reads: the body does not fit
 		c := wrapConn(a)
-		c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 		c.SetReadDeadline(time.Now().Add(time.Minute))
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("POST / HTTP/1.1\r\n\r\n"), make([]byte, 64<<20))
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("POST / HTTP/1.1\r\n\r\n"), make([]byte, 64<<20), time.Now().Add(50*time.Millisecond))
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("a body past the write deadline: %v, want a timeout", err)

@@ -497,15 +497,9 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 			}
 			return failed(err, true)
 		}
-		if len(body) > 32<<10 {
-			// A head fits in the socket's buffer, which the last response
-			// emptied; a large body may not: bound its write too.
-			pc.c.SetWriteDeadline(firstBy)
-		}
-		err = pc.send(head, body) // and wait for the first byte of the response
-		if len(body) > 32<<10 {
-			pc.c.SetWriteDeadline(time.Time{})
-		}
+		// Send, and wait for the first byte of the response; a request
+		// that does not fit in the socket is sent by then too.
+		whole, err := pc.send(head, body, firstBy)
 		if err != nil {
 			pc.close()
 			if isTimeout(err) {
@@ -551,7 +545,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 				svc = ns
 			}
 		}
-		keep := !resp.ConnectionClose()
+		keep := whole && !resp.ConnectionClose() // a request cut short ends its connection
 		rh.ResetConnectionClose()
 		stripHop(rh)
 		if !keep {

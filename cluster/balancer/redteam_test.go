@@ -11,6 +11,7 @@ package balancer
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -173,6 +174,84 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 	for _, b := range backendsOf(secStats(t, addr)) {
 		if num(b, "failed") != 0 || b["alive"] != true || b["last_error"] != nil {
 			t.Errorf("backend %v blamed for the balancer's own lack of descriptors: alive %v, failed %v, last error %v", b["addr"], b["alive"], b["failed"], b["last_error"])
+		}
+	}
+}
+
+// A backend that answers a request as soon as it has read its head and
+// closes the connection with the body still coming (so its system resets
+// the connection): the answer, sent before the reset, reaches the client,
+// and the backend is neither marked dead nor counted failed (it answered;
+// the upload was the client's).
+func TestEarlyAnswerThenReset(t *testing.T) {
+	be := startMisbehavingOpts(t, 4096, 0, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 7\r\n\r\ntoo big")
+		time.Sleep(10 * time.Millisecond)
+		c.(*net.TCPConn).SetLinger(0) // a reset, whatever the timing of the unread bytes
+	})
+	const size = 16 << 20 // far more than the socket buffers hold
+	addr := startSecBalancer(t, Config{Backends: []string{be}, Limits: Limits{MaxBodyBytes: size}})
+	for i := range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		go func() {
+			fmt.Fprintf(c, "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+			c.Write(make([]byte, size))
+		}()
+		resp, body, err := readOne(bufio.NewReader(c), "PUT")
+		c.Close()
+		if err != nil {
+			t.Fatalf("upload %d: no response: %v", i, err)
+		}
+		if resp.StatusCode != 413 || body != "too big" {
+			t.Errorf("upload %d: %s %q, want the backend's 413 \"too big\"", i, resp.Status, body)
+		}
+	}
+	b := backendsOf(secStats(t, addr))[0]
+	if b["alive"] != true || num(b, "failed") != 0 {
+		t.Errorf("the backend that answered: alive %v, failed %v, last error %v; want alive, 0 failed", b["alive"], b["failed"], b["last_error"])
+	}
+}
+
+// A backend that stops reading with a tiny window (its receive buffer and
+// segment size at their minimum, so that the balancer's socket holds some
+// 20 KiB): a request that does not fit, whatever its body's size (a 12 KiB
+// head and 16 KiB, 32 KiB or 200 KiB), is answered 504 at the first-byte
+// timeout (here 300ms; the test allows it 20 times that), never held.
+// Before, the send of a body up to 32 KiB had no deadline at all.
+func TestStuckBackendSendBounded(t *testing.T) {
+	done := make(chan struct{})
+	be := startMisbehavingOpts(t, 1, 88, func(c net.Conn) {
+		io.Copy(io.Discard, io.LimitReader(c, 1)) // one byte, then no more
+		<-done
+	})
+	defer close(done)
+	const timeout = 300 * time.Millisecond
+	addr := startSecBalancer(t, Config{Backends: []string{be}, Limits: Limits{FirstByteTimeout: timeout}})
+	pad := strings.Repeat("p", 12<<10) // a large head too
+	for _, size := range []int{16 << 10, 32 << 10, 200 << 10} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * timeout))
+		fmt.Fprintf(c, "POST /work HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\nContent-Length: %d\r\n\r\n%s", pad, size, strings.Repeat("a", size))
+		t0 := time.Now()
+		resp, _, err := readOne(bufio.NewReader(c), "POST")
+		c.Close()
+		if err != nil {
+			t.Errorf("%d-byte body to a stuck backend: no answer after %v: %v", size, time.Since(t0), err)
+			continue
+		}
+		if resp.StatusCode != 504 {
+			t.Errorf("%d-byte body to a stuck backend: %s, want 504", size, resp.Status)
 		}
 	}
 }
