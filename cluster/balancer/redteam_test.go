@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -253,5 +254,127 @@ func TestStuckBackendSendBounded(t *testing.T) {
 		if resp.StatusCode != 504 {
 			t.Errorf("%d-byte body to a stuck backend: %s, want 504", size, resp.Status)
 		}
+	}
+}
+
+// victim is what bytes a backend must never deliver to a client carry:
+// another client's answer, with its cookie.
+const victim = "for=victim cookie=SECRET"
+
+// Responses that have no body (to HEAD; 204 and 304) but come with one,
+// in the same write or a later one, and final responses that come after
+// interim ones (100, 102, 103) and late: every client gets its own
+// answer, never bytes that follow another's, and a connection that held
+// such bytes is closed and counted. A backend's extra bytes reach the
+// balancer before the next client asks (the backend says when it wrote
+// them), so the test is the same on any machine: these bytes must be
+// found, at the latest by the idle peek.
+func TestNoBodyAndInterimResponsesInStep(t *testing.T) {
+	wrote := make(chan struct{}, 16)
+	stray := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(victim), victim)
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(victim), victim)
+	type part struct {
+		s     string
+		later bool // written 20ms after the part before
+	}
+	answers := map[string][]part{
+		"/head-body":        {{"HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(victim)) + "\r\n\r\n" + victim, false}},
+		"/head-body-later":  {{"HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(victim)) + "\r\n\r\n", false}, {victim, true}},
+		"/head-chunked":     {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, false}},
+		"/204-body":         {{"HTTP/1.1 204 No Content\r\nContent-Length: " + strconv.Itoa(len(stray)) + "\r\n\r\n" + stray, false}},
+		"/204-body-later":   {{"HTTP/1.1 204 No Content\r\n\r\n", false}, {stray, true}},
+		"/304-body":         {{"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n" + stray, false}},
+		"/304-chunked":      {{"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, false}},
+		"/304-chunked-late": {{"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", false}, {chunked, true}},
+		"/interim": {
+			{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n", false},
+			{"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n", true},
+			{"FINAL", true},
+		},
+		"/too-many-interim": {{strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", 101), false}, {stray, true}},
+	}
+	be := startMisbehaving(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			parts, ok := answers[req.URL.Path]
+			if !ok {
+				msg := echoWho(req, nil)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+				continue
+			}
+			later := false
+			for _, p := range parts {
+				if p.later {
+					time.Sleep(20 * time.Millisecond)
+					later = true
+				}
+				s := p.s
+				if s == "FINAL" {
+					msg := echoWho(req, nil)
+					s = fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+				}
+				if _, err := io.WriteString(c, s); err != nil {
+					return
+				}
+			}
+			if later {
+				wrote <- struct{}{}
+			}
+		}
+	})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
+	type step struct {
+		method, path string
+		want         int  // status
+		later        bool // the backend writes a part later: wait for it
+	}
+	steps := []step{
+		{"HEAD", "/head-body", 200, false},
+		{"HEAD", "/head-body-later", 200, true},
+		{"HEAD", "/head-chunked", 200, false},
+		{"GET", "/204-body", 204, false},
+		{"GET", "/204-body-later", 204, true},
+		{"GET", "/304-body", 304, false},
+		{"GET", "/304-chunked", 304, false},
+		{"GET", "/304-chunked-late", 304, true},
+		{"GET", "/interim", 200, true},
+		{"GET", "/too-many-interim", 502, true},
+	}
+	for round := range 2 {
+		for i, st := range steps {
+			for k, proto := range []string{"HTTP/1.1", "HTTP/1.0"} {
+				who := fmt.Sprintf("c%d-%d-%d", round, i, k)
+				for _, s := range []step{st, {"GET", "/work", 200, false}} {
+					resp, body := rawExchange(t, addr, fmt.Sprintf("%s %s %s\r\nHost: x\r\nX-Client: %s\r\n\r\n", s.method, s.path, proto, who), s.method)
+					if strings.Contains(body, "victim") || strings.Contains(body, "SECRET") || resp.Header.Get("Link") != "" {
+						t.Fatalf("%s %s (client %s): got another's bytes or an interim answer: %s %q", s.method, s.path, who, resp.Status, body)
+					}
+					if resp.StatusCode != s.want {
+						t.Errorf("%s %s (client %s): %s, want %d", s.method, s.path, who, resp.Status, s.want)
+					}
+					if resp.StatusCode == 200 && s.method == "GET" && !strings.HasPrefix(body, "for="+who+" ") {
+						t.Fatalf("%s %s (client %s): got %q", s.method, s.path, who, body)
+					}
+					if s.later {
+						select {
+						case <-wrote:
+						case <-time.After(10 * time.Second):
+							t.Fatalf("%s: the backend did not write its last part", s.path)
+						}
+					}
+				}
+			}
+		}
+	}
+	// Every case but /interim (its parts are one answer) and
+	// /too-many-interim (its connection is closed at the 502) leaves
+	// bytes after an answer: 8 cases, 2 protocols, 2 rounds.
+	if n := num(secStats(t, addr), "unsolicited"); n != 32 {
+		t.Errorf("stats count %v connections closed for unsolicited bytes, want 32", n)
 	}
 }
