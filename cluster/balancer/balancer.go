@@ -529,6 +529,7 @@ func New(cfg Config) (*Balancer, error) {
 			b.healthWG.Go(func() { b.healthLoop(ctx, i) })
 		}
 	}
+	b.healthWG.Go(func() { b.reapIdle(ctx) })
 	return b, nil
 }
 
@@ -538,6 +539,25 @@ func New(cfg Config) (*Balancer, error) {
 func (b *Balancer) abortInFlight() {
 	for _, be := range b.backends {
 		be.pool.closeAll(true)
+	}
+}
+
+// reapIdle closes the pooled backend connections idle longer than
+// Limits.BackendIdleTimeout, every half of it (at most every second),
+// until ctx is done: a connection below the top of a pool's stack is not
+// taken again while traffic is lower than the burst that opened it.
+func (b *Balancer) reapIdle(ctx context.Context) {
+	t := time.NewTicker(min(max(b.cfg.Limits.BackendIdleTimeout/2, time.Millisecond), time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, be := range b.backends {
+				be.pool.closeIdle(now.Add(-b.cfg.Limits.BackendIdleTimeout))
+			}
+		}
 	}
 }
 

@@ -122,6 +122,28 @@ func (p *connPool) put(pc *pconn) {
 	pc.close()
 }
 
+// closeIdle closes the idle connections unused since before.
+func (p *connPool) closeIdle(before time.Time) {
+	p.mu.Lock()
+	k := 0 // the stack is in the order of idleAt (put's order), oldest first
+	for k < len(p.idle) && p.idle[k].idleAt.Before(before) {
+		k++
+	}
+	if k == 0 {
+		p.mu.Unlock()
+		return
+	}
+	old := make([]*pconn, k)
+	copy(old, p.idle)
+	n := copy(p.idle, p.idle[k:])
+	clear(p.idle[n:])
+	p.idle = p.idle[:n]
+	p.mu.Unlock()
+	for _, pc := range old {
+		pc.close()
+	}
+}
+
 // close closes pc for good.
 func (pc *pconn) close() {
 	pc.p.mu.Lock()

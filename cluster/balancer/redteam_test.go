@@ -378,3 +378,198 @@ func TestNoBodyAndInterimResponsesInStep(t *testing.T) {
 		t.Errorf("stats count %v connections closed for unsolicited bytes, want 32", n)
 	}
 }
+
+// serveScripted answers each request on c as its path says: /die writes
+// part of a response and closes, /reset the same with a reset, /big a
+// 4 MiB body; any other path is echoed (echoWho) after the milliseconds
+// of its X-Delay header.
+func serveScripted(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		switch req.URL.Path {
+		case "/die", "/reset":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+			if req.URL.Path == "/reset" {
+				c.(*net.TCPConn).SetLinger(0)
+			}
+			return
+		case "/big":
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 4<<20)
+			if _, err := c.Write(make([]byte, 4<<20)); err != nil {
+				return
+			}
+			continue
+		}
+		if ms, err := strconv.Atoi(req.Header.Get("X-Delay")); err == nil {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+		msg := echoWho(req, nil)
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+	}
+}
+
+// Pipelined requests on several client connections at once, to slow
+// backends some of whose answers break off (a close or a reset
+// mid-response): each connection gets one answer per request, in order,
+// each its own (a 502 for the broken ones), and the broken answers count
+// against their backend but do not mark it dead.
+func TestPipelinedInStep(t *testing.T) {
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, serveScripted), startMisbehaving(t, serveScripted)}})
+	const conns, depth = 6, 12
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			var reqs strings.Builder
+			paths := make([]string, depth)
+			for j := range depth {
+				paths[j] = "/work"
+				switch j % 6 {
+				case 2:
+					paths[j] = "/die"
+				case 4:
+					paths[j] = "/reset"
+				}
+				fmt.Fprintf(&reqs, "GET %s HTTP/1.1\r\nHost: x\r\nX-Client: p%d-%d\r\nX-Delay: %d\r\n\r\n", paths[j], i, j, (i+j)%4)
+			}
+			go io.WriteString(c, reqs.String()) // at once: pipelined
+			br := bufio.NewReader(c)
+			for j := range depth {
+				resp, body, err := readOne(br, "GET")
+				if err != nil {
+					t.Errorf("connection %d: answer %d: %v", i, j, err)
+					return
+				}
+				who := fmt.Sprintf("p%d-%d", i, j)
+				switch {
+				case paths[j] != "/work" && resp.StatusCode != 502:
+					t.Errorf("%s %s: %s %q, want 502", who, paths[j], resp.Status, body)
+				case paths[j] == "/work" && (resp.StatusCode != 200 || !strings.HasPrefix(body, "for="+who+" ")):
+					t.Errorf("%s: %s %q, want its own answer", who, resp.Status, body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, b := range backendsOf(secStats(t, addr)) {
+		if b["alive"] != true {
+			t.Errorf("backend %v marked dead for answers broken off mid-response", b["addr"])
+		}
+	}
+}
+
+// Clients that go away mid-response (a close or a reset after 100 bytes
+// of a 4 MiB answer) cost nothing after they are gone and count against
+// no backend.
+func TestClientGoneMidResponse(t *testing.T) {
+	addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, serveScripted)}})
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+			io.ReadFull(c, make([]byte, 100))
+			if i%2 == 0 {
+				c.(*net.TCPConn).SetLinger(0)
+			}
+			c.Close()
+		})
+	}
+	wg.Wait()
+	for i := range 5 {
+		who := fmt.Sprintf("after-%d", i)
+		resp, body := rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\nX-Client: "+who+"\r\n\r\n", "GET")
+		if resp.StatusCode != 200 || !strings.HasPrefix(body, "for="+who+" ") {
+			t.Errorf("after the clients left: %s %q", resp.Status, body)
+		}
+	}
+	b := backendsOf(secStats(t, addr))[0]
+	if b["alive"] != true || num(b, "failed") != 0 {
+		t.Errorf("the backend after clients left mid-response: alive %v, failed %v (%v)", b["alive"], b["failed"], b["last_error"])
+	}
+}
+
+// A burst of concurrent requests opens as many backend connections; once
+// idle longer than --backend-idle-timeout they are closed, whether
+// traffic goes on lower (one request at a time takes the same
+// connection, the top of the pool's stack) or stops. Before, they stayed
+// open for good: 200 descriptors after a burst of 200, with a 300ms idle
+// timeout and traffic going on.
+func TestIdleBackendConnectionsClosed(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	be := startMisbehaving(t, serveScripted)
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": "backend-idle-timeout=" + idle.String(), "_HEALTH": "-1ns"}, "rr", be)
+	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	base := fdCount(t, pid) // one pooled connection
+	const burst = 100
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			io.WriteString(c, "GET /work HTTP/1.1\r\nHost: x\r\nX-Delay: 300\r\n\r\n")
+			readOne(bufio.NewReader(c), "GET")
+		})
+	}
+	wg.Wait()
+	peak := fdCount(t, pid)
+	if peak < base+burst/2 {
+		t.Fatalf("%d descriptors after a burst of %d from %d: the burst did not open connections", peak, burst, base)
+	}
+	for _, traffic := range []bool{true, false} {
+		deadline := time.Now().Add(30 * idle)
+		for {
+			if traffic {
+				rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+			}
+			n := fdCount(t, pid)
+			if n <= base {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("traffic %v: %d descriptors %v after a burst that took them from %d to %d, with an idle timeout of %v",
+					traffic, n, 30*idle, base, peak, idle)
+			}
+			time.Sleep(idle / 10)
+		}
+		if !traffic {
+			break
+		}
+		// Another burst, then no traffic at all.
+		for range burst {
+			wg.Go(func() {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				io.WriteString(c, "GET /work HTTP/1.1\r\nHost: x\r\nX-Delay: 300\r\n\r\n")
+				readOne(bufio.NewReader(c), "GET")
+			})
+		}
+		wg.Wait()
+		base-- // with no traffic the last one goes too
+	}
+}
