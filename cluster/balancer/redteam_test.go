@@ -15,12 +15,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stratbench/stratbench/cluster/worker"
 )
 
 // startMisbehavingOpts is startMisbehaving with socket options set on the
@@ -379,10 +382,8 @@ func TestNoBodyAndInterimResponsesInStep(t *testing.T) {
 	}
 }
 
-// serveScripted answers each request on c as its path says: /die writes
-// part of a response and closes, /reset the same with a reset, /big a
-// 4 MiB body; any other path is echoed (echoWho) after the milliseconds
-// of its X-Delay header.
+// serveScripted answers each request on c as its path says
+// (answerScripted).
 func serveScripted(c net.Conn) {
 	br := bufio.NewReader(c)
 	for {
@@ -391,26 +392,35 @@ func serveScripted(c net.Conn) {
 			return
 		}
 		io.Copy(io.Discard, req.Body)
-		switch req.URL.Path {
-		case "/die", "/reset":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-			if req.URL.Path == "/reset" {
-				c.(*net.TCPConn).SetLinger(0)
-			}
+		if !answerScripted(c, req) {
 			return
-		case "/big":
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 4<<20)
-			if _, err := c.Write(make([]byte, 4<<20)); err != nil {
-				return
-			}
-			continue
 		}
-		if ms, err := strconv.Atoi(req.Header.Get("X-Delay")); err == nil {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-		}
-		msg := echoWho(req, nil)
-		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
 	}
+}
+
+// answerScripted answers req on c as its path says: /die writes part of a
+// response and closes, /reset the same with a reset, /big a 4 MiB body;
+// any other path is echoed (echoWho) after the milliseconds of its
+// X-Delay header. It reports whether c goes on.
+func answerScripted(c net.Conn, req *http.Request) bool {
+	switch req.URL.Path {
+	case "/die", "/reset":
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+		if req.URL.Path == "/reset" {
+			c.(*net.TCPConn).SetLinger(0)
+		}
+		return false
+	case "/big":
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 4<<20)
+		_, err := c.Write(make([]byte, 4<<20))
+		return err == nil
+	}
+	if ms, err := strconv.Atoi(req.Header.Get("X-Delay")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	msg := echoWho(req, nil)
+	_, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+	return err == nil
 }
 
 // Pipelined requests on several client connections at once, to slow
@@ -571,5 +581,206 @@ func TestIdleBackendConnectionsClosed(t *testing.T) {
 		}
 		wg.Wait()
 		base-- // with no traffic the last one goes too
+	}
+}
+
+// serveMixed is a backend for the leak tests: answerScripted, but /hang
+// never answers (until the connection is closed), /stray sends another
+// answer 5ms after its own, /interim an interim answer first, and the
+// load endpoint (worker.LoadPath) answers probes with a head that never
+// ends.
+func serveMixed(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		switch req.URL.Path {
+		case "/hang":
+			io.Copy(io.Discard, c)
+			return
+		case worker.LoadPath:
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Pad: ")
+			io.Copy(io.Discard, c)
+			return
+		case "/stray":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(5 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(victim))+"\r\n\r\n"+victim)
+			continue
+		case "/interim":
+			io.WriteString(c, "HTTP/1.1 103 Early Hints\r\n\r\n")
+		}
+		if !answerScripted(c, req) {
+			return
+		}
+	}
+}
+
+// attackLimits are the limits of the balancers attackMix runs against:
+// short, so that every phase's timeout is met within the attack.
+var attackLimits = Limits{
+	FirstByteTimeout: 200 * time.Millisecond, HeaderTimeout: 300 * time.Millisecond,
+	BodyIdleTimeout: 300 * time.Millisecond, BodyTimeout: 600 * time.Millisecond,
+	BackendIdleTimeout: 300 * time.Millisecond,
+}
+
+// attackMix runs hostile clients against the balancer at addr (over
+// serveMixed backends, with attackLimits) and returns when all are done
+// and their connections closed: answers broken off, never given, or
+// followed by stray bytes; clients that leave mid-response, mid-body or
+// with pipelined requests unanswered; slow heads and bodies; malformed
+// and oversized heads; idle connections.
+func attackMix(t *testing.T, addr string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	client := func(f func(c net.Conn)) {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			f(c)
+		})
+	}
+	for range 8 {
+		for _, path := range []string{"/work", "/die", "/reset", "/hang", "/stray", "/interim"} {
+			client(func(c net.Conn) {
+				io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				readOne(bufio.NewReader(c), "GET")
+			})
+		}
+		client(func(c net.Conn) { // gone mid-response
+			io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+			io.ReadFull(c, make([]byte, 100))
+			c.(*net.TCPConn).SetLinger(0)
+		})
+		client(func(c net.Conn) { // pipelined, gone without reading
+			io.WriteString(c, strings.Repeat("GET /work HTTP/1.1\r\nHost: x\r\nX-Delay: 20\r\n\r\n", 5))
+		})
+		client(func(c net.Conn) { // slow head
+			io.WriteString(c, "GET /work HTTP/1.1\r\n")
+			for i := range 20 {
+				if _, err := fmt.Fprintf(c, "X-%d: a\r\n", i); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+		client(func(c net.Conn) { // slow body
+			io.WriteString(c, "POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+			for range 20 {
+				if _, err := c.Write([]byte("x")); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+		client(func(c net.Conn) { // gone mid-body
+			io.WriteString(c, "POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+		})
+		client(func(c net.Conn) { // a large body to a backend that never answers
+			fmt.Fprintf(c, "PUT /hang HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 512<<10)
+			c.Write(make([]byte, 512<<10))
+			readOne(bufio.NewReader(c), "PUT")
+		})
+		client(func(c net.Conn) { // malformed chunked body
+			io.WriteString(c, "POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+			readOne(bufio.NewReader(c), "POST")
+		})
+		client(func(c net.Conn) { // oversized head
+			go io.WriteString(c, "GET /work HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 100<<10)+"\r\n\r\n")
+			readOne(bufio.NewReader(c), "GET")
+		})
+		for range 5 {
+			client(func(c net.Conn) { time.Sleep(100 * time.Millisecond) }) // idle
+		}
+	}
+	wg.Wait()
+}
+
+// No descriptor outlives the attack: once its clients are gone and the
+// pooled connections idle past their timeout, the balancer process holds
+// what it held before (it is the same number of descriptors, counted in
+// /proc).
+func TestNoDescriptorLeak(t *testing.T) {
+	var limits []string
+	for _, f := range LimitFlags {
+		var c Config
+		c.Limits = attackLimits
+		if v := f.get(&c); v != "" {
+			limits = append(limits, f.Name+"="+v)
+		}
+	}
+	b1, b2 := startMisbehaving(t, serveMixed), startMisbehaving(t, serveMixed)
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": strings.Join(limits, " "), "_HEALTH": "-1ns"}, "rr", b1, b2)
+	settle := func(want int) int {
+		deadline := time.Now().Add(100 * attackLimits.BackendIdleTimeout)
+		for {
+			n := fdCount(t, pid)
+			if n <= want || time.Now().After(deadline) {
+				return n
+			}
+			time.Sleep(attackLimits.BackendIdleTimeout / 10)
+		}
+	}
+	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	time.Sleep(3 * attackLimits.BackendIdleTimeout) // its pooled connection reaped (or not yet: then base is one more)
+	base := fdCount(t, pid)                         // the listener and the runtime's own
+	for round := range 2 {
+		t0 := time.Now()
+		attackMix(t, addr)
+		t1 := time.Now()
+		n := settle(base)
+		t.Logf("round %d: attack %v, settled in %v", round, t1.Sub(t0), time.Since(t1))
+		if n > base {
+			t.Errorf("round %d: the balancer holds %d descriptors %v after the attack, %d before", round, n, 100*attackLimits.BackendIdleTimeout, base)
+		}
+	}
+}
+
+// No goroutine outlives a balancer that was attacked (attackMix, with
+// prequal's probes of load endpoints that never finish their head, and
+// health checks): once it is stopped and its backends closed, the
+// process runs the goroutines it ran before.
+func TestNoGoroutineLeak(t *testing.T) {
+	run := func(t *testing.T) {
+		b1, b2 := startMisbehaving(t, serveMixed), startMisbehaving(t, serveMixed)
+		addr := startSecBalancer(t, Config{Backends: []string{b1, b2}, Policy: "prequal", HealthInterval: 50 * time.Millisecond, Limits: attackLimits})
+		attackMix(t, addr)
+	}
+	// A first attack starts what runs once a process (fasthttp's clock
+	// of the Date header, net/http's).
+	t.Run("warm-up", run)
+	// After: the count once back to before, or 30s on (fasthttp's
+	// cleaner of idle workers notices its server's end within 10s).
+	settle := func(want int) int {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= want || time.Now().After(deadline) {
+				return n
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// Before: the count once it has not fallen for half a second (higher
+	// than it will be if it is still falling: a looser test, not a false
+	// alarm).
+	base := runtime.NumGoroutine()
+	for low := time.Now(); time.Since(low) < 500*time.Millisecond; time.Sleep(20 * time.Millisecond) {
+		if n := runtime.NumGoroutine(); n < base {
+			base, low = n, time.Now()
+		}
+	}
+	t.Run("attack", run)
+	if n := settle(base); n > base {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines after the attack, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
