@@ -520,8 +520,13 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		}
 		resp.SkipBody = isHead
 		err = resp.ReadLimitBody(pc.br, l.MaxResponseBodyBytes)
-		if err == nil && resp.StatusCode() == http.StatusSwitchingProtocols {
+		switch code := resp.StatusCode(); {
+		case err != nil:
+		case code == http.StatusSwitchingProtocols:
 			err = errors.New("protocol switch is not supported by the balancer")
+		case code < 100:
+			// fasthttp would write it with its body and no framing.
+			err = fmt.Errorf("invalid status %d", code)
 		}
 		if err != nil {
 			pc.close()

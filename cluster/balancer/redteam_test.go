@@ -784,3 +784,50 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Errorf("%d goroutines after the attack, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A final status below 100 (001, 099, with a body framed by
+// Content-Length or chunked) is refused, 502: relayed, it went out as a
+// status line of one or two digits with its body and no framing at all
+// ("HTTP/1.1 99 Low\r\n\r\nok"), so that the client's connection was out
+// of step (the body read as the start of the next answer). The client's
+// next pipelined request gets its own answer.
+func TestStatusBelow100Refused(t *testing.T) {
+	be := startMisbehaving(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			switch req.URL.Path {
+			case "/001":
+				io.WriteString(c, "HTTP/1.1 001 One\r\nContent-Length: "+strconv.Itoa(len(victim))+"\r\n\r\n"+victim)
+			case "/099":
+				io.WriteString(c, "HTTP/1.1 099 Low\r\nContent-Length: "+strconv.Itoa(len(victim))+"\r\n\r\n"+victim)
+			case "/099-chunked":
+				fmt.Fprintf(c, "HTTP/1.1 099 Low\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(victim), victim)
+			default:
+				msg := echoWho(req, nil)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+			}
+		}
+	})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
+	for _, path := range []string{"/001", "/099", "/099-chunked"} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\nGET /work HTTP/1.1\r\nHost: x\r\nX-Client: next\r\n\r\n")
+		br := bufio.NewReader(c)
+		resp, body, err := readOne(br, "GET")
+		if err != nil || resp.StatusCode != 502 {
+			line, _ := br.Peek(br.Buffered())
+			t.Errorf("%s: %v %v, want 502 (unread: %q)", path, resp, err, line)
+		} else if resp, body, err = readOne(br, "GET"); err != nil || !strings.HasPrefix(body, "for=next ") {
+			t.Errorf("%s: the next answer on the connection: %v %q %v", path, resp, body, err)
+		}
+		c.Close()
+	}
+}
