@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -829,5 +830,106 @@ func TestStatusBelow100Refused(t *testing.T) {
 			t.Errorf("%s: the next answer on the connection: %v %q %v", path, resp, body, err)
 		}
 		c.Close()
+	}
+}
+
+// A backend that answers a large upload as soon as it has its head, then
+// reads the body to its end and serves the next request on the same
+// connection: the answer reaches its client once the body is sent, and
+// the connection, in step, serves the next client.
+func TestEarlyAnswerBackendReadsOn(t *testing.T) {
+	be := startMisbehavingOpts(t, 4096, 0, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			msg := echoWho(req, nil)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg) // before the body
+			if _, err := io.Copy(io.Discard, req.Body); err != nil {
+				return
+			}
+		}
+	})
+	const size = 8 << 20
+	addr := startSecBalancer(t, Config{Backends: []string{be}, Limits: Limits{MaxBodyBytes: size}})
+	for i := range 4 {
+		who := fmt.Sprintf("up%d", i)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		go func() {
+			fmt.Fprintf(c, "PUT /upload HTTP/1.1\r\nHost: x\r\nX-Client: %s\r\nContent-Length: %d\r\n\r\n", who, size)
+			c.Write(make([]byte, size))
+		}()
+		resp, body, err := readOne(bufio.NewReader(c), "PUT")
+		c.Close()
+		if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(body, "for="+who+" ") {
+			t.Fatalf("upload %s: %v %q %v, want its own answer", who, resp, body, err)
+		}
+		who = fmt.Sprintf("get%d", i)
+		resp, body = rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\nX-Client: "+who+"\r\n\r\n", "GET")
+		if resp.StatusCode != 200 || !strings.HasPrefix(body, "for="+who+" ") {
+			t.Fatalf("%s after an early answer: %s %q", who, resp.Status, body)
+		}
+	}
+	m := secStats(t, addr)
+	if b := backendsOf(m)[0]; num(b, "failed") != 0 || num(m, "unsolicited") != 0 {
+		t.Errorf("failed %v, unsolicited %v; want none", b["failed"], m["unsolicited"])
+	}
+}
+
+// Stray bytes after an answer (a whole answer naming another client, or
+// its first byte only), sent after a random pause of up to 10ms: before,
+// while or after the balancer reads the answer, relays it, pools the
+// connection or peeks at it. The next client asks only once the backend
+// has written them (it says when), so every stray byte is in the
+// balancer's socket before the next request is sent on that connection
+// and must be found; on any machine the same.
+func TestStrayBytesAnyTimeBeforeNextRequest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 3))
+	var mu sync.Mutex
+	pause := func() time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(rng.IntN(10_000)) * time.Microsecond
+	}
+	wrote := make(chan struct{}, 1)
+	strays := []string{fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(victim), victim), "H"}
+	be := startMisbehaving(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for n := 0; ; n++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			msg := echoWho(req, nil)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+			time.Sleep(pause())
+			io.WriteString(c, strays[n%2])
+			wrote <- struct{}{}
+		}
+	})
+	addr := startSecBalancer(t, Config{Backends: []string{be}})
+	const n = 100
+	for i := range n {
+		who := fmt.Sprintf("c%d", i)
+		resp, body := rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\nX-Client: "+who+"\r\n\r\n", "GET")
+		if resp.StatusCode != 200 || !strings.HasPrefix(body, "for="+who+" ") {
+			t.Fatalf("client %s: %s %q", who, resp.Status, body)
+		}
+		select {
+		case <-wrote:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the backend did not write its stray bytes")
+		}
+	}
+	// Every connection closed for its stray bytes, but the last (no
+	// request has taken it since).
+	if u := num(secStats(t, addr), "unsolicited"); u != n-1 {
+		t.Errorf("unsolicited %v, want %d", u, n-1)
 	}
 }
