@@ -1008,8 +1008,12 @@ func TestOverloadStaysResponsive(t *testing.T) {
 	if resp.StatusCode != 200 || d > limit {
 		t.Errorf("stats under overload: %s after %v, want 200 within %v", resp.Status, d, limit)
 	}
-	if r, err := rssOf(pid); err == nil && r > 100<<20 {
-		t.Errorf("RSS under overload %d MiB, want < 100", r>>20)
+	rssLimit := int64(100 << 20)
+	if raceEnabled {
+		rssLimit *= 3 // the race detector's shadow memory: 139-141 MiB seen
+	}
+	if r, err := rssOf(pid); err == nil && r > rssLimit {
+		t.Errorf("RSS under overload %d MiB, want < %d", r>>20, rssLimit>>20)
 	}
 	cancel()
 	wg.Wait()
