@@ -1017,3 +1017,67 @@ func TestBufferedBodiesBoundedMemory(t *testing.T) {
 		t.Errorf("an upload after the others: %s", resp.Status)
 	}
 }
+
+// Open finding (not fixed here): response bodies are read whole from the
+// backend and held until written to the client, so clients that ask for
+// large answers and do not read them hold their size each, up to
+// --write-timeout (60s), with no bound together but --max-conns times
+// --max-response-body-bytes (64 MiB). 32 clients asking for a 16 MiB
+// answer and reading nothing took a balancer from 27 MiB (after one such
+// answer) to 525 MiB.
+// Bounding this needs the response path to stream (and release its
+// backend connection when the client has it all) or a budget released
+// when fasthttp has written the body; see the branch's report.
+func TestHeldResponsesBoundedMemory(t *testing.T) {
+	if os.Getenv("STRATBENCH_OPEN_FINDINGS") == "" {
+		t.Skip("open finding: response bodies held for slow clients are not bounded together (set STRATBENCH_OPEN_FINDINGS=1 to run)")
+	}
+	const size, clients = 16 << 20, 32
+	var written atomic.Int64
+	be := startMisbehaving(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", size)
+			if _, err := c.Write(make([]byte, size)); err != nil {
+				return
+			}
+			written.Add(1)
+		}
+	})
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_HEALTH": "-1ns"}, "rr", be)
+	rawExchange(t, addr, "GET /huge HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	written.Store(0)
+	base, err := rssOf(pid)
+	if err != nil {
+		t.Skip(err)
+	}
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range clients {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.(*net.TCPConn).SetReadBuffer(4096)
+		io.WriteString(c, "GET /huge HTTP/1.1\r\nHost: x\r\n\r\n")
+		conns = append(conns, c)
+	}
+	for deadline := time.Now().Add(60 * time.Second); written.Load() < clients; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backend wrote %d of %d answers in 60s", written.Load(), clients)
+		}
+	}
+	r, _ := rssOf(pid)
+	budget := int64(4 * size) // what a bound would allow: a few answers at a time
+	t.Logf("RSS %d MiB before, %d MiB with %d clients not reading %d MiB answers", base>>20, r>>20, clients, size>>20)
+	if r > base+budget {
+		t.Errorf("RSS %d MiB, from %d MiB: response bodies held for clients that do not read are not bounded together", r>>20, base>>20)
+	}
+}
