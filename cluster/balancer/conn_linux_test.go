@@ -319,3 +319,61 @@ func TestSendAndPeekErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestSendAndPeekPartialWrites checks the accounting of partial writevs
+// against the naive twin: heads up to 64 KiB and bodies up to 256 KiB sent
+// to a peer with a 16 KiB receive buffer that reads a few bytes to 16 KiB
+// at a time, so that the sends stop at every kind of offset (in the
+// head, at its end, in the body) and resume; the peer must receive
+// exactly head then body, and the answer's first byte be seen.
+func TestSendAndPeekPartialWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 4))
+	fill := rand.NewChaCha8([32]byte{14, 4})
+	for _, naive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("naive=%v", naive), func(t *testing.T) {
+			a, b := tcpPair(t)
+			a.(*net.TCPConn).SetWriteBuffer(16 << 10)
+			b.(*net.TCPConn).SetReadBuffer(16 << 10)
+			c := wrapConn(a)
+			if naive {
+				c = a
+			}
+			br := bufio.NewReaderSize(c, 4096)
+			for i := range 30 {
+				head := make([]byte, 1+rng.IntN(64<<10))
+				body := make([]byte, rng.IntN(256<<10))
+				fill.Read(head)
+				fill.Read(body)
+				want := append(append([]byte(nil), head...), body...)
+				seed := rng.Uint64()
+				got := make(chan []byte, 1)
+				go func() {
+					r := rand.New(rand.NewPCG(seed, 0))
+					buf := make([]byte, 0, len(want))
+					for len(buf) < len(want) {
+						k := min(1+r.IntN(16<<10), len(want)-len(buf))
+						n, err := b.Read(buf[len(buf) : len(buf)+k])
+						if err != nil {
+							got <- nil
+							return
+						}
+						buf = buf[:len(buf)+n]
+					}
+					got <- buf
+					b.Write([]byte("!"))
+				}()
+				deadline := time.Now().Add(30 * time.Second)
+				c.SetReadDeadline(deadline)
+				if whole, err := sendAndPeek(c, br, head, body, deadline); err != nil || !whole {
+					t.Fatalf("round trip %d (%d+%d bytes): whole %v, %v", i, len(head), len(body), whole, err)
+				}
+				if g := <-got; !bytes.Equal(g, want) {
+					t.Fatalf("round trip %d (%d+%d bytes): the peer received other bytes than were sent", i, len(head), len(body))
+				}
+				if b, err := br.ReadByte(); err != nil || b != '!' {
+					t.Fatalf("round trip %d: answer %q, %v", i, b, err)
+				}
+			}
+		})
+	}
+}
