@@ -89,6 +89,11 @@ type collector struct {
 	warnings  []resultWarning
 	nWarnings int
 
+	// Every metric name (summary.json gives their units); lastNames are
+	// the last result's, which the next ones of a sweep repeat.
+	metricNames map[string]struct{}
+	lastNames   []string
+
 	// For choosing the results to hold (selectHeld).
 	flags            []uint8
 	loadGrp, workGrp []int32
@@ -105,7 +110,7 @@ type envKey struct {
 }
 
 func newCollector() *collector {
-	return &collector{envIdx: map[envKey]int{}, runs: map[[2]uint64]struct{}{},
+	return &collector{envIdx: map[envKey]int{}, runs: map[[2]uint64]struct{}{}, metricNames: map[string]struct{}{},
 		loadKeys: map[string]int32{}, workKeys: map[string]int32{}, groupsSeen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
@@ -115,6 +120,12 @@ func (c *collector) add(r *metrics.Result, d derived) {
 	c.n++
 	c.rank.addDerived(r, idx, d.scenario, d.label)
 	c.answers.add(r)
+	if !slices.Equal(d.names, c.lastNames) {
+		for _, m := range d.names {
+			c.metricNames[m] = struct{}{}
+		}
+		c.lastNames = d.names
+	}
 
 	k := envKey{r.Env, r.Engine}
 	k.Time = ""

@@ -172,7 +172,7 @@ type Format struct {
 var Formats = []Format{
 	{"json", "results.jsonl (every result record, merged) and summary.json (rankings, profiles, problems)", writeJSONFiles},
 	{"bench", "results.txt in Go benchmark format with Unit lines: benchstat -col /policy results.txt", writeBenchFile},
-	{"csv", "results.csv: one row per result and metric, with its interval and parameters", writeCSVFile},
+	{"csv", "results.csv: one row per result, with its parameters and each metric's value, 95% interval and sample count", writeCSVFile},
 	{"md", "report.md: the summary and comparisons in Markdown, fit for a pull-request comment", writeMarkdownFile},
 	{"png", "one PNG per chart", writePNGFiles},
 	{"html", "index.html: one self-contained page (charts inline, works offline) linking the files beside it", writeHTMLFile},

@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -282,14 +281,20 @@ type batchLine struct {
 }
 
 type batchItem struct {
-	res               metrics.Result
-	err               error
-	d                 derived
-	js0, js1, b0, b1  int // the result's JSON and benchmark lines in out
-	encErr            error
-	start, end        int64
-	num               int
-	long, decoded, ok bool
+	res    metrics.Result
+	err    error
+	d      derived
+	js0    int // the result's JSON line in out, or in buf when raw
+	js1    int
+	b0, b1 int // its benchmark lines in out
+	encErr error
+	start  int64
+	end    int64
+	num    int
+	long   bool
+	// raw: the line is what appendRecord would write (canonical), so it
+	// is written as it came.
+	raw bool
 }
 
 const (
@@ -311,6 +316,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 	for range workers {
 		go func() {
 			dec := newFastDec()
+			dec.lean, dec.full = true, wantJSON
 			for b := range work {
 				b.encode(dec, wantJSON, wantBench)
 				close(b.done)
@@ -361,6 +367,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				from := len(b.buf)
 				b.buf = append(b.buf, t...)
 				b.lines = append(b.lines, batchLine{from: from, to: len(b.buf), num: sc.Line(), start: sc.Start(), end: sc.End()})
+				b.buf = append(b.buf, '\n') // a canonical line is written with it
 			}
 			if len(b.lines) >= batchLines || len(b.buf) >= batchBytes {
 				if !send() {
@@ -401,7 +408,10 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				break
 			}
 			var js, bench []byte
-			if wantJSON {
+			switch {
+			case wantJSON && it.raw:
+				js = b.buf[it.js0:it.js1]
+			case wantJSON:
 				js = b.out[it.js0:it.js1]
 			}
 			if wantBench {
@@ -448,13 +458,17 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 		line := b.buf[l.from:l.to]
 		dec.b, dec.i = line, 0
 		if !dec.decode(&it.res) {
+			dec.canon = false
 			it.res, it.err = metrics.DecodeLine(line)
 			if it.err != nil {
 				continue
 			}
 		}
 		it.d = deriveOf(&it.res)
-		if wantJSON {
+		switch {
+		case wantJSON && dec.canon:
+			it.raw, it.js0, it.js1 = true, l.from, l.to+1
+		case wantJSON:
 			it.js0 = len(b.out)
 			b.out, it.encErr = appendRecord(b.out, &it.res)
 			it.js1 = len(b.out)
@@ -528,23 +542,29 @@ type streamOut struct {
 	bhead []byte
 	bcfg  [5]string
 	bhave bool
-	csv   *os.File // spool
-	cw    *bufio.Writer
-	// Every metric name (for the units of results.txt), the metrics and
-	// parameter key sets of results.csv, numbered.
+	// results.csv is written as its results come, in the columns of the
+	// results so far (clay): while a result brings none (a sweep), no
+	// row has to be laid out again (csvRuns: the layouts and how many
+	// rows each wrote).
+	csv     *fsutil.File
+	cw      *bufio.Writer
+	clay    *csvLayout
+	csvRuns []csvRun
+	// Every metric name (for the units of results.txt).
 	metricSeen map[string]bool
-	metricIDs  map[string]int
-	metricList []string
-	keysets    [][]string
-	lastKeyset int
-	keysetIDs  map[string]int
 	tmp        []byte
+}
+
+// csvRun is rows of results.csv written in one layout.
+type csvRun struct {
+	lay  *csvLayout
+	rows int
 }
 
 // newStreamOut starts the streamed formats among formats, except files
 // that are inputs (never overwritten).
 func newStreamOut(dir string, formats []Format, isInput func(string) bool, units Units) (*streamOut, error) {
-	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}, metricIDs: map[string]int{}}
+	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}}
 	for _, f := range formats {
 		switch f.Name {
 		case "json":
@@ -568,7 +588,7 @@ func newStreamOut(dir string, formats []Format, isInput func(string) bool, units
 			}
 		case "csv":
 			if !isInput(filepath.Join(dir, "results.csv")) {
-				f, err := os.CreateTemp(dir, ".results.csv.spool-*")
+				f, err := fsutil.Create(filepath.Join(dir, "results.csv"))
 				if err != nil {
 					so.abort()
 					return nil, err
@@ -582,15 +602,9 @@ func newStreamOut(dir string, formats []Format, isInput func(string) bool, units
 
 // abort discards everything written.
 func (so *streamOut) abort() {
-	for _, f := range []*fsutil.File{so.json, so.bench} {
+	for _, f := range []*fsutil.File{so.json, so.bench, so.csv} {
 		if f != nil {
 			f.Abort()
-		}
-	}
-	for _, f := range []*os.File{so.csv} {
-		if f != nil {
-			f.Close()
-			os.Remove(f.Name())
 		}
 	}
 	so.json, so.bench, so.csv = nil, nil, nil
@@ -631,7 +645,7 @@ func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
 		}
 	}
 	if so.csv != nil {
-		so.addCSV(r, d)
+		return so.addCSV(r, d)
 	}
 	return nil
 }
@@ -723,110 +737,27 @@ func appendFmtV(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
-// addCSV writes a result into the CSV spool: its leading fields, its
-// parameter values (by its set of keys) and one row part per metric.
-func (so *streamOut) addCSV(r *metrics.Result, d derived) {
-	b := so.tmp[:0]
-	fam, _, _ := cutFamily(FullName(r))
-	mark := len(b)
-	for i, f := range []string{r.Engine, fam, r.Name, d.label, d.scenario} {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVField(b, f)
-	}
-	b = appendSpoolLen(b, mark)
-	ks := so.keysetOf(r.Params)
-	b = binary.AppendUvarint(b, uint64(ks))
-	for _, k := range so.keysets[ks] {
-		mark := len(b)
-		b = appendCSVField(b, formatParam(r.Params[k]))
-		b = appendSpoolLen(b, mark)
-	}
-	names := d.names
-	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, m := range names {
-		id, ok := so.metricIDs[m]
-		if !ok {
-			id = len(so.metricList)
-			so.metricIDs[m] = id
-			so.metricList = append(so.metricList, m)
-		}
-		b = binary.AppendUvarint(b, uint64(id))
-		mark := len(b)
-		b = strconv.AppendFloat(b, r.Metrics[m], 'g', -1, 64)
-		b = append(b, ',')
-		if ci, ok := r.CI95[m]; ok {
-			b = strconv.AppendFloat(b, ci[0], 'g', -1, 64)
-			b = append(b, ',')
-			b = strconv.AppendFloat(b, ci[1], 'g', -1, 64)
+// addCSV writes a result's row of results.csv, in the columns of the
+// results so far, widened first if it brings new ones.
+func (so *streamOut) addCSV(r *metrics.Result, d derived) error {
+	if so.clay == nil || !so.clay.fits(r, d.names) {
+		if so.clay == nil {
+			so.clay = newCSVLayout()
 		} else {
-			b = append(b, ',')
+			so.clay = so.clay.clone()
 		}
-		b = append(b, ',')
-		if s := r.Samples[m]; len(s) > 0 {
-			b = strconv.AppendInt(b, int64(len(s)), 10)
-		}
-		b = appendSpoolLen(b, mark)
-	}
-	so.tmp = b
-	so.cw.Write(b)
-}
-
-// appendSpoolLen turns b[mark:] into a length-prefixed field.
-func appendSpoolLen(b []byte, mark int) []byte {
-	var pre [binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(pre[:], uint64(len(b)-mark))
-	b = append(b, pre[:n]...)
-	copy(b[mark+n:], b[mark:len(b)-n])
-	copy(b[mark:], pre[:n])
-	return b
-}
-
-// keysetOf numbers the set of params' keys (kept sorted); a sweep's
-// records share a few sets.
-func (so *streamOut) keysetOf(params map[string]any) int {
-	has := func(ks []string) bool {
-		if len(ks) != len(params) {
-			return false
-		}
-		for _, k := range ks {
-			if _, ok := params[k]; !ok {
-				return false
+		so.clay.add(r, d.names)
+		if len(so.csvRuns) == 0 {
+			if _, err := so.cw.Write(so.clay.header()); err != nil {
+				return err
 			}
 		}
-		return true
+		so.csvRuns = append(so.csvRuns, csvRun{lay: so.clay})
 	}
-	if n := len(so.keysets); n > 0 && has(so.keysets[so.lastKeyset]) {
-		return so.lastKeyset
-	}
-	keys := slices.Sorted(maps.Keys(params))
-	id := strings.Join(keys, "\x00")
-	i, ok := so.keysetIDs[id]
-	if !ok {
-		if so.keysetIDs == nil {
-			so.keysetIDs = map[string]int{}
-		}
-		i = len(so.keysets)
-		so.keysetIDs[id] = i
-		so.keysets = append(so.keysets, keys)
-	}
-	so.lastKeyset = i
-	return i
-}
-
-// formatParam is metrics.FormatValue, without fmt for the kinds of values
-// records hold most.
-func formatParam(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return metrics.FormatValue(v)
+	so.csvRuns[len(so.csvRuns)-1].rows++
+	so.tmp = so.clay.appendRow(so.tmp[:0], r, d.label, d.scenario, d.names)
+	_, err := so.cw.Write(so.tmp)
+	return err
 }
 
 // appendCSVField appends s as encoding/csv writes a field.
@@ -909,14 +840,11 @@ func (so *streamOut) finish(units Units) error {
 		so.bench = nil
 	}
 	if so.csv != nil {
-		if err := so.cw.Flush(); err != nil {
-			return err
-		}
-		if err := fsutil.WriteFile(filepath.Join(so.dir, "results.csv"), func(w io.Writer) error { return so.writeCSV(w, units) }); err != nil {
+		if err := so.finishCSV(); err != nil {
 			return err
 		}
 	}
-	so.abort() // the spools
+	so.abort() // what is left
 	return nil
 }
 
@@ -934,116 +862,117 @@ func (so *streamOut) benchHeader(units Units) []byte {
 	return append(b.Bytes(), 0)[:b.Len()] // never nil
 }
 
-// writeCSV writes results.csv from the spool: the header, then each row
-// with its metric's unit and its parameters in the columns of every key.
-func (so *streamOut) writeCSV(w io.Writer, units Units) error {
-	keys := map[string]bool{}
-	for _, ks := range so.keysets {
-		for _, k := range ks {
-			keys[k] = true
+// finishCSV finishes results.csv: as written when every row was written
+// in the final columns, else laid out again in them.
+func (so *streamOut) finishCSV() error {
+	if len(so.csvRuns) == 0 {
+		if _, err := so.cw.Write(newCSVLayout().header()); err != nil {
+			return err
 		}
 	}
-	params := slices.Sorted(maps.Keys(keys))
-	head := []string{"engine", "family", "name", "strategy", "scenario", "metric", "unit", "better", "value", "ci95_lo", "ci95_hi", "samples"}
-	for _, k := range params {
-		head = append(head, "param."+k)
+	if err := so.cw.Flush(); err != nil {
+		return err
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	var line []byte
-	for i, h := range head {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = appendCSVField(line, h)
-	}
-	bw.Write(append(line, '\n'))
-	// The metric, its unit and direction, per metric.
-	mcols := make([][]byte, len(so.metricList))
-	for i, m := range so.metricList {
-		unit, better := units.Describe(m)
-		var b []byte
-		b = appendCSVField(b, m)
-		b = append(b, ',')
-		b = appendCSVField(b, unit)
-		b = append(b, ',')
-		b = appendCSVField(b, better.String())
-		mcols[i] = b
-	}
-	// Where each key set's values go among the columns.
-	cols := make([][]int, len(so.keysets))
-	for i, ks := range so.keysets {
-		cols[i] = make([]int, len(params))
-		for j, k := range params {
-			cols[i][j] = slices.Index(ks, k)
-		}
+	if len(so.csvRuns) <= 1 {
+		err := so.csv.Commit()
+		so.csv = nil
+		return err
 	}
 	if _, err := so.csv.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	rd := bufio.NewReaderSize(so.csv, 1<<20)
-	var prefix, tail, rest []byte
-	var vals [][]byte
-	field := func(dst []byte) ([]byte, error) {
-		n, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return dst, err
-		}
-		if cap(dst) < int(n) {
-			dst = make([]byte, n)
-		}
-		dst = dst[:n]
-		_, err = io.ReadFull(rd, dst)
-		return dst, err
+	err := fsutil.WriteFile(filepath.Join(so.dir, "results.csv"), func(w io.Writer) error {
+		return relayCSV(w, bufio.NewReaderSize(so.csv, 1<<20), so.csvRuns)
+	})
+	if err != nil {
+		return err
 	}
-	for {
-		var err error
-		if prefix, err = field(prefix); err == io.EOF {
-			break
-		} else if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
+	so.csv.Abort()
+	so.csv = nil
+	return nil
+}
+
+// relayCSV copies results.csv from r, written in the layouts of runs, into
+// w in the last one's columns.
+func relayCSV(w io.Writer, r *bufio.Reader, runs []csvRun) error {
+	final := runs[len(runs)-1].lay
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.Write(final.header())
+	fcols := final.columns()
+	var fields [][]byte
+	var err error
+	if fields, err = readCSVRow(r, fields[:0]); err != nil { // the first layout's header
+		return fmt.Errorf("reading results.csv again: %w", err)
+	}
+	for _, run := range runs {
+		pos := map[string]int{}
+		for i, c := range run.lay.columns() {
+			pos[c] = i
 		}
-		ks, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
-		}
-		nk := len(so.keysets[ks])
-		for len(vals) < nk {
-			vals = append(vals, nil)
-		}
-		for j := range nk {
-			if vals[j], err = field(vals[j]); err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
+		from := make([]int, len(fcols))
+		for j, c := range fcols {
+			from[j] = -1
+			if i, ok := pos[c]; ok {
+				from[j] = i
 			}
 		}
-		tail = tail[:0]
-		for _, c := range cols[ks] {
-			tail = append(tail, ',')
-			if c >= 0 {
-				tail = append(tail, vals[c]...)
+		for range run.rows {
+			if fields, err = readCSVRow(r, fields[:0]); err != nil {
+				return fmt.Errorf("reading results.csv again: %w", err)
 			}
-		}
-		tail = append(tail, '\n')
-		rows, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
-		}
-		for range rows {
-			id, err := binary.ReadUvarint(rd)
-			if err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
+			for j, i := range from {
+				if j > 0 {
+					bw.WriteByte(',')
+				}
+				if i >= 0 && i < len(fields) {
+					bw.Write(fields[i])
+				}
 			}
-			if rest, err = field(rest); err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
-			}
-			bw.Write(prefix)
-			bw.WriteByte(',')
-			bw.Write(mcols[id])
-			bw.WriteByte(',')
-			bw.Write(rest)
-			if _, err := bw.Write(tail); err != nil {
+			if err := bw.WriteByte('\n'); err != nil {
 				return err
 			}
 		}
 	}
 	return bw.Flush()
+}
+
+// readCSVRow appends to fields the fields of the next row of r, as
+// appendCSVField wrote them (quoted ones with their quotes); the slices
+// are valid until the next read.
+func readCSVRow(r *bufio.Reader, fields [][]byte) ([][]byte, error) {
+	var line, long []byte
+	quotes := 0
+	for {
+		var err error
+		line, err = r.ReadSlice('\n')
+		quotes += bytes.Count(line, []byte{'"'})
+		if err == bufio.ErrBufferFull || (err == nil && quotes%2 == 1) {
+			// A long row, or a newline in a quoted field.
+			long = append(long, line...)
+			continue
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return fields, err
+		}
+		break
+	}
+	if long != nil {
+		line = append(long, line...)
+	}
+	line = line[:len(line)-1]
+	for start, quoted, i := 0, false, 0; ; i++ {
+		if i == len(line) {
+			return append(fields, line[start:]), nil
+		}
+		switch c := line[i]; {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			fields = append(fields, line[start:i])
+			start = i + 1
+		}
+	}
 }
