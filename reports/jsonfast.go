@@ -448,11 +448,8 @@ func (d *fastDec) canonicalNum(n *numText, f float64) bool {
 	if n.plain {
 		return true
 	}
-	if n.layout && f != 0 {
-		fb := boundsOf(math.Abs(f))
-		if n.shortest(&fb) {
-			return true
-		}
+	if n.layout && n.shortest(f) {
+		return true
 	}
 	d.scratch = appendJSONFloat(d.scratch[:0], f)
 	return bytes.Equal(d.scratch, n.tok)

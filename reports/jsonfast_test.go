@@ -422,14 +422,11 @@ func TestNumbersExact(t *testing.T) {
 		if c := d.canonicalNum(&n, got); c != (enc == tok) {
 			t.Fatalf("%s: canonical %v, appendJSONFloat writes %s", tok, c, enc)
 		}
-		if n.layout && want != 0 {
-			fb := boundsOf(math.Abs(want))
-			if n.shortest(&fb) {
-				if enc != tok {
-					t.Fatalf("%s: taken as the shortest, strconv writes %s", tok, enc)
-				}
-				return true
+		if n.layout && n.shortest(want) {
+			if enc != tok {
+				t.Fatalf("%s: taken as the shortest, strconv writes %s", tok, enc)
 			}
+			return true
 		}
 		return false
 	}

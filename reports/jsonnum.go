@@ -66,6 +66,24 @@ func cmpShifted(x u128, s int, y u128) int {
 	return x.shl(s).cmp(y)
 }
 
+func (x u128) shr(s int) u128 {
+	switch {
+	case s == 0:
+		return x
+	case s >= 64:
+		return u128{0, x.hi >> (s - 64)}
+	}
+	return u128{x.hi >> s, x.lo>>s | x.hi<<(64-s)}
+}
+
+// low returns the low s bits of x (s < 128).
+func (x u128) low(s int) u128 {
+	if s >= 64 {
+		return u128{x.hi & (1<<(s-64) - 1), x.lo}
+	}
+	return u128{0, x.lo & (1<<s - 1)}
+}
+
 // pow5 are the powers of five that fit in 63 bits.
 var pow5 = func() (p [28]uint64) {
 	p[0] = 1
@@ -75,92 +93,55 @@ var pow5 = func() (p [28]uint64) {
 	return p
 }()
 
-// cmpDecBin compares d×10^p with b×2^e exactly, for d < 2^64, b < 2^63
-// and |p| < 28; ok is false for a p out of that range.
-func cmpDecBin(d uint64, p int, b uint64, e int) (c int, ok bool) {
-	if p <= -len(pow5) || p >= len(pow5) {
-		return 0, false
+// roundFloat is the float64 nearest to x×2^e (ties to even), where sticky
+// says that the value is a little more than x×2^e (a remainder dropped
+// below x's last bit); x must have more than 53 bits and the result be a
+// normal float64.
+func roundFloat(x u128, e int, sticky bool) float64 {
+	shift := x.bitLen() - 53
+	mant := x.shr(shift).lo
+	rem, half := x.low(shift), u128{}.orBit(shift-1)
+	if c := rem.cmp(half); c > 0 || (c == 0 && (sticky || mant&1 == 1)) {
+		mant++
+		if mant == 1<<53 {
+			mant >>= 1
+			shift++
+		}
 	}
-	if p >= 0 {
-		// d×5^p×2^p against b×2^e.
-		return cmpShifted(mul64(d, pow5[p]), p-e, u128{0, b}), true
-	}
-	// d×2^p against b×5^-p×2^e (both sides times 5^-p).
-	return cmpShifted(u128{0, d}, p-e, mul64(b, pow5[-p])), true
+	e += shift + 52 // mant×2^(e+shift) = 1.f×2^(e+shift+52)
+	return math.Float64frombits(uint64(e+1023)<<52 | mant&(1<<52-1))
 }
 
-// floatBounds are a positive normal float64 as mant×2^exp and the
-// rounding interval of the decimals that parse to it: from lo×2^loExp to
-// hi×2^hiExp, the ends included when mant is even (round half to even).
-type floatBounds struct {
-	mant         uint64
-	exp          int
-	lo, hi       uint64
-	loExp, hiExp int
-	incl         bool
-}
-
-func boundsOf(f float64) floatBounds {
-	b := math.Float64bits(f)
-	frac, be := b&(1<<52-1), int(b>>52&0x7ff)
-	fb := floatBounds{mant: frac | 1<<52, exp: be - 1075}
-	fb.hi, fb.hiExp = 2*fb.mant+1, fb.exp-1
-	if frac == 0 && be > 1 {
-		// Below a power of two the float64s are twice as dense.
-		fb.lo, fb.loExp = 4*fb.mant-1, fb.exp-2
+func (x u128) orBit(i int) u128 {
+	if i >= 64 {
+		x.hi |= 1 << (i - 64)
 	} else {
-		fb.lo, fb.loExp = 2*fb.mant-1, fb.exp-1
+		x.lo |= 1 << i
 	}
-	fb.incl = fb.mant%2 == 0
-	return fb
-}
-
-// where tells where d×10^p lies against the interval: -1 below, 0 in it
-// (it parses to the float64), 1 above.
-func (fb *floatBounds) where(d uint64, p int) (int, bool) {
-	c, ok := cmpDecBin(d, p, fb.lo, fb.loExp)
-	if !ok {
-		return 0, false
-	}
-	if c < 0 || (c == 0 && !fb.incl) {
-		return -1, true
-	}
-	c, _ = cmpDecBin(d, p, fb.hi, fb.hiExp)
-	if c > 0 || (c == 0 && !fb.incl) {
-		return 1, true
-	}
-	return 0, true
+	return x
 }
 
 // exactValue is |n| as the float64 strconv.ParseFloat gives, for numbers
-// of 16 to 19 digits with a power of ten within ±22: the product of
-// float64s (within an ulp or two), moved to the float64 whose interval
-// holds the decimal. It returns the float64's bounds with it.
-func (n *numText) exactValue() (float64, floatBounds, bool) {
-	if n.sig > 19 || n.mant == 0 || n.exp10 < -22 || n.exp10 > 22 {
-		return 0, floatBounds{}, false
+// of more than 53 bits and at most 19 digits with a power of ten within
+// ±27: m×5^q×2^q rounded, or m×2^k/5^-q (a quotient of 63 or 64 bits, the
+// remainder its sticky bit) rounded.
+func (n *numText) exactValue() (float64, bool) {
+	m, q := n.mant, n.exp10
+	if n.sig > 19 || m == 0 || q <= -len(pow5) || q >= len(pow5) {
+		return 0, false
 	}
-	f := float64(n.mant)
-	if n.exp10 >= 0 {
-		f *= float64pow10[n.exp10]
-	} else {
-		f /= float64pow10[-n.exp10]
-	}
-	for range 4 {
-		fb := boundsOf(f)
-		w, ok := fb.where(n.mant, n.exp10)
-		switch {
-		case !ok:
-			return 0, floatBounds{}, false
-		case w == 0:
-			return f, fb, true
-		case w < 0:
-			f = math.Nextafter(f, 0)
-		default:
-			f = math.Nextafter(f, math.Inf(1))
+	if q >= 0 {
+		x := mul64(m, pow5[q])
+		if x.bitLen() <= 53 {
+			return 0, false // Clinger's
 		}
+		return roundFloat(x, q, false), true
 	}
-	return 0, floatBounds{}, false
+	d := pow5[-q]
+	k := 64 + bits.Len64(d) - 1 - bits.Len64(m)
+	num := u128{0, m}.shl(k)
+	quo, rem := bits.Div64(num.hi, num.lo, d)
+	return roundFloat(u128{0, quo}, -k+q, rem != 0), true
 }
 
 // value parses n as strconv.ParseFloat does: directly when its digits
@@ -179,7 +160,7 @@ func (n *numText) value() (float64, bool) {
 		}
 		return f, true
 	}
-	if f, _, ok := n.exactValue(); ok {
+	if f, ok := n.exactValue(); ok {
 		if n.neg {
 			f = -f
 		}
@@ -190,26 +171,42 @@ func (n *numText) value() (float64, bool) {
 }
 
 // shortest reports whether n, of 16 or 17 digits in the layout of 'f'
-// and read as f (with its bounds fb), is surely what strconv writes of f
-// as the shortest decimal that parses back to it: no decimal of fewer
-// digits parses to f (neither neighbor of n with one digit less is in
-// f's interval, and the interval is one piece), and n is the decimal of
-// its length closest to f (f lies strictly within half a unit of n's last
-// digit). False means perhaps not.
-func (n *numText) shortest(fb *floatBounds) bool {
+// and read as f, is surely what strconv writes of f as the shortest
+// decimal that parses back to it: no decimal of fewer digits parses to f
+// (neither neighbor of n with one digit less is in f's rounding interval,
+// and the interval is one piece), and n is the decimal of its length
+// closest to f (f lies strictly within half a unit of n's last digit).
+// False means perhaps not. The comparisons are of integers, in units of a
+// tenth of n's last digit: the ends of the interval and f itself are
+// (2M±1)×2^(E-1) and M×2^E times 10^(1-q) = 5^(1-q)×2^(1-q).
+func (n *numText) shortest(f float64) bool {
 	m, q := n.mant, n.exp10
-	if n.sig < 16 || n.sig > 17 || m%10 == 0 {
+	a := 1 - q
+	if n.sig < 16 || n.sig > 17 || m%10 == 0 || a < 0 || a >= len(pow5) {
 		return false
 	}
+	b := math.Float64bits(math.Abs(f))
+	frac, be := b&(1<<52-1), int(b>>52&0x7ff)
+	if be == 0 || be == 0x7ff {
+		return false
+	}
+	mant, e := frac|1<<52, be-1075+a
+	p5 := pow5[a]
+	fx := mul64(mant, p5)
+	hi, hiE := mul64(2*mant+1, p5), e-1
+	lo, loE := mul64(2*mant-1, p5), e-1
+	if frac == 0 && be > 1 {
+		lo, loE = mul64(4*mant-1, p5), e-2 // below a power of two
+	}
+	incl := mant%2 == 0
+	// cmp compares c with x×2^s.
+	cmp := func(c uint64, x u128, s int) int { return -cmpShifted(x, s, u128{0, c}) }
 	for _, d := range [2]uint64{m / 10, m/10 + 1} {
-		if w, ok := fb.where(d, q+1); !ok || w == 0 {
+		c := 100 * d
+		l, h := cmp(c, lo, loE), cmp(c, hi, hiE)
+		if (l > 0 || (l == 0 && incl)) && (h < 0 || (h == 0 && incl)) {
 			return false
 		}
 	}
-	c, ok := cmpDecBin(10*m-5, q-1, fb.mant, fb.exp)
-	if !ok || c >= 0 {
-		return false
-	}
-	c, _ = cmpDecBin(10*m+5, q-1, fb.mant, fb.exp)
-	return c > 0
+	return cmp(10*m-5, fx, e) < 0 && cmp(10*m+5, fx, e) > 0
 }

@@ -253,13 +253,14 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	set := &Set{Units: Units{Better: map[string]metrics.Better{}}}
 	isIn := func(path string) bool { return isInputPath(cfg.Inputs, path) }
+	sr := &streamReader{ctx: ctx, set: set, col: newCollector()}
+	defer sr.close() // after the writers stop (so.abort), which copy from the inputs
 	so, err := newStreamOut(cfg.Out, formats, isIn, set.Units)
 	if err != nil {
 		return err
 	}
 	defer so.abort()
-	sr := &streamReader{ctx: ctx, set: set, col: newCollector(), out: so}
-	defer sr.close()
+	sr.out = so
 	if err := sr.readAll(cfg.Inputs, cfg.Stdin, cfg.Out); err != nil {
 		if errors.Is(err, ErrInput) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isReadErr(err) {
 			return inputError{err}

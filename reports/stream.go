@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -232,9 +233,12 @@ func (sr *streamReader) read(si int32, src source) error {
 		s.Problems = append(s.Problems, errs...)
 		in.Results = len(rs)
 		for i := range rs {
-			if err := sr.take(&rs[i], deriveOf(&rs[i]), nil, nil, loc{src: -1}); err != nil {
+			if err := sr.take(&rs[i], deriveOf(&rs[i]), nil, piece{}, nil, loc{src: -1}); err != nil {
 				return err
 			}
+		}
+		if err := sr.out.flush(nil); err != nil {
+			return err
 		}
 	}
 	s.Inputs = append(s.Inputs, in)
@@ -242,9 +246,8 @@ func (sr *streamReader) read(si int32, src source) error {
 }
 
 // take adds one result read from an input: it is dropped if a duplicate,
-// else written to the streamed formats (js and bench are its encodings,
-// worked out here when nil) and collected.
-func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l loc) error {
+// else written to the streamed formats (see streamOut.add) and collected.
+func (sr *streamReader) take(r *metrics.Result, d derived, js []byte, jsSrc piece, bench []byte, l loc) error {
 	if !sr.dups.keep(sr.col, r) {
 		return nil
 	}
@@ -256,7 +259,7 @@ func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l l
 		sr.mem[idx] = r
 	}
 	sr.locs = append(sr.locs, l)
-	if err := sr.out.add(r, d, js, bench); err != nil {
+	if err := sr.out.add(r, d, js, jsSrc, bench); err != nil {
 		return err
 	}
 	sr.col.add(r, d)
@@ -264,13 +267,31 @@ func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l l
 }
 
 // A batch of lines that one worker decodes and encodes while the others
-// take the next batches; the batches are taken in order.
+// take the next batches; the batches are taken in order, and written by
+// the files' writers, after which they are reused (release).
 type lineBatch struct {
 	buf   []byte
 	lines []batchLine
 	items []batchItem
-	out   []byte // the encodings of the batch's results
+	out   []byte // the JSON encodings of the batch's results
+	bout  []byte // their benchmark lines
 	done  chan struct{}
+	// The pieces of the streamed files and the bytes worked out when the
+	// batch was taken (streamOut.begin).
+	jsonP, benchP, csvP []piece
+	extra, rows         []byte
+	refs                atomic.Int32
+	free                chan *lineBatch
+}
+
+// release drops a reference to the batch; the last one gives it back.
+func (b *lineBatch) release() {
+	if b.refs.Add(-1) == 0 {
+		select {
+		case b.free <- b:
+		default:
+		}
+	}
 }
 
 type batchLine struct {
@@ -278,6 +299,9 @@ type batchLine struct {
 	num        int
 	start, end int64
 	long       bool
+	// whole: the line's bytes in the input are just from start to end,
+	// its newline included (nothing trimmed, a newline at its end).
+	whole bool
 }
 
 type batchItem struct {
@@ -293,8 +317,8 @@ type batchItem struct {
 	num    int
 	long   bool
 	// raw: the line is what appendRecord would write (canonical), so it
-	// is written as it came.
-	raw bool
+	// is written as it came; whole: from its input's bytes.
+	raw, whole bool
 }
 
 const (
@@ -337,7 +361,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				b.buf, b.lines, b.done = b.buf[:0], b.lines[:0], make(chan struct{})
 				return b
 			default:
-				return &lineBatch{done: make(chan struct{})}
+				return &lineBatch{done: make(chan struct{}), free: free}
 			}
 		}
 		b := next()
@@ -366,7 +390,8 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				}
 				from := len(b.buf)
 				b.buf = append(b.buf, t...)
-				b.lines = append(b.lines, batchLine{from: from, to: len(b.buf), num: sc.Line(), start: sc.Start(), end: sc.End()})
+				whole := sc.Terminated() && int64(len(t)) == sc.End()-sc.Start()-1
+				b.lines = append(b.lines, batchLine{from: from, to: len(b.buf), num: sc.Line(), start: sc.Start(), end: sc.End(), whole: whole})
 				b.buf = append(b.buf, '\n') // a canonical line is written with it
 			}
 			if len(b.lines) >= batchLines || len(b.buf) >= batchBytes {
@@ -383,11 +408,13 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 	}()
 	n := 0
 	var firstErr error
+	src := sr.sources[si].f
 	for b := range ordered {
 		<-b.done
 		if firstErr != nil {
 			continue
 		}
+		sr.out.begin(b)
 		for i := range b.items {
 			it := &b.items[i]
 			switch {
@@ -408,23 +435,25 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				break
 			}
 			var js, bench []byte
+			var jsSrc piece
 			switch {
+			case wantJSON && it.raw && it.whole:
+				jsSrc = piece{src: src, off: it.start, n: it.end - it.start}
 			case wantJSON && it.raw:
 				js = b.buf[it.js0:it.js1]
 			case wantJSON:
 				js = b.out[it.js0:it.js1]
 			}
 			if wantBench {
-				bench = b.out[it.b0:it.b1]
+				bench = b.bout[it.b0:it.b1]
 			}
-			if err := sr.take(&it.res, it.d, js, bench, loc{src: si, start: it.start, end: it.end}); err != nil {
+			if err := sr.take(&it.res, it.d, js, jsSrc, bench, loc{src: si, start: it.start, end: it.end}); err != nil {
 				firstErr = err
 				break
 			}
 		}
-		select {
-		case free <- b:
-		default:
+		if err := sr.out.flush(b); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
 	if firstErr != nil {
@@ -446,12 +475,12 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 		b.items = append(b.items, batchItem{})
 	}
 	b.items = b.items[:len(b.lines)]
-	b.out = b.out[:0]
+	b.out, b.bout = b.out[:0], b.bout[:0]
 	for i, l := range b.lines {
 		it := &b.items[i]
 		dec.recycle(&it.res)
 		*it = batchItem{res: it.res}
-		it.num, it.long, it.start, it.end = l.num, l.long, l.start, l.end
+		it.num, it.long, it.start, it.end, it.whole = l.num, l.long, l.start, l.end, l.whole
 		if l.long {
 			continue
 		}
@@ -474,9 +503,9 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 			it.js1 = len(b.out)
 		}
 		if wantBench {
-			it.b0 = len(b.out)
-			b.out = appendBenchLines(b.out, &it.res, it.d.names)
-			it.b1 = len(b.out)
+			it.b0 = len(b.bout)
+			b.bout = appendBenchLines(b.bout, &it.res, it.d.names)
+			it.b1 = len(b.bout)
 		}
 	}
 }
@@ -525,34 +554,37 @@ func (sr *streamReader) readBack(idx []int) (map[int]*metrics.Result, error) {
 // --- the streamed formats -------------------------------------------
 
 // streamOut writes the formats that list every result while they are
-// read: results.jsonl directly, results.txt and results.csv into spools
-// (their first lines depend on every result: the units, the parameter
-// columns) that finish copies behind their header.
+// read, each file by a goroutine of its own (fileWriter) from the pieces
+// of each batch of results: results.jsonl (canonical lines copied from the
+// input in the kernel), results.txt and results.csv behind first lines
+// that depend on every result (the units, the columns): when the last
+// result leaves them as they were, as in a sweep, nothing is copied.
 type streamOut struct {
 	dir   string
 	units Units // as they are now: benchmark files add to them
-	json  *fsutil.File
-	jw    *bufio.Writer
-	// results.txt is written whole as its results come, behind the Unit
-	// lines of the first result's metrics (bhead): if the last result
-	// leaves them as they were, as in a sweep, nothing is copied.
-	bench *fsutil.File
-	bw    *bufio.Writer
+	json  *fileWriter
+	bench *fileWriter
+	csv   *fileWriter
+	// The pieces of the files of the results taken since the last flush,
+	// and the bytes of results.txt and results.csv worked out here: they
+	// belong to the batch being taken (begin) until its files are written.
+	jsonP, benchP, csvP []piece
+	extra, rows         []byte
+	// results.txt is written behind the Unit lines of the first result's
+	// metrics (bhead); a result whose configuration differs from the last
+	// one's has the configuration lines (bfw) before its lines.
 	bfw   *benchfmt.Writer
 	bhead []byte
 	bcfg  [5]string
 	bhave bool
-	// results.csv is written as its results come, in the columns of the
-	// results so far (clay): while a result brings none (a sweep), no
-	// row has to be laid out again (csvRuns: the layouts and how many
-	// rows each wrote).
-	csv     *fsutil.File
-	cw      *bufio.Writer
+	// results.csv is written in the columns of the results so far (clay);
+	// csvRuns are the layouts and how many rows each wrote.
 	clay    *csvLayout
 	csvRuns []csvRun
-	// Every metric name (for the units of results.txt).
+	// Every metric name (for the units of results.txt); lastNames are the
+	// last result's, which the next ones of a sweep repeat.
 	metricSeen map[string]bool
-	tmp        []byte
+	lastNames  []string
 }
 
 // csvRun is rows of results.csv written in one layout.
@@ -561,81 +593,237 @@ type csvRun struct {
 	rows int
 }
 
+// piece is part of a streamed file: bytes, or n bytes of an input from
+// off.
+type piece struct {
+	b      []byte
+	src    *os.File
+	off, n int64
+}
+
+// appendPiece appends p to ps, or extends the last piece when p follows
+// it (bytes next in the same array, or the next bytes of the same input).
+func appendPiece(ps []piece, p piece) []piece {
+	if p.src == nil && len(p.b) == 0 {
+		return ps
+	}
+	if k := len(ps); k > 0 {
+		last := &ps[k-1]
+		switch {
+		case p.src != nil:
+			if last.src == p.src && last.off+last.n == p.off {
+				last.n += p.n
+				return ps
+			}
+		case last.src == nil && len(last.b)+len(p.b) <= cap(last.b) && &last.b[:len(last.b)+1][len(last.b)] == &p.b[0]:
+			last.b = last.b[:len(last.b)+len(p.b)]
+			return ps
+		}
+	}
+	return append(ps, p)
+}
+
+// fileWriter writes one streamed file from the pieces sent to it.
+type fileWriter struct {
+	f      *fsutil.File
+	jobs   chan writeJob
+	done   chan struct{}
+	err    error // once done is closed
+	failed atomic.Bool
+	bw     *bufio.Writer
+	buf    []byte
+}
+
+// writeJob is pieces to write; b, when not nil, is the batch they belong
+// to, released once they are written.
+type writeJob struct {
+	ps []piece
+	b  *lineBatch
+}
+
+func startWriter(f *fsutil.File) *fileWriter {
+	w := &fileWriter{f: f, jobs: make(chan writeJob, 4), done: make(chan struct{}), bw: bufio.NewWriterSize(f, 1<<20)}
+	go w.run(w.jobs)
+	return w
+}
+
+func (w *fileWriter) run(jobs <-chan writeJob) {
+	defer close(w.done)
+	for j := range jobs {
+		for _, p := range j.ps {
+			if w.err != nil {
+				break
+			}
+			if p.src == nil {
+				_, w.err = w.bw.Write(p.b)
+			} else if w.err = w.bw.Flush(); w.err == nil {
+				if w.buf == nil {
+					w.buf = make([]byte, 1<<20)
+				}
+				w.err = copyRange(w.f.File, p.src, p.off, p.n, w.buf)
+			}
+			if w.err != nil {
+				w.failed.Store(true)
+			}
+		}
+		if j.b != nil {
+			j.b.release()
+		}
+	}
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+}
+
+// send queues pieces, unless writing failed; it returns the error then.
+func (w *fileWriter) send(ps []piece, b *lineBatch) error {
+	if w.failed.Load() {
+		if b != nil {
+			b.release()
+		}
+		return w.close()
+	}
+	w.jobs <- writeJob{ps, b}
+	return nil
+}
+
+// close waits until everything sent is written and returns the first
+// error.
+func (w *fileWriter) close() error {
+	if w.jobs != nil {
+		close(w.jobs)
+		w.jobs = nil
+	}
+	<-w.done
+	return w.err
+}
+
+// appendWriter appends what is written to *b.
+type appendWriter struct{ b *[]byte }
+
+func (w appendWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
+}
+
 // newStreamOut starts the streamed formats among formats, except files
 // that are inputs (never overwritten).
 func newStreamOut(dir string, formats []Format, isInput func(string) bool, units Units) (*streamOut, error) {
 	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}}
+	so.bfw = benchfmt.NewWriter(appendWriter{&so.extra})
 	for _, f := range formats {
+		var name string
+		var w **fileWriter
 		switch f.Name {
 		case "json":
-			if !isInput(filepath.Join(dir, "results.jsonl")) {
-				jf, err := fsutil.Create(filepath.Join(dir, "results.jsonl"))
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.json, so.jw = jf, bufio.NewWriterSize(jf, 1<<20)
-			}
+			name, w = "results.jsonl", &so.json
 		case "bench":
-			if !isInput(filepath.Join(dir, "results.txt")) {
-				f, err := fsutil.Create(filepath.Join(dir, "results.txt"))
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.bench, so.bw = f, bufio.NewWriterSize(f, 1<<20)
-				so.bfw = benchfmt.NewWriter(so.bw)
-			}
+			name, w = "results.txt", &so.bench
 		case "csv":
-			if !isInput(filepath.Join(dir, "results.csv")) {
-				f, err := fsutil.Create(filepath.Join(dir, "results.csv"))
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.csv, so.cw = f, bufio.NewWriterSize(f, 1<<20)
-			}
+			name, w = "results.csv", &so.csv
+		default:
+			continue
 		}
+		if isInput(filepath.Join(dir, name)) {
+			continue
+		}
+		file, err := fsutil.Create(filepath.Join(dir, name))
+		if err != nil {
+			so.abort()
+			return nil, err
+		}
+		*w = startWriter(file)
 	}
 	return so, nil
 }
 
+// writers are the files being written.
+func (so *streamOut) writers() []*fileWriter {
+	var out []*fileWriter
+	for _, w := range []*fileWriter{so.json, so.bench, so.csv} {
+		if w != nil {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // abort discards everything written.
 func (so *streamOut) abort() {
-	for _, f := range []*fsutil.File{so.json, so.bench, so.csv} {
-		if f != nil {
-			f.Abort()
-		}
+	for _, w := range so.writers() {
+		w.close()
+		w.f.Abort()
 	}
 	so.json, so.bench, so.csv = nil, nil, nil
 }
 
-// add writes one result; js and bench are its JSON line and benchmark
-// lines when already encoded.
-func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
+// begin takes the results of batch b: their pieces go into its lists.
+func (so *streamOut) begin(b *lineBatch) {
+	so.jsonP, so.benchP, so.csvP = b.jsonP[:0], b.benchP[:0], b.csvP[:0]
+	so.extra, so.rows = b.extra[:0], b.rows[:0]
+}
+
+// flush sends the pieces of the results taken since begin (of batch b,
+// released once they are written) or since the last flush (b nil) to
+// their files.
+func (so *streamOut) flush(b *lineBatch) error {
+	lists := []*[]piece{&so.jsonP, &so.benchP, &so.csvP}
+	ws := []*fileWriter{so.json, so.bench, so.csv}
+	if b != nil {
+		n := int32(1)
+		for i, w := range ws {
+			if w != nil && len(*lists[i]) > 0 {
+				n++
+			}
+		}
+		b.refs.Store(n)
+		b.jsonP, b.benchP, b.csvP, b.extra, b.rows = so.jsonP, so.benchP, so.csvP, so.extra, so.rows
+	}
+	var err error
+	for i, w := range ws {
+		if w == nil || len(*lists[i]) == 0 {
+			continue
+		}
+		if e := w.send(*lists[i], b); e != nil && err == nil {
+			err = e
+		}
+		*lists[i] = nil
+	}
+	if b != nil {
+		b.release()
+	}
+	so.extra, so.rows = nil, nil
+	return err
+}
+
+// add takes one result. js is its JSON line (nil: encoded here) or jsSrc
+// where the line is in its input (with its newline); bench its benchmark
+// lines (nil: worked out here).
+func (so *streamOut) add(r *metrics.Result, d derived, js []byte, jsSrc piece, bench []byte) error {
 	if so.json != nil {
-		if js == nil {
-			var err error
-			if so.tmp, err = appendRecord(so.tmp[:0], r); err != nil {
+		switch {
+		case jsSrc.src != nil:
+			so.jsonP = appendPiece(so.jsonP, jsSrc)
+		case js != nil:
+			so.jsonP = appendPiece(so.jsonP, piece{b: js})
+		default:
+			enc, err := appendRecord(nil, r)
+			if err != nil {
 				return fmt.Errorf("writing json: %w", err)
 			}
-			js = so.tmp
-		}
-		if _, err := so.jw.Write(js); err != nil {
-			return err
+			so.jsonP = appendPiece(so.jsonP, piece{b: enc})
 		}
 	}
 	if so.bench != nil {
-		for k := range r.Metrics {
-			if !so.metricSeen[k] {
+		if !slices.Equal(d.names, so.lastNames) {
+			for _, k := range d.names {
 				so.metricSeen[k] = true
 			}
+			so.lastNames = d.names
 		}
 		if so.bhead == nil {
 			so.bhead = so.benchHeader(so.units)
-			if _, err := so.bw.Write(so.bhead); err != nil {
-				return err
-			}
+			so.benchP = appendPiece(so.benchP, piece{b: so.bhead})
 		}
 		if bench == nil {
 			bench = appendBenchLines(nil, r, d.names)
@@ -645,7 +833,7 @@ func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
 		}
 	}
 	if so.csv != nil {
-		return so.addCSV(r, d)
+		so.addCSV(r, d)
 	}
 	return nil
 }
@@ -669,7 +857,7 @@ func benchConfigOf(c [5]string) []benchfmt.Config {
 	}
 }
 
-// addBench writes a result's benchmark lines; when its configuration
+// addBench adds a result's benchmark lines; when its configuration
 // differs from the last one written, the first line goes through the
 // benchfmt.Writer, which writes the configuration lines before it.
 func (so *streamOut) addBench(r *metrics.Result, names []string, lines []byte) error {
@@ -679,14 +867,16 @@ func (so *streamOut) addBench(r *metrics.Result, names []string, lines []byte) e
 	cfg := benchConfig(r)
 	if !so.bhave || cfg != so.bcfg {
 		so.bhave, so.bcfg = true, cfg
+		mark := len(so.extra)
 		res := benchLine(r, names, 0, benchConfigOf(cfg))
 		if err := so.bfw.Write(res); err != nil {
 			return err
 		}
+		so.benchP = appendPiece(so.benchP, piece{b: so.extra[mark:]})
 		lines = lines[bytes.IndexByte(lines, '\n')+1:]
 	}
-	_, err := so.bw.Write(lines)
-	return err
+	so.benchP = appendPiece(so.benchP, piece{b: lines})
+	return nil
 }
 
 // appendBenchLines appends r's lines of WriteBenchUnits (without the
@@ -737,9 +927,9 @@ func appendFmtV(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
-// addCSV writes a result's row of results.csv, in the columns of the
+// addCSV adds a result's row of results.csv, in the columns of the
 // results so far, widened first if it brings new ones.
-func (so *streamOut) addCSV(r *metrics.Result, d derived) error {
+func (so *streamOut) addCSV(r *metrics.Result, d derived) {
 	if so.clay == nil || !so.clay.fits(r, d.names) {
 		if so.clay == nil {
 			so.clay = newCSVLayout()
@@ -748,16 +938,14 @@ func (so *streamOut) addCSV(r *metrics.Result, d derived) error {
 		}
 		so.clay.add(r, d.names)
 		if len(so.csvRuns) == 0 {
-			if _, err := so.cw.Write(so.clay.header()); err != nil {
-				return err
-			}
+			so.csvP = appendPiece(so.csvP, piece{b: so.clay.header()})
 		}
 		so.csvRuns = append(so.csvRuns, csvRun{lay: so.clay})
 	}
 	so.csvRuns[len(so.csvRuns)-1].rows++
-	so.tmp = so.clay.appendRow(so.tmp[:0], r, d.label, d.scenario, d.names)
-	_, err := so.cw.Write(so.tmp)
-	return err
+	mark := len(so.rows)
+	so.rows = so.clay.appendRow(so.rows, r, d.label, d.scenario, d.names)
+	so.csvP = appendPiece(so.csvP, piece{b: so.rows[mark:]})
 }
 
 // appendCSVField appends s as encoding/csv writes a field.
@@ -796,31 +984,40 @@ func csvNeedsQuotes(s string) bool {
 // finish writes the streamed files (json: results.jsonl; bench:
 // results.txt; csv: results.csv) with the report's final units.
 func (so *streamOut) finish(units Units) error {
-	if so.json != nil {
-		if err := so.jw.Flush(); err != nil {
+	var head []byte
+	if so.bench != nil {
+		head = so.benchHeader(units)
+		if so.bhead == nil {
+			so.bhead = head
+			so.benchP = appendPiece(so.benchP, piece{b: head})
+		}
+	}
+	if so.csv != nil && len(so.csvRuns) == 0 {
+		so.csvP = appendPiece(so.csvP, piece{b: newCSVLayout().header()})
+	}
+	if err := so.flush(nil); err != nil {
+		return err
+	}
+	for _, w := range so.writers() {
+		if err := w.close(); err != nil {
 			return err
 		}
-		if err := so.json.Commit(); err != nil {
+	}
+	if so.json != nil {
+		if err := so.json.f.Commit(); err != nil {
 			return err
 		}
 		so.json = nil
 	}
 	if so.bench != nil {
-		head := so.benchHeader(units)
-		if so.bhead == nil {
-			so.bhead = head
-			so.bw.Write(head)
-		}
-		if err := so.bw.Flush(); err != nil {
-			return err
-		}
 		if bytes.Equal(head, so.bhead) {
-			if err := so.bench.Commit(); err != nil {
+			if err := so.bench.f.Commit(); err != nil {
 				return err
 			}
 		} else {
 			// The units changed: the same lines behind the right ones.
-			end, err := so.bench.Seek(0, io.SeekCurrent)
+			f := so.bench.f
+			end, err := f.Seek(0, io.SeekCurrent)
 			if err != nil {
 				return err
 			}
@@ -829,13 +1026,13 @@ func (so *streamOut) finish(units Units) error {
 				if _, err := w.Write(head); err != nil {
 					return err
 				}
-				_, err := io.Copy(w, io.NewSectionReader(so.bench.File, from, end-from))
+				_, err := io.Copy(w, io.NewSectionReader(f.File, from, end-from))
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			so.bench.Abort()
+			f.Abort()
 		}
 		so.bench = nil
 	}
@@ -862,32 +1059,26 @@ func (so *streamOut) benchHeader(units Units) []byte {
 	return append(b.Bytes(), 0)[:b.Len()] // never nil
 }
 
-// finishCSV finishes results.csv: as written when every row was written
-// in the final columns, else laid out again in them.
+// finishCSV finishes results.csv (written, its writer closed): as
+// written when every row was written in the final columns, else laid out
+// again in them.
 func (so *streamOut) finishCSV() error {
-	if len(so.csvRuns) == 0 {
-		if _, err := so.cw.Write(newCSVLayout().header()); err != nil {
-			return err
-		}
-	}
-	if err := so.cw.Flush(); err != nil {
-		return err
-	}
+	f := so.csv.f
 	if len(so.csvRuns) <= 1 {
-		err := so.csv.Commit()
+		err := f.Commit()
 		so.csv = nil
 		return err
 	}
-	if _, err := so.csv.Seek(0, io.SeekStart); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	err := fsutil.WriteFile(filepath.Join(so.dir, "results.csv"), func(w io.Writer) error {
-		return relayCSV(w, bufio.NewReaderSize(so.csv, 1<<20), so.csvRuns)
+		return relayCSV(w, bufio.NewReaderSize(f, 1<<20), so.csvRuns)
 	})
 	if err != nil {
 		return err
 	}
-	so.csv.Abort()
+	f.Abort()
 	so.csv = nil
 	return nil
 }
