@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"hash/maphash"
 	"slices"
+	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -42,15 +43,32 @@ type derived struct {
 	label, scenario  string
 	loadKey, workKey string
 	names            []string
+	bound            bool
 }
 
 // deriveOf works out d for r, splitting its name once.
 func deriveOf(r *metrics.Result) derived {
-	parts := nameParts(r.Name)
+	var arr [16]part
+	parts := appendNameParts(arr[:0], r.Name)
 	key, label := strategyOf(r, parts)
 	return derived{label: label, scenario: scenarioOf(r, parts, key),
 		loadKey: scenarioOf(r, parts, key, "load"), workKey: scenarioOf(r, parts, key, "workers"),
-		names: r.MetricNames()}
+		names: r.MetricNames(), bound: isBoundParts(r, parts)}
+}
+
+// appendNameParts is nameParts appending to out.
+func appendNameParts(out []part, name string) []part {
+	for s := range strings.SplitSeq(name, "/") {
+		if s == "" {
+			continue
+		}
+		if k, v, ok := strings.Cut(s, "="); ok {
+			out = append(out, part{k, v})
+		} else {
+			out = append(out, part{"", s})
+		}
+	}
+	return out
 }
 
 // resultWarning is one warning of a result, with the result's index.
@@ -118,7 +136,7 @@ func newCollector() *collector {
 func (c *collector) add(r *metrics.Result, d derived) {
 	idx := c.n
 	c.n++
-	c.rank.addDerived(r, idx, d.scenario, d.label)
+	c.rank.addDerived(r, idx, d.scenario, d.label, d.bound)
 	c.answers.add(r)
 	if !slices.Equal(d.names, c.lastNames) {
 		for _, m := range d.names {
