@@ -230,7 +230,7 @@ func (c *collector) sortedEnvs() []envCount {
 }
 
 // selectHeld returns the indexes of the results a report of n > holdAll
-// results holds, ascending: the page's rows (pageResults: those with
+// results holds, ascending: the page's rows (markPageRows: those with
 // warnings first), the results of the first chartGroups sweep groups, the
 // first results with a timeline, and the harness results with their
 // simulator twins (ModelChecks: the first simulator result of the same
@@ -238,16 +238,8 @@ func (c *collector) sortedEnvs() []envCount {
 // name, in order, should a hash collide).
 func (c *collector) selectHeld() (held []int, twins map[int][]int) {
 	want := make([]bool, c.n)
-	// The page's rows, as pageResults chooses them.
-	k := 0
-	for pass := range 2 {
-		for i := 0; i < c.n && k < maxPageResults; i++ {
-			if !want[i] && (pass == 1 || c.flags[i]&flagWarned != 0) {
-				want[i] = true
-				k++
-			}
-		}
-	}
+	// The page's rows.
+	markPageRows(want, maxPageResults, func(i int) bool { return c.flags[i]&flagWarned != 0 })
 	charts, timelines, model := 0, 0, 0
 	realNames := map[uint64][]int{}
 	for i := range c.n {
@@ -282,4 +274,19 @@ func (c *collector) selectHeld() (held []int, twins map[int][]int) {
 		}
 	}
 	return held, twins
+}
+
+// markPageRows marks in pick the results the page lists, at most n of
+// len(pick): those with warnings first (the Warnings box links to them),
+// then the others in input order.
+func markPageRows(pick []bool, n int, warned func(i int) bool) {
+	k := 0
+	for pass := range 2 {
+		for i := 0; i < len(pick) && k < n; i++ {
+			if !pick[i] && (pass == 1 || warned(i)) {
+				pick[i] = true
+				k++
+			}
+		}
+	}
 }

@@ -255,39 +255,6 @@ const (
 	maxPageScenarios = 300
 )
 
-// pageResults chooses the indexes of the results the page lists, at most
-// n: those with warnings first (the Warnings box links to them), then the
-// others in input order; returned in input order.
-func pageResults(rs []metrics.Result, n int) []int {
-	if len(rs) <= n {
-		out := make([]int, len(rs))
-		for i := range out {
-			out[i] = i
-		}
-		return out
-	}
-	pick := make([]bool, len(rs))
-	k := 0
-	for pass := range 2 {
-		for i := range rs {
-			if k == n {
-				break
-			}
-			if !pick[i] && (pass == 1 || len(rs[i].Warnings) > 0) {
-				pick[i] = true
-				k++
-			}
-		}
-	}
-	var out []int
-	for i, p := range pick {
-		if p {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // resultID is the page anchor of the i-th result's row in All results.
 func resultID(i int) string { return fmt.Sprintf("r-%d", i) }
 

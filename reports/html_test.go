@@ -144,15 +144,22 @@ func TestHTMLSelfContained(t *testing.T) {
 // TestPageResultsCap checks which runs a capped page lists: those with
 // warnings first, then the first others, in input order.
 func TestPageResultsCap(t *testing.T) {
-	rs := make([]metrics.Result, 10)
-	rs[7].Warnings = []string{"busy"}
-	rs[9].Warnings = []string{"busy"}
-	got := pageResults(rs, 4)
-	want := []int{0, 1, 7, 9}
-	if !slices.Equal(got, want) {
-		t.Errorf("pageResults = %v, want %v", got, want)
+	warned := func(i int) bool { return i == 7 || i == 9 }
+	rows := func(total, n int) []int {
+		pick := make([]bool, total)
+		markPageRows(pick, n, warned)
+		var out []int
+		for i, p := range pick {
+			if p {
+				out = append(out, i)
+			}
+		}
+		return out
 	}
-	if got := pageResults(rs[:3], 4); len(got) != 3 {
+	if got, want := rows(10, 4), []int{0, 1, 7, 9}; !slices.Equal(got, want) {
+		t.Errorf("rows = %v, want %v", got, want)
+	}
+	if got := rows(3, 4); len(got) != 3 {
 		t.Errorf("under the cap: %v", got)
 	}
 }

@@ -104,21 +104,13 @@ func (r *Report) collected() *collector {
 // count is the number of results of the report.
 func (r *Report) count() int { return r.collected().n }
 
-// pageRows returns the results the page lists, at most n (pageResults:
+// pageRows returns the results the page lists, at most n (markPageRows:
 // those with warnings first, then the others, in input order), and how
 // many results there are in all.
 func (r *Report) pageRows(n int) []heldResult {
 	c := r.collected()
 	pick := make([]bool, c.n)
-	k := 0
-	for pass := range 2 {
-		for i := 0; i < c.n && k < n; i++ {
-			if !pick[i] && (pass == 1 || c.flags[i]&flagWarned != 0) {
-				pick[i] = true
-				k++
-			}
-		}
-	}
+	markPageRows(pick, n, func(i int) bool { return c.flags[i]&flagWarned != 0 })
 	var out []heldResult
 	for i, p := range pick {
 		if p {
