@@ -7,15 +7,9 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster"
-	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/sim"
 )
-
-// ClusterLauncher starts stratbench's own child processes for cluster
-// cases (workers, our balancer, the guard of nginx and HAProxy); the
-// zero value runs this executable, tests replace it.
-var ClusterLauncher procs.Launcher
 
 func init() {
 	nan := math.NaN()
@@ -72,7 +66,6 @@ func clusterConfig(r *Run) (cluster.Config, error) {
 		Unit:     unit,
 		Jobs:     uint64(r.Int("jobs", 0)),
 		Warmup:   r.Duration("warmup", 0),
-		Launcher: ClusterLauncher,
 	}
 	if cfg.Jobs == 0 {
 		cfg.Duration = r.Duration("duration", 10*time.Second)
@@ -109,6 +102,7 @@ func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Launcher = env.Launcher
 	if note := missingBalancer(&cfg); note != "" {
 		fmt.Fprintf(env.Stderr, "stratbench suite: run %s: %s\n", r.ID, note)
 		return nil, nil

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratbench/stratbench/cluster"
-	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
@@ -19,17 +18,14 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// clusterLauncher starts stratbench's own child processes (workers, our
-// balancer, the guard of nginx and HAProxy); tests replace it.
-var clusterLauncher procs.Launcher
-
 // clusterCommand is `stratbench run cluster`.
-var clusterCommand = &cli.Command{
-	Name:  "cluster",
-	Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
-	UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
-		"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
-	Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
+func clusterCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "cluster",
+		Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
+		UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
+			"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
+		Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
 front of them, and sends open-loop requests at rate λ = ρ·N·capacity / (mean size ×
 --unit): one request is one task whose size travels in the request. Response times
 run from each request's intended arrival time (no coordinated omission) and are
@@ -57,62 +53,37 @@ Examples:
   stratbench run cluster --backends host1:9000,host2:9000 --policy p2c --load 0.7 --duration 30s
 
 Balancers: ` + strings.Join(cluster.ViaNames(), ", ") + `; worker kinds: ` + strings.Join(worker.KindNames(), ", ") + `.`,
-	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "via", Value: "ours", Usage: "balancer(s), comma-separated: " + strings.Join(cluster.ViaNames(), ", ")},
-		&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy or comma-separated list (stratbench list policies)"},
-		&cli.IntFlag{Name: "workers", Value: 4, Usage: "worker processes started on loopback"},
-		&cli.StringFlag{Name: "backends", Usage: "use workers already running (host:port,...) instead of starting any; see stratbench worker --help"},
-		&cli.Float64Flag{Name: "load", Value: 0.7, Usage: "offered load ρ per unit of capacity"},
-		&cli.DurationFlag{Name: "duration", Usage: "send requests for this long", DefaultText: "10s unless --jobs"},
-		&cli.Uint64Flag{Name: "jobs", Usage: "send this many requests", DefaultText: "none"},
-		&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)"},
-		&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
-		&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
-		&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
-		&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
-		&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks each worker serves at once"},
-		&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
-		&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
-		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of arrivals, sizes, keys and the policy"},
-		&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load: the same as --fault down:server=0,at=D"},
-		faultFlag, retryFlag, policyOptFlag,
-		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
-		&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
-		&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
-		quietFlag,
-	},
-	Action: clusterAction,
-}
-
-func init() {
-	registerCatalog(catalog{"balancers", "how requests reach the workers (run cluster --via)", func() [][2]string {
-		var rows [][2]string
-		for _, v := range cluster.Vias {
-			rows = append(rows, [2]string{v.Name, v.Help})
-		}
-		return rows
-	}})
-	registerCatalog(catalog{"worker-kinds", "what a worker does for one request (worker --kind, run cluster --kind)", func() [][2]string {
-		var rows [][2]string
-		for _, k := range worker.Kinds {
-			rows = append(rows, [2]string{k.Name, k.Help})
-		}
-		return rows
-	}})
-}
-
-// runSubcommands are subcommands of `run` defined outside run*.go.
-var runSubcommands = []*cli.Command{clusterCommand}
-
-func init() {
-	for _, s := range runSubcommands {
-		s.OnUsageError = onUsageError // bad flags exit 2
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "via", Value: "ours", Usage: "balancer(s), comma-separated: " + strings.Join(cluster.ViaNames(), ", ")},
+			&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy or comma-separated list (stratbench list policies)"},
+			&cli.IntFlag{Name: "workers", Value: 4, Usage: "worker processes started on loopback"},
+			&cli.StringFlag{Name: "backends", Usage: "use workers already running (host:port,...) instead of starting any; see stratbench worker --help"},
+			&cli.Float64Flag{Name: "load", Value: 0.7, Usage: "offered load ρ per unit of capacity"},
+			&cli.DurationFlag{Name: "duration", Usage: "send requests for this long", DefaultText: "10s unless --jobs"},
+			&cli.Uint64Flag{Name: "jobs", Usage: "send this many requests", DefaultText: "none"},
+			&cli.DurationFlag{Name: "warmup", Usage: "leave requests due in the first D out of the latencies (still accounted)"},
+			&cli.StringFlag{Name: "service", Value: "exp", Usage: "task size distribution in units (stratbench list distributions)"},
+			&cli.StringFlag{Name: "arrival", Value: "poisson", Usage: "arrival process: poisson, det, onoff[:on=T,off=T]"},
+			&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "real duration of one unit of task size"},
+			&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
+			&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks each worker serves at once"},
+			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
+			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of arrivals, sizes, keys and the policy"},
+			&cli.DurationFlag{Name: "kill-worker-at", Usage: "kill worker 0 (SIGKILL) this long into the load: the same as --fault down:server=0,at=D"},
+			faultFlag, retryFlag, policyOptFlag,
+			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on a request after this long (counted as failed)"},
+			&cli.BoolFlag{Name: "compare-sim", Usage: "also simulate the same flags and seed and show both, with relative errors"},
+			&cli.Uint64Flag{Name: "sim-jobs", Value: 200_000, Usage: "jobs the simulator measures for --compare-sim (plus 10% warm-up)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+			quietFlag,
+		},
+		Action: func(c *cli.Context) error { return clusterAction(c, e) },
 	}
 }
 
-func clusterAction(c *cli.Context) error {
+func clusterAction(c *cli.Context, e *env) error {
 	format, err := begin(c)
 	if err != nil {
 		return err
@@ -169,7 +140,7 @@ func clusterAction(c *cli.Context) error {
 		Duration: dur,
 		Warmup:   c.Duration("warmup"),
 		Timeout:  c.Duration("timeout"),
-		Launcher: clusterLauncher,
+		Launcher: e.launcher,
 	}
 	if err := faultFlags(c, &base.Scenario, base.Unit); err != nil {
 		return err

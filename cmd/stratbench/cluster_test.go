@@ -37,9 +37,8 @@ func TestClusterHelperProcess(t *testing.T) {
 			break
 		}
 	}
-	clusterLauncher = cmdTestLauncher()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, append([]string{"stratbench"}, args...), os.Stdout, os.Stderr)
+	code := runEnv(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, launcher: cmdTestLauncher()}, append([]string{"stratbench"}, args...))
 	stop()
 	os.Exit(code)
 }
@@ -111,16 +110,13 @@ func TestClusterMissingBalancer(t *testing.T) {
 // TestClusterJSON runs `run cluster` end to end with real processes through
 // every balancer installed, with --compare-sim, and checks the records.
 func TestClusterJSON(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
 	vias := []string{"ours", "direct"}
 	for _, v := range []string{"nginx", "haproxy"} {
 		if _, err := cluster.FindBinary(v); err == nil {
 			vias = append(vias, v)
 		}
 	}
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--via", strings.Join(vias, ","), "--policy", "p2c",
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "2", "--via", strings.Join(vias, ","), "--policy", "p2c",
 		"--load", "0.5", "--jobs", "300", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -152,10 +148,7 @@ func TestClusterJSON(t *testing.T) {
 
 // TestClusterText checks the text output with the simulator beside it.
 func TestClusterText(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--policy", "rr", "--load", "0.3", "--jobs", "100", "--compare-sim", "--sim-jobs", "5000", "--quiet")
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "2", "--policy", "rr", "--load", "0.3", "--jobs", "100", "--compare-sim", "--sim-jobs", "5000", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/stratbench/stratbench/reports"
 )
 
-func init() {
-	register(&cli.Command{
+func compareCommand() *cli.Command {
+	return &cli.Command{
 		Name:  "compare",
 		Usage: "compare two builds or two runs benchmark by benchmark, with significance, and fail CI on regressions",
 		UsageText: `stratbench compare --old-cmd CMD --new-cmd CMD [--rounds 10] [--fail-on-regression 5%]
@@ -107,5 +107,5 @@ Examples:
 				Old: args[0], New: args[1], Alpha: alpha, FailOnRegression: fail, Noise: c.String("noise"), Metric: c.String("metric"), Stdin: c.App.Reader,
 			}, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }

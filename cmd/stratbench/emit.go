@@ -14,20 +14,22 @@ import (
 )
 
 // emitFlags are the suite command's flags for --emit.
-var emitFlags = []cli.Flag{
-	&cli.StringFlag{Name: "emit", Usage: "print the sweep as a batch job instead of running it: " + strings.Join(suite.Emitters, " (a submit script) | ") + " (manifests); with --shards"},
-	&cli.IntFlag{Name: "shards", Usage: "with --emit: the number of shards (array tasks, pods)"},
-	&cli.StringFlag{Name: "partition", Usage: "with --emit slurm: the partition", DefaultText: "the cluster's default"},
-	&cli.DurationFlag{Name: "time", Usage: "with --emit: time limit of each task or pod (as 2h)", DefaultText: "the cluster's default"},
-	&cli.IntFlag{Name: "cpus", Value: 1, Usage: "with --emit: CPUs of each task or pod"},
-	&cli.StringFlag{Name: "bin", Value: "stratbench", Usage: "with --emit: the stratbench binary the jobs run"},
-	&cli.StringFlag{Name: "image", Usage: "with --emit k8s: a container image holding sh and the stratbench binary"},
+func emitFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "emit", Usage: "print the sweep as a batch job instead of running it: " + strings.Join(suite.Emitters, " (a submit script) | ") + " (manifests); with --shards"},
+		&cli.IntFlag{Name: "shards", Usage: "with --emit: the number of shards (array tasks, pods)"},
+		&cli.StringFlag{Name: "partition", Usage: "with --emit slurm: the partition", DefaultText: "the cluster's default"},
+		&cli.DurationFlag{Name: "time", Usage: "with --emit: time limit of each task or pod (as 2h)", DefaultText: "the cluster's default"},
+		&cli.IntFlag{Name: "cpus", Value: 1, Usage: "with --emit: CPUs of each task or pod"},
+		&cli.StringFlag{Name: "bin", Value: "stratbench", Usage: "with --emit: the stratbench binary the jobs run"},
+		&cli.StringFlag{Name: "image", Usage: "with --emit k8s: a container image holding sh and the stratbench binary"},
+	}
 }
 
 // emitting reports whether any --emit flag is set (those without --emit
 // are refused by emitAction rather than ignored).
 func emitting(c *cli.Context) bool {
-	for _, f := range emitFlags {
+	for _, f := range emitFlags() {
 		if c.IsSet(f.Names()[0]) {
 			return true
 		}
@@ -39,7 +41,7 @@ func emitting(c *cli.Context) bool {
 // suite) for the batch system --emit names.
 func emitAction(c *cli.Context, file string, f *suite.File) error {
 	if !c.IsSet("emit") {
-		for _, f := range emitFlags {
+		for _, f := range emitFlags() {
 			if n := f.Names()[0]; c.IsSet(n) {
 				return bad.Inputf("--%s goes with --emit slurm|k8s, which prints the sweep as a batch job; without --emit it would be ignored", n)
 			}
@@ -63,9 +65,11 @@ func emitAction(c *cli.Context, file string, f *suite.File) error {
 }
 
 // mergeFlags are the report command's flags for merging shards.
-var mergeFlags = []cli.Flag{
-	&cli.BoolFlag{Name: "partial", Usage: "report shards of a sweep even if some are missing or incomplete (warning about them)"},
-	&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for missing or incomplete shards (a merge Job started beside its shards)"},
+func mergeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "partial", Usage: "report shards of a sweep even if some are missing or incomplete (warning about them)"},
+		&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for missing or incomplete shards (a merge Job started beside its shards)"},
+	}
 }
 
 // checkMerge refuses to merge shards that do not make a whole sweep.

@@ -7,8 +7,8 @@ import (
 	"github.com/stratbench/stratbench/pgo"
 )
 
-func init() {
-	register(&cli.Command{
+func pgoCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "pgo",
 		Usage:     "measure profile-guided optimization on stratbench's own benchmarks",
 		UsageText: "stratbench pgo [--bench REGEX] [--count N] [--benchtime T] [--out DIR]",
@@ -54,5 +54,5 @@ Examples:
 				Report:    !c.Bool("no-report"),
 			}, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }

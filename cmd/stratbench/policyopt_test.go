@@ -95,10 +95,7 @@ func TestListPolicyParams(t *testing.T) {
 // option reaches the balancer (its probes are counted at 2 a request, and
 // the sim beside it runs the same option), and the kill is the down fault.
 func TestClusterPolicyOpt(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "3", "--via", "ours", "--policy", "prequal", "--policy-opt", "prequal.probe_rate=2",
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "3", "--via", "ours", "--policy", "prequal", "--policy-opt", "prequal.probe_rate=2",
 		"--load", "0.5", "--duration", "1500ms", "--kill-worker-at", "500ms", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

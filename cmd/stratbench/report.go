@@ -6,8 +6,8 @@ import (
 	"github.com/stratbench/stratbench/reports"
 )
 
-func init() {
-	register(&cli.Command{
+func reportCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "report",
 		Usage:     "turn result files into charts, one self-contained HTML page, Markdown, CSV, JSON and benchmark text",
 		UsageText: "stratbench report RESULTS... --out DIR [--format html,png,md,csv,bench,json]",
@@ -32,7 +32,7 @@ Examples:
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "directory to write the report into"},
 			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + formatHelp()},
-		}, mergeFlags...),
+		}, mergeFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := reports.Config{
 				Inputs:  c.Args().Slice(),
@@ -45,21 +45,7 @@ Examples:
 			}
 			return reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter)
 		},
-	})
-	registerCatalog(catalog{"report-formats", "what stratbench report writes (--format)", func() [][2]string {
-		var rows [][2]string
-		for _, f := range reports.Formats {
-			rows = append(rows, [2]string{f.Name, f.Help})
-		}
-		return rows
-	}})
-	registerCatalog(catalog{"charts", "the charts of stratbench report, drawn when their data is present", func() [][2]string {
-		var rows [][2]string
-		for _, k := range reports.ChartKinds {
-			rows = append(rows, [2]string{k.Name, k.Help})
-		}
-		return rows
-	}})
+	}
 }
 
 func formatHelp() string {

@@ -13,8 +13,8 @@ import (
 	"github.com/stratbench/stratbench/reports"
 )
 
-func init() {
-	register(&cli.Command{
+func runCommand(e *env) *cli.Command {
+	return &cli.Command{
 		Name:      "run",
 		Usage:     "run strategies for real on every core: a batch of tasks, or a service under open-loop load",
 		UsageText: "stratbench run batch [options]\nstratbench run service [options]",
@@ -25,8 +25,8 @@ same result records (engine "harness").
                 speedup over sequential, imbalance, allocations, GC
   run service   open-loop requests placed by a dispatch policy on N server goroutines:
                 the response-time distribution, in the simulator's units and names`,
-		Subcommands: append([]*cli.Command{runBatchCommand(), runServiceCommand()}, runSubcommands...),
-	})
+		Subcommands: []*cli.Command{runBatchCommand(), runServiceCommand(), clusterCommand(e)},
+	}
 }
 
 // Flags shared by both modes.

@@ -15,8 +15,8 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-func init() {
-	register(&cli.Command{
+func simCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "sim",
 		Usage:     "simulate servers, queues and a dispatch policy; compare with queueing theory",
 		UsageText: "stratbench sim --policy NAME[,NAME...] --servers N --load RHO[,RHO...] [--jobs J] [options]",
@@ -55,7 +55,7 @@ Examples:
 			quietFlag,
 		},
 		Action: simAction,
-	})
+	}
 }
 
 func simAction(c *cli.Context) error {

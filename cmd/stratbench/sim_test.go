@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -18,8 +19,20 @@ import (
 // outputs.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWith(t, procs.Launcher{}, args...)
+}
+
+// runCluster is runCLI with the test binary as the processes that run
+// cluster starts (cmdTestLauncher).
+func runCluster(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runWith(t, cmdTestLauncher(), args...)
+}
+
+func runWith(t *testing.T, l procs.Launcher, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"stratbench"}, args...), &out, &errb)
+	code = runEnv(context.Background(), &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, launcher: l}, append([]string{"stratbench"}, args...))
 	return code, out.String(), errb.String()
 }
 

@@ -18,8 +18,8 @@ import (
 	"github.com/stratbench/stratbench/suite"
 )
 
-func init() {
-	register(&cli.Command{
+func suiteCommand(e *env) *cli.Command {
+	return &cli.Command{
 		Name:      "suite",
 		Usage:     "run a comparison suite (the default one when no FILE is given) and write its report",
 		UsageText: "stratbench suite [FILE] [--out DIR] [--quick] [--seed S] [--shard i/n] [--resume] [--quiet] [--emit slurm|k8s --shards N]",
@@ -55,13 +55,12 @@ Examples:
 			&cli.BoolFlag{Name: "print-default", Usage: "print the default suite's YAML"},
 			&cli.BoolFlag{Name: "keys", Usage: "print every case type with its parameters"},
 			quietFlag,
-		}, emitFlags...),
-		Action: suiteAction,
-	})
+		}, emitFlags()...),
+		Action: func(c *cli.Context) error { return suiteAction(c, e) },
+	}
 }
 
-func suiteAction(c *cli.Context) error {
-	suite.ClusterLauncher = clusterLauncher
+func suiteAction(c *cli.Context, e *env) error {
 	w := c.App.Writer
 	switch {
 	case c.Bool("print-default"):
@@ -92,7 +91,7 @@ func suiteAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%s: %s, %s: ok\n", f.Path, plural(len(f.Cases), "case"), plural(len(runs), "run"))
 		return nil
 	}
-	opt := suite.Options{Dir: c.String("out"), Quick: c.Bool("quick"), Resume: c.Bool("resume"), Stderr: c.App.ErrWriter}
+	opt := suite.Options{Dir: c.String("out"), Quick: c.Bool("quick"), Resume: c.Bool("resume"), Stderr: c.App.ErrWriter, Launcher: e.launcher}
 	if c.IsSet("seed") {
 		s := c.Uint64("seed")
 		opt.Seed = &s

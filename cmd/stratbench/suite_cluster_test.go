@@ -28,16 +28,13 @@ func TestSuiteClusterCase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
 	dir := t.TempDir()
 	f := filepath.Join(dir, "cluster.yaml")
 	if err := os.WriteFile(f, []byte(clusterSuite), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "suite", f, "--quiet", "--out", out)
+	code, stdout, stderr := runCluster(t, "suite", f, "--quiet", "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/stratbench/stratbench/workloads/xmark"
 )
 
-func init() {
-	register(&cli.Command{
+func xmlCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "xml",
 		Usage:     "generate XMark-like XML and answer XMark queries with kernels from naive to optimized",
 		UsageText: "stratbench xml gen [options]\nstratbench xml run --kernel K [options] FILE...",
@@ -26,7 +26,7 @@ func init() {
   xml run   answers XMark Q1, Q5, Q6, Q17 and Q20 with one kernel, on one core, on one
             document cut into chunks, or on many documents in parallel`,
 		Subcommands: []*cli.Command{xmlGenCommand(), xmlRunCommand()},
-	})
+	}
 }
 
 func xmlUsageError(c *cli.Context, err error, _ bool) error {
