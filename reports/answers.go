@@ -16,35 +16,52 @@ import (
 // size (params.bytes) must agree. It returns a note for each disagreement,
 // naming the strategies and the answers that differ.
 func answerChecks(results []metrics.Result) []string {
-	type entry struct {
-		strategy string
-		answers  map[string]string
-	}
-	groups := map[string][]entry{}
-	var order []string
+	var a answerAcc
 	for i := range results {
-		r := &results[i]
-		if len(r.Answers) == 0 {
-			continue
-		}
-		key := scenarioWithout(r, "workers", "executor", "chunks")
-		if b, ok := param(r, "bytes"); ok {
-			key += " bytes=" + b
-		}
-		if _, ok := groups[key]; !ok {
-			order = append(order, key)
-		}
-		e := entry{answers: map[string]string{}}
-		_, e.strategy = StrategyOf(r)
-		for k, v := range r.Answers {
-			b, _ := json.Marshal(v)
-			e.answers[k] = string(b)
-		}
-		groups[key] = append(groups[key], e)
+		a.add(&results[i])
 	}
+	return a.notes()
+}
+
+// answerAcc collects the answers of results one at a time, keeping only
+// those of results that have answers.
+type answerAcc struct {
+	groups map[string][]answerEntry
+	order  []string
+}
+
+type answerEntry struct {
+	strategy string
+	answers  map[string]string
+}
+
+func (a *answerAcc) add(r *metrics.Result) {
+	if len(r.Answers) == 0 {
+		return
+	}
+	if a.groups == nil {
+		a.groups = map[string][]answerEntry{}
+	}
+	key := scenarioWithout(r, "workers", "executor", "chunks")
+	if b, ok := param(r, "bytes"); ok {
+		key += " bytes=" + b
+	}
+	if _, ok := a.groups[key]; !ok {
+		a.order = append(a.order, key)
+	}
+	e := answerEntry{answers: map[string]string{}}
+	_, e.strategy = StrategyOf(r)
+	for k, v := range r.Answers {
+		b, _ := json.Marshal(v)
+		e.answers[k] = string(b)
+	}
+	a.groups[key] = append(a.groups[key], e)
+}
+
+func (a *answerAcc) notes() []string {
 	var notes []string
-	for _, key := range order {
-		g := groups[key]
+	for _, key := range a.order {
+		g := a.groups[key]
 		ref := g[0]
 		for _, e := range g[1:] {
 			var diff []string

@@ -47,33 +47,14 @@ func WriteBenchUnits(w io.Writer, results []metrics.Result, units Units) error {
 		}
 	}
 	for _, r := range results {
-		pkg := "github.com/stratbench/stratbench"
-		if p, ok := r.Params["pkg"].(string); ok && p != "" {
-			pkg = p
-		}
-		cfg := []benchfmt.Config{
-			{Key: "goos", Value: []byte(r.Env.GOOS), File: true},
-			{Key: "goarch", Value: []byte(r.Env.GOARCH), File: true},
-			{Key: "cpu", Value: []byte(r.Env.CPU), File: true},
-			{Key: "pkg", Value: []byte(pkg), File: true},
-			{Key: "engine", Value: []byte(r.Engine), File: true},
-		}
+		cfg := benchConfigOf(benchConfig(&r))
 		lines := 1
 		for _, s := range r.Samples {
 			lines = max(lines, len(s))
 		}
 		names := r.MetricNames()
 		for i := range lines {
-			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(FullName(&r)), Iters: 1}
-			for _, k := range names {
-				if s, ok := r.Samples[k]; ok {
-					if i < len(s) {
-						res.Values = append(res.Values, benchfmt.Value{Value: s[i], Unit: k})
-					}
-				} else if i == 0 {
-					res.Values = append(res.Values, benchfmt.Value{Value: r.Metrics[k], Unit: k})
-				}
-			}
+			res := benchLine(&r, names, i, cfg)
 			if len(res.Values) == 0 {
 				continue
 			}
@@ -83,4 +64,20 @@ func WriteBenchUnits(w io.Writer, results []metrics.Result, units Units) error {
 		}
 	}
 	return nil
+}
+
+// benchLine is the i-th line of r: its samples' i-th values, and on the
+// first line the metrics without samples.
+func benchLine(r *metrics.Result, names []string, i int, cfg []benchfmt.Config) *benchfmt.Result {
+	res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(FullName(r)), Iters: 1}
+	for _, k := range names {
+		if s, ok := r.Samples[k]; ok {
+			if i < len(s) {
+				res.Values = append(res.Values, benchfmt.Value{Value: s[i], Unit: k})
+			}
+		} else if i == 0 {
+			res.Values = append(res.Values, benchfmt.Value{Value: r.Metrics[k], Unit: k})
+		}
+	}
+	return res
 }

@@ -65,7 +65,10 @@
 // # Layout
 //
 // One file per job: input.go reads and merges result files (Load, Set);
-// group.go names strategies and scenarios; estimate.go, ranking.go and
+// stream.go is how Run reads them instead, once and on every core, writing
+// the files of every result as it goes, and collect.go what it keeps of
+// each result (see Scale); jsonfast.go decodes and encodes records as
+// encoding/json does, faster; group.go names strategies and scenarios; estimate.go, ranking.go and
 // compare.go are the statistics (estimates with intervals, rankings,
 // comparisons of two runs); charts.go is the table of chart kinds and
 // what they share, and each kind is one file, chart_<kind>.go, and one
@@ -86,6 +89,21 @@
 // in the benchmark format with `Unit NAME better=higher|lower` lines, so
 // that `benchstat -col /policy results.txt` works on it. Every file is
 // written atomically.
+//
+// # Scale
+//
+// A report's memory grows with its scenarios, not with its results: Run
+// streams the inputs (results.jsonl written as read; results.txt and
+// results.csv behind headers that need every result), keeps of each
+// result only what the summary needs (its strategy, the values, intervals
+// and samples of its metrics, a few flags) and reads back by their offset
+// the few results the page and charts show: all of them up to 10,000,
+// else the page's rows, the first sweep groups of each chart kind, the
+// runs with faults and the harness runs with their simulator twins. The
+// page lists at most 2,000 results and 300 scenarios, report.md and the
+// terminal 300 scenarios; summary.json, results.jsonl and results.csv
+// have everything. A sweep of a million simulator records is reported in
+// under 2 GB (BenchmarkReportScale).
 //
 // # Profiles
 //

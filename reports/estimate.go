@@ -33,12 +33,21 @@ func (e Estimate) Half() float64 { return (e.Hi - e.Lo) / 2 }
 // samples (benchmath, as benchstat computes it), else none.
 func EstimateOf(r *metrics.Result, metric string) (Estimate, bool) {
 	v, hasValue := r.Metrics[metric]
-	samples := r.Samples[metric]
+	var ci *[2]float64
+	if c, ok := r.CI95[metric]; ok {
+		ci = &c
+	}
+	return estimateOf(v, hasValue, ci, r.Samples[metric])
+}
+
+// estimateOf is EstimateOf of a metric given as its value (if it has
+// one), its interval (if any) and its samples.
+func estimateOf(v float64, hasValue bool, ci *[2]float64, samples []float64) (Estimate, bool) {
 	if !hasValue && len(samples) == 0 {
 		return Estimate{}, false
 	}
 	e := Estimate{Center: v, Lo: math.NaN(), Hi: math.NaN(), Samples: samples}
-	if ci, ok := r.CI95[metric]; ok {
+	if ci != nil {
 		e.Lo, e.Hi = ci[0], ci[1]
 	} else if len(samples) > 1 {
 		s := benchmath.NewSample(slices.Clone(samples), &benchmath.DefaultThresholds)

@@ -131,7 +131,7 @@ func (r *Report) flameDiffs() []htmlDiff {
 			continue
 		}
 		lead, run := rk.Entries[0].Names[0], rk.Entries[1].Names[0]
-		ra, rb := rk.resultOf(lead), rk.resultOf(run)
+		ra, rb := r.rankedResult(&rk, lead), r.rankedResult(&rk, run)
 		if ra == nil || rb == nil {
 			continue
 		}
@@ -194,11 +194,12 @@ func indexDiff(ds []htmlDiff, a, b *ProfileGroup) int {
 	return -1
 }
 
-// resultOf is the result of strategy s in the ranking, or nil.
-func (rk *Ranking) resultOf(s string) *metrics.Result {
-	for _, r := range rk.results {
-		if _, rs := StrategyOf(r); rs == s {
-			return r
+// rankedResult is the result of strategy s in the ranking rk, or nil
+// when it is not among the results the report holds.
+func (r *Report) rankedResult(rk *Ranking, s string) *metrics.Result {
+	for _, ri := range rk.results {
+		if ri.label == s && ri.idx >= 0 && r.holds(ri.idx) {
+			return r.result(ri.idx)
 		}
 	}
 	return nil

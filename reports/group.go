@@ -50,8 +50,12 @@ func nameParts(name string) []part {
 // ("executor:policy", "queues:p2c"), ("policy", "pod(d=3)"). A result
 // without a strategy key is its own strategy, named after its name.
 func StrategyOf(r *metrics.Result) (key, label string) {
+	return strategyOf(r, nameParts(r.Name))
+}
+
+// strategyOf is StrategyOf with r's name already split into parts.
+func strategyOf(r *metrics.Result, parts []part) (key, label string) {
 	var keys, vals, mods []string
-	parts := nameParts(r.Name)
 	for _, k := range StrategyKeys {
 		for _, p := range parts {
 			if p.key == k {
@@ -91,35 +95,57 @@ func ScenarioOf(r *metrics.Result) string {
 // scenarioWithout returns r's benchmark name without its strategy parts and
 // without the parameters listed in drop.
 func scenarioWithout(r *metrics.Result, drop ...string) string {
-	key, _ := StrategyOf(r)
-	skip := map[string]bool{}
-	if key != "" {
-		for _, k := range strings.Split(key, ":") {
-			skip[k] = true
+	parts := nameParts(r.Name)
+	key, _ := strategyOf(r, parts)
+	return scenarioOf(r, parts, key, drop...)
+}
+
+// scenarioOf is scenarioWithout with r's name split into parts and its
+// strategy key worked out.
+func scenarioOf(r *metrics.Result, parts []part, key string, drop ...string) string {
+	skip := func(k string) bool {
+		if slices.Contains(drop, k) {
+			return true
 		}
-		for _, k := range strategyModifiers {
-			skip[k] = true
+		if key == "" {
+			return false
 		}
+		if slices.Contains(strategyModifiers, k) {
+			return true
+		}
+		for s := range strings.SplitSeq(key, ":") {
+			if s == k {
+				return true
+			}
+		}
+		return false
 	}
-	for _, k := range drop {
-		skip[k] = true
-	}
-	var out []string
+	var b strings.Builder
+	n := 0
 	if r.Family != "" || r.Engine != engineBench {
 		family, _, _ := strings.Cut(r.BenchName(), "/")
-		out = append(out, family)
+		b.WriteString(family)
+		n++
 	}
-	for _, p := range nameParts(r.Name) {
-		if p.key != "" && skip[p.key] {
+	for _, p := range parts {
+		if p.key != "" && skip(p.key) {
 			continue
 		}
 		if key == "" && p.key == "" {
 			// A name without keys is the strategy itself.
 			continue
 		}
-		out = append(out, p.String())
+		if n > 0 {
+			b.WriteByte('/')
+		}
+		n++
+		if p.key != "" {
+			b.WriteString(p.key)
+			b.WriteByte('=')
+		}
+		b.WriteString(p.value)
 	}
-	return strings.Join(out, "/")
+	return b.String()
 }
 
 // FullName is r's Go benchmark name without the "Benchmark" prefix:

@@ -112,14 +112,13 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		HiddenResults            int
 		HiddenScenarios          int
 	}{
-		Title:   "stratbench report",
-		Inputs:  r.inputsLine(),
-		CSS:     pageCSS,
-		JS:      pageJS,
-		Method:  RankMethod,
-		Summary: r.Summary(),
-		Model:   r.ModelRows(),
-		Notes:   r.Notes,
+		Title:  "stratbench report",
+		Inputs: r.inputsLine(),
+		CSS:    pageCSS,
+		JS:     pageJS,
+		Method: RankMethod,
+		Model:  r.ModelRows(),
+		Notes:  r.Notes,
 	}
 	for _, p := range r.Set.Problems {
 		d.Problems = append(d.Problems, p.Error())
@@ -127,13 +126,11 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for _, m := range r.Mismatches {
 		d.Warnings = append(d.Warnings, htmlWarning{Text: m})
 	}
-	for i := range r.Set.Results {
-		res := &r.Set.Results[i]
-		for _, w := range res.Warnings {
-			d.Warnings = append(d.Warnings, htmlWarning{Name: FullName(res), Text: w, Href: resultID(i)})
-		}
+	ws, nws := r.resultWarnings()
+	for _, w := range ws {
+		d.Warnings = append(d.Warnings, htmlWarning{Name: w.name, Text: w.text, Href: resultID(w.idx)})
 	}
-	if n := len(d.Warnings); n > maxWarnings {
+	if n := len(d.Warnings) + nws - len(ws); n > maxWarnings {
 		d.Warnings, d.MoreWarnings = d.Warnings[:maxWarnings], n-maxWarnings
 	}
 	pngs := map[string]bool{}
@@ -180,26 +177,14 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		d.ModelUnit = unitText(r.Set.Units, "response_mean", reals)
 	}
 	d.Diffs = r.flameDiffs()
-	shown := pageResults(r.Set.Results, maxPageResults)
-	d.HiddenResults = len(r.Set.Results) - len(shown)
+	shown := r.pageRows(maxPageResults)
+	d.HiddenResults = r.count() - len(shown)
 	onPage := map[int]bool{}
-	for _, i := range shown {
-		onPage[i] = true
+	for _, h := range shown {
+		onPage[h.idx] = true
 	}
 	// Cluster runs (ours, nginx, HAProxy) get their own section.
-	var rest []SummaryRow
-	for _, row := range d.Summary {
-		if familyOf(row.Scenario) == "Cluster" {
-			d.Cluster = append(d.Cluster, row)
-		} else {
-			rest = append(rest, row)
-		}
-	}
-	d.Summary = rest
-	if len(d.Summary) > maxPageScenarios {
-		d.HiddenScenarios = len(d.Summary) - maxPageScenarios
-		d.Summary = d.Summary[:maxPageScenarios]
-	}
+	d.Summary, d.Cluster, d.HiddenScenarios = r.pageSummary(maxPageScenarios)
 	for _, rows := range [][]SummaryRow{d.Summary, d.Cluster} {
 		for k := range rows {
 			var keep []int
@@ -217,8 +202,8 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			d.Warnings[k].Href = ""
 		}
 	}
-	for _, i := range shown {
-		res := &r.Set.Results[i]
+	for _, h := range shown {
+		i, res := h.idx, h.res
 		m := Headline([]*metrics.Result{res})
 		hr := htmlResult{N: i, ID: resultID(i), Engine: res.Engine, Name: FullName(res), Warnings: res.Warnings}
 		if m != "" {

@@ -5,8 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-
-	"github.com/stratbench/stratbench/metrics"
 )
 
 // WriteMarkdown writes the report for a pull-request comment: the summary
@@ -17,7 +15,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# stratbench report\n\n")
 	b.WriteString(r.inputsLine() + "\n")
-	rows := r.Summary()
+	rows := r.summaryRows(maxMDScenarios)
+	more := len(r.Rankings) - len(rows)
 	if len(rows) > 0 {
 		b.WriteString("\n## Which strategy wins\n\n")
 		b.WriteString("For each scenario, among deployable strategies: the single winner, or the strategies tied for best (" + RankMethod + " The leader's value has its 95% confidence interval; its margin over the runner-up is a ratio ± its 95% interval. A reference bound (central, lwl: not deployable) is the best any dispatcher could do; the gap is how many times better it is than the leader.\n\n")
@@ -38,6 +37,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(describeScenario(row.Scenario)), mdCell(row.MetricText),
 				verdict, row.Value, mdCell(ratio), bound)
+		}
+		if more > 0 {
+			fmt.Fprintf(&b, "\n%d more scenarios are left out here to keep the report readable; summary.json lists them all.\n", more)
 		}
 		b.WriteString("\n## Comparisons\n")
 		for _, row := range rows {
@@ -124,18 +126,11 @@ func (r *Report) inputsLine() string {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(plural(len(r.Set.Results), "result", "results"))
+	b.WriteString(plural(r.count(), "result", "results"))
 	// Results written by a suite name their run in params.suite_run.
-	runs := map[string]bool{}
-	inRuns := 0
-	for i := range r.Set.Results {
-		if v, ok := r.Set.Results[i].Params["suite_run"]; ok {
-			runs[metrics.FormatValue(v)] = true
-			inRuns++
-		}
-	}
+	runs, inRuns := r.collected().runs, r.collected().inRuns
 	switch {
-	case len(runs) > 0 && inRuns == len(r.Set.Results):
+	case len(runs) > 0 && inRuns == r.count():
 		fmt.Fprintf(&b, " of %s", plural(len(runs), "suite run", "suite runs"))
 		if len(files) > 0 {
 			b.WriteString(",")
@@ -179,17 +174,22 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// warnings lists the warnings the results carry, with their names.
+// warnings lists the warnings the results carry, with their names (the
+// first maxKeptWarnings, then how many more).
 func (r *Report) warnings() []string {
+	ws, n := r.resultWarnings()
 	var out []string
-	for i := range r.Set.Results {
-		res := &r.Set.Results[i]
-		for _, w := range res.Warnings {
-			out = append(out, FullName(res)+": "+w)
-		}
+	for _, w := range ws {
+		out = append(out, w.name+": "+w.text)
+	}
+	if n > len(ws) {
+		out = append(out, fmt.Sprintf("and %d more warnings: results.jsonl has every run's", n-len(ws)))
 	}
 	return out
 }
+
+// maxMDScenarios is how many scenarios report.md shows.
+const maxMDScenarios = 300
 
 func profileGroupsOf(ps []*ProfileSummary) []ProfileGroup {
 	return (&model{profiles: ps}).profileGroups()

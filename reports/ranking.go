@@ -3,12 +3,12 @@ package reports
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-
-	"golang.org/x/perf/benchmath"
+	"sync"
 
 	"github.com/aclements/go-moremath/stats"
 
@@ -185,7 +185,7 @@ type Ranking struct {
 	// Comparisons compare the leader with each other entry, closest first;
 	// their significance is Holm-corrected.
 	Comparisons []Comparison
-	results     []*metrics.Result
+	results     []rankInfo
 }
 
 // Rank groups results by scenario and ranks the deployable strategies of
@@ -194,13 +194,270 @@ type Ranking struct {
 // needs two strategies, one of them deployable. A strategy that appears
 // twice in one scenario is counted once, its first result.
 func Rank(results []metrics.Result, metric string, units Units) []Ranking {
-	var out []Ranking
-	for _, g := range groupByScenario(results) {
-		if rk, ok := rankGroup(g, metric, units); ok {
-			out = append(out, rk)
+	var rc ranker
+	for i := range results {
+		rc.add(&results[i], i, ScenarioOf(&results[i]))
+	}
+	return rc.rank(metric, units, nil)
+}
+
+// ranker collects what ranking needs of each result, scenario by
+// scenario, without holding the results: a report of a sweep ranks a
+// million of them.
+type ranker struct {
+	groups []*rankGroupAcc
+	index  map[string]*rankGroupAcc
+	names  [][]string // interned metric name sets
+	// Blocks the records and their numbers are cut from.
+	recBlock                []rankRec
+	valueBlock, sampleBlock []float64
+}
+
+// rankGroupAcc is one scenario's first result of each strategy.
+type rankGroupAcc struct {
+	scenario string
+	recs     []*rankRec
+}
+
+// add records r, the idx-th result of the report, in its scenario.
+func (rc *ranker) add(r *metrics.Result, idx int, scenario string) {
+	_, label := StrategyOf(r)
+	rc.addDerived(r, idx, scenario, label)
+}
+
+// addDerived is add with r's strategy label worked out.
+func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string) {
+	if rc.index == nil {
+		rc.index = map[string]*rankGroupAcc{}
+	}
+	g := rc.index[scenario]
+	if g == nil {
+		g = &rankGroupAcc{scenario: scenario}
+		rc.index[scenario] = g
+		rc.groups = append(rc.groups, g)
+	}
+	for _, x := range g.recs {
+		if x.label == label {
+			return
 		}
 	}
+	g.recs = append(g.recs, rc.recOf(r, idx, label))
+}
+
+// rank ranks every scenario in first-seen order, letting go of each
+// scenario's records once ranked; each is passed to keep, when given, and
+// kept in the result only if it returns true.
+func (rc *ranker) rank(metric string, units Units, keep func(*Ranking) bool) []Ranking {
+	var out []Ranking
+	for i, g := range rc.groups {
+		if rk, ok := rankRecs(g.scenario, g.recs, metric, units); ok && (keep == nil || keep(&rk)) {
+			rk.dropSamples()
+			out = append(out, rk)
+		}
+		rc.groups[i] = nil
+	}
+	rc.groups, rc.index, rc.recBlock, rc.valueBlock, rc.sampleBlock = nil, nil, nil, nil, nil
 	return out
+}
+
+// dropSamples lets go of the samples behind the ranking's estimates, once
+// its tests are done: the summary shows values and intervals, and a sweep
+// has a million samples sets.
+func (rk *Ranking) dropSamples() {
+	rk.BestEst.Samples = nil
+	for _, es := range [][]Entry{rk.Entries, rk.Bounds} {
+		for i := range es {
+			es[i].Est.Samples = nil
+		}
+	}
+	for i := range rk.Comparisons {
+		rk.Comparisons[i].BestEst.Samples, rk.Comparisons[i].OtherEst.Samples = nil, nil
+	}
+	if rk.BoundGap != nil {
+		rk.BoundGap.BestEst.Samples, rk.BoundGap.OtherEst.Samples = nil, nil
+	}
+}
+
+// rankRec is what ranking and the summary need of one result: its
+// strategy, its metrics with their intervals and samples, and a few flags.
+type rankRec struct {
+	rankInfo
+	bound   bool
+	names   []string  // the sorted names of its metrics (shared)
+	values  []float64 // by names
+	cis     []namedCI
+	samples []namedSamples
+}
+
+// rankInfo is what the summary needs of a ranked result.
+type rankInfo struct {
+	idx              int // in the report's results
+	label            string
+	unstable, warned bool
+	unitSec          float64
+	hasUnitSec       bool
+}
+
+type namedCI struct {
+	name string
+	ci   [2]float64
+}
+
+type namedSamples struct {
+	name string
+	xs   []float64
+}
+
+func (rc *ranker) recOf(r *metrics.Result, idx int, label string) *rankRec {
+	rec := rc.newRec()
+	rec.idx, rec.label, rec.bound, rec.warned = idx, label, isBound(r), len(r.Warnings) > 0
+	rec.unstable, _ = r.Params["unstable"].(bool)
+	rec.unitSec, rec.hasUnitSec = paramFloat(r, "unit_sec")
+	rec.names = rc.internNames(r.Metrics)
+	rec.values = cutFloats(&rc.valueBlock, len(rec.names))
+	for i, n := range rec.names {
+		rec.values[i] = r.Metrics[n]
+	}
+	if len(r.CI95) > 0 {
+		rec.cis = make([]namedCI, 0, len(r.CI95))
+		for k, ci := range r.CI95 {
+			rec.cis = append(rec.cis, namedCI{k, ci})
+		}
+	}
+	if len(r.Samples) > 0 {
+		rec.samples = make([]namedSamples, 0, len(r.Samples))
+		for k, xs := range r.Samples {
+			dst := cutFloats(&rc.sampleBlock, len(xs))
+			copy(dst, xs)
+			if xs == nil {
+				dst = nil
+			}
+			rec.samples = append(rec.samples, namedSamples{k, dst})
+		}
+	}
+	return rec
+}
+
+// newRec allocates a record from a block of them (a sweep has a million:
+// one allocation each would cost their headers and the collector's time).
+func (rc *ranker) newRec() *rankRec {
+	if len(rc.recBlock) == 0 {
+		rc.recBlock = make([]rankRec, 1024)
+	}
+	rec := &rc.recBlock[0]
+	rc.recBlock = rc.recBlock[1:]
+	return rec
+}
+
+// cutFloats returns a slice of n floats cut from *block, starting a new
+// block when it is full. Values and samples have blocks of their own:
+// the rankings keep the samples, the values go once ranked.
+func cutFloats(block *[]float64, n int) []float64 {
+	const size = 1 << 16
+	if n > size/4 {
+		return make([]float64, n)
+	}
+	if cap(*block)-len(*block) < n {
+		*block = make([]float64, 0, size)
+	}
+	start := len(*block)
+	*block = (*block)[:start+n]
+	return (*block)[start : start+n : start+n]
+}
+
+// internNames returns the sorted keys of m, the same slice for every
+// record with the same metrics (the records of a sweep share a few sets).
+func (rc *ranker) internNames(m map[string]float64) []string {
+	for i := len(rc.names) - 1; i >= 0 && i >= len(rc.names)-8; i-- {
+		if ns := rc.names[i]; len(ns) == len(m) && hasAll(m, ns) {
+			return ns
+		}
+	}
+	ns := slices.Sorted(maps.Keys(m))
+	rc.names = append(rc.names, ns)
+	return ns
+}
+
+func hasAll(m map[string]float64, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (rec *rankRec) value(m string) (float64, bool) {
+	if i, ok := slices.BinarySearch(rec.names, m); ok {
+		return rec.values[i], true
+	}
+	return 0, false
+}
+
+func (rec *rankRec) sampleOf(m string) []float64 {
+	for _, s := range rec.samples {
+		if s.name == m {
+			return s.xs
+		}
+	}
+	return nil
+}
+
+// has is what Headline asks of a result: a value or samples of m.
+func (rec *rankRec) has(m string) bool {
+	if _, ok := rec.value(m); ok {
+		return true
+	}
+	for _, s := range rec.samples {
+		if s.name == m {
+			return true
+		}
+	}
+	return false
+}
+
+// estimate is EstimateOf for the record.
+func (rec *rankRec) estimate(m string) (Estimate, bool) {
+	v, hasValue := rec.value(m)
+	var ci *[2]float64
+	for i := range rec.cis {
+		if rec.cis[i].name == m {
+			ci = &rec.cis[i].ci
+		}
+	}
+	return estimateOf(v, hasValue, ci, rec.sampleOf(m))
+}
+
+// headlineRecs is Headline for ranking records.
+func headlineRecs(rs []*rankRec) string {
+	has := func(m string) bool {
+		for _, r := range rs {
+			if !r.has(m) {
+				return false
+			}
+		}
+		return len(rs) > 0
+	}
+	for _, m := range headlinePriority {
+		if has(m) {
+			return m
+		}
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	names := rs[0].names
+	for _, m := range names {
+		if isRate(m, "") && has(m) {
+			return m
+		}
+	}
+	for _, m := range names {
+		if has(m) {
+			return m
+		}
+	}
+	return ""
 }
 
 // isBound reports whether the strategy of r is a reference bound: a
@@ -226,31 +483,35 @@ func sameValues(a, b Estimate) bool {
 	return eq(a.Center, b.Center) && eq(a.Lo, b.Lo) && eq(a.Hi, b.Hi) && slices.Equal(a.Samples, b.Samples)
 }
 
+// rankGroup ranks one scenario's results (the first of each strategy).
 func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
-	// One result per strategy.
-	var rs []*metrics.Result
-	seen := map[string]bool{}
+	var rc ranker
 	for _, r := range g.Results {
-		_, s := StrategyOf(r)
-		if !seen[s] {
-			seen[s] = true
-			rs = append(rs, r)
-		}
+		rc.add(r, -1, g.Scenario)
 	}
+	if len(rc.groups) == 0 {
+		return Ranking{}, false
+	}
+	return rankRecs(g.Scenario, rc.groups[0].recs, metric, units)
+}
+
+// rankRecs ranks one scenario's records (one per strategy) on metric, or
+// on their Headline metric when metric is empty.
+func rankRecs(scenario string, rs []*rankRec, metric string, units Units) (Ranking, bool) {
 	m := metric
 	if m == "" {
-		m = Headline(rs)
+		m = headlineRecs(rs)
 	}
 	unit, better := units.Describe(m)
 	var deploy, bounds []Entry
 	for _, r := range rs {
-		e, ok := EstimateOf(r, m)
+		e, ok := r.estimate(m)
 		if !ok || math.IsNaN(e.Center) {
 			continue
 		}
-		_, s := StrategyOf(r)
+		s := r.label
 		list := &deploy
-		if isBound(r) {
+		if r.bound {
 			list = &bounds
 		}
 		if i := slices.IndexFunc(*list, func(x Entry) bool { return sameValues(x.Est, e) }); i >= 0 {
@@ -268,11 +529,14 @@ func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
 	}
 	slices.SortStableFunc(deploy, byValue)
 	slices.SortStableFunc(bounds, byValue)
-	rk := Ranking{Scenario: g.Scenario, Metric: m, Unit: unit, Better: better, Entries: deploy, Bounds: bounds,
-		Leader: deploy[0].Label(), BestEst: deploy[0].Est, results: rs}
+	rk := Ranking{Scenario: scenario, Metric: m, Unit: unit, Better: better, Entries: deploy, Bounds: bounds,
+		Leader: deploy[0].Label(), BestEst: deploy[0].Est, results: make([]rankInfo, len(rs))}
+	for i, r := range rs {
+		rk.results[i] = r.rankInfo
+	}
 	lead := deploy[0]
 	for _, e := range deploy[1:] {
-		rk.Comparisons = append(rk.Comparisons, compare(g.Scenario, m, unit, better, lead.Label(), e.Label(), lead.Est, e.Est))
+		rk.Comparisons = append(rk.Comparisons, compare(scenario, m, unit, better, lead.Label(), e.Label(), lead.Est, e.Est))
 	}
 	holm(rk.Comparisons)
 	rk.Best = slices.Clone(lead.Names)
@@ -288,7 +552,7 @@ func rankGroup(g scenarioGroup, metric string, units Units) (Ranking, bool) {
 	}
 	rankIntervals(rk.Entries, m, unit, better, tied)
 	if len(bounds) > 0 {
-		c := compare(g.Scenario, m, unit, better, bounds[0].Label(), lead.Label(), bounds[0].Est, lead.Est)
+		c := compare(scenario, m, unit, better, bounds[0].Label(), lead.Label(), bounds[0].Est, lead.Est)
 		rk.BoundGap = &c
 	}
 	return rk, true
@@ -401,10 +665,8 @@ func compare(scenario, metric, unit string, better metrics.Better, best, other s
 		}
 		c.Known, c.Significant = true, c.P < Alpha
 	case len(be.Samples) > 1 && len(oe.Samples) > 1:
-		s1 := benchmath.NewSample(slices.Clone(be.Samples), &benchmath.Thresholds{CompareAlpha: Alpha})
-		s2 := benchmath.NewSample(slices.Clone(oe.Samples), &benchmath.Thresholds{CompareAlpha: Alpha})
-		cmp := benchmath.AssumeNothing.Compare(s1, s2)
-		c.P, c.Known, c.Significant = cmp.P, true, cmp.P < Alpha
+		c.P = uTestP(be.Samples, oe.Samples)
+		c.Known, c.Significant = true, c.P < Alpha
 	case be.HasCI() && oe.HasCI():
 		// The 95% intervals as normal: z = difference / combined standard
 		// error.
@@ -468,4 +730,70 @@ func (rk Ranking) Headline() string {
 		s += fmt.Sprintf("; bound %s (the best any dispatcher could do): %s", rk.BoundGap.Best, estimateUnitText(rk.BoundGap.BestEst, rk.Unit))
 	}
 	return s
+}
+
+// uTestP is the p-value of the two-sided Mann–Whitney U test of a against
+// b, as benchmath.AssumeNothing.Compare gives it (1 when the test fails).
+// Without ties between samples small enough for the exact distribution,
+// the p-value depends only on the two sizes and U: those are remembered,
+// since working out the exact distribution is most of a ranking's time
+// and a sweep asks for the same few sizes a million times.
+func uTestP(a, b []float64) float64 {
+	x1, x2 := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x1)
+	slices.Sort(x2)
+	n1, n2 := len(x1), len(x2)
+	if n1 > stats.MannWhitneyExactLimit || n2 > stats.MannWhitneyExactLimit {
+		return uTestDirect(x1, x2)
+	}
+	// The rank sum of a, as the test computes it; any tie between or
+	// within samples leaves it to the test.
+	r1, i, j := 0, 0, 0
+	prev := math.NaN()
+	for k := 1; i < n1 || j < n2; k++ {
+		var v float64
+		if j == n2 || (i < n1 && x1[i] < x2[j]) {
+			v = x1[i]
+			r1 += k
+			i++
+		} else {
+			v = x2[j]
+			j++
+		}
+		if v == prev || math.IsNaN(v) {
+			return uTestDirect(x1, x2)
+		}
+		prev = v
+	}
+	key := uKey{n1, n2, r1 - n1*(n1+1)/2}
+	uMemo.Lock()
+	p, ok := uMemo.p[key]
+	uMemo.Unlock()
+	if ok {
+		return p
+	}
+	p = uTestDirect(x1, x2)
+	uMemo.Lock()
+	if uMemo.p == nil {
+		uMemo.p = map[uKey]float64{}
+	}
+	uMemo.p[key] = p
+	uMemo.Unlock()
+	return p
+}
+
+type uKey struct{ n1, n2, u int }
+
+var uMemo struct {
+	sync.Mutex
+	p map[uKey]float64
+}
+
+// uTestDirect runs the test itself, as benchmath does.
+func uTestDirect(x1, x2 []float64) float64 {
+	res, err := stats.MannWhitneyUTest(x1, x2, stats.LocationDiffers)
+	if err != nil {
+		return 1
+	}
+	return res.P
 }

@@ -1,13 +1,15 @@
 package reports
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -33,7 +35,13 @@ type Report struct {
 	// Files are the files written beside index.html (relative to the
 	// output directory), for the page's links.
 	Files []string
-	index map[*metrics.Result]int
+	// col has what the report keeps of every result; Set.Results are the
+	// results it holds: all of them when held is nil, else those whose
+	// indexes (among all) held lists.
+	col  *collector
+	held []int
+	// stream writes the formats that were written while reading.
+	stream *streamOut
 }
 
 // Build ranks the results, reads the profiles they name and, when charts
@@ -45,9 +53,19 @@ func Build(ctx context.Context, s *Set, charts bool) (*Report, error) {
 // build is Build; with render false the charts are laid out but not
 // drawn (their PNG is nil), which tests use to check which charts exist.
 func build(ctx context.Context, s *Set, charts, render bool) (*Report, error) {
-	r := &Report{Set: s}
-	r.Rankings = Rank(s.Results, "", s.Units)
-	r.Mismatches = answerChecks(s.Results)
+	col := newCollector()
+	for i := range s.Results {
+		col.add(&s.Results[i], deriveOf(&s.Results[i]))
+	}
+	return buildFrom(ctx, s, col, nil, charts, render)
+}
+
+// buildFrom builds the report of the results col collected, of which s
+// holds those at the indexes held (all of them when held is nil).
+func buildFrom(ctx context.Context, s *Set, col *collector, held []int, charts, render bool) (*Report, error) {
+	r := &Report{Set: s, col: col, held: held}
+	r.Rankings = col.rank.rank("", s.Units, nil)
+	r.Mismatches = col.answers.notes()
 	for _, p := range s.Profiles {
 		ps, err := ReadProfile(p)
 		if err != nil {
@@ -64,8 +82,78 @@ func build(ctx context.Context, s *Set, charts, render bool) (*Report, error) {
 		}
 		r.Charts = cs
 		r.Notes = append(r.Notes, m.notes...)
+		if held != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("the charts are drawn from %d of the %d results, and the notes of charts left out count only those: the results of the first %d of the %d sweep groups (a scenario across loads), the page's rows and the runs with faults or a simulated twin; every result is in results.jsonl and results.csv", len(held), col.n, chartGroups, len(col.groupsSeen)))
+		}
 	}
 	return r, nil
+}
+
+// collected is what the report keeps of its results, gathered from
+// Set.Results for a report that was not built (a literal).
+func (r *Report) collected() *collector {
+	if r.col == nil {
+		r.col = newCollector()
+		for i := range r.Set.Results {
+			r.col.add(&r.Set.Results[i], deriveOf(&r.Set.Results[i]))
+		}
+	}
+	return r.col
+}
+
+// count is the number of results of the report.
+func (r *Report) count() int { return r.collected().n }
+
+// pageRows returns the results the page lists, at most n (pageResults:
+// those with warnings first, then the others, in input order), and how
+// many results there are in all.
+func (r *Report) pageRows(n int) []heldResult {
+	c := r.collected()
+	pick := make([]bool, c.n)
+	k := 0
+	for pass := range 2 {
+		for i := 0; i < c.n && k < n; i++ {
+			if !pick[i] && (pass == 1 || c.flags[i]&flagWarned != 0) {
+				pick[i] = true
+				k++
+			}
+		}
+	}
+	var out []heldResult
+	for i, p := range pick {
+		if p {
+			out = append(out, heldResult{i, r.result(i)})
+		}
+	}
+	return out
+}
+
+// holds reports whether the i-th result of the report is in memory.
+func (r *Report) holds(i int) bool {
+	if r.held == nil {
+		return i < len(r.Set.Results)
+	}
+	_, ok := slices.BinarySearch(r.held, i)
+	return ok
+}
+
+// result is the i-th result of the report, which must be held.
+func (r *Report) result(i int) *metrics.Result {
+	if r.held == nil {
+		return &r.Set.Results[i]
+	}
+	j, ok := slices.BinarySearch(r.held, i)
+	if !ok {
+		panic(fmt.Sprintf("reports: result %d is not held", i))
+	}
+	return &r.Set.Results[j]
+}
+
+// resultWarnings returns the first warnings of the results (up to
+// maxKeptWarnings) with their results' indexes, and how many there are.
+func (r *Report) resultWarnings() ([]resultWarning, int) {
+	c := r.collected()
+	return c.warnings, c.nWarnings
 }
 
 // Format is one row of the table of output formats.
@@ -130,7 +218,9 @@ func inputErrorf(f string, a ...any) error { return inputError{fmt.Errorf(f, a..
 // the input problems (file:line: message) to stderr and a short summary
 // to stdout: the comparisons of each scenario and the files written.
 // Problems with some lines do not fail the run; inputs without any result
-// do.
+// do. The inputs are read once, on every core, and the files that list
+// every result are written as they are read: memory grows with the
+// scenarios, not with the results (see holdAll).
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if len(cfg.Inputs) == 0 {
 		return inputErrorf("no result files given")
@@ -142,29 +232,133 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := LoadContext(ctx, cfg.Inputs, cfg.Stdin)
-	if err != nil {
-		return inputError{err}
+	for _, p := range cfg.Inputs {
+		if p != "-" {
+			f, err := os.Open(p) // a missing input fails before anything is written
+			if err != nil {
+				return inputError{err}
+			}
+			f.Close()
+		}
 	}
-	for _, p := range s.Problems {
-		fmt.Fprintln(stderr, p)
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return err
 	}
-	if len(s.Results) == 0 && len(s.Profiles) == 0 {
-		return inputError{ErrNoResults}
+	// Decoding leaves garbage at a high rate beside a heap of compact
+	// records: without a limit the heap would grow to twice what is live.
+	// A limit the user set (GOMEMLIMIT) stands.
+	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+		debug.SetMemoryLimit(reportMemoryLimit)
+		defer debug.SetMemoryLimit(prev)
 	}
-	charts := slices.ContainsFunc(formats, func(f Format) bool { return f.Name == "html" || f.Name == "png" })
-	r, err := Build(ctx, s, charts)
+	set := &Set{Units: Units{Better: map[string]metrics.Better{}}}
+	isIn := func(path string) bool { return isInputPath(cfg.Inputs, path) }
+	so, err := newStreamOut(cfg.Out, formats, isIn, set.Units)
 	if err != nil {
 		return err
 	}
+	defer so.abort()
+	sr := &streamReader{ctx: ctx, set: set, col: newCollector(), out: so}
+	defer sr.close()
+	if err := sr.readAll(cfg.Inputs, cfg.Stdin, cfg.Out); err != nil {
+		if errors.Is(err, ErrInput) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isReadErr(err) {
+			return inputError{err}
+		}
+		return err
+	}
+	for _, p := range set.Problems {
+		fmt.Fprintln(stderr, p)
+	}
+	col := sr.col
+	if col.n == 0 && len(set.Profiles) == 0 {
+		return inputError{ErrNoResults}
+	}
+	var held []int
+	if col.n > holdAll {
+		h, twins := col.selectHeld()
+		held, err = sr.withTwins(h, twins)
+		if err != nil {
+			return err
+		}
+	} else {
+		held = make([]int, col.n)
+		for i := range held {
+			held[i] = i
+		}
+	}
+	got, err := sr.readBack(held)
+	if err != nil {
+		return err
+	}
+	set.Results = make([]metrics.Result, len(held))
+	for j, i := range held {
+		set.Results[j] = *got[i]
+	}
+	if col.n <= holdAll {
+		held = nil
+	}
+	charts := slices.ContainsFunc(formats, func(f Format) bool { return f.Name == "html" || f.Name == "png" })
+	r, err := buildFrom(ctx, set, col, held, charts, charts)
+	if err != nil {
+		return err
+	}
+	r.stream = so
 	if err := r.Write(ctx, cfg.Out, formats); err != nil {
 		return err
 	}
 	return r.writeSummary(stdout, cfg.Out)
 }
 
+// reportMemoryLimit is the soft limit of the Go heap while Run runs, when
+// the user set none: the garbage collector works harder near it, so that
+// a report of a million records stays within 2 GB (issue 13).
+const reportMemoryLimit = 1536 << 20
+
+// isReadErr reports whether err came from reading an input (not from
+// writing the report).
+func isReadErr(err error) bool {
+	var pe *os.PathError
+	return errors.As(err, &pe) && pe.Op == "open" || strings.HasPrefix(err.Error(), "reading ")
+}
+
+// withTwins adds to held (ascending) the first simulator result named as
+// each held harness result, for the model checks.
+func (sr *streamReader) withTwins(held []int, twins map[int][]int) ([]int, error) {
+	if len(twins) == 0 {
+		return held, nil
+	}
+	add := map[int]bool{}
+	for _, h := range held {
+		cands := twins[h]
+		if len(cands) == 0 {
+			continue
+		}
+		real, err := sr.readBack([]int{h})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cands {
+			got, err := sr.readBack([]int{c})
+			if err != nil {
+				return nil, err
+			}
+			if got[c].Name == real[h].Name {
+				add[c] = true
+				break
+			}
+		}
+	}
+	for _, h := range held {
+		delete(add, h)
+	}
+	out := append(slices.Clone(held), slices.Collect(maps.Keys(add))...)
+	slices.Sort(out)
+	return out, nil
+}
+
 // Write writes the given formats of the report into dir (created if
 // missing), each file atomically; profiles are copied beside the page.
+// Formats written while the inputs were read (Run) are finished here.
 func (r *Report) Write(ctx context.Context, dir string, formats []Format) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -208,16 +402,23 @@ func selectFormats(names []string) ([]Format, error) {
 	return out, nil
 }
 
+// maxTermScenarios is how many scenarios' comparisons Run prints.
+const maxTermScenarios = 300
+
 // writeSummary prints what a terminal user wants to see: the comparisons
 // and where the report is.
 func (r *Report) writeSummary(w io.Writer, dir string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s from %s", count(len(r.Set.Results), "result"), count(len(r.Set.Inputs), "input"))
+	fmt.Fprintf(&b, "%s from %s", count(r.count(), "result"), count(len(r.Set.Inputs), "input"))
 	if n := len(r.Set.Problems); n > 0 {
 		fmt.Fprintf(&b, " (%s could not be read; see above)", count(n, "line"))
 	}
 	b.WriteString("\n")
-	for _, rk := range r.Rankings {
+	for i, rk := range r.Rankings {
+		if i == maxTermScenarios {
+			fmt.Fprintf(&b, "\nand %d more scenarios, left out here: summary.json has them all\n", len(r.Rankings)-i)
+			break
+		}
 		fmt.Fprintf(&b, "\n%s\n%s", rk.Headline(), rk.lines("  "))
 	}
 	if len(r.Files) > 0 {
@@ -288,15 +489,24 @@ func (r *Report) writeFile(dir, name string, write func(w io.Writer) error) ([]s
 
 // isInput reports whether path is one of the files the report read.
 func (r *Report) isInput(path string) bool {
+	var paths []string
+	for _, in := range r.Set.Inputs {
+		paths = append(paths, in.Path)
+	}
+	return isInputPath(paths, path)
+}
+
+// isInputPath reports whether path is one of inputs.
+func isInputPath(inputs []string, path string) bool {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return false
 	}
-	for _, in := range r.Set.Inputs {
-		if in.Path == "-" {
+	for _, in := range inputs {
+		if in == "-" {
 			continue
 		}
-		if a, err := filepath.Abs(in.Path); err == nil && a == abs {
+		if a, err := filepath.Abs(in); err == nil && a == abs {
 			return true
 		}
 	}
@@ -304,10 +514,21 @@ func (r *Report) isInput(path string) bool {
 }
 
 func writeBenchFile(r *Report, dir string) ([]string, error) {
+	if r.stream != nil {
+		return r.streamed(dir, "results.txt")
+	}
 	return r.writeFile(dir, "results.txt", func(w io.Writer) error { return WriteBenchUnits(w, r.Set.Results, r.Set.Units) })
 }
 
 func writeJSONFiles(r *Report, dir string) ([]string, error) {
+	if r.stream != nil {
+		a, err := r.streamed(dir, "results.jsonl")
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.writeFile(dir, "summary.json", r.WriteSummaryJSON)
+		return append(a, b...), err
+	}
 	a, err := r.writeFile(dir, "results.jsonl", func(w io.Writer) error {
 		for i := range r.Set.Results {
 			res := r.Set.Results[i] // WriteJSON cleans: work on a copy
@@ -340,6 +561,9 @@ func writePNGFiles(r *Report, dir string) ([]string, error) {
 }
 
 func writeCSVFile(r *Report, dir string) ([]string, error) {
+	if r.stream != nil {
+		return r.streamed(dir, "results.csv")
+	}
 	return r.writeFile(dir, "results.csv", func(w io.Writer) error { return WriteCSV(w, r.Set.Results, r.Set.Units) })
 }
 
@@ -351,30 +575,19 @@ func writeHTMLFile(r *Report, dir string) ([]string, error) {
 	return r.writeFile(dir, "index.html", r.WriteHTML)
 }
 
+// streamed finishes a file written while the inputs were read (the first
+// call finishes them all).
+func (r *Report) streamed(dir, name string) ([]string, error) {
+	if err := r.stream.finish(r.Set.Units); err != nil {
+		return nil, err
+	}
+	return []string{name}, nil
+}
+
 // envs returns the distinct environments of the results (ignoring the
 // time), with how many results came from each, most first.
 func (r *Report) envs() []envCount {
-	var out []envCount
-	for _, res := range r.Set.Results {
-		e := res.Env
-		e.Time = ""
-		i := slices.IndexFunc(out, func(x envCount) bool { return x.Env == e && x.Engine == res.Engine })
-		if i < 0 {
-			out = append(out, envCount{Env: e, Engine: res.Engine})
-			i = len(out) - 1
-		}
-		out[i].Results++
-		if t := res.Env.Time; t != "" {
-			if out[i].First == "" || t < out[i].First {
-				out[i].First = t
-			}
-			if t > out[i].Last {
-				out[i].Last = t
-			}
-		}
-	}
-	slices.SortStableFunc(out, func(a, b envCount) int { return cmp.Compare(b.Results, a.Results) })
-	return out
+	return r.collected().sortedEnvs()
 }
 
 type envCount struct {

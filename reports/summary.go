@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -88,97 +89,124 @@ func (row SummaryRow) Verdict() string {
 // Summary returns one row per ranked scenario.
 func (r *Report) Summary() []SummaryRow {
 	var out []SummaryRow
-	for _, rk := range r.Rankings {
-		row := SummaryRow{
-			Scenario:   rk.Scenario,
-			Metric:     rk.Metric,
-			MetricText: metricText(r.Set.Units, rk.Metric, rk.results),
-			Better:     rk.Better.String(),
-			Best:       rk.Best,
-			Winner:     rk.Winner,
-			Leader:     rk.Leader,
-			Value:      estimateUnitText(rk.BestEst, rk.Unit),
-			BestValue:  rk.BestEst.Center,
-		}
-		if rk.BestEst.HasCI() {
-			row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
-		}
-		if len(rk.Comparisons) > 0 {
-			c0 := rk.Comparisons[0]
-			row.RunnerUp, row.Ratio, row.Significance = c0.Other, ratioText(c0), c0.SignificanceNote()
-		}
-		unstable := map[string]bool{}
-		for _, r := range rk.results {
-			if u, _ := r.Params["unstable"].(bool); u {
-				_, s := StrategyOf(r)
-				unstable[s] = true
-				row.Unstable = append(row.Unstable, s)
-			}
-		}
-		for i := len(rk.Comparisons) - 1; i >= 1; i-- {
-			if cw := rk.Comparisons[i]; !slices.ContainsFunc(rk.Entries[i+1].Names, func(n string) bool { return unstable[n] }) {
-				row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
-				break
-			}
-		}
-		if g := rk.BoundGap; g != nil {
-			row.Bound, row.BoundValue, row.BoundGap = g.Best, estimateUnitText(g.BestEst, rk.Unit), ratioText(*g)
-		}
-		for _, e := range rk.Entries {
-			for _, n := range e.Names {
-				row.Ranks = append(row.Ranks, rankRow(n, e, []int{e.RankLo, e.RankHi}))
-			}
-		}
-		for _, e := range rk.Bounds {
-			for _, n := range e.Names {
-				row.Ranks = append(row.Ranks, rankRow(n, e, nil))
-			}
-		}
-		for _, c := range rk.Comparisons {
-			row.Lines = append(row.Lines, c.String())
-		}
-		if g := rk.BoundGap; g != nil {
-			row.Lines = append(row.Lines, "bound: "+g.String())
-		}
-		switch {
-		case row.Winner == "" && len(rk.Comparisons) > 0 && !rk.Comparisons[0].Known:
-			row.Caveats = append(row.Caveats, "no intervals (one run each): significance unknown; repeat the runs to decide")
-		case row.Winner == "":
-			row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
-		}
-		if len(rk.Entries) == 1 {
-			row.Caveats = append(row.Caveats, "only one deployable strategy ran")
-		}
-		if len(row.Unstable) > 0 {
-			row.Caveats = append(row.Caveats, "unstable: "+strings.Join(row.Unstable, ", "))
-		}
-		for _, res := range rk.results {
-			if len(res.Warnings) > 0 {
-				if i := r.indexOf(res); i >= 0 {
-					row.Warned = append(row.Warned, i)
-				}
-			}
-		}
-		if n := len(row.Warned); n > 0 {
-			row.Caveats = append(row.Caveats, plural(n, "run", "runs")+" with warnings")
-		}
-		out = append(out, row)
+	for i := range r.Rankings {
+		out = append(out, r.summaryRow(&r.Rankings[i]))
 	}
 	return out
 }
 
-// indexOf is the index of res in the report's results, or -1.
-func (r *Report) indexOf(res *metrics.Result) int {
-	if r.index == nil {
-		r.index = map[*metrics.Result]int{}
-		for i := range r.Set.Results {
-			r.index[&r.Set.Results[i]] = i
+// summaryRows returns the rows of the first n ranked scenarios.
+func (r *Report) summaryRows(n int) []SummaryRow {
+	var out []SummaryRow
+	for i := range r.Rankings[:min(n, len(r.Rankings))] {
+		out = append(out, r.summaryRow(&r.Rankings[i]))
+	}
+	return out
+}
+
+// pageSummary returns the summary rows the page shows: those of cluster
+// runs apart (all of them), and at most n others, with how many others
+// are left out.
+func (r *Report) pageSummary(n int) (rows, cluster []SummaryRow, hidden int) {
+	for i := range r.Rankings {
+		rk := &r.Rankings[i]
+		if familyOf(rk.Scenario) == "Cluster" {
+			cluster = append(cluster, r.summaryRow(rk))
+		} else if len(rows) < n {
+			rows = append(rows, r.summaryRow(rk))
+		} else {
+			hidden++
 		}
 	}
-	if i, ok := r.index[res]; ok {
-		return i
+	return rows, cluster, hidden
+}
+
+// summaryRow is the summary row of one ranking.
+func (r *Report) summaryRow(rk *Ranking) SummaryRow {
+	row := SummaryRow{
+		Scenario:   rk.Scenario,
+		Metric:     rk.Metric,
+		MetricText: metricText(r.Set.Units, rk.Metric, recResults(rk.results)),
+		Better:     rk.Better.String(),
+		Best:       rk.Best,
+		Winner:     rk.Winner,
+		Leader:     rk.Leader,
+		Value:      estimateUnitText(rk.BestEst, rk.Unit),
+		BestValue:  rk.BestEst.Center,
 	}
-	return -1
+	if rk.BestEst.HasCI() {
+		row.BestCI = []float64{rk.BestEst.Lo, rk.BestEst.Hi}
+	}
+	if len(rk.Comparisons) > 0 {
+		c0 := rk.Comparisons[0]
+		row.RunnerUp, row.Ratio, row.Significance = c0.Other, ratioText(c0), c0.SignificanceNote()
+	}
+	unstable := map[string]bool{}
+	for _, rec := range rk.results {
+		if rec.unstable {
+			unstable[rec.label] = true
+			row.Unstable = append(row.Unstable, rec.label)
+		}
+	}
+	for i := len(rk.Comparisons) - 1; i >= 1; i-- {
+		if cw := rk.Comparisons[i]; !slices.ContainsFunc(rk.Entries[i+1].Names, func(n string) bool { return unstable[n] }) {
+			row.Worst, row.WorstRatio = cw.Other, ratioText(cw)
+			break
+		}
+	}
+	if g := rk.BoundGap; g != nil {
+		row.Bound, row.BoundValue, row.BoundGap = g.Best, estimateUnitText(g.BestEst, rk.Unit), ratioText(*g)
+	}
+	for _, e := range rk.Entries {
+		for _, n := range e.Names {
+			row.Ranks = append(row.Ranks, rankRow(n, e, []int{e.RankLo, e.RankHi}))
+		}
+	}
+	for _, e := range rk.Bounds {
+		for _, n := range e.Names {
+			row.Ranks = append(row.Ranks, rankRow(n, e, nil))
+		}
+	}
+	for _, c := range rk.Comparisons {
+		row.Lines = append(row.Lines, c.String())
+	}
+	if g := rk.BoundGap; g != nil {
+		row.Lines = append(row.Lines, "bound: "+g.String())
+	}
+	switch {
+	case row.Winner == "" && len(rk.Comparisons) > 0 && !rk.Comparisons[0].Known:
+		row.Caveats = append(row.Caveats, "no intervals (one run each): significance unknown; repeat the runs to decide")
+	case row.Winner == "":
+		row.Caveats = append(row.Caveats, fmt.Sprintf("%d strategies cannot be told apart: pick on other grounds (cost, simplicity) or run longer", len(row.Best)))
+	}
+	if len(rk.Entries) == 1 {
+		row.Caveats = append(row.Caveats, "only one deployable strategy ran")
+	}
+	if len(row.Unstable) > 0 {
+		row.Caveats = append(row.Caveats, "unstable: "+strings.Join(row.Unstable, ", "))
+	}
+	for _, rec := range rk.results {
+		if rec.warned {
+			row.Warned = append(row.Warned, rec.idx)
+		}
+	}
+	if n := len(row.Warned); n > 0 {
+		row.Caveats = append(row.Caveats, plural(n, "run", "runs")+" with warnings")
+	}
+	return row
+}
+
+// recResults stands in for the results of ranking records where only
+// their unit_sec parameter is asked for (unitText).
+func recResults(rs []rankInfo) []*metrics.Result {
+	out := make([]*metrics.Result, len(rs))
+	for i, rec := range rs {
+		out[i] = &metrics.Result{}
+		if rec.hasUnitSec {
+			out[i].Params = map[string]any{"unit_sec": rec.unitSec}
+		}
+	}
+	return out
 }
 
 func rankRow(name string, e Entry, rank []int) RankRow {
@@ -227,7 +255,9 @@ func ratioText(c Comparison) string {
 }
 
 // WriteSummaryJSON writes the report's summary (inputs, problems, summary
-// rows, profile summaries, notes) as one indented JSON object.
+// rows, profile summaries, notes) as one indented JSON object. The summary
+// rows are written one at a time (a sweep has hundreds of thousands), in
+// the form a json.Encoder indenting by two spaces gives the whole.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	type profileJSON struct {
 		Path   string         `json:"path"`
@@ -246,21 +276,69 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 	for _, c := range r.Charts {
 		charts = append(charts, map[string]string{"id": c.ID, "kind": c.Kind, "title": c.Title, "what": c.What, "how": c.How})
 	}
-	out := struct {
-		Inputs   []Input             `json:"inputs"`
-		Problems []string            `json:"problems,omitempty"`
-		Method   string              `json:"ranking_method"`
-		Summary  []SummaryRow        `json:"summary"`
-		Model    []ModelRow          `json:"model_vs_real,omitempty"`
-		Charts   []map[string]string `json:"charts,omitempty"`
-		Profiles []profileJSON       `json:"profiles,omitempty"`
-		Notes    []string            `json:"notes,omitempty"`
-		Mismatch []string            `json:"answer_mismatches,omitempty"`
-	}{r.Set.Inputs, problems, RankMethod, r.Summary(), r.ModelRows(), charts, profiles, r.Notes, r.Mismatches}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("encoding summary: %w", err)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var err error
+	field := func(first bool, name string, v any) {
+		if err != nil {
+			return
+		}
+		var b []byte
+		if b, err = json.MarshalIndent(v, "  ", "  "); err != nil {
+			err = fmt.Errorf("encoding summary: %w", err)
+			return
+		}
+		if !first {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n  \"" + name + "\": ")
+		bw.Write(b)
 	}
-	return nil
+	bw.WriteString("{")
+	field(true, "inputs", r.Set.Inputs)
+	if len(problems) > 0 {
+		field(false, "problems", problems)
+	}
+	field(false, "ranking_method", RankMethod)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(",\n  \"summary\": ")
+	switch {
+	case len(r.Rankings) == 0:
+		bw.WriteString("null")
+	default:
+		bw.WriteString("[")
+		for i := range r.Rankings {
+			b, err := json.MarshalIndent(r.summaryRow(&r.Rankings[i]), "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("encoding summary: %w", err)
+			}
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			bw.Write(b)
+		}
+		bw.WriteString("\n  ]")
+	}
+	if model := r.ModelRows(); len(model) > 0 {
+		field(false, "model_vs_real", model)
+	}
+	if len(charts) > 0 {
+		field(false, "charts", charts)
+	}
+	if len(profiles) > 0 {
+		field(false, "profiles", profiles)
+	}
+	if len(r.Notes) > 0 {
+		field(false, "notes", r.Notes)
+	}
+	if len(r.Mismatches) > 0 {
+		field(false, "answer_mismatches", r.Mismatches)
+	}
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
