@@ -23,7 +23,7 @@ func Fields[C any](sc func(*C) *Scenario, unit func(*C) time.Duration) []field.F
 	fs := []field.Field[C]{
 		field.Count("servers", "number of servers", "", field.NoMin, func(c *C) *int { return &sc(c).Servers }),
 		{Name: "service", Kind: field.String, Default: "exp",
-			Usage: "service-time distribution in time units: exp, det, lognormal:sigma=S, pareto:alpha=A, bimodal:p=P,ratio=R, hyperexp:scv=C, empirical:FILE (mean 1 unless mean=M)",
+			Usage: "service-time distribution: exp, det, lognormal:sigma=S, pareto:alpha=A, bimodal:p=P,ratio=R, hyperexp:scv=C, empirical:FILE (mean 1 unless mean=M)",
 			Set: func(c *C, v string) (err error) {
 				if sc(c).Service, err = workloads.ParseSize(v); err != nil {
 					return bad.Field("service", ": %v", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/runs"
 	"github.com/stratbench/stratbench/sim"
 )
 
@@ -123,11 +124,7 @@ func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, er
 		return out, err
 	}
 	cfg, _ := clusterConfig(r)
-	sc := cfg.Scenario
-	sc.Servers = cfg.Servers * max(cfg.Capacity, 1)
-	sc.NetworkDelay = out[0].Metrics["network_delay"]
-	jobs := uint64(r.Int("sim_jobs", 200_000))
-	s, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: jobs, Warmup: jobs / 10})
+	s, err := sim.Run(ctx, runs.ClusterTwin(cfg, &out[0], uint64(r.Int("sim_jobs", 200_000))))
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ type env struct {
 // newApp builds the command-line application of one run.
 func newApp(e *env, nf *notFound) *cli.App {
 	cmds := []*cli.Command{balanceCommand(e), compareCommand(), guardCommand(), listCommand(), pgoCommand(), reportCommand(),
-		runCommand(e), simCommand(), suiteCommand(e), workerCommand(), xmlCommand()}
+		runCommand(e), simCommand(e), suiteCommand(e), workerCommand(), xmlCommand()}
 	prepare(cmds, map[string]map[string]string{"cluster": {"servers": "workers"}, "suite": {"dir": "out"}})
 	return &cli.App{
 		Name:  "stratbench",

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/stratbench/stratbench/internal/field"
 	"github.com/stratbench/stratbench/reports"
 )
 
@@ -37,7 +38,7 @@ Examples:
 			cfg := reports.Config{
 				Inputs:  c.Args().Slice(),
 				Out:     c.String("out"),
-				Formats: splitList(c.String("format")),
+				Formats: field.Split(c.String("format")),
 				Stdin:   c.App.Reader,
 			}
 			if err := checkMerge(c, cfg.Inputs); err != nil {

@@ -54,7 +54,7 @@ Examples:
 			&cli.BoolFlag{Name: "list", Usage: "only list the runs the suite would do"},
 			&cli.BoolFlag{Name: "print-default", Usage: "print the default suite's YAML"},
 			&cli.BoolFlag{Name: "keys", Usage: "print every case type with its parameters"},
-			quietFlag,
+			quietFlag(),
 		}, emitFlags()...),
 		Action: func(c *cli.Context) error { return suiteAction(c, e) },
 	}

@@ -90,24 +90,43 @@ func Lift[C, S any](fs []Field[S], part func(*C) *S) []Field[C] {
 	return out
 }
 
+// Pick returns the named fields of fs, in that order (a name fs lacks is
+// left out).
+func Pick[C any](fs []Field[C], names ...string) []Field[C] {
+	var out []Field[C]
+	for _, n := range names {
+		if i := slices.IndexFunc(fs, func(f Field[C]) bool { return f.Name == n }); i >= 0 {
+			out = append(out, fs[i])
+		}
+	}
+	return out
+}
+
 // Drop returns fs without the named fields.
 func Drop[C any](fs []Field[C], names ...string) []Field[C] {
 	return slices.DeleteFunc(slices.Clone(fs), func(f Field[C]) bool { return slices.Contains(names, f.Name) })
 }
 
-// Tune returns fs with the named field's default and help changed where
-// they are not "" (a command that runs the same setting with another
-// default).
-func Tune[C any](fs []Field[C], name, def, usage string) []Field[C] {
+// WithDefault returns fs with the named field's default changed (a
+// command that runs the same setting with another default).
+func WithDefault[C any](fs []Field[C], name, def string) []Field[C] {
+	return edit(fs, name, func(f *Field[C]) { f.Default = def })
+}
+
+// WithHelp returns fs with the help of some fields changed: pairs of a
+// field's name and its new help.
+func WithHelp[C any](fs []Field[C], nameHelp ...string) []Field[C] {
+	for i := 0; i+1 < len(nameHelp); i += 2 {
+		fs = edit(fs, nameHelp[i], func(f *Field[C]) { f.Usage = nameHelp[i+1] })
+	}
+	return fs
+}
+
+func edit[C any](fs []Field[C], name string, change func(*Field[C])) []Field[C] {
 	fs = slices.Clone(fs)
 	for i := range fs {
 		if fs[i].Name == name {
-			if def != "" {
-				fs[i].Default = def
-			}
-			if usage != "" {
-				fs[i].Usage = usage
-			}
+			change(&fs[i])
 		}
 	}
 	return fs

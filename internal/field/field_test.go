@@ -97,9 +97,12 @@ func TestApply(t *testing.T) {
 }
 
 func TestTableEdits(t *testing.T) {
-	fs := Tune(Drop(table(), "x", "times"), "n", "7", "another help")
+	fs := WithHelp(WithDefault(Drop(table(), "x", "times"), "n", "7"), "n", "another help", "nope", "none")
 	if got := strings.Join(Names(fs), ","); got != "n,name,seed,on,unit" {
 		t.Errorf("names %s", got)
+	}
+	if got := strings.Join(Names(Pick(table(), "unit", "nope", "n")), ","); got != "unit,n" {
+		t.Errorf("picked %s", got)
 	}
 	if fs[0].Default != "7" || fs[0].Usage != "another help" || table()[0].Default != "3" {
 		t.Errorf("tuned %+v; the table itself must not change", fs[0])
