@@ -9,6 +9,7 @@ import (
 	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/field"
+	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads/xmark"
@@ -86,4 +87,57 @@ func (x *XML) Run(ctx context.Context, env Env) error {
 		}
 		return []metrics.Result{harness.XMLRecord(rep, workers, x.Executor)}, nil
 	}}}, x.Output, env)
+}
+
+// XMLGen is the xml gen command: one XMark-like document (Shape "doc", to
+// Out or Env.Stdout), or Count small ones (Shape "docs", into the
+// directory Out).
+type XMLGen struct {
+	Gen   xmark.GenConfig
+	Out   string
+	Shape string
+	Count int
+}
+
+// XMLGenFields are the settings of XMLGen (the flags of `stratbench xml
+// gen`).
+func XMLGenFields() []field.Field[XMLGen] {
+	out := field.Text("out", "output file (default stdout); with --shape docs, a directory", "", func(g *XMLGen) *string { return &g.Out })
+	out.Aliases = []string{"o"}
+	return []field.Field[XMLGen]{
+		field.Number("scale", "scale factor: record counts are XMark's times this", "1", func(g *XMLGen) *float64 { return &g.Gen.Scale }),
+		field.Big("seed", "seed: the same seed and scale give the same bytes", "1", func(g *XMLGen) *uint64 { return &g.Gen.Seed }),
+		out,
+		field.Text("shape", "doc (one document) or docs (many small documents)", "doc", func(g *XMLGen) *string { return &g.Shape }),
+		field.Count("count", "number of documents of --shape docs", "100", 0, func(g *XMLGen) *int { return &g.Count }),
+		field.Flag("traps", "plant record start tags inside comments and CDATA sections (they change no answer; they test the splitter)", func(g *XMLGen) *bool { return &g.Gen.Traps }),
+	}
+}
+
+// Run writes the document or documents and returns the bytes written.
+func (g *XMLGen) Run(ctx context.Context, env Env) (int64, error) {
+	if !(g.Gen.Scale >= 0 && g.Gen.Scale <= 1000) {
+		return 0, bad.Field("scale", "must be in [0, 1000], got %g", g.Gen.Scale)
+	}
+	toFile := g.Out != "" && g.Out != "-"
+	switch {
+	case g.Shape == "docs" && !toFile:
+		return 0, bad.Field("shape", "docs writes files: give a directory with {out} DIR")
+	case g.Shape == "docs":
+		return xmark.WriteDocs(ctx, g.Out, g.Gen, g.Count)
+	case g.Shape != "doc":
+		return 0, bad.Field("shape", ": want doc or docs, got %q", g.Shape)
+	case !toFile:
+		return xmark.GenerateContext(ctx, env.Stdout, g.Gen)
+	}
+	f, err := fsutil.Create(g.Out)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Abort()
+	n, err := xmark.GenerateContext(ctx, f, g.Gen)
+	if err != nil {
+		return n, err
+	}
+	return n, f.Commit()
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/procs"
+	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/field"
 )
@@ -60,20 +59,11 @@ Examples:
 			if err := cfg.Validate(); err != nil {
 				return bad.Input(err)
 			}
-			if p := c.String("cpuprofile"); p != "" {
-				f, err := os.Create(p)
-				if err != nil {
-					return bad.Input(fmt.Errorf("--cpuprofile: %w", err))
-				}
-				if err := pprof.StartCPUProfile(f); err != nil {
-					f.Close()
-					return err
-				}
-				defer func() {
-					pprof.StopCPUProfile()
-					f.Close()
-				}()
+			stop, err := harness.StartProfiles(c.String("cpuprofile"), "")
+			if err != nil {
+				return err
 			}
+			defer stop()
 			return balancer.Serve(c.Context, cfg, announce(c))
 		},
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/host"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -36,7 +37,7 @@ const (
 )
 
 func main() {
-	metrics.SetHost(gatherHost)
+	metrics.SetHost(host.Gather)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
@@ -56,7 +57,7 @@ type env struct {
 func newApp(e *env, nf *notFound) *cli.App {
 	cmds := []*cli.Command{balanceCommand(e), compareCommand(), guardCommand(), listCommand(), pgoCommand(), reportCommand(),
 		runCommand(e), simCommand(e), suiteCommand(e), workerCommand(), xmlCommand()}
-	prepare(cmds, map[string]map[string]string{"cluster": {"servers": "workers"}, "suite": {"dir": "out"}})
+	prepare(cmds, map[string]map[string]string{"cluster": {"servers": "workers"}, "suite": {"dir": "out"}, "gen": {"out": "o"}})
 	return &cli.App{
 		Name:  "stratbench",
 		Usage: "which optimization or balancing strategy is best for this workload, and why",

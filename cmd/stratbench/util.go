@@ -13,7 +13,6 @@ import (
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/field"
-	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/runs"
 )
 
@@ -88,17 +87,4 @@ func progressLine(w io.Writer, what string) (update func(done, total uint64), cl
 		}
 	}
 	return update, clear
-}
-
-// output returns the writer for --out (atomically written file) or stdout,
-// and a commit function to call when everything was written.
-func output(c *cli.Context, path string) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "" || path == "-" {
-		return c.App.Writer, func() error { return nil }, func() {}, nil
-	}
-	f, err := fsutil.Create(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return f, f.Commit, f.Abort, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/runs"
-	"github.com/stratbench/stratbench/workloads/xmark"
 )
 
 func xmlCommand() *cli.Command {
@@ -21,10 +20,6 @@ func xmlCommand() *cli.Command {
             document cut into chunks, or on many documents in parallel`,
 		Subcommands: []*cli.Command{xmlGenCommand(), xmlRunCommand()},
 	}
-}
-
-func xmlUsageError(c *cli.Context, err error, _ bool) error {
-	return bad.Inputf("%v (see stratbench xml %s --help)", err, c.Command.Name)
 }
 
 func xmlGenCommand() *cli.Command {
@@ -45,63 +40,24 @@ Examples:
   stratbench xml gen --scale 1 -o xmark.xml
   stratbench xml gen --scale 0.01 | stratbench xml run --kernel fast -
   stratbench xml gen --shape docs --count 1000 -o docs/`,
-		Flags: []cli.Flag{
-			&cli.Float64Flag{Name: "scale", Value: 1, Usage: "scale factor: record counts are XMark's times this"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed: the same seed and scale give the same bytes"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output file (default stdout); with --shape docs, a directory"},
-			&cli.StringFlag{Name: "shape", Value: "doc", Usage: "doc (one document) or docs (many small documents)"},
-			&cli.IntFlag{Name: "count", Value: 100, Usage: "number of documents of --shape docs"},
-			&cli.BoolFlag{Name: "traps", Usage: "plant record start tags inside comments and CDATA sections (they change no answer; they test the splitter)"},
-			quietFlag(),
+		Flags: append(flags(runs.XMLGenFields()), quietFlag()),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return bad.Inputf("xml gen takes no arguments, got %q", c.Args().First())
+			}
+			var g runs.XMLGen
+			if err := apply(c, runs.XMLGenFields(), &g); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			n, err := g.Run(c.Context, runs.Env{Stdout: c.App.Writer})
+			if err == nil && g.Out != "" && g.Out != "-" && !c.Bool("quiet") {
+				d := time.Since(t0)
+				fmt.Fprintf(c.App.ErrWriter, "xml gen: wrote %.1f MB to %s in %.2f s (%.0f MB/s)\n", float64(n)/1e6, g.Out, d.Seconds(), float64(n)/1e6/d.Seconds())
+			}
+			return err
 		},
-		OnUsageError: xmlUsageError,
-		Action:       xmlGenAction,
 	}
-}
-
-func xmlGenAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("xml gen takes no arguments, got %q", c.Args().First())
-	}
-	cfg := xmark.GenConfig{Scale: c.Float64("scale"), Seed: c.Uint64("seed"), Traps: c.Bool("traps")}
-	if !(cfg.Scale >= 0 && cfg.Scale <= 1000) {
-		return bad.Inputf("--scale must be in [0, 1000], got %g", cfg.Scale)
-	}
-	out := c.String("out")
-	t0 := time.Now()
-	var n int64
-	switch c.String("shape") {
-	case "doc":
-		w, commit, abort, err := output(c, out)
-		if err != nil {
-			return err
-		}
-		defer abort()
-		if n, err = xmark.GenerateContext(c.Context, w, cfg); err != nil {
-			return err
-		}
-		if err := commit(); err != nil {
-			return err
-		}
-	case "docs":
-		if out == "" || out == "-" {
-			return bad.Inputf("--shape docs writes files: give a directory with -o DIR")
-		}
-		if c.Int("count") < 0 {
-			return bad.Inputf("--count must be >= 0, got %d", c.Int("count"))
-		}
-		var err error
-		if n, err = xmark.WriteDocs(c.Context, out, cfg, c.Int("count")); err != nil {
-			return err
-		}
-	default:
-		return bad.Inputf("--shape: want doc or docs, got %q", c.String("shape"))
-	}
-	if out != "" && out != "-" && !c.Bool("quiet") {
-		d := time.Since(t0)
-		fmt.Fprintf(c.App.ErrWriter, "xml gen: wrote %.1f MB to %s in %.2f s (%.0f MB/s)\n", float64(n)/1e6, out, d.Seconds(), float64(n)/1e6/d.Seconds())
-	}
-	return nil
 }
 
 func xmlRunCommand() *cli.Command {
@@ -131,8 +87,7 @@ Examples:
   stratbench xml run --kernel token --workers 2 xmark.xml
   stratbench xml run --kernel fast --workers 2 --executor goroutine docs/*.xml
   stratbench xml run --kernel rawtoken --format json - < xmark.xml`,
-		Flags:        flags(runs.XMLFields()),
-		OnUsageError: xmlUsageError,
+		Flags: flags(runs.XMLFields()),
 		Action: func(c *cli.Context) error {
 			var x runs.XML
 			if err := apply(c, runs.XMLFields(), &x); err != nil {
