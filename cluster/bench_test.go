@@ -32,7 +32,7 @@ import (
 //
 //	go test -run '^$' -bench Overhead -benchtime 4000x -count 5 ./cluster/
 func BenchmarkOverhead(b *testing.B) {
-	for _, via := range []string{"ours", "nginx", "haproxy"} {
+	for _, via := range []string{"ours", "nginx", "haproxy", "caddy"} {
 		b.Run("via="+via, func(b *testing.B) {
 			if via != "ours" {
 				if _, err := FindBinary(via); err != nil {
@@ -107,7 +107,7 @@ func BenchmarkThroughput(b *testing.B) {
 	if f := flag.Lookup("test.benchtime"); f != nil && f.Value.String() == "1x" {
 		dur = time.Second
 	}
-	for _, via := range []string{"ours", "nginx", "haproxy"} {
+	for _, via := range []string{"ours", "nginx", "haproxy", "caddy"} {
 		b.Run("via="+via, func(b *testing.B) {
 			if via != "ours" {
 				if _, err := FindBinary(via); err != nil {
@@ -188,13 +188,13 @@ func BenchmarkThroughputRatio(b *testing.B) {
 		rounds, dur = 1, time.Second
 	}
 	vias := []string{"ours"}
-	for _, v := range []string{"nginx", "haproxy"} {
+	for _, v := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := FindBinary(v); err == nil {
 			vias = append(vias, v)
 		}
 	}
 	if len(vias) == 1 {
-		b.Skip("neither nginx nor haproxy is installed")
+		b.Skip("none of nginx, haproxy and caddy is installed")
 	}
 	stacks := map[string]*Stack{}
 	for _, via := range vias {
@@ -207,7 +207,7 @@ func BenchmarkThroughputRatio(b *testing.B) {
 	}
 	order := rand.New(workloads.NewSource(1, 2))
 	rates, cpu, all := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
-	var ratios, hratios []float64
+	var ratios, hratios, cratios []float64
 	for range rounds {
 		round := map[string]float64{}
 		for _, i := range order.Perm(len(vias)) {
@@ -230,10 +230,13 @@ func BenchmarkThroughputRatio(b *testing.B) {
 		if h, ok := round["haproxy"]; ok {
 			hratios = append(hratios, 100*round["ours"]/h)
 		}
+		if c, ok := round["caddy"]; ok {
+			cratios = append(cratios, 100*round["ours"]/c)
+		}
 	}
 	for b.Loop() {
 	}
-	b.Logf("ours/nginx %% by round: %.0f; ours/haproxy %% by round: %.0f", ratios, hratios)
+	b.Logf("ours/nginx %% by round: %.0f; ours/haproxy %% by round: %.0f; ours/caddy %% by round: %.0f", ratios, hratios, cratios)
 	for _, via := range vias {
 		b.Logf("%s by round: req/s %.0f; cpu-µs/req %.1f; all-cpu-µs/req %.1f", via, rates[via], cpu[via], all[via])
 	}
@@ -253,5 +256,8 @@ func BenchmarkThroughputRatio(b *testing.B) {
 	}
 	if len(hratios) > 0 {
 		b.ReportMetric(median(hratios), "ours/haproxy-%")
+	}
+	if len(cratios) > 0 {
+		b.ReportMetric(median(cratios), "ours/caddy-%")
 	}
 }

@@ -99,6 +99,8 @@ func TestNoOrphans(t *testing.T) {
 		{"nginx", syscall.SIGKILL, 5}, // 2 workers + guard + nginx master + a worker at least
 		{"nginx", syscall.SIGINT, 5},
 		{"haproxy", syscall.SIGKILL, 4}, // 2 workers + guard + haproxy
+		{"caddy", syscall.SIGKILL, 4},   // 2 workers + guard + caddy
+		{"caddy", syscall.SIGINT, 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.via+"/"+tc.sig.String(), func(t *testing.T) {

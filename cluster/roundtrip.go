@@ -3,15 +3,12 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/loadgen"
-	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/strategies"
 )
@@ -34,43 +31,32 @@ const (
 )
 
 // MeasureRoundTrip sends warm then n empty tasks, one at a time, to target
-// through transport (nil: a default keep-alive one) with keys spread so
-// that hashing policies reach every worker, and returns the round trips
-// of the last n. Each request is bounded by timeout.
+// through transport (nil: the load generator's own client, as the load
+// will be sent) with keys spread so that hashing policies reach every
+// worker, and returns the round trips of the last n. Each request is
+// bounded by timeout.
 func MeasureRoundTrip(ctx context.Context, target string, transport http.RoundTripper, warm, n int, timeout time.Duration) (RoundTrip, error) {
 	if n < 1 {
 		return RoundTrip{}, fmt.Errorf("round trip: n must be >= 1, got %d", n)
 	}
-	tr := transport
-	if tr == nil {
-		t := loadgen.NewTransport()
-		defer t.CloseIdleConnections()
-		tr = t
+	client, err := loadgen.NewClient(target, transport, timeout)
+	if err != nil {
+		return RoundTrip{}, err
 	}
-	client := &http.Client{Transport: tr, Timeout: timeout}
-	base := strings.TrimSuffix(target, "/") + worker.WorkPath + "?ns=0&key="
+	defer client.Close()
 	rtts := make([]time.Duration, 0, n)
 	for i := range warm + n {
 		if err := ctx.Err(); err != nil {
 			return RoundTrip{}, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+strconv.FormatUint(strategies.Mix64(uint64(i)), 10), nil)
-		if err != nil {
-			return RoundTrip{}, err
-		}
 		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
-		}
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
+		status, err := client.Task(ctx, 0, strategies.Mix64(uint64(i)))
 		el := time.Since(t0)
 		if err != nil {
 			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
 		}
-		if resp.StatusCode != http.StatusOK {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", resp.StatusCode)
+		if status != http.StatusOK {
+			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", status)
 		}
 		if i >= warm {
 			rtts = append(rtts, el)
@@ -86,14 +72,18 @@ func MeasureRoundTrip(ctx context.Context, target string, transport http.RoundTr
 }
 
 // record puts the round trip in res: metrics rtt_empty_{mean,p50,p99}_sec
-// and network_delay (the mean in units of unit, the delay --compare-sim
-// gives the simulator).
+// and network_delay, the delay --compare-sim gives the model: the median
+// in units of unit. The median, not the mean: the round trip is measured
+// over a fraction of a second, in which one stall of a shared machine (a
+// process not run for milliseconds) moves the mean of 200 round trips by
+// tens of percent and the median not at all; the run's own transport beyond
+// it, stalls included, is then named apart (transport_excess_mean).
 func (rt RoundTrip) record(res *metrics.Result, unit time.Duration) {
 	res.Metrics["rtt_empty_mean_sec"] = rt.Mean.Seconds()
 	res.Metrics["rtt_empty_p50_sec"] = rt.P50.Seconds()
 	res.Metrics["rtt_empty_p99_sec"] = rt.P99.Seconds()
-	res.Metrics["network_delay"] = rt.Mean.Seconds() / unit.Seconds()
-	res.Params["rtt_method"] = fmt.Sprintf("%d empty tasks one at a time before the load (after %d to open connections; the balancer's own counters include them)", rt.N, roundTripWarm)
+	res.Metrics["network_delay"] = rt.P50.Seconds() / unit.Seconds()
+	res.Params["rtt_method"] = fmt.Sprintf("%d empty tasks one at a time before the load (after %d to open connections; the balancer's own counters include them); network_delay is their median", rt.N, roundTripWarm)
 }
 
 // recordGap names what the model with the idle round trip does not cover,
@@ -101,7 +91,10 @@ func (rt RoundTrip) record(res *metrics.Result, unit time.Duration) {
 // transport and the balancer beyond the idle round trip (the balancer's
 // own queueing, connections opened under load); service_stretch_mean, how
 // much longer tasks took than asked (CPU contention between workers,
-// balancer and load generator; timer lateness); send_lag_mean, how late
+// balancer and load generator; the mean size asked of the measured
+// requests, asked_mean, when the run has it, else askedMean, the
+// distribution's); worker_late_mean, how late a timed worker answered after
+// its tasks were due (the machine woke it late); send_lag_mean, how late
 // the load generator sent requests (response times count from the intended
 // times, so it adds to them). A warning sums them up when they are not
 // small.
@@ -109,6 +102,9 @@ func recordGap(res *metrics.Result, unit time.Duration, askedMean float64) {
 	m := res.Metrics
 	u := unit.Seconds()
 	parts := []string{}
+	if a, ok := m["asked_mean"]; ok {
+		askedMean = a
+	}
 	if ov, ok := m["overhead_mean_sec"]; ok {
 		if nd, ok := m["network_delay"]; ok {
 			m["transport_excess_mean"] = ov/u - nd
@@ -122,6 +118,9 @@ func recordGap(res *metrics.Result, unit time.Duration, askedMean float64) {
 		if x := m["service_stretch_mean"]; x > 0.02*askedMean {
 			parts = append(parts, fmt.Sprintf("tasks took %.3g units longer than asked (CPU contention between workers, balancer and load generator; timer lateness)", x))
 		}
+	}
+	if x, ok := m["worker_late_mean"]; ok && x > 0.02*askedMean {
+		parts = append(parts, fmt.Sprintf("workers answered %.3g units after their tasks were due (the machine woke them late)", x))
 	}
 	if lag, ok := m["send_lag_mean_sec"]; ok {
 		m["send_lag_mean"] = lag / u

@@ -2,7 +2,7 @@ package cluster
 
 import (
 	"context"
-	"github.com/stratbench/stratbench/cluster/internal/workertest"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -19,7 +20,7 @@ import (
 // longer by about that delay, the quantiles are ordered, and a failing
 // target is an error, not a figure.
 func TestMeasureRoundTrip(t *testing.T) {
-	_, srvs := workertest.Start(t, 1, worker.Config{Kind: "sleep"})
+	ws, srvs := workertest.Start(t, 1, worker.Config{Kind: "sleep"})
 	target := srvs[0].URL
 	direct, err := MeasureRoundTrip(context.Background(), target, nil, 5, 50, 5*time.Second)
 	if err != nil {
@@ -31,7 +32,7 @@ func TestMeasureRoundTrip(t *testing.T) {
 	const extra = 2 * time.Millisecond
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(extra)
-		http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		ws[0].ServeHTTP(w, r)
 	}))
 	defer slow.Close()
 	delayed, err := MeasureRoundTrip(context.Background(), slow.URL, nil, 5, 50, 5*time.Second)
@@ -80,5 +81,28 @@ func TestRecordGap(t *testing.T) {
 				t.Errorf("%s: warnings %q name %q", tc.name, w, s)
 			}
 		}
+	}
+}
+
+// TestReachesWorkers checks the check that a balancer's port leads to the
+// stack's own workers: a worker answers with its process, another
+// process's server (one that took the port) does not.
+func TestReachesWorkers(t *testing.T) {
+	ws, srvs := workertest.Start(t, 1, worker.Config{})
+	infos := []worker.Info{ws[0].Info()}
+	if err := reachesWorkers(context.Background(), srvs[0].URL, infos, nil); err != nil {
+		t.Errorf("our worker: %v", err)
+	}
+	for _, h := range []http.HandlerFunc{
+		func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"kind":"sleep","capacity":1,"pid":1}`)
+		},
+		func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+	} {
+		other := httptest.NewServer(h)
+		if err := reachesWorkers(context.Background(), other.URL, infos, nil); err == nil || !strings.Contains(err.Error(), "do not reach its workers") {
+			t.Errorf("another process's server: %v, want an error", err)
+		}
+		other.Close()
 	}
 }

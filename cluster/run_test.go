@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 )
@@ -17,7 +20,7 @@ import (
 // skipWithout skips a test through via when its balancer is not installed.
 func skipWithout(t *testing.T, via string) {
 	t.Helper()
-	if via == "nginx" || via == "haproxy" {
+	if IsExternal(via) {
 		if _, err := FindBinary(via); err != nil {
 			t.Skip(err)
 		}
@@ -55,10 +58,32 @@ func TestRunVia(t *testing.T) {
 			if got := res.PerServer["succeeded"]; len(got) != 2 || got[0]+got[1] != 300 {
 				t.Errorf("successes by worker %v, want 2 adding up to 300", got)
 			}
-			if v.Name == "nginx" || v.Name == "haproxy" {
-				if res.Params["native_policy"] == nil {
-					t.Error("no params.native_policy")
-				}
+			if !(m["stack_cpu_ns_per_task"] > 0) {
+				t.Errorf("no CPU time of the stack: %v", m["stack_cpu_ns_per_task"])
+			}
+			if IsExternal(v.Name) && res.Params["native_policy"] == nil {
+				t.Error("no params.native_policy")
+			}
+			// Sleep workers serve each task for the size asked, on their
+			// schedule, whatever the machine's timers did (the lateness is
+			// counted apart); the histograms keep 3 significant digits.
+			if s, a := m["service_mean"], m["asked_mean"]; !(a > 0) || s < a*0.998 || s > a*1.002 {
+				t.Errorf("mean service %g for a mean size asked of %g", s, a)
+			}
+			// The response splits into its parts: with a model of exactly
+			// the run's wait, service and round trip, the error is the
+			// generator's lag, the transport beyond the round trip and the
+			// workers' lateness, and nothing is left but rounding.
+			model := &metrics.Result{Metrics: map[string]float64{
+				"wait_mean":     m["wait_mean"],
+				"response_mean": m["wait_mean"] + m["service_mean"] + m["network_delay"],
+			}}
+			g, ok := reports.ModelGap(res, model)
+			if !ok {
+				t.Fatalf("no split of the error: %v", m)
+			}
+			if want := g.SendLag + g.Transport + g.Late; math.Abs(g.Error-want) > 0.01*m["response_mean"] || math.Abs(g.Rest) > 0.01*m["response_mean"] {
+				t.Errorf("error %g against lag+transport+late %g (rest %g): %+v", g.Error, want, g.Rest, g)
 			}
 		})
 	}
@@ -68,7 +93,7 @@ func TestRunVia(t *testing.T) {
 // --kill-worker-at, KillWorker): the balancer must route around it and
 // keep serving, and every request is accounted for.
 func TestRunKillWorker(t *testing.T) {
-	for _, via := range []string{"ours", "direct", "nginx", "haproxy"} {
+	for _, via := range []string{"ours", "direct", "nginx", "haproxy", "caddy"} {
 		t.Run(via, func(t *testing.T) {
 			skipWithout(t, via)
 			t.Parallel()
@@ -160,6 +185,12 @@ func TestRunConfigErrors(t *testing.T) {
 		}},
 		{"bad policy option", func(c *Config) { c.Policy = "prequal"; c.PolicyOpts = strategies.Options{"pool": 0} }},
 		{"option of another policy", func(c *Config) { c.PolicyOpts = strategies.Options{"pool": 2} }},
+		{"fault on a worker that does not exist", func(c *Config) {
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultSlow, Server: 2, Speed: 0.5, At: 1}}
+		}},
+		{"faults overlapping on a worker", func(c *Config) {
+			c.Faults = []scenario.Fault{{Kind: scenario.FaultSlow, Server: 1, Speed: 0.5, At: 1, For: 5}, {Kind: scenario.FaultDown, Server: 1, At: 3, For: 1}}
+		}},
 		{"bad backend", func(c *Config) { c.Backends = []string{"nohost"} }},
 		{"zero capacity is default, negative is not", func(c *Config) { c.Capacity = -1 }},
 		{"pod d", func(c *Config) { c.Policy = "pod"; c.D = -1 }},

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -121,18 +120,82 @@ func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
 	if s.infos, err = workerInfos(ctx, addrs); err != nil {
 		return nil, err
 	}
-	if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
-		return nil, err
+	// An external balancer listens on a port that was free a moment before
+	// it started (it cannot announce one it chose): another process may
+	// take it meanwhile, and then the balancer exits, or worse, the other
+	// process answers in its place. So the stack checks that requests reach
+	// its own workers, and starts the balancer again on another port if
+	// they do not.
+	for attempt := 1; ; attempt++ {
+		if s.bal, err = startBalancer(s.group, &c, addrs, dir); err != nil {
+			return nil, err
+		}
+		s.Balancer = nil
+		watch := slices.Clone(s.Workers)
+		if c.Via != "direct" {
+			ps := s.group.Processes()
+			s.Balancer = ps[len(ps)-1]
+			watch = append(watch, s.Balancer)
+		}
+		s.Target, s.Transport = s.bal.target, s.bal.transport
+		err = waitHealthy(ctx, s.Target, s.Transport, watch, c.StartTimeout)
+		if err == nil && IsExternal(c.Via) {
+			err = reachesWorkers(ctx, s.Target, s.infos, s.Balancer)
+		}
+		if err == nil {
+			return s, nil
+		}
+		if !IsExternal(c.Via) || attempt == 3 || ctx.Err() != nil {
+			return nil, err
+		}
+		s.bal.close()
+		s.Balancer.Kill()
 	}
-	if c.Via != "direct" {
-		procs := s.group.Processes()
-		s.Balancer = procs[len(procs)-1]
+}
+
+// reachesWorkers checks that requests to target reach the stack's own
+// workers: the workers' info, asked through the balancer, must name one of
+// their processes, and the balancer must still run.
+func reachesWorkers(ctx context.Context, target string, infos []worker.Info, bal *procs.Process) error {
+	pids := map[int]bool{}
+	for _, in := range infos {
+		pids[in.PID] = true
 	}
-	s.Target, s.Transport = s.bal.target, s.bal.transport
-	if err := waitHealthy(ctx, s.Target, s.Transport, s.group, c.StartTimeout); err != nil {
-		return nil, err
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for range len(infos) + 1 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+worker.InfoPath, nil)
+		if err != nil {
+			return err
+		}
+		var in worker.Info
+		resp, err := c.Do(req)
+		if err == nil {
+			err = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&in)
+			resp.Body.Close()
+		}
+		if err != nil || !pids[in.PID] {
+			return fmt.Errorf("requests to the balancer at %s do not reach its workers (another process took its port?): %v", target, err)
+		}
 	}
-	return s, nil
+	if bal != nil && bal.Exited() {
+		return fmt.Errorf("%s exited after it started (%v)%s", bal.Name, bal.ExitErr(), procs.LogTail(bal.Log))
+	}
+	return nil
+}
+
+// cpuTime is the CPU time used so far by this process (the load
+// generator, and the balancer of via direct) and by the processes the
+// stack started that still run, with theirs (workers, balancer, nginx's
+// workers).
+func (s *Stack) cpuTime() time.Duration {
+	t := procs.OwnCPUTime()
+	for _, p := range s.group.Processes() {
+		if !p.Exited() {
+			c, _ := procs.CPUTime(p.PID())
+			t += c
+		}
+	}
+	return t
 }
 
 // Stop stops every process the stack started and removes its files.
@@ -248,14 +311,18 @@ func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (
 		}
 		return h, nil
 	}
-	// nginx or haproxy, under a guard that takes its worker processes down
-	// with it.
+	// An external balancer, under a guard that takes its worker processes
+	// down with it.
+	e, ok := lookupExternal(c.Via)
+	if !ok {
+		return nil, fmt.Errorf("no balancer %q", c.Via)
+	}
 	listen, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	ec := ExternalConfig{Listen: listen, Backends: addrs, Policy: c.Policy, D: c.D, Dir: dir}
-	argv, err := externalCommand(c.Via, ec)
+	argv, err := externalCommand(e, ec)
 	if err != nil {
 		return nil, err
 	}
@@ -263,41 +330,21 @@ func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (
 	if err != nil {
 		return nil, err
 	}
+	if e.env != nil {
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env, e.env(dir)...)
+	}
 	cmd.SysProcAttr = procs.GuardAttr()
 	if _, err := g.Start(c.Via, cmd, false, c.StartTimeout); err != nil {
 		return nil, err
 	}
 	h.target = "http://" + listen
-	switch c.Via {
-	case "nginx":
-		n := NginxPolicy(c.Policy, c.D)
-		h.native = &n
-		h.stats = func(res *metrics.Result) {
-			res.Warnings = append(res.Warnings, "open-source nginx does not count retries: metric retries is absent (failures are still counted by the load generator)")
-		}
-	case "haproxy":
-		n := HAProxyPolicy(c.Policy, c.D)
-		h.native = &n
-		sock := filepath.Join(dir, "haproxy.sock")
-		h.stats = func(res *metrics.Result) {
-			ss, err := ReadHAProxyStats(sock)
-			if err != nil {
-				res.Warnings = append(res.Warnings, "reading HAProxy's counters: "+err.Error())
-				return
-			}
-			disp := make([]float64, len(addrs))
-			var retries, redisp int64
-			for _, s := range ss {
-				var i int
-				if _, err := fmt.Sscanf(s.Name, "w%d", &i); err == nil && i >= 0 && i < len(disp) {
-					disp[i] = float64(s.Sessions)
-				}
-				retries += s.Retries
-				redisp += s.Redisp
-			}
-			res.PerServer["dispatched"] = disp
-			res.Metrics["retries"] = float64(max(retries, redisp))
-		}
+	n := e.policy(c.Policy, c.D)
+	h.native = &n
+	if e.stats != nil {
+		h.stats = e.stats(dir, addrs)
 	}
 	return h, nil
 }
@@ -342,9 +389,9 @@ func getJSON(url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// waitHealthy polls target/healthz until it answers 200, a process of g
+// waitHealthy polls target/healthz until it answers 200, a process of watch
 // exits, or timeout passes.
-func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *procs.Group, timeout time.Duration) error {
+func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, watch []*procs.Process, timeout time.Duration) error {
 	if tr == nil {
 		t := &http.Transport{DisableKeepAlives: true}
 		defer t.CloseIdleConnections()
@@ -368,7 +415,7 @@ func waitHealthy(ctx context.Context, target string, tr http.RoundTripper, g *pr
 			err = fmt.Errorf("status %s", resp.Status)
 		}
 		last = err
-		for _, p := range g.Processes() {
+		for _, p := range watch {
 			if p.Exited() {
 				return fmt.Errorf("%s exited while starting (%v)%s", p.Name, p.ExitErr(), procs.LogTail(p.Log))
 			}

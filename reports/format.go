@@ -58,7 +58,8 @@ func LookupOutput(name string) (OutputFormat, error) {
 // written as that table; others as a summary each, the ranking of
 // response_mean when there are several, and, when some were run beside
 // the simulator (metrics.Pair), one table of each beside its simulated
-// twin.
+// twin, then the split of the error of those that measured its parts
+// (ModelGap: cluster runs).
 func WriteText(w io.Writer, results []metrics.Result) error {
 	if len(results) > 0 {
 		if write, ok := textByFamily[results[0].Family]; ok {
@@ -92,7 +93,22 @@ func WriteText(w io.Writer, results []metrics.Result) error {
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
-	return WritePaired(w, fmt.Sprintf("%s against the simulator (same scenario and seed; kind %v, times in units of %v):", r.Family, r.Params["kind"], unit), pairs)
+	if err := WritePaired(w, fmt.Sprintf("%s against the simulator (same scenario and seed; kind %v, times in units of %v):", r.Family, r.Params["kind"], unit), pairs); err != nil {
+		return err
+	}
+	var gaps []GapRow
+	for _, p := range pairs {
+		if g, ok := ModelGap(p.Real, p.Sim); ok {
+			gaps = append(gaps, GapRow{Name: p.Real.Name, Gap: g})
+		}
+	}
+	if len(gaps) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	return WriteGaps(w, gaps)
 }
 
 // twins pairs each record of results compared with the simulator

@@ -104,9 +104,9 @@ type kase struct {
 
 // execute runs the cases one after the other, stopping at the first
 // error, and writes the records made so far (also after an interruption)
-// as out says; it returns the first error of the runs, else of the
-// profiles, else of the output.
-func execute(ctx context.Context, cases []kase, out Output, env Env) error {
+// as out says, then commits the run's other files (also); it returns the
+// first error of the output, else of the runs, else of the profiles.
+func execute(ctx context.Context, cases []kase, out Output, env Env, also ...func() error) error {
 	format, err := reports.LookupOutput(out.Format)
 	if err != nil {
 		return bad.Field("format", ": %v", err)
@@ -154,6 +154,11 @@ func execute(ctx context.Context, cases []kase, out Output, env Env) error {
 		}
 		if err := commit(); err != nil {
 			return errors.Join(runErr, err)
+		}
+		for _, commit := range also {
+			if err := commit(); err != nil {
+				return errors.Join(runErr, err)
+			}
 		}
 	}
 	if runErr != nil {

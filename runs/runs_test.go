@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/field"
@@ -178,16 +177,6 @@ func TestTwins(t *testing.T) {
 	exp, _ := workloads.ParseSize("exp")
 	sc := scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.5, Service: exp, Seed: 3,
 		Faults: []scenario.Fault{{Kind: scenario.FaultSlow, Server: 1, Speed: 0.5, At: 10}}}
-	res := &metrics.Result{Metrics: map[string]float64{"network_delay": 0.25}}
-	// Capacity 2: two servers of the simulator a worker.
-	c := ClusterTwin(cluster.Config{Scenario: sc, Capacity: 2}, res, 50)
-	if c.Servers != 8 || c.NetworkDelay != 0.25 || c.Jobs != 100 || c.Warmup != 10 || len(c.Faults) != 1 || c.Seed != 3 || c.Policy != "p2c" {
-		t.Errorf("cluster twin %+v", c)
-	}
-	// Workers already running count as the servers.
-	if c := ClusterTwin(cluster.Config{Scenario: sc, Backends: []string{"a:1", "b:2"}}, res, 1000); c.Servers != 2 || c.Jobs != 1000 {
-		t.Errorf("twin of backends: %d servers, %d jobs", c.Servers, c.Jobs)
-	}
 	s := ServiceTwin(harness.ServiceConfig{Scenario: sc, Jobs: 500, Warmup: 50})
 	if s.Jobs != 500 || s.Warmup != 50 || !reflect.DeepEqual(s.Scenario, sc) {
 		t.Errorf("service twin %+v", s)

@@ -164,10 +164,11 @@ type PolicyInfo struct {
 	// Theory, when set, says which closed form of queueing theory predicts
 	// the policy's mean response (package sim/theory computes it).
 	Theory func(PolicyConfig) Theory
-	// Nginx and HAProxy, when set, say how open-source nginx and HAProxy
-	// come closest to the policy given pod's d; without them the nearest is
-	// least connections, not an equivalent.
-	Nginx, HAProxy func(d int) External
+	// Nginx, HAProxy and Caddy, when set, say how open-source nginx,
+	// HAProxy and Caddy come closest to the policy given pod's d; without
+	// them the nearest is least connections, not an equivalent. Caddy's
+	// Directive is the JSON of its reverse proxy's selection_policy.
+	Nginx, HAProxy, Caddy func(d int) External
 }
 
 // Theory is the closed form of queueing theory that applies to a policy,
@@ -234,29 +235,29 @@ func (p PolicyInfo) Deployable() bool { return !p.Bound }
 // list policies` shows them.
 var Policies = []PolicyInfo{
 	{Name: "random", Help: "uniformly random server", New: newRandom,
-		Theory: theoryOf(TheorySplit), Nginx: nginxRandom, HAProxy: haproxyRandom},
+		Theory: theoryOf(TheorySplit), Nginx: nginxRandom, HAProxy: haproxyRandom, Caddy: caddyRandom},
 	{Name: "rr", Help: "round robin: servers in turn", New: newRR,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR, Caddy: caddyRR},
 	{Name: "wrr", Help: "smooth weighted round robin, nginx's algorithm (weights from --weights or the speeds)", New: newWRR,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxRR, HAProxy: haproxyRR, Caddy: caddyRR},
 	{Name: "jsq", Help: "join the shortest queue = least connections: fewest jobs present, random tie-break", New: newJSQ,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxJSQ, HAProxy: haproxyJSQ},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxJSQ, HAProxy: haproxyJSQ, Caddy: caddyJSQ},
 	{Name: "pod", Help: "power of d choices: sample d distinct servers (--d), pick the least loaded", New: newPoD,
-		Record: podParams, Theory: podTheory, Nginx: nginxPoD, HAProxy: haproxyPoD},
+		Record: podParams, Theory: podTheory, Nginx: nginxPoD, HAProxy: haproxyPoD, Caddy: caddyPoD},
 	{Name: "p2c", Help: "power of two choices: pod with d=2", New: newP2C,
-		Theory: p2cTheory, Nginx: nginxP2C, HAProxy: haproxyP2C},
+		Theory: p2cTheory, Nginx: nginxP2C, HAProxy: haproxyP2C, Caddy: caddyP2C},
 	{Name: "jiq", Help: "join the idle queue: dispatchers (--dispatchers) keep idle lists; random server if none idle", New: newJIQ,
 		Record: jiqParams, Theory: theoryOf(TheoryMMcBound)},
 	{Name: "lwl", Help: "least work left: the server that will finish its current work first", New: newLWL, Bound: true,
 		Theory: theoryOf(TheoryLikeSharedQueue)},
 	{Name: "sed", Help: "shortest expected delay: least (jobs+1)/speed", New: newSED,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxSED, HAProxy: haproxySED},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxSED, HAProxy: haproxySED, Caddy: caddySED},
 	{Name: "ewma", Help: "peak-EWMA latency x (outstanding+1), as Finagle and Linkerd do", New: newEWMA,
 		Theory: theoryOf(TheoryMMcBound)},
 	{Name: "hash", Help: "consistent hashing of the job key on a ring with virtual nodes", New: newHash,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(true), HAProxy: haproxyHash(true)},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(true), HAProxy: haproxyHash(true), Caddy: caddyHash},
 	{Name: "maglev", Help: "consistent hashing of the job key with Google's Maglev lookup table", New: newMaglev,
-		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(false), HAProxy: haproxyHash(false)},
+		Theory: theoryOf(TheoryMMcBound), Nginx: nginxHash(false), HAProxy: haproxyHash(false), Caddy: caddyHash},
 	{Name: "central", Help: "one shared FIFO for all servers: the M/M/c ideal, a worker pool on one channel", New: newCentral, Bound: true,
 		Theory: theoryOf(TheorySharedQueue)},
 	{Name: "leastreq", Help: "Envoy's least request: fewest active of 2 random; with unequal weights EDF on weight/(active+1)^bias; slow start for a server that returns", New: newLeastReq,

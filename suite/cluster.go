@@ -9,19 +9,18 @@ import (
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/runs"
-	"github.com/stratbench/stratbench/sim"
 )
 
 func init() {
 	nan := math.NaN()
 	registerType(Type{
 		Name: "cluster",
-		Help: "real worker processes over HTTP behind our balancer, nginx or HAProxy (run cluster); engine both adds the simulator's prediction with the measured round trip of an empty task as the network delay",
+		Help: "real worker processes over HTTP behind our balancer, nginx, HAProxy or Caddy (run cluster); engine both adds the simulator's prediction with the measured round trip of an empty task as the network delay",
 		// both first: a cluster case is compared with the model unless it
 		// says engine: harness.
 		Engines: []string{"both", "harness"},
 		Params: append([]Param{
-			{"via", String, "balancer: ours, nginx, haproxy or direct (a missing nginx or HAProxy skips the run with a note)", nan, false},
+			{"via", String, "balancer: ours, nginx, haproxy, caddy or direct (a missing nginx, HAProxy or Caddy skips the run with a note)", nan, false},
 			{"workers", Int, "worker processes on loopback", 1, false},
 			{"kind", String, "what a task does (stratbench list worker-kinds; default sleep)", nan, false},
 			{"capacity", Int, "tasks each worker serves at once (default 1)", 1, false},
@@ -34,7 +33,7 @@ func init() {
 			{"unit", Duration, "real duration of one unit of task size (default 1ms)", nan, false},
 			{"duration", Duration, "send requests for this long (default 10s unless jobs)", nan, false},
 			{"jobs", Int, "send this many requests instead", 1, false},
-			{"warmup", Duration, "requests due in the first D are left out of the latencies", nan, false},
+			{"warmup", Duration, "requests due in the first D are left out of the latencies (default: a tenth of the run, as the simulator's)", nan, false},
 			{"faults", String, "timed events, all applied in one run: slow:server=I,speed=S,at=T[,for=D] or down:server=I,at=T[,for=D], T and D durations (2s); down without for kills the worker", nan, true},
 			{"kill_worker_at", Duration, "kill worker 0 (SIGKILL) this long into the load: the fault down:server=0,at=D", nan, false},
 			{"sim_jobs", Int, "jobs the simulator measures for engine both (default 200000)", 100, false},
@@ -73,6 +72,9 @@ func clusterConfig(r *Run) (cluster.Config, error) {
 	} else if r.Has("duration") {
 		return cluster.Config{}, fmt.Errorf("give jobs or duration, not both")
 	}
+	if !r.Has("warmup") {
+		cluster.SetDefaultWarmup(&cfg)
+	}
 	return cfg, nil
 }
 
@@ -87,7 +89,7 @@ func checkCluster(r *Run) error {
 // missingBalancer returns a one-line note when the run's balancer is not
 // installed, else "".
 func missingBalancer(cfg *cluster.Config) string {
-	if cfg.Via != "nginx" && cfg.Via != "haproxy" {
+	if !cluster.IsExternal(cfg.Via) {
 		return ""
 	}
 	if _, err := cluster.FindBinary(cfg.Via); err != nil {
@@ -96,38 +98,53 @@ func missingBalancer(cfg *cluster.Config) string {
 	return ""
 }
 
-// runCluster runs the cluster alone; a missing nginx or HAProxy skips it
-// with a note on stderr.
-func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
+// runnable is the cluster run of r with env's launcher, or nil when its
+// balancer is missing (nginx, HAProxy or Caddy: the run is skipped with a
+// note on stderr).
+func runnable(r *Run, env *Env) (*cluster.Config, error) {
 	cfg, err := clusterConfig(r)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Launcher = env.Launcher
 	if note := missingBalancer(&cfg); note != "" {
 		fmt.Fprintf(env.Stderr, "stratbench suite: run %s: %s\n", r.ID, note)
 		return nil, nil
 	}
-	res, err := cluster.Run(ctx, cfg)
+	cfg.Launcher = env.Launcher
+	return &cfg, nil
+}
+
+// runCluster runs the cluster alone.
+func runCluster(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
+	cfg, err := runnable(r, env)
+	if cfg == nil {
+		return nil, err
+	}
+	res, err := cluster.Run(ctx, *cfg)
 	if err != nil {
 		return nil, err
 	}
 	return []metrics.Result{*res}, nil
 }
 
-// runClusterBoth runs the cluster, then simulates the same scenario with
-// the round trip the run measured as its network delay, and pairs the two
-// (the cluster's record carries sim_<metric> and <metric>_rel_err).
+// runClusterBoth runs the cluster, then its model (runs.ModelCluster: the
+// simulator with the round trip the run measured as its network delay,
+// and the run's own jobs replayed), and pairs the two (the cluster's
+// record carries sim_<metric>, <metric>_rel_err and gap_*).
 func runClusterBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
-	out, err := runCluster(ctx, r, env)
-	if err != nil || len(out) == 0 {
-		return out, err
+	cfg, err := runnable(r, env)
+	if cfg == nil {
+		return nil, err
 	}
-	cfg, _ := clusterConfig(r)
-	s, err := sim.Run(ctx, runs.ClusterTwin(cfg, &out[0], uint64(r.Int("sim_jobs", 200_000))))
+	arr := &cluster.Arrivals{}
+	cfg.OnRequest = arr.Add
+	res, err := cluster.Run(ctx, *cfg)
 	if err != nil {
 		return nil, err
 	}
-	metrics.Pair(&out[0], s)
-	return append(out, *s), nil
+	s, err := runs.ModelCluster(ctx, cfg, res, uint64(r.Int("sim_jobs", 200_000)), arr)
+	if err != nil {
+		return nil, err
+	}
+	return []metrics.Result{*res, *s}, nil
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Cluster mode through real balancers (issue 7): installs nginx, HAProxy and
-# wrk from Debian's packages without letting their default services start
-# (stratbench starts its own instances, with generated configurations, on
-# loopback ports), then runs the cluster tests that need them and a short
-# `run cluster` through each balancer, with a worker killed mid-run.
+# Cluster mode through real balancers (issues 7, 17): installs nginx,
+# HAProxy, Caddy and wrk from Debian's packages without letting their
+# default services start (stratbench starts its own instances, with
+# generated configurations, on loopback ports), then runs the cluster tests
+# that need them and a short `run cluster` through each balancer, with a
+# worker killed mid-run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
@@ -28,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 	# Belt and braces: if a default instance started anyway, stop it (it
 	# would hold port 80, which we never use, but it is not ours to leave).
-	for svc in nginx haproxy; do
+	for svc in nginx haproxy caddy; do
 		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
 			$sudo systemctl stop "$svc" || true
 			$sudo systemctl disable "$svc" >/dev/null 2>&1 || true
@@ -40,10 +42,11 @@ fi
 export PATH=$PATH:/usr/sbin
 nginx -v
 haproxy -v 2>&1 | sed -n 1p
+caddy version
 
-# The tests that skip without nginx or HAProxy, now that both are here
-# (the main test run may have come before the install).
-go test -count=1 -run 'TestRunVia|TestRunKillWorker|TestNoOrphans' ./cluster/
+# The tests that skip without nginx, HAProxy or Caddy, now that they are
+# here (the main test run may have come before the install).
+go test -count=1 -run 'TestRunVia|TestRunKillWorker|TestNoOrphans|TestExternalConfigsAccepted' ./cluster/
 go test -count=1 -run 'TestClusterJSON' ./cmd/stratbench/
 
 # The balancer's security suite (issue 14; raw sockets on 127.0.0.1 only,
@@ -59,7 +62,7 @@ go test -count=1 -run '^$' -fuzz '^FuzzRequestPath$' -fuzztime 20s ./cluster/bal
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; if [ -n "${made_policy:-}" ]; then ${sudo:-} rm -f /usr/sbin/policy-rc.d; fi' EXIT
 go build -o "$tmp/stratbench" ./cmd/stratbench
-for via in ours nginx haproxy; do
+for via in ours nginx haproxy caddy; do
 	"$tmp/stratbench" run cluster --via "$via" --workers 3 --policy jsq --load 0.5 \
 		--duration 3s --kill-worker-at 1s --quiet --format json --out "$tmp/$via.jsonl"
 	grep -q '"engine":"harness"' "$tmp/$via.jsonl"

@@ -7,5 +7,8 @@
 // the task waited at the worker, its service and the overhead (network,
 // HTTP, balancer) from the worker's headers, and every request is
 // accounted for: sent = succeeded + failed, checked by Result.Check, with
-// failures counted by reason.
+// failures counted by reason. Each request's times, the generator's and
+// the worker's, go to Config.OnRequest (Request): the evidence behind the
+// figures. Requests go out on fasthttp's client (Client sends single tasks
+// the same way), or through a caller's http.RoundTripper.
 package loadgen

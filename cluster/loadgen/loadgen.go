@@ -30,7 +30,10 @@ import (
 type Config struct {
 	// Target is the base URL requests go to (http://host:port).
 	Target string
-	// Transport sends the requests; nil means a pooled http.Transport. A
+	// Transport sends the requests; nil means fasthttp's client, pooled
+	// keep-alive connections on which the sending goroutine writes each
+	// request and reads its response itself (net/http's client hands both
+	// to goroutines of the connection: measured 30% more CPU a request). A
 	// *balancer.Balancer here balances on the client side, with no proxy hop.
 	Transport http.RoundTripper
 	// Rate is the mean number of requests per second (> 0).
@@ -46,8 +49,10 @@ type Config struct {
 	Jobs     uint64
 	Duration time.Duration
 	// Warmup: requests whose intended arrival is earlier than this are sent
-	// and accounted for but left out of the latency figures.
-	Warmup time.Duration
+	// and accounted for but left out of the latency figures; so are the
+	// first WarmupJobs requests.
+	Warmup     time.Duration
+	WarmupJobs uint64
 	// Seed seeds the arrival, size and key streams (the simulator's streams
 	// for the same seed, so both engines see the same jobs).
 	Seed uint64
@@ -58,6 +63,14 @@ type Config struct {
 	// "client: too many in flight", rather than waiting (which would hide
 	// the overload; see coordinated omission).
 	MaxInFlight int
+	// MaxConns, when > 0, bounds the connections the default transport
+	// opens to the target: a request due when all are busy waits for one
+	// (its response time counts from its intended arrival all the same)
+	// rather than open one more. Without a bound, every burst of late
+	// sends (a stall of the machine) opens as many new connections as it
+	// has requests, which the balancer then holds open for the rest of the
+	// run: hundreds where a handful are ever busy at once.
+	MaxConns int
 	// Progress, when set, is called about every 100ms with the requests
 	// sent so far and the total (0 when the run is bounded by time only).
 	Progress func(sent, total uint64)
@@ -69,6 +82,38 @@ type Config struct {
 	// it ("" when unknown), its response time in units and whether it
 	// succeeded. Calls are serialized.
 	OnDone func(at float64, worker string, response float64, ok bool)
+	// OnRequest, when set, is told of every request as it ends, measured
+	// or not, with its times (Request). Calls are serialized.
+	OnRequest func(r *Request)
+}
+
+// Request is one request as the load generator and the worker saw it: the
+// evidence behind the aggregate figures. Times on the generator's clock
+// are offsets from Result.Start; the worker's arrival is on the worker's
+// wall clock, comparable on one machine.
+type Request struct {
+	// ID numbers the requests in order of intended arrival (from 0).
+	ID uint64
+	// Size is the task's size in units, as asked.
+	Size float64
+	// Intended is when it was due, Sent when the generator sent it, Done
+	// when its response (or failure) ended: offsets from the start.
+	Intended, Sent, Done time.Duration
+	// Arrive is when it reached the worker, as an offset from the start
+	// by the worker's wall clock (HeaderArrive); ArriveKnown says whether
+	// the worker said.
+	Arrive      time.Duration
+	ArriveKnown bool
+	// Wait and Service are the worker's figures (HeaderWait,
+	// HeaderService), -1 when it did not say; Late is HeaderLate (which
+	// may be negative), LateKnown whether the worker said.
+	Wait, Service, Late time.Duration
+	LateKnown           bool
+	// Worker is the worker that served it ("" when unknown).
+	Worker string
+	// OK: it succeeded; Measured: it counts in the latency figures (it
+	// succeeded and was due after the warm-up).
+	OK, Measured bool
 }
 
 // Result is what a load run measured. Every request the generator
@@ -92,6 +137,16 @@ type Result struct {
 	Overhead *metrics.Latency
 	// Lag is how late the generator sent each request, in seconds.
 	Lag *metrics.Latency
+	// Forward and Return split Overhead, where the worker said when the
+	// task reached it (HeaderArrive): from the send to the worker's arrival,
+	// and from the worker's answer to the end of the response, in seconds.
+	Forward, Return *metrics.Latency
+	// Late is how late the worker answered after the task was due, for
+	// timed kinds (HeaderLate), in Unit (it may be negative: the worker
+	// wakes on its due time on average).
+	Late Mean
+	// Asked is the mean size asked of the measured requests, in Unit.
+	Asked Mean
 	// PerWorker counts successes by the worker that served them
 	// (the X-Stratbench-worker.Worker header).
 	PerWorker map[string]uint64
@@ -100,6 +155,23 @@ type Result struct {
 	Start    time.Time
 	Wall     time.Duration
 	SendSpan time.Duration
+}
+
+// Mean is a running mean.
+type Mean struct {
+	Sum float64
+	N   uint64
+}
+
+// Add adds x.
+func (m *Mean) Add(x float64) { m.Sum += x; m.N++ }
+
+// Mean is the mean of what was added, NaN when nothing was.
+func (m *Mean) Mean() float64 {
+	if m.N == 0 {
+		return math.NaN()
+	}
+	return m.Sum / float64(m.N)
 }
 
 // Check verifies the accounting: every request sent either succeeded or
@@ -158,8 +230,9 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// NewTransport returns the pooled transport the load generator uses by
-// default: keep-alive connections, as many as there are requests in flight.
+// NewTransport returns a pooled net/http transport with keep-alive
+// connections, as many as there are requests in flight, for callers that
+// send through net/http (the load generator's own client is fasthttp's).
 func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:               nil,
@@ -193,20 +266,19 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 10000
 	}
-	tr := cfg.Transport
-	if tr == nil {
-		t := NewTransport()
-		defer t.CloseIdleConnections()
-		tr = t
+	snd, err := newSender(cfg.Target, cfg.Transport, cfg.MaxConns, cfg.Timeout)
+	if err != nil {
+		return nil, err
 	}
-	client := &http.Client{Transport: tr}
+	defer snd.close()
+	// A cancelled run ends the requests in flight at once.
+	defer context.AfterFunc(ctx, snd.close)()
 	unitNs := float64(cfg.Unit.Nanoseconds())
 	unitSec := cfg.Unit.Seconds()
 	// The scenario's streams of replication 0, as the simulator draws them.
 	arrivals := cfg.Arrival.Process(cfg.Rate*unitSec, 1, workloads.NewSource(cfg.Seed, uint64(scenario.StreamArrivals)))
 	sizes := cfg.Service.Sampler(workloads.NewSource(cfg.Seed, uint64(scenario.StreamSizes)))
 	keySalt := workloads.NewSource(cfg.Seed, uint64(scenario.StreamKeys)).Uint64()
-	base := strings.TrimSuffix(cfg.Target, "/") + worker.WorkPath
 
 	res := &Result{
 		Failures:  map[string]uint64{},
@@ -216,6 +288,8 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		Wait:      metrics.NewLatency(1e-6),
 		Overhead:  metrics.NewLatency(1e-9),
 		Lag:       metrics.NewLatency(1e-9),
+		Forward:   metrics.NewLatency(1e-9),
+		Return:    metrics.NewLatency(1e-9),
 	}
 	var (
 		mu        sync.Mutex // guards res's recorders and maps, lastDone, firstSend, lastSend
@@ -279,46 +353,51 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		sent.Add(1)
 		if inflight.Load() >= int64(cfg.MaxInFlight) {
 			fail("client: too many in flight")
-			if cfg.OnDone != nil && at >= warmupUnits {
+			if cfg.OnRequest != nil {
+				now := time.Now()
+				mu.Lock()
+				cfg.OnRequest(&Request{ID: id, Size: size, Intended: intended.Sub(start), Sent: now.Sub(start), Done: now.Sub(start), Wait: -1, Service: -1})
+				mu.Unlock()
+			}
+			if cfg.OnDone != nil && at >= warmupUnits && id >= cfg.WarmupJobs {
 				mu.Lock()
 				cfg.OnDone(at, "", 0, false) // never sent: lost, at no server
 				mu.Unlock()
 			}
 			continue
 		}
-		measured := at >= warmupUnits
+		measured := at >= warmupUnits && id >= cfg.WarmupJobs
 		jobAt := at // at moves on with the loop
-		key := strategies.Mix64(id ^ keySalt)
-		url := base + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
-			"&key=" + strconv.FormatUint(key, 10) + "&id=" + strconv.FormatUint(id, 10)
+		jobSize := size
+		key := strconv.FormatUint(strategies.Mix64(id^keySalt), 10)
+		uri := worker.WorkPath + "?ns=" + strconv.FormatInt(int64(size*unitNs+0.5), 10) +
+			"&key=" + key + "&id=" + strconv.FormatUint(id, 10)
 		inflight.Add(1)
 		wg.Go(func() {
 			defer inflight.Add(-1)
-			rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-			defer cancel()
-			req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
-			if err != nil {
-				fail("client: " + err.Error())
-				return
-			}
 			sendAt := time.Now()
-			resp, err := client.Do(req)
-			var status int
-			var waitNs, svcNs float64 = -1, -1
-			var workerAddr string
-			if err == nil {
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				status = resp.StatusCode
-				waitNs = headerNs(resp.Header, worker.HeaderWait)
-				svcNs = headerNs(resp.Header, worker.HeaderService)
-				if v := resp.Header[worker.HeaderWorker]; len(v) == 1 {
-					workerAddr = v[0]
-				}
-			}
+			rep, err := snd.send(ctx, sendAt.Add(cfg.Timeout), uri, key)
+			status, waitNs, svcNs, lateNs, arriveNs, workerAddr := rep.status, rep.wait, rep.svc, rep.late, rep.arrive, rep.worker
 			done := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
+			ok := err == nil && status == http.StatusOK
+			if cfg.OnRequest != nil {
+				r := Request{
+					ID: id, Size: jobSize, Intended: intended.Sub(start), Sent: sendAt.Sub(start), Done: done.Sub(start),
+					Wait: -1, Service: -1, Worker: workerAddr, OK: ok, Measured: ok && measured,
+				}
+				if arriveNs > 0 {
+					r.Arrive, r.ArriveKnown = time.Duration(arriveNs-start.UnixNano()), true
+				}
+				if ok && waitNs >= 0 && svcNs >= 0 {
+					r.Wait, r.Service = time.Duration(waitNs), time.Duration(svcNs)
+				}
+				if ok && !math.IsNaN(lateNs) {
+					r.Late, r.LateKnown = time.Duration(lateNs), true
+				}
+				cfg.OnRequest(&r)
+			}
 			if firstSend.IsZero() || sendAt.Before(firstSend) {
 				firstSend = sendAt
 			}
@@ -328,8 +407,11 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			if done.After(lastDone) {
 				lastDone = done
 			}
-			if err != nil || status != http.StatusOK {
-				reason := failureReason(err, status, rctx)
+			if !ok {
+				reason := failureReason(err, status)
+				if err != nil && ctx.Err() != nil {
+					reason = "canceled" // the run was stopped, whatever the request met
+				}
 				res.Failed++
 				res.Failures[reason]++
 				if cfg.OnDone != nil && measured {
@@ -350,10 +432,24 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				cfg.OnDone(jobAt, workerAddr, float64(done.Sub(intended).Nanoseconds())/unitNs, true)
 			}
 			res.Lag.Record(sendAt.Sub(intended).Seconds())
+			res.Asked.Add(jobSize)
 			if svcNs >= 0 && waitNs >= 0 {
 				res.Service.Record(svcNs / unitNs)
 				res.Wait.Record(waitNs / unitNs)
-				res.Overhead.Record(max(float64(done.Sub(sendAt).Nanoseconds())-svcNs-waitNs, 0) / 1e9)
+				late := 0.0
+				if !math.IsNaN(lateNs) {
+					late = lateNs
+					res.Late.Add(lateNs / unitNs)
+				}
+				res.Overhead.Record(max(float64(done.Sub(sendAt).Nanoseconds())-svcNs-waitNs-late, 0) / 1e9)
+				if arriveNs > 0 {
+					// The worker's wall clock against this process's: on one
+					// machine the same clock, read a few µs apart.
+					fwd := float64(arriveNs - sendAt.UnixNano())
+					ret := float64(done.UnixNano()-arriveNs) - waitNs - svcNs - late
+					res.Forward.Record(max(fwd, 0) / 1e9)
+					res.Return.Record(max(ret, 0) / 1e9)
+				}
 			}
 		})
 	}
@@ -375,21 +471,12 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	return res, ctx.Err()
 }
 
-func headerNs(h http.Header, name string) float64 {
-	if v := h[name]; len(v) == 1 {
-		if x, err := strconv.ParseFloat(v[0], 64); err == nil && x >= 0 {
-			return x
-		}
-	}
-	return -1
-}
-
 // failureReason names why a request failed, in a few stable classes.
-func failureReason(err error, status int, rctx context.Context) string {
+func failureReason(err error, status int) string {
 	switch {
 	case err == nil:
 		return "status " + strconv.Itoa(status)
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"

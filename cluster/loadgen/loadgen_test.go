@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -175,6 +176,30 @@ func TestGenerateLoadCancel(t *testing.T) {
 	}
 }
 
+// TestGenerateLoadCancelInFlight cancels a run while its requests wait for
+// tasks of a minute: they end then, failed as canceled, not a minute later.
+func TestGenerateLoadCancelInFlight(t *testing.T) {
+	_, ss := workertest.Start(t, 1, worker.Config{Capacity: 4})
+	for _, tr := range []http.RoundTripper{nil, NewTransport()} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		t0 := time.Now()
+		res, err := Generate(ctx, Config{Target: ss[0].URL, Transport: tr, Rate: 50, Unit: time.Minute, Service: mustSize(t, "det"), Duration: time.Hour, Seed: 3})
+		cancel()
+		if err == nil || res == nil {
+			t.Fatalf("transport %T: no error from a cancelled run", tr)
+		}
+		if el := time.Since(t0); el > time.Minute/2 {
+			t.Errorf("transport %T: the run ended %v after it began, with tasks of a minute in flight", tr, el)
+		}
+		if err := res.Check(); err != nil {
+			t.Error(err)
+		}
+		if res.Sent == 0 || res.Failed != res.Failures["canceled"] || res.Succeeded != 0 {
+			t.Errorf("transport %T: %d sent, %d succeeded, failures %s: want every request canceled", tr, res.Sent, res.Succeeded, res.FailureSummary())
+		}
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	cases := []Config{
 		{Rate: 1, Unit: time.Millisecond, Jobs: 1},                          // no target
@@ -197,4 +222,111 @@ func mustSize(t *testing.T, spec string) *workloads.SizeDist {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestGenerateRequests checks the per-request records against the run's
+// own figures: one record per request sent, numbered in order; a
+// success's times in the order they happen, and its response split
+// exactly into the generator's lateness, the way to the worker, the
+// worker's wait, service and lateness and the way back; the aggregates
+// the means of the records.
+func TestGenerateRequests(t *testing.T) {
+	_, ss := workertest.Start(t, 1, worker.Config{Kind: "sleep", Capacity: 2})
+	const unit = 200 * time.Microsecond
+	var reqs []Request
+	res, err := Generate(context.Background(), Config{
+		Target: ss[0].URL, Rate: 2000, Unit: unit, Jobs: 300, Seed: 3,
+		Warmup:    10 * unit,
+		OnRequest: func(r *Request) { reqs = append(reqs, *r) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(len(reqs)) != res.Sent {
+		t.Fatalf("%d records for %d requests sent", len(reqs), res.Sent)
+	}
+	seen := map[uint64]bool{}
+	var fwd, ret, late, asked float64
+	var measured uint64
+	// The worker's arrival is on the wall clock, the generator's times on
+	// the monotonic one: they differ by a constant, to within a
+	// microsecond over a test.
+	const tol = time.Microsecond
+	for _, r := range reqs {
+		if seen[r.ID] || r.ID >= res.Sent {
+			t.Fatalf("request id %d twice or out of range", r.ID)
+		}
+		seen[r.ID] = true
+		if !r.OK {
+			continue
+		}
+		if !r.ArriveKnown || !r.LateKnown || r.Wait < 0 || r.Service < 0 {
+			t.Fatalf("request %d: the worker's figures are missing: %+v", r.ID, r)
+		}
+		if r.Sent < r.Intended || r.Arrive < r.Sent-tol || r.Done < r.Sent {
+			t.Errorf("request %d: times out of order: %+v", r.ID, r)
+		}
+		if d := r.Service - time.Duration(r.Size*float64(unit)+0.5); d > 1 || d < -1 {
+			t.Errorf("request %d: service %v for a size of %.4g units of %v", r.ID, r.Service, r.Size, unit)
+		}
+		back := r.Done - (r.Arrive + r.Wait + r.Service + r.Late)
+		if back < -tol {
+			t.Errorf("request %d: the response ended %v before the worker answered", r.ID, -back)
+		}
+		if r.Measured {
+			measured++
+			fwd += (r.Arrive - r.Sent).Seconds()
+			ret += back.Seconds()
+			late += float64(r.Late) / float64(unit)
+			asked += r.Size
+		}
+	}
+	if measured != res.Measured || measured == 0 {
+		t.Fatalf("%d records measured, the result %d", measured, res.Measured)
+	}
+	n := float64(measured)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+		abs       float64
+	}{
+		{"forward", res.Forward.Mean(), fwd / n, 2e-6},
+		{"return", res.Return.Mean(), ret / n, 2e-6},
+		{"late", res.Late.Mean(), late / n, 1e-9},
+		{"asked", res.Asked.Mean(), asked / n, 1e-9},
+	} {
+		// The histograms keep 3 significant digits; a record clamped at 0
+		// by a µs of clock difference moves the mean by less than tol.
+		if d := math.Abs(c.got - c.want); d > 0.002*math.Abs(c.want)+c.abs {
+			t.Errorf("%s: the result's mean %g, the records' %g", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestGenerateMaxConns checks that MaxConns bounds the connections the
+// generator opens, whatever the requests in flight: tasks long enough to
+// pile up, sent faster than one connection serves them.
+func TestGenerateMaxConns(t *testing.T) {
+	ws, _ := workertest.Start(t, 1, worker.Config{Kind: "sleep", Capacity: 16})
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(ws[0])
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	defer s.Close()
+	res, err := Generate(context.Background(), Config{
+		Target: s.URL, Rate: 4000, Unit: 5 * time.Millisecond, Service: mustSize(t, "det"), Jobs: 100, Seed: 1, MaxConns: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Succeeded != 100 {
+		t.Fatalf("%d of 100 succeeded: %s", res.Succeeded, res.FailureSummary())
+	}
+	if n := conns.Load(); n > 3 {
+		t.Errorf("%d connections opened, want at most 3", n)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -501,3 +502,31 @@ func CPUTime(pid int) (time.Duration, error) {
 // clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux
 // architecture Go supports.
 const clockTicks = 100
+
+// LoadAvg returns the machine's load average over the last minute, from
+// /proc/loadavg (an error where there is none).
+func LoadAvg() (float64, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("/proc/loadavg: empty")
+	}
+	x, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || x < 0 {
+		return 0, fmt.Errorf("/proc/loadavg: %q is not a load", f[0])
+	}
+	return x, nil
+}
+
+// OwnCPUTime returns the CPU time (user + system) this process has used,
+// its children's not included (0 where it cannot be read).
+func OwnCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"reflect"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,5 +124,24 @@ func TestChildConfig(t *testing.T) {
 		if err := DecodeConfig(js, &got); err == nil {
 			t.Errorf("%s: decoded without error", js)
 		}
+	}
+}
+
+// TestLoadAndCPU checks the machine's load average and this process's own
+// CPU time: a load is a number >= 0, and CPU time spent shows.
+func TestLoadAndCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/loadavg is Linux's")
+	}
+	if l, err := LoadAvg(); err != nil || l < 0 {
+		t.Errorf("load average %g, %v", l, err)
+	}
+	t0 := OwnCPUTime()
+	x := 0
+	for i := range 50_000_000 {
+		x ^= i * i
+	}
+	if d := OwnCPUTime() - t0; d <= 0 {
+		t.Errorf("50M multiplications took %v of CPU (%d)", d, x)
 	}
 }

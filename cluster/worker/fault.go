@@ -11,7 +11,9 @@ import (
 
 // FaultPath is where a worker started with AcceptFaults takes its faults:
 // POST /_stratbench/fault?speed=S serves every task started from then on
-// S times as fast (a task of N ns takes N/S: 0.1 stretches it tenfold);
+// S times as fast (a task of N ns takes N/S: 0.1 stretches it tenfold; a
+// timed kind's tasks take the speed at their arrival, when the worker
+// schedules them);
 // POST /_stratbench/fault?down=D makes it fail every request for D (a
 // duration): the tasks in service and the requests that arrive are cut
 // off without a response, as a crashed process's connections are, and
@@ -26,6 +28,9 @@ type workerFaults struct {
 	speed     float64
 	downUntil time.Time
 	abort     chan struct{} // closed when the worker goes down
+	// onDown, when set, is called when the worker goes down (its tasks are
+	// cut off).
+	onDown func()
 }
 
 func newWorkerFaults() *workerFaults {
@@ -68,6 +73,9 @@ func (f *workerFaults) serveFault(rw http.ResponseWriter, r *http.Request) {
 		close(f.abort)
 		f.abort = make(chan struct{})
 		f.mu.Unlock()
+		if f.onDown != nil {
+			f.onDown()
+		}
 	default:
 		http.Error(rw, "want speed=S or down=D", http.StatusBadRequest)
 		return

@@ -40,6 +40,17 @@ const (
 	HeaderService = "X-Stratbench-Service-Ns"
 	// HeaderWorker is the worker's listening address.
 	HeaderWorker = "X-Stratbench-Worker"
+	// HeaderArrive is when the task reached the worker (its handler began),
+	// in ns since the Unix epoch on the worker's wall clock: processes on
+	// one machine share that clock, so a load generator there can split its
+	// transport into the way to the worker and the way back.
+	HeaderArrive = "X-Stratbench-Arrive-Unix-Ns"
+	// HeaderLate is, for a timed kind (sleep), how late the worker answered
+	// after the task was due (wait plus service after its arrival), in ns:
+	// the machine's lateness in waking it, which the worker keeps out of
+	// its schedule (negative when it woke early: it wakes on its due time
+	// on average).
+	HeaderLate = "X-Stratbench-Late-Ns"
 )
 
 // KindInfo is one row of the catalog of work kinds.
@@ -49,13 +60,16 @@ type KindInfo struct {
 	// New returns the function that performs a task of ns nanoseconds. It
 	// must return early with ctx's error when ctx is cancelled, where it can.
 	New func() (func(ctx context.Context, ns float64) error, error)
+	// Timed kinds do nothing but last their time: the worker serves them
+	// on its FIFO schedule (see Worker), not by running New's function.
+	Timed bool
 }
 
 // Kinds is the catalog of what a worker does for one request.
 var Kinds = []KindInfo{
-	{"sleep", "wait for the task's time without using a CPU: a worker is one unit of capacity, as in the simulator", newSleepTask},
-	{"spin", "burn the CPU for the task's time (calibrated spin loop): workers compete for the machine's cores", newSpinTask},
-	{"xml", "process a generated XML document for about the task's time (encoding/xml token scan, calibrated)", newXMLTask},
+	{"sleep", "wait for the task's time without using a CPU: a worker is one unit of capacity, as in the simulator (FIFO: a task is due its time after it arrived or after the task before it was due, whichever is later, so a late wake-up delays no other task)", newSleepTask, true},
+	{"spin", "burn the CPU for the task's time (calibrated spin loop): workers compete for the machine's cores", newSpinTask, false},
+	{"xml", "process a generated XML document for about the task's time (encoding/xml token scan, calibrated)", newXMLTask, false},
 }
 
 // KindNames lists the catalog's names.
@@ -164,9 +178,23 @@ type Info struct {
 
 // Worker is the HTTP handler of a worker: at most Capacity tasks in
 // service, the rest waiting in arrival order.
+//
+// A timed kind (sleep) keeps the FIFO schedule of the simulator's servers
+// rather than a queue of goroutines: each task, as it arrives, is given
+// the time it begins (when it arrived or when a slot is due to be free,
+// whichever is later) and the time it is due, and is answered then, on the
+// process's precise timer (internal/ptimer). Its wait and service are the
+// scheduled ones; how late the machine let the worker answer is HeaderLate.
+// So a stall of the machine (a descheduled process, a late timer) delays
+// the answers due during it, not the service of every task behind them:
+// the worker is the model's server, and the stall is counted apart.
+// Other kinds run their tasks, Capacity at once, the rest waiting for a
+// slot in arrival order, and report the times they really took.
 type Worker struct {
 	cfg        Config
 	task       func(context.Context, float64) error
+	sched      *schedule // timed kinds only
+	epoch      time.Time // the origin of sched's times
 	slots      chan struct{}
 	addr       atomic.Value // string
 	served     atomic.Int64
@@ -191,17 +219,26 @@ func New(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("worker kind %s: %w", c.Kind, err)
 	}
-	w := &Worker{cfg: c, task: task, slots: make(chan struct{}, c.Capacity)}
+	w := &Worker{cfg: c, task: task, slots: make(chan struct{}, c.Capacity), epoch: time.Now()}
+	if k.Timed {
+		w.sched = newSchedule(c.Capacity)
+	}
 	if c.AcceptFaults {
 		w.faults = newWorkerFaults()
+		if w.sched != nil {
+			w.faults.onDown = w.sched.reset
+		}
 	}
 	w.addr.Store(c.Listen)
 	return w, nil
 }
 
 // Info returns the worker's counters.
+//
+// A timed kind's tasks in service are the first Capacity of those present
+// (on its FIFO schedule the others wait).
 func (w *Worker) Info() Info {
-	return Info{
+	in := Info{
 		Kind:       w.cfg.Kind,
 		Capacity:   w.cfg.Capacity,
 		PID:        os.Getpid(),
@@ -212,6 +249,12 @@ func (w *Worker) Info() Info {
 		MaxPresent: w.maxPresent.Load(),
 		Probes:     w.probes.Load(),
 	}
+	if w.sched != nil {
+		p := w.present.Load()
+		in.InService = min(p, int64(w.cfg.Capacity))
+		in.Waiting = p - in.InService
+	}
+	return in
 }
 
 // ServeHTTP serves WorkPath, HealthPath, InfoPath and LoadPath.
@@ -257,6 +300,10 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	defer w.present.Add(-1)
+	if w.sched != nil {
+		w.serveTimed(rw, ctx, ns, t0, rif)
+		return
+	}
 	w.waiting.Add(1)
 	select {
 	case w.slots <- struct{}{}: // channel senders queue in FIFO order
@@ -292,6 +339,67 @@ func (w *Worker) serveWork(rw http.ResponseWriter, r *http.Request) {
 	h["Content-Type"] = textPlain
 	h[HeaderWait] = []string{strconv.FormatInt(t1.Sub(t0).Nanoseconds(), 10)}
 	h[HeaderService] = []string{strconv.FormatInt(t2.Sub(t1).Nanoseconds(), 10)}
+	h[HeaderArrive] = []string{strconv.FormatInt(t0.UnixNano(), 10)}
+	h[HeaderWorker] = []string{w.addr.Load().(string)}
+	io.WriteString(rw, "ok\n")
+}
+
+// serveTimed serves a task of a timed kind that arrived at t0 (finding rif
+// tasks present, itself included) on the worker's schedule: it is
+// answered when it is due.
+func (w *Worker) serveTimed(rw http.ResponseWriter, ctx context.Context, ns float64, t0 time.Time, rif int64) {
+	speed := 1.0
+	var abort <-chan struct{}
+	if w.faults != nil {
+		var down bool
+		speed, down, abort = w.faults.state()
+		if down {
+			w.failed.Add(1)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	a := int64(t0.Sub(w.epoch))
+	begin, due := w.sched.place(a, int64(ns/speed+0.5))
+	sctx := ctx
+	if abort != nil {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-abort:
+				cancel()
+			case <-stop:
+			}
+		}()
+	}
+	// Near, not until: the worker answers on its due time on average, as
+	// the model's server does (see ptimer.SleepNear).
+	err := ptimer.SleepNear(sctx, w.epoch.Add(time.Duration(due)))
+	end := int64(time.Since(w.epoch))
+	if abort != nil {
+		select {
+		case <-abort:
+			w.failed.Add(1)
+			panic(http.ErrAbortHandler) // the worker went down: cut the connection
+		default:
+		}
+	}
+	if err != nil {
+		w.failed.Add(1)
+		http.Error(rw, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.served.Add(1)
+	w.lat.record(rif, float64(end-a), w.epoch.Add(time.Duration(end)))
+	h := rw.Header()
+	h["Content-Type"] = textPlain
+	h[HeaderWait] = []string{strconv.FormatInt(begin-a, 10)}
+	h[HeaderService] = []string{strconv.FormatInt(due-begin, 10)}
+	h[HeaderLate] = []string{strconv.FormatInt(end-due, 10)}
+	h[HeaderArrive] = []string{strconv.FormatInt(t0.UnixNano(), 10)}
 	h[HeaderWorker] = []string{w.addr.Load().(string)}
 	io.WriteString(rw, "ok\n")
 }

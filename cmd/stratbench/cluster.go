@@ -14,8 +14,8 @@ import (
 func clusterCommand(e *env) *cli.Command {
 	return runsCommand(e, &cli.Command{
 		Name:  "cluster",
-		Usage: "real worker processes over HTTP behind our balancer, nginx or HAProxy, with open-loop load and faults",
-		UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|direct --policy NAME --load RHO\n" +
+		Usage: "real worker processes over HTTP behind our balancer, nginx, HAProxy or Caddy, with open-loop load and faults",
+		UsageText: "stratbench run cluster --workers N --via ours|nginx|haproxy|caddy|direct --policy NAME --load RHO\n" +
 			"    [--duration D | --jobs J] [--backends HOST:PORT,...] [--kill-worker-at D] [options]",
 		Description: `Starts N worker processes on loopback (stratbench worker), the chosen balancer in
 front of them, and sends open-loop requests at rate λ = ρ·N·capacity / (mean size ×
@@ -24,7 +24,7 @@ run from each request's intended arrival time (no coordinated omission) and are
 given in units of --unit, with the simulator's metric names, so that --compare-sim
 can put the simulator's prediction for the same flags and seed beside them.
 
---via ours is stratbench balance (the policy itself); nginx and haproxy get a
+--via ours is stratbench balance (the policy itself); nginx, haproxy and caddy get a
 generated configuration with their nearest built-in policy (params.native_policy;
 a warning says when it is only the nearest family); direct has no proxy: the load
 generator places requests itself (client-side balancing).
@@ -36,6 +36,21 @@ is down:server=0,at=D. The balancer must notice and keep serving.
 Every request is accounted for: sent = succeeded + failed, checked.
 
 --via and --policy take lists and run every combination with the same seed.
+
+--compare-sim gives the simulator the median round trip of an empty task,
+measured before the load, as its network delay, and prints where each run's
+error of the mean comes from, in units per request: the load generator's
+lateness (lag), the transport beyond that round trip, the wait (split, by the
+run's own jobs replayed through the model, into chance, the generator's
+bunching and the balancer's placement) and service against the model's, and
+the sleep workers' lateness in answering, beside the machine's load average
+and the CPU time the run's processes spent a request (a busy machine shows in
+lag, transport and lateness). The first tenth of a run is left out of the
+figures unless --warmup says otherwise.
+
+--requests-out FILE writes one CSV line a request: case, id, size (units),
+intended, sent, arrive (at the worker), wait, service, late, done (µs from the
+start of the load), worker, ok, measured.
 
 Examples:
   stratbench run cluster --workers 4 --via ours --policy p2c --load 0.7 --duration 10s

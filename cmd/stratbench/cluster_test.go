@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,7 +102,7 @@ func TestClusterMissingBalancer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "apt-get install stratbench-no-such-balancer") {
 		t.Errorf("error %v: want the package to install", err)
 	}
-	for _, via := range []string{"nginx", "haproxy"} {
+	for _, via := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := cluster.FindBinary(via); err != nil && !strings.Contains(err.Error(), "apt-get install "+via) {
 			t.Errorf("%s missing: %v", via, err)
 		}
@@ -111,13 +113,14 @@ func TestClusterMissingBalancer(t *testing.T) {
 // every balancer installed, with --compare-sim, and checks the records.
 func TestClusterJSON(t *testing.T) {
 	vias := []string{"ours", "direct"}
-	for _, v := range []string{"nginx", "haproxy"} {
+	for _, v := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := cluster.FindBinary(v); err == nil {
 			vias = append(vias, v)
 		}
 	}
+	reqs := filepath.Join(t.TempDir(), "requests.csv")
 	code, out, errs := runCluster(t, "run", "cluster", "--workers", "2", "--via", strings.Join(vias, ","), "--policy", "p2c",
-		"--load", "0.5", "--jobs", "300", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
+		"--load", "0.5", "--jobs", "300", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet", "--requests-out", reqs)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -142,6 +145,33 @@ func TestClusterJSON(t *testing.T) {
 			if r.Metrics["sent"] != 300 || r.Metrics["errors"] != 0 {
 				t.Errorf("%s: sent %v errors %v", r.Name, r.Metrics["sent"], r.Metrics["errors"])
 			}
+			// The error of the mean split into its parts, the wait into
+			// chance, bunching and placement by the run's jobs replayed.
+			m := r.Metrics
+			parts := m["gap_send_lag"] + m["gap_transport"] + m["gap_wait"] + m["gap_service"] + m["gap_late"] + m["gap_rest"]
+			wait := m["gap_wait_jobs"] + m["gap_wait_bunching"] + m["gap_wait_placement"]
+			if _, ok := m["replay_sent_wait_mean"]; !ok || math.Abs(parts-m["gap_mean"]) > 1e-9 || math.Abs(wait-m["gap_wait"]) > 1e-9 ||
+				math.Abs(m["gap_mean"]-(m["response_mean"]-m["sim_response_mean"])) > 1e-9 {
+				t.Errorf("%s: the split of the error does not add up: %v", r.Name, m)
+			}
+			if r.Params["warmup_jobs"] != float64(30) {
+				t.Errorf("%s: warm-up %v, want a tenth of the 300 jobs", r.Name, r.Params["warmup_jobs"])
+			}
+		}
+	}
+	// One line per request sent, after the header.
+	b, err := os.ReadFile(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 1+300*len(vias) || lines[0]+"\n" != cluster.RequestLogHeader {
+		t.Errorf("--requests-out: %d lines, want a header and %d; header %q", len(lines), 300*len(vias), lines[0])
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasSuffix(l, ",1,1") && !strings.HasSuffix(l, ",1,0") {
+			t.Errorf("--requests-out: a request failed: %s", l)
+			break
 		}
 	}
 }
@@ -152,7 +182,7 @@ func TestClusterText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"Cluster/via=ours/policy=rr/workers=2/load=0.3", "Cluster against the simulator", "response_mean"} {
+	for _, want := range []string{"Cluster/via=ours/policy=rr/workers=2/load=0.3", "Cluster against the simulator", "response_mean", "Where the error of the mean comes from"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -54,5 +55,67 @@ func TestSuiteClusterCase(t *testing.T) {
 		if _, ok := c.Metrics["response_mean_rel_err"]; !ok || c.Metrics["sim_response_mean"] != s.Metrics["response_mean"] {
 			t.Errorf("%s: not paired with the simulator: %v", c.Name, c.Metrics)
 		}
+	}
+}
+
+const clusterFaultSuite = `
+name: cluster-faults
+cases:
+  - name: gray
+    type: cluster
+    via: ours
+    policy: jsq
+    workers: 3
+    load: 0.5
+    unit: 1ms
+    duration: 2s
+    faults: ["slow:server=1,speed=0.25,at=400ms,for=400ms", "down:server=2,at=1s,for=300ms"]
+    kill_worker_at: 1500ms
+    sim_jobs: 5000
+`
+
+// TestSuiteClusterFaults runs a suite's cluster case with faults of every
+// kind (a slow worker, one down for a while, one killed): the run applies
+// them all (the record names them, has the before/during/after figures and
+// counts the killed worker), and its model simulates the same faults.
+func TestSuiteClusterFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "faults.yaml")
+	if err := os.WriteFile(f, []byte(clusterFaultSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCluster(t, "suite", f, "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.jsonl"))
+	if len(rs) != 2 || rs[0].Family != "Cluster" || rs[1].Engine != "sim" {
+		t.Fatalf("%d records, want the cluster's and its model's", len(rs))
+	}
+	c, s := rs[0], rs[1]
+	want := []any{"slow:server=1,speed=0.25,at=400,for=400", "down:server=2,at=1000,for=300", "down:server=0,at=1500"}
+	for _, r := range rs {
+		got, _ := r.Params["faults"].([]any)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %s: faults %v, want %v", r.Engine, r.Name, got, want)
+		}
+	}
+	if c.Metrics["killed_workers"] != 1 {
+		t.Errorf("killed_workers %v, want 1", c.Metrics["killed_workers"])
+	}
+	for _, k := range []string{"response_p99_before", "jobs_lost", "fault_late_max_sec"} {
+		if _, ok := c.Metrics[k]; !ok {
+			t.Errorf("cluster record lacks %s: %v", k, c.Metrics)
+		}
+	}
+	if _, ok := s.Metrics["response_p99_before"]; !ok {
+		t.Errorf("the model did not simulate the faults: %v", s.Metrics)
+	}
+	if m := c.Metrics; m["sent"] != m["succeeded"]+m["failed"] {
+		t.Errorf("sent %v succeeded %v failed %v", m["sent"], m["succeeded"], m["failed"])
 	}
 }

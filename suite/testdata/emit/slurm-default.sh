@@ -1,5 +1,5 @@
 #!/bin/bash
-# A stratbench sweep on Slurm: suite default (the built-in default suite, quick, seed 1), 40 runs,
+# A stratbench sweep on Slurm: suite default (the built-in default suite, quick, seed 1), 41 runs,
 # in 4 array tasks and a merge job. Emitted by:
 #   stratbench suite --quick --emit slurm --shards 4 --out out/sweep
 #
