@@ -31,7 +31,8 @@ type Comparison struct {
 	Metric           string
 	// Noise is a second run of the old build (two files only).
 	Noise string
-	// given are the fields of interleaved rounds that were set.
+	// given are the fields of interleaved rounds that were set (the
+	// commands among them, even empty).
 	given []string
 }
 
@@ -44,8 +45,8 @@ func ComparisonFields() []field.Field[Comparison] {
 		return f
 	}
 	fs := []field.Field[Comparison]{
-		field.Text("old_cmd", "shell command that measures the old build, printing results on stdout (interleaved mode)", "", func(c *Comparison) *string { return &c.OldCmd }),
-		field.Text("new_cmd", "shell command that measures the new build, printing results on stdout (interleaved mode)", "", func(c *Comparison) *string { return &c.NewCmd }),
+		rounds(field.Text("old_cmd", "shell command that measures the old build, printing results on stdout (interleaved mode)", "", func(c *Comparison) *string { return &c.OldCmd })),
+		rounds(field.Text("new_cmd", "shell command that measures the new build, printing results on stdout (interleaved mode)", "", func(c *Comparison) *string { return &c.NewCmd })),
 		rounds(field.Count("rounds", "interleaved rounds, each running both commands once (interleaved mode)", "", field.NoMin, func(c *Comparison) *int { return &c.Rounds })),
 		rounds(field.Field[Comparison]{Name: "round_stat", Kind: field.String, DefaultText: strconv.Quote(string(reports.RoundMedian)),
 			Usage: "the value a round takes of each build's samples: median, or best: the lowest time or highest rate (steadier on a busy machine with many short samples a run; blind to changes seen only in some samples) (interleaved mode)",
@@ -79,11 +80,12 @@ func (c *Comparison) Run(ctx context.Context, stdin io.Reader, stdout, stderr io
 	if c.Gate {
 		fail = c.FailOnRegression
 	}
-	if c.OldCmd != "" || c.NewCmd != "" {
+	oldCmd, newCmd := slices.Contains(c.given, "old_cmd"), slices.Contains(c.given, "new_cmd")
+	if oldCmd || newCmd {
 		switch {
-		case c.NewCmd == "":
+		case !newCmd:
 			return bad.Field("old_cmd", "needs {new_cmd}: interleaved rounds measure both builds")
-		case c.OldCmd == "":
+		case !oldCmd:
 			return bad.Field("new_cmd", "needs {old_cmd}: interleaved rounds measure both builds")
 		case len(c.Files) > 0:
 			return bad.Field("", "compare takes result files or {old_cmd} and {new_cmd}, not both; got %q", c.Files[0])

@@ -3,9 +3,9 @@
 // configuration type (Sim, Service, Cluster, Batch, XML) with a field
 // table of its settings (the command's flags) and a Run method that
 // expands it into cases, runs them one after the other (each beside the
-// simulator's twin when asked: ServiceTwin, ClusterTwin), and writes the
+// simulator's twin when asked: ServiceTwin, ModelCluster), and writes the
 // records that finished in an output format of reports, also after an
-// interruption.
+// interruption. XMLGen writes xml gen's documents.
 package runs
 
 import (

@@ -48,6 +48,7 @@ func TestClusterHelperProcess(t *testing.T) {
 // TestClusterBadInput checks that bad input is refused with exit status 2
 // and a one-line message, before any process starts.
 func TestClusterBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string // in the message
@@ -98,6 +99,7 @@ func TestClusterBadInput(t *testing.T) {
 // TestClusterMissingBalancer checks that a missing external balancer is
 // named with its Debian package.
 func TestClusterMissingBalancer(t *testing.T) {
+	t.Parallel()
 	_, err := cluster.FindBinary("stratbench-no-such-balancer")
 	if err == nil || !strings.Contains(err.Error(), "apt-get install stratbench-no-such-balancer") {
 		t.Errorf("error %v: want the package to install", err)

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,6 +43,25 @@ func main() {
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+func init() {
+	// urfave/cli's help and version flags are package variables whose
+	// Apply writes to themselves: applications run at once (the tests)
+	// would race on them. Theirs are read only.
+	cli.HelpFlag = sharedBool{cli.HelpFlag.(*cli.BoolFlag)}
+	cli.VersionFlag = sharedBool{cli.VersionFlag.(*cli.BoolFlag)}
+}
+
+// sharedBool is a boolean flag shared by applications: Apply only defines
+// it in the flag set.
+type sharedBool struct{ *cli.BoolFlag }
+
+func (f sharedBool) Apply(set *flag.FlagSet) error {
+	for _, name := range f.Names() {
+		set.Bool(name, false, f.Usage)
+	}
+	return nil
 }
 
 // env is what the commands of one run use besides their flags.

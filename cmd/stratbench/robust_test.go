@@ -9,6 +9,7 @@ import (
 // run forever or give wrong numbers with exit 0 are refused with one line
 // naming the limit (issue 15).
 func TestRefusedBeforeRunning(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
