@@ -37,7 +37,7 @@
 //
 // # Service mode
 //
-// RunService sends jobs open-loop to Servers goroutines, each with its own
+// RunService sends jobs open-loop to Servers servers, each with its own
 // FIFO queue; a dispatch policy from package strategies places each job
 // through a View backed by atomic load counters, exactly as in the
 // simulator. Arrival times and job sizes come from the same seeded streams
@@ -54,17 +54,50 @@
 // servers took to start a job they could have started (the scheduler's
 // delay), and overrun_mean by how much they overshot their service times:
 // when these are not small next to the mean service time, the machine, not
-// the policy, shaped the response times, and the record says so. Latencies go into an HDR
-// histogram: nothing is allocated per request. A sleep server waits on an
-// absolute deadline with internal/ptimer (Go's timers can be a millisecond
-// late), so N servers may exceed the cores; a spin server burns the CPU.
-// One goroutine generates the arrivals and owns the policy (no lock around
-// it); a sleep server keeps its schedule (a job is due its service time
-// after its intended arrival or the previous job's due time, whichever is
-// later: the FIFO recursion), so a late dispatch or wake-up delays at most
-// the job it touches, never the queue behind it.
-// harness_ns_per_job is the harness's own handling time per job and
-// cpu_ns_per_job the process's CPU time per job.
+// the policy, shaped the response times, and the record says so. Latencies
+// go into an HDR histogram: nothing is allocated per request.
+//
+// How the servers keep time is the run's timing path (params.timing):
+//
+//   - loop (the default for sleep): one goroutine generates the arrivals,
+//     owns the policy and holds every server's deadline. A sleeping server
+//     does no work, so it is its FIFO queue and the time its job in
+//     service is due, not a goroutine; the loop waits for the earliest
+//     event on the clock and ends each job when it reads the clock past
+//     its deadline. It sleeps in the OS until a learnt lead before the
+//     next event and handles what is due within the lead, so that events
+//     are handled on their times on average (loop_late_mean_sec,
+//     loop_lead_sec): early as often as late, by about the OS's wake-up
+//     jitter (tens of microseconds on a virtual machine:
+//     loop_late_abs_mean_sec). It handles the events in the order of their
+//     times, however late, and shows the policy each event's time as its
+//     now, so its decisions are the simulator's (but for policies that
+//     learn from measured response times): its error is only how late or
+//     early it ended jobs.
+//   - spin-loop: the same loop, which sleeps only until a margin before
+//     each event (the OS's 99th-percentile wake-up lateness, learnt) and
+//     spins on the clock to it: events are handled within a clock read of
+//     their times, never early, on an idle core; it costs a core while
+//     events are dense (loop_spin_frac) and suffers most on a loaded
+//     machine, whose scheduler deschedules a spinning thread for whole
+//     time slices.
+//   - goroutines (the only path for spin): a dispatching goroutine and a
+//     goroutine per server with its own queue; a sleeping server waits on
+//     an absolute deadline with internal/ptimer's process timer, woken
+//     through the Go scheduler, which costs about 10µs of CPU a job.
+//
+// On every path one goroutine generates the arrivals and owns the policy
+// (no lock around it), and a sleeping server keeps its schedule (a job is
+// due its service time after its intended arrival or the previous job's
+// due time, whichever is later: the FIFO recursion), so a late dispatch or
+// wake-up delays at most the job it touches, never the queue behind it.
+// harness_ns_per_job is the harness's own cost per job: the loop's
+// handling time between its waits, or on goroutines the process's CPU
+// time less the spin servers' service; cpu_ns_per_job is the process's
+// CPU time per job, spinning waits included; dispatcher_busy_frac is the
+// share of the run the dispatcher spent handling (near 1, it limits the
+// rate); gc_count and gc_pause_sec are the GC's cycles and pauses during
+// the run.
 //
 // # Profiles
 //

@@ -132,10 +132,15 @@ func (r *svcRun) applyFault(e scenario.FaultEvent) {
 		sv.mu.Unlock()
 		for _, j := range held {
 			if r.obs != nil {
-				r.obs.Completed(r, s, r.jobOf(j), float64(nowNs()-j.at)/r.unitNs) // as the balancer reports a failed request
+				r.obs.Completed(r, s, r.jobOf(j), float64(r.now()-j.at)/r.unitNs) // as the balancer reports a failed request
 			}
 			if f.retry {
-				if t := r.pick(r.jobOf(j)); t != noServer {
+				switch t := r.pick(r.jobOf(j)); {
+				case t == noServer:
+				case t < 0 || t >= r.n: // held: the central queue
+					r.hold(j)
+					continue
+				default:
 					r.place(t, j, r.jobOf(j))
 					continue
 				}
@@ -198,10 +203,10 @@ func (r *svcRun) faultStart(i int, j svcJob) (speed float64, ep int64) {
 	return f.speed[i].load(), ep
 }
 
-// faultEnd is called by server i as it ends the job j it started in epoch
+// faultEnd is called by server i as it ends the job it started in epoch
 // ep: it reports whether the job was taken from it when it went down (and
-// is counted already), else records it when measured.
-func (r *svcRun) faultEnd(i int, ep int64, j svcJob, resp float64) (taken bool) {
+// is counted already).
+func (r *svcRun) faultEnd(i int, ep int64) (taken bool) {
 	if r.faults == nil {
 		return false
 	}
@@ -213,11 +218,6 @@ func (r *svcRun) faultEnd(i int, ep int64, j svcJob, resp float64) (taken bool) 
 		f.busy[i] = false
 	}
 	sv.mu.Unlock()
-	if !taken && r.measured(j.id) {
-		f.recMu.Lock()
-		f.rec.Done(float64(j.at-r.start)/r.unitNs, i, resp)
-		f.recMu.Unlock()
-	}
 	return taken
 }
 

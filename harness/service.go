@@ -22,6 +22,37 @@ const (
 	ServiceSpin = "spin"
 )
 
+// Timing paths: how a service run keeps time for its servers. The record
+// says which one ran (params.timing).
+const (
+	// TimingLoop runs a sleeping service in one goroutine, the loop, that
+	// generates the arrivals, owns the policy and holds each server's
+	// deadline: a server is its FIFO queue and the time its job in
+	// service is due, not a goroutine. The loop waits for the earliest
+	// event (an arrival, a job due, a fault) on the clock with a
+	// ptimer.Spinner (it sleeps, then spins for the last tens of
+	// microseconds: it costs a core while it spins) and ends each job when
+	// it reads the clock past its deadline. It is the default for sleep:
+	// a sleep does no work, so nothing is lost by not giving it a thread,
+	// and nothing but the loop's own handling stands between a deadline
+	// and the job's end.
+	TimingLoop = "loop"
+	// TimingSpin is TimingLoop spinning: the loop sleeps until a margin
+	// before each event and spins on the clock to it.
+	TimingSpin = "spin-loop"
+	// TimingGoroutines runs each server as a goroutine with its own queue,
+	// fed by a dispatching goroutine: the only path for work that must
+	// run (spin), and for sleep on request, where a server waits on
+	// internal/ptimer's process timer and the Go scheduler wakes it.
+	TimingGoroutines = "goroutines"
+)
+
+// ServiceTimings lists the timing paths with one line of help each.
+var ServiceTimings = []struct{ Name, Help string }{
+	{TimingLoop, "one goroutine generates arrivals, runs the policy and ends each sleeping server's job at its deadline, spinning on the clock for the last microseconds (sleep only; the default for sleep)"},
+	{TimingGoroutines, "a dispatching goroutine and one goroutine per server, woken by the process timer (the only path for spin)"},
+}
+
 // ServiceKinds lists the service kinds with one line of help each.
 var ServiceKinds = []struct{ Name, Help string }{
 	{ServiceSleep, "each server waits the job's service time: a unit of capacity, comparable with the simulator whatever the cores"},
@@ -41,6 +72,9 @@ type ServiceConfig struct {
 	Unit time.Duration
 	// Kind is ServiceSleep (default) or ServiceSpin.
 	Kind string
+	// Timing is TimingLoop or TimingGoroutines; empty means the loop for
+	// sleep and goroutines for spin.
+	Timing string
 	// Jobs is the number of measured jobs; 0 means arrivals go on for
 	// Duration instead.
 	Jobs uint64
@@ -60,6 +94,12 @@ func (c *ServiceConfig) withDefaults() (ServiceConfig, error) {
 	}
 	if x.Kind == "" {
 		x.Kind = ServiceSleep
+	}
+	if x.Timing == "" {
+		x.Timing = TimingGoroutines
+		if x.Kind == ServiceSleep {
+			x.Timing = TimingLoop
+		}
 	}
 	x.Scenario = x.Scenario.WithDefaults()
 	return x, x.validate()
@@ -86,6 +126,10 @@ func (c *ServiceConfig) validate() error {
 		return errors.New("network delay: run service has no network between its dispatcher and servers; give the delay to sim, or measure it with run cluster")
 	case c.Kind != ServiceSleep && c.Kind != ServiceSpin:
 		return fmt.Errorf("unknown service kind %q (known: sleep, spin)", c.Kind)
+	case c.Timing != TimingLoop && c.Timing != TimingSpin && c.Timing != TimingGoroutines:
+		return bad.Field("timing", "must be loop, spin-loop or goroutines, got %q", c.Timing)
+	case c.Timing != TimingGoroutines && c.Kind != ServiceSleep:
+		return bad.Field("timing", "%s serves sleep only: a %s server does work, which runs on a goroutine of its own (goroutines)", c.Timing, c.Kind)
 	case c.Duration < 0:
 		return bad.Field("duration", "must be >= 0, got %v", c.Duration)
 	case c.Jobs > 0 && c.Duration > 0:
@@ -134,6 +178,7 @@ func serviceParams(c *ServiceConfig, lambda float64) map[string]any {
 		"arrival":        c.Arrival.String(),
 		"discipline":     "fifo",
 		"kind":           c.Kind,
+		"timing":         c.Timing,
 		"unit":           FormatUnit(c.Unit),
 		"unit_sec":       c.Unit.Seconds(),
 		"lambda":         lambda,

@@ -19,56 +19,78 @@ import (
 // accounting: every measured job completed and was dispatched once, and
 // the metrics the simulator reports are there.
 func TestRunServiceEveryPolicy(t *testing.T) {
-	for _, policy := range []string{"random", "rr", "jsq", "p2c", "central", "jiq", "lwl", "ewma", "maglev"} {
-		t.Run(policy, func(t *testing.T) {
-			res, err := RunService(context.Background(), ServiceConfig{
-				Scenario: scenario.Scenario{Policy: policy, Servers: 4, Load: 0.6, Seed: 3},
-				Unit:     200 * time.Microsecond,
-				Jobs:     300,
-				Warmup:   30,
+	for _, tc := range timingCases() {
+		for _, policy := range []string{"random", "rr", "jsq", "p2c", "central", "jiq", "lwl", "ewma", "maglev"} {
+			t.Run(tc.name+"/"+policy, func(t *testing.T) {
+				testEveryPolicy(t, policy, tc.kind, tc.timing)
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := res.Metrics
-			if m["jobs"] != 300 {
-				t.Fatalf("%g measured jobs, want 300", m["jobs"])
-			}
-			sum := 0.0
-			for _, d := range res.PerServer["dispatched"] {
-				sum += d
-			}
-			if sum != 300 {
-				t.Errorf("%g measured jobs dispatched, want 300", sum)
-			}
-			for _, k := range []string{"response_mean", "response_p99", "wait_mean", "utilization", "throughput_per_sec", "arrival_rate_per_sec", "lag_mean_sec", "overrun_mean"} {
-				if _, ok := m[k]; !ok {
-					t.Errorf("no metric %s", k)
-				}
-			}
-			// A job waits its whole service time, so its response is at
-			// least its size: the mean is well above zero.
-			if !(m["response_mean"] > 0.3) || m["wait_mean"] < 0 {
-				t.Errorf("response_mean %g, wait_mean %g", m["response_mean"], m["wait_mean"])
-			}
-			if res.Params["unit_sec"] != 200e-6 || res.Family != "Service" || res.Engine != "harness" {
-				t.Errorf("params %v family %q", res.Params, res.Family)
-			}
-		})
+		}
+	}
+}
+
+// timingCases are the service kinds and timing paths a test runs on.
+func timingCases() []struct{ name, kind, timing string } {
+	return []struct{ name, kind, timing string }{
+		{TimingLoop, ServiceSleep, TimingLoop},
+		{TimingSpin, ServiceSleep, TimingSpin},
+		{TimingGoroutines, ServiceSleep, TimingGoroutines},
+	}
+}
+
+func testEveryPolicy(t *testing.T, policy, kind, timing string) {
+	res, err := RunService(context.Background(), ServiceConfig{
+		Scenario: scenario.Scenario{Policy: policy, Servers: 4, Load: 0.6, Seed: 3},
+		Unit:     200 * time.Microsecond,
+		Kind:     kind,
+		Timing:   timing,
+		Jobs:     300,
+		Warmup:   30,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if m["jobs"] != 300 {
+		t.Fatalf("%g measured jobs, want 300", m["jobs"])
+	}
+	sum := 0.0
+	for _, d := range res.PerServer["dispatched"] {
+		sum += d
+	}
+	if sum != 300 {
+		t.Errorf("%g measured jobs dispatched, want 300", sum)
+	}
+	for _, k := range []string{"response_mean", "response_p99", "wait_mean", "utilization", "throughput_per_sec", "arrival_rate_per_sec", "lag_mean_sec", "overrun_mean"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no metric %s", k)
+		}
+	}
+	// A job waits its whole service time, so its response is at
+	// least its size: the mean is well above zero.
+	if !(m["response_mean"] > 0.3) || m["wait_mean"] < 0 {
+		t.Errorf("response_mean %g, wait_mean %g", m["response_mean"], m["wait_mean"])
+	}
+	if res.Params["unit_sec"] != 200e-6 || res.Params["timing"] != timing || res.Family != "Service" || res.Engine != "harness" {
+		t.Errorf("params %v family %q", res.Params, res.Family)
+	}
+	if !(m["harness_ns_per_job"] > 0) || !(m["dispatcher_busy_frac"] > 0) || m["dispatcher_busy_frac"] > 1 {
+		t.Errorf("harness_ns_per_job %g, dispatcher_busy_frac %g", m["harness_ns_per_job"], m["dispatcher_busy_frac"])
 	}
 }
 
 // TestRunServiceDuration checks the duration mode: arrivals stop after the
 // duration, about λ·D jobs are measured.
 func TestRunServiceDuration(t *testing.T) {
-	cfg := ServiceConfig{Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.5, Seed: 1}, Unit: 500 * time.Microsecond, Duration: 300 * time.Millisecond}
-	want := Lambda(cfg) * 0.3 / 500e-6 // 4·0.5 per unit, 600 units
-	res, err := RunService(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Metrics["jobs"]; math.Abs(got-want) > 4*math.Sqrt(want) {
-		t.Errorf("%g jobs in 300ms, want about %g", got, want)
+	for _, tc := range timingCases() {
+		cfg := ServiceConfig{Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.5, Seed: 1}, Unit: 500 * time.Microsecond, Duration: 300 * time.Millisecond, Timing: tc.timing}
+		want := Lambda(cfg) * 0.3 / 500e-6 // 4·0.5 per unit, 600 units
+		res, err := RunService(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Metrics["jobs"]; math.Abs(got-want) > 4*math.Sqrt(want) {
+			t.Errorf("%s: %g jobs in 300ms, want about %g", tc.name, got, want)
+		}
 	}
 }
 
@@ -91,22 +113,25 @@ func TestRunServiceSpin(t *testing.T) {
 // TestRunServiceInterrupt stops a long run: RunService returns within a
 // second with the jobs measured so far and ctx's error.
 func TestRunServiceInterrupt(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	t0 := time.Now()
-	res, err := RunService(ctx, ServiceConfig{
-		Scenario: scenario.Scenario{Policy: "random", Servers: 4, Load: 0.5, Seed: 1},
-		Unit:     time.Millisecond,
-		Duration: time.Minute,
-	})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("error %v, want the context's", err)
-	}
-	if el := time.Since(t0); el > 1400*time.Millisecond {
-		t.Errorf("stopped after %v, want within a second of the interruption", el)
-	}
-	if res == nil || res.Metrics["jobs"] == 0 || !strings.Contains(strings.Join(res.Warnings, " "), "interrupted") {
-		t.Fatalf("record %+v: want the jobs measured so far and a warning", res)
+	for _, tc := range timingCases() {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		t0 := time.Now()
+		res, err := RunService(ctx, ServiceConfig{
+			Scenario: scenario.Scenario{Policy: "random", Servers: 4, Load: 0.5, Seed: 1},
+			Unit:     time.Millisecond,
+			Duration: time.Minute,
+			Timing:   tc.timing,
+		})
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: error %v, want the context's", tc.name, err)
+		}
+		if el := time.Since(t0); el > 1400*time.Millisecond {
+			t.Errorf("%s: stopped after %v, want within a second of the interruption", tc.name, el)
+		}
+		if res == nil || res.Metrics["jobs"] == 0 || !strings.Contains(strings.Join(res.Warnings, " "), "interrupted") {
+			t.Fatalf("%s: record %+v: want the jobs measured so far and a warning", tc.name, res)
+		}
 	}
 }
 
@@ -120,6 +145,9 @@ func TestServiceConfigErrors(t *testing.T) {
 		{func(c *ServiceConfig) { c.Servers = 0 }, "servers must be > 0"},
 		{func(c *ServiceConfig) { c.Load = -1 }, "load must be a number > 0"},
 		{func(c *ServiceConfig) { c.Kind = "nap" }, "unknown service kind"},
+		{func(c *ServiceConfig) { c.Timing = "wheel" }, "timing must be loop, spin-loop or goroutines, got \"wheel\""},
+		{func(c *ServiceConfig) { c.Kind, c.Timing = ServiceSpin, TimingLoop }, "timing loop serves sleep only: a spin server does work"},
+		{func(c *ServiceConfig) { c.Kind, c.Timing = ServiceSpin, TimingSpin }, "timing spin-loop serves sleep only"},
 		{func(c *ServiceConfig) { c.Duration = -time.Second; c.Jobs = 0 }, "duration must be >= 0"},
 		{func(c *ServiceConfig) { c.Duration = time.Second }, "not both"},
 		{func(c *ServiceConfig) { c.Jobs = 0 }, "number of jobs or a duration"},
@@ -174,25 +202,28 @@ func TestRunServiceAllocations(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	const jobs = 3000
-	run := func(n uint64) uint64 {
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
-		_, err := RunService(context.Background(), ServiceConfig{
-			Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.7, Seed: 1},
-			Unit:     50 * time.Microsecond,
-			Jobs:     n,
-		})
-		runtime.ReadMemStats(&m1)
-		if err != nil {
-			t.Fatal(err)
+	for _, tc := range timingCases() {
+		run := func(n uint64) uint64 {
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			_, err := RunService(context.Background(), ServiceConfig{
+				Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.7, Seed: 1},
+				Unit:     50 * time.Microsecond,
+				Jobs:     n,
+				Timing:   tc.timing,
+			})
+			runtime.ReadMemStats(&m1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m1.Mallocs - m0.Mallocs
 		}
-		return m1.Mallocs - m0.Mallocs
-	}
-	small, big := run(100), run(jobs)
-	// Signed: the run's fixed allocations vary by a few (the runtime's
-	// own), so the longer run may allocate fewer in all.
-	if perJob := float64(int64(big)-int64(small)) / (jobs - 100); perJob > 0.05 {
-		t.Errorf("%.3f allocations per request (%d for 100 jobs, %d for %d), want none", perJob, small, big, jobs)
+		small, big := run(100), run(jobs)
+		// Signed: the run's fixed allocations vary by a few (the runtime's
+		// own), so the longer run may allocate fewer in all.
+		if perJob := float64(int64(big)-int64(small)) / (jobs - 100); perJob > 0.05 {
+			t.Errorf("%s: %.3f allocations per request (%d for 100 jobs, %d for %d), want none", tc.name, perJob, small, big, jobs)
+		}
 	}
 }
 

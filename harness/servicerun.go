@@ -19,8 +19,10 @@ import (
 	"github.com/stratbench/stratbench/workloads"
 )
 
-// How a service-mode run is built, so that the harness is not what limits
-// the rate (a hundred thousand jobs a second and more on two cores):
+// How a service-mode run is built on goroutines (TimingGoroutines; the
+// loop, TimingLoop and TimingSpin, is in serviceloop.go and shares the
+// run's servers' counters, statistics, View and record), so that the
+// harness is not what limits the rate:
 //
 //   - One goroutine, the dispatcher, generates the arrivals and owns the
 //     policy: Pick, Dispatched and Completed are only ever called from it,
@@ -117,7 +119,7 @@ type svcServer struct {
 
 	dispatched atomic.Int64 // measured jobs placed here
 	busyNs     int64        // service time of the measured jobs (server's own)
-	activeNs   int64        // time the server spent handling jobs, not waiting (server's own)
+	spunNs     int64        // time a spin server spent spinning, all jobs (server's own)
 	st         *svcStats
 	_          [64]byte
 }
@@ -201,6 +203,33 @@ type svcRun struct {
 	dispatchNs    int64 // time spent placing jobs
 
 	faults *svcFaults // nil: none
+
+	lp svcLoop // the loop's, with TimingLoop and TimingSpin
+
+	// virtual, when set (by tests), is the loop's clock instead of the
+	// real one: its waits jump to their deadlines, its handling takes no
+	// time.
+	virtual *int64
+	// onEnd, when set (by tests), is told of every measured job's end.
+	onEnd func(id uint64, server int, resp float64)
+}
+
+// viewNow is the time the policy sees, ns since epoch: the clock, or on
+// the loop the time of the event it handles (the servers' state is as of
+// that time: the loop handles events in their order, however late).
+func (r *svcRun) viewNow() int64 {
+	if r.c.Timing != TimingGoroutines {
+		return r.lp.evNow
+	}
+	return r.now()
+}
+
+// now reads the run's clock: ns since epoch.
+func (r *svcRun) now() int64 {
+	if r.virtual != nil {
+		return *r.virtual
+	}
+	return nowNs()
 }
 
 // View implementation (called by the policy, on the dispatcher).
@@ -208,7 +237,7 @@ type svcRun struct {
 func (r *svcRun) Servers() int        { return r.n }
 func (r *svcRun) Load(i int) int      { return int(r.servers[i].load.Load()) }
 func (r *svcRun) Speed(i int) float64 { return r.c.Speeds[i] }
-func (r *svcRun) Now() float64        { return float64(nowNs()-r.start) / r.unitNs }
+func (r *svcRun) Now() float64        { return float64(r.viewNow()-r.start) / r.unitNs }
 
 // Work is the waiting jobs' sizes plus what remains of the job in service
 // at its server's speed.
@@ -219,7 +248,7 @@ func (r *svcRun) Work(i int) float64 {
 	}
 	w := s.sentWork + s.gotWork.load() - s.doneWork.load()
 	if in := s.inSize.load(); in > 0 {
-		done := float64(nowNs()-s.inStart.Load()) / r.unitNs * r.c.Speeds[i]
+		done := float64(r.viewNow()-s.inStart.Load()) / r.unitNs * r.c.Speeds[i]
 		w -= min(max(done, 0), in)
 	}
 	return max(w, 0)
@@ -248,7 +277,7 @@ func RunService(ctx context.Context, cfg ServiceConfig) (*metrics.Result, error)
 }
 
 // runService is RunService, also returning the run for tests.
-func runService(ctx context.Context, cfg ServiceConfig) (*svcRun, *metrics.Result, error) {
+func runService(ctx context.Context, cfg ServiceConfig, opts ...func(*svcRun)) (*svcRun, *metrics.Result, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, nil, bad.Input(err)
@@ -284,6 +313,9 @@ func runService(ctx context.Context, cfg ServiceConfig) (*svcRun, *metrics.Resul
 		r.expect = uint64(max(e-float64(c.Warmup), 1))
 	}
 	r.obs, _ = pol.(strategies.Observer)
+	for _, o := range opts {
+		o(r)
+	}
 	if c.Jobs > 0 {
 		r.setupFaults(float64(c.Warmup+c.Jobs) / lambda)
 	} else {
@@ -302,29 +334,44 @@ func runService(ctx context.Context, cfg ServiceConfig) (*svcRun, *metrics.Resul
 	stopWatch := context.AfterFunc(ctx, func() { r.stop.Store(true) })
 	defer stopWatch()
 
+	// Collect what came before (a simulator run with --compare-sim leaves
+	// megabytes of garbage), so that the GC does not run during the run:
+	// its steady state allocates nothing. gc_count says whether it did.
+	runtime.GC()
+	rt0, rt1 := newRuntimeSnap(), newRuntimeSnap()
+	rt0.read()
 	t0, cpu0 := time.Now(), cpuTime()
 	var servers sync.WaitGroup
 	labels := pprof.Labels("strategy", c.Policy, "workload", "service-"+c.Kind)
 	pprof.Do(ctx, labels, func(ctx context.Context) {
-		r.start = nowNs()
-		for i := range r.servers {
-			servers.Go(func() { r.serve(ctx, i) })
-		}
+		r.start = r.now()
 		genDone := make(chan struct{})
-		go func() {
-			defer close(genDone)
-			r.generate(ctx, arrivals, sizes)
-		}()
+		if c.Timing != TimingGoroutines {
+			r.lp.spinning = c.Timing == TimingSpin
+			go func() {
+				defer close(genDone)
+				r.loop(arrivals, sizes)
+			}()
+		} else {
+			for i := range r.servers {
+				servers.Go(func() { r.serve(ctx, i) })
+			}
+			go func() {
+				defer close(genDone)
+				r.generate(ctx, arrivals, sizes)
+			}()
+		}
 		r.wait(ctx)
 		close(r.quit)
 		<-genDone
 	})
 	servers.Wait()
 	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	rt1.read()
 	if cpu0 < 0 {
 		cpu = -1
 	}
-	res := r.result(lambda, wall, cpu)
+	res := r.result(lambda, wall, cpu, deltaOf(rt0, rt1))
 	r.finishFaults(res)
 	if err := ctx.Err(); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interrupted: %d of %d measured jobs completed; figures describe what was measured", r.done.Load(), r.expect))
@@ -423,22 +470,27 @@ func (r *svcRun) dispatch(j svcJob) {
 		return
 	}
 	if s < 0 || s >= r.n {
-		// Held centrally: the next server to be idle takes it. Wake a
-		// parked one, if the policy held it although some were idle.
-		r.cmu.Lock()
-		r.central.push(j)
-		r.centralN.Add(1)
-		r.cmu.Unlock()
-		if r.parkedN.Load() > 0 {
-			for i := range r.servers {
-				if r.unpark(i) {
-					break
-				}
-			}
-		}
+		r.hold(j)
 		return
 	}
 	r.place(s, j, jj)
+}
+
+// hold puts job j in the central queue: the next server to be idle takes
+// it. It wakes a parked one, if the policy held it although some were
+// idle.
+func (r *svcRun) hold(j svcJob) {
+	r.cmu.Lock()
+	r.central.push(j)
+	r.centralN.Add(1)
+	r.cmu.Unlock()
+	if r.parkedN.Load() > 0 {
+		for i := range r.servers {
+			if !r.isDown(i) && r.unpark(i) {
+				break
+			}
+		}
+	}
 }
 
 // place queues job j (jj to the policy) at server s and wakes it if it is
@@ -568,15 +620,12 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 	sv := &r.servers[i]
 	var prevDue int64 // when the previous job was due to end
 	var prevEnd int64 // when it really ended
-	active := nowNs() // since when the server has been handling jobs
 	for {
 		j, ok := r.next(i)
 		if !ok {
-			sv.activeNs += nowNs() - active
 			if !r.park(i) {
 				return
 			}
-			active = nowNs()
 			continue
 		}
 		got := nowNs()
@@ -591,7 +640,6 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 		due := begin + int64(dur)
 		sv.inStart.Store(begin)
 		sv.inSize.store(j.size)
-		sv.activeNs += got - active
 		if r.spin {
 			for left := dur; left > 0 && !r.stop.Load(); left -= float64(spinSlice) {
 				workloads.Spin(min(left, float64(spinSlice)))
@@ -603,28 +651,13 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 			return
 		}
 		end := nowNs()
-		active = end
-
+		if r.spin {
+			sv.spunNs += end - got
+		}
 		resp := float64(end-j.at) / r.unitNs
-		taken := r.faultEnd(i, ep, j, resp) // by a down fault: counted then
-		if r.measured(j.id) && !taken {
-			st := sv.st
-			st.mu.Lock()
-			st.resp.Record(resp)
-			st.n++
-			st.waitSum += float64(begin-j.at) / r.unitNs
-			st.overrunSum += float64(end-due) / r.unitNs
-			// How late the server got to the job it could have started.
-			st.delaySum += float64(max(got-begin, 0)) / r.unitNs
-			b := min((j.id-r.warmup)*serviceBatches/max(r.expect, 1), serviceBatches-1)
-			st.batches[b] += resp
-			st.batchN[b]++
-			st.lastEnd = max(st.lastEnd, end)
-			st.mu.Unlock()
-			// Busy from when it really could serve the job: a late
-			// wake-up overlaps the virtual start of the next one.
-			sv.busyNs += end - max(begin, prevEnd)
-			r.done.Add(1)
+		taken := r.faultEnd(i, ep) // by a down fault: counted then
+		if !taken {
+			r.recordJob(i, j, begin, got, due, end, prevEnd, resp)
 		}
 		sv.inSize.store(0)
 		sv.doneWork.store(sv.doneWork.load() + j.size)
@@ -642,8 +675,44 @@ func (r *svcRun) serve(ctx context.Context, i int) {
 	}
 }
 
+// recordJob records, when it is measured, job j's end at server i: its
+// response resp (units), its begin on the schedule, when the server got
+// to it (got), when it was due and when it ended; prevEnd is when the
+// server's previous job really ended.
+func (r *svcRun) recordJob(i int, j svcJob, begin, got, due, end, prevEnd int64, resp float64) {
+	if !r.measured(j.id) {
+		return
+	}
+	if r.onEnd != nil {
+		r.onEnd(j.id, i, resp)
+	}
+	sv := &r.servers[i]
+	st := sv.st
+	st.mu.Lock()
+	st.resp.Record(resp)
+	st.n++
+	st.waitSum += float64(begin-j.at) / r.unitNs
+	st.overrunSum += float64(end-due) / r.unitNs
+	// How late the server got to the job it could have started.
+	st.delaySum += float64(max(got-begin, 0)) / r.unitNs
+	b := min((j.id-r.warmup)*serviceBatches/max(r.expect, 1), serviceBatches-1)
+	st.batches[b] += resp
+	st.batchN[b]++
+	st.lastEnd = max(st.lastEnd, end)
+	st.mu.Unlock()
+	// Busy from when it really could serve the job: a late wake-up
+	// overlaps the virtual start of the next one.
+	sv.busyNs += end - max(begin, prevEnd)
+	r.done.Add(1)
+	if f := r.faults; f != nil {
+		f.recMu.Lock()
+		f.rec.Done(float64(j.at-r.start)/r.unitNs, i, resp)
+		f.recMu.Unlock()
+	}
+}
+
 // result builds the record of the run.
-func (r *svcRun) result(lambda float64, wall, cpu time.Duration) *metrics.Result {
+func (r *svcRun) result(lambda float64, wall, cpu time.Duration, rt runtimeDelta) *metrics.Result {
 	c := &r.c
 	res := &metrics.Result{
 		Engine:    metrics.EngineHarness,
@@ -667,19 +736,53 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration) *metrics.Result
 	if span := float64(r.lastDispatch-r.firstDispatch) / 1e9; r.measuredGen > 1 && span > 0 {
 		m["arrival_rate_per_sec"] = float64(r.measuredGen-1) / span
 	}
-	// The harness's own cost: the time the dispatcher spent placing jobs
-	// and the servers spent handling them, outside their waits (a lower
-	// bound: the Go scheduler's and the timer's share is not in it), and
-	// the whole process's CPU time (which includes the waits that yield in
-	// a loop when the next deadline is close).
+	// The harness's own cost per job. The loop does all the harness's work
+	// on its goroutine: its handling time between waits. On goroutines,
+	// most of the cost is outside the harness's code (the process timer's
+	// system calls, the Go scheduler's wake-ups of the servers and of its
+	// idle threads), and a sleeping server costs no CPU, so it is the
+	// process's CPU time less what spin servers spent serving.
+	// cpu_ns_per_job is the process's CPU time, with the loop's spinning
+	// waits and the spin servers' service.
+	m["gc_count"] = float64(rt.gcs)
+	m["gc_pause_sec"] = rt.pauseSec
 	if r.generated > 0 {
-		handled := r.dispatchNs
-		for i := range r.servers {
-			handled += r.servers[i].activeNs
-		}
-		m["harness_ns_per_job"] = float64(handled) / float64(r.generated)
+		g := float64(r.generated)
 		if cpu >= 0 {
-			m["cpu_ns_per_job"] = float64(cpu.Nanoseconds()) / float64(r.generated)
+			m["cpu_ns_per_job"] = float64(cpu.Nanoseconds()) / g
+		}
+		switch {
+		case c.Timing != TimingGoroutines:
+			m["harness_ns_per_job"] = float64(r.lp.busyNs) / g
+		case cpu >= 0:
+			spun := int64(0)
+			for i := range r.servers {
+				spun += r.servers[i].spunNs
+			}
+			m["harness_ns_per_job"] = float64(max(cpu.Nanoseconds()-spun, 0)) / g
+		}
+	}
+	// How busy the dispatcher was (near 1: it limited the rate), and the
+	// loop's waits.
+	if w := float64(wall.Nanoseconds()); w > 0 {
+		if c.Timing != TimingGoroutines {
+			sp := &r.lp.spin
+			if r.lp.lateN > 0 {
+				m["loop_late_mean_sec"] = r.lp.lateSum / float64(r.lp.lateN) / 1e9
+				m["loop_late_abs_mean_sec"] = r.lp.lateAbs / float64(r.lp.lateN) / 1e9
+			}
+			if !r.lp.spinning {
+				m["loop_lead_sec"] = float64(r.lp.lead) / 1e9
+			}
+			m["dispatcher_busy_frac"] = float64(r.lp.busyNs) / w
+			m["loop_spin_frac"] = float64(sp.Spun) / w
+			m["loop_sleep_frac"] = float64(sp.Slept) / w
+			if sp.Sleeps > 0 {
+				m["loop_sleeps"] = float64(sp.Sleeps)
+				m["loop_sleep_late_frac"] = float64(sp.Late) / float64(sp.Sleeps)
+			}
+		} else {
+			m["dispatcher_busy_frac"] = float64(r.dispatchNs) / w
 		}
 	}
 	dispatched := make([]float64, r.n)
@@ -762,15 +865,26 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration) *metrics.Result
 		bunch := m["lag_max_sec"] / c.Unit.Seconds() * lambda
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the generator ran late (mean %.3gms, p99 %.3gms, max %.3gms: up to %.0f arrivals bunched): response times count from the intended arrivals, so they include these stalls of the machine", m["lag_mean_sec"]*1e3, lag*1e3, m["lag_max_sec"]*1e3, bunch))
 	}
+	loop := c.Timing != TimingGoroutines
 	if d := m["start_delay_mean"]; d > 0.05*c.Service.Mean() {
-		if r.spin {
+		switch {
+		case loop:
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the loop got to jobs %.3g units late on average (%.0f%% of the mean service): the machine held it up (a job keeps its schedule, so this delays it only when it exceeds the job's time)", d, 100*d/c.Service.Mean()))
+		case r.spin:
 			res.Warnings = append(res.Warnings, fmt.Sprintf("servers started jobs %.3g units late on average (%.0f%% of the mean service): the CPU could not keep up with %d goroutines at this rate", d, 100*d/c.Service.Mean(), c.Servers))
-		} else {
+		default:
 			res.Warnings = append(res.Warnings, fmt.Sprintf("servers got to their jobs %.3g units late on average (%.0f%% of the mean service): the CPU could not keep up with %d goroutines at this rate (a sleeping server keeps its schedule, so this delays a job only when it exceeds the job's time)", d, 100*d/c.Service.Mean(), c.Servers))
 		}
 	}
-	if ov := m["overrun_mean"]; ov > 0.05*c.Service.Mean() {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("servers overran the service times by %.3g units a job (%.0f%% of the mean): timer precision or CPU contention", ov, 100*ov/c.Service.Mean()))
+	if ov := m["overrun_mean"]; math.Abs(ov) > 0.05*c.Service.Mean() {
+		if loop {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("jobs ended %.3g units past their deadlines on average (%.0f%% of the mean service): the loop did not wake on time (the OS's timer, or the machine held it up)", ov, 100*ov/c.Service.Mean()))
+		} else {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("servers overran the service times by %.3g units a job (%.0f%% of the mean): timer precision or CPU contention", ov, 100*ov/c.Service.Mean()))
+		}
+	}
+	if b := m["dispatcher_busy_frac"]; b > 0.8 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the dispatcher was busy %.0f%% of the run: it limits the rate", 100*b))
 	}
 	if c.Kind == ServiceSpin && c.Servers > runtime.GOMAXPROCS(0) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d spinning servers on GOMAXPROCS=%d: servers share cores, so service takes longer than its size", c.Servers, runtime.GOMAXPROCS(0)))

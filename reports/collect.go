@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"hash/maphash"
 	"slices"
+	"strings"
 
 	"github.com/stratbench/stratbench/metrics"
 )
@@ -42,15 +43,32 @@ type derived struct {
 	label, scenario  string
 	loadKey, workKey string
 	names            []string
+	bound            bool
 }
 
 // deriveOf works out d for r, splitting its name once.
 func deriveOf(r *metrics.Result) derived {
-	parts := nameParts(r.Name)
+	var arr [16]part
+	parts := appendNameParts(arr[:0], r.Name)
 	key, label := strategyOf(r, parts)
 	return derived{label: label, scenario: scenarioOf(r, parts, key),
 		loadKey: scenarioOf(r, parts, key, "load"), workKey: scenarioOf(r, parts, key, "workers"),
-		names: r.MetricNames()}
+		names: r.MetricNames(), bound: isBoundParts(r, parts)}
+}
+
+// appendNameParts is nameParts appending to out.
+func appendNameParts(out []part, name string) []part {
+	for s := range strings.SplitSeq(name, "/") {
+		if s == "" {
+			continue
+		}
+		if k, v, ok := strings.Cut(s, "="); ok {
+			out = append(out, part{k, v})
+		} else {
+			out = append(out, part{"", s})
+		}
+	}
+	return out
 }
 
 // resultWarning is one warning of a result, with the result's index.
@@ -89,6 +107,11 @@ type collector struct {
 	warnings  []resultWarning
 	nWarnings int
 
+	// Every metric name (summary.json gives their units); lastNames are
+	// the last result's, which the next ones of a sweep repeat.
+	metricNames map[string]struct{}
+	lastNames   []string
+
 	// For choosing the results to hold (selectHeld).
 	flags            []uint8
 	loadGrp, workGrp []int32
@@ -105,7 +128,7 @@ type envKey struct {
 }
 
 func newCollector() *collector {
-	return &collector{envIdx: map[envKey]int{}, runs: map[[2]uint64]struct{}{},
+	return &collector{envIdx: map[envKey]int{}, runs: map[[2]uint64]struct{}{}, metricNames: map[string]struct{}{},
 		loadKeys: map[string]int32{}, workKeys: map[string]int32{}, groupsSeen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
@@ -113,8 +136,14 @@ func newCollector() *collector {
 func (c *collector) add(r *metrics.Result, d derived) {
 	idx := c.n
 	c.n++
-	c.rank.addDerived(r, idx, d.scenario, d.label)
+	c.rank.addDerived(r, idx, d.scenario, d.label, d.bound)
 	c.answers.add(r)
+	if !slices.Equal(d.names, c.lastNames) {
+		for _, m := range d.names {
+			c.metricNames[m] = struct{}{}
+		}
+		c.lastNames = d.names
+	}
 
 	k := envKey{r.Env, r.Engine}
 	k.Time = ""

@@ -85,10 +85,12 @@
 // series a group its legend entry hides and shows and each value a hover
 // target, by one embedded script, the page still whole without it; no
 // script, font or stylesheet from the network), one PNG per chart,
-// report.md, results.csv, results.jsonl and summary.json, and results.txt
-// in the benchmark format with `Unit NAME better=higher|lower` lines, so
-// that `benchstat -col /policy results.txt` works on it. Every file is
-// written atomically.
+// report.md, results.csv (one row per result: its parameters, then each
+// metric's value, 95% interval and sample count; see WriteCSV),
+// results.jsonl and summary.json (with the unit and direction of every
+// metric), and results.txt in the benchmark format with `Unit NAME
+// better=higher|lower` lines, so that `benchstat -col /policy
+// results.txt` works on it. Every file is written atomically.
 //
 // # Scale
 //

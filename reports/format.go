@@ -93,7 +93,11 @@ func WriteText(w io.Writer, results []metrics.Result) error {
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
-	if err := WritePaired(w, fmt.Sprintf("%s against the simulator (same scenario and seed; kind %v, times in units of %v):", r.Family, r.Params["kind"], unit), pairs); err != nil {
+	how := fmt.Sprintf("kind %v", r.Params["kind"])
+	if t, ok := r.Params["timing"]; ok {
+		how += fmt.Sprintf(", timing %v", t)
+	}
+	if err := WritePaired(w, fmt.Sprintf("%s against the simulator (same scenario and seed; %s, times in units of %v):", r.Family, how, unit), pairs); err != nil {
 		return err
 	}
 	var gaps []GapRow

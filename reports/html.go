@@ -300,7 +300,7 @@ func fileHelp(f string) string {
 	case "results.txt":
 		return "Go benchmark format: benchstat reads it"
 	case "results.csv":
-		return "one row per result and metric, for spreadsheets, pandas or R"
+		return "one row per result (its parameters, and its metrics with their intervals), for spreadsheets, pandas or R; the metrics' units are in summary.json"
 	case "report.md":
 		return "the summary in Markdown, for a pull-request comment"
 	}

@@ -40,13 +40,34 @@ func fastDecode(b []byte, r *metrics.Result) bool {
 	return d.decode(r)
 }
 
-// decode decodes the line d.b into r (see fastDecode).
+// decode decodes the line d.b into r (see fastDecode). Afterwards
+// d.canon says whether the line is exactly what appendRecord writes of r
+// (without its newline), so that the line itself can be written. With
+// d.lean, the response-time distribution and the per-server arrays are
+// checked but not kept (r.CDF and r.PerServer stay nil) unless the line is
+// not canonical and d.full asks for the whole record then.
 func (d *fastDec) decode(r *metrics.Result) bool {
+	d.canon = true
+	d.spans = d.spans[:0]
 	if !d.record(r) {
 		return false
 	}
 	d.ws()
-	return d.i == len(d.b) && r.Validate() == nil
+	if d.i != len(d.b) || r.Validate() != nil {
+		return false
+	}
+	if len(d.spans) > 0 && !d.canon && d.full {
+		// The line will be encoded again: decode what was skipped.
+		end := d.i
+		for _, sp := range d.spans {
+			d.i = sp.at
+			if !d.lists(r, sp.bit) {
+				return false
+			}
+		}
+		d.i = end
+	}
+	return true
 }
 
 type fastDec struct {
@@ -61,6 +82,23 @@ type fastDec struct {
 	// the next ones: a sweep's records have the same shape, and reusing
 	// their maps and slices saves most of decoding's allocations.
 	spare spareContainers
+	// canon is cleared by anything in the line that appendRecord would
+	// write otherwise: white space, keys out of order, a field it omits,
+	// an escaped string, a number not in its shortest form.
+	canon bool
+	// lean skips (checks without keeping) the per-server arrays and the
+	// distribution, which only the held results need; full decodes them
+	// after all when the line is not canonical (it is encoded again).
+	lean, full bool
+	spans      []skipped
+	scratch    []byte
+}
+
+// skipped is a field that a lean decoder skipped: its bit and where its
+// value starts.
+type skipped struct {
+	bit uint32
+	at  int
 }
 
 type spareContainers struct {
@@ -156,6 +194,7 @@ func (d *fastDec) ws() {
 		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
 			d.i++
+			d.canon = false
 		default:
 			return
 		}
@@ -202,6 +241,19 @@ func (d *fastDec) object(field func(key string) bool) bool {
 	}
 }
 
+// mapObject is object for a map: appendRecord writes its keys in
+// increasing order, each once.
+func (d *fastDec) mapObject(field func(key string) bool) bool {
+	prev, first := "", true
+	return d.object(func(k string) bool {
+		if !first && k <= prev {
+			d.canon = false
+		}
+		prev, first = k, false
+		return field(k)
+	})
+}
+
 // array calls elem for each element of an array.
 func (d *fastDec) array(elem func() bool) bool {
 	if !d.next('[') {
@@ -233,16 +285,24 @@ func (d *fastDec) str() (string, bool) {
 		case c == '"':
 			s := d.b[start:d.i]
 			d.i++
-			if !ascii && !utf8.Valid(s) {
-				return "", false // encoding/json replaces invalid bytes
+			if !ascii {
+				// appendRecord writes these through encoding/json, which
+				// escapes some (U+2028): take none as canonical.
+				d.canon = false
+				if !utf8.Valid(s) {
+					return "", false // encoding/json replaces invalid bytes
+				}
 			}
 			return d.intern(s), true
 		case c == '\\':
+			d.canon = false
 			return d.escaped(start - 1)
 		case c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
+		case c == '<' || c == '>' || c == '&':
+			d.canon = false // encoding/json escapes them
 		}
 		d.i++
 	}
@@ -276,58 +336,153 @@ func (d *fastDec) escaped(start int) (string, bool) {
 	return "", false
 }
 
-// numToken reads the text of a number in JSON's grammar.
-func (d *fastDec) numToken() ([]byte, bool) {
+// numText is a number as read: its text and what parsing it and telling
+// whether it is canonical need.
+type numText struct {
+	tok []byte
+	// mant holds the first 19 significant digits, sig counts them all;
+	// the value is mant × 10^exp10 when sig <= 19.
+	mant  uint64
+	sig   int
+	exp10 int
+	neg   bool
+	// layout: no exponent, no fraction ending in 0, and not below 1e-6,
+	// as appendJSONFloat lays numbers out; plain: with at most 15
+	// significant digits besides, which appendJSONFloat writes so exactly
+	// (see canonicalNum).
+	layout, plain bool
+}
+
+// number reads a number in JSON's grammar.
+func (d *fastDec) number() (numText, bool) {
 	d.ws()
 	b, i := d.b, d.i
 	start := i
+	var n numText
 	if i < len(b) && b[i] == '-' {
+		n.neg = true
 		i++
 	}
+	n.layout = true
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if n.sig < 19 {
+				n.mant = n.mant*10 + uint64(b[i]-'0')
+			} else {
+				n.exp10++
+			}
+			n.sig++
 		}
 	default:
-		return nil, false
+		return n, false
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		lead := 0 // zeros after "0."
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			c := b[i] - '0'
+			switch {
+			case n.sig == 0 && c == 0:
+				lead++
+				n.exp10--
+			case n.sig < 19:
+				n.mant = n.mant*10 + uint64(c)
+				n.sig++
+				n.exp10--
+			default:
+				n.sig++
+			}
 		}
 		if i == j {
-			return nil, false
+			return n, false
+		}
+		if b[i-1] == '0' || lead > 5 {
+			n.layout = false
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		n.layout = false
 		i++
+		eneg := false
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
 			i++
 		}
 		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		e := 0
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if e < 100000 {
+				e = e*10 + int(b[i]-'0')
+			}
 		}
 		if i == j {
-			return nil, false
+			return n, false
 		}
+		if eneg {
+			e = -e
+		}
+		n.exp10 += e
 	}
+	n.plain = n.layout && n.sig <= 15
 	d.i = i
-	return b[start:i], true
+	n.tok = b[start:i]
+	return n, true
+}
+
+// float64pow10 are the powers of ten a float64 holds exactly.
+var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// canonicalNum reports whether appendJSONFloat writes f (parsed from n)
+// as n's text. A plain number is: a decimal of at most 15 significant
+// digits is the only one of so few digits that parses to its float64
+// (10^15 < 2^53), so it is the shortest that does, which strconv writes,
+// and in the layout of 'f' (1e-6 <= |f| < 1e21). One of 16 or 17 digits in
+// that layout mostly is, as numText.shortest tells; any other is written
+// out and compared.
+func (d *fastDec) canonicalNum(n *numText, f float64) bool {
+	if n.plain {
+		return true
+	}
+	if n.layout && n.shortest(f) {
+		return true
+	}
+	d.scratch = appendJSONFloat(d.scratch[:0], f)
+	return bytes.Equal(d.scratch, n.tok)
 }
 
 func (d *fastDec) float() (float64, bool) {
-	t, ok := d.numToken()
+	n, ok := d.number()
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(t), 64)
-	return f, err == nil
+	f, ok := n.value()
+	if ok && d.canon && !d.canonicalNum(&n, f) {
+		d.canon = false
+	}
+	return f, ok
+}
+
+// skipFloat reads a number without keeping it: it must still parse (as a
+// float64, in range), and its text is checked while the line may be
+// canonical.
+func (d *fastDec) skipFloat() bool {
+	n, ok := d.number()
+	if !ok {
+		return false
+	}
+	if n.plain {
+		return true // in range
+	}
+	f, ok := n.value()
+	if ok && d.canon && !d.canonicalNum(&n, f) {
+		d.canon = false
+	}
+	return ok
 }
 
 func (d *fastDec) floats() ([]float64, bool) {
@@ -360,6 +515,71 @@ func (d *fastDec) pair() ([2]float64, bool) {
 	return p, ok && n == 2
 }
 
+// skipPair is pair without keeping it.
+func (d *fastDec) skipPair() bool {
+	n := 0
+	ok := d.array(func() bool {
+		if n == 2 {
+			return false
+		}
+		n++
+		return d.skipFloat()
+	})
+	return ok && n == 2
+}
+
+// lists decodes the value of per_server (bit 128) or cdf (bit 256) into r.
+func (d *fastDec) lists(r *metrics.Result, bit uint32) bool {
+	if bit == 128 {
+		r.PerServer = take(&d.spare.perServer)
+		ok := d.mapObject(func(k string) bool {
+			xs, ok := d.floats()
+			r.PerServer[k] = xs
+			return ok
+		})
+		if len(r.PerServer) == 0 {
+			d.canon = false // omitted when empty
+		}
+		return ok
+	}
+	if r.CDF, d.spare.cdf = d.spare.cdf, nil; r.CDF == nil {
+		r.CDF = make([][2]float64, 0, 64)
+	}
+	ok := d.array(func() bool {
+		p, ok := d.pair()
+		r.CDF = append(r.CDF, p)
+		return ok
+	})
+	if len(r.CDF) == 0 {
+		d.canon = false
+	}
+	return ok
+}
+
+// skipLists checks the value of per_server (bit 128) or cdf (bit 256)
+// without keeping it, and remembers where it is.
+func (d *fastDec) skipLists(bit uint32) bool {
+	d.ws()
+	d.spans = append(d.spans, skipped{bit, d.i})
+	n := 0
+	var ok bool
+	if bit == 128 {
+		ok = d.mapObject(func(string) bool {
+			n++
+			return d.array(d.skipFloat)
+		})
+	} else {
+		ok = d.array(func() bool {
+			n++
+			return d.skipPair()
+		})
+	}
+	if n == 0 {
+		d.canon = false
+	}
+	return ok
+}
+
 // value reads any JSON value as encoding/json decodes it into an any.
 func (d *fastDec) value() (any, bool) {
 	switch c := d.peek(); {
@@ -367,7 +587,7 @@ func (d *fastDec) value() (any, bool) {
 		return d.str()
 	case c == '{':
 		m := map[string]any{}
-		ok := d.object(func(k string) bool {
+		ok := d.mapObject(func(k string) bool {
 			v, ok := d.value()
 			m[k] = v
 			return ok
@@ -399,9 +619,13 @@ func (d *fastDec) word(w string) bool {
 	return false
 }
 
+// Fields of a record, in the order appendRecord writes them; a record
+// always has these.
+const recordRequired = 1 | 4 | 8 | 16 | 8192
+
 func (d *fastDec) record(r *metrics.Result) bool {
 	var seen uint32
-	return d.object(func(k string) bool {
+	ok := d.object(func(k string) bool {
 		bit := uint32(0)
 		ok := false
 		switch k {
@@ -411,13 +635,14 @@ func (d *fastDec) record(r *metrics.Result) bool {
 		case "family":
 			bit = 2
 			r.Family, ok = d.str()
+			d.canon = d.canon && r.Family != ""
 		case "name":
 			bit = 4
 			r.Name, ok = d.str()
 		case "params":
 			bit = 8
 			r.Params = take(&d.spare.params)
-			ok = d.object(func(k string) bool {
+			ok = d.mapObject(func(k string) bool {
 				v, ok := d.value()
 				r.Params[k] = v
 				return ok
@@ -425,7 +650,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 		case "metrics":
 			bit = 16
 			r.Metrics = take(&d.spare.metrics)
-			ok = d.object(func(k string) bool {
+			ok = d.mapObject(func(k string) bool {
 				f, ok := d.float()
 				r.Metrics[k] = f
 				return ok
@@ -433,51 +658,51 @@ func (d *fastDec) record(r *metrics.Result) bool {
 		case "ci95":
 			bit = 32
 			r.CI95 = take(&d.spare.ci)
-			ok = d.object(func(k string) bool {
+			ok = d.mapObject(func(k string) bool {
 				p, ok := d.pair()
 				r.CI95[k] = p
 				return ok
 			})
+			d.canon = d.canon && len(r.CI95) > 0
 		case "samples":
 			bit = 64
 			r.Samples = take(&d.spare.samples)
-			ok = d.object(func(k string) bool {
+			ok = d.mapObject(func(k string) bool {
 				xs, ok := d.floats()
 				r.Samples[k] = xs
 				return ok
 			})
-		case "per_server":
+			d.canon = d.canon && len(r.Samples) > 0
+		case "per_server", "cdf":
 			bit = 128
-			r.PerServer = take(&d.spare.perServer)
-			ok = d.object(func(k string) bool {
-				xs, ok := d.floats()
-				r.PerServer[k] = xs
-				return ok
-			})
-		case "cdf":
-			bit = 256
-			if r.CDF, d.spare.cdf = d.spare.cdf, nil; r.CDF == nil {
-				r.CDF = make([][2]float64, 0, 64)
+			if k == "cdf" {
+				bit = 256
 			}
-			ok = d.array(func() bool {
-				p, ok := d.pair()
-				r.CDF = append(r.CDF, p)
-				return ok
-			})
+			if seen&bit != 0 {
+				return false
+			}
+			if d.lean {
+				ok = d.skipLists(bit)
+			} else {
+				ok = d.lists(r, bit)
+			}
 		case "answers":
 			bit = 512
 			r.Answers = take(&d.spare.answers)
-			ok = d.object(func(k string) bool {
+			ok = d.mapObject(func(k string) bool {
 				v, ok := d.value()
 				r.Answers[k] = v
 				return ok
 			})
+			d.canon = d.canon && len(r.Answers) > 0
 		case "profile":
 			bit = 1024
 			r.Profile, ok = d.str()
+			d.canon = d.canon && r.Profile != ""
 		case "timeline":
 			bit = 2048
 			ok = d.timeline(r)
+			d.canon = false // appendRecord leaves these to WriteJSON
 		case "warnings":
 			bit = 4096
 			if r.Warnings, d.spare.warnings = d.spare.warnings, nil; r.Warnings == nil {
@@ -488,6 +713,7 @@ func (d *fastDec) record(r *metrics.Result) bool {
 				r.Warnings = append(r.Warnings, s)
 				return ok
 			})
+			d.canon = d.canon && len(r.Warnings) > 0
 		case "env":
 			bit = 8192
 			ok = d.env(&r.Env)
@@ -495,9 +721,16 @@ func (d *fastDec) record(r *metrics.Result) bool {
 		if bit == 0 || seen&bit != 0 {
 			return false
 		}
+		if bit < seen {
+			d.canon = false // out of order
+		}
 		seen |= bit
 		return ok
 	})
+	if seen&recordRequired != recordRequired {
+		d.canon = false
+	}
+	return ok
 }
 
 // timeline decodes the value of "timeline" with encoding/json, as
@@ -517,9 +750,12 @@ func (d *fastDec) timeline(r *metrics.Result) bool {
 	return true
 }
 
+// Fields of an environment that appendRecord always writes.
+const envRequired = 1 | 2 | 4 | 16 | 32 | 64
+
 func (d *fastDec) env(e *metrics.Env) bool {
 	var seen uint32
-	return d.object(func(k string) bool {
+	ok := d.object(func(k string) bool {
 		bit := uint32(0)
 		ok := false
 		switch k {
@@ -535,6 +771,7 @@ func (d *fastDec) env(e *metrics.Env) bool {
 		case "cpu":
 			bit = 8
 			e.CPU, ok = d.str()
+			d.canon = d.canon && e.CPU != ""
 		case "num_cpu":
 			bit = 16
 			e.NumCPU, ok = d.int()
@@ -543,34 +780,46 @@ func (d *fastDec) env(e *metrics.Env) bool {
 			e.GOMAXPROCS, ok = d.int()
 		case "seed":
 			bit = 64
-			var t []byte
-			if t, ok = d.numToken(); ok {
+			var n numText
+			if n, ok = d.number(); ok {
 				var err error
-				e.Seed, err = strconv.ParseUint(string(t), 10, 64)
+				e.Seed, err = strconv.ParseUint(string(n.tok), 10, 64)
 				ok = err == nil
 			}
 		case "commit":
 			bit = 128
 			e.Commit, ok = d.str()
+			d.canon = d.canon && e.Commit != ""
 		case "time":
 			bit = 256
 			e.Time, ok = d.str()
+			d.canon = d.canon && e.Time != ""
 		}
 		if bit == 0 || seen&bit != 0 {
 			return false
 		}
+		if bit < seen {
+			d.canon = false
+		}
 		seen |= bit
 		return ok
 	})
+	if seen&envRequired != envRequired {
+		d.canon = false
+	}
+	return ok
 }
 
 func (d *fastDec) int() (int, bool) {
-	t, ok := d.numToken()
+	n, ok := d.number()
 	if !ok {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(t), 10, 64)
-	return int(n), err == nil
+	if n.neg && n.mant == 0 {
+		d.canon = false // -0 is written 0
+	}
+	v, err := strconv.ParseInt(string(n.tok), 10, 64)
+	return int(v), err == nil
 }
 
 // --- encoding --------------------------------------------------------

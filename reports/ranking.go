@@ -222,11 +222,12 @@ type rankGroupAcc struct {
 // add records r, the idx-th result of the report, in its scenario.
 func (rc *ranker) add(r *metrics.Result, idx int, scenario string) {
 	_, label := StrategyOf(r)
-	rc.addDerived(r, idx, scenario, label)
+	rc.addDerived(r, idx, scenario, label, isBound(r))
 }
 
-// addDerived is add with r's strategy label worked out.
-func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string) {
+// addDerived is add with r's strategy label worked out, and whether it is
+// a bound.
+func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string, bound bool) {
 	if rc.index == nil {
 		rc.index = map[string]*rankGroupAcc{}
 	}
@@ -241,7 +242,7 @@ func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string)
 			return
 		}
 	}
-	g.recs = append(g.recs, rc.recOf(r, idx, label))
+	g.recs = append(g.recs, rc.recOf(r, idx, label, bound))
 }
 
 // rank ranks every scenario in first-seen order, letting go of each
@@ -308,9 +309,9 @@ type namedSamples struct {
 	xs   []float64
 }
 
-func (rc *ranker) recOf(r *metrics.Result, idx int, label string) *rankRec {
+func (rc *ranker) recOf(r *metrics.Result, idx int, label string, bound bool) *rankRec {
 	rec := rc.newRec()
-	rec.idx, rec.label, rec.bound, rec.warned = idx, label, isBound(r), len(r.Warnings) > 0
+	rec.idx, rec.label, rec.bound, rec.warned = idx, label, bound, len(r.Warnings) > 0
 	rec.unstable, _ = r.Params["unstable"].(bool)
 	rec.unitSec, rec.hasUnitSec = paramFloat(r, "unit_sec")
 	rec.names = rc.internNames(r.Metrics)
@@ -350,15 +351,17 @@ func (rc *ranker) newRec() *rankRec {
 }
 
 // cutFloats returns a slice of n floats cut from *block, starting a new
-// block when it is full. Values and samples have blocks of their own:
-// the rankings keep the samples, the values go once ranked.
+// block when it is full, each twice the last up to 64Ki floats (a ranker
+// of one scenario, as the charts make hundreds of, needs few). Values and
+// samples have blocks of their own: the rankings keep the samples, the
+// values go once ranked.
 func cutFloats(block *[]float64, n int) []float64 {
 	const size = 1 << 16
 	if n > size/4 {
 		return make([]float64, n)
 	}
 	if cap(*block)-len(*block) < n {
-		*block = make([]float64, 0, size)
+		*block = make([]float64, 0, max(4*n, min(size, 2*cap(*block))))
 	}
 	start := len(*block)
 	*block = (*block)[:start+n]
@@ -463,7 +466,12 @@ func headlineRecs(rs []*rankRec) string {
 // isBound reports whether the strategy of r is a reference bound: a
 // policy the catalogue marks so.
 func isBound(r *metrics.Result) bool {
-	for _, p := range nameParts(r.Name) {
+	return isBoundParts(r, nameParts(r.Name))
+}
+
+// isBoundParts is isBound with r's name split into parts.
+func isBoundParts(r *metrics.Result, parts []part) bool {
+	for _, p := range parts {
 		if p.key == "policy" {
 			return catalog.IsBound(p.value)
 		}

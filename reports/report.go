@@ -172,7 +172,7 @@ type Format struct {
 var Formats = []Format{
 	{"json", "results.jsonl (every result record, merged) and summary.json (rankings, profiles, problems)", writeJSONFiles},
 	{"bench", "results.txt in Go benchmark format with Unit lines: benchstat -col /policy results.txt", writeBenchFile},
-	{"csv", "results.csv: one row per result and metric, with its interval and parameters", writeCSVFile},
+	{"csv", "results.csv: one row per result, with its parameters and each metric's value, 95% interval and sample count", writeCSVFile},
 	{"md", "report.md: the summary and comparisons in Markdown, fit for a pull-request comment", writeMarkdownFile},
 	{"png", "one PNG per chart", writePNGFiles},
 	{"html", "index.html: one self-contained page (charts inline, works offline) linking the files beside it", writeHTMLFile},
@@ -253,13 +253,14 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	set := &Set{Units: Units{Better: map[string]metrics.Better{}}}
 	isIn := func(path string) bool { return isInputPath(cfg.Inputs, path) }
+	sr := &streamReader{ctx: ctx, set: set, col: newCollector()}
+	defer sr.close() // after the writers stop (so.abort), which copy from the inputs
 	so, err := newStreamOut(cfg.Out, formats, isIn, set.Units)
 	if err != nil {
 		return err
 	}
 	defer so.abort()
-	sr := &streamReader{ctx: ctx, set: set, col: newCollector(), out: so}
-	defer sr.close()
+	sr.out = so
 	if err := sr.readAll(cfg.Inputs, cfg.Stdin, cfg.Out); err != nil {
 		if errors.Is(err, ErrInput) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isReadErr(err) {
 			return inputError{err}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -97,6 +98,7 @@ var (
 	sweepOut = flag.String("sweep.out", "", "TestWriteSweep writes a sweep of -sweep.records records into this file")
 	sweepN   = flag.Int("sweep.records", 1000000, "records of the sweep TestWriteSweep writes")
 	scaleN   = flag.String("scale.records", "1000,10000,100000", "comma-separated sweep sizes of BenchmarkReportScale (1000000 for issue 13's target)")
+	scaleIn  = flag.String("scale.in", "", "BenchmarkReportScale reports this sweep (written by TestWriteSweep) instead of writing one of each -scale.records size")
 )
 
 // TestWriteSweep writes a sweep for measuring the command on it:
@@ -110,14 +112,27 @@ func TestWriteSweep(t *testing.T) {
 }
 
 // BenchmarkReportScale measures stratbench report (Run, every format) on
-// a sweep of N records: records/s, the bytes allocated per record, the
-// heap's peak per record (what the report holds) and the page's size per
-// record. The sizes are -scale.records; -short runs only the first, and
-// so does a smoke run (-benchtime 1x, as CI runs every benchmark once)
-// unless -scale.records is given.
+// a sweep of N records: records/s, the CPU time (user + system, which the
+// load of a shared machine does not inflate as it does the wall time),
+// the bytes allocated per record, the heap's peak per record (what the
+// report holds), the process's peak RSS and the page's size per record.
+// The sizes are -scale.records; -short runs only the first, and so does a
+// smoke run (-benchtime 1x, as CI runs every benchmark once) unless
+// -scale.records is given. -scale.in reports a sweep written before (by
+// TestWriteSweep) instead, which saves writing a million records first:
 //
 //	go test ./reports -run '^$' -bench ReportScale -benchtime 1x -scale.records 1000000
+//	go test ./reports -run WriteSweep -sweep.out $PWD/out/sweep1m.jsonl -sweep.records 1000000
+//	go test ./reports -run '^$' -bench ReportScale -benchtime 1x -scale.in $PWD/out/sweep1m.jsonl
 func BenchmarkReportScale(b *testing.B) {
+	if *scaleIn != "" {
+		n, err := countLines(*scaleIn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) { benchReport(b, *scaleIn, n) })
+		return
+	}
 	var sizes []int
 	for s := range strings.SplitSeq(*scaleN, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -133,50 +148,84 @@ func BenchmarkReportScale(b *testing.B) {
 	}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
-			dir := b.TempDir()
-			in := filepath.Join(dir, "in.jsonl")
+			in := filepath.Join(b.TempDir(), "in.jsonl")
 			writeSweep(b, in, n)
-			var peak uint64
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				out := filepath.Join(dir, fmt.Sprint("out", i))
-				stop := make(chan struct{})
-				done := make(chan uint64)
-				go func() { // the heap's peak, sampled
-					var ms runtime.MemStats
-					var p uint64
-					for {
-						runtime.ReadMemStats(&ms)
-						p = max(p, ms.HeapAlloc)
-						select {
-						case <-stop:
-							done <- p
-							return
-						case <-time.After(50 * time.Millisecond):
-						}
-					}
-				}()
-				err := Run(context.Background(), Config{Inputs: []string{in}, Out: out}, io.Discard, io.Discard)
-				close(stop)
-				peak = max(peak, <-done)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if i > 0 {
-					os.RemoveAll(out)
-				}
-			}
-			b.StopTimer()
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(b.N), "alloc-B/record")
-			b.ReportMetric(float64(peak)/float64(n), "peak-heap-B/record")
-			if fi, err := os.Stat(filepath.Join(dir, "out0", "index.html")); err == nil {
-				b.ReportMetric(float64(fi.Size())/float64(n), "html-B/record")
-			}
+			benchReport(b, in, n)
 		})
+	}
+}
+
+// countLines counts the lines of a file.
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	buf := make([]byte, 1<<20)
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte("\n"))
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// benchReport runs the report of the n records of in b.N times.
+func benchReport(b *testing.B, in string, n int) {
+	dir := b.TempDir()
+	var peak uint64
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := filepath.Join(dir, fmt.Sprint("out", i))
+		stop := make(chan struct{})
+		done := make(chan uint64)
+		go func() { // the heap's peak, sampled
+			var ms runtime.MemStats
+			var p uint64
+			for {
+				runtime.ReadMemStats(&ms)
+				p = max(p, ms.HeapAlloc)
+				select {
+				case <-stop:
+					done <- p
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+		err := Run(context.Background(), Config{Inputs: []string{in}, Out: out}, io.Discard, io.Discard)
+		close(stop)
+		peak = max(peak, <-done)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i > 0 {
+			os.RemoveAll(out)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-sec/op")
+	}
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+	}
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(b.N), "alloc-B/record")
+	b.ReportMetric(float64(peak)/float64(n), "peak-heap-B/record")
+	if fi, err := os.Stat(filepath.Join(dir, "out0", "index.html")); err == nil {
+		b.ReportMetric(float64(fi.Size())/float64(n), "html-B/record")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -233,9 +233,12 @@ func (sr *streamReader) read(si int32, src source) error {
 		s.Problems = append(s.Problems, errs...)
 		in.Results = len(rs)
 		for i := range rs {
-			if err := sr.take(&rs[i], deriveOf(&rs[i]), nil, nil, loc{src: -1}); err != nil {
+			if err := sr.take(&rs[i], deriveOf(&rs[i]), nil, piece{}, nil, loc{src: -1}); err != nil {
 				return err
 			}
+		}
+		if err := sr.out.flush(nil); err != nil {
+			return err
 		}
 	}
 	s.Inputs = append(s.Inputs, in)
@@ -243,9 +246,8 @@ func (sr *streamReader) read(si int32, src source) error {
 }
 
 // take adds one result read from an input: it is dropped if a duplicate,
-// else written to the streamed formats (js and bench are its encodings,
-// worked out here when nil) and collected.
-func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l loc) error {
+// else written to the streamed formats (see streamOut.add) and collected.
+func (sr *streamReader) take(r *metrics.Result, d derived, js []byte, jsSrc piece, bench []byte, l loc) error {
 	if !sr.dups.keep(sr.col, r) {
 		return nil
 	}
@@ -257,7 +259,7 @@ func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l l
 		sr.mem[idx] = r
 	}
 	sr.locs = append(sr.locs, l)
-	if err := sr.out.add(r, d, js, bench); err != nil {
+	if err := sr.out.add(r, d, js, jsSrc, bench); err != nil {
 		return err
 	}
 	sr.col.add(r, d)
@@ -265,13 +267,31 @@ func (sr *streamReader) take(r *metrics.Result, d derived, js, bench []byte, l l
 }
 
 // A batch of lines that one worker decodes and encodes while the others
-// take the next batches; the batches are taken in order.
+// take the next batches; the batches are taken in order, and written by
+// the files' writers, after which they are reused (release).
 type lineBatch struct {
 	buf   []byte
 	lines []batchLine
 	items []batchItem
-	out   []byte // the encodings of the batch's results
+	out   []byte // the JSON encodings of the batch's results
+	bout  []byte // their benchmark lines
 	done  chan struct{}
+	// The pieces of the streamed files and the bytes worked out when the
+	// batch was taken (streamOut.begin).
+	jsonP, benchP, csvP []piece
+	extra, rows         []byte
+	refs                atomic.Int32
+	free                chan *lineBatch
+}
+
+// release drops a reference to the batch; the last one gives it back.
+func (b *lineBatch) release() {
+	if b.refs.Add(-1) == 0 {
+		select {
+		case b.free <- b:
+		default:
+		}
+	}
 }
 
 type batchLine struct {
@@ -279,17 +299,26 @@ type batchLine struct {
 	num        int
 	start, end int64
 	long       bool
+	// whole: the line's bytes in the input are just from start to end,
+	// its newline included (nothing trimmed, a newline at its end).
+	whole bool
 }
 
 type batchItem struct {
-	res               metrics.Result
-	err               error
-	d                 derived
-	js0, js1, b0, b1  int // the result's JSON and benchmark lines in out
-	encErr            error
-	start, end        int64
-	num               int
-	long, decoded, ok bool
+	res    metrics.Result
+	err    error
+	d      derived
+	js0    int // the result's JSON line in out, or in buf when raw
+	js1    int
+	b0, b1 int // its benchmark lines in out
+	encErr error
+	start  int64
+	end    int64
+	num    int
+	long   bool
+	// raw: the line is what appendRecord would write (canonical), so it
+	// is written as it came; whole: from its input's bytes.
+	raw, whole bool
 }
 
 const (
@@ -311,6 +340,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 	for range workers {
 		go func() {
 			dec := newFastDec()
+			dec.lean, dec.full = true, wantJSON
 			for b := range work {
 				b.encode(dec, wantJSON, wantBench)
 				close(b.done)
@@ -331,7 +361,7 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				b.buf, b.lines, b.done = b.buf[:0], b.lines[:0], make(chan struct{})
 				return b
 			default:
-				return &lineBatch{done: make(chan struct{})}
+				return &lineBatch{done: make(chan struct{}), free: free}
 			}
 		}
 		b := next()
@@ -360,7 +390,9 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				}
 				from := len(b.buf)
 				b.buf = append(b.buf, t...)
-				b.lines = append(b.lines, batchLine{from: from, to: len(b.buf), num: sc.Line(), start: sc.Start(), end: sc.End()})
+				whole := sc.Terminated() && int64(len(t)) == sc.End()-sc.Start()-1
+				b.lines = append(b.lines, batchLine{from: from, to: len(b.buf), num: sc.Line(), start: sc.Start(), end: sc.End(), whole: whole})
+				b.buf = append(b.buf, '\n') // a canonical line is written with it
 			}
 			if len(b.lines) >= batchLines || len(b.buf) >= batchBytes {
 				if !send() {
@@ -376,11 +408,13 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 	}()
 	n := 0
 	var firstErr error
+	src := sr.sources[si].f
 	for b := range ordered {
 		<-b.done
 		if firstErr != nil {
 			continue
 		}
+		sr.out.begin(b)
 		for i := range b.items {
 			it := &b.items[i]
 			switch {
@@ -401,20 +435,25 @@ func (sr *streamReader) readJSONL(si int32, path string, r io.Reader) (int, erro
 				break
 			}
 			var js, bench []byte
-			if wantJSON {
+			var jsSrc piece
+			switch {
+			case wantJSON && it.raw && it.whole:
+				jsSrc = piece{src: src, off: it.start, n: it.end - it.start}
+			case wantJSON && it.raw:
+				js = b.buf[it.js0:it.js1]
+			case wantJSON:
 				js = b.out[it.js0:it.js1]
 			}
 			if wantBench {
-				bench = b.out[it.b0:it.b1]
+				bench = b.bout[it.b0:it.b1]
 			}
-			if err := sr.take(&it.res, it.d, js, bench, loc{src: si, start: it.start, end: it.end}); err != nil {
+			if err := sr.take(&it.res, it.d, js, jsSrc, bench, loc{src: si, start: it.start, end: it.end}); err != nil {
 				firstErr = err
 				break
 			}
 		}
-		select {
-		case free <- b:
-		default:
+		if err := sr.out.flush(b); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
 	if firstErr != nil {
@@ -436,33 +475,37 @@ func (b *lineBatch) encode(dec *fastDec, wantJSON, wantBench bool) {
 		b.items = append(b.items, batchItem{})
 	}
 	b.items = b.items[:len(b.lines)]
-	b.out = b.out[:0]
+	b.out, b.bout = b.out[:0], b.bout[:0]
 	for i, l := range b.lines {
 		it := &b.items[i]
 		dec.recycle(&it.res)
 		*it = batchItem{res: it.res}
-		it.num, it.long, it.start, it.end = l.num, l.long, l.start, l.end
+		it.num, it.long, it.start, it.end, it.whole = l.num, l.long, l.start, l.end, l.whole
 		if l.long {
 			continue
 		}
 		line := b.buf[l.from:l.to]
 		dec.b, dec.i = line, 0
 		if !dec.decode(&it.res) {
+			dec.canon = false
 			it.res, it.err = metrics.DecodeLine(line)
 			if it.err != nil {
 				continue
 			}
 		}
 		it.d = deriveOf(&it.res)
-		if wantJSON {
+		switch {
+		case wantJSON && dec.canon:
+			it.raw, it.js0, it.js1 = true, l.from, l.to+1
+		case wantJSON:
 			it.js0 = len(b.out)
 			b.out, it.encErr = appendRecord(b.out, &it.res)
 			it.js1 = len(b.out)
 		}
 		if wantBench {
-			it.b0 = len(b.out)
-			b.out = appendBenchLines(b.out, &it.res, it.d.names)
-			it.b1 = len(b.out)
+			it.b0 = len(b.bout)
+			b.bout = appendBenchLines(b.bout, &it.res, it.d.names)
+			it.b1 = len(b.bout)
 		}
 	}
 }
@@ -511,117 +554,276 @@ func (sr *streamReader) readBack(idx []int) (map[int]*metrics.Result, error) {
 // --- the streamed formats -------------------------------------------
 
 // streamOut writes the formats that list every result while they are
-// read: results.jsonl directly, results.txt and results.csv into spools
-// (their first lines depend on every result: the units, the parameter
-// columns) that finish copies behind their header.
+// read, each file by a goroutine of its own (fileWriter) from the pieces
+// of each batch of results: results.jsonl (canonical lines copied from the
+// input in the kernel), results.txt and results.csv behind first lines
+// that depend on every result (the units, the columns): when the last
+// result leaves them as they were, as in a sweep, nothing is copied.
 type streamOut struct {
 	dir   string
 	units Units // as they are now: benchmark files add to them
-	json  *fsutil.File
-	jw    *bufio.Writer
-	// results.txt is written whole as its results come, behind the Unit
-	// lines of the first result's metrics (bhead): if the last result
-	// leaves them as they were, as in a sweep, nothing is copied.
-	bench *fsutil.File
-	bw    *bufio.Writer
+	json  *fileWriter
+	bench *fileWriter
+	csv   *fileWriter
+	// The pieces of the files of the results taken since the last flush,
+	// and the bytes of results.txt and results.csv worked out here: they
+	// belong to the batch being taken (begin) until its files are written.
+	jsonP, benchP, csvP []piece
+	extra, rows         []byte
+	// results.txt is written behind the Unit lines of the first result's
+	// metrics (bhead); a result whose configuration differs from the last
+	// one's has the configuration lines (bfw) before its lines.
 	bfw   *benchfmt.Writer
 	bhead []byte
 	bcfg  [5]string
 	bhave bool
-	csv   *os.File // spool
-	cw    *bufio.Writer
-	// Every metric name (for the units of results.txt), the metrics and
-	// parameter key sets of results.csv, numbered.
+	// results.csv is written in the columns of the results so far (clay);
+	// csvRuns are the layouts and how many rows each wrote.
+	clay    *csvLayout
+	csvRuns []csvRun
+	// Every metric name (for the units of results.txt); lastNames are the
+	// last result's, which the next ones of a sweep repeat.
 	metricSeen map[string]bool
-	metricIDs  map[string]int
-	metricList []string
-	keysets    [][]string
-	lastKeyset int
-	keysetIDs  map[string]int
-	tmp        []byte
+	lastNames  []string
+}
+
+// csvRun is rows of results.csv written in one layout.
+type csvRun struct {
+	lay  *csvLayout
+	rows int
+}
+
+// piece is part of a streamed file: bytes, or n bytes of an input from
+// off.
+type piece struct {
+	b      []byte
+	src    *os.File
+	off, n int64
+}
+
+// appendPiece appends p to ps, or extends the last piece when p follows
+// it (bytes next in the same array, or the next bytes of the same input).
+func appendPiece(ps []piece, p piece) []piece {
+	if p.src == nil && len(p.b) == 0 {
+		return ps
+	}
+	if k := len(ps); k > 0 {
+		last := &ps[k-1]
+		switch {
+		case p.src != nil:
+			if last.src == p.src && last.off+last.n == p.off {
+				last.n += p.n
+				return ps
+			}
+		case last.src == nil && len(last.b)+len(p.b) <= cap(last.b) && &last.b[:len(last.b)+1][len(last.b)] == &p.b[0]:
+			last.b = last.b[:len(last.b)+len(p.b)]
+			return ps
+		}
+	}
+	return append(ps, p)
+}
+
+// fileWriter writes one streamed file from the pieces sent to it.
+type fileWriter struct {
+	f      *fsutil.File
+	jobs   chan writeJob
+	done   chan struct{}
+	err    error // once done is closed
+	failed atomic.Bool
+	bw     *bufio.Writer
+	buf    []byte
+}
+
+// writeJob is pieces to write; b, when not nil, is the batch they belong
+// to, released once they are written.
+type writeJob struct {
+	ps []piece
+	b  *lineBatch
+}
+
+func startWriter(f *fsutil.File) *fileWriter {
+	w := &fileWriter{f: f, jobs: make(chan writeJob, 4), done: make(chan struct{}), bw: bufio.NewWriterSize(f, 1<<20)}
+	go w.run(w.jobs)
+	return w
+}
+
+func (w *fileWriter) run(jobs <-chan writeJob) {
+	defer close(w.done)
+	for j := range jobs {
+		for _, p := range j.ps {
+			if w.err != nil {
+				break
+			}
+			if p.src == nil {
+				_, w.err = w.bw.Write(p.b)
+			} else if w.err = w.bw.Flush(); w.err == nil {
+				if w.buf == nil {
+					w.buf = make([]byte, 1<<20)
+				}
+				w.err = copyRange(w.f.File, p.src, p.off, p.n, w.buf)
+			}
+			if w.err != nil {
+				w.failed.Store(true)
+			}
+		}
+		if j.b != nil {
+			j.b.release()
+		}
+	}
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+}
+
+// send queues pieces, unless writing failed; it returns the error then.
+func (w *fileWriter) send(ps []piece, b *lineBatch) error {
+	if w.failed.Load() {
+		if b != nil {
+			b.release()
+		}
+		return w.close()
+	}
+	w.jobs <- writeJob{ps, b}
+	return nil
+}
+
+// close waits until everything sent is written and returns the first
+// error.
+func (w *fileWriter) close() error {
+	if w.jobs != nil {
+		close(w.jobs)
+		w.jobs = nil
+	}
+	<-w.done
+	return w.err
+}
+
+// appendWriter appends what is written to *b.
+type appendWriter struct{ b *[]byte }
+
+func (w appendWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
 }
 
 // newStreamOut starts the streamed formats among formats, except files
 // that are inputs (never overwritten).
 func newStreamOut(dir string, formats []Format, isInput func(string) bool, units Units) (*streamOut, error) {
-	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}, metricIDs: map[string]int{}}
+	so := &streamOut{dir: dir, units: units, metricSeen: map[string]bool{}}
+	so.bfw = benchfmt.NewWriter(appendWriter{&so.extra})
 	for _, f := range formats {
+		var name string
+		var w **fileWriter
 		switch f.Name {
 		case "json":
-			if !isInput(filepath.Join(dir, "results.jsonl")) {
-				jf, err := fsutil.Create(filepath.Join(dir, "results.jsonl"))
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.json, so.jw = jf, bufio.NewWriterSize(jf, 1<<20)
-			}
+			name, w = "results.jsonl", &so.json
 		case "bench":
-			if !isInput(filepath.Join(dir, "results.txt")) {
-				f, err := fsutil.Create(filepath.Join(dir, "results.txt"))
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.bench, so.bw = f, bufio.NewWriterSize(f, 1<<20)
-				so.bfw = benchfmt.NewWriter(so.bw)
-			}
+			name, w = "results.txt", &so.bench
 		case "csv":
-			if !isInput(filepath.Join(dir, "results.csv")) {
-				f, err := os.CreateTemp(dir, ".results.csv.spool-*")
-				if err != nil {
-					so.abort()
-					return nil, err
-				}
-				so.csv, so.cw = f, bufio.NewWriterSize(f, 1<<20)
-			}
+			name, w = "results.csv", &so.csv
+		default:
+			continue
 		}
+		if isInput(filepath.Join(dir, name)) {
+			continue
+		}
+		file, err := fsutil.Create(filepath.Join(dir, name))
+		if err != nil {
+			so.abort()
+			return nil, err
+		}
+		*w = startWriter(file)
 	}
 	return so, nil
 }
 
-// abort discards everything written.
-func (so *streamOut) abort() {
-	for _, f := range []*fsutil.File{so.json, so.bench} {
-		if f != nil {
-			f.Abort()
+// writers are the files being written.
+func (so *streamOut) writers() []*fileWriter {
+	var out []*fileWriter
+	for _, w := range []*fileWriter{so.json, so.bench, so.csv} {
+		if w != nil {
+			out = append(out, w)
 		}
 	}
-	for _, f := range []*os.File{so.csv} {
-		if f != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
+	return out
+}
+
+// abort discards everything written.
+func (so *streamOut) abort() {
+	for _, w := range so.writers() {
+		w.close()
+		w.f.Abort()
 	}
 	so.json, so.bench, so.csv = nil, nil, nil
 }
 
-// add writes one result; js and bench are its JSON line and benchmark
-// lines when already encoded.
-func (so *streamOut) add(r *metrics.Result, d derived, js, bench []byte) error {
+// begin takes the results of batch b: their pieces go into its lists.
+func (so *streamOut) begin(b *lineBatch) {
+	so.jsonP, so.benchP, so.csvP = b.jsonP[:0], b.benchP[:0], b.csvP[:0]
+	so.extra, so.rows = b.extra[:0], b.rows[:0]
+}
+
+// flush sends the pieces of the results taken since begin (of batch b,
+// released once they are written) or since the last flush (b nil) to
+// their files.
+func (so *streamOut) flush(b *lineBatch) error {
+	lists := []*[]piece{&so.jsonP, &so.benchP, &so.csvP}
+	ws := []*fileWriter{so.json, so.bench, so.csv}
+	if b != nil {
+		n := int32(1)
+		for i, w := range ws {
+			if w != nil && len(*lists[i]) > 0 {
+				n++
+			}
+		}
+		b.refs.Store(n)
+		b.jsonP, b.benchP, b.csvP, b.extra, b.rows = so.jsonP, so.benchP, so.csvP, so.extra, so.rows
+	}
+	var err error
+	for i, w := range ws {
+		if w == nil || len(*lists[i]) == 0 {
+			continue
+		}
+		if e := w.send(*lists[i], b); e != nil && err == nil {
+			err = e
+		}
+		*lists[i] = nil
+	}
+	if b != nil {
+		b.release()
+	}
+	so.extra, so.rows = nil, nil
+	return err
+}
+
+// add takes one result. js is its JSON line (nil: encoded here) or jsSrc
+// where the line is in its input (with its newline); bench its benchmark
+// lines (nil: worked out here).
+func (so *streamOut) add(r *metrics.Result, d derived, js []byte, jsSrc piece, bench []byte) error {
 	if so.json != nil {
-		if js == nil {
-			var err error
-			if so.tmp, err = appendRecord(so.tmp[:0], r); err != nil {
+		switch {
+		case jsSrc.src != nil:
+			so.jsonP = appendPiece(so.jsonP, jsSrc)
+		case js != nil:
+			so.jsonP = appendPiece(so.jsonP, piece{b: js})
+		default:
+			enc, err := appendRecord(nil, r)
+			if err != nil {
 				return fmt.Errorf("writing json: %w", err)
 			}
-			js = so.tmp
-		}
-		if _, err := so.jw.Write(js); err != nil {
-			return err
+			so.jsonP = appendPiece(so.jsonP, piece{b: enc})
 		}
 	}
 	if so.bench != nil {
-		for k := range r.Metrics {
-			if !so.metricSeen[k] {
+		if !slices.Equal(d.names, so.lastNames) {
+			for _, k := range d.names {
 				so.metricSeen[k] = true
 			}
+			so.lastNames = d.names
 		}
 		if so.bhead == nil {
 			so.bhead = so.benchHeader(so.units)
-			if _, err := so.bw.Write(so.bhead); err != nil {
-				return err
-			}
+			so.benchP = appendPiece(so.benchP, piece{b: so.bhead})
 		}
 		if bench == nil {
 			bench = appendBenchLines(nil, r, d.names)
@@ -655,7 +857,7 @@ func benchConfigOf(c [5]string) []benchfmt.Config {
 	}
 }
 
-// addBench writes a result's benchmark lines; when its configuration
+// addBench adds a result's benchmark lines; when its configuration
 // differs from the last one written, the first line goes through the
 // benchfmt.Writer, which writes the configuration lines before it.
 func (so *streamOut) addBench(r *metrics.Result, names []string, lines []byte) error {
@@ -665,14 +867,16 @@ func (so *streamOut) addBench(r *metrics.Result, names []string, lines []byte) e
 	cfg := benchConfig(r)
 	if !so.bhave || cfg != so.bcfg {
 		so.bhave, so.bcfg = true, cfg
+		mark := len(so.extra)
 		res := benchLine(r, names, 0, benchConfigOf(cfg))
 		if err := so.bfw.Write(res); err != nil {
 			return err
 		}
+		so.benchP = appendPiece(so.benchP, piece{b: so.extra[mark:]})
 		lines = lines[bytes.IndexByte(lines, '\n')+1:]
 	}
-	_, err := so.bw.Write(lines)
-	return err
+	so.benchP = appendPiece(so.benchP, piece{b: lines})
+	return nil
 }
 
 // appendBenchLines appends r's lines of WriteBenchUnits (without the
@@ -682,6 +886,24 @@ func appendBenchLines(b []byte, r *metrics.Result, names []string) []byte {
 	for _, s := range r.Samples {
 		n = max(n, len(s))
 	}
+	// Each metric's samples or value, looked up once: a sweep's record
+	// has 24 lines of 16 metrics.
+	type col struct {
+		name    string
+		samples []float64
+		has     bool // samples, maybe empty: no value of its own
+		value   float64
+	}
+	var arr [32]col
+	cols := arr[:0]
+	for _, k := range names {
+		s, has := r.Samples[k]
+		c := col{name: k, samples: s, has: has}
+		if !has {
+			c.value = r.Metrics[k]
+		}
+		cols = append(cols, c)
+	}
 	name := FullName(r)
 	for i := range n {
 		start := len(b)
@@ -689,20 +911,17 @@ func appendBenchLines(b []byte, r *metrics.Result, names []string) []byte {
 		b = append(b, name...)
 		b = append(b, " 1"...)
 		values := 0
-		for _, k := range names {
-			v, ok := 0.0, false
-			if s, has := r.Samples[k]; has {
-				if i < len(s) {
-					v, ok = s[i], true
-				}
-			} else if i == 0 {
-				v, ok = r.Metrics[k], true
+		for j := range cols {
+			c := &cols[j]
+			v, ok := c.value, i == 0 && !c.has
+			if c.has && i < len(c.samples) {
+				v, ok = c.samples[i], true
 			}
 			if ok {
 				b = append(b, ' ')
 				b = appendFmtV(b, v)
 				b = append(b, ' ')
-				b = append(b, k...)
+				b = append(b, c.name...)
 				values++
 			}
 		}
@@ -723,110 +942,25 @@ func appendFmtV(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
-// addCSV writes a result into the CSV spool: its leading fields, its
-// parameter values (by its set of keys) and one row part per metric.
+// addCSV adds a result's row of results.csv, in the columns of the
+// results so far, widened first if it brings new ones.
 func (so *streamOut) addCSV(r *metrics.Result, d derived) {
-	b := so.tmp[:0]
-	fam, _, _ := cutFamily(FullName(r))
-	mark := len(b)
-	for i, f := range []string{r.Engine, fam, r.Name, d.label, d.scenario} {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVField(b, f)
-	}
-	b = appendSpoolLen(b, mark)
-	ks := so.keysetOf(r.Params)
-	b = binary.AppendUvarint(b, uint64(ks))
-	for _, k := range so.keysets[ks] {
-		mark := len(b)
-		b = appendCSVField(b, formatParam(r.Params[k]))
-		b = appendSpoolLen(b, mark)
-	}
-	names := d.names
-	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, m := range names {
-		id, ok := so.metricIDs[m]
-		if !ok {
-			id = len(so.metricList)
-			so.metricIDs[m] = id
-			so.metricList = append(so.metricList, m)
-		}
-		b = binary.AppendUvarint(b, uint64(id))
-		mark := len(b)
-		b = strconv.AppendFloat(b, r.Metrics[m], 'g', -1, 64)
-		b = append(b, ',')
-		if ci, ok := r.CI95[m]; ok {
-			b = strconv.AppendFloat(b, ci[0], 'g', -1, 64)
-			b = append(b, ',')
-			b = strconv.AppendFloat(b, ci[1], 'g', -1, 64)
+	if so.clay == nil || !so.clay.fits(r, d.names) {
+		if so.clay == nil {
+			so.clay = newCSVLayout()
 		} else {
-			b = append(b, ',')
+			so.clay = so.clay.clone()
 		}
-		b = append(b, ',')
-		if s := r.Samples[m]; len(s) > 0 {
-			b = strconv.AppendInt(b, int64(len(s)), 10)
+		so.clay.add(r, d.names)
+		if len(so.csvRuns) == 0 {
+			so.csvP = appendPiece(so.csvP, piece{b: so.clay.header()})
 		}
-		b = appendSpoolLen(b, mark)
+		so.csvRuns = append(so.csvRuns, csvRun{lay: so.clay})
 	}
-	so.tmp = b
-	so.cw.Write(b)
-}
-
-// appendSpoolLen turns b[mark:] into a length-prefixed field.
-func appendSpoolLen(b []byte, mark int) []byte {
-	var pre [binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(pre[:], uint64(len(b)-mark))
-	b = append(b, pre[:n]...)
-	copy(b[mark+n:], b[mark:len(b)-n])
-	copy(b[mark:], pre[:n])
-	return b
-}
-
-// keysetOf numbers the set of params' keys (kept sorted); a sweep's
-// records share a few sets.
-func (so *streamOut) keysetOf(params map[string]any) int {
-	has := func(ks []string) bool {
-		if len(ks) != len(params) {
-			return false
-		}
-		for _, k := range ks {
-			if _, ok := params[k]; !ok {
-				return false
-			}
-		}
-		return true
-	}
-	if n := len(so.keysets); n > 0 && has(so.keysets[so.lastKeyset]) {
-		return so.lastKeyset
-	}
-	keys := slices.Sorted(maps.Keys(params))
-	id := strings.Join(keys, "\x00")
-	i, ok := so.keysetIDs[id]
-	if !ok {
-		if so.keysetIDs == nil {
-			so.keysetIDs = map[string]int{}
-		}
-		i = len(so.keysets)
-		so.keysetIDs[id] = i
-		so.keysets = append(so.keysets, keys)
-	}
-	so.lastKeyset = i
-	return i
-}
-
-// formatParam is metrics.FormatValue, without fmt for the kinds of values
-// records hold most.
-func formatParam(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return metrics.FormatValue(v)
+	so.csvRuns[len(so.csvRuns)-1].rows++
+	mark := len(so.rows)
+	so.rows = so.clay.appendRow(so.rows, r, d.label, d.scenario, d.names)
+	so.csvP = appendPiece(so.csvP, piece{b: so.rows[mark:]})
 }
 
 // appendCSVField appends s as encoding/csv writes a field.
@@ -865,31 +999,40 @@ func csvNeedsQuotes(s string) bool {
 // finish writes the streamed files (json: results.jsonl; bench:
 // results.txt; csv: results.csv) with the report's final units.
 func (so *streamOut) finish(units Units) error {
-	if so.json != nil {
-		if err := so.jw.Flush(); err != nil {
+	var head []byte
+	if so.bench != nil {
+		head = so.benchHeader(units)
+		if so.bhead == nil {
+			so.bhead = head
+			so.benchP = appendPiece(so.benchP, piece{b: head})
+		}
+	}
+	if so.csv != nil && len(so.csvRuns) == 0 {
+		so.csvP = appendPiece(so.csvP, piece{b: newCSVLayout().header()})
+	}
+	if err := so.flush(nil); err != nil {
+		return err
+	}
+	for _, w := range so.writers() {
+		if err := w.close(); err != nil {
 			return err
 		}
-		if err := so.json.Commit(); err != nil {
+	}
+	if so.json != nil {
+		if err := so.json.f.Commit(); err != nil {
 			return err
 		}
 		so.json = nil
 	}
 	if so.bench != nil {
-		head := so.benchHeader(units)
-		if so.bhead == nil {
-			so.bhead = head
-			so.bw.Write(head)
-		}
-		if err := so.bw.Flush(); err != nil {
-			return err
-		}
 		if bytes.Equal(head, so.bhead) {
-			if err := so.bench.Commit(); err != nil {
+			if err := so.bench.f.Commit(); err != nil {
 				return err
 			}
 		} else {
 			// The units changed: the same lines behind the right ones.
-			end, err := so.bench.Seek(0, io.SeekCurrent)
+			f := so.bench.f
+			end, err := f.Seek(0, io.SeekCurrent)
 			if err != nil {
 				return err
 			}
@@ -898,25 +1041,22 @@ func (so *streamOut) finish(units Units) error {
 				if _, err := w.Write(head); err != nil {
 					return err
 				}
-				_, err := io.Copy(w, io.NewSectionReader(so.bench.File, from, end-from))
+				_, err := io.Copy(w, io.NewSectionReader(f.File, from, end-from))
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			so.bench.Abort()
+			f.Abort()
 		}
 		so.bench = nil
 	}
 	if so.csv != nil {
-		if err := so.cw.Flush(); err != nil {
-			return err
-		}
-		if err := fsutil.WriteFile(filepath.Join(so.dir, "results.csv"), func(w io.Writer) error { return so.writeCSV(w, units) }); err != nil {
+		if err := so.finishCSV(); err != nil {
 			return err
 		}
 	}
-	so.abort() // the spools
+	so.abort() // what is left
 	return nil
 }
 
@@ -934,116 +1074,111 @@ func (so *streamOut) benchHeader(units Units) []byte {
 	return append(b.Bytes(), 0)[:b.Len()] // never nil
 }
 
-// writeCSV writes results.csv from the spool: the header, then each row
-// with its metric's unit and its parameters in the columns of every key.
-func (so *streamOut) writeCSV(w io.Writer, units Units) error {
-	keys := map[string]bool{}
-	for _, ks := range so.keysets {
-		for _, k := range ks {
-			keys[k] = true
-		}
-	}
-	params := slices.Sorted(maps.Keys(keys))
-	head := []string{"engine", "family", "name", "strategy", "scenario", "metric", "unit", "better", "value", "ci95_lo", "ci95_hi", "samples"}
-	for _, k := range params {
-		head = append(head, "param."+k)
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	var line []byte
-	for i, h := range head {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = appendCSVField(line, h)
-	}
-	bw.Write(append(line, '\n'))
-	// The metric, its unit and direction, per metric.
-	mcols := make([][]byte, len(so.metricList))
-	for i, m := range so.metricList {
-		unit, better := units.Describe(m)
-		var b []byte
-		b = appendCSVField(b, m)
-		b = append(b, ',')
-		b = appendCSVField(b, unit)
-		b = append(b, ',')
-		b = appendCSVField(b, better.String())
-		mcols[i] = b
-	}
-	// Where each key set's values go among the columns.
-	cols := make([][]int, len(so.keysets))
-	for i, ks := range so.keysets {
-		cols[i] = make([]int, len(params))
-		for j, k := range params {
-			cols[i][j] = slices.Index(ks, k)
-		}
-	}
-	if _, err := so.csv.Seek(0, io.SeekStart); err != nil {
+// finishCSV finishes results.csv (written, its writer closed): as
+// written when every row was written in the final columns, else laid out
+// again in them.
+func (so *streamOut) finishCSV() error {
+	f := so.csv.f
+	if len(so.csvRuns) <= 1 {
+		err := f.Commit()
+		so.csv = nil
 		return err
 	}
-	rd := bufio.NewReaderSize(so.csv, 1<<20)
-	var prefix, tail, rest []byte
-	var vals [][]byte
-	field := func(dst []byte) ([]byte, error) {
-		n, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return dst, err
-		}
-		if cap(dst) < int(n) {
-			dst = make([]byte, n)
-		}
-		dst = dst[:n]
-		_, err = io.ReadFull(rd, dst)
-		return dst, err
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	for {
-		var err error
-		if prefix, err = field(prefix); err == io.EOF {
-			break
-		} else if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
+	err := fsutil.WriteFile(filepath.Join(so.dir, "results.csv"), func(w io.Writer) error {
+		return relayCSV(w, bufio.NewReaderSize(f, 1<<20), so.csvRuns)
+	})
+	if err != nil {
+		return err
+	}
+	f.Abort()
+	so.csv = nil
+	return nil
+}
+
+// relayCSV copies results.csv from r, written in the layouts of runs, into
+// w in the last one's columns.
+func relayCSV(w io.Writer, r *bufio.Reader, runs []csvRun) error {
+	final := runs[len(runs)-1].lay
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.Write(final.header())
+	fcols := final.columns()
+	var fields [][]byte
+	var err error
+	if fields, err = readCSVRow(r, fields[:0]); err != nil { // the first layout's header
+		return fmt.Errorf("reading results.csv again: %w", err)
+	}
+	for _, run := range runs {
+		pos := map[string]int{}
+		for i, c := range run.lay.columns() {
+			pos[c] = i
 		}
-		ks, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
-		}
-		nk := len(so.keysets[ks])
-		for len(vals) < nk {
-			vals = append(vals, nil)
-		}
-		for j := range nk {
-			if vals[j], err = field(vals[j]); err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
+		from := make([]int, len(fcols))
+		for j, c := range fcols {
+			from[j] = -1
+			if i, ok := pos[c]; ok {
+				from[j] = i
 			}
 		}
-		tail = tail[:0]
-		for _, c := range cols[ks] {
-			tail = append(tail, ',')
-			if c >= 0 {
-				tail = append(tail, vals[c]...)
+		for range run.rows {
+			if fields, err = readCSVRow(r, fields[:0]); err != nil {
+				return fmt.Errorf("reading results.csv again: %w", err)
 			}
-		}
-		tail = append(tail, '\n')
-		rows, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return fmt.Errorf("reading the CSV spool: %w", err)
-		}
-		for range rows {
-			id, err := binary.ReadUvarint(rd)
-			if err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
+			for j, i := range from {
+				if j > 0 {
+					bw.WriteByte(',')
+				}
+				if i >= 0 && i < len(fields) {
+					bw.Write(fields[i])
+				}
 			}
-			if rest, err = field(rest); err != nil {
-				return fmt.Errorf("reading the CSV spool: %w", err)
-			}
-			bw.Write(prefix)
-			bw.WriteByte(',')
-			bw.Write(mcols[id])
-			bw.WriteByte(',')
-			bw.Write(rest)
-			if _, err := bw.Write(tail); err != nil {
+			if err := bw.WriteByte('\n'); err != nil {
 				return err
 			}
 		}
 	}
 	return bw.Flush()
+}
+
+// readCSVRow appends to fields the fields of the next row of r, as
+// appendCSVField wrote them (quoted ones with their quotes); the slices
+// are valid until the next read.
+func readCSVRow(r *bufio.Reader, fields [][]byte) ([][]byte, error) {
+	var line, long []byte
+	quotes := 0
+	for {
+		var err error
+		line, err = r.ReadSlice('\n')
+		quotes += bytes.Count(line, []byte{'"'})
+		if err == bufio.ErrBufferFull || (err == nil && quotes%2 == 1) {
+			// A long row, or a newline in a quoted field.
+			long = append(long, line...)
+			continue
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return fields, err
+		}
+		break
+	}
+	if long != nil {
+		line = append(long, line...)
+	}
+	line = line[:len(line)-1]
+	for start, quoted, i := 0, false, 0; ; i++ {
+		if i == len(line) {
+			return append(fields, line[start:]), nil
+		}
+		switch c := line[i]; {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			fields = append(fields, line[start:i])
+			start = i + 1
+		}
+	}
 }

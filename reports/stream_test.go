@@ -239,10 +239,10 @@ func TestFieldFormats(t *testing.T) {
 			t.Errorf("appendCSVField(%q) = %q, encoding/csv writes %q", s, got, b.String())
 		}
 	}
-	vals := []any{"s", 1.5, -0.0, 1e21, 1e-7, true, false, nil, []any{1.0, "a"}, map[string]any{"a": 1.0}, []float64{1, 2}, 3}
+	vals := []any{"s", "a,b", " x", 1.5, -0.0, math.Copysign(0, -1), 1e21, 1e-7, math.NaN(), true, false, nil, []any{1.0, "a"}, []any{"a,b"}, map[string]any{"a": 1.0}, []float64{1, 2}, 3}
 	for _, v := range vals {
-		if got, want := formatParam(v), metrics.FormatValue(v); got != want {
-			t.Errorf("formatParam(%#v) = %q, want %q", v, got, want)
+		if got, want := string(appendCSVParam(nil, v)), string(appendCSVField(nil, metrics.FormatValue(v))); got != want {
+			t.Errorf("appendCSVParam(%#v) = %q, want %q", v, got, want)
 		}
 	}
 	for _, f := range []float64{0, math.Copysign(0, -1), 1, 1e6, 1e21, 1.5e-7, 123456789.123, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN()} {

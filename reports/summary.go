@@ -254,8 +254,26 @@ func ratioText(c Comparison) string {
 	return fmtRatio(c.Ratio) + " ± " + fmtRatioErr(c.RatioErr, c.Ratio) + "×"
 }
 
-// WriteSummaryJSON writes the report's summary (inputs, problems, summary
-// rows, profile summaries, notes) as one indented JSON object. The summary
+// metricUnit is a metric's unit, and whether higher or lower is better.
+type metricUnit struct {
+	Unit   string `json:"unit"`
+	Better string `json:"better"`
+}
+
+// metricUnits are the unit and direction of every metric of the results
+// (results.csv has a column per metric, without them).
+func (r *Report) metricUnits() map[string]metricUnit {
+	out := map[string]metricUnit{}
+	for m := range r.collected().metricNames {
+		unit, better := r.Set.Units.Describe(m)
+		out[m] = metricUnit{unit, better.String()}
+	}
+	return out
+}
+
+// WriteSummaryJSON writes the report's summary (inputs, problems, the
+// unit of each metric, summary rows, profile summaries, notes) as one
+// indented JSON object. The summary
 // rows are written one at a time (a sweep has hundreds of thousands), in
 // the form a json.Encoder indenting by two spaces gives the whole.
 func (r *Report) WriteSummaryJSON(w io.Writer) error {
@@ -299,6 +317,7 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 		field(false, "problems", problems)
 	}
 	field(false, "ranking_method", RankMethod)
+	field(false, "metrics", r.metricUnits())
 	if err != nil {
 		return err
 	}

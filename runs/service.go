@@ -47,6 +47,8 @@ func ServiceFields() []field.Field[Service] {
 	fs = append(fs,
 		field.Time("unit", "real duration of one time unit", "1ms", time.Nanosecond, func(s *Service) *time.Duration { return &s.Base.Unit }),
 		field.Text("kind", "what a server does for a job: sleep (wait the service time) or spin (burn the CPU)", harness.ServiceSleep, func(s *Service) *string { return &s.Base.Kind }),
+		field.Field[Service]{Name: "timing", Kind: field.String, Usage: "how servers keep time: loop or spin-loop (sleep only), or goroutines", DefaultText: "loop for sleep, goroutines for spin",
+			Set: func(s *Service, v string) error { s.Base.Timing = v; return nil }},
 		field.Field[Service]{Name: "jobs", Kind: field.Uint, Usage: "measured jobs", DefaultText: "10000 unless --duration is given",
 			Set: func(s *Service, v string) (err error) {
 				if s.jobsGiven = true; v == "0" {

@@ -45,7 +45,7 @@ func (v faultView) Load(i int) int {
 	if v.c.faults.upSince[i] < 0 {
 		return deadLoad
 	}
-	return int(v.c.load[i])
+	return int(v.c.srv[i].load)
 }
 
 // setupFaults prepares cl for the scenario's faults (none: nothing).
@@ -63,8 +63,11 @@ func setupFaults(cl *cluster, c *Config) {
 	start, end, _ := scenario.FaultWindow(c.Faults)
 	horizon := float64(c.Warmup+c.Jobs) / c.ArrivalRate()
 	f.rec = metrics.NewFaultRecorder(cl.n, start, end, horizon)
+	if f.nominal == nil {
+		f.nominal = ones(cl.n)
+	}
 	cl.faults = f
-	cl.speed = slices.Clone(c.Speeds) // the servers' actual speeds change
+	cl.speed = slices.Clone(f.nominal) // the servers' actual speeds change
 	cl.view = faultView{cl}
 	cl.idx = nil
 	cl.nextFault = f.events[0].T
@@ -85,7 +88,7 @@ func (c *cluster) applyFault() {
 		c.takeDown(s)
 	case e.Up:
 		f.upSince[s] = c.now // > 0: an end comes after its start
-		if c.central.n > 0 && c.load[s] == 0 {
+		if c.central.n > 0 && c.srv[s].load == 0 {
 			c.dispatchTo(s, c.central.pop())
 		}
 	default:
@@ -100,15 +103,16 @@ func (c *cluster) setSpeed(s int, x float64) {
 	if c.isPS {
 		c.psAdvance(s)
 		c.speed[s] = x
-		if c.load[s] > 0 {
+		if c.srv[s].load > 0 {
 			c.psSchedule(s)
 		}
 		return
 	}
-	if c.load[s] > 0 {
-		left := max(c.svcEnd[s]-c.now, 0) * c.speed[s]
-		c.svcEnd[s] = c.now + left/x
-		c.heap.set(int32(s), c.svcEnd[s])
+	if c.srv[s].load > 0 {
+		ws := &c.work[s]
+		left := max(ws.end-c.now, 0) * c.speed[s]
+		ws.end = c.now + left/x
+		c.heap.set(int32(s), ws.end)
 	}
 	c.speed[s] = x
 }
@@ -119,24 +123,27 @@ func (c *cluster) takeDown(s int) {
 	f := c.faults
 	f.upSince[s] = -1
 	var held []job
+	sv := &c.srv[s]
 	if c.isPS {
 		c.psAdvance(s)
 		for _, pj := range c.ps[s].jobs {
 			held = append(held, pj.j)
 		}
 		c.ps[s] = psServer{lastT: c.now}
-	} else if c.load[s] > 0 {
-		held = append(held, c.inSvc[s])
-		for c.queues[s].n > 0 {
-			held = append(held, c.queues[s].pop())
+	} else if sv.load > 0 {
+		for i := sv.head; i != nilJob; {
+			held = append(held, c.pool.job(i, c.nextID))
+			next := c.pool.at(i).next
+			c.pool.release(i)
+			i = next
 		}
-		c.queued[s] = 0
+		c.work[s].queued = 0
 	}
-	if c.load[s] > 0 {
+	if sv.load > 0 {
 		c.becomeIdle(s)
 	}
 	c.heap.remove(int32(s))
-	c.load[s] = 0
+	sv.load = 0
 	for _, j := range held {
 		if c.observer != nil {
 			c.observer.Completed(c, s, c.jobOf(j), c.now-j.arrival) // as the balancer reports a failed request
@@ -167,9 +174,17 @@ func (c *cluster) lose(j job, s int) {
 // noServer is what pickUp returns when every server is down.
 const noServer = -2
 
-// pick asks the policy where job j goes: directly without faults, through
-// pickUp with them.
+// pick returns where job j goes: the engine's own choice for a policy it
+// knows (nativePolicy), else the policy's, through pickUp with faults.
 func (c *cluster) pick(j job) int {
+	switch c.native {
+	case pickP2C:
+		return c.pickP2C()
+	case pickMin:
+		return pickMinLoaded(c.idx, c.prng)
+	case pickLWL:
+		return c.pickLWL(c.prng)
+	}
 	if c.faults == nil {
 		return c.policy.Pick(c.view, c.jobOf(j))
 	}

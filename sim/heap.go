@@ -1,16 +1,26 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // eventHeap is an indexed 4-ary min-heap of timers, one timer per slot
 // (each server's next departure). Entries are small values in one flat
 // slice; setting, moving and removing a slot's timer never allocates once
 // the slice has its capacity (one entry a slot).
 //
+// Timers come out in the order of (time, slot): of two timers due at the
+// same instant, the lower slot (server) first. The engine's departures at
+// one instant therefore leave in server order whatever the heap's history,
+// and every structure that holds timers (this heap, the ladder) gives the
+// same order.
+//
 // Times are never negative or NaN, so their IEEE 754 bit patterns order
-// like the times themselves: the heap compares them as integers, which
-// lets the compiler pick the earliest of four children with conditional
-// moves instead of branches that mispredict about half the time.
+// like the times themselves: the heap compares (time, slot) as one 96-bit
+// integer, which lets the compiler pick the earliest of four children with
+// conditional moves instead of branches that mispredict about half the
+// time.
 type eventHeap struct {
 	items []event
 	pos   []int32 // by slot: index in items, or -1 when the slot has no timer
@@ -23,6 +33,31 @@ type event struct {
 
 // t returns the event's time.
 func (e event) t() float64 { return math.Float64frombits(e.key) }
+
+// before reports whether event a comes before b: earlier, or at the same
+// time for a lower slot.
+func (a event) before(b event) bool { return lexLess(a.key, a.slot, b.key, b.slot) }
+
+// lexLess reports whether (ka, sa) < (kb, sb), without branches: the borrow
+// of a 128-bit subtraction. Slots are never negative.
+func lexLess(ka uint64, sa int32, kb uint64, sb int32) bool {
+	_, borrow := bits.Sub64(uint64(sa), uint64(sb), 0)
+	_, borrow = bits.Sub64(ka, kb, borrow)
+	return borrow != 0
+}
+
+// min4 returns the index in [0, 4) of the earliest of four events by
+// (time, slot) and that event.
+func min4(kids []event) (int, event) {
+	kids = kids[:4:4]
+	i01 := b2i(kids[1].before(kids[0]))
+	i23 := 2 + b2i(kids[3].before(kids[2]))
+	e01, e23 := kids[i01], kids[i23]
+	if e23.before(e01) {
+		return i23, e23
+	}
+	return i01, e01
+}
 
 func newEventHeap(slots int) *eventHeap {
 	h := &eventHeap{items: make([]event, 0, slots), pos: make([]int32, slots)}
@@ -58,9 +93,9 @@ func (h *eventHeap) set(slot int32, t float64) {
 		h.up(int(i))
 		return
 	}
-	old := h.items[i].key
+	old := h.items[i]
 	h.items[i].key = k
-	if k < old {
+	if h.items[i].before(old) {
 		h.up(int(i))
 	} else {
 		h.down(int(i))
@@ -91,7 +126,7 @@ func (h *eventHeap) up(i int) {
 	it := h.items[i]
 	for i > 0 {
 		p := (i - 1) / 4
-		if h.items[p].key <= it.key {
+		if !it.before(h.items[p]) {
 			break
 		}
 		h.items[i] = h.items[p]
@@ -110,28 +145,34 @@ func (h *eventHeap) down(i int) {
 	for {
 		c := 4*i + 1
 		var m int
-		var mk uint64
+		var me event
 		if c+3 < n {
-			// Four children: a tournament of integer comparisons, which
-			// compile to conditional moves.
+			// Four children: a tournament of integer comparisons of their
+			// times, which compile to conditional moves, when the earliest
+			// time is one child's (always but for exact ties).
 			kids := items[c : c+4 : c+4]
 			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
 			lo01, lo23 := min(k0, k1), min(k2, k3)
-			i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
-			m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
-			mk = min(lo01, lo23)
+			if k0 != k1 && k2 != k3 && lo01 != lo23 {
+				i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+				m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+				me = items[m]
+			} else {
+				k, e := min4(kids)
+				m, me = c+k, e
+			}
 		} else {
 			if c >= n {
 				break
 			}
-			m, mk = c, items[c].key
+			m, me = c, items[c]
 			for k := c + 1; k < n; k++ {
-				if items[k].key < mk {
-					m, mk = k, items[k].key
+				if items[k].before(me) {
+					m, me = k, items[k]
 				}
 			}
 		}
-		if mk >= it.key {
+		if !me.before(it) {
 			break
 		}
 		items[i] = items[m]
@@ -172,7 +213,7 @@ func (h *eventHeap) pushNoPos(slot int32, t float64) {
 	i := len(items) - 1
 	for i > 0 {
 		p := (i - 1) / 4
-		if items[p].key <= it.key {
+		if !it.before(items[p]) {
 			break
 		}
 		items[i] = items[p]
@@ -215,26 +256,34 @@ func (h *eventHeap) downNoPos(i int) {
 	for {
 		c := 4*i + 1
 		var m int
-		var mk uint64
+		var me event
 		if c+3 < n {
+			// Four children: a tournament of integer comparisons of their
+			// times, which compile to conditional moves, when the earliest
+			// time is one child's (always but for exact ties).
 			kids := items[c : c+4 : c+4]
 			k0, k1, k2, k3 := kids[0].key, kids[1].key, kids[2].key, kids[3].key
 			lo01, lo23 := min(k0, k1), min(k2, k3)
-			i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
-			m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
-			mk = min(lo01, lo23)
+			if k0 != k1 && k2 != k3 && lo01 != lo23 {
+				i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
+				m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
+				me = items[m]
+			} else {
+				k, e := min4(kids)
+				m, me = c+k, e
+			}
 		} else {
 			if c >= n {
 				break
 			}
-			m, mk = c, items[c].key
+			m, me = c, items[c]
 			for k := c + 1; k < n; k++ {
-				if items[k].key < mk {
-					m, mk = k, items[k].key
+				if items[k].before(me) {
+					m, me = k, items[k]
 				}
 			}
 		}
-		if mk >= it.key {
+		if !me.before(it) {
 			break
 		}
 		items[i] = items[m]

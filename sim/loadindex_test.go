@@ -7,15 +7,17 @@ import (
 
 // TestLoadIndexMatchesNaive moves random servers' loads up and down by one
 // and checks the index against a scan of the loads after every move: the
-// smallest load, how many servers have it, and each of them in order.
+// smallest load, how many servers have it, each of them in order, and the
+// rank of every server among them.
 func TestLoadIndexMatchesNaive(t *testing.T) {
-	for _, n := range []int{1, 2, 7, 64, 100, 1000} {
+	for _, n := range []int{1, 2, 7, 63, 64, 65, 100, 1000, 4099} {
 		r := rand.New(rand.NewPCG(uint64(n), 5))
-		load := make([]int32, n)
-		for i := range load {
-			load[i] = int32(r.IntN(3))
+		servers := make([]srv, n)
+		for i := range servers {
+			servers[i].load = int32(r.IntN(3))
 		}
-		x := newLoadIndex(load)
+		load := loadsOf(servers)
+		x := newLoadIndex(servers)
 		for op := range 5000 {
 			s := r.IntN(n)
 			from := load[s]
@@ -26,12 +28,13 @@ func TestLoadIndexMatchesNaive(t *testing.T) {
 			}
 			switch {
 			case up:
-				load[s]++
-			case load[s] > 0:
-				load[s]--
+				servers[s].load++
+			case servers[s].load > 0:
+				servers[s].load--
 			default:
 				continue
 			}
+			load[s] = servers[s].load
 			x.moved(s, from, load[s])
 			min, at := int32(1<<30), []int{}
 			for i, l := range load {
@@ -50,6 +53,45 @@ func TestLoadIndexMatchesNaive(t *testing.T) {
 				if got := x.NthMinLoaded(k); got != want {
 					t.Fatalf("n=%d op %d: NthMinLoaded(%d) = %d, want %d", n, op, k, got, want)
 				}
+			}
+			if op%50 == 0 {
+				below := 0
+				for i, l := range load {
+					if got := x.rank(i); got != below {
+						t.Fatalf("n=%d op %d: rank(%d) = %d, want %d", n, op, i, got, below)
+					}
+					if l == min {
+						below++
+					}
+				}
+			}
+		}
+	}
+}
+
+func loadsOf(servers []srv) []int32 {
+	load := make([]int32, len(servers))
+	for i := range servers {
+		load[i] = servers[i].load
+	}
+	return load
+}
+
+// TestSelectBit checks the position of the r-th set bit against a loop.
+func TestSelectBit(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for range 10000 {
+		x := r.Uint64() & r.Uint64()
+		if r.IntN(4) == 0 {
+			x = ^uint64(0) >> r.IntN(64)
+		}
+		k := 0
+		for p := range 64 {
+			if x>>p&1 == 1 {
+				if got := selectBit(x, k); got != p {
+					t.Fatalf("selectBit(%#x, %d) = %d, want %d", x, k, got, p)
+				}
+				k++
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -28,6 +29,11 @@ func Prediction(cfg *Config) (theory.Prediction, bool) {
 	if err != nil {
 		return theory.Prediction{}, false
 	}
+	return prediction(&c)
+}
+
+// prediction is Prediction of a configuration whose defaults are filled in.
+func prediction(c *Config) (theory.Prediction, bool) {
 	return theory.Predict(theory.Scenario{
 		Policy:     c.Policy,
 		Servers:    c.Servers,
@@ -60,8 +66,22 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		jobs, events        uint64
 	)
 	resp := metrics.NewLatency(1e-6)
+	perServer := c.Servers <= perServerMax
+	for _, r := range reps {
+		if r.c != nil {
+			r.c.release()
+		}
+	}
+	if !perServer {
+		// The jobs and timers of a large cluster are gone: let the
+		// per-server figures below take their memory rather than add to it.
+		runtime.GC()
+	}
 	dispatched := make([]float64, c.Servers)
-	busy := make([]float64, c.Servers)
+	var busy []float64
+	if perServer {
+		busy = make([]float64, c.Servers)
+	}
 	interrupted := false
 	for _, r := range reps {
 		if r.c == nil {
@@ -88,15 +108,22 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		waitSum += cl.waitSum
 		if window > 0 {
 			queue = append(queue, cl.area/window)
-			u := 0.0
-			for s := range c.Servers {
-				u += cl.busyTime[s] / window * c.Speeds[s]
-				busy[s] += cl.busyTime[s] / window
+			u := cl.busyArea / window
+			if perServer {
+				u = 0
+				for s := range c.Servers {
+					if c.Speeds == nil {
+						u += cl.busyTime[s] / window
+					} else {
+						u += cl.busyTime[s] / window * c.Speeds[s]
+					}
+					busy[s] += cl.busyTime[s] / window
+				}
 			}
 			utils = append(utils, u/c.Capacity())
 		}
 		for s := range c.Servers {
-			dispatched[s] += float64(cl.dispatch[s])
+			dispatched[s] += float64(cl.dispatched(s))
 		}
 	}
 	m := res.Metrics
@@ -125,17 +152,29 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	if len(queue) > 0 {
 		m["queue_mean"] = mean(queue)
 		m["utilization"] = mean(utils)
-		for s := range busy {
-			busy[s] /= float64(len(queue))
-		}
-		res.PerServer["busy_fraction"] = busy
-		if mb := mean(busy); mb > 0 {
-			m["imbalance"] = slices.Max(busy) / mb
+		if perServer {
+			for s := range busy {
+				busy[s] /= float64(len(queue))
+			}
+			res.PerServer["busy_fraction"] = busy
+			if mb := mean(busy); mb > 0 {
+				m["imbalance"] = slices.Max(busy) / mb
+			}
 		}
 	}
-	res.PerServer["dispatched"] = dispatched
+	if perServer {
+		res.PerServer["dispatched"] = dispatched
+	} else {
+		m["dispatched_min"] = slices.Min(dispatched)
+		m["dispatched_max"] = slices.Max(dispatched)
+		res.Params["per_server"] = fmt.Sprintf("not listed above %d servers: dispatched_min and dispatched_max summarize the jobs dispatched to each server, utilization their busy time", perServerMax)
+	}
 	res.CDF = resp.CDF(60)
-	overloaded := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds)
+	speeds := c.Speeds
+	if speeds == nil {
+		speeds = ones(c.Servers)
+	}
+	overloaded := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], speeds)
 	unstable := c.Load >= 1 || overloaded != ""
 	if unstable {
 		res.Params["unstable"] = true
@@ -162,7 +201,7 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 		}
 		res.Params["precision"] = c.Precision
 	}
-	if p, ok := Prediction(c); ok {
+	if p, ok := prediction(c); ok {
 		m["theory_response_mean"] = p.Response
 		res.Params["theory_model"] = p.Model
 		res.Params["theory_kind"] = string(p.Kind)

@@ -79,6 +79,11 @@ type Limits struct {
 	// a backend is chosen (as nginx's proxy_request_buffering), so a slow
 	// upload never holds a backend.
 	MaxBodyBytes int
+	// MaxBufferedBodyBytes bounds the memory the request bodies read or
+	// waiting for a backend hold, all requests together (a body holds
+	// about its size, 4 KiB and less for nothing): 503 beyond, counted. It
+	// must be more than MaxBodyBytes.
+	MaxBufferedBodyBytes int
 	// HeaderTimeout bounds reading a request head, from its first byte
 	// (from the accept on a new connection): 408.
 	HeaderTimeout time.Duration
@@ -118,6 +123,7 @@ var DefaultLimits = Limits{
 	MaxHeaders:             100,
 	MaxRequestLine:         8 << 10,
 	MaxBodyBytes:           1 << 20,
+	MaxBufferedBodyBytes:   256 << 20,
 	HeaderTimeout:          10 * time.Second,
 	BodyIdleTimeout:        10 * time.Second,
 	BodyTimeout:            60 * time.Second,
@@ -148,6 +154,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"MaxHeaders", &l.MaxHeaders, d.MaxHeaders, 1},
 		{"MaxRequestLine", &l.MaxRequestLine, d.MaxRequestLine, 64},
 		{"MaxBodyBytes", &l.MaxBodyBytes, d.MaxBodyBytes, 1},
+		{"MaxBufferedBodyBytes", &l.MaxBufferedBodyBytes, d.MaxBufferedBodyBytes, 2},
 		{"MaxConns", &l.MaxConns, d.MaxConns, 1},
 		{"MaxResponseHeaderBytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
 		{"MaxResponseBodyBytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
@@ -161,6 +168,9 @@ func (l Limits) withDefaults() (Limits, error) {
 		if *f.v < f.min {
 			return l, fmt.Errorf("balancer: %s must be >= %d, got %d", f.name, f.min, *f.v)
 		}
+	}
+	if l.MaxBufferedBodyBytes <= l.MaxBodyBytes {
+		return l, bad.Field("max_buffered_body_bytes", "must be more than {max_body_bytes} (%d), got %d", l.MaxBodyBytes, l.MaxBufferedBodyBytes)
 	}
 	durs := []struct {
 		name string
@@ -305,6 +315,7 @@ var limits = []struct {
 	{name: "max_headers", usage: "most header fields in a request (431 beyond)", int: func(c *Config) *int { return &c.Limits.MaxHeaders }},
 	{name: "max_request_line", usage: "longest request target (414 beyond)", int: func(c *Config) *int { return &c.Limits.MaxRequestLine }},
 	{name: "max_body_bytes", usage: "largest request body, read whole before a backend is chosen (413 beyond)", int: func(c *Config) *int { return &c.Limits.MaxBodyBytes }},
+	{name: "max_buffered_body_bytes", usage: "most memory the request bodies held at once take, all together (503 beyond; more than max_body_bytes)", int: func(c *Config) *int { return &c.Limits.MaxBufferedBodyBytes }},
 	{name: "header_timeout", usage: "longest time to read a request head (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.HeaderTimeout }},
 	{name: "body_idle_timeout", usage: "longest pause between two reads of a request body (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.BodyIdleTimeout }},
 	{name: "body_timeout", usage: "longest time to read a whole request body (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.BodyTimeout }},
@@ -373,6 +384,9 @@ type Stats struct {
 	// central queue was full, or their wait in it too long.
 	QueueFull     int64 `json:"queue_full"`
 	QueueTimeouts int64 `json:"queue_timeouts"`
+	// BodyMemoryFull counts requests answered 503 because the request
+	// bodies held in memory had reached Limits.MaxBufferedBodyBytes.
+	BodyMemoryFull int64 `json:"body_memory_full"`
 	// ClientErrors count the clients' faults.
 	ClientErrors ClientErrors `json:"client_errors"`
 	// Probes counts the probes of the workers' load, for a policy that
@@ -461,6 +475,8 @@ type Balancer struct {
 	unsolicited atomic.Int64
 	queueFull   atomic.Int64
 	queueLate   atomic.Int64
+	bodyMem     atomic.Int64 // bytes reserved by request bodies (readBody)
+	bodyMemFull atomic.Int64
 	clientErrs  struct{ malformed, tooLarge, timeout, aborted atomic.Int64 }
 	panicking   bool // under mu: every backend is marked dead, ignore the marks
 
@@ -511,6 +527,7 @@ func New(cfg Config) (*Balancer, error) {
 			b.healthWG.Go(func() { b.healthLoop(ctx, i) })
 		}
 	}
+	b.healthWG.Go(func() { b.reapIdle(ctx) })
 	return b, nil
 }
 
@@ -520,6 +537,25 @@ func New(cfg Config) (*Balancer, error) {
 func (b *Balancer) abortInFlight() {
 	for _, be := range b.backends {
 		be.pool.closeAll(true)
+	}
+}
+
+// reapIdle closes the pooled backend connections idle longer than
+// Limits.BackendIdleTimeout, every half of it (at most every second),
+// until ctx is done: a connection below the top of a pool's stack is not
+// taken again while traffic is lower than the burst that opened it.
+func (b *Balancer) reapIdle(ctx context.Context) {
+	t := time.NewTicker(min(max(b.cfg.Limits.BackendIdleTimeout/2, time.Millisecond), time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, be := range b.backends {
+				be.pool.closeIdle(now.Add(-b.cfg.Limits.BackendIdleTimeout))
+			}
+		}
 	}
 }
 
@@ -544,9 +580,10 @@ func (b *Balancer) Stats() Stats {
 		RetriedOK: b.retriedOK.Load(),
 		AllDown:   b.allDown.Load(),
 
-		Unsolicited:   b.unsolicited.Load(),
-		QueueFull:     b.queueFull.Load(),
-		QueueTimeouts: b.queueLate.Load(),
+		Unsolicited:    b.unsolicited.Load(),
+		QueueFull:      b.queueFull.Load(),
+		QueueTimeouts:  b.queueLate.Load(),
+		BodyMemoryFull: b.bodyMemFull.Load(),
 		ClientErrors: ClientErrors{
 			Malformed: b.clientErrs.malformed.Load(),
 			TooLarge:  b.clientErrs.tooLarge.Load(),
@@ -580,10 +617,11 @@ func (b *Balancer) Stats() Stats {
 
 // errorStatus is the status a request that failed at the backends is
 // answered with: 503 with no backend to send it to (or no room or time in
-// the central queue), 504 past a backend timeout, else 502.
+// the central queue, or the balancer short of descriptors or memory to
+// reach one), 504 past a backend timeout, else 502.
 func errorStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout):
+	case errors.Is(err, ErrNoBackend), errors.Is(err, errQueueFull), errors.Is(err, errQueueTimeout), localShortage(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errBackendTimeout):
 		return http.StatusGatewayTimeout
@@ -891,6 +929,9 @@ func (b *Balancer) healthLoop(ctx context.Context, s int) {
 		err := check(ctx, client, url)
 		if ctx.Err() != nil {
 			return
+		}
+		if err != nil && localShortage(err) {
+			continue // the balancer's own lack (of descriptors, memory): says nothing of the backend
 		}
 		if err == nil {
 			fails = 0

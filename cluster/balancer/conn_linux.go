@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -33,7 +34,7 @@ type sysConn struct {
 	net.Conn
 	rc syscall.RawConn
 
-	readFn, writeFn, peekFn, sendFn func(fd uintptr) bool
+	readFn, writeFn, peekFn, sendFn, earlyFn func(fd uintptr) bool
 
 	// The read in progress (readFn's arguments and results).
 	rbuf []byte
@@ -45,12 +46,15 @@ type sysConn struct {
 	werr syscall.Errno
 	// The result of peekFn.
 	peeked connState
-	// What is left to send before the next read (sendThenRead), in iov.
+	// What is left to send before the next read (sendThenRead), in iov,
+	// and by when; cut: the send stopped short, but an answer had come.
 	out     [][]byte
 	outArr  [2][]byte
 	iov     [2]syscall.Iovec
 	sending bool
 	serr    syscall.Errno
+	sendBy  time.Time
+	cut     bool
 }
 
 // wrapConn returns c as a sysConn when it is a TCP connection, else c.
@@ -66,6 +70,7 @@ func wrapConn(c net.Conn) net.Conn {
 	sc := &sysConn{Conn: tc, rc: rc}
 	sc.readFn, sc.writeFn, sc.peekFn = sc.doRead, sc.doWrite, sc.doPeek
 	sc.sendFn = func(fd uintptr) bool { return sc.doSend(fd) || sc.serr != 0 }
+	sc.earlyFn = func(fd uintptr) bool { sc.doRead(fd); return true } // one try, no wait
 	return sc
 }
 
@@ -77,20 +82,33 @@ func (c *sysConn) Read(p []byte) (int, error) {
 	err := c.rc.Read(c.readFn)
 	if err == nil && c.sending && c.serr == 0 {
 		// The request did not fit in the socket: send the rest as it
-		// makes room (under the write deadline), then read.
-		if err = c.rc.Write(c.sendFn); err == nil && c.serr == 0 {
+		// makes room (by sendBy: a peer that stops reading must not hold
+		// the request past its deadline), then read.
+		c.Conn.SetWriteDeadline(c.sendBy)
+		err = c.rc.Write(c.sendFn)
+		c.Conn.SetWriteDeadline(time.Time{})
+		if err == nil && c.serr == 0 {
 			c.sending = false
 			err = c.rc.Read(c.readFn)
 		}
 	}
-	c.rbuf = nil
 	if c.sending {
 		c.sending, c.out = false, nil
 		if err == nil {
 			err = os.NewSyscallError("writev", c.serr)
 		}
+		// The peer may have answered before it stopped reading (at once,
+		// to a request it refuses, and then reset the connection): that
+		// answer is this request's. One read that does not wait.
+		c.rn, c.rerr = 0, 0
+		if c.rc.Read(c.earlyFn) == nil && c.rn > 0 {
+			c.rbuf, c.cut = nil, true
+			return c.rn, nil
+		}
+		c.rbuf = nil
 		return 0, c.opError("write", err)
 	}
+	c.rbuf = nil
 	if err == nil && c.rerr != 0 {
 		err = os.NewSyscallError("read", c.rerr)
 	}
@@ -104,28 +122,33 @@ func (c *sysConn) Read(p []byte) (int, error) {
 }
 
 // sendAndPeek sends head and body on c and waits for the first byte of
-// the answer in br, which reads c and holds nothing.
-func sendAndPeek(c net.Conn, br *bufio.Reader, head, body []byte) error {
+// the answer in br, which reads c and holds nothing; a send that waits
+// for room in the socket fails at deadline (zero: none). whole is false
+// when the send stopped short (the peer reset the connection, or the
+// deadline passed) yet an answer had come before: the caller reads it,
+// then closes c.
+func sendAndPeek(c net.Conn, br *bufio.Reader, head, body []byte, deadline time.Time) (whole bool, err error) {
 	sc, ok := c.(*sysConn)
 	if !ok {
-		return writeThenPeek(c, br, head, body)
+		return writeThenPeek(c, br, head, body, deadline)
 	}
-	sc.sendThenRead(head, body)
-	_, err := br.Peek(1)
-	return err
+	sc.sendThenRead(head, body, deadline)
+	_, err = br.Peek(1)
+	return !sc.cut, err
 }
 
 // sendThenRead makes the next Read send head and body first (as one
-// writev) and only then read. The poller forgets that a socket was
+// writev; by deadline when they do not fit in the socket) and only then
+// read. The poller forgets that a socket was
 // readable when a read starts, so a read that waited for readiness
 // without trying first could miss bytes that arrived just before it; but
 // here the read has started before the request is sent, so the answer's
 // arrival is always seen, and the read that would have found nothing
 // yet (EAGAIN) is not made. The caller knows that nothing is buffered
 // (the pool's idle peek).
-func (c *sysConn) sendThenRead(head, body []byte) {
+func (c *sysConn) sendThenRead(head, body []byte, deadline time.Time) {
 	c.out = append(c.outArr[:0], head, body)
-	c.sending, c.serr = true, 0
+	c.sending, c.serr, c.sendBy, c.cut = true, 0, deadline, false
 }
 
 func (c *sysConn) doRead(fd uintptr) bool {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -236,9 +237,10 @@ func TestSendAndPeek(t *testing.T) {
 					got <- buf
 					b.Write([]byte("answer"))
 				}()
-				c.SetReadDeadline(time.Now().Add(20 * time.Second))
-				if err := sendAndPeek(c, br, head, body); err != nil {
-					t.Fatalf("round trip %d (%d+%d bytes): %v", i, len(head), len(body), err)
+				deadline := time.Now().Add(20 * time.Second)
+				c.SetReadDeadline(deadline)
+				if whole, err := sendAndPeek(c, br, head, body, deadline); err != nil || !whole {
+					t.Fatalf("round trip %d (%d+%d bytes): whole %v, %v", i, len(head), len(body), whole, err)
 				}
 				if g := <-got; !bytes.Equal(g, want) {
 					t.Fatalf("round trip %d: the peer received other bytes than were sent", i)
@@ -261,7 +263,7 @@ func TestSendAndPeekErrors(t *testing.T) {
 		b.(*net.TCPConn).SetLinger(0)
 		b.Close()
 		time.Sleep(20 * time.Millisecond)
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil, time.Time{})
 		var oe *net.OpError
 		if !errors.As(err, &oe) {
 			t.Fatalf("send to a reset connection: %v, want a *net.OpError", err)
@@ -271,21 +273,107 @@ func TestSendAndPeekErrors(t *testing.T) {
 		a, _ := tcpPair(t) // never answers
 		c := wrapConn(a)
 		c.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil)
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("GET / HTTP/1.1\r\n\r\n"), nil, time.Time{})
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("no answer by the deadline: %v, want a timeout", err)
 		}
 	})
+	for _, naive := range []bool{false, true} {
+		// The peer answers after the head, then resets the connection with
+		// the body still coming: the answer is read, and whole is false.
+		t.Run(fmt.Sprintf("answer then reset/naive=%v", naive), func(t *testing.T) {
+			a, b := tcpPair(t)
+			b.(*net.TCPConn).SetReadBuffer(4096)
+			c := wrapConn(a)
+			if naive {
+				c = a
+			}
+			go func() {
+				io.ReadFull(b, make([]byte, 5))
+				b.Write([]byte("answer"))
+				time.Sleep(10 * time.Millisecond)
+				b.(*net.TCPConn).SetLinger(0)
+				b.Close()
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			c.SetReadDeadline(deadline)
+			br := bufio.NewReader(c)
+			whole, err := sendAndPeek(c, br, []byte("head\n"), make([]byte, 64<<20), deadline)
+			if err != nil || whole {
+				t.Fatalf("sendAndPeek = whole %v, %v; want the answer, not whole", whole, err)
+			}
+			if got, _ := io.ReadAll(br); string(got) != "answer" {
+				t.Fatalf("read %q, want \"answer\"", got)
+			}
+		})
+	}
 	t.Run("write deadline", func(t *testing.T) {
 		a, _ := tcpPair(t) // never reads: the body does not fit
 		c := wrapConn(a)
-		c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 		c.SetReadDeadline(time.Now().Add(time.Minute))
-		err := sendAndPeek(c, bufio.NewReader(c), []byte("POST / HTTP/1.1\r\n\r\n"), make([]byte, 64<<20))
+		_, err := sendAndPeek(c, bufio.NewReader(c), []byte("POST / HTTP/1.1\r\n\r\n"), make([]byte, 64<<20), time.Now().Add(50*time.Millisecond))
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("a body past the write deadline: %v, want a timeout", err)
 		}
 	})
+}
+
+// TestSendAndPeekPartialWrites checks the accounting of partial writevs
+// against the naive twin: heads up to 64 KiB and bodies up to 256 KiB sent
+// to a peer with a 16 KiB receive buffer that reads a few bytes to 16 KiB
+// at a time, so that the sends stop at every kind of offset (in the
+// head, at its end, in the body) and resume; the peer must receive
+// exactly head then body, and the answer's first byte be seen.
+func TestSendAndPeekPartialWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 4))
+	fill := rand.NewChaCha8([32]byte{14, 4})
+	for _, naive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("naive=%v", naive), func(t *testing.T) {
+			a, b := tcpPair(t)
+			a.(*net.TCPConn).SetWriteBuffer(16 << 10)
+			b.(*net.TCPConn).SetReadBuffer(16 << 10)
+			c := wrapConn(a)
+			if naive {
+				c = a
+			}
+			br := bufio.NewReaderSize(c, 4096)
+			for i := range 30 {
+				head := make([]byte, 1+rng.IntN(64<<10))
+				body := make([]byte, rng.IntN(256<<10))
+				fill.Read(head)
+				fill.Read(body)
+				want := append(append([]byte(nil), head...), body...)
+				seed := rng.Uint64()
+				got := make(chan []byte, 1)
+				go func() {
+					r := rand.New(rand.NewPCG(seed, 0))
+					buf := make([]byte, 0, len(want))
+					for len(buf) < len(want) {
+						k := min(1+r.IntN(16<<10), len(want)-len(buf))
+						n, err := b.Read(buf[len(buf) : len(buf)+k])
+						if err != nil {
+							got <- nil
+							return
+						}
+						buf = buf[:len(buf)+n]
+					}
+					got <- buf
+					b.Write([]byte("!"))
+				}()
+				deadline := time.Now().Add(30 * time.Second)
+				c.SetReadDeadline(deadline)
+				if whole, err := sendAndPeek(c, br, head, body, deadline); err != nil || !whole {
+					t.Fatalf("round trip %d (%d+%d bytes): whole %v, %v", i, len(head), len(body), whole, err)
+				}
+				if g := <-got; !bytes.Equal(g, want) {
+					t.Fatalf("round trip %d (%d+%d bytes): the peer received other bytes than were sent", i, len(head), len(body))
+				}
+				if b, err := br.ReadByte(); err != nil || b != '!' {
+					t.Fatalf("round trip %d: answer %q, %v", i, b, err)
+				}
+			}
+		})
+	}
 }

@@ -9,7 +9,8 @@
 // many headers, a long target), drops header names with underscores
 // (as nginx does), and closes the connection after every refusal. A
 // request body is read whole, under an idle and a total timeout, before
-// the policy picks a backend, so a slow upload never holds one. The
+// the policy picks a backend, so a slow upload never holds one; the
+// bodies held at once are bounded in memory, all together. The
 // request goes out on a pooled keep-alive connection, reused only when
 // it holds no unread byte (bytes after a complete response close it,
 // counted as unsolicited), and the response is read with fasthttp's

@@ -3,12 +3,14 @@ package balancer
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,6 +43,36 @@ func TestHelperBalancer(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := Config{Backends: strings.Split(backends, ","), Policy: os.Getenv(helperEnv + "_POLICY")}
+	// The limits as JSON (limitsEnv).
+	if v := os.Getenv(helperEnv + "_LIMITS"); v != "" {
+		if err := json.Unmarshal([]byte(v), &cfg.Limits); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	if v := os.Getenv(helperEnv + "_HEALTH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		cfg.HealthInterval = d
+	}
+	if v := os.Getenv(helperEnv + "_NOFILE"); v != "" {
+		// The process's limit of open files (the tests that exhaust it).
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err == nil {
+			var lim syscall.Rlimit
+			if err = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+				lim.Cur = n
+				err = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("listening %s\n", addr) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -54,8 +86,20 @@ func TestHelperBalancer(t *testing.T) {
 // the end of the test.
 func startBalancerProcess(t *testing.T, policy string, backends ...string) (string, int) {
 	t.Helper()
+	return startBalancerProcessEnv(t, nil, policy, backends...)
+}
+
+// startBalancerProcessEnv is startBalancerProcess with more settings of
+// the child, by their helperEnv suffix: _LIMITS (the Limits as
+// JSON: limitsEnv), _HEALTH (the health interval), _NOFILE (its
+// limit of open files).
+func startBalancerProcessEnv(t *testing.T, env map[string]string, policy string, backends ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBalancer$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join(backends, ","), helperEnv+"_POLICY="+policy)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, helperEnv+k+"="+v)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -91,4 +135,14 @@ func startBalancerProcess(t *testing.T, policy string, backends ...string) (stri
 		t.Fatal("the balancer process did not start")
 	}
 	return "", 0
+}
+
+// limitsEnv is l as the _LIMITS of startBalancerProcessEnv (its zero
+// fields: the defaults).
+func limitsEnv(l Limits) string {
+	b, err := json.Marshal(l)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -99,12 +99,14 @@ func (p *connPool) get(b *Balancer, be *backend, now, deadline time.Time) (pc *p
 }
 
 // send writes a request, its head and body, to pc and waits for the first
-// byte of its response.
-func (pc *pconn) send(head, body []byte) error {
+// byte of its response; a write that waits for room fails at deadline.
+// whole is false when the request was cut short but an answer came
+// (sendAndPeek): pc is not to be reused.
+func (pc *pconn) send(head, body []byte, deadline time.Time) (whole bool, err error) {
 	if pc.br.Buffered() > 0 {
-		return errors.New("bytes before the request") // never: a connection with unread bytes is not pooled
+		return false, errors.New("bytes before the request") // never: a connection with unread bytes is not pooled
 	}
-	return sendAndPeek(pc.c, pc.br, head, body)
+	return sendAndPeek(pc.c, pc.br, head, body, deadline)
 }
 
 // put returns pc to the pool, or closes it when the pool is full.
@@ -118,6 +120,28 @@ func (p *connPool) put(pc *pconn) {
 	}
 	p.mu.Unlock()
 	pc.close()
+}
+
+// closeIdle closes the idle connections unused since before.
+func (p *connPool) closeIdle(before time.Time) {
+	p.mu.Lock()
+	k := 0 // the stack is in the order of idleAt (put's order), oldest first
+	for k < len(p.idle) && p.idle[k].idleAt.Before(before) {
+		k++
+	}
+	if k == 0 {
+		p.mu.Unlock()
+		return
+	}
+	old := make([]*pconn, k)
+	copy(old, p.idle)
+	n := copy(p.idle, p.idle[k:])
+	clear(p.idle[n:])
+	p.idle = p.idle[:n]
+	p.mu.Unlock()
+	for _, pc := range old {
+		pc.close()
+	}
 }
 
 // close closes pc for good.
@@ -154,12 +178,21 @@ var bodyBufs = sync.Pool{New: func() any { return &bodyBuf{b: make([]byte, 0, 40
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // writeThenPeek writes head and body on c (one writev where the system has
-// it) and waits for the first byte of the answer in br.
-func writeThenPeek(c net.Conn, br *bufio.Reader, head, body []byte) error {
+// it), by deadline (zero: none), and waits for the first byte of the
+// answer in br. whole is false when the write failed but an answer had
+// come before (the peer answered and reset the connection).
+func writeThenPeek(c net.Conn, br *bufio.Reader, head, body []byte, deadline time.Time) (whole bool, err error) {
+	if !deadline.IsZero() {
+		c.SetWriteDeadline(deadline)
+		defer c.SetWriteDeadline(time.Time{})
+	}
 	bufs := net.Buffers{head, body}
 	if _, err := bufs.WriteTo(c); err != nil {
-		return err
+		if _, perr := br.Peek(1); perr == nil {
+			return false, nil
+		}
+		return false, err
 	}
-	_, err := br.Peek(1)
-	return err
+	_, err = br.Peek(1)
+	return true, err
 }

@@ -227,6 +227,41 @@ func TestProbeMisbehaving(t *testing.T) {
 			c.Write([]byte("HTTP/1.1 200 OK\r\nX-Pad: " + strings.Repeat("y", 64<<10) + "\r\nContent-Length: 2\r\n\r\n{}"))
 		}, "failed"},
 		{"closed", func(c net.Conn) {}, "failed"},
+		{"reset", func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) }, "failed"},
+		{"trickle-head", func(c net.Conn) { // a byte every 5ms, never ending
+			for _, b := range []byte("HTTP/1.1 200 OK\r\nX-Pad: " + strings.Repeat("y", 1<<20)) {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}, "timeouts"},
+		{"chunked-forever", func(c net.Conn) { // a byte every 5ms, never ending
+			c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
+			for range 1 << 20 {
+				if _, err := c.Write([]byte("1\r\n \r\n")); err != nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}, "timeouts"},
+		{"chunked-forever-fast", func(c net.Conn) { // as fast as it is read, never ending
+			c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
+			chunk := []byte("400\r\n" + strings.Repeat(" ", 1024) + "\r\n")
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}, "bad"},
+		{"interim-forever", func(c net.Conn) {
+			for range 1 << 20 {
+				if _, err := c.Write([]byte("HTTP/1.1 102 Processing\r\n\r\n")); err != nil {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}, "failed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -161,15 +162,33 @@ func (b *Balancer) Serve(ctx context.Context, ln net.Listener, ready func(addr s
 	return nil
 }
 
-// sysListener hands out its connections as sysConn.
+// sysListener hands out its connections as sysConn. When the process is
+// out of file descriptors or memory (clients hold too many connections)
+// it waits and tries again, as net/http's server does, from 5ms doubling
+// up to 1s: fasthttp's server would stop serving at the first such error.
 type sysListener struct{ net.Listener }
 
 func (l sysListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	var wait time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			return wrapConn(c), nil
+		}
+		if !localShortage(err) {
+			return nil, err
+		}
+		wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+		time.Sleep(wait)
 	}
-	return wrapConn(c), nil
+}
+
+// localShortage reports whether err is this process or system running
+// out of a resource of its own (file descriptors, buffer memory, local
+// ports): no fault of the peer.
+func localShortage(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.EADDRNOTAVAIL)
 }
 
 // hopHeader reports whether a header is not relayed to the other side:
@@ -277,24 +296,48 @@ func (b *Balancer) checkHead(h *fasthttp.RequestHeader) (int, string) {
 // between reading and sending (pooled in bodyBufs).
 type bodyBuf struct{ b, head []byte }
 
+// errBodyMemory is a request body refused because the bodies held in
+// memory had reached Limits.MaxBufferedBodyBytes (503).
+var errBodyMemory = errors.New("too many request bodies held in memory")
+
 // readBody reads the request's body whole, under the body timeouts (the
 // idle one re-armed at every read, so a deadline update per read: only
-// requests with bodies pay it).
-func (b *Balancer) readBody(ctx *fasthttp.RequestCtx, buf []byte) ([]byte, error) {
+// requests with bodies pay it), into buf. A body larger than buf goes to
+// a buffer of its own, doubled as it fills up to the declared length, and
+// reserved (held bytes) against Limits.MaxBufferedBodyBytes: past it,
+// errBodyMemory. The caller gives held back (b.bodyMem) when done.
+func (b *Balancer) readBody(ctx *fasthttp.RequestCtx, buf []byte) (body []byte, held int64, err error) {
 	h := &ctx.Request.Header
 	if h.ContentLength() == 0 || h.ContentLength() == -2 {
-		return buf[:0], nil // no body (-2: none declared)
+		return buf[:0], 0, nil // no body (-2: none declared)
 	}
 	r := ctx.RequestBodyStream()
 	if r == nil {
-		return append(buf[:0], ctx.Request.Body()...), nil
+		return append(buf[:0], ctx.Request.Body()...), 0, nil
 	}
 	l := b.cfg.Limits
 	total := time.Now().Add(l.BodyTimeout)
+	want := l.MaxBodyBytes + 1 // room for one byte more, or the end
+	if cl := h.ContentLength(); cl >= 0 && cl < l.MaxBodyBytes {
+		want = cl + 1
+	}
+	defer func() {
+		if err != nil {
+			b.bodyMem.Add(-held)
+			held = 0
+		}
+	}()
 	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			n := min(max(2*cap(buf), 16<<10), max(want, cap(buf)+1))
+			if b.bodyMem.Add(int64(n)) > int64(l.MaxBufferedBodyBytes) {
+				b.bodyMem.Add(-int64(n))
+				return nil, held, errBodyMemory
+			}
+			buf = append(make([]byte, 0, n), buf...)
+			b.bodyMem.Add(-held)
+			held = int64(n)
 		}
 		dl := time.Now().Add(l.BodyIdleTimeout)
 		if dl.After(total) {
@@ -304,22 +347,22 @@ func (b *Balancer) readBody(ctx *fasthttp.RequestCtx, buf []byte) ([]byte, error
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if len(buf) > l.MaxBodyBytes {
-			return nil, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
+			return nil, held, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
 		}
 		if err == io.EOF {
-			return buf, nil
+			return buf, held, nil
 		}
 		if err != nil {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded):
-				return nil, &clientError{http.StatusRequestTimeout, "request body too slow"}
+				return nil, held, &clientError{http.StatusRequestTimeout, "request body too slow"}
 			case errors.Is(err, fasthttp.ErrBodyTooLarge):
-				return nil, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
+				return nil, held, &clientError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", l.MaxBodyBytes)}
 			case errors.Is(err, io.ErrUnexpectedEOF) || isNetErr(err):
-				return nil, &clientError{0, "the client went away mid-body"}
+				return nil, held, &clientError{0, "the client went away mid-body"}
 			}
-			return nil, &clientError{http.StatusBadRequest, "malformed request body"}
+			return nil, held, &clientError{http.StatusBadRequest, "malformed request body"}
 		}
 	}
 }
@@ -345,7 +388,12 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 	}
 	bb := bodyBufs.Get().(*bodyBuf)
 	defer bodyBufs.Put(bb)
-	body, err := b.readBody(ctx, bb.b)
+	body, held, err := b.readBody(ctx, bb.b)
+	if err == errBodyMemory {
+		b.bodyMemFull.Add(1)
+		refuse(ctx, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	if err != nil {
 		ce := err.(*clientError)
 		b.countClient(ce.status)
@@ -356,7 +404,11 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, ce.status, ce.msg)
 		return
 	}
-	bb.b = body[:0]
+	if held > 0 {
+		defer b.bodyMem.Add(-held) // a buffer of its own: not pooled
+	} else {
+		bb.b = body[:0]
+	}
 	replay := len(body) == 0 && (len(h.Peek("Idempotency-Key")) > 0 || len(h.Peek("X-Idempotency-Key")) > 0 || idempotent(string(h.Method())))
 	bb.head = appendHead(bb.head[:0], h, len(body))
 	resp := &ctx.Response
@@ -471,17 +523,16 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 	for try := 0; ; try++ {
 		pc, reused, err := be.pool.get(b, be, t0, firstBy)
 		if err != nil {
-			return failed(errNotSent{fmt.Errorf("connect: %w", err)}, true)
+			err = errNotSent{fmt.Errorf("connect: %w", err)}
+			if localShortage(err) {
+				o = outcomeUnsent // the balancer's own lack: nothing against the backend
+				return fmt.Errorf("backend %s: %w", be.addr, err)
+			}
+			return failed(err, true)
 		}
-		if len(body) > 32<<10 {
-			// A head fits in the socket's buffer, which the last response
-			// emptied; a large body may not: bound its write too.
-			pc.c.SetWriteDeadline(firstBy)
-		}
-		err = pc.send(head, body) // and wait for the first byte of the response
-		if len(body) > 32<<10 {
-			pc.c.SetWriteDeadline(time.Time{})
-		}
+		// Send, and wait for the first byte of the response; a request
+		// that does not fit in the socket is sent by then too.
+		whole, err := pc.send(head, body, firstBy)
 		if err != nil {
 			pc.close()
 			if isTimeout(err) {
@@ -502,8 +553,13 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		}
 		resp.SkipBody = isHead
 		err = resp.ReadLimitBody(pc.br, l.MaxResponseBodyBytes)
-		if err == nil && resp.StatusCode() == http.StatusSwitchingProtocols {
+		switch code := resp.StatusCode(); {
+		case err != nil:
+		case code == http.StatusSwitchingProtocols:
 			err = errors.New("protocol switch is not supported by the balancer")
+		case code < 100:
+			// fasthttp would write it with its body and no framing.
+			err = fmt.Errorf("invalid status %d", code)
 		}
 		if err != nil {
 			pc.close()
@@ -527,7 +583,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 				svc = ns
 			}
 		}
-		keep := !resp.ConnectionClose()
+		keep := whole && !resp.ConnectionClose() // a request cut short ends its connection
 		rh.ResetConnectionClose()
 		stripHop(rh)
 		if !keep {

@@ -526,6 +526,24 @@ func TestBadRequestHeadsRefusedAndClosed(t *testing.T) {
 		{"no Host", "GET /work HTTP/1.1\r\nX-A: b\r\n\r\n", []int{400}},
 		{"two Hosts", "GET /work HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", []int{400}},
 		{"NUL in value", "GET /work HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", []int{400}},
+		// What a backend splitting lines at a bare CR, or a request line
+		// at its first space, would read otherwise.
+		{"bare CR in value", "GET /work HTTP/1.1\r\nHost: x\r\nX-A: a\rContent-Length: 5\r\n\r\n", []int{400}},
+		{"CR in name", "GET /work HTTP/1.1\r\nHost: x\r\nX-A\r: a\r\n\r\n", []int{400}},
+		{"VT in value", "GET /work HTTP/1.1\r\nHost: x\r\nX-A: a\vb\r\n\r\n", []int{400}},
+		{"DEL in value", "GET /work HTTP/1.1\r\nHost: x\r\nX-A: a\x7fb\r\n\r\n", []int{400}},
+		{"control in name", "GET /work HTTP/1.1\r\nHost: x\r\nX\x01A: b\r\n\r\n", []int{400}},
+		{"separator in name", "GET /work HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n", []int{400}},
+		{"empty name", "GET /work HTTP/1.1\r\nHost: x\r\n: b\r\n\r\n", []int{400}},
+		{"space in target", "GET /work x HTTP/1.1\r\nHost: x\r\n\r\n", []int{400}},
+		{"two versions", "GET /work HTTP/1.1 HTTP/1.1\r\nHost: x\r\n\r\n", []int{400, 505}},
+		{"double space", "GET  /work HTTP/1.1\r\nHost: x\r\n\r\n", []int{400}},
+		{"tab in request line", "GET /work\tHTTP/1.1\r\nHost: x\r\n\r\n", []int{400}},
+		{"CR in target", "GET /work\rX HTTP/1.1\r\nHost: x\r\n\r\n", []int{400}},
+		{"NUL in target", "GET /work?a=\x00 HTTP/1.1\r\nHost: x\r\n\r\n", []int{400}},
+		{"space in Host", "GET /work HTTP/1.1\r\nHost: x y\r\n\r\n", []int{400}},
+		{"Content-Length in trailer", "POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nContent-Length: 7\r\n\r\n", []int{400}},
+		{"Transfer-Encoding in trailer", "POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n", []int{400}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -983,8 +1001,12 @@ func TestOverloadStaysResponsive(t *testing.T) {
 	// of two control round trips taken around it (what the machine's load
 	// costs any answer), and never as late as 1.5s.
 	time.Sleep(time.Second)
-	if r, err := rssOf(pid); err == nil && r > 100<<20 {
-		t.Errorf("RSS under overload %d MiB, want < 100", r>>20)
+	rssLimit := int64(100 << 20)
+	if raceEnabled {
+		rssLimit *= 3 // the race detector's shadow memory
+	}
+	if r, err := rssOf(pid); err == nil && r > rssLimit {
+		t.Errorf("RSS under overload %d MiB, want < %d", r>>20, rssLimit>>20)
 	}
 	time.Sleep(time.Second)
 	before := controlRTT()

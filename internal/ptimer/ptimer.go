@@ -34,6 +34,14 @@
 // often as late: for a run whose means must match the simulator's, which
 // cutting the early wake-ups short would bias late.
 //
+// A goroutine that owns a stream of deadlines microseconds apart (the
+// harness's service loop) cannot afford a trip through the timer per
+// deadline: it waits with a Spinner of its own, which sleeps the thread in
+// nanosleep(2) and either returns when the OS wakes it (Sleep: the caller
+// aims early by what it learns the OS is late) or wakes a learnt margin
+// early and spins on the clock to the deadline (Until: exact on an idle
+// core, at the cost of the core).
+//
 // This package merges two copies of one design, the harness's and the
 // cluster's. Where they differed it keeps the cluster's single timer for
 // the process (the harness started one a run, a goroutine and an eventfd
