@@ -13,8 +13,9 @@ import (
 
 	"github.com/stratbench/stratbench/cluster"
 	"github.com/stratbench/stratbench/cluster/procs"
+	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/runs"
 	"github.com/stratbench/stratbench/scenario"
-	"github.com/stratbench/stratbench/suite"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -26,7 +27,7 @@ var gapDuration = flag.Duration("gap-duration", 20*time.Second, "BenchmarkCluste
 // -gap-duration (20s) with the first tenth left out, beside the simulator
 // (200k jobs) given the round trip of an empty task the run measured as
 // its network delay, and the run's own jobs replayed through the model
-// (suite.ModelCluster). One op is one round over the balancers in a shuffled
+// (runs.ModelCluster). One op is one round over the balancers in a shuffled
 // order, so that a slow minute of a shared machine hits them alike
 // (-benchtime Nx: N rounds); it reports each balancer's error of the mean
 // (VIA-err-%, the mean over the rounds) and prints the table of every run's
@@ -55,7 +56,7 @@ func BenchmarkClusterGap(b *testing.B) {
 			sc := scenario.Scenario{Policy: policy, Servers: 4, Load: 0.7, Seed: 1}
 			order := rand.New(workloads.NewSource(1, 7))
 			sum := map[string]float64{}
-			var rows []cluster.GapRow
+			var rows []reports.GapRow
 			rounds := 0
 			for b.Loop() {
 				rounds++
@@ -69,16 +70,16 @@ func BenchmarkClusterGap(b *testing.B) {
 					if err != nil {
 						b.Fatalf("%s: %v", via, err)
 					}
-					model, err := suite.ModelCluster(context.Background(), &cfg, res, simJobs, arr)
+					model, err := runs.ModelCluster(context.Background(), &cfg, res, simJobs, arr)
 					if err != nil {
 						b.Fatal(err)
 					}
-					g, ok := cluster.ModelGap(res, model)
+					g, ok := reports.ModelGap(res, model)
 					if !ok {
 						b.Fatalf("%s: no split of the error (%v)", via, res.Warnings)
 					}
 					sum[via] += g.Error / g.Model
-					rows = append(rows, cluster.GapRow{Name: fmt.Sprintf("round %d %s", rounds, res.Name), Gap: g})
+					rows = append(rows, reports.GapRow{Name: fmt.Sprintf("round %d %s", rounds, res.Name), Gap: g})
 				}
 			}
 			b.ReportMetric(0, "ns/op")
@@ -89,7 +90,7 @@ func BenchmarkClusterGap(b *testing.B) {
 				summary = append(summary, fmt.Sprintf("%s %+.1f%%", via, e))
 			}
 			var table strings.Builder
-			if err := cluster.WriteGaps(&table, rows); err != nil {
+			if err := reports.WriteGaps(&table, rows); err != nil {
 				b.Fatal(err)
 			}
 			// The table on stdout: a benchmark's log keeps 10 lines.

@@ -81,7 +81,7 @@
 // the balancer (RoundTrip), which --compare-sim gives the simulator as the
 // scenario's network delay; the first tenth of the run is left out as the
 // simulator leaves out the first tenth of its jobs (SetDefaultWarmup).
-// ModelGap then splits the error of the mean, request by request, into the
+// reports.ModelGap then splits the error of the mean, request by request, into the
 // load generator's lateness, the transport beyond that round trip, the
 // wait and service against the model's, and the workers' lateness (a
 // table under run cluster --compare-sim, gap_* metrics in the record), and

@@ -73,13 +73,6 @@ func TestWorkerFaults(t *testing.T) {
 	}
 }
 
-func TestWorkerArgsAcceptFaults(t *testing.T) {
-	c := worker.Config{AcceptFaults: true}
-	if a := strings.Join(c.Args(), " "); !strings.HasSuffix(a, "--accept-faults") {
-		t.Errorf("args %q", a)
-	}
-}
-
 // TestRunFaults runs our balancer with a worker slowed down mid-run and
 // one failing for a while: the record has the phases and a timeline in
 // which the slowed worker's share drops during its fault and the failing

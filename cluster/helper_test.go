@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/cluster/worker"
-	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
 )
 
@@ -68,41 +66,15 @@ func helperMain(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "worker":
 		var c worker.Config
-		fs.StringVar(&c.Listen, "listen", "127.0.0.1:0", "")
-		fs.StringVar(&c.Kind, "kind", "sleep", "")
-		fs.IntVar(&c.Capacity, "capacity", 1, "")
-		fs.BoolVar(&c.AcceptFaults, "accept-faults", false, "")
-		if err := fs.Parse(args[1:]); err != nil {
+		if err := configArg(args, &c); err != nil {
 			return err
 		}
 		return worker.Serve(ctx, c, announce)
 	case "balance":
 		var c balancer.Config
-		var backends multi
-		fs.StringVar(&c.Listen, "listen", "127.0.0.1:0", "")
-		fs.Var(&backends, "backends", "")
-		fs.StringVar(&c.Policy, "policy", "jsq", "")
-		fs.Uint64Var(&c.Seed, "seed", 1, "")
-		fs.DurationVar(&c.Unit, "unit", time.Millisecond, "")
-		fs.DurationVar(&c.HealthInterval, "health-interval", 200*time.Millisecond, "")
-		fs.DurationVar(&c.BackendTimeout, "backend-timeout", time.Minute, "")
-		fs.IntVar(&c.D, "d", 0, "")
-		fs.IntVar(&c.Dispatchers, "dispatchers", 0, "")
-		fs.Func("policy-opt", "", func(v string) error {
-			_, name, x, err := strategies.ParsePolicyOpt(v)
-			if c.Options == nil {
-				c.Options = strategies.Options{}
-			}
-			c.Options[name] = x
-			return err
-		})
-		for _, f := range balancer.LimitFlags {
-			fs.Func(f.Name, "", func(v string) error { return f.Set(&c, v) })
-		}
-		if err := fs.Parse(args[1:]); err != nil {
+		if err := configArg(args, &c); err != nil {
 			return err
 		}
-		c.Backends = backends
 		return balancer.Serve(ctx, c, announce)
 	case "guard":
 		argv := args[1:]
@@ -142,10 +114,14 @@ func helperMain(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown subcommand %q", args[0])
 }
 
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+// configArg decodes the configuration of a child started by
+// procs.Launcher.Child: args are SUB --config-json JSON.
+func configArg(args []string, cfg any) error {
+	if len(args) != 3 || args[1] != "--"+procs.ConfigFlag {
+		return fmt.Errorf("%s: want --%s JSON, got %q", args[0], procs.ConfigFlag, args[1:])
+	}
+	return procs.DecodeConfig(args[2], cfg)
+}
 
 // get fetches url and returns the status code and the response headers.
 func get(t *testing.T, client *http.Client, url string) (int, http.Header) {

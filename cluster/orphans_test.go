@@ -44,8 +44,7 @@ func waitGone(t *testing.T, pids []int, within time.Duration) {
 func TestGroupStopsEverything(t *testing.T) {
 	g := &procs.Group{Dir: t.TempDir()}
 	l := testLauncher()
-	wc := worker.Config{}
-	cmd, _ := l.Command("worker", wc.Args()...)
+	cmd, _ := l.Child("worker", worker.Config{})
 	w, err := g.Start("worker", cmd, true, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

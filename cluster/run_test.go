@@ -12,6 +12,7 @@ import (
 	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"github.com/stratbench/stratbench/cluster/worker"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/reports"
 	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 )
@@ -77,7 +78,7 @@ func TestRunVia(t *testing.T) {
 				"wait_mean":     m["wait_mean"],
 				"response_mean": m["wait_mean"] + m["service_mean"] + m["network_delay"],
 			}}
-			g, ok := ModelGap(res, model)
+			g, ok := reports.ModelGap(res, model)
 			if !ok {
 				t.Fatalf("no split of the error: %v", m)
 			}

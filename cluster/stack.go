@@ -213,7 +213,7 @@ func startWorkers(ctx context.Context, g *procs.Group, c *StackConfig) ([]*procs
 	var wg sync.WaitGroup
 	for i := range workers {
 		wc := worker.Config{Listen: "127.0.0.1:0", Kind: c.Kind, Capacity: c.Capacity, AcceptFaults: c.AcceptFaults}
-		cmd, err := c.Launcher.Command("worker", wc.Args()...)
+		cmd, err := c.Launcher.Child("worker", wc)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +292,7 @@ func startBalancer(g *procs.Group, c *StackConfig, addrs []string, dir string) (
 		h.stats = func(res *metrics.Result) { addBalancerStats(res, b.Stats()) }
 		return h, nil
 	case "ours":
-		cmd, err := c.Launcher.Command("balance", bc.Args()...)
+		cmd, err := c.Launcher.Child("balance", bc)
 		if err != nil {
 			return nil, err
 		}

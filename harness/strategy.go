@@ -89,17 +89,21 @@ type BatchSpec struct {
 func (s BatchSpec) Config() (BatchConfig, error) {
 	switch {
 	case s.Tasks < 0:
-		return BatchConfig{}, bad.Inputf("tasks must be >= 0, got %d", s.Tasks)
+		return BatchConfig{}, bad.Field("tasks", "must be >= 0, got %d", s.Tasks)
 	case s.Unit <= 0:
-		return BatchConfig{}, bad.Inputf("unit must be > 0, got %v", s.Unit)
+		return BatchConfig{}, bad.Field("unit", "must be > 0, got %v", s.Unit)
 	case s.Count < 1:
-		return BatchConfig{}, bad.Inputf("count must be >= 1, got %d", s.Count)
+		return BatchConfig{}, bad.Field("count", "must be >= 1, got %d", s.Count)
 	case s.Warmup < 0:
-		return BatchConfig{}, bad.Inputf("warmup must be >= 0, got %d", s.Warmup)
+		return BatchConfig{}, bad.Field("warmup", "must be >= 0, got %d", s.Warmup)
+	case s.Batch < 0:
+		return BatchConfig{}, bad.Field("batch", "must be >= 0, got %d", s.Batch)
+	case s.Chunk < 0:
+		return BatchConfig{}, bad.Field("chunk", "must be >= 0, got %d", s.Chunk)
 	}
 	for _, w := range s.Workers {
 		if w <= 0 {
-			return BatchConfig{}, bad.Inputf("workers must be > 0, got %d", w)
+			return BatchConfig{}, bad.Field("workers", "must be > 0, got %d", w)
 		}
 	}
 	strats, err := ParseStrategies(s.Executors, s.Schedules, s.Policies, s.Batch, s.Chunk)

@@ -75,7 +75,7 @@ var unitRules = []struct {
 	{exact: "killed_workers", unit: "workers", better: Neutral},
 	{exact: "service_mean", unit: "units", better: Neutral},
 	// A cluster run's mean size asked and its jobs replayed through the
-	// model describe the run (cluster.ModelGap), they do not judge it.
+	// model describe the run (reports.ModelGap), they do not judge it.
 	{exact: "asked_mean", unit: "units", better: Neutral},
 	{exact: "replay_wait_mean", unit: "units", better: Neutral},
 	{exact: "replay_sent_wait_mean", unit: "units", better: Neutral},

@@ -33,6 +33,7 @@ import (
 
 	"github.com/stratbench/stratbench/interleave"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/field"
 	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
 	"github.com/stratbench/stratbench/reports"
@@ -56,8 +57,27 @@ type Config struct {
 	Out string
 	// Alpha is the significance level of the comparison (0: 0.05).
 	Alpha float64
-	// Report, when set, writes the HTML report (and the other formats).
-	Report bool
+	// NoReport skips the HTML report (and the other formats).
+	NoReport bool
+}
+
+// Fields are the settings of a Config (the flags of `stratbench pgo`).
+func Fields() []field.Field[Config] {
+	return []field.Field[Config]{
+		field.Text("bench", "benchmarks to optimize and measure (a go test -bench regular expression)", "Sim/.*/servers=100$", func(c *Config) *string { return &c.Bench }),
+		field.Count("count", "measured runs of each build", "6", field.NoMin, func(c *Config) *int { return &c.Count }),
+		field.Text("benchtime", "go test -benchtime of each run (default 1s)", "", func(c *Config) *string { return &c.Benchtime }),
+		field.Text("pkg", "package holding the benchmarks, relative to the module root", ".", func(c *Config) *string { return &c.Pkg }),
+		{Name: "out", Aliases: []string{"o"}, Kind: field.String, Default: "out/pgo", Usage: "output directory", Set: func(c *Config, v string) error { c.Out = v; return nil }},
+		{Name: "alpha", Kind: field.Float, Default: "0.05", Usage: "significance level",
+			Set: func(c *Config, v string) (err error) {
+				if c.Alpha, err = strconv.ParseFloat(v, 64); err == nil && !(c.Alpha > 0 && c.Alpha < 1) {
+					err = bad.Field("alpha", "must be in (0, 1), got %g", c.Alpha)
+				}
+				return err
+			}},
+		field.Flag("no_report", "skip the HTML report", func(c *Config) *bool { return &c.NoReport }),
+	}
 }
 
 // Files written in Out.
@@ -170,7 +190,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if !cfg.Report {
+	if cfg.NoReport {
 		return nil
 	}
 	results, err := buildResults(out)

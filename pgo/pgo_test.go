@@ -21,7 +21,7 @@ func TestPGOEndToEnd(t *testing.T) {
 	var stdout, stderr strings.Builder
 	err := Run(context.Background(), Config{
 		Bench: "Step", Count: 2, Benchtime: "20000x", Pkg: "./sim",
-		Out: out, Report: true,
+		Out: out,
 	}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -461,7 +462,7 @@ func (c *CompareResult) Judge(w io.Writer, pct float64, noise *CompareResult, me
 	}
 	g := c.Gate(pct, noise, metric)
 	if metric != "" && len(g.Rows) == 0 {
-		return inputErrorf("--metric %s: no benchmark of both builds has it with a better direction; their metrics: %s", metric, strings.Join(c.metricsInOrder(), ", "))
+		return bad.Field("metric", "%s: no benchmark of both builds has it with a better direction; their metrics: %s", metric, strings.Join(c.metricsInOrder(), ", "))
 	}
 	if _, err := io.WriteString(w, "\n"+g.Summary()); err != nil {
 		return err

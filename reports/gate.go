@@ -227,13 +227,13 @@ func (g *Gate) Method() string {
 			"against the %g%% change, Holm-corrected over the benchmarks, alpha %g)",
 			g.Rounds, what, len(g.Rows), g.Threshold, g.Threshold, g.Alpha)
 	}
-	noise := "no A/A noise floor (give --noise with a second run of the old build to add one)"
+	noise := "no A/A noise floor (a second run of the old build, given as the noise run, adds one)"
 	if g.Noise != "" {
 		noise = g.Noise
 	}
 	return fmt.Sprintf("gate (unpaired, two separate runs): %s of %d benchmarks; a regression is a change significantly worse than %g%% "+
 		"(one-sided Mann–Whitney U of new against old shifted by the margin, Holm-corrected over the benchmarks, alpha %g); %s; "+
-		"drift of the machine between the runs counts as change (run both builds in interleaved rounds, --old-cmd and --new-cmd, to cancel it)",
+		"drift of the machine between the runs counts as change (running both builds in interleaved rounds cancels it)",
 		what, len(g.Rows), g.Threshold, g.Alpha, noise)
 }
 

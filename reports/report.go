@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return inputErrorf("no result files given")
 	}
 	if cfg.Out == "" {
-		return inputErrorf("--out: give a directory to write the report into")
+		return bad.Field("out", ": give a directory to write the report into")
 	}
 	formats, err := selectFormats(cfg.Formats)
 	if err != nil {
@@ -389,7 +389,7 @@ func selectFormats(names []string) ([]Format, error) {
 	}
 	for _, n := range names {
 		if !slices.ContainsFunc(Formats, func(f Format) bool { return f.Name == n }) {
-			return nil, inputErrorf("--format: unknown format %q (known: %s)", n, strings.Join(FormatNames(), ", "))
+			return nil, bad.Field("format", ": unknown format %q (known: %s)", n, strings.Join(FormatNames(), ", "))
 		}
 	}
 	return out, nil

@@ -143,7 +143,7 @@ func (c *Config) validate() error {
 	case float64(c.Servers)*float64(c.Replications)*serverBytes > workloads.MaxRunBytes:
 		// Every replication's servers are kept until they are combined.
 		return workloads.CheckBytes(fmt.Sprintf("%d servers × %d replications", c.Servers, c.Replications),
-			float64(c.Servers)*float64(c.Replications)*serverBytes, "servers or replications")
+			float64(c.Servers)*float64(c.Replications)*serverBytes, "{servers} or {replications}")
 	case c.Batches < 2 || c.Batches > 1<<16:
 		return fmt.Errorf("batches must be in [2, %d], got %d", 1<<16, c.Batches)
 	case uint64(c.Batches) > c.Jobs:

@@ -76,35 +76,38 @@ func Emit(w io.Writer, o EmitOptions) error {
 func (o *EmitOptions) check() error {
 	switch {
 	case o.Emit != "slurm" && o.Emit != "k8s":
-		return bad.Inputf("--emit: want one of %s, got %q", strings.Join(Emitters, ", "), o.Emit)
+		return bad.Field("emit", ": want one of %s, got %q", strings.Join(Emitters, ", "), o.Emit)
 	case o.Shards < 1:
-		return bad.Inputf("--emit needs --shards N with N >= 1 (the number of array tasks or pods), got %d", o.Shards)
+		return bad.Field("emit", "needs {shards} N with N >= 1 (the number of array tasks or pods), got %d", o.Shards)
 	case o.CPUs < 1:
-		return bad.Inputf("--cpus: want at least 1, got %d", o.CPUs)
+		return bad.Field("cpus", ": want at least 1, got %d", o.CPUs)
 	case o.Time < 0:
-		return bad.Inputf("--time: want a positive duration (as 2h or 90m), got %s", o.Time)
+		return bad.Field("time", ": want a positive duration (as 2h or 90m), got %s", o.Time)
 	case o.Bin == "":
-		return bad.Inputf("--bin: give the path of the stratbench binary the jobs run")
+		return bad.Field("bin", ": give the path of the stratbench binary the jobs run")
 	case o.Out == "":
-		return bad.Inputf("--out: give the sweep's directory")
+		return bad.Field("out", ": give the sweep's directory")
 	}
 	if runs := len(Expand(o.Suite, o.Quick, o.Seed)); o.Shards > runs {
-		return bad.Inputf("--shards %d: the suite has %s, so at most %d shards", o.Shards, plural(runs, "run"), runs)
+		return bad.Field("shards", "%d: the suite has %s, so at most %d shards", o.Shards, plural(runs, "run"), runs)
 	}
-	for name, v := range map[string]string{"--out": o.Out, "--bin": o.Bin, "--partition": o.Partition, "--image": o.Image, "FILE": o.File} {
+	if strings.ContainsAny(o.File, "\n\r\x00") {
+		return bad.Inputf("suite file %q: a line break or NUL cannot go into a job script", o.File)
+	}
+	for name, v := range map[string]string{"out": o.Out, "bin": o.Bin, "partition": o.Partition, "image": o.Image} {
 		if strings.ContainsAny(v, "\n\r\x00") {
-			return bad.Inputf("%s %q: a line break or NUL cannot go into a job script", name, v)
+			return bad.Field(name, "%q: a line break or NUL cannot go into a job script", v)
 		}
 	}
 	if o.Emit == "slurm" && strings.Contains(o.Out, "%") {
-		return bad.Inputf("--out %q: Slurm reads %% in log paths as a pattern: choose a directory without it", o.Out)
+		return bad.Field("out", "%q: Slurm reads %% in log paths as a pattern: choose a directory without it", o.Out)
 	}
 	if o.Emit == "k8s" {
 		if o.Image == "" {
-			return bad.Inputf("--emit k8s needs --image: a container image holding sh and the stratbench binary (--bin: its path there; default stratbench on PATH)")
+			return bad.Field("emit", "k8s needs {image}: a container image holding sh and the stratbench binary ({bin}: its path there; default stratbench on PATH)")
 		}
 		if path.IsAbs(o.Out) || strings.HasPrefix(path.Clean(o.Out), "..") {
-			return bad.Inputf("--out %q: for --emit k8s give a directory inside the results volume (as sweep), which pods mount at %s", o.Out, k8sResults)
+			return bad.Field("out", "%q: for {emit} k8s give a directory inside the results volume (as sweep), which pods mount at %s", o.Out, k8sResults)
 		}
 	}
 	return nil

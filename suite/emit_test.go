@@ -327,15 +327,15 @@ func TestEmitBadOptions(t *testing.T) {
 		edit func(o *EmitOptions)
 		want string
 	}{
-		{"emitter", func(o *EmitOptions) { o.Emit = "pbs" }, `--emit: want one of slurm, k8s, got "pbs"`},
-		{"no shards", func(o *EmitOptions) { o.Shards = 0 }, "--emit needs --shards N"},
+		{"emitter", func(o *EmitOptions) { o.Emit = "pbs" }, `emit: want one of slurm, k8s, got "pbs"`},
+		{"no shards", func(o *EmitOptions) { o.Shards = 0 }, "emit needs shards N"},
 		{"too many shards", func(o *EmitOptions) { o.Shards = 100000 }, "at most"},
-		{"cpus", func(o *EmitOptions) { o.CPUs = 0 }, "--cpus: want at least 1"},
-		{"time", func(o *EmitOptions) { o.Time = -time.Second }, "--time: want a positive duration"},
-		{"bin", func(o *EmitOptions) { o.Bin = "" }, "--bin"},
+		{"cpus", func(o *EmitOptions) { o.CPUs = 0 }, "cpus: want at least 1"},
+		{"time", func(o *EmitOptions) { o.Time = -time.Second }, "time: want a positive duration"},
+		{"bin", func(o *EmitOptions) { o.Bin = "" }, "bin: give the path"},
 		{"newline", func(o *EmitOptions) { o.Out = "a\nb" }, "a line break or NUL"},
 		{"percent", func(o *EmitOptions) { o.Out = "out/100%" }, "Slurm reads % in log paths"},
-		{"no image", func(o *EmitOptions) { o.Emit = "k8s"; o.Out = "sweep" }, "--emit k8s needs --image"},
+		{"no image", func(o *EmitOptions) { o.Emit = "k8s"; o.Out = "sweep" }, "emit k8s needs image"},
 		{"absolute k8s out", func(o *EmitOptions) { o.Emit = "k8s"; o.Image = "x"; o.Out = "/data" }, "inside the results volume"},
 		{"missing file", func(o *EmitOptions) { o.Emit = "k8s"; o.Image = "x"; o.Out = "s"; o.File = "nonexistent.yaml" }, "nonexistent.yaml"},
 	} {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/metrics"
+	"github.com/stratbench/stratbench/runs"
 	"github.com/stratbench/stratbench/sim"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -59,27 +60,6 @@ func serviceConfig(r *Run) (harness.ServiceConfig, error) {
 	}, nil
 }
 
-// SimConfigFor is the simulation of a harness service case: the same
-// policy, servers, load, jobs (for a duration, the jobs expected in it),
-// distributions and seed, so that both see the same jobs at the same
-// intended times.
-func SimConfigFor(cfg harness.ServiceConfig) sim.Config {
-	jobs := cfg.Jobs
-	if jobs == 0 {
-		unit := cfg.Unit
-		if unit == 0 {
-			unit = time.Millisecond
-		}
-		expected := harness.Lambda(cfg) * cfg.Duration.Seconds() / unit.Seconds()
-		jobs = uint64(max(expected-float64(cfg.Warmup), 30))
-	}
-	return sim.Config{
-		Scenario: cfg.Scenario,
-		Jobs:     jobs,
-		Warmup:   cfg.Warmup,
-	}
-}
-
 func checkService(r *Run) error {
 	cfg, err := serviceConfig(r)
 	if err != nil {
@@ -88,7 +68,7 @@ func checkService(r *Run) error {
 	if err := harness.ValidateService(cfg); err != nil {
 		return err
 	}
-	return sim.Validate(SimConfigFor(cfg))
+	return sim.Validate(runs.ServiceTwin(cfg))
 }
 
 func runService(ctx context.Context, r *Run, _ *Env) ([]metrics.Result, error) {
@@ -110,7 +90,7 @@ func runBoth(ctx context.Context, r *Run, env *Env) ([]metrics.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sim.Run(ctx, SimConfigFor(cfg))
+	s, err := sim.Run(ctx, runs.ServiceTwin(cfg))
 	if err != nil {
 		return nil, err
 	}

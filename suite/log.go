@@ -43,11 +43,10 @@ type header struct {
 }
 
 func (h header) String() string {
-	q := "without --quick"
+	s := fmt.Sprintf("suite %q, seed %d", h.Suite, h.Seed)
 	if h.Quick {
-		q = "with --quick"
+		s = fmt.Sprintf("suite %q (quick), seed %d", h.Suite, h.Seed)
 	}
-	s := fmt.Sprintf("suite %q %s, seed %d", h.Suite, q, h.Seed)
 	if h.Shard != "" {
 		s += ", shard " + h.Shard
 	}
@@ -76,7 +75,7 @@ func lockDir(dir string) (release func(), err error) {
 			if pid == "" {
 				pid = "unknown"
 			}
-			return nil, fmt.Errorf("%s is being written by another stratbench suite (pid %s): wait for it to end, or give another --out", dir, pid)
+			return nil, fmt.Errorf("%s is being written by another stratbench suite (pid %s): wait for it to end, or give another output directory", dir, pid)
 		}
 		return nil, fmt.Errorf("locking %s: %w", dir, err)
 	}
@@ -213,9 +212,9 @@ func resumeLog(dir string, h header, runs []Run, stderr io.Writer) (map[string]b
 			problems = problems[:3]
 		}
 		if len(recs) == 0 {
-			return nil, bad.Inputf("--resume: %s is not a suite's results file (%v)%s: move it away, or run without --resume (which sets it aside as %s.prev)", path, errors.Join(problems...), more, ResultsFile)
+			return nil, bad.Field("resume", ": %s is not a suite's results file (%v)%s: move it away, or run without {resume} (which sets it aside as %s.prev)", path, errors.Join(problems...), more, ResultsFile)
 		}
-		return nil, bad.Inputf("--resume: %s has lines this suite did not write: %v%s; fix or remove them, or run without --resume", path, strings.ReplaceAll(errors.Join(problems...).Error(), "\n", "; "), more)
+		return nil, bad.Field("resume", ": %s has lines this suite did not write: %v%s; fix or remove them, or run without {resume}", path, strings.ReplaceAll(errors.Join(problems...).Error(), "\n", "; "), more)
 	}
 	known := map[string]bool{}
 	for i := range runs {
@@ -224,7 +223,7 @@ func resumeLog(dir string, h header, runs []Run, stderr io.Writer) (map[string]b
 	count := map[string]int{}
 	for _, r := range recs {
 		if !known[r.run] {
-			return nil, bad.Inputf("--resume: %s holds run %s, which %s does not have: the directory was made by a different suite, --quick or --shard; give another --out, or run without --resume", path, r.run, h)
+			return nil, bad.Field("resume", ": %s holds run %s, which %s does not have: the directory was made by a different suite, {quick} or {shard}; give another {dir}, or run without {resume}", path, r.run, h)
 		}
 		count[r.run]++
 	}
@@ -233,7 +232,7 @@ func resumeLog(dir string, h header, runs []Run, stderr io.Writer) (map[string]b
 		return nil, err
 	}
 	if ph != nil && *ph != h {
-		return nil, bad.Inputf("--resume: %s was made by %s, not %s; give another --out, or run without --resume", dir, *ph, h)
+		return nil, bad.Field("resume", ": %s was made by %s, not %s; give another {dir}, or run without {resume}", dir, *ph, h)
 	}
 	if ph == nil && len(recs) > 0 {
 		// Written before progress.jsonl existed: every run with records

@@ -134,12 +134,12 @@ func TestResume(t *testing.T) {
 		{
 			name:   "a different suite is refused",
 			suite:  logtestSuite("other", 1, 2, 3),
-			refuse: `made by suite "s" without --quick, seed 1, not suite "other"`,
+			refuse: `made by suite "s", seed 1, not suite "other"`,
 		},
 		{
-			name:   "a different --quick is refused",
+			name:   "a different quick is refused",
 			quick:  true,
-			refuse: `made by suite "s" without --quick, seed 1, not suite "s" with --quick`,
+			refuse: `made by suite "s", seed 1, not suite "s" (quick)`,
 		},
 		{
 			name:   "runs this suite does not have are refused",

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/internal/bad"
 	"github.com/stratbench/stratbench/internal/fsutil"
 	"github.com/stratbench/stratbench/metrics"
@@ -34,6 +35,9 @@ type Env struct {
 	Quick bool
 	// Stderr receives warnings that are not part of results.
 	Stderr io.Writer
+	// Launcher starts stratbench's own child processes for cluster runs
+	// (workers, our balancer, the guard of nginx and HAProxy).
+	Launcher procs.Launcher
 }
 
 // Runner runs one type of case.
@@ -119,6 +123,9 @@ type Options struct {
 	// Report, when set, writes the report from every result in Dir; it is
 	// called at the end, also after an interruption.
 	Report func(results []metrics.Result, dir string) error
+	// Launcher starts stratbench's own child processes for cluster runs
+	// (the zero value runs this executable).
+	Launcher procs.Launcher
 }
 
 // Summary says what Execute did.
@@ -152,7 +159,7 @@ func setAside(path string, stderr io.Writer) error {
 		return err
 	}
 	if stderr != nil {
-		fmt.Fprintf(stderr, "stratbench: %s held results of an earlier run: moved to %s (--resume continues a run instead of starting over)\n", path, filepath.Base(path)+".prev")
+		fmt.Fprintf(stderr, "stratbench: %s held results of an earlier run: moved to %s (resuming continues a run instead of starting over)\n", path, filepath.Base(path)+".prev")
 	}
 	return nil
 }
@@ -216,7 +223,7 @@ func Execute(ctx context.Context, f *File, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	defer progress.Close()
-	env := &Env{Dir: opt.Dir, ProfileDir: filepath.Join(opt.Dir, ProfileDir), Quick: opt.Quick, Stderr: stderr}
+	env := &Env{Dir: opt.Dir, ProfileDir: filepath.Join(opt.Dir, ProfileDir), Quick: opt.Quick, Stderr: stderr, Launcher: opt.Launcher}
 	var runErr error
 	for i := range runs {
 		r := &runs[i]

@@ -179,11 +179,11 @@ func CheckMerge(ctx context.Context, inputs []string, opt MergeOptions) error {
 		}
 		if opt.Partial {
 			for _, p := range pending {
-				fmt.Fprintf(stderr, "stratbench report: warning: %s; the report shows part of the sweep (--partial)\n", p)
+				fmt.Fprintf(stderr, "stratbench report: warning: %s; the report shows part of the sweep (partial, as asked)\n", p)
 			}
 			return nil
 		}
-		return bad.Inputf("not a whole sweep, refusing to report part of it as the whole:\n  %s\nrerun the missing or incomplete shards (a shard whose directory exists resumes with --resume), or pass --partial to report what there is",
+		return bad.Field("", "not a whole sweep, refusing to report part of it as the whole:\n  %s\nrerun the missing or incomplete shards (a shard whose directory exists resumes where it stopped), or pass {partial} to report what there is",
 			strings.Join(pending, "\n  "))
 	}
 }

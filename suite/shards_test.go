@@ -187,7 +187,7 @@ func TestShardsRefused(t *testing.T) {
 		inputs []string
 		want   []string
 	}{
-		{"missing", []string{s[0], s[1], s[3]}, []string{"shard 2 of 4 of suite shards (seed 5) missing", "rerun the missing or incomplete shards", "--partial"}},
+		{"missing", []string{s[0], s[1], s[3]}, []string{"shard 2 of 4 of suite shards (seed 5) missing", "rerun the missing or incomplete shards", "or pass partial to report"}},
 		{"two missing", []string{s[0], s[3]}, []string{"shards 1, 2 of 4"}},
 		{"missing file", []string{s[0], s[1], filepath.Join(dir, "shard-9", ResultsFile), s[3]}, []string{"shard-9/results.jsonl does not exist", "shard 2 of 4"}},
 		{"seed", []string{s[0], seeded, s[2], s[3]}, []string{"seeds 5 and 9", "merge the shards of one sweep only"}},
@@ -324,11 +324,11 @@ func TestResumeOtherShardRefused(t *testing.T) {
 	}{
 		{"seed", Options{Dir: out, Shard: 1, Shards: 4, Seed: &seed, Resume: true}, "seed 8"},
 		{"shard", Options{Dir: out, Shard: 2, Shards: 4, Resume: true}, "shard 2/4"},
-		{"quick", Options{Dir: out, Shard: 1, Shards: 4, Quick: true, Resume: true}, "with --quick"},
+		{"quick", Options{Dir: out, Shard: 1, Shards: 4, Quick: true, Resume: true}, "(quick)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Execute(context.Background(), f, tc.opt)
-			wantErr(t, err, tc.want, "give another --out")
+			wantErr(t, err, tc.want, "give another dir, or run without resume")
 		})
 	}
 	// The same shard resumes; without --resume another one starts over.

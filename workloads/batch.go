@@ -84,7 +84,7 @@ func NewBatch(name string, cfg BatchConfig) (Batch, error) {
 	if per == 0 {
 		per = defaultTaskBytes
 	}
-	if err := CheckBytes(fmt.Sprintf("workload %s with %d tasks", name, cfg.Tasks), float64(cfg.Tasks)*per, "tasks (--tasks)"); err != nil {
+	if err := CheckBytes(fmt.Sprintf("workload %s with %d tasks", name, cfg.Tasks), float64(cfg.Tasks)*per, "{tasks}"); err != nil {
 		return nil, err
 	}
 	return all[i].New(cfg)

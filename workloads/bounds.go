@@ -1,6 +1,10 @@
 package workloads
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/stratbench/stratbench/internal/bad"
+)
 
 // MaxRunBytes is the most memory the inputs and bookkeeping of one run may
 // be estimated to take before it is refused (checked from the parameters,
@@ -14,12 +18,13 @@ const MaxRunBytes = 4 << 30
 const defaultTaskBytes = 32
 
 // CheckBytes refuses a run estimated to take more than MaxRunBytes, with a
-// one-line error naming what, the estimate, the limit and what to lower.
+// one-line error naming what, the estimate, the limit and what to lower:
+// lower is text that names the fields to lower as {name} (bad.Field).
 func CheckBytes(what string, bytes float64, lower string) error {
 	if bytes <= MaxRunBytes {
 		return nil
 	}
-	return fmt.Errorf("%s would take about %s of memory, more than the %s a run may take: lower %s", what, FormatBytes(bytes), FormatBytes(MaxRunBytes), lower)
+	return bad.Field("", "%s would take about %s of memory, more than the %s a run may take: lower "+lower, what, FormatBytes(bytes), FormatBytes(MaxRunBytes))
 }
 
 // FormatBytes writes a byte count with a binary unit: 4 GB, 1.5 TB.

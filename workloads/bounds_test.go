@@ -19,7 +19,7 @@ func TestBatchBounds(t *testing.T) {
 		want     string // "" = accepted
 	}{
 		{"spin", 1000, ""},
-		{"spin", MaxRunBytes/defaultTaskBytes + 1, "workload spin with 134217729 tasks would take about 4 GB of memory, more than the 4 GB a run may take: lower tasks (--tasks)"},
+		{"spin", MaxRunBytes/defaultTaskBytes + 1, "workload spin with 134217729 tasks would take about 4 GB of memory, more than the 4 GB a run may take: lower tasks"},
 		{"spin", 100_000_000_000, "about 2.91 TB"},
 		{"spin", math.MaxInt, "about 256 EB"},
 		{"mem", 100_000_000, "about 4.47 GB"},

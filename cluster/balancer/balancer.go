@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stratbench/stratbench/cluster/worker"
+	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/field"
 	"github.com/stratbench/stratbench/scenario"
 	"github.com/stratbench/stratbench/strategies"
 	"github.com/stratbench/stratbench/workloads"
@@ -168,7 +170,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		}
 	}
 	if l.MaxBufferedBodyBytes <= l.MaxBodyBytes {
-		return l, fmt.Errorf("balancer: MaxBufferedBodyBytes must be more than MaxBodyBytes (%d), got %d", l.MaxBodyBytes, l.MaxBufferedBodyBytes)
+		return l, bad.Field("max_buffered_body_bytes", "must be more than {max_body_bytes} (%d), got %d", l.MaxBodyBytes, l.MaxBufferedBodyBytes)
 	}
 	durs := []struct {
 		name string
@@ -222,7 +224,7 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case len(b.Backends) == 0:
-		return b, errors.New("balancer: no backends")
+		return b, bad.Field("backends", ": give at least one host:port")
 	case b.Unit < 0:
 		return b, fmt.Errorf("balancer: unit must be > 0, got %v", b.Unit)
 	}
@@ -251,104 +253,84 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// Args returns the command-line flags of `stratbench balance` that give c.
-func (c *Config) Args() []string {
-	b, _ := c.withDefaults()
-	args := []string{"--listen", b.Listen, "--policy", b.Policy, "--seed", strconv.FormatUint(b.Seed, 10),
-		"--unit", b.Unit.String(), "--health-interval", max(b.HealthInterval, 0).String(),
-		"--backend-timeout", max(b.BackendTimeout, 0).String()}
-	if b.D != 0 {
-		args = append(args, "--d", strconv.Itoa(b.D))
+// Fields are the settings of a Config as a field table (the flags of
+// `stratbench balance`), with the defaults of a zero Config written out:
+// listen address, backends, policy and its settings, time unit, health
+// checks, and every limit and timeout (DefaultLimits).
+func Fields() []field.Field[Config] {
+	fs := []field.Field[Config]{
+		field.Text("listen", "address to listen on (port 0: any free port)", "127.0.0.1:0", func(c *Config) *string { return &c.Listen }),
+		{Name: "backends", Kind: field.List, Usage: "backend host:port addresses, comma-separated or repeated",
+			Set: func(c *Config, v string) error { c.Backends = append(c.Backends, field.Split(v)...); return nil }},
+		field.Text("policy", "dispatch policy (stratbench list policies)", "jsq", func(c *Config) *string { return &c.Policy }),
 	}
-	if b.Dispatchers != 0 {
-		args = append(args, "--dispatchers", strconv.Itoa(b.Dispatchers))
-	}
-	for _, o := range b.Options.Specs(b.Policy) {
-		args = append(args, "--policy-opt", o)
-	}
-	for _, a := range b.Backends {
-		args = append(args, "--backends", a)
-	}
-	for _, f := range LimitFlags {
-		if v := f.get(c); v != "" {
-			args = append(args, "--"+f.Name, v)
+	fs = append(fs, scenario.ChoiceFields(func(c *Config) *int { return &c.D }, func(c *Config) *int { return &c.Dispatchers })...)
+	fs = append(fs,
+		scenario.OptsField(func(c *Config) []string { return []string{c.Policy} },
+			func(c *Config, po strategies.PolicyOptions) { c.Options = po[c.Policy] }),
+		field.Big("seed", "seed of the policy's random choices", "1", func(c *Config) *uint64 { return &c.Seed }),
+		field.Time("unit", "the policy's time unit (the ewma policy's clock and latencies)", "1ms", time.Nanosecond, func(c *Config) *time.Duration { return &c.Unit }),
+		offOrTime("health_interval", "period of the health checks of each backend; 0 disables them", "200ms", func(c *Config) *time.Duration { return &c.HealthInterval }),
+		offOrTime("backend_timeout", "longest wait for a backend's response to end, after which the request gets a 504; 0 disables it", "60s", func(c *Config) *time.Duration { return &c.BackendTimeout }),
+	)
+	d := Config{Limits: DefaultLimits, DialTimeout: time.Second}
+	for _, l := range limits {
+		if l.dur != nil {
+			fs = append(fs, field.Field[Config]{Name: l.name, Kind: field.String, Usage: l.usage, Default: l.dur(&d).String(),
+				Set: func(c *Config, v string) (err error) {
+					*l.dur(c), err = field.ParseDuration(l.name, v, time.Duration(field.NoMin))
+					return err
+				}})
+			continue
 		}
+		fs = append(fs, field.Field[Config]{Name: l.name, Kind: field.String, Usage: l.usage, Default: strconv.Itoa(*l.int(&d)),
+			Set: func(c *Config, v string) (err error) {
+				*l.int(c), err = field.ParseInt(l.name, v, field.NoMin)
+				return err
+			}})
 	}
-	return args
+	return fs
 }
 
-// LimitFlag is a flag of `stratbench balance` that sets one limit of a
-// Config; LimitFlags lists them all, with their defaults.
-type LimitFlag struct {
-	Name, Usage string
-	// Int or Dur points at the field in a config (one of them is nil).
-	Int func(*Config) *int
-	Dur func(*Config) *time.Duration
+// offOrTime is a duration field >= 0 whose 0 turns it off (a negative
+// value in the Config).
+func offOrTime(name, usage, def string, p func(*Config) *time.Duration) field.Field[Config] {
+	return field.Field[Config]{Name: name, Kind: field.Duration, Usage: usage, Default: def,
+		Set: func(c *Config, v string) (err error) {
+			if *p(c), err = field.ParseDuration(name, v, 0); err == nil && *p(c) == 0 {
+				*p(c) = -1
+			}
+			return err
+		}}
 }
 
-// Default returns the flag's default value as text.
-func (f LimitFlag) Default() string {
-	var c Config
-	c.Limits = DefaultLimits
-	c.DialTimeout = time.Second
-	return f.get(&c)
-}
-
-// get returns the value the flag gives c, "" when c leaves it zero.
-func (f LimitFlag) get(c *Config) string {
-	if f.Int != nil {
-		if v := *f.Int(c); v != 0 {
-			return strconv.Itoa(v)
-		}
-		return ""
-	}
-	if v := *f.Dur(c); v != 0 {
-		return v.String()
-	}
-	return ""
-}
-
-// Set sets the flag's field in c from text.
-func (f LimitFlag) Set(c *Config, v string) error {
-	if f.Int != nil {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("--%s: %q is not an integer", f.Name, v)
-		}
-		*f.Int(c) = n
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return fmt.Errorf("--%s: %q is not a duration", f.Name, v)
-	}
-	*f.Dur(c) = d
-	return nil
-}
-
-// LimitFlags are the flags of `stratbench balance` for Config's
-// limits and timeouts (each 0 or absent: the default).
-var LimitFlags = []LimitFlag{
-	{Name: "max-header-bytes", Usage: "largest request head, request line included (431 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxHeaderBytes }},
-	{Name: "max-headers", Usage: "most header fields in a request (431 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxHeaders }},
-	{Name: "max-request-line", Usage: "longest request target (414 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxRequestLine }},
-	{Name: "max-body-bytes", Usage: "largest request body, read whole before a backend is chosen (413 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxBodyBytes }},
-	{Name: "max-buffered-body-bytes", Usage: "most memory the request bodies held at once take, all together (503 beyond; more than --max-body-bytes)", Int: func(c *Config) *int { return &c.Limits.MaxBufferedBodyBytes }},
-	{Name: "header-timeout", Usage: "longest time to read a request head (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.HeaderTimeout }},
-	{Name: "body-idle-timeout", Usage: "longest pause between two reads of a request body (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.BodyIdleTimeout }},
-	{Name: "body-timeout", Usage: "longest time to read a whole request body (408 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.BodyTimeout }},
-	{Name: "idle-timeout", Usage: "closes a client connection idle this long between requests", Dur: func(c *Config) *time.Duration { return &c.Limits.IdleTimeout }},
-	{Name: "write-timeout", Usage: "longest time to write a response to a client", Dur: func(c *Config) *time.Duration { return &c.Limits.WriteTimeout }},
-	{Name: "max-conns", Usage: "most client connections served at once", Int: func(c *Config) *int { return &c.Limits.MaxConns }},
-	{Name: "max-response-header-bytes", Usage: "largest backend response head (502 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxResponseHeaderBytes }},
-	{Name: "max-response-body-bytes", Usage: "largest backend response body (502 beyond)", Int: func(c *Config) *int { return &c.Limits.MaxResponseBodyBytes }},
-	{Name: "connect-timeout", Usage: "longest time to connect to a backend", Dur: func(c *Config) *time.Duration { return &c.DialTimeout }},
-	{Name: "first-byte-timeout", Usage: "longest wait for the first byte of a backend's response (504 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.FirstByteTimeout }},
-	{Name: "backend-idle-timeout", Usage: "closes a pooled backend connection unused this long", Dur: func(c *Config) *time.Duration { return &c.Limits.BackendIdleTimeout }},
-	{Name: "queue-max", Usage: "most requests waiting in the central queue (503 beyond)", Int: func(c *Config) *int { return &c.Limits.QueueMax }},
-	{Name: "queue-timeout", Usage: "longest wait in the central queue (503 beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.QueueTimeout }},
-	{Name: "probe-timeout", Usage: "longest wait for a worker's answer to a probe of its load (policy prequal; dropped and counted beyond)", Dur: func(c *Config) *time.Duration { return &c.Limits.ProbeTimeout }},
-	{Name: "max-probe-bytes", Usage: "largest answer to a probe of a worker's load (dropped and counted beyond)", Int: func(c *Config) *int { return &c.Limits.MaxProbeBytes }},
+// limits are the fields of Config's limits and timeouts (each 0: the
+// default).
+var limits = []struct {
+	name, usage string
+	int         func(*Config) *int // one of int and dur is nil
+	dur         func(*Config) *time.Duration
+}{
+	{name: "max_header_bytes", usage: "largest request head, request line included (431 beyond)", int: func(c *Config) *int { return &c.Limits.MaxHeaderBytes }},
+	{name: "max_headers", usage: "most header fields in a request (431 beyond)", int: func(c *Config) *int { return &c.Limits.MaxHeaders }},
+	{name: "max_request_line", usage: "longest request target (414 beyond)", int: func(c *Config) *int { return &c.Limits.MaxRequestLine }},
+	{name: "max_body_bytes", usage: "largest request body, read whole before a backend is chosen (413 beyond)", int: func(c *Config) *int { return &c.Limits.MaxBodyBytes }},
+	{name: "max_buffered_body_bytes", usage: "most memory the request bodies held at once take, all together (503 beyond; more than max_body_bytes)", int: func(c *Config) *int { return &c.Limits.MaxBufferedBodyBytes }},
+	{name: "header_timeout", usage: "longest time to read a request head (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.HeaderTimeout }},
+	{name: "body_idle_timeout", usage: "longest pause between two reads of a request body (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.BodyIdleTimeout }},
+	{name: "body_timeout", usage: "longest time to read a whole request body (408 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.BodyTimeout }},
+	{name: "idle_timeout", usage: "closes a client connection idle this long between requests", dur: func(c *Config) *time.Duration { return &c.Limits.IdleTimeout }},
+	{name: "write_timeout", usage: "longest time to write a response to a client", dur: func(c *Config) *time.Duration { return &c.Limits.WriteTimeout }},
+	{name: "max_conns", usage: "most client connections served at once", int: func(c *Config) *int { return &c.Limits.MaxConns }},
+	{name: "max_response_header_bytes", usage: "largest backend response head (502 beyond)", int: func(c *Config) *int { return &c.Limits.MaxResponseHeaderBytes }},
+	{name: "max_response_body_bytes", usage: "largest backend response body (502 beyond)", int: func(c *Config) *int { return &c.Limits.MaxResponseBodyBytes }},
+	{name: "connect_timeout", usage: "longest time to connect to a backend", dur: func(c *Config) *time.Duration { return &c.DialTimeout }},
+	{name: "first_byte_timeout", usage: "longest wait for the first byte of a backend's response (504 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.FirstByteTimeout }},
+	{name: "backend_idle_timeout", usage: "closes a pooled backend connection unused this long", dur: func(c *Config) *time.Duration { return &c.Limits.BackendIdleTimeout }},
+	{name: "queue_max", usage: "most requests waiting in the central queue (503 beyond)", int: func(c *Config) *int { return &c.Limits.QueueMax }},
+	{name: "queue_timeout", usage: "longest wait in the central queue (503 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.QueueTimeout }},
+	{name: "probe_timeout", usage: "longest wait for a worker's answer to a probe of its load (policy prequal; dropped and counted beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.ProbeTimeout }},
+	{name: "max_probe_bytes", usage: "largest answer to a probe of a worker's load (dropped and counted beyond)", int: func(c *Config) *int { return &c.Limits.MaxProbeBytes }},
 }
 
 // BackendStats are one backend's counters in Stats.

@@ -3,13 +3,13 @@ package balancer
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,15 +43,9 @@ func TestHelperBalancer(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := Config{Backends: strings.Split(backends, ","), Policy: os.Getenv(helperEnv + "_POLICY")}
-	// name=value pairs of LimitFlags, space-separated.
-	for kv := range strings.FieldsSeq(os.Getenv(helperEnv + "_LIMITS")) {
-		name, v, _ := strings.Cut(kv, "=")
-		i := slices.IndexFunc(LimitFlags, func(f LimitFlag) bool { return f.Name == name })
-		if i < 0 {
-			fmt.Fprintf(os.Stderr, "no limit flag %q\n", name)
-			os.Exit(1)
-		}
-		if err := LimitFlags[i].Set(&cfg, v); err != nil {
+	// The limits as JSON (limitsEnv).
+	if v := os.Getenv(helperEnv + "_LIMITS"); v != "" {
+		if err := json.Unmarshal([]byte(v), &cfg.Limits); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -96,8 +90,8 @@ func startBalancerProcess(t *testing.T, policy string, backends ...string) (stri
 }
 
 // startBalancerProcessEnv is startBalancerProcess with more settings of
-// the child, by their helperEnv suffix: _LIMITS (space-separated
-// name=value of LimitFlags), _HEALTH (the health interval), _NOFILE (its
+// the child, by their helperEnv suffix: _LIMITS (the Limits as
+// JSON: limitsEnv), _HEALTH (the health interval), _NOFILE (its
 // limit of open files).
 func startBalancerProcessEnv(t *testing.T, env map[string]string, policy string, backends ...string) (string, int) {
 	t.Helper()
@@ -141,4 +135,14 @@ func startBalancerProcessEnv(t *testing.T, env map[string]string, policy string,
 		t.Fatal("the balancer process did not start")
 	}
 	return "", 0
+}
+
+// limitsEnv is l as the _LIMITS of startBalancerProcessEnv (its zero
+// fields: the defaults).
+func limitsEnv(l Limits) string {
+	b, err := json.Marshal(l)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -526,7 +526,7 @@ func TestClientGoneMidResponse(t *testing.T) {
 func TestIdleBackendConnectionsClosed(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	be := startMisbehaving(t, serveScripted)
-	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": "backend-idle-timeout=" + idle.String(), "_HEALTH": "-1ns"}, "rr", be)
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": limitsEnv(Limits{BackendIdleTimeout: idle}), "_HEALTH": "-1ns"}, "rr", be)
 	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	base := fdCount(t, pid) // one pooled connection
 	const burst = 100
@@ -711,16 +711,8 @@ func attackMix(t *testing.T, addr string) {
 // what it held before (it is the same number of descriptors, counted in
 // /proc).
 func TestNoDescriptorLeak(t *testing.T) {
-	var limits []string
-	for _, f := range LimitFlags {
-		var c Config
-		c.Limits = attackLimits
-		if v := f.get(&c); v != "" {
-			limits = append(limits, f.Name+"="+v)
-		}
-	}
 	b1, b2 := startMisbehaving(t, serveMixed), startMisbehaving(t, serveMixed)
-	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": strings.Join(limits, " "), "_HEALTH": "-1ns"}, "rr", b1, b2)
+	addr, pid := startBalancerProcessEnv(t, map[string]string{"_LIMITS": limitsEnv(attackLimits), "_HEALTH": "-1ns"}, "rr", b1, b2)
 	settle := func(want int) int {
 		deadline := time.Now().Add(100 * attackLimits.BackendIdleTimeout)
 		for {
@@ -947,7 +939,7 @@ func TestBufferedBodiesBoundedMemory(t *testing.T) {
 	const budget, size, clients = 16 << 20, 1 << 20, 64
 	be := startMisbehaving(t, serveScripted)
 	addr, pid := startBalancerProcessEnv(t, map[string]string{"_HEALTH": "-1ns",
-		"_LIMITS": "max-body-bytes=" + strconv.Itoa(size) + " max-buffered-body-bytes=" + strconv.Itoa(budget)}, "rr", be)
+		"_LIMITS": limitsEnv(Limits{MaxBodyBytes: size, MaxBufferedBodyBytes: budget})}, "rr", be)
 	rawExchange(t, addr, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	base, err := rssOf(pid)
 	if err != nil {

@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,35 @@ func (l Launcher) Command(sub string, args ...string) (*exec.Cmd, error) {
 		cmd.Env = append(os.Environ(), l.Env...)
 	}
 	return cmd, nil
+}
+
+// ConfigFlag is the flag through which a child gets its whole
+// configuration as JSON (Child): the configuration's own type is the one
+// description of it, in both processes.
+const ConfigFlag = "config-json"
+
+// Child returns the command running `stratbench SUB --config-json JSON`,
+// JSON being cfg encoded; the child decodes it with DecodeConfig.
+func (l Launcher) Child(sub string, cfg any) (*exec.Cmd, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding its configuration: %w", sub, err)
+	}
+	return l.Command(sub, "--"+ConfigFlag, string(js))
+}
+
+// DecodeConfig decodes a configuration given by Child into cfg; a field
+// cfg does not have is an error.
+func DecodeConfig(js string, cfg any) error {
+	d := json.NewDecoder(strings.NewReader(js))
+	d.DisallowUnknownFields()
+	if err := d.Decode(cfg); err != nil {
+		return fmt.Errorf("decoding the configuration: %w", err)
+	}
+	if d.More() {
+		return errors.New("decoding the configuration: text after it")
+	}
+	return nil
 }
 
 // Group starts child processes and stops every one of them. Each child

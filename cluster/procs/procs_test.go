@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"runtime"
 	"strings"
 	"syscall"
@@ -94,6 +95,35 @@ func TestReadProc(t *testing.T) {
 	}
 	if Alive(1 << 30) {
 		t.Error("a process id that cannot exist is alive")
+	}
+}
+
+// TestChildConfig checks the child protocol: the configuration a child is
+// started with decodes into the same value, and a field the child's type
+// does not have, or text after the object, is refused.
+func TestChildConfig(t *testing.T) {
+	type cfg struct {
+		Listen   string
+		Backends []string
+		Unit     time.Duration
+		Opts     map[string]float64
+	}
+	want := cfg{Listen: "127.0.0.1:0", Backends: []string{"a:1", "b:2"}, Unit: 1500 * time.Microsecond, Opts: map[string]float64{"pool": 4}}
+	cmd, err := Launcher{Path: "/bin/stratbench"}.Child("balance", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmd.Args) != 4 || cmd.Args[1] != "balance" || cmd.Args[2] != "--"+ConfigFlag {
+		t.Fatalf("args %q", cmd.Args)
+	}
+	var got cfg
+	if err := DecodeConfig(cmd.Args[3], &got); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %+v, %v; want %+v", got, err, want)
+	}
+	for _, js := range []string{`{"Listen":"x","Colour":"red"}`, `{"Listen":"x"} {}`, `[1]`} {
+		if err := DecodeConfig(js, &got); err == nil {
+			t.Errorf("%s: decoded without error", js)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratbench/stratbench/internal/field"
 	"github.com/stratbench/stratbench/internal/ptimer"
 	"github.com/stratbench/stratbench/workloads"
 )
@@ -146,14 +147,15 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// Args returns the command-line flags of `stratbench worker` that give c.
-func (c *Config) Args() []string {
-	w, _ := c.withDefaults()
-	args := []string{"--listen", w.Listen, "--kind", w.Kind, "--capacity", strconv.Itoa(w.Capacity)}
-	if w.AcceptFaults {
-		args = append(args, "--accept-faults")
+// Fields are the settings of a Config as a field table (the flags of
+// `stratbench worker`).
+func Fields() []field.Field[Config] {
+	return []field.Field[Config]{
+		field.Text("listen", "address to listen on (port 0: any free port)", "127.0.0.1:0", func(c *Config) *string { return &c.Listen }),
+		field.Text("kind", "what a task does: "+strings.Join(KindNames(), ", "), "sleep", func(c *Config) *string { return &c.Kind }),
+		field.Count("capacity", "tasks in service at once; the rest wait in FIFO order", "1", 1, func(c *Config) *int { return &c.Capacity }),
+		field.Flag("accept_faults", "let POST "+FaultPath+"?speed=S or ?down=D slow this worker or make it fail (run cluster --fault)", func(c *Config) *bool { return &c.AcceptFaults }),
 	}
-	return args
 }
 
 // Info is what a worker answers at InfoPath.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -11,11 +9,14 @@ import (
 
 	"github.com/stratbench/stratbench/cluster/balancer"
 	"github.com/stratbench/stratbench/cluster/procs"
+	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/field"
 )
 
-func init() {
-	register(&cli.Command{
+func balanceCommand(e *env) *cli.Command {
+	fs := balancer.Fields()
+	return &cli.Command{
 		Name:      "balance",
 		Usage:     "a reverse proxy that places each request with a dispatch policy of the simulator",
 		UsageText: "stratbench balance --backends HOST:PORT,... [--policy NAME] [--listen ADDR] [options]",
@@ -49,22 +50,29 @@ Once it listens it prints "` + strings.TrimSpace(procs.Announce) + ` ADDR" on st
 Examples:
   stratbench balance --listen 127.0.0.1:8080 --backends 127.0.0.1:9001,127.0.0.1:9002 --policy p2c
   stratbench balance --backends host1:9000,host2:9000 --policy ewma --unit 10ms`,
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
-			&cli.StringSliceFlag{Name: "backends", Usage: "backend host:port addresses, comma-separated or repeated"},
-			&cli.StringFlag{Name: "policy", Value: "jsq", Usage: "dispatch policy (stratbench list policies)"},
-			&cli.IntFlag{Name: "d", Value: 2, Usage: "choices of pod"},
-			&cli.IntFlag{Name: "dispatchers", Value: 1, Usage: "dispatchers of jiq"},
-			policyOptFlag,
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the policy's random choices"},
-			&cli.DurationFlag{Name: "unit", Value: time.Millisecond, Usage: "the policy's time unit (the ewma policy's clock and latencies)"},
-			&cli.DurationFlag{Name: "health-interval", Value: 200 * time.Millisecond, Usage: "period of the health checks of each backend; 0 disables them"},
-			&cli.DurationFlag{Name: "backend-timeout", Value: 60 * time.Second, Usage: "longest wait for a backend's response to end, after which the request gets a 504; 0 disables it"},
-			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the balancer to this file when it stops"},
-		}, limitFlags()...),
-		Action: balanceAction,
-	})
-	register(&cli.Command{
+		Flags: append(append(flags(fs), configFlag()), &cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the balancer to this file when it stops"}),
+		Action: func(c *cli.Context) error {
+			var cfg balancer.Config
+			if err := childConfig(c, fs, &cfg); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return bad.Input(err)
+			}
+			stop, err := harness.StartProfiles(c.String("cpuprofile"), "")
+			if err != nil {
+				return err
+			}
+			defer stop()
+			return balancer.Serve(c.Context, cfg, announce(c))
+		},
+	}
+}
+
+// guardCommand is the hidden `stratbench guard` that run cluster puts
+// around nginx and HAProxy.
+func guardCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "guard",
 		Hidden:    true,
 		Usage:     "run a command and take its whole process group down with this process (used by run cluster for nginx and HAProxy)",
@@ -79,88 +87,32 @@ Examples:
 			}
 			return procs.Guard(c.Context, args, c.App.Writer, c.App.ErrWriter, 2*time.Second)
 		},
-	})
+	}
 }
 
-func balanceAction(c *cli.Context) error {
+// configFlag is the hidden flag through which run cluster gives a child
+// process its whole configuration (procs.Launcher.Child).
+func configFlag() cli.Flag {
+	return &cli.StringFlag{Name: procs.ConfigFlag, Hidden: true, Usage: "the whole configuration as JSON (run cluster's children)"}
+}
+
+// childConfig sets cfg from --config-json when given (alone), else from
+// the flags of fs; a command of a child process takes no arguments.
+func childConfig[C any](c *cli.Context, fs []field.Field[C], cfg *C) error {
 	if c.NArg() > 0 {
-		return bad.Inputf("balance takes no arguments, got %q", c.Args().First())
+		return bad.Inputf("%s takes no arguments, got %q", c.Command.Name, c.Args().First())
 	}
-	var backends []string
-	for _, b := range c.StringSlice("backends") {
-		backends = append(backends, splitList(b)...)
+	if !c.IsSet(procs.ConfigFlag) {
+		return apply(c, fs, cfg)
 	}
-	if len(backends) == 0 {
-		return bad.Inputf("--backends: give at least one host:port")
+	if len(c.LocalFlagNames()) > 1 {
+		return bad.Inputf("--%s gives the whole configuration: no other flag goes with it", procs.ConfigFlag)
 	}
-	hi := c.Duration("health-interval")
-	if hi < 0 {
-		return bad.Inputf("--health-interval must be >= 0, got %v", hi)
-	}
-	if hi == 0 {
-		hi = -1 // disabled
-	}
-	bt := c.Duration("backend-timeout")
-	if bt < 0 {
-		return bad.Inputf("--backend-timeout must be >= 0, got %v", bt)
-	}
-	if bt == 0 {
-		bt = -1 // disabled
-	}
-	if c.Duration("unit") <= 0 {
-		return bad.Inputf("--unit must be > 0, got %v", c.Duration("unit"))
-	}
-	opts, err := policyOpts(c, []string{c.String("policy")})
-	if err != nil {
-		return err
-	}
-	cfg := balancer.Config{
-		Listen:         c.String("listen"),
-		Backends:       backends,
-		Policy:         c.String("policy"),
-		Options:        opts[c.String("policy")],
-		D:              c.Int("d"),
-		Dispatchers:    c.Int("dispatchers"),
-		Seed:           c.Uint64("seed"),
-		Unit:           c.Duration("unit"),
-		HealthInterval: hi,
-		BackendTimeout: bt,
-	}
-	for _, f := range balancer.LimitFlags {
-		if c.IsSet(f.Name) {
-			if err := f.Set(&cfg, c.String(f.Name)); err != nil {
-				return bad.Input(err)
-			}
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return bad.Input(err)
-	}
-	if p := c.String("cpuprofile"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return bad.Input(fmt.Errorf("--cpuprofile: %w", err))
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
-	}
-	return balancer.Serve(c.Context, cfg, func(addr string) {
-		fmt.Fprintf(c.App.Writer, "%s%s\n", procs.Announce, addr)
-	})
+	return bad.Input(procs.DecodeConfig(c.String(procs.ConfigFlag), cfg))
 }
 
-// limitFlags are the flags of the balancer's limits and timeouts, from the
-// library's table (parsed in balanceAction with LimitFlag.Set).
-func limitFlags() []cli.Flag {
-	var fs []cli.Flag
-	for _, f := range balancer.LimitFlags {
-		fs = append(fs, &cli.StringFlag{Name: f.Name, Value: f.Default(), Usage: f.Usage})
-	}
-	return fs
+// announce prints the address a child process listens on, for its
+// supervisor (procs.Announce).
+func announce(c *cli.Context) func(addr string) {
+	return func(addr string) { fmt.Fprintf(c.App.Writer, "%s%s\n", procs.Announce, addr) }
 }

@@ -39,9 +39,8 @@ func TestClusterHelperProcess(t *testing.T) {
 			break
 		}
 	}
-	clusterLauncher = cmdTestLauncher()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, append([]string{"stratbench"}, args...), os.Stdout, os.Stderr)
+	code := runEnv(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, launcher: cmdTestLauncher()}, append([]string{"stratbench"}, args...))
 	stop()
 	os.Exit(code)
 }
@@ -49,6 +48,7 @@ func TestClusterHelperProcess(t *testing.T) {
 // TestClusterBadInput checks that bad input is refused with exit status 2
 // and a one-line message, before any process starts.
 func TestClusterBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string // in the message
@@ -99,6 +99,7 @@ func TestClusterBadInput(t *testing.T) {
 // TestClusterMissingBalancer checks that a missing external balancer is
 // named with its Debian package.
 func TestClusterMissingBalancer(t *testing.T) {
+	t.Parallel()
 	_, err := cluster.FindBinary("stratbench-no-such-balancer")
 	if err == nil || !strings.Contains(err.Error(), "apt-get install stratbench-no-such-balancer") {
 		t.Errorf("error %v: want the package to install", err)
@@ -113,9 +114,6 @@ func TestClusterMissingBalancer(t *testing.T) {
 // TestClusterJSON runs `run cluster` end to end with real processes through
 // every balancer installed, with --compare-sim, and checks the records.
 func TestClusterJSON(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
 	vias := []string{"ours", "direct"}
 	for _, v := range []string{"nginx", "haproxy", "caddy"} {
 		if _, err := cluster.FindBinary(v); err == nil {
@@ -123,7 +121,7 @@ func TestClusterJSON(t *testing.T) {
 		}
 	}
 	reqs := filepath.Join(t.TempDir(), "requests.csv")
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--via", strings.Join(vias, ","), "--policy", "p2c",
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "2", "--via", strings.Join(vias, ","), "--policy", "p2c",
 		"--load", "0.5", "--jobs", "300", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet", "--requests-out", reqs)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -182,10 +180,7 @@ func TestClusterJSON(t *testing.T) {
 
 // TestClusterText checks the text output with the simulator beside it.
 func TestClusterText(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "2", "--policy", "rr", "--load", "0.3", "--jobs", "100", "--compare-sim", "--sim-jobs", "5000", "--quiet")
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "2", "--policy", "rr", "--load", "0.3", "--jobs", "100", "--compare-sim", "--sim-jobs", "5000", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

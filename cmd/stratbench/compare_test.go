@@ -10,6 +10,7 @@ import (
 // two builds printing fixed benchmark text (the new one 20% slower), and
 // the one-line errors of bad settings, each naming the flag.
 func TestCompareInterleaved(t *testing.T) {
+	t.Parallel()
 	td := filepath.Join("..", "..", "reports", "testdata")
 	gobench := filepath.Join(td, "gobench.txt")
 	// The new build: every ns/op of gobench.txt 20% higher.

@@ -52,6 +52,7 @@ func TestEmittedExamples(t *testing.T) {
 // TestEmitFlags: --emit refuses the flags of a run, and the report command
 // refuses a partial sweep.
 func TestEmitFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"suite", "--emit", "slurm", "--shards", "2", "--shard", "0/2"},
 		{"suite", "--emit", "slurm", "--shards", "2", "--resume"},

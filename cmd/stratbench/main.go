@@ -3,25 +3,29 @@
 // discrete-event simulator and in a real-execution harness and reports which
 // wins, by how much, and why.
 //
-// Each subcommand lives in its own file and registers itself with register;
-// its action parses flags and calls a plain function of a library package.
+// Each subcommand lives in its own file as a function that builds it; its
+// action parses flags into a library's configuration and calls a plain
+// function of that library. The application is built anew for every run
+// (newApp), so that runs share no state.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/internal/bad"
+	"github.com/stratbench/stratbench/internal/host"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -34,31 +38,46 @@ const (
 )
 
 func main() {
-	metrics.SetHost(gatherHost)
+	metrics.SetHost(host.Gather)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// commands are the subcommands, registered by each command's file.
-var commands []*cli.Command
-
-func register(c *cli.Command) {
-	mapFieldErrors([]*cli.Command{c})
-	commands = append(commands, c)
+func init() {
+	// urfave/cli's help and version flags are package variables whose
+	// Apply writes to themselves: applications run at once (the tests)
+	// would race on them. Theirs are read only.
+	cli.HelpFlag = sharedBool{cli.HelpFlag.(*cli.BoolFlag)}
+	cli.VersionFlag = sharedBool{cli.VersionFlag.(*cli.BoolFlag)}
 }
 
-// newApp builds the command-line application writing to stdout and stderr.
-func newApp(stdout, stderr io.Writer, nf *notFound) *cli.App {
-	cmds := slices.Clone(commands)
-	slices.SortFunc(cmds, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
-	for _, c := range cmds {
-		if c.OnUsageError == nil {
-			c.OnUsageError = onUsageError
-		}
-		c.HideHelpCommand = true
+// sharedBool is a boolean flag shared by applications: Apply only defines
+// it in the flag set.
+type sharedBool struct{ *cli.BoolFlag }
+
+func (f sharedBool) Apply(set *flag.FlagSet) error {
+	for _, name := range f.Names() {
+		set.Bool(name, false, f.Usage)
 	}
+	return nil
+}
+
+// env is what the commands of one run use besides their flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// launcher starts stratbench's own child processes (workers, our
+	// balancer, the guard of nginx and HAProxy); tests replace it.
+	launcher procs.Launcher
+}
+
+// newApp builds the command-line application of one run.
+func newApp(e *env, nf *notFound) *cli.App {
+	cmds := []*cli.Command{balanceCommand(e), compareCommand(), guardCommand(), listCommand(), pgoCommand(), reportCommand(),
+		runCommand(e), simCommand(e), suiteCommand(e), workerCommand(), xmlCommand()}
+	prepare(cmds, map[string]map[string]string{"cluster": {"servers": "workers"}, "suite": {"dir": "out"}, "gen": {"out": "o"}})
 	return &cli.App{
 		Name:  "stratbench",
 		Usage: "which optimization or balancing strategy is best for this workload, and why",
@@ -68,8 +87,9 @@ func newApp(stdout, stderr io.Writer, nf *notFound) *cli.App {
 			"Start with: stratbench suite --out report (then open report/index.html),\n" +
 			"stratbench list, or stratbench COMMAND --help.",
 		Commands:        cmds,
-		Writer:          stdout,
-		ErrWriter:       stderr,
+		Reader:          e.stdin,
+		Writer:          e.stdout,
+		ErrWriter:       e.stderr,
 		HideHelpCommand: true,
 		Suggest:         true,
 		OnUsageError:    onUsageError,
@@ -86,6 +106,22 @@ func newApp(stdout, stderr io.Writer, nf *notFound) *cli.App {
 				}
 			}
 		},
+	}
+}
+
+// prepare gives every command and subcommand of cmds the usage errors of
+// bad input, no help subcommand, and errors that name its flags, not the
+// fields of the libraries it calls (renamed: see flagError).
+func prepare(cmds []*cli.Command, renamed map[string]map[string]string) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = onUsageError
+		}
+		c.HideHelpCommand = true
+		if act := c.Action; act != nil {
+			c.Action = func(ctx *cli.Context) error { return flagError(c, renamed[c.Name], act(ctx)) }
+		}
+		prepare(c.Subcommands, renamed)
 	}
 }
 
@@ -122,8 +158,14 @@ func version() string {
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, &env{stdin: os.Stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// runEnv is run in the environment e.
+func runEnv(ctx context.Context, e *env, args []string) int {
 	var nf notFound
-	app := newApp(stdout, stderr, &nf)
+	app := newApp(e, &nf)
+	stderr := e.stderr
 	err := app.RunContext(ctx, flagsFirst(app.Commands, args))
 	if err == nil && nf.name != "" {
 		names := nf.in

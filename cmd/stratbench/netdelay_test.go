@@ -12,6 +12,7 @@ import (
 // move by the delay, the record names it, and a negative delay is refused
 // as bad input.
 func TestSimNetworkDelay(t *testing.T) {
+	t.Parallel()
 	run := func(extra ...string) metrics.Result {
 		t.Helper()
 		args := append([]string{"sim", "--policy", "jsq", "--servers", "4", "--load", "0.7", "--jobs", "20000", "--format", "json"}, extra...)

@@ -7,8 +7,8 @@ import (
 	"github.com/stratbench/stratbench/pgo"
 )
 
-func init() {
-	register(&cli.Command{
+func pgoCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "pgo",
 		Usage:     "measure profile-guided optimization on stratbench's own benchmarks",
 		UsageText: "stratbench pgo [--bench REGEX] [--count N] [--benchtime T] [--out DIR]",
@@ -28,31 +28,16 @@ Examples:
   stratbench pgo                                   # the simulator's benchmarks
   stratbench pgo --bench 'Kernels/family=sum' --count 10
   stratbench pgo --bench 'Sim/policy=p2c/servers=100' --benchtime 2000000x`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "bench", Value: "Sim/.*/servers=100$", Usage: "benchmarks to optimize and measure (a go test -bench regular expression)"},
-			&cli.IntFlag{Name: "count", Value: 6, Usage: "measured runs of each build"},
-			&cli.StringFlag{Name: "benchtime", Usage: "go test -benchtime of each run (default 1s)"},
-			&cli.StringFlag{Name: "pkg", Value: ".", Usage: "package holding the benchmarks, relative to the module root"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "out/pgo", Usage: "output directory"},
-			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level"},
-			&cli.BoolFlag{Name: "no-report", Usage: "skip the HTML report"},
-		},
+		Flags: flags(pgo.Fields()),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return bad.Inputf("pgo takes no arguments, got %q", c.Args().First())
 			}
-			if a := c.Float64("alpha"); !(a > 0 && a < 1) {
-				return bad.Inputf("--alpha must be in (0, 1), got %g", a)
+			var cfg pgo.Config
+			if err := apply(c, pgo.Fields(), &cfg); err != nil {
+				return err
 			}
-			return pgo.Run(c.Context, pgo.Config{
-				Bench:     c.String("bench"),
-				Count:     c.Int("count"),
-				Benchtime: c.String("benchtime"),
-				Pkg:       c.String("pkg"),
-				Out:       c.String("out"),
-				Alpha:     c.Float64("alpha"),
-				Report:    !c.Bool("no-report"),
-			}, c.App.Writer, c.App.ErrWriter)
+			return pgo.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }

@@ -30,6 +30,7 @@ func simRecord(t *testing.T, args ...string) metrics.Result {
 // ρ = 0.8, p99 ln(100)/(1-ρ) = 23), far worse than with the paper's pool
 // of 16, which chooses among probes.
 func TestPolicyOptPoolSize(t *testing.T) {
+	t.Parallel()
 	common := []string{"--policy", "prequal", "--servers", "10", "--load", "0.8", "--jobs", "200000", "--warmup", "20000", "--seed", "3"}
 	one := simRecord(t, append(common, "--policy-opt", "prequal.pool=1")...)
 	def := simRecord(t, common...)
@@ -54,6 +55,7 @@ func TestPolicyOptPoolSize(t *testing.T) {
 // TestPolicyOptBadInput checks the errors of --policy-opt in every command
 // that takes it: one line, exit 2, naming the parameter and its range.
 func TestPolicyOptBadInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -82,6 +84,7 @@ func TestPolicyOptBadInput(t *testing.T) {
 // TestListPolicyParams checks that list policies shows each declared
 // parameter with its default, range and source.
 func TestListPolicyParams(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "list", "policies")
 	for _, want := range []string{"prequal.pool=16", "[1, 1024]", "Prequal NSDI 2024: m", "prequal.q_rif=0.84", "leastreq.bias=1", "Envoy active_request_bias", "leastreq.min_weight_percent=10"} {
 		if code != 0 || !strings.Contains(out, want) {
@@ -95,10 +98,7 @@ func TestListPolicyParams(t *testing.T) {
 // option reaches the balancer (its probes are counted at 2 a request, and
 // the sim beside it runs the same option), and the kill is the down fault.
 func TestClusterPolicyOpt(t *testing.T) {
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	code, out, errs := runCLI(t, "run", "cluster", "--workers", "3", "--via", "ours", "--policy", "prequal", "--policy-opt", "prequal.probe_rate=2",
+	code, out, errs := runCluster(t, "run", "cluster", "--workers", "3", "--via", "ours", "--policy", "prequal", "--policy-opt", "prequal.probe_rate=2",
 		"--load", "0.5", "--duration", "1500ms", "--kill-worker-at", "500ms", "--compare-sim", "--sim-jobs", "5000", "--format", "json", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/stratbench/stratbench/internal/field"
 	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/suite"
 )
 
-func init() {
-	register(&cli.Command{
+func reportCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "report",
 		Usage:     "turn result files into charts, one self-contained HTML page, Markdown, CSV, JSON and benchmark text",
 		UsageText: "stratbench report RESULTS... --out DIR [--format html,png,md,csv,bench,json]",
@@ -29,46 +33,23 @@ Examples:
   stratbench report sim.jsonl --out report
   go test -run '^$' -bench . -count 10 > new.txt && stratbench report new.txt --out report
   stratbench report shard-*.jsonl --out report --format html,md`,
-		Flags: append([]cli.Flag{
+		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "directory to write the report into"},
-			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + formatHelp()},
-		}, mergeFlags...),
+			&cli.StringFlag{Name: "format", Usage: "comma-separated formats (default all): " + strings.Join(reports.FormatNames(), ",")},
+			&cli.BoolFlag{Name: "partial", Usage: "report shards of a sweep even if some are missing or incomplete (warning about them)"},
+			&cli.DurationFlag{Name: "wait", Usage: "wait up to this long for missing or incomplete shards (a merge Job started beside its shards)"},
+		},
 		Action: func(c *cli.Context) error {
 			cfg := reports.Config{
 				Inputs:  c.Args().Slice(),
 				Out:     c.String("out"),
-				Formats: splitList(c.String("format")),
+				Formats: field.Split(c.String("format")),
 				Stdin:   c.App.Reader,
 			}
-			if err := checkMerge(c, cfg.Inputs); err != nil {
+			if err := suite.CheckMerge(c.Context, cfg.Inputs, suite.MergeOptions{Partial: c.Bool("partial"), Wait: c.Duration("wait"), Stderr: c.App.ErrWriter}); err != nil {
 				return err
 			}
 			return reports.Run(c.Context, cfg, c.App.Writer, c.App.ErrWriter)
 		},
-	})
-	registerCatalog(catalog{"report-formats", "what stratbench report writes (--format)", func() [][2]string {
-		var rows [][2]string
-		for _, f := range reports.Formats {
-			rows = append(rows, [2]string{f.Name, f.Help})
-		}
-		return rows
-	}})
-	registerCatalog(catalog{"charts", "the charts of stratbench report, drawn when their data is present", func() [][2]string {
-		var rows [][2]string
-		for _, k := range reports.ChartKinds {
-			rows = append(rows, [2]string{k.Name, k.Help})
-		}
-		return rows
-	}})
-}
-
-func formatHelp() string {
-	s := ""
-	for i, n := range reports.FormatNames() {
-		if i > 0 {
-			s += ","
-		}
-		s += n
 	}
-	return s
 }

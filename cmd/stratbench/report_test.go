@@ -10,6 +10,7 @@ import (
 // TestReportCommand runs `stratbench report` and `stratbench compare` in
 // process, with flags after the files as the docs show them.
 func TestReportCommand(t *testing.T) {
+	t.Parallel()
 	td := filepath.Join("..", "..", "reports", "testdata")
 	out := t.TempDir()
 	cases := []struct {

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"errors"
-	"io"
-	"strconv"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratbench/stratbench/harness"
-	"github.com/stratbench/stratbench/internal/bad"
-	"github.com/stratbench/stratbench/metrics"
-	"github.com/stratbench/stratbench/reports"
+	"github.com/stratbench/stratbench/runs"
 )
 
-func init() {
-	register(&cli.Command{
+func runCommand(e *env) *cli.Command {
+	return &cli.Command{
 		Name:      "run",
 		Usage:     "run strategies for real on every core: a batch of tasks, or a service under open-loop load",
 		UsageText: "stratbench run batch [options]\nstratbench run service [options]",
@@ -25,84 +18,29 @@ same result records (engine "harness").
                 speedup over sequential, imbalance, allocations, GC
   run service   open-loop requests placed by a dispatch policy on N server goroutines:
                 the response-time distribution, in the simulator's units and names`,
-		Subcommands: append([]*cli.Command{runBatchCommand(), runServiceCommand()}, runSubcommands...),
-	})
-}
-
-// Flags shared by both modes.
-var (
-	runFormatFlag = &cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (JSON Lines of result records) or bench (Go benchmark format)"}
-	runOutFlag    = &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"}
-	cpuProfFlag   = &cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile to this file; samples carry the pprof labels strategy and workload"}
-	memProfFlag   = &cli.StringFlag{Name: "memprofile", Usage: "write an allocation profile to this file at the end"}
-)
-
-func checkFormat(c *cli.Context) (string, error) {
-	f := c.String("format")
-	if _, err := reports.LookupOutput(f); err != nil {
-		return "", bad.Inputf("--format: %v", err)
-	}
-	return f, nil
-}
-
-// parseInts parses a comma-separated list of positive integers.
-func parseInts(flag, s string) ([]int, error) {
-	var out []int
-	for _, part := range splitList(s) {
-		x, err := strconv.Atoi(part)
-		if err != nil {
-			return nil, bad.Inputf("--%s: want comma-separated integers, got %q", flag, part)
-		}
-		if x <= 0 {
-			return nil, bad.Inputf("--%s must be > 0, got %d", flag, x)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// profiles starts the --cpuprofile and --memprofile profiles; stop ends
-// them and writes the files.
-func profiles(c *cli.Context) (stop func() error, err error) {
-	stop, err = harness.StartProfiles(c.String("cpuprofile"), c.String("memprofile"))
-	if err != nil {
-		return nil, bad.Input(err)
-	}
-	return stop, nil
-}
-
-// annotateProfiles names the profiles in each record.
-func annotateProfiles(c *cli.Context, results []metrics.Result) {
-	for i := range results {
-		if p := c.String("cpuprofile"); p != "" {
-			results[i].Profile = p
-		}
-		if p := c.String("memprofile"); p != "" {
-			results[i].Params["memprofile"] = p
-		}
+		Subcommands: []*cli.Command{runBatchCommand(e), runServiceCommand(e), clusterCommand(e)},
 	}
 }
 
-// finishRun writes results (the ones finished, also after an interruption)
-// with write, stops the profiles and returns the run's error first.
-func finishRun(c *cli.Context, results []metrics.Result, runErr error, stopProfiles func() error, write func(io.Writer) error) error {
-	profErr := stopProfiles()
-	annotateProfiles(c, results)
-	if len(results) > 0 {
-		w, commit, abort, err := output(c, c.String("out"))
-		if err != nil {
-			return errors.Join(runErr, err)
-		}
-		defer abort()
-		if err := write(w); err != nil {
-			return errors.Join(runErr, err)
-		}
-		if err := commit(); err != nil {
-			return errors.Join(runErr, err)
-		}
-	}
-	if runErr != nil {
-		return runErr
-	}
-	return profErr
+func runBatchCommand(e *env) *cli.Command {
+	return runsCommand(e, &cli.Command{
+		Name:      "batch",
+		Usage:     "run a fixed set of tasks through executors and loop schedules; measure speedup, imbalance, allocations",
+		UsageText: "stratbench run batch [--workload NAME] [--tasks N --size DIST --unit D] [--executor LIST] [--schedule LIST] [--workers LIST] [options]",
+		Description: `Runs the tasks of a workload (default spin: CPU work calibrated in time, sizes drawn
+from --size) with every executor and schedule asked for, at every worker count.
+The sequential executor always runs too, as the baseline of the speedups. Every
+case runs --count times after --warmup rounds; each round runs all cases in a
+new shuffled order, so that drift of the machine hits all alike. Records keep
+every sample and give medians with 95% intervals.
+
+Without --executor or --schedule, every executor runs.
+
+Examples:
+  stratbench run batch --tasks 10000 --size pareto:alpha=1.5 --unit 10us
+  stratbench run batch --executor sequential,pool,batch --schedule static,dynamic --workers 1,2
+  stratbench run batch --tasks 1000000 --size det --unit 100ns --executor pool,batch,steal
+  stratbench run batch --executor queues --policy rr,random,p2c,lwl --size lognormal:sigma=2
+  stratbench run batch --cpuprofile cpu.pprof && go tool pprof -tagfocus strategy=pool cpu.pprof`,
+	}, runs.BatchFields())
 }

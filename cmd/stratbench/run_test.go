@@ -84,6 +84,7 @@ func abs(x float64) float64 {
 // count, with the promised params and metrics), the benchmark format and
 // the text table.
 func TestRunBatchFormats(t *testing.T) {
+	t.Parallel()
 	args := []string{"run", "batch", "--tasks", "400", "--size", "pareto:alpha=1.5", "--unit", "2us",
 		"--executor", "sequential,pool,batch,queues", "--policy", "rr,lwl", "--schedule", "static,dynamic",
 		"--workers", "1,2", "--count", "2", "--warmup", "0"}
@@ -141,6 +142,7 @@ func TestRunBatchFormats(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string
@@ -181,6 +183,7 @@ func TestRunBadInput(t *testing.T) {
 }
 
 func TestListExecutors(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "list", "executors")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -370,6 +373,7 @@ func waitProgress(s *terminalText, done <-chan error, ready uint64, timeout time
 // TestUnknownSubcommand checks that a mistyped subcommand is named with its
 // parent and answered with the parent's subcommands.
 func TestUnknownSubcommand(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string

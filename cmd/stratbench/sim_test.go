@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/stratbench/stratbench/cluster/procs"
 	"github.com/stratbench/stratbench/metrics"
 )
 
@@ -18,14 +19,27 @@ import (
 // outputs.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWith(t, procs.Launcher{}, args...)
+}
+
+// runCluster is runCLI with the test binary as the processes that run
+// cluster starts (cmdTestLauncher).
+func runCluster(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runWith(t, cmdTestLauncher(), args...)
+}
+
+func runWith(t *testing.T, l procs.Launcher, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"stratbench"}, args...), &out, &errb)
+	code = runEnv(context.Background(), &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, launcher: l}, append([]string{"stratbench"}, args...))
 	return code, out.String(), errb.String()
 }
 
 // TestSimJSON checks the JSON record: the metrics, interval and per-server
 // arrays that the issue promises.
 func TestSimJSON(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI(t, "sim", "--policy", "p2c,jsq", "--servers", "20", "--load", "0.8", "--jobs", "20000", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -62,6 +76,7 @@ func TestSimJSON(t *testing.T) {
 // TestSimBench checks that the benchmark format parses with benchfmt, with
 // Unit lines and key=value names.
 func TestSimBench(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI(t, "sim", "--policy", "p2c", "--servers", "100", "--load", "0.9", "--jobs", "20000", "--format", "bench")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -90,6 +105,7 @@ func TestSimBench(t *testing.T) {
 
 // TestSimText checks the readable summary and the comparison line.
 func TestSimText(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "sim", "--policy", "random,central", "--servers", "4", "--load", "0.8", "--jobs", "50000")
 	if code != 0 {
 		t.Fatal(out)
@@ -103,6 +119,7 @@ func TestSimText(t *testing.T) {
 
 // TestSimTraceAndOut checks that --trace and --out write complete files.
 func TestSimTraceAndOut(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	trace, out := filepath.Join(dir, "trace.csv"), filepath.Join(dir, "res.jsonl")
 	code, _, errs := runCLI(t, "sim", "--policy", "rr", "--servers", "2", "--jobs", "1000", "--warmup", "1", "--trace", trace, "--out", out, "--format", "json")
@@ -124,6 +141,7 @@ func TestSimTraceAndOut(t *testing.T) {
 // TestSimBadInput checks one-line errors and exit status 2, with no output
 // written.
 func TestSimBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	badTrace := filepath.Join(dir, "bad.csv")
 	os.WriteFile(badTrace, []byte("0,1\n1,1\n0.5,1\n"), 0o644)
@@ -167,6 +185,7 @@ func TestSimBadInput(t *testing.T) {
 
 // TestOverloadWarning checks that ρ >= 1 runs and warns.
 func TestOverloadWarning(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "sim", "--policy", "random", "--servers", "2", "--load", "1.1", "--jobs", "5000")
 	if code != 0 || !strings.Contains(out, "warning: offered load 1.1 >= 1: the system is unstable") {
 		t.Errorf("exit %d, output:\n%s", code, out)
@@ -175,6 +194,7 @@ func TestOverloadWarning(t *testing.T) {
 
 // TestList checks that every catalog lists its rows.
 func TestList(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "list", "policies")
 	if code != 0 || !strings.Contains(out, "p2c") || !strings.Contains(out, "central") {
 		t.Errorf("exit %d:\n%s", code, out)

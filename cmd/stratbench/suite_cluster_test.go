@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/stratbench/stratbench/metrics"
 )
 
 const clusterSuite = `
@@ -26,23 +28,7 @@ cases:
 // an empty task, and the simulator's with that round trip as its network
 // delay, paired (the relative errors are in the cluster's record).
 func TestSuiteClusterCase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real processes")
-	}
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "cluster.yaml")
-	if err := os.WriteFile(f, []byte(clusterSuite), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "suite", f, "--quiet", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	rs := readResults(t, filepath.Join(out, "results.jsonl"))
+	rs := runClusterSuite(t, clusterSuite)
 	if len(rs) != 4 {
 		t.Fatalf("%d records, want a cluster and a sim record for each of 2 balancers", len(rs))
 	}
@@ -82,23 +68,7 @@ cases:
 // them all (the record names them, has the before/during/after figures and
 // counts the killed worker), and its model simulates the same faults.
 func TestSuiteClusterFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real processes")
-	}
-	old := clusterLauncher
-	clusterLauncher = cmdTestLauncher()
-	defer func() { clusterLauncher = old }()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "faults.yaml")
-	if err := os.WriteFile(f, []byte(clusterFaultSuite), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "suite", f, "--quiet", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	rs := readResults(t, filepath.Join(out, "results.jsonl"))
+	rs := runClusterSuite(t, clusterFaultSuite)
 	if len(rs) != 2 || rs[0].Family != "Cluster" || rs[1].Engine != "sim" {
 		t.Fatalf("%d records, want the cluster's and its model's", len(rs))
 	}
@@ -124,4 +94,24 @@ func TestSuiteClusterFaults(t *testing.T) {
 	if m := c.Metrics; m["sent"] != m["succeeded"]+m["failed"] {
 		t.Errorf("sent %v succeeded %v failed %v", m["sent"], m["succeeded"], m["failed"])
 	}
+}
+
+// runClusterSuite runs the suite file text with real processes and returns
+// its records.
+func runClusterSuite(t *testing.T, text string) []metrics.Result {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "suite.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCluster(t, "suite", f, "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return readResults(t, filepath.Join(out, "results.jsonl"))
 }

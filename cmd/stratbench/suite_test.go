@@ -99,6 +99,7 @@ func checkReportFiles(t *testing.T, dir string) {
 // TestExampleSuites runs every suite in examples/ under --quick and checks
 // the files it writes.
 func TestExampleSuites(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs every example suite")
 	}
@@ -140,6 +141,7 @@ cases:
 // TestShardsMakeTheWhole runs a suite whole and in three shards: the shards
 // together hold every run exactly once, and stratbench report merges them.
 func TestShardsMakeTheWhole(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s.yaml")
 	os.WriteFile(file, []byte(shardSuite), 0o644)
@@ -267,6 +269,7 @@ func TestSuiteInterruptResume(t *testing.T) {
 
 // TestSuiteBadInput checks suite's bad input: exit 2 with one line.
 func TestSuiteBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("cases:\n  - type: queueing\n    polcy: p2c\n"), 0o644)

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,11 +12,44 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stratbench/stratbench/internal/bad"
-	"github.com/stratbench/stratbench/internal/fsutil"
+	"github.com/stratbench/stratbench/internal/field"
+	"github.com/stratbench/stratbench/runs"
 )
 
+// runsCommand completes cmd as a command of package runs: the flags of
+// its field table fs and --quiet, and an action that sets C from them and
+// runs it.
+func runsCommand[C any, P interface {
+	*C
+	Run(context.Context, runs.Env) error
+}](e *env, cmd *cli.Command, fs []field.Field[C]) *cli.Command {
+	cmd.Flags = append(flags(fs), quietFlag())
+	cmd.Action = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return bad.Inputf("%s takes no arguments, got %q", strings.Join(commandPath(c), " "), c.Args().First())
+		}
+		var cfg C
+		if err := apply(c, fs, &cfg); err != nil {
+			return err
+		}
+		return P(&cfg).Run(c.Context, e.runs(c))
+	}
+	return cmd
+}
+
+// runs is the environment of a command of package runs.
+func (e *env) runs(c *cli.Context) runs.Env {
+	re := runs.Env{Stdin: c.App.Reader, Stdout: c.App.Writer, Launcher: e.launcher}
+	if showProgress(c) {
+		re.Progress = func(what string) (func(done, total uint64), func()) { return progressLine(c.App.ErrWriter, what) }
+	}
+	return re
+}
+
 // quietFlag silences progress output; every long-running command has it.
-var quietFlag = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output on stderr"}
+func quietFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output on stderr"}
+}
 
 // showProgress reports whether progress lines should go to stderr: only
 // when it is a terminal and --quiet was not given.
@@ -27,15 +59,6 @@ func showProgress(c *cli.Context) bool {
 	}
 	f, ok := c.App.ErrWriter.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// progress is progressLine on stderr when showProgress, else no progress
-// (a nil update) and a clear that does nothing.
-func progress(c *cli.Context, what string) (update func(done, total uint64), clear func()) {
-	if !showProgress(c) {
-		return nil, func() {}
-	}
-	return progressLine(c.App.ErrWriter, what)
 }
 
 // progressLine returns a function that rewrites one status line on w at
@@ -64,44 +87,4 @@ func progressLine(w io.Writer, what string) (update func(done, total uint64), cl
 		}
 	}
 	return update, clear
-}
-
-// parseFloats parses a comma-separated list of numbers for the named flag.
-func parseFloats(flag, s string) ([]float64, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []float64
-	for part := range strings.SplitSeq(s, ",") {
-		x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, bad.Inputf("--%s: want comma-separated numbers, got %q", flag, part)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// splitList splits a comma-separated list, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		if p := strings.TrimSpace(part); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// output returns the writer for --out (atomically written file) or stdout,
-// and a commit function to call when everything was written.
-func output(c *cli.Context, path string) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "" || path == "-" {
-		return c.App.Writer, func() error { return nil }, func() {}, nil
-	}
-	f, err := fsutil.Create(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return f, f.Commit, f.Abort, nil
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/stratbench/stratbench/internal/bad"
 )
 
-func init() {
-	register(&cli.Command{
+func workerCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "worker",
 		Usage:     "serve tasks over HTTP, one request one task (a worker process of run cluster)",
 		UsageText: "stratbench worker [--listen ADDR] [--kind sleep|spin|xml] [--capacity C]",
@@ -34,14 +34,18 @@ per machine and give their addresses to run cluster --backends:
 
 Kinds:
 ` + kindsHelp(),
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "address to listen on (port 0: any free port)"},
-			&cli.StringFlag{Name: "kind", Value: "sleep", Usage: "what a task does: " + strings.Join(worker.KindNames(), ", ")},
-			&cli.IntFlag{Name: "capacity", Value: 1, Usage: "tasks in service at once; the rest wait in FIFO order"},
-			&cli.BoolFlag{Name: "accept-faults", Usage: "let POST " + worker.FaultPath + "?speed=S or ?down=D slow this worker or make it fail (run cluster --fault)"},
+		Flags: append(flags(worker.Fields()), configFlag()),
+		Action: func(c *cli.Context) error {
+			var cfg worker.Config
+			if err := childConfig(c, worker.Fields(), &cfg); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return bad.Input(err)
+			}
+			return worker.Serve(c.Context, cfg, announce(c))
 		},
-		Action: workerAction,
-	})
+	}
 }
 
 func kindsHelp() string {
@@ -50,20 +54,4 @@ func kindsHelp() string {
 		fmt.Fprintf(&b, "  %-6s %s\n", k.Name, k.Help)
 	}
 	return b.String()
-}
-
-func workerAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("worker takes no arguments, got %q", c.Args().First())
-	}
-	cfg := worker.Config{Listen: c.String("listen"), Kind: c.String("kind"), Capacity: c.Int("capacity"), AcceptFaults: c.Bool("accept-faults")}
-	if cfg.Capacity < 1 {
-		return bad.Inputf("--capacity must be >= 1, got %d", cfg.Capacity)
-	}
-	if err := cfg.Validate(); err != nil {
-		return bad.Input(err)
-	}
-	return worker.Serve(c.Context, cfg, func(addr string) {
-		fmt.Fprintf(c.App.Writer, "%s%s\n", procs.Announce, addr)
-	})
 }

@@ -1,24 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"runtime"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratbench/stratbench/harness"
 	"github.com/stratbench/stratbench/internal/bad"
-	"github.com/stratbench/stratbench/metrics"
-	"github.com/stratbench/stratbench/strategies"
-	"github.com/stratbench/stratbench/workloads/xmark"
+	"github.com/stratbench/stratbench/runs"
 )
 
-func init() {
-	register(&cli.Command{
+func xmlCommand() *cli.Command {
+	return &cli.Command{
 		Name:      "xml",
 		Usage:     "generate XMark-like XML and answer XMark queries with kernels from naive to optimized",
 		UsageText: "stratbench xml gen [options]\nstratbench xml run --kernel K [options] FILE...",
@@ -26,11 +19,7 @@ func init() {
   xml run   answers XMark Q1, Q5, Q6, Q17 and Q20 with one kernel, on one core, on one
             document cut into chunks, or on many documents in parallel`,
 		Subcommands: []*cli.Command{xmlGenCommand(), xmlRunCommand()},
-	})
-}
-
-func xmlUsageError(c *cli.Context, err error, _ bool) error {
-	return bad.Inputf("%v (see stratbench xml %s --help)", err, c.Command.Name)
+	}
 }
 
 func xmlGenCommand() *cli.Command {
@@ -51,63 +40,24 @@ Examples:
   stratbench xml gen --scale 1 -o xmark.xml
   stratbench xml gen --scale 0.01 | stratbench xml run --kernel fast -
   stratbench xml gen --shape docs --count 1000 -o docs/`,
-		Flags: []cli.Flag{
-			&cli.Float64Flag{Name: "scale", Value: 1, Usage: "scale factor: record counts are XMark's times this"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed: the same seed and scale give the same bytes"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output file (default stdout); with --shape docs, a directory"},
-			&cli.StringFlag{Name: "shape", Value: "doc", Usage: "doc (one document) or docs (many small documents)"},
-			&cli.IntFlag{Name: "count", Value: 100, Usage: "number of documents of --shape docs"},
-			&cli.BoolFlag{Name: "traps", Usage: "plant record start tags inside comments and CDATA sections (they change no answer; they test the splitter)"},
-			quietFlag,
+		Flags: append(flags(runs.XMLGenFields()), quietFlag()),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return bad.Inputf("xml gen takes no arguments, got %q", c.Args().First())
+			}
+			var g runs.XMLGen
+			if err := apply(c, runs.XMLGenFields(), &g); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			n, err := g.Run(c.Context, runs.Env{Stdout: c.App.Writer})
+			if err == nil && g.Out != "" && g.Out != "-" && !c.Bool("quiet") {
+				d := time.Since(t0)
+				fmt.Fprintf(c.App.ErrWriter, "xml gen: wrote %.1f MB to %s in %.2f s (%.0f MB/s)\n", float64(n)/1e6, g.Out, d.Seconds(), float64(n)/1e6/d.Seconds())
+			}
+			return err
 		},
-		OnUsageError: xmlUsageError,
-		Action:       xmlGenAction,
 	}
-}
-
-func xmlGenAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return bad.Inputf("xml gen takes no arguments, got %q", c.Args().First())
-	}
-	cfg := xmark.GenConfig{Scale: c.Float64("scale"), Seed: c.Uint64("seed"), Traps: c.Bool("traps")}
-	if !(cfg.Scale >= 0 && cfg.Scale <= 1000) {
-		return bad.Inputf("--scale must be in [0, 1000], got %g", cfg.Scale)
-	}
-	out := c.String("out")
-	t0 := time.Now()
-	var n int64
-	switch c.String("shape") {
-	case "doc":
-		w, commit, abort, err := output(c, out)
-		if err != nil {
-			return err
-		}
-		defer abort()
-		if n, err = xmark.GenerateContext(c.Context, w, cfg); err != nil {
-			return err
-		}
-		if err := commit(); err != nil {
-			return err
-		}
-	case "docs":
-		if out == "" || out == "-" {
-			return bad.Inputf("--shape docs writes files: give a directory with -o DIR")
-		}
-		if c.Int("count") < 0 {
-			return bad.Inputf("--count must be >= 0, got %d", c.Int("count"))
-		}
-		var err error
-		if n, err = xmark.WriteDocs(c.Context, out, cfg, c.Int("count")); err != nil {
-			return err
-		}
-	default:
-		return bad.Inputf("--shape: want doc or docs, got %q", c.String("shape"))
-	}
-	if out != "" && out != "-" && !c.Bool("quiet") {
-		d := time.Since(t0)
-		fmt.Fprintf(c.App.ErrWriter, "xml gen: wrote %.1f MB to %s in %.2f s (%.0f MB/s)\n", float64(n)/1e6, out, d.Seconds(), float64(n)/1e6/d.Seconds())
-	}
-	return nil
 }
 
 func xmlRunCommand() *cli.Command {
@@ -137,102 +87,16 @@ Examples:
   stratbench xml run --kernel token --workers 2 xmark.xml
   stratbench xml run --kernel fast --workers 2 --executor goroutine docs/*.xml
   stratbench xml run --kernel rawtoken --format json - < xmark.xml`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "kernel", Value: "fast", Usage: "XML kernel: unmarshal, decode, token, rawtoken or fast"},
-			&cli.IntFlag{Name: "workers", Value: 1, Usage: "parallelism (0: GOMAXPROCS, every core)"},
-			&cli.StringFlag{Name: "executor", Value: "pool", Usage: "executor of the chunks or documents when --workers > 1 (stratbench list executors)"},
-			&cli.IntFlag{Name: "chunks", Usage: "spans of a single document", DefaultText: "4 × workers"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json (a result record) or bench (Go benchmark format)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the output to this file instead of stdout"},
+		Flags: flags(runs.XMLFields()),
+		Action: func(c *cli.Context) error {
+			var x runs.XML
+			if err := apply(c, runs.XMLFields(), &x); err != nil {
+				return err
+			}
+			if x.Files = c.Args().Slice(); len(x.Files) == 0 {
+				return bad.Inputf("xml run needs a file to read (or - for stdin)")
+			}
+			return x.Run(c.Context, runs.Env{Stdin: c.App.Reader, Stdout: c.App.Writer})
 		},
-		OnUsageError: xmlUsageError,
-		Action:       xmlRunAction,
 	}
-}
-
-func xmlRunAction(c *cli.Context) error {
-	format, err := checkFormat(c)
-	if err != nil {
-		return err
-	}
-	if c.NArg() == 0 {
-		return bad.Inputf("xml run needs a file to read (or - for stdin)")
-	}
-	if _, err := xmark.Lookup(c.String("kernel")); err != nil {
-		return bad.Input(fmt.Errorf("--kernel: %w", err))
-	}
-	workers := c.Int("workers")
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if workers < 0 {
-		return bad.Inputf("--workers must be >= 0, got %d", workers)
-	}
-	if c.Int("chunks") < 0 {
-		return bad.Inputf("--chunks must be >= 0, got %d", c.Int("chunks"))
-	}
-	cfg := xmark.RunConfig{Kernel: c.String("kernel"), Workers: workers, Chunks: c.Int("chunks")}
-	stdin := 0
-	for _, p := range c.Args().Slice() {
-		if p == "-" {
-			stdin++
-		}
-		cfg.Inputs = append(cfg.Inputs, xmark.FileInput(p, c.App.Reader))
-	}
-	if stdin > 1 {
-		return bad.Inputf("- (stdin) can be read only once")
-	}
-	if workers > 1 {
-		ex, err := strategies.NewExecutor(c.String("executor"), strategies.ExecutorConfig{Workers: workers})
-		if err != nil {
-			return bad.Input(fmt.Errorf("--executor: %w", err))
-		}
-		cfg.Executor = ex
-	}
-	rep, err := xmark.Run(c.Context, cfg)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return bad.Input(err)
-		}
-		return err
-	}
-	res := harness.XMLRecord(rep, workers, c.String("executor"))
-	w, commit, abort, err := output(c, c.String("out"))
-	if err != nil {
-		return err
-	}
-	defer abort()
-	if format == "text" {
-		err = writeXMLText(w, rep, workers)
-	} else {
-		err = writeResults(w, []metrics.Result{res}, format)
-	}
-	if err != nil {
-		return err
-	}
-	return commit()
-}
-
-func writeXMLText(w io.Writer, rep *xmark.Report, workers int) error {
-	a := rep.Answers
-	files := "1 document"
-	if rep.Files > 1 {
-		files = fmt.Sprintf("%d documents", rep.Files)
-	}
-	how := rep.Mode
-	if rep.Mode == xmark.ModeChunks {
-		how = fmt.Sprintf("%d chunks", rep.Chunks)
-	}
-	_, err := fmt.Fprintf(w, `kernel %s, %s, %s, %d worker(s)
-  q1   name of person0                    %q
-  q5   closed auctions with price >= 40   %d
-  q6   items                              %d
-  q17  people without a homepage          %d
-  q20  people by income                   preferred %d, standard %d, challenge %d, na %d
-%.1f MB in %.3f s: %.1f MB/s
-`, rep.Kernel, files, how, workers, a.Q1, a.Q5, a.Q6, a.Q17,
-		a.Q20.Preferred, a.Q20.Standard, a.Q20.Challenge, a.Q20.NA,
-		float64(rep.Bytes)/1e6, rep.Wall.Seconds(), rep.MBPerSec())
-	return err
 }

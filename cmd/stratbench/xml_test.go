@@ -38,6 +38,7 @@ func golden(t *testing.T, name, got string) {
 // give the same document from one version to the next (a deliberate change
 // of the generator updates the hash with -update-xml).
 func TestXMLGenGolden(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "x.xml")
 	code, _, errs := runCLI(t, "xml", "gen", "--scale", "0.001", "--seed", "7", "-o", out, "--quiet")
@@ -66,6 +67,7 @@ func answersBlock(out string) string {
 // TestXMLRun: every kernel, in every mode, prints the same answers (the
 // golden file), as text and in the JSON record.
 func TestXMLRun(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	doc := filepath.Join(dir, "x.xml")
 	if code, _, errs := runCLI(t, "xml", "gen", "--scale", "0.001", "--seed", "7", "-o", doc, "--quiet"); code != 0 {
@@ -105,6 +107,7 @@ func TestXMLRun(t *testing.T) {
 
 // TestXMLRunDocs: many documents, one task each, on several executors.
 func TestXMLRunDocs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if code, _, errs := runCLI(t, "xml", "gen", "--shape", "docs", "--count", "12", "-o", dir, "--quiet"); code != 0 {
 		t.Fatal(errs)
@@ -137,6 +140,7 @@ func TestXMLRunDocs(t *testing.T) {
 // TestXMLRunErrors: malformed input and bad flags exit 2 with one line
 // naming the problem.
 func TestXMLRunErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.xml")
 	os.WriteFile(bad, []byte("<site>\n<people>\n<person id='a'></persn>\n</people></site>\n"), 0o644)
@@ -165,6 +169,7 @@ func TestXMLRunErrors(t *testing.T) {
 
 // TestListKernels: the catalog lists every twin and the XML ladder.
 func TestListKernels(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "list", "kernels")
 	if code != 0 {
 		t.Fatal(code)

@@ -38,28 +38,51 @@ func Inputf(format string, args ...any) error {
 }
 
 // FieldError is bad input in one named field of a configuration. Its
-// message is the field's name followed by Msg ("servers must be > 0, got
-// 0"; "via: unknown balancer ..." when Msg starts with a colon).
+// message is the field's name followed by its text ("servers must be > 0,
+// got 0"; "via: unknown balancer ..." when the text starts with a colon).
+// The format of the text may name other fields as {name} ("run without
+// {resume}"): Error writes them as their names, Render as the caller's
+// names for them. With an empty Field the text is the whole message (it
+// names its fields within).
 type FieldError struct {
-	Field string
-	Msg   string
+	Field  string
+	format string
+	args   []any
 }
 
-// Field returns a FieldError for field with the message format, args.
+// Field returns a FieldError for field with the text format, args.
 func Field(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &FieldError{Field: field, format: format, args: args}
 }
 
-func (e *FieldError) Error() string { return e.WithName(e.Field) }
+func (e *FieldError) Error() string { return e.Render(func(f string) string { return f }) }
 
 // Is makes every FieldError bad input.
 func (e *FieldError) Is(target error) bool { return target == ErrInput }
 
-// WithName is the message with the field written as name (a command's
-// flag, --workers for the field servers).
-func (e *FieldError) WithName(name string) string {
-	if strings.HasPrefix(e.Msg, ":") {
-		return name + e.Msg
+// Render is the message with every field f, its own and those its format
+// names, written as name(f) (a command's flag: --workers for the field
+// servers).
+func (e *FieldError) Render(name func(field string) string) string {
+	var f strings.Builder
+	rest := e.format
+	for {
+		i := strings.IndexByte(rest, '{')
+		j := strings.IndexByte(rest[i+1:], '}')
+		if i < 0 || j < 0 {
+			break
+		}
+		f.WriteString(rest[:i])
+		f.WriteString(strings.ReplaceAll(name(rest[i+1:i+1+j]), "%", "%%"))
+		rest = rest[i+1+j+1:]
 	}
-	return name + " " + e.Msg
+	f.WriteString(rest)
+	msg := fmt.Sprintf(f.String(), e.args...)
+	switch {
+	case e.Field == "":
+		return msg
+	case strings.HasPrefix(msg, ":"):
+		return name(e.Field) + msg
+	}
+	return name(e.Field) + " " + msg
 }

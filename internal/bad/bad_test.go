@@ -32,10 +32,20 @@ func TestField(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 	var fe *FieldError
-	if !errors.As(err, &fe) || fe.Field != "servers" || fe.WithName("--workers") != "--workers must be > 0, got 0" {
+	flag := func(f string) string { return "--" + map[string]string{"servers": "workers"}[f] }
+	if !errors.As(err, &fe) || fe.Field != "servers" || fe.Render(flag) != "--workers must be > 0, got 0" {
 		t.Fatalf("FieldError %+v", fe)
 	}
 	if got := Field("via", `: unknown balancer "x"`).Error(); got != `via: unknown balancer "x"` {
 		t.Fatalf("colon form: %q", got)
+	}
+	// Other fields named in the message are written as the caller names
+	// them; a brace without its pair is text.
+	other := Field("resume", ": %s was made by another suite; give another {dir}, or run without {resume} {", "out/x").(*FieldError)
+	if got := other.Error(); got != "resume: out/x was made by another suite; give another dir, or run without resume {" {
+		t.Errorf("Error: %q", got)
+	}
+	if got := other.Render(func(f string) string { return "--" + f }); got != "--resume: out/x was made by another suite; give another --dir, or run without --resume {" {
+		t.Errorf("Render: %q", got)
 	}
 }

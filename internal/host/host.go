@@ -1,4 +1,6 @@
-package main
+// Package host describes the machine and the code a command runs on, for
+// the records (metrics.SetHost): what metrics must not find out itself.
+package host
 
 import (
 	"context"
@@ -11,11 +13,11 @@ import (
 	"github.com/stratbench/stratbench/metrics"
 )
 
-// gatherHost describes the machine and the code for the records
-// (metrics.SetHost): the CPU model from /proc/cpuinfo, and the commit from
-// $STRATBENCH_COMMIT, else what the build recorded, else (builds with
-// -buildvcs=false, go run) the git checkout the command runs in, if any.
-func gatherHost() metrics.Host {
+// Gather describes the machine and the code: the CPU model from
+// /proc/cpuinfo, and the commit from $STRATBENCH_COMMIT, else what the
+// build recorded, else (builds with -buildvcs=false, go run) the git
+// checkout the command runs in, if any.
+func Gather() metrics.Host {
 	return metrics.Host{CPU: cpuModel(), Commit: commit()}
 }
 

@@ -1,4 +1,4 @@
-package suite
+package runs
 
 import (
 	"context"
