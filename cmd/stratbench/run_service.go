@@ -36,20 +36,6 @@ the cores, so N may exceed them. --kind spin burns the CPU instead.
               per server, woken by the process timer and the Go scheduler: what a
               server built that way costs (about 10us of CPU a job).
 
---timing says how the servers keep time (the record's params.timing says which ran):
-  loop        (default for sleep) one goroutine generates the arrivals, runs the
-              policy and holds each server's deadline; it handles every event in
-              the order of their times, so the policy decides as in the simulator,
-              and ends each job when it reads the clock at the deadline. It sleeps
-              in the OS between events, aiming early by what it learnt the OS is
-              late, so jobs end on their deadlines on average (loop_late_mean_sec).
-  spin-loop   the same loop spinning on the clock for the last tens of microseconds
-              before each event: exact on an idle core, but it takes a core while
-              events are dense (loop_spin_frac) and suffers most on a busy machine.
-  goroutines  (the only one for spin) a dispatching goroutine and one goroutine
-              per server, woken by the process timer and the Go scheduler: what a
-              server built that way costs (about 10us of CPU a job).
-
 Examples:
   stratbench run service --policy p2c --servers 8 --load 0.5 --compare-sim
   stratbench run service --policy random,rr,jsq,p2c,central --servers 16 --load 0.9 --jobs 20000
