@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -666,10 +668,9 @@ func (b *Balancer) readResponseBody(br *bufio.Reader, resp *fasthttp.Response) (
 	case cl > l.MaxResponseBodyBytes:
 		return nil, fasthttp.ErrBodyTooLarge
 	case cl > 0:
-		if !b.reserveResponse(cl) {
+		if hb = b.holdResponse(cl); hb == nil {
 			return nil, errResponseMemory
 		}
-		hb = &heldBody{b: b, buf: make([]byte, cl), held: int64(cl)}
 		if _, err := io.ReadFull(br, hb.buf); err != nil {
 			hb.Close()
 			return nil, err
@@ -691,23 +692,60 @@ func (b *Balancer) readResponseBody(br *bufio.Reader, resp *fasthttp.Response) (
 	if len(body) <= smallResponse {
 		return nil, nil
 	}
-	if !b.reserveResponse(len(body)) {
+	if hb = b.holdResponse(len(body)); hb == nil {
 		resp.ResetBody()
 		return nil, errResponseMemory
 	}
-	hb = &heldBody{b: b, buf: bytes.Clone(body), held: int64(len(body))}
+	copy(hb.buf, body)
 	resp.ResetBody()
 	return hb, nil
 }
 
-// reserveResponse reserves n bytes of Limits.MaxBufferedResponseBytes, or
-// reports that they are not free.
-func (b *Balancer) reserveResponse(n int) bool {
-	if b.respMem.Add(int64(n)) > int64(b.cfg.Limits.MaxBufferedResponseBytes) {
-		b.respMem.Add(-int64(n))
-		return false
+// Buffers of held bodies up to maxPooledResponse bytes are pooled by size
+// class, powers of two from minPooledResponse: a fresh buffer per answer
+// of some KiB cost ten times the read itself (BenchmarkReadResponse). A
+// pooled buffer is not counted against the budget; the pools hold at most
+// what was in use (within the budget) and are emptied by the garbage
+// collector.
+const (
+	minPooledResponse = 8 << 10
+	maxPooledResponse = 1 << 20
+)
+
+var respBufs [8]sync.Pool // 8 KiB to 1 MiB (respClass(maxPooledResponse) == 7)
+
+// respClass is the pool of a buffer for n bytes, or -1 for none (n over
+// maxPooledResponse).
+func respClass(n int) int {
+	if n > maxPooledResponse {
+		return -1
 	}
-	return true
+	return max(bits.Len(uint(n-1))-bits.Len(minPooledResponse-1), 0)
+}
+
+// holdResponse reserves room for a body of n bytes against
+// Limits.MaxBufferedResponseBytes (the capacity of its buffer: n rounded
+// up to its size class) and returns it with a buffer of n bytes, or nil
+// when there is no room.
+func (b *Balancer) holdResponse(n int) *heldBody {
+	c := respClass(n)
+	size := n
+	if c >= 0 {
+		size = minPooledResponse << c
+	}
+	if b.respMem.Add(int64(size)) > int64(b.cfg.Limits.MaxBufferedResponseBytes) {
+		b.respMem.Add(-int64(size))
+		return nil
+	}
+	hb := &heldBody{b: b, held: int64(size), class: c}
+	if c < 0 {
+		hb.buf = make([]byte, n)
+	} else if p, _ := respBufs[c].Get().(*[]byte); p != nil {
+		hb.pooled, hb.buf = p, (*p)[:n]
+	} else {
+		hb.buf = make([]byte, n, size)
+	}
+	return hb
 }
 
 // heldBody is a response body held for its client, reserved against
@@ -720,10 +758,12 @@ func (b *Balancer) reserveResponse(n int) bool {
 // so that a large body goes out in one write, as a body in the response's
 // buffer would.
 type heldBody struct {
-	b    *Balancer
-	buf  []byte
-	off  int
-	held int64 // bytes reserved, 0 once given back
+	b      *Balancer
+	buf    []byte
+	off    int
+	held   int64   // bytes reserved, 0 once given back
+	class  int     // the pool of buf (respClass), or -1
+	pooled *[]byte // the pool's handle of buf, if it came from the pool
 }
 
 func (h *heldBody) Read(p []byte) (int, error) {
@@ -741,13 +781,22 @@ func (h *heldBody) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// Close gives the body's bytes back (once) and drops them.
+// Close gives the body's bytes back (once) and its buffer to its pool.
 func (h *heldBody) Close() error {
-	if h.held != 0 {
-		h.b.respMem.Add(-h.held)
-		h.held = 0
+	if h.held == 0 {
+		return nil
 	}
-	h.buf, h.off = nil, 0
+	h.b.respMem.Add(-h.held)
+	h.held = 0
+	if h.class >= 0 {
+		p := h.pooled
+		if p == nil {
+			p = new([]byte)
+		}
+		*p = h.buf[:0]
+		respBufs[h.class].Put(p)
+	}
+	h.buf, h.off, h.pooled = nil, 0, nil
 	return nil
 }
 
