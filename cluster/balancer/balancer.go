@@ -99,6 +99,16 @@ type Limits struct {
 	// MaxResponseHeaderBytes and MaxResponseBodyBytes bound a backend's
 	// response head and body: 502.
 	MaxResponseHeaderBytes, MaxResponseBodyBytes int
+	// MaxBufferedResponseBytes bounds the memory the response bodies read
+	// from backends and not yet written to their clients hold, all
+	// responses together (a client that does not read holds its answer up
+	// to WriteTimeout). A body is reserved before it is read when its
+	// length is declared (after, for a chunked or close-delimited one) and
+	// given back when fasthttp has written it or dropped it; bodies of
+	// 4 KiB and less are not counted. A response past it is answered 503,
+	// its backend connection closed, counted (Stats.ResponseMemoryFull),
+	// never against the backend. It must be more than MaxResponseBodyBytes.
+	MaxBufferedResponseBytes int
 	// FirstByteTimeout bounds the wait from sending a request to the first
 	// byte of its response (504, not retried; capped by the backend
 	// timeout); BackendIdleTimeout closes a pooled backend connection
@@ -119,25 +129,26 @@ type Limits struct {
 // (large_client_header_buffers, client_max_body_size, client_body_timeout,
 // proxy_buffer_size) and Go's net/http defaults where nginx has none.
 var DefaultLimits = Limits{
-	MaxHeaderBytes:         16 << 10,
-	MaxHeaders:             100,
-	MaxRequestLine:         8 << 10,
-	MaxBodyBytes:           1 << 20,
-	MaxBufferedBodyBytes:   256 << 20,
-	HeaderTimeout:          10 * time.Second,
-	BodyIdleTimeout:        10 * time.Second,
-	BodyTimeout:            60 * time.Second,
-	IdleTimeout:            120 * time.Second,
-	WriteTimeout:           60 * time.Second,
-	MaxConns:               10000,
-	MaxResponseHeaderBytes: 32 << 10,
-	MaxResponseBodyBytes:   64 << 20,
-	FirstByteTimeout:       60 * time.Second,
-	BackendIdleTimeout:     60 * time.Second,
-	QueueMax:               1024,
-	QueueTimeout:           10 * time.Second,
-	ProbeTimeout:           100 * time.Millisecond,
-	MaxProbeBytes:          4 * worker.MaxLoadBytes,
+	MaxHeaderBytes:           16 << 10,
+	MaxHeaders:               100,
+	MaxRequestLine:           8 << 10,
+	MaxBodyBytes:             1 << 20,
+	MaxBufferedBodyBytes:     256 << 20,
+	HeaderTimeout:            10 * time.Second,
+	BodyIdleTimeout:          10 * time.Second,
+	BodyTimeout:              60 * time.Second,
+	IdleTimeout:              120 * time.Second,
+	WriteTimeout:             60 * time.Second,
+	MaxConns:                 10000,
+	MaxResponseHeaderBytes:   32 << 10,
+	MaxResponseBodyBytes:     64 << 20,
+	MaxBufferedResponseBytes: 256 << 20,
+	FirstByteTimeout:         60 * time.Second,
+	BackendIdleTimeout:       60 * time.Second,
+	QueueMax:                 1024,
+	QueueTimeout:             10 * time.Second,
+	ProbeTimeout:             100 * time.Millisecond,
+	MaxProbeBytes:            4 * worker.MaxLoadBytes,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits and checks
@@ -158,6 +169,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"MaxConns", &l.MaxConns, d.MaxConns, 1},
 		{"MaxResponseHeaderBytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
 		{"MaxResponseBodyBytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
+		{"MaxBufferedResponseBytes", &l.MaxBufferedResponseBytes, d.MaxBufferedResponseBytes, 2},
 		{"QueueMax", &l.QueueMax, d.QueueMax, 1},
 		{"MaxProbeBytes", &l.MaxProbeBytes, d.MaxProbeBytes, 64},
 	}
@@ -171,6 +183,9 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxBufferedBodyBytes <= l.MaxBodyBytes {
 		return l, bad.Field("max_buffered_body_bytes", "must be more than {max_body_bytes} (%d), got %d", l.MaxBodyBytes, l.MaxBufferedBodyBytes)
+	}
+	if l.MaxBufferedResponseBytes <= l.MaxResponseBodyBytes {
+		return l, bad.Field("max_buffered_response_bytes", "must be more than {max_response_body_bytes} (%d), got %d", l.MaxResponseBodyBytes, l.MaxBufferedResponseBytes)
 	}
 	durs := []struct {
 		name string
@@ -324,6 +339,7 @@ var limits = []struct {
 	{name: "max_conns", usage: "most client connections served at once", int: func(c *Config) *int { return &c.Limits.MaxConns }},
 	{name: "max_response_header_bytes", usage: "largest backend response head (502 beyond)", int: func(c *Config) *int { return &c.Limits.MaxResponseHeaderBytes }},
 	{name: "max_response_body_bytes", usage: "largest backend response body (502 beyond)", int: func(c *Config) *int { return &c.Limits.MaxResponseBodyBytes }},
+	{name: "max_buffered_response_bytes", usage: "most memory the response bodies held for their clients take, all together (503 beyond, not against the backend; more than max_response_body_bytes)", int: func(c *Config) *int { return &c.Limits.MaxBufferedResponseBytes }},
 	{name: "connect_timeout", usage: "longest time to connect to a backend", dur: func(c *Config) *time.Duration { return &c.DialTimeout }},
 	{name: "first_byte_timeout", usage: "longest wait for the first byte of a backend's response (504 beyond)", dur: func(c *Config) *time.Duration { return &c.Limits.FirstByteTimeout }},
 	{name: "backend_idle_timeout", usage: "closes a pooled backend connection unused this long", dur: func(c *Config) *time.Duration { return &c.Limits.BackendIdleTimeout }},
@@ -387,6 +403,12 @@ type Stats struct {
 	// BodyMemoryFull counts requests answered 503 because the request
 	// bodies held in memory had reached Limits.MaxBufferedBodyBytes.
 	BodyMemoryFull int64 `json:"body_memory_full"`
+	// ResponseMemoryFull counts responses answered 503 because the
+	// response bodies held in memory had reached
+	// Limits.MaxBufferedResponseBytes (their backends are not blamed);
+	// ResponseBytesHeld is the bytes those held take now.
+	ResponseMemoryFull int64 `json:"response_memory_full"`
+	ResponseBytesHeld  int64 `json:"response_bytes_held"`
 	// ClientErrors count the clients' faults.
 	ClientErrors ClientErrors `json:"client_errors"`
 	// Probes counts the probes of the workers' load, for a policy that
@@ -477,6 +499,8 @@ type Balancer struct {
 	queueLate   atomic.Int64
 	bodyMem     atomic.Int64 // bytes reserved by request bodies (readBody)
 	bodyMemFull atomic.Int64
+	respMem     atomic.Int64 // bytes reserved by response bodies (heldBody)
+	respMemFull atomic.Int64
 	clientErrs  struct{ malformed, tooLarge, timeout, aborted atomic.Int64 }
 	panicking   bool // under mu: every backend is marked dead, ignore the marks
 
@@ -580,10 +604,12 @@ func (b *Balancer) Stats() Stats {
 		RetriedOK: b.retriedOK.Load(),
 		AllDown:   b.allDown.Load(),
 
-		Unsolicited:    b.unsolicited.Load(),
-		QueueFull:      b.queueFull.Load(),
-		QueueTimeouts:  b.queueLate.Load(),
-		BodyMemoryFull: b.bodyMemFull.Load(),
+		Unsolicited:        b.unsolicited.Load(),
+		QueueFull:          b.queueFull.Load(),
+		QueueTimeouts:      b.queueLate.Load(),
+		BodyMemoryFull:     b.bodyMemFull.Load(),
+		ResponseMemoryFull: b.respMemFull.Load(),
+		ResponseBytesHeld:  b.respMem.Load(),
 		ClientErrors: ClientErrors{
 			Malformed: b.clientErrs.malformed.Load(),
 			TooLarge:  b.clientErrs.tooLarge.Load(),
@@ -842,7 +868,7 @@ type outcome uint8
 const (
 	outcomeOK     outcome = iota // answered
 	outcomeFailed                // failed on the backend's side: counted against it
-	outcomeClient                // failed by the client's fault: not counted
+	outcomeClient                // failed by the client's fault, or refused for the balancer's lack of memory: not counted
 	outcomeUnsent                // never sent (its client gave up first)
 )
 

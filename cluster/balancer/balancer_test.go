@@ -265,17 +265,22 @@ func TestBalancerConfig(t *testing.T) {
 		ok  bool
 	}{
 		{Config{Backends: []string{"127.0.0.1:1"}, Policy: "jsq"}, true},
-		{Config{Backends: nil, Policy: "jsq"}, false},                                                                                  // no backends
-		{Config{Backends: []string{"nocolon"}, Policy: "jsq"}, false},                                                                  // not host:port
-		{Config{Backends: []string{"a:1", "a:1"}, Policy: "jsq"}, false},                                                               // twice
-		{Config{Backends: []string{"a:1"}, Policy: "bogus"}, false},                                                                    // unknown policy
-		{Config{Backends: []string{"a:1"}, Policy: "jsq", Unit: -time.Second}, false},                                                  // negative unit
-		{Config{Backends: []string{"a:1", "b:2"}, Policy: "pod", D: 2}, true},                                                          // pod
-		{Config{Backends: []string{"a:1", "b:2"}, Policy: "jiq", Dispatchers: 2}, true},                                                // jiq
-		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedBodyBytes: 1 << 20}}, false},                       // no room for one largest body
-		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedBodyBytes: 1<<20 + 1}}, true},                      // room for one
-		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBodyBytes: 512 << 20}}, false},                             // larger than the default room
-		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBodyBytes: 1 << 10, MaxBufferedBodyBytes: 2 << 10}}, true}, // small
+		{Config{Backends: nil, Policy: "jsq"}, false},                                                                                              // no backends
+		{Config{Backends: []string{"nocolon"}, Policy: "jsq"}, false},                                                                              // not host:port
+		{Config{Backends: []string{"a:1", "a:1"}, Policy: "jsq"}, false},                                                                           // twice
+		{Config{Backends: []string{"a:1"}, Policy: "bogus"}, false},                                                                                // unknown policy
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Unit: -time.Second}, false},                                                              // negative unit
+		{Config{Backends: []string{"a:1", "b:2"}, Policy: "pod", D: 2}, true},                                                                      // pod
+		{Config{Backends: []string{"a:1", "b:2"}, Policy: "jiq", Dispatchers: 2}, true},                                                            // jiq
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedBodyBytes: 1 << 20}}, false},                                   // no room for one largest body
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedBodyBytes: 1<<20 + 1}}, true},                                  // room for one
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBodyBytes: 512 << 20}}, false},                                         // larger than the default room
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBodyBytes: 1 << 10, MaxBufferedBodyBytes: 2 << 10}}, true},             // small
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedResponseBytes: 64 << 20}}, false},                              // no room for one largest response body
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedResponseBytes: 64<<20 + 1}}, true},                             // room for one
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxResponseBodyBytes: 512 << 20}}, false},                                 // larger than the default room
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxBufferedResponseBytes: -1}}, false},                                    // negative
+		{Config{Backends: []string{"a:1"}, Policy: "jsq", Limits: Limits{MaxResponseBodyBytes: 1 << 10, MaxBufferedResponseBytes: 2 << 10}}, true}, // small
 	}
 	for _, tc := range cases {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {

@@ -14,7 +14,16 @@
 // request goes out on a pooled keep-alive connection, reused only when
 // it holds no unread byte (bytes after a complete response close it,
 // counted as unsolicited), and the response is read with fasthttp's
-// parser, bounded in head and body size and in time. On Linux both
+// parser, bounded in head and body size and in time. A response body over
+// 4 KiB is held for its client in a buffer of its own, reserved against
+// one budget for all responses (Limits.MaxBufferedResponseBytes, 256 MiB
+// by default; before it is read when its length is declared) and given
+// back when fasthttp has written it or dropped it (it is the response's
+// body stream, which fasthttp closes in both cases), so clients that ask
+// for large answers and read none hold at most the budget, not
+// connections times the largest body; past it a response is answered
+// 503, its backend connection closed, and counted
+// (Stats.ResponseMemoryFull), never against the backend. On Linux both
 // sides' sockets are read and written with raw system calls through Go's
 // poller (sysConn), which the scheduler does not treat as blocking, and a
 // request to a backend is sent and its answer awaited in one step. Every limit and

@@ -1,16 +1,19 @@
 package balancer
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,8 +35,12 @@ import (
 // policy for a backend. The request goes to the backend over a pooled
 // keep-alive connection (connPool) and its response is read with
 // fasthttp's parser, bounded in head and body size and in time, into the
-// response the server writes to the client. Every refusal of a client's
-// request closes its connection after the answer.
+// response the server writes to the client; a body over 4 KiB is held in a
+// buffer of its own, reserved against Limits.MaxBufferedResponseBytes and
+// handed to the server as a body stream (heldBody) whose Close, which
+// fasthttp calls once it has written the response or given up on it,
+// gives the bytes back. Every refusal of a client's request closes its
+// connection after the answer.
 
 // errBackendTimeout is a backend that did not answer in time (504, as
 // nginx does; not retried, since the request may be running still).
@@ -412,7 +419,20 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 	replay := len(body) == 0 && (len(h.Peek("Idempotency-Key")) > 0 || len(h.Peek("X-Idempotency-Key")) > 0 || idempotent(string(h.Method())))
 	bb.head = appendHead(bb.head[:0], h, len(body))
 	resp := &ctx.Response
-	err = b.forward(ctx, h.RequestURI(), replay, h.IsHead(), bb.head, body, resp)
+	hb, err := b.forward(ctx, h.RequestURI(), replay, h.IsHead(), bb.head, body, resp)
+	if err == errResponseMemory {
+		b.respMemFull.Add(1)
+		refuse(ctx, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if hb != nil {
+		// fasthttp writes it and then closes it, which gives its bytes
+		// back; or closes it unwritten when the response is dropped (the
+		// connection failed before, or the request is reset).
+		// Framed by its length, as fasthttp frames a body it holds (the
+		// backend's trailers are not relayed: Trailer is hop-by-hop).
+		resp.SetBodyStream(hb, len(hb.buf))
+	}
 	if err != nil {
 		msg := "stratbench balance: " + err.Error() + "\n"
 		resp.Reset()
@@ -464,7 +484,11 @@ func (e errNotSent) Unwrap() error { return e.err }
 // a request that failed before any response byte came back is sent once
 // more, to another backend, when replay (no body, and an idempotent method
 // or an idempotency key) and it did not time out.
-func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bool, head, body []byte, resp *fasthttp.Response) error {
+//
+// A response body over 4 KiB is not in resp but in hb, reserved: the
+// caller closes hb when done with it. errResponseMemory (returned as is)
+// is a response refused for want of room to hold its body.
+func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bool, head, body []byte, resp *fasthttp.Response) (hb *heldBody, err error) {
 	job := strategies.Job{ID: math.MaxUint64}
 	exclude := -1
 	var first error
@@ -474,29 +498,30 @@ func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bo
 			if first != nil {
 				err = fmt.Errorf("%w; no other backend to retry on: %v", first, err)
 			}
-			return err
+			return nil, err
 		}
-		err = b.exchange(s, job, replay, isHead, head, body, resp)
+		hb, err = b.exchange(s, job, replay, isHead, head, body, resp)
 		if err == nil {
 			if attempt > 0 {
 				b.retriedOK.Add(1)
 			}
-			return nil
+			return hb, nil
 		}
 		var ns errNotSent
 		if !errors.As(err, &ns) || !replay || attempt > 0 {
-			return err
+			return nil, err
 		}
 		first, exclude = err, s
 		b.retries.Add(1)
 	}
 }
 
-// exchange sends a request to backend s and reads its response into resp,
-// releasing the backend at the end. A failure is counted against the
-// backend; one before any response byte (connection refused, reset or
-// closed) also marks it dead and is an errNotSent.
-func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head, body []byte, resp *fasthttp.Response) (err error) {
+// exchange sends a request to backend s and reads its response into resp
+// (its body into hb when over smallResponse bytes), releasing the backend
+// at the end. A failure is counted against the backend; one before any
+// response byte (connection refused, reset or closed) also marks it dead
+// and is an errNotSent. errResponseMemory is not counted against it.
+func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head, body []byte, resp *fasthttp.Response) (hb *heldBody, err error) {
 	be := b.backends[s]
 	t0 := time.Now()
 	o := outcomeOK
@@ -526,9 +551,9 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 			err = errNotSent{fmt.Errorf("connect: %w", err)}
 			if localShortage(err) {
 				o = outcomeUnsent // the balancer's own lack: nothing against the backend
-				return fmt.Errorf("backend %s: %w", be.addr, err)
+				return nil, fmt.Errorf("backend %s: %w", be.addr, err)
 			}
-			return failed(err, true)
+			return nil, failed(err, true)
 		}
 		// Send, and wait for the first byte of the response; a request
 		// that does not fit in the socket is sent by then too.
@@ -536,7 +561,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		if err != nil {
 			pc.close()
 			if isTimeout(err) {
-				return failed(errBackendTimeout, false)
+				return nil, failed(errBackendTimeout, false)
 			}
 			if reused && try == 0 && replay {
 				continue // closed by the backend as we reused it: once more on a fresh connection, as net/http does
@@ -544,15 +569,18 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 			if reused {
 				// Not sent again (it may have been received); the backend
 				// is not dead for having closed an idle connection.
-				return failed(errors.New("the pooled connection was closed by the backend"), false)
+				return nil, failed(errors.New("the pooled connection was closed by the backend"), false)
 			}
-			return failed(errNotSent{err}, true)
+			return nil, failed(errNotSent{err}, true)
 		}
 		if !endBy.IsZero() && endBy.After(firstBy) {
 			pc.arm(time.Now(), endBy)
 		}
-		resp.SkipBody = isHead
+		// The head first (interim responses skipped), then the body: a
+		// large one is reserved before it is read.
+		resp.SkipBody = true
 		err = resp.ReadLimitBody(pc.br, l.MaxResponseBodyBytes)
+		resp.SkipBody = isHead
 		switch code := resp.StatusCode(); {
 		case err != nil:
 		case code == http.StatusSwitchingProtocols:
@@ -560,6 +588,19 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		case code < 100:
 			// fasthttp would write it with its body and no framing.
 			err = fmt.Errorf("invalid status %d", code)
+		case isHead || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified:
+			// no body (fasthttp's own rule)
+		default:
+			hb, err = b.readResponseBody(pc.br, resp)
+		}
+		if err == errResponseMemory {
+			// The balancer's lack, not the backend's fault: the body is
+			// left unread and its connection closed (draining it would
+			// cost as much reading as relaying it).
+			pc.close()
+			resp.Reset()
+			o = outcomeClient
+			return nil, err
 		}
 		if err != nil {
 			pc.close()
@@ -575,7 +616,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 				err = fmt.Errorf("response: %w", err)
 			}
 			resp.Reset()
-			return failed(err, false)
+			return nil, failed(err, false)
 		}
 		rh := &resp.Header
 		if v := rh.Peek(worker.HeaderService); len(v) > 0 {
@@ -594,8 +635,169 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		} else {
 			be.pool.put(pc)
 		}
+		return hb, nil
+	}
+}
+
+// smallResponse is the largest response body kept in the server's own
+// response buffer (pooled with its connection's context) and not counted
+// against Limits.MaxBufferedResponseBytes: the fast path of the common
+// small answer costs nothing more, and what these hold together is
+// bounded by Limits.MaxConns times it, less than the servers' own read and
+// write buffers of those connections.
+const smallResponse = 4 << 10
+
+// errResponseMemory is a response refused because the response bodies
+// held in memory had reached Limits.MaxBufferedResponseBytes (503).
+var errResponseMemory = errors.New("too many response bodies held in memory")
+
+// readResponseBody reads the body of the response whose head is in resp
+// from br. A body of at most smallResponse bytes goes to resp as before.
+// A larger one of declared length is reserved first (errResponseMemory if
+// there is no room; nothing is read then) and read into a buffer of its
+// own, returned as hb. A chunked or close-delimited one is read by
+// fasthttp (bounded by Limits.MaxResponseBodyBytes), then reserved and
+// copied out of resp when large: those are held past the budget only
+// while read, not while their clients read them.
+func (b *Balancer) readResponseBody(br *bufio.Reader, resp *fasthttp.Response) (hb *heldBody, err error) {
+	l := b.cfg.Limits
+	cl := resp.Header.ContentLength()
+	switch {
+	case cl >= 0 && cl <= smallResponse:
+		return nil, resp.ReadBody(br, l.MaxResponseBodyBytes)
+	case cl > l.MaxResponseBodyBytes:
+		return nil, fasthttp.ErrBodyTooLarge
+	case cl > 0:
+		if hb = b.holdResponse(cl); hb == nil {
+			return nil, errResponseMemory
+		}
+		if _, err := io.ReadFull(br, hb.buf); err != nil {
+			hb.Close()
+			return nil, err
+		}
+		return hb, nil
+	}
+	if err := resp.ReadBody(br, l.MaxResponseBodyBytes); err != nil {
+		return nil, err
+	}
+	if cl == -1 {
+		if err := resp.Header.ReadTrailer(br); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	body := resp.Body()
+	if len(body) <= smallResponse {
+		return nil, nil
+	}
+	if hb = b.holdResponse(len(body)); hb == nil {
+		resp.ResetBody()
+		return nil, errResponseMemory
+	}
+	copy(hb.buf, body)
+	resp.ResetBody()
+	return hb, nil
+}
+
+// Buffers of held bodies up to maxPooledResponse bytes are pooled by size
+// class, powers of two from minPooledResponse: a fresh buffer per answer
+// of some KiB cost ten times the read itself (BenchmarkReadResponse). A
+// pooled buffer is not counted against the budget; the pools hold at most
+// what was in use (within the budget) and are emptied by the garbage
+// collector.
+const (
+	minPooledResponse = 8 << 10
+	maxPooledResponse = 1 << 20
+)
+
+var respBufs [8]sync.Pool // 8 KiB to 1 MiB (respClass(maxPooledResponse) == 7)
+
+// respClass is the pool of a buffer for n bytes, or -1 for none (n over
+// maxPooledResponse).
+func respClass(n int) int {
+	if n > maxPooledResponse {
+		return -1
+	}
+	return max(bits.Len(uint(n-1))-bits.Len(minPooledResponse-1), 0)
+}
+
+// holdResponse reserves room for a body of n bytes against
+// Limits.MaxBufferedResponseBytes (the capacity of its buffer: n rounded
+// up to its size class) and returns it with a buffer of n bytes, or nil
+// when there is no room.
+func (b *Balancer) holdResponse(n int) *heldBody {
+	c := respClass(n)
+	size := n
+	if c >= 0 {
+		size = minPooledResponse << c
+	}
+	if b.respMem.Add(int64(size)) > int64(b.cfg.Limits.MaxBufferedResponseBytes) {
+		b.respMem.Add(-int64(size))
 		return nil
 	}
+	hb := &heldBody{b: b, held: int64(size), class: c}
+	if c < 0 {
+		hb.buf = make([]byte, n)
+	} else if p, _ := respBufs[c].Get().(*[]byte); p != nil {
+		hb.pooled, hb.buf = p, (*p)[:n]
+	} else {
+		hb.buf = make([]byte, n, size)
+	}
+	return hb
+}
+
+// heldBody is a response body held for its client, reserved against
+// Limits.MaxBufferedResponseBytes until closed. It is the server's body
+// stream: fasthttp's Response closes a body stream once it has written it
+// (writeBodyStream, after success or a write error alike), and when a
+// response with one is reset unwritten (ResetBody, which the server's
+// Reset of every context, after each request and when the connection
+// ends, reaches). Its WriteTo hands the whole body to the writer at once,
+// so that a large body goes out in one write, as a body in the response's
+// buffer would.
+type heldBody struct {
+	b      *Balancer
+	buf    []byte
+	off    int
+	held   int64   // bytes reserved, 0 once given back
+	class  int     // the pool of buf (respClass), or -1
+	pooled *[]byte // the pool's handle of buf, if it came from the pool
+}
+
+func (h *heldBody) Read(p []byte) (int, error) {
+	if h.off >= len(h.buf) {
+		return 0, io.EOF
+	}
+	n := copy(p, h.buf[h.off:])
+	h.off += n
+	return n, nil
+}
+
+func (h *heldBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(h.buf[h.off:])
+	h.off += n
+	return int64(n), err
+}
+
+// Close gives the body's bytes back (once) and its buffer to its pool.
+func (h *heldBody) Close() error {
+	if h.held == 0 {
+		return nil
+	}
+	h.b.respMem.Add(-h.held)
+	h.held = 0
+	if h.class >= 0 {
+		p := h.pooled
+		if p == nil {
+			p = new([]byte)
+		}
+		*p = h.buf[:0]
+		respBufs[h.class].Put(p)
+	}
+	h.buf, h.off, h.pooled = nil, 0, nil
+	return nil
 }
 
 // stripHop removes the hop-by-hop headers of a backend's response.
@@ -660,8 +862,17 @@ func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 	head = append(head, "\r\n"...)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	if err := b.forward(req.Context(), []byte(target), replay, method == http.MethodHead, head, body, resp); err != nil {
+	hb, err := b.forward(req.Context(), []byte(target), replay, method == http.MethodHead, head, body, resp)
+	if err == errResponseMemory {
+		b.respMemFull.Add(1)
+	}
+	if err != nil {
 		return nil, err
+	}
+	rbody := resp.Body()
+	if hb != nil {
+		rbody = hb.buf
+		defer hb.Close()
 	}
 	out := &http.Response{
 		Status:        strconv.Itoa(resp.StatusCode()) + " " + http.StatusText(resp.StatusCode()),
@@ -670,12 +881,12 @@ func (b *Balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        make(http.Header, resp.Header.Len()),
-		ContentLength: int64(len(resp.Body())),
+		ContentLength: int64(len(rbody)),
 		Request:       req,
 	}
 	for k, v := range resp.Header.All() {
 		out.Header.Add(string(k), string(v))
 	}
-	out.Body = io.NopCloser(bytes.NewReader(bytes.Clone(resp.Body())))
+	out.Body = io.NopCloser(bytes.NewReader(bytes.Clone(rbody)))
 	return out, nil
 }
