@@ -37,6 +37,8 @@ var gapDuration = flag.Duration("gap-duration", 20*time.Second, "BenchmarkCluste
 // beside it:
 //
 //	go test -run '^$' -bench ClusterGap -benchtime 3x -timeout 1h . [-args -gap-duration 20s]
+//
+// With -short (CI's smoke run): jsq only, 2s a run, a 20,000-job model.
 func BenchmarkClusterGap(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "stratbench")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/stratbench").CombinedOutput(); err != nil {
@@ -50,8 +52,11 @@ func BenchmarkClusterGap(b *testing.B) {
 			b.Logf("skipping %s: %v", v, err)
 		}
 	}
-	const simJobs = 200_000
-	for _, policy := range []string{"jsq", "p2c"} {
+	simJobs, policies, duration := uint64(200_000), []string{"jsq", "p2c"}, *gapDuration
+	if testing.Short() {
+		simJobs, policies, duration = 20_000, policies[:1], 2*time.Second
+	}
+	for _, policy := range policies {
 		b.Run(benchName("policy", policy), func(b *testing.B) {
 			sc := scenario.Scenario{Policy: policy, Servers: 4, Load: 0.7, Seed: 1}
 			order := rand.New(workloads.NewSource(1, 7))
@@ -62,7 +67,7 @@ func BenchmarkClusterGap(b *testing.B) {
 				rounds++
 				for _, i := range order.Perm(len(vias)) {
 					via := vias[i]
-					cfg := cluster.Config{Scenario: sc, Via: via, Duration: *gapDuration, Launcher: procs.Launcher{Path: bin}}
+					cfg := cluster.Config{Scenario: sc, Via: via, Duration: duration, Launcher: procs.Launcher{Path: bin}}
 					cluster.SetDefaultWarmup(&cfg)
 					arr := &cluster.Arrivals{}
 					cfg.OnRequest = arr.Add
@@ -95,7 +100,7 @@ func BenchmarkClusterGap(b *testing.B) {
 			}
 			// The table on stdout: a benchmark's log keeps 10 lines.
 			fmt.Printf("%s, ρ=%g, %d workers, %v a run, %d rounds: mean error of the mean %s\n%s",
-				policy, sc.Load, sc.Servers, *gapDuration, rounds, strings.Join(summary, ", "), table.String())
+				policy, sc.Load, sc.Servers, duration, rounds, strings.Join(summary, ", "), table.String())
 		})
 	}
 }

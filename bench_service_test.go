@@ -59,11 +59,18 @@ const (
 //
 //	go test -run '^$' -bench 'ServiceRate' -benchtime=1x .
 //	go test -run '^$' -bench 'ServiceRate/timing=loop/servers=16' -benchtime=1x . -service.repeats=5
+//
+// With -short (CI's smoke run) it only checks that every timing path runs:
+// 16 servers, the grid's first rate, one run of 5,000 jobs, no bisection.
 func BenchmarkServiceRate(b *testing.B) {
 	const load, seed = 0.7, 1
-	jobs := *serviceJobs
+	jobs, serverCounts := *serviceJobs, []int{8, 16, 64}
+	repeats, bisect, grid := *serviceRepeats, *serviceBisect, serviceGrid
+	if testing.Short() {
+		jobs, serverCounts, repeats, bisect, grid = min(jobs, 5000), []int{16}, 1, 0, serviceGrid[:1]
+	}
 	for _, timing := range []string{harness.TimingLoop, harness.TimingSpin, harness.TimingGoroutines} {
-		for _, servers := range []int{8, 16, 64} {
+		for _, servers := range serverCounts {
 			base := harness.ServiceConfig{Scenario: scenario.Scenario{Policy: "p2c", Servers: servers, Load: load, Seed: seed}, Jobs: jobs, Warmup: jobs / 10, Timing: timing}
 			simRes, err := sim.Run(context.Background(), sim.Config{Scenario: base.Scenario, Jobs: jobs, Warmup: base.Warmup})
 			if err != nil {
@@ -71,10 +78,10 @@ func BenchmarkServiceRate(b *testing.B) {
 			}
 			sw := &rateSweep{
 				base: base, smean: simRes.Metrics["response_mean"], sp99: simRes.Metrics["response_p99"],
-				memo: map[float64]*ratePoint{},
+				memo: map[float64]*ratePoint{}, repeats: repeats, bisect: bisect, grid: grid,
 			}
 			var table strings.Builder
-			fmt.Fprintf(&table, "p2c, %d sleeping servers, ρ=%g, timing %s, %d runs a rate (machine load %s): sim mean %.4g p99 %.4g\n", servers, load, timing, *serviceRepeats, loadAvg(), sw.smean, sw.sp99)
+			fmt.Fprintf(&table, "p2c, %d sleeping servers, ρ=%g, timing %s, %d runs a rate (machine load %s): sim mean %.4g p99 %.4g\n", servers, load, timing, repeats, loadAvg(), sw.smean, sw.sp99)
 			fmt.Fprintf(&table, "  %-9s %-8s %-4s %-22s %-22s %-9s %-9s %-8s %-9s %-10s %s\n", "rate/s", "unit", "runs", "mean-err [min, max]", "p99-err [min, max]", "lag-us", "late-us", "busy", "hns/job", "cpu-ns/job", "load")
 			name := func(rate float64) string { return benchName("timing", timing, "servers", servers, "rate", rate) }
 			sw.run = func(rate float64) *ratePoint {
@@ -179,6 +186,10 @@ type rateSweep struct {
 	smean, sp99 float64
 	memo        map[float64]*ratePoint
 	run         func(rate float64) *ratePoint // runs a rate as a sub-benchmark
+	// repeats are the runs of a rate, bisect the bisection steps, grid the
+	// rates climbed.
+	repeats, bisect int
+	grid            []float64
 }
 
 // unit is the unit that gives arrival rate rate (jobs/s).
@@ -186,7 +197,7 @@ func (sw *rateSweep) unit(rate float64) time.Duration {
 	return time.Duration(math.Round(sw.base.Load * float64(sw.base.Servers) / rate * 1e9))
 }
 
-// point runs rate -service.repeats times, and as many again if the median
+// point runs rate sw.repeats times, and as many again if the median
 // fails either criterion.
 func (sw *rateSweep) point(b *testing.B, rate float64) *ratePoint {
 	p := &ratePoint{}
@@ -207,9 +218,9 @@ func (sw *rateSweep) point(b *testing.B, rate float64) *ratePoint {
 			})
 		}
 	}
-	runs(max(*serviceRepeats, 1))
+	runs(max(sw.repeats, 1))
 	if math.Abs(p.median(meanErr)) > faithfulMean || math.Abs(p.median(p99Err)) > faithfulP99 {
-		runs(max(*serviceRepeats, 1))
+		runs(max(sw.repeats, 1))
 	}
 	p.load = loadAvg()
 	return p
@@ -230,7 +241,7 @@ func (sw *rateSweep) eval(rate float64) *ratePoint {
 // passed (0 if the lowest failed; the top of the grid if none failed).
 func (sw *rateSweep) crossing(pass func(*ratePoint) bool) float64 {
 	lo, hi := 0.0, 0.0
-	for _, rate := range serviceGrid {
+	for _, rate := range sw.grid {
 		p := sw.eval(rate)
 		if len(p.runs) == 0 {
 			return 0 // filtered out
@@ -244,7 +255,7 @@ func (sw *rateSweep) crossing(pass func(*ratePoint) bool) float64 {
 	if hi == 0 || lo == 0 {
 		return lo
 	}
-	for range *serviceBisect {
+	for range sw.bisect {
 		mid := math.Round(math.Sqrt(lo*hi)/1000) * 1000
 		if mid <= lo || mid >= hi {
 			break
