@@ -90,17 +90,8 @@ func (f *workerFaults) faultTask(ctx context.Context, task func(context.Context,
 	if down {
 		return nil, true
 	}
-	tctx, cancel := context.WithCancel(ctx)
+	tctx, cancel := cancelOn(ctx, abort)
 	defer cancel()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		select {
-		case <-abort:
-			cancel()
-		case <-stop:
-		}
-	}()
 	err = task(tctx, ns/speed)
 	select {
 	case <-abort:
@@ -108,4 +99,19 @@ func (f *workerFaults) faultTask(ctx context.Context, task func(context.Context,
 	default:
 	}
 	return err, false
+}
+
+// cancelOn returns a context of ctx that is cancelled when abort closes
+// (a fault took the worker down) or when the returned function is called.
+func cancelOn(ctx context.Context, abort <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-abort:
+			cancel()
+		case <-stop:
+		}
+	}()
+	return ctx, func() { close(stop); cancel() }
 }

@@ -363,17 +363,8 @@ func (w *Worker) serveTimed(rw http.ResponseWriter, ctx context.Context, ns floa
 	sctx := ctx
 	if abort != nil {
 		var cancel context.CancelFunc
-		sctx, cancel = context.WithCancel(ctx)
+		sctx, cancel = cancelOn(ctx, abort)
 		defer cancel()
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			select {
-			case <-abort:
-				cancel()
-			case <-stop:
-			}
-		}()
 	}
 	// Near, not until: the worker answers on its due time on average, as
 	// the model's server does (see ptimer.SleepNear).
