@@ -348,7 +348,6 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 		"timeout_sec":   c.Timeout.Seconds(),
 		"discipline":    "fifo",
 		"warmup_sec":    c.Warmup.Seconds(),
-		"ci_method":     "none (one run)",
 		"request_ratio": "sent = succeeded + failed, checked",
 	}
 	if c.Via != "direct" { // direct sends through the balancer's own pool
@@ -401,6 +400,13 @@ func assemble(c *Config, lr *loadgen.Result, rate float64, capacity int, addrs [
 		m["throughput_per_sec"] = float64(lr.Succeeded) / lr.Wall.Seconds()
 	}
 	lr.Response.Summarize(m, "response")
+	var bm [loadgen.Batches]float64
+	for b, n := range lr.BatchN {
+		if n > 0 {
+			bm[b] = lr.Batches[b] / float64(n)
+		}
+	}
+	res.SetBatchCI("response_mean", bm[:], lr.BatchN[:])
 	if lr.Service.Count() > 0 {
 		m["service_mean"] = lr.Service.Mean()
 		m["wait_mean"] = lr.Wait.Mean()

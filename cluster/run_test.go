@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -57,6 +58,10 @@ func TestRunVia(t *testing.T) {
 			}
 			if got := res.PerServer["succeeded"]; len(got) != 2 || got[0]+got[1] != 300 {
 				t.Errorf("successes by worker %v, want 2 adding up to 300", got)
+			}
+			// The interval of the mean comes from the run's batch means.
+			if ci, ok := res.CI95["response_mean"]; !ok || !(ci[0] < m["response_mean"] && m["response_mean"] < ci[1]) || !strings.HasPrefix(fmt.Sprint(res.Params["ci_method"]), "batch means") {
+				t.Errorf("response_mean %g, interval %v (%v)", m["response_mean"], ci, res.Params["ci_method"])
 			}
 			if !(m["stack_cpu_ns_per_task"] > 0) {
 				t.Errorf("no CPU time of the stack: %v", m["stack_cpu_ns_per_task"])

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -72,6 +73,9 @@ func testEveryPolicy(t *testing.T, policy, kind, timing string) {
 	}
 	if res.Params["unit_sec"] != 200e-6 || res.Params["timing"] != timing || res.Family != "Service" || res.Engine != "harness" {
 		t.Errorf("params %v family %q", res.Params, res.Family)
+	}
+	if ci, ok := res.CI95["response_mean"]; !ok || !(ci[0] < m["response_mean"] && m["response_mean"] < ci[1]) || !strings.HasPrefix(fmt.Sprint(res.Params["ci_method"]), "batch means") {
+		t.Errorf("response_mean %g, interval %v (%v)", m["response_mean"], ci, res.Params["ci_method"])
 	}
 	if !(m["harness_ns_per_job"] > 0) || !(m["dispatcher_busy_frac"] > 0) || m["dispatcher_busy_frac"] > 1 {
 		t.Errorf("harness_ns_per_job %g, dispatcher_busy_frac %g", m["harness_ns_per_job"], m["dispatcher_busy_frac"])

@@ -262,7 +262,9 @@ func (r *svcRun) jobOf(j svcJob) strategies.Job {
 	return strategies.Job{ID: j.id, Key: strategies.Mix64(j.id ^ r.keySalt), Size: j.size}
 }
 
-const serviceBatches = 30
+// serviceBatches are the batches of measured jobs, in arrival order, that a
+// run keeps for its interval (metrics.BatchMeans merges them to at most 40).
+const serviceBatches = 120
 
 // RunService runs the service-mode case cfg and returns its record. The
 // arrival times are fixed in advance from the seed (open loop): a job's
@@ -839,20 +841,12 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration, rt runtimeDelta
 		}
 	}
 	res.CDF = resp.CDF(60)
-	var bm []float64
 	for b := range batches {
 		if batchN[b] > 0 {
-			bm = append(bm, batches[b]/float64(batchN[b]))
+			batches[b] /= float64(batchN[b])
 		}
 	}
-	if _, half := metrics.MeanCI(bm); !math.IsNaN(half) {
-		mu := m["response_mean"]
-		res.CI95["response_mean"] = [2]float64{mu - half, mu + half}
-	}
-	res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches)", len(bm))
-	if len(bm) < 10 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d batches: the confidence interval is unreliable", len(bm)))
-	}
+	res.SetBatchCI("response_mean", batches[:], batchN[:])
 	if w := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds); w != "" {
 		res.Warnings = append(res.Warnings, w)
 		res.Params["unstable"] = true

@@ -222,24 +222,6 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 }
 
 // lag1 is the lag-1 autocorrelation of xs (0 when it cannot be computed).
-func lag1(xs []float64) float64 {
-	if len(xs) < 3 {
-		return 0
-	}
-	m := mean(xs)
-	var num, den float64
-	for i, x := range xs {
-		den += (x - m) * (x - m)
-		if i > 0 {
-			num += (x - m) * (xs[i-1] - m)
-		}
-	}
-	if den == 0 {
-		return 0
-	}
-	return num / den
-}
-
 func mean(xs []float64) float64 {
 	s := 0.0
 	for _, x := range xs {
@@ -271,10 +253,10 @@ func params(c *Config) map[string]any {
 // the mean and the half-width.
 func singleCI(cl *cluster, res *metrics.Result, m map[string]float64, unstable bool) (mu, half float64) {
 	mu = m["response_mean"]
-	est := batchMeans(cl.fine.means())
-	if est.ok && est.negligible {
+	est := metrics.BatchMeans(cl.fine.means())
+	if est.OK && est.Negligible {
 		// Nearly independent batch means are samples of the mean.
-		res.Samples = map[string][]float64{"response_mean": est.batches}
+		res.Samples = map[string][]float64{"response_mean": est.Batches}
 	}
 	if cl.legacyBatches {
 		var bm []float64
@@ -292,7 +274,7 @@ func singleCI(cl *cluster, res *metrics.Result, m map[string]float64, unstable b
 		// When consecutive ones are correlated (the run is short against the
 		// system's relaxation time), widen the interval by the AR(1)
 		// variance factor (1+r)/(1-r) and say so.
-		if r := lag1(bm); r > 0.1 && !math.IsNaN(half) {
+		if r := metrics.Lag1(bm); r > 0.1 && !math.IsNaN(half) {
 			rc := min(r, 0.9)
 			half *= math.Sqrt((1 + rc) / (1 - rc))
 			res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(bm), r)
@@ -302,16 +284,16 @@ func singleCI(cl *cluster, res *metrics.Result, m map[string]float64, unstable b
 		}
 		return mu, half
 	}
-	if !est.ok {
+	if !est.OK {
 		res.Warnings = append(res.Warnings, "too few measured jobs for a confidence interval")
 		return mu, math.NaN()
 	}
-	half = est.half
-	res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches, lag-1 %.2f)", len(est.batches), est.lag1)
-	if est.lag1 > 0.1 {
-		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(est.batches), est.lag1)
-		if est.lag1 > 0.3 && !unstable {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f) even at %d batches: the run is short for this system's relaxation time; the interval was widened, but more jobs (or --replications) would make it trustworthy", est.lag1, len(est.batches)))
+	half = est.Half
+	res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches, lag-1 %.2f)", len(est.Batches), est.Lag1)
+	if est.Lag1 > 0.1 {
+		res.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(est.Batches), est.Lag1)
+		if est.Lag1 > 0.3 && !unstable {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f) even at %d batches: the run is short for this system's relaxation time; the interval was widened, but more jobs (or --replications) would make it trustworthy", est.Lag1, len(est.Batches)))
 		}
 	}
 	return mu, half

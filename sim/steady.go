@@ -214,8 +214,8 @@ func (c *cluster) checkPrecision() {
 		return
 	}
 	ys := c.fine.complete(c.nextID)
-	est := batchMeans(ys, nil)
-	if est.ok && est.half <= c.precision*math.Abs(est.mean) {
+	est := metrics.BatchMeans(ys, nil)
+	if est.OK && est.Half <= c.precision*math.Abs(est.Mean) {
 		return
 	}
 	c.jobs *= 2
@@ -226,74 +226,6 @@ func (c *cluster) checkPrecision() {
 // fineBatches is the number of batches the measured jobs are split into
 // (merged down to about 30 for the interval).
 const fineBatches = 960
-
-// bmEstimate is a batch-means estimate of a mean.
-type bmEstimate struct {
-	mean, half float64 // half-width of the 95% interval (widened if correlated)
-	lag1       float64 // lag-1 autocorrelation of the batch means used
-	batches    []float64
-	negligible bool // the batch means' correlation is not significant
-	ok         bool
-}
-
-// batchMeans estimates the mean and its 95% interval from consecutive
-// batch means ys (with job counts ns, nil when all equal): batches are
-// merged in pairs down to at most 40, then further while their lag-1
-// autocorrelation exceeds 0.1 and at least 14 remain (the batch size
-// grows until the batches are nearly independent: Law and Carson 1979,
-// Fishman and Yarberry 1997). A remaining correlation widens the interval
-// by the AR(1) variance factor √((1+r)/(1−r)).
-func batchMeans(ys []float64, ns []int64) bmEstimate {
-	if ns == nil {
-		ns = make([]int64, len(ys))
-		for i := range ns {
-			ns[i] = 1
-		}
-	}
-	ys, ns = append([]float64(nil), ys...), append([]int64(nil), ns...)
-	for len(ys) > 40 || (len(ys) >= 14 && lag1(ys) > 0.1) {
-		ys, ns = mergePairs(ys, ns)
-	}
-	var e bmEstimate
-	if len(ys) < 2 {
-		return e
-	}
-	var sum float64
-	var n int64
-	for i := range ys {
-		sum += ys[i] * float64(ns[i])
-		n += ns[i]
-	}
-	_, half := metrics.MeanCI(ys)
-	e.mean = sum / float64(n)
-	e.lag1 = lag1(ys)
-	// Negligible: not significantly positive at 5% (the white-noise band
-	// of a sample autocorrelation, 1.645/√n), or below 0.1 anyway.
-	e.negligible = e.lag1 <= max(0.1, 1.645/math.Sqrt(float64(len(ys))))
-	if e.lag1 > 0.1 {
-		r := min(e.lag1, 0.9)
-		half *= math.Sqrt((1 + r) / (1 - r))
-	}
-	e.half, e.batches, e.ok = half, ys, !math.IsNaN(half)
-	return e
-}
-
-// mergePairs merges consecutive pairs of batches; an odd last batch joins
-// the pair before it.
-func mergePairs(ys []float64, ns []int64) ([]float64, []int64) {
-	var oy []float64
-	var on []int64
-	for i := 0; i+1 < len(ys); i += 2 {
-		s := ys[i]*float64(ns[i]) + ys[i+1]*float64(ns[i+1])
-		n := ns[i] + ns[i+1]
-		if i+3 == len(ys) {
-			s += ys[i+2] * float64(ns[i+2])
-			n += ns[i+2]
-		}
-		oy, on = append(oy, s/float64(n)), append(on, n)
-	}
-	return oy, on
-}
 
 // steadyParams describes the warm-up and steady-state detection of a run
 // in the record, and returns the warnings it calls for.

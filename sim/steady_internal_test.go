@@ -103,29 +103,3 @@ func TestBatchSeriesMerge(t *testing.T) {
 		t.Errorf("complete up to the end of batch 0: %d batches, want 1", got)
 	}
 }
-
-// TestBatchMeansIndependent checks that independent batch means are kept
-// as they are (negligible correlation) and that AR(1) means are merged
-// until their correlation is small, with a wider interval.
-func TestBatchMeansIndependent(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	iid := make([]float64, 960)
-	ar := make([]float64, 960)
-	x := 0.0
-	for i := range iid {
-		iid[i] = 1 + r.NormFloat64()
-		x = 0.97*x + r.NormFloat64()
-		ar[i] = 1 + x
-	}
-	e := batchMeans(iid, nil)
-	if !e.ok || len(e.batches) != 30 || !e.negligible {
-		t.Errorf("iid: %d batches, negligible %v, ok %v; want 30, true, true", len(e.batches), e.negligible, e.ok)
-	}
-	f := batchMeans(ar, nil)
-	if len(f.batches) >= 30 {
-		t.Errorf("AR(1) 0.97: still %d batches (lag-1 %.2f), want merged", len(f.batches), f.lag1)
-	}
-	if len(f.batches) < 7 {
-		t.Errorf("AR(1): %d batches, want at least 7", len(f.batches))
-	}
-}

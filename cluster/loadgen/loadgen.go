@@ -147,6 +147,12 @@ type Result struct {
 	Late Mean
 	// Asked is the mean size asked of the measured requests, in Unit.
 	Asked Mean
+	// Batches are the mean responses (in Unit) of Batches consecutive
+	// spans of the measured requests' intended arrivals (by time with a
+	// Duration, by number with Jobs), BatchN their counts: the run's
+	// batch means (metrics.BatchMeans).
+	Batches [Batches]float64
+	BatchN  [Batches]int64
 	// PerWorker counts successes by the worker that served them
 	// (the X-Stratbench-worker.Worker header).
 	PerWorker map[string]uint64
@@ -156,6 +162,9 @@ type Result struct {
 	Wall     time.Duration
 	SendSpan time.Duration
 }
+
+// Batches is the number of spans of arrivals a Result's batch means cover.
+const Batches = 120
 
 // Mean is a running mean.
 type Mean struct {
@@ -330,6 +339,18 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		stopProgress = func() { cancel(); pwg.Wait() }
 	}
 
+	// batchOf is the batch of a measured request intended at at (units),
+	// the id-th sent.
+	batchOf := func(at float64, id uint64) int {
+		f := 0.0
+		switch {
+		case !math.IsInf(durUnits, 1) && durUnits > warmupUnits:
+			f = (at - warmupUnits) / (durUnits - warmupUnits)
+		case cfg.Jobs > cfg.WarmupJobs:
+			f = float64(id-cfg.WarmupJobs) / float64(cfg.Jobs-cfg.WarmupJobs)
+		}
+		return min(max(int(f*Batches), 0), Batches-1)
+	}
 	ptimer.Start() // before the clock
 	start := time.Now()
 	res.Start = start
@@ -427,7 +448,11 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 				return
 			}
 			res.Measured++
-			res.Response.Record(float64(done.Sub(intended).Nanoseconds()) / unitNs)
+			resp := float64(done.Sub(intended).Nanoseconds()) / unitNs
+			res.Response.Record(resp)
+			b := batchOf(jobAt, id)
+			res.Batches[b] += resp
+			res.BatchN[b]++
 			if cfg.OnDone != nil {
 				cfg.OnDone(jobAt, workerAddr, float64(done.Sub(intended).Nanoseconds())/unitNs, true)
 			}
