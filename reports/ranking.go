@@ -245,18 +245,28 @@ func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string,
 	g.recs = append(g.recs, rc.recOf(r, idx, label, bound))
 }
 
-// rank ranks every scenario in first-seen order, letting go of each
-// scenario's records once ranked; each is passed to keep, when given, and
+// rank ranks every scenario (on every core) in first-seen order, letting
+// go of each scenario's records once ranked; each is passed to keep, when given, and
 // kept in the result only if it returns true.
 func (rc *ranker) rank(metric string, units Units, keep func(*Ranking) bool) []Ranking {
 	var out []Ranking
-	for i, g := range rc.groups {
-		if rk, ok := rankRecs(g.scenario, g.recs, metric, units); ok && (keep == nil || keep(&rk)) {
-			rk.dropSamples()
-			out = append(out, rk)
+	type ranked struct {
+		rk Ranking
+		ok bool
+	}
+	// Scenarios are ranked on every core, in windows, and kept in order.
+	inOrder(len(rc.groups), 4096, func(i int) ranked {
+		g := rc.groups[i]
+		rk, ok := rankRecs(g.scenario, g.recs, metric, units)
+		return ranked{rk, ok}
+	}, func(i int, v ranked) error {
+		if v.ok && (keep == nil || keep(&v.rk)) {
+			v.rk.dropSamples()
+			out = append(out, v.rk)
 		}
 		rc.groups[i] = nil
-	}
+		return nil
+	})
 	rc.groups, rc.index, rc.recBlock, rc.valueBlock, rc.sampleBlock = nil, nil, nil, nil, nil
 	return out
 }

@@ -327,16 +327,28 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 		bw.WriteString("null")
 	default:
 		bw.WriteString("[")
-		for i := range r.Rankings {
+		// The rows are encoded on every core (a sweep has a row per
+		// scenario, a million records 170,000 of them), written in order.
+		type encoded struct {
+			b   []byte
+			err error
+		}
+		err := inOrder(len(r.Rankings), 1024, func(i int) encoded {
 			b, err := json.MarshalIndent(r.summaryRow(&r.Rankings[i]), "    ", "  ")
-			if err != nil {
-				return fmt.Errorf("encoding summary: %w", err)
+			return encoded{b, err}
+		}, func(i int, e encoded) error {
+			if e.err != nil {
+				return fmt.Errorf("encoding summary: %w", e.err)
 			}
 			if i > 0 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n    ")
-			bw.Write(b)
+			bw.Write(e.b)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		bw.WriteString("\n  ]")
 	}
