@@ -1050,10 +1050,18 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 // appendJSONString appends s quoted as encoding/json quotes it (HTML
 // characters escaped); strings that need any escape go through
-// encoding/json.
+// encoding/json. Valid UTF-8 is written as it is, but for U+2028 and
+// U+2029, which encoding/json escapes.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r != utf8.RuneError || size > 1) && r != '\u2028' && r != '\u2029' {
+				i += size - 1
+				continue
+			}
+		}
 		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s)
 			return append(b, q...)

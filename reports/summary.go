@@ -334,7 +334,11 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 			err error
 		}
 		err := inOrder(len(r.Rankings), 1024, func(i int) encoded {
-			b, err := json.MarshalIndent(r.summaryRow(&r.Rankings[i]), "    ", "  ")
+			row := r.summaryRow(&r.Rankings[i])
+			if b, ok := appendSummaryRowJSON(nil, &row, "    "); ok {
+				return encoded{b, nil}
+			}
+			b, err := json.MarshalIndent(row, "    ", "  ")
 			return encoded{b, err}
 		}, func(i int, e encoded) error {
 			if e.err != nil {
