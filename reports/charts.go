@@ -400,14 +400,20 @@ func leftOut(n int) string {
 
 // unitText says in words what one unit of metric is for these results.
 func unitText(units Units, metric string, rs []*metrics.Result) string {
+	return unitTextOf(units, metric, len(rs), func(i int) (float64, bool) { return paramFloat(rs[i], "unit_sec") })
+}
+
+// unitTextOf is unitText for n results whose unit_sec parameters unitSec
+// gives.
+func unitTextOf(units Units, metric string, n int, unitSec func(i int) (float64, bool)) string {
 	unit, _ := units.Describe(metric)
 	switch unit {
 	case "units":
 		// Simulated time is in mean service times; the harness's service
 		// mode says what one unit was in params.unit_sec.
 		sec := math.NaN()
-		for _, r := range rs {
-			v, ok := paramFloat(r, "unit_sec")
+		for i := range n {
+			v, ok := unitSec(i)
 			if !ok || (!math.IsNaN(sec) && v != sec) {
 				sec = math.NaN()
 				break

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,8 +235,41 @@ func appendCSVParam(b []byte, v any) []byte {
 		return strconv.AppendBool(b, x)
 	case string:
 		return appendCSVField(b, x)
+	case []any:
+		// A list of numbers (speeds, weights) as fmt.Sprint writes it,
+		// without its reflection.
+		var arr [128]byte
+		if t, ok := appendSprintList(arr[:0], x); ok {
+			return appendCSVField(b, t)
+		}
 	}
 	return appendCSVField(b, metrics.FormatValue(v))
+}
+
+// appendSprintList appends xs as fmt.Sprint writes a []any, "[2 1 1]",
+// when its elements are finite numbers, strings or booleans, else it
+// reports false.
+func appendSprintList(b []byte, xs []any) ([]byte, bool) {
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		switch v := x.(type) {
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return b, false
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		case string:
+			b = append(b, v...)
+		case bool:
+			b = strconv.AppendBool(b, v)
+		default:
+			return b, false
+		}
+	}
+	return append(b, ']'), true
 }
 
 func cutFamily(full string) (family, rest string, ok bool) {

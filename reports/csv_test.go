@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -218,4 +219,30 @@ type bytesWriter struct{ b *[]byte }
 func (w bytesWriter) Write(p []byte) (int, error) {
 	*w.b = append(*w.b, p...)
 	return len(p), nil
+}
+
+// TestAppendCSVParamList holds the fast path of list parameters to
+// metrics.FormatValue (fmt.Sprint) and encoding/csv's quoting.
+func TestAppendCSVParamList(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 4))
+	elems := []any{0.0, math.Copysign(0, -1), 1.0, 2.0, 0.5, 1e21, 1e-7, 123456789.0, 1.0000000000000002, math.NaN(), math.Inf(-1),
+		"a", "", "a b", "x,y", `q"q`, " lead", true, false, nil, []any{1.0}, map[string]any{}, int64(3)}
+	for range 3000 {
+		xs := []any{}
+		for range rng.IntN(5) {
+			if rng.IntN(3) == 0 {
+				xs = append(xs, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(30)-15)))
+			} else {
+				xs = append(xs, elems[rng.IntN(len(elems))])
+			}
+		}
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		w.Write([]string{metrics.FormatValue(xs)})
+		w.Flush()
+		got := append(appendCSVParam(nil, xs), '\n')
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%#v: got %q, want %q", xs, got, want.Bytes())
+		}
+	}
 }

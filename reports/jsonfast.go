@@ -594,12 +594,18 @@ func (d *fastDec) value() (any, bool) {
 		})
 		return m, ok
 	case c == '[':
-		s := []any{}
+		var s []any
 		ok := d.array(func() bool {
 			v, ok := d.value()
+			if s == nil {
+				s = make([]any, 0, 8)
+			}
 			s = append(s, v)
 			return ok
 		})
+		if s == nil {
+			s = []any{} // as encoding/json decodes []
+		}
 		return s, ok
 	case c == 't':
 		return true, d.word("true")
@@ -608,8 +614,21 @@ func (d *fastDec) value() (any, bool) {
 	case c == 'n':
 		return nil, d.word("null")
 	}
-	return d.float()
+	f, ok := d.float()
+	if f >= 0 && f < float64(len(smallFloats)) && f == math.Trunc(f) && !math.Signbit(f) {
+		return smallFloats[int(f)], ok // no allocation for 2 and 1 of speeds=[2,1,1]
+	}
+	return f, ok
 }
+
+// smallFloats are the whole numbers 0 to 255 as interface values, made
+// once: the lists of a sweep's parameters are mostly small whole numbers.
+var smallFloats = func() (t [256]any) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return t
+}()
 
 func (d *fastDec) word(w string) bool {
 	if bytes.HasPrefix(d.b[d.i:], []byte(w)) {
@@ -1050,10 +1069,18 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 // appendJSONString appends s quoted as encoding/json quotes it (HTML
 // characters escaped); strings that need any escape go through
-// encoding/json.
+// encoding/json. Valid UTF-8 is written as it is, but for U+2028 and
+// U+2029, which encoding/json escapes.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r != utf8.RuneError || size > 1) && r != '\u2028' && r != '\u2029' {
+				i += size - 1
+				continue
+			}
+		}
 		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s)
 			return append(b, q...)

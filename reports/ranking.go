@@ -210,6 +210,7 @@ type ranker struct {
 	names  [][]string // interned metric name sets
 	// Blocks the records and their numbers are cut from.
 	recBlock                []rankRec
+	recBlockSize            int // of the last block cut
 	valueBlock, sampleBlock []float64
 }
 
@@ -245,18 +246,28 @@ func (rc *ranker) addDerived(r *metrics.Result, idx int, scenario, label string,
 	g.recs = append(g.recs, rc.recOf(r, idx, label, bound))
 }
 
-// rank ranks every scenario in first-seen order, letting go of each
-// scenario's records once ranked; each is passed to keep, when given, and
+// rank ranks every scenario (on every core) in first-seen order, letting
+// go of each scenario's records once ranked; each is passed to keep, when given, and
 // kept in the result only if it returns true.
 func (rc *ranker) rank(metric string, units Units, keep func(*Ranking) bool) []Ranking {
 	var out []Ranking
-	for i, g := range rc.groups {
-		if rk, ok := rankRecs(g.scenario, g.recs, metric, units); ok && (keep == nil || keep(&rk)) {
-			rk.dropSamples()
-			out = append(out, rk)
+	type ranked struct {
+		rk Ranking
+		ok bool
+	}
+	// Scenarios are ranked on every core, in windows, and kept in order.
+	inOrder(len(rc.groups), 4096, func(i int) ranked {
+		g := rc.groups[i]
+		rk, ok := rankRecs(g.scenario, g.recs, metric, units)
+		return ranked{rk, ok}
+	}, func(i int, v ranked) error {
+		if v.ok && (keep == nil || keep(&v.rk)) {
+			v.rk.dropSamples()
+			out = append(out, v.rk)
 		}
 		rc.groups[i] = nil
-	}
+		return nil
+	})
 	rc.groups, rc.index, rc.recBlock, rc.valueBlock, rc.sampleBlock = nil, nil, nil, nil, nil
 	return out
 }
@@ -340,10 +351,13 @@ func (rc *ranker) recOf(r *metrics.Result, idx int, label string, bound bool) *r
 }
 
 // newRec allocates a record from a block of them (a sweep has a million:
-// one allocation each would cost their headers and the collector's time).
+// one allocation each would cost their headers and the collector's time),
+// each block twice the last, from 8 up to 1024 records (a ranker of one
+// scenario, as the charts make hundreds of, needs few).
 func (rc *ranker) newRec() *rankRec {
 	if len(rc.recBlock) == 0 {
-		rc.recBlock = make([]rankRec, 1024)
+		rc.recBlockSize = min(1024, max(8, 2*rc.recBlockSize))
+		rc.recBlock = make([]rankRec, rc.recBlockSize)
 	}
 	rec := &rc.recBlock[0]
 	rc.recBlock = rc.recBlock[1:]
@@ -590,8 +604,8 @@ func holm(cs []Comparison) {
 func rankIntervals(es []Entry, metric, unit string, better metrics.Better, tied int) {
 	n := len(es)
 	type pair struct{ i, j int }
-	var cs []Comparison
-	var ps []pair
+	cs := make([]Comparison, 0, n*(n-1)/2)
+	ps := make([]pair, 0, n*(n-1)/2)
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			cs = append(cs, compare("", metric, unit, better, es[i].Label(), es[j].Label(), es[i].Est, es[j].Est))
@@ -747,10 +761,14 @@ func (rk Ranking) Headline() string {
 // since working out the exact distribution is most of a ranking's time
 // and a sweep asks for the same few sizes a million times.
 func uTestP(a, b []float64) float64 {
-	x1, x2 := slices.Clone(a), slices.Clone(b)
+	// Sorted copies, on the stack when small (a ranking makes a U test
+	// of every pair of its strategies); the test itself gets its own.
+	var buf1, buf2 [64]float64
+	x1, x2 := append(buf1[:0:len(buf1)], a...), append(buf2[:0:len(buf2)], b...)
 	slices.Sort(x1)
 	slices.Sort(x2)
 	n1, n2 := len(x1), len(x2)
+	uTestDirect := func(x1, x2 []float64) float64 { return uTestDirect(slices.Clone(x1), slices.Clone(x2)) }
 	if n1 > stats.MannWhitneyExactLimit || n2 > stats.MannWhitneyExactLimit {
 		return uTestDirect(x1, x2)
 	}

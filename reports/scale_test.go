@@ -115,7 +115,8 @@ func TestWriteSweep(t *testing.T) {
 // a sweep of N records: records/s, the CPU time (user + system, which the
 // load of a shared machine does not inflate as it does the wall time),
 // the bytes allocated per record, the heap's peak per record (what the
-// report holds), the process's peak RSS and the page's size per record.
+// report holds), the process's peak RSS, the page's size per record and
+// the size of every file the report wrote, per record.
 // The sizes are -scale.records; -short runs only the first, and so does a
 // smoke run (-benchtime 1x, as CI runs every benchmark once) unless
 // -scale.records is given. -scale.in reports a sweep written before (by
@@ -227,5 +228,14 @@ func benchReport(b *testing.B, in string, n int) {
 	b.ReportMetric(float64(peak)/float64(n), "peak-heap-B/record")
 	if fi, err := os.Stat(filepath.Join(dir, "out0", "index.html")); err == nil {
 		b.ReportMetric(float64(fi.Size())/float64(n), "html-B/record")
+	}
+	if des, err := os.ReadDir(filepath.Join(dir, "out0")); err == nil {
+		var written int64
+		for _, de := range des {
+			if fi, err := de.Info(); err == nil && fi.Mode().IsRegular() {
+				written += fi.Size()
+			}
+		}
+		b.ReportMetric(float64(written)/float64(n), "written-B/record")
 	}
 }

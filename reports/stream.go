@@ -964,7 +964,7 @@ func (so *streamOut) addCSV(r *metrics.Result, d derived) {
 }
 
 // appendCSVField appends s as encoding/csv writes a field.
-func appendCSVField(b []byte, s string) []byte {
+func appendCSVField[S ~string | ~[]byte](b []byte, s S) []byte {
 	if !csvNeedsQuotes(s) {
 		return append(b, s...)
 	}
@@ -980,11 +980,11 @@ func appendCSVField(b []byte, s string) []byte {
 }
 
 // csvNeedsQuotes is encoding/csv's fieldNeedsQuotes with a comma.
-func csvNeedsQuotes(s string) bool {
-	if s == "" {
+func csvNeedsQuotes[S ~string | ~[]byte](s S) bool {
+	if len(s) == 0 {
 		return false
 	}
-	if s == `\.` {
+	if string(s) == `\.` {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
@@ -992,7 +992,7 @@ func csvNeedsQuotes(s string) bool {
 			return true
 		}
 	}
-	r1, _ := utf8.DecodeRuneInString(s)
+	r1, _ := utf8.DecodeRuneInString(string(s[:min(len(s), utf8.UTFMax)]))
 	return unicode.IsSpace(r1)
 }
 

@@ -8,8 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/stratbench/stratbench/metrics"
+	"sync"
 )
 
 // SummaryRow is one line of a report's summary table: in one scenario,
@@ -126,7 +125,7 @@ func (r *Report) summaryRow(rk *Ranking) SummaryRow {
 	row := SummaryRow{
 		Scenario:   rk.Scenario,
 		Metric:     rk.Metric,
-		MetricText: metricText(r.Set.Units, rk.Metric, recResults(rk.results)),
+		MetricText: metricText(r.Set.Units, rk.Metric, rk.results),
 		Better:     rk.Better.String(),
 		Best:       rk.Best,
 		Winner:     rk.Winner,
@@ -196,19 +195,6 @@ func (r *Report) summaryRow(rk *Ranking) SummaryRow {
 	return row
 }
 
-// recResults stands in for the results of ranking records where only
-// their unit_sec parameter is asked for (unitText).
-func recResults(rs []rankInfo) []*metrics.Result {
-	out := make([]*metrics.Result, len(rs))
-	for i, rec := range rs {
-		out[i] = &metrics.Result{}
-		if rec.hasUnitSec {
-			out[i].Params = map[string]any{"unit_sec": rec.unitSec}
-		}
-	}
-	return out
-}
-
 func rankRow(name string, e Entry, rank []int) RankRow {
 	rr := RankRow{Name: name, Value: e.Est.Center, Rank: rank, Bound: e.Bound}
 	if e.Est.HasCI() {
@@ -228,12 +214,12 @@ func estimateText(e Estimate) string {
 
 // metricText is a metric's title with its unit, "throughput (ops/s)";
 // times carry their unit with their values, so only the title is given.
-func metricText(units Units, metric string, rs []*metrics.Result) string {
+func metricText(units Units, metric string, rs []rankInfo) string {
 	unit, _ := units.Describe(metric)
 	if _, ok := timeUnits[unit]; ok {
 		return MetricTitle(metric)
 	}
-	return MetricTitle(metric) + " (" + unitText(units, metric, rs) + ")"
+	return MetricTitle(metric) + " (" + unitTextOf(units, metric, len(rs), func(i int) (float64, bool) { return rs[i].unitSec, rs[i].hasUnitSec }) + ")"
 }
 
 // estimateUnitText is estimateText with times in a readable unit: "39.3
@@ -327,16 +313,38 @@ func (r *Report) WriteSummaryJSON(w io.Writer) error {
 		bw.WriteString("null")
 	default:
 		bw.WriteString("[")
-		for i := range r.Rankings {
-			b, err := json.MarshalIndent(r.summaryRow(&r.Rankings[i]), "    ", "  ")
-			if err != nil {
-				return fmt.Errorf("encoding summary: %w", err)
+		// The rows are encoded on every core (a sweep has a row per
+		// scenario, a million records 170,000 of them), written in order.
+		// The rows' buffers are used again once written.
+		bufs := sync.Pool{New: func() any { return new([]byte) }}
+		type encoded struct {
+			b   *[]byte
+			err error
+		}
+		err := inOrder(len(r.Rankings), 1024, func(i int) encoded {
+			row := r.summaryRow(&r.Rankings[i])
+			buf := bufs.Get().(*[]byte)
+			var ok bool
+			if *buf, ok = appendSummaryRowJSON((*buf)[:0], &row, "    "); ok {
+				return encoded{buf, nil}
+			}
+			var err error
+			*buf, err = json.MarshalIndent(row, "    ", "  ")
+			return encoded{buf, err}
+		}, func(i int, e encoded) error {
+			if e.err != nil {
+				return fmt.Errorf("encoding summary: %w", e.err)
 			}
 			if i > 0 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n    ")
-			bw.Write(b)
+			bw.Write(*e.b)
+			bufs.Put(e.b)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		bw.WriteString("\n  ]")
 	}
