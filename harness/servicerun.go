@@ -846,7 +846,6 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration, rt runtimeDelta
 			batches[b] /= float64(batchN[b])
 		}
 	}
-	res.SetBatchCI("response_mean", batches[:], batchN[:])
 	if w := metrics.OverloadWarning(c.Policy, c.Load, dispatched, res.PerServer["busy_fraction"], c.Speeds); w != "" {
 		res.Warnings = append(res.Warnings, w)
 		res.Params["unstable"] = true
@@ -855,6 +854,7 @@ func (r *svcRun) result(lambda float64, wall, cpu time.Duration, rt runtimeDelta
 		res.Params["unstable"] = true
 		res.Warnings = append(res.Warnings, fmt.Sprintf("offered load %g >= 1: the system is unstable; queues and response times grow with the run length, so these figures describe this run only", c.Load))
 	}
+	res.SetBatchCI("response_mean", batches[:], batchN[:]) // after "unstable" is known
 	if lag := m["lag_p99_sec"]; lag > 0.1*c.Unit.Seconds() {
 		bunch := m["lag_max_sec"] / c.Unit.Seconds() * lambda
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the generator ran late (mean %.3gms, p99 %.3gms, max %.3gms: up to %.0f arrivals bunched): response times count from the intended arrivals, so they include these stalls of the machine", m["lag_mean_sec"]*1e3, lag*1e3, m["lag_max_sec"]*1e3, bunch))

@@ -110,17 +110,28 @@ func Lag1(xs []float64) float64 {
 
 // SetBatchCI gives r the batch-means estimate of metric from the means ys
 // of consecutive batches of its measured jobs in arrival order (ns jobs
-// each): its 95% interval in CI95, the batch means as its Samples when
-// they are nearly independent (so that rankings and benchstat compare
-// runs by them), the method in Params["ci_method"], and a warning when
-// there are too few batches or they stay correlated.
+// each): its 95% interval in CI95, the method in Params["ci_method"], and
+// the batch means as its Samples only when their lag-1 correlation is at
+// most 0.1 (the interval was not widened), so that rankings and benchstat
+// treat them as independent only where they nearly are. Samples from one
+// run hold that run's noise, not the drift of the machine between runs.
+// It warns when there were too few batches to start with, or when they
+// stay correlated in a run not marked Params["unstable"] (whose queues
+// grow: a longer run would not help).
 func (r *Result) SetBatchCI(metric string, ys []float64, ns []int64) {
-	e := BatchMeans(ys, ns)
 	if r.Params == nil {
 		r.Params = map[string]any{}
 	}
+	given := 0
+	for i := range ys {
+		if ns == nil || ns[i] > 0 {
+			given++
+		}
+	}
+	e := BatchMeans(ys, ns)
 	if !e.OK {
 		r.Params["ci_method"] = "none (fewer than 2 batches of jobs)"
+		r.Warnings = append(r.Warnings, "too few measured jobs for a confidence interval")
 		return
 	}
 	mu := e.Mean
@@ -134,17 +145,17 @@ func (r *Result) SetBatchCI(metric string, ys []float64, ns []int64) {
 	r.Params["ci_method"] = fmt.Sprintf("batch means (%d batches, lag-1 %.2f)", len(e.Batches), e.Lag1)
 	if e.Lag1 > 0.1 {
 		r.Params["ci_method"] = fmt.Sprintf("batch means (%d batches), widened for their lag-1 correlation %.2f", len(e.Batches), e.Lag1)
-	}
-	if e.Negligible {
+	} else {
 		if r.Samples == nil {
 			r.Samples = map[string][]float64{}
 		}
 		r.Samples[metric] = e.Batches
 	}
+	unstable, _ := r.Params["unstable"].(bool)
 	switch {
-	case len(e.Batches) < 10:
-		r.Warnings = append(r.Warnings, fmt.Sprintf("only %d batches of jobs: the confidence interval is unreliable", len(e.Batches)))
-	case e.Lag1 > 0.3:
-		r.Warnings = append(r.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f): the run is short for this load; the interval was widened, but a longer run would make it trustworthy", e.Lag1))
+	case given < 10:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("only %d batches of jobs: the confidence interval is unreliable", given))
+	case e.Lag1 > 0.3 && !unstable:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("batch means are correlated (lag-1 %.2f) even at %d batches: the run is short for this load; the interval was widened, but a longer run would make it trustworthy", e.Lag1, len(e.Batches)))
 	}
 }

@@ -45,7 +45,7 @@ func TestBatchMeansCounts(t *testing.T) {
 
 // TestSetBatchCI: nearly independent batch means become the record's
 // samples of the metric, with an interval around its value; correlated ones
-// are merged into fewer, longer batches, widen the interval, and warn.
+// widen the interval, are not samples, and warn unless the run is unstable.
 func TestSetBatchCI(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	iid, ar := make([]float64, 120), make([]float64, 120)
@@ -65,12 +65,24 @@ func TestSetBatchCI(t *testing.T) {
 	b.Metrics = map[string]float64{"response_mean": 2}
 	b.SetBatchCI("response_mean", ar, nil)
 	wa, wb := a.CI95["response_mean"], b.CI95["response_mean"]
-	if n := len(b.Samples["response_mean"]); n >= 30 || len(b.Warnings) != 1 || !(wb[1]-wb[0] > 10*(wa[1]-wa[0])) {
-		t.Errorf("AR(1): %d samples, warnings %v, interval %v against iid %v", n, b.Warnings, wb, wa)
+	if b.Samples != nil || len(b.Warnings) != 1 || !(wb[1]-wb[0] > 10*(wa[1]-wa[0])) {
+		t.Errorf("AR(1): samples %v, warnings %v, interval %v against iid %v", b.Samples, b.Warnings, wb, wa)
+	}
+	// The same in a run marked unstable: no advice to run longer.
+	u := Result{Metrics: map[string]float64{"response_mean": 2}, Params: map[string]any{"unstable": true}}
+	u.SetBatchCI("response_mean", ar, nil)
+	if len(u.Warnings) != 0 {
+		t.Errorf("unstable: warnings %v, want none from the interval", u.Warnings)
+	}
+	// Few batches to start with warn, however they merge.
+	f := Result{Metrics: map[string]float64{"response_mean": 2}}
+	f.SetBatchCI("response_mean", iid[:8], nil)
+	if len(f.Warnings) != 1 {
+		t.Errorf("8 batches: warnings %v, want one", f.Warnings)
 	}
 	var c Result
 	c.SetBatchCI("response_mean", []float64{1}, nil)
-	if c.CI95 != nil || c.Params["ci_method"] == nil {
+	if c.CI95 != nil || c.Params["ci_method"] == nil || len(c.Warnings) != 1 {
 		t.Errorf("one batch: interval %v, method %v", c.CI95, c.Params["ci_method"])
 	}
 }

@@ -31,20 +31,9 @@ func (p part) String() string {
 	return p.key + "=" + p.value
 }
 
-func nameParts(name string) []part {
-	var out []part
-	for s := range strings.SplitSeq(name, "/") {
-		if s == "" {
-			continue
-		}
-		if k, v, ok := strings.Cut(s, "="); ok {
-			out = append(out, part{k, v})
-		} else {
-			out = append(out, part{"", s})
-		}
-	}
-	return out
-}
+// nameParts splits a result's name into its parts: key=value, or a bare
+// word (key "").
+func nameParts(name string) []part { return appendNameParts(nil, name) }
 
 // StrategyOf returns the strategy keys and label of r: ("policy", "p2c"),
 // ("executor:policy", "queues:p2c"), ("policy", "pod(d=3)"). A result
@@ -201,7 +190,10 @@ var headlinePriority = []string{
 // results: the first of headlinePriority that all of them have, else the
 // first rate (…/s) they share, else the first metric they share.
 func Headline(rs []*metrics.Result) string {
-	has := func(m string) bool {
+	if len(rs) == 0 {
+		return ""
+	}
+	return pickHeadline(rs[0].MetricNames(), func(m string) bool {
 		for _, r := range rs {
 			if _, ok := r.Metrics[m]; !ok {
 				if _, ok := r.Samples[m]; !ok {
@@ -209,17 +201,20 @@ func Headline(rs []*metrics.Result) string {
 				}
 			}
 		}
-		return len(rs) > 0
-	}
+		return true
+	})
+}
+
+// pickHeadline is the headline among names (the first result's metrics) for
+// results that all have the metrics for which has is true: the first of
+// headlinePriority they all have, else their first rate, else their first
+// metric.
+func pickHeadline(names []string, has func(m string) bool) string {
 	for _, m := range headlinePriority {
 		if has(m) {
 			return m
 		}
 	}
-	if len(rs) == 0 {
-		return ""
-	}
-	names := rs[0].MetricNames()
 	for _, m := range names {
 		if isRate(m, "") && has(m) {
 			return m

@@ -120,16 +120,8 @@ func (s *Set) read(ctx context.Context, path string, r io.Reader) error {
 	switch sniff(head) {
 	case KindProfile:
 		in.Kind = KindProfile
-		data, err := io.ReadAll(io.LimitReader(br, MaxProfile+1))
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		if len(data) > MaxProfile {
-			s.Problems = append(s.Problems, fmt.Errorf("%s: a profile larger than %d MB, the limit of a profile input: left out", path, MaxProfile>>20))
-		} else if _, err := profile.ParseData(data); err != nil {
-			s.Problems = append(s.Problems, fmt.Errorf("%s: %v", path, err))
-		} else {
-			s.addProfile(path)
+		if err := s.readProfile(path, br); err != nil {
+			return err
 		}
 	case KindResults:
 		in.Kind = KindResults
@@ -405,4 +397,21 @@ func benchResult(rec *benchfmt.Result) *metrics.Result {
 		r.Params["pkg"] = ""
 	}
 	return r
+}
+
+// readProfile reads a pprof profile input from r: a profile too large or
+// that does not parse is a problem of the set, not an error.
+func (s *Set) readProfile(path string, r io.Reader) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxProfile+1))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > MaxProfile {
+		s.Problems = append(s.Problems, fmt.Errorf("%s: a profile larger than %d MB, the limit of a profile input: left out", path, MaxProfile>>20))
+	} else if _, err := profile.ParseData(data); err != nil {
+		s.Problems = append(s.Problems, fmt.Errorf("%s: %v", path, err))
+	} else {
+		s.addProfile(path)
+	}
+	return nil
 }

@@ -243,7 +243,7 @@ func ReadProfile(path string) (*ProfileSummary, error) {
 // distinct function of its stack (inlined frames included), as pprof
 // counts them; the category of each sample is decided by category.
 func SummarizeProfile(p *profile.Profile) *ProfileSummary {
-	vi, scale := cpuIndex(p)
+	vi, scale := flame.CPUValue(p)
 	type agg struct {
 		g         ProfileGroup
 		flat, cum map[string]float64
@@ -352,26 +352,4 @@ func sampleCount(p *profile.Profile, smp *profile.Sample) int {
 		}
 	}
 	return 1
-}
-
-// cpuIndex returns the index of the CPU time value of p's samples and the
-// factor that turns it into seconds; without a CPU sample type it uses the
-// last value as is.
-func cpuIndex(p *profile.Profile) (int, float64) {
-	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
-			switch st.Unit {
-			case "nanoseconds":
-				return i, 1e-9
-			case "microseconds":
-				return i, 1e-6
-			case "milliseconds":
-				return i, 1e-3
-			case "seconds":
-				return i, 1
-			}
-			return i, 1
-		}
-	}
-	return len(p.SampleType) - 1, 1
 }

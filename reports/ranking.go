@@ -447,34 +447,17 @@ func (rec *rankRec) estimate(m string) (Estimate, bool) {
 
 // headlineRecs is Headline for ranking records.
 func headlineRecs(rs []*rankRec) string {
-	has := func(m string) bool {
+	if len(rs) == 0 {
+		return ""
+	}
+	return pickHeadline(rs[0].names, func(m string) bool {
 		for _, r := range rs {
 			if !r.has(m) {
 				return false
 			}
 		}
-		return len(rs) > 0
-	}
-	for _, m := range headlinePriority {
-		if has(m) {
-			return m
-		}
-	}
-	if len(rs) == 0 {
-		return ""
-	}
-	names := rs[0].names
-	for _, m := range names {
-		if isRate(m, "") && has(m) {
-			return m
-		}
-	}
-	for _, m := range names {
-		if has(m) {
-			return m
-		}
-	}
-	return ""
+		return true
+	})
 }
 
 // isBound reports whether the strategy of r is a reference bound: a

@@ -25,8 +25,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/pprof/profile"
-
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/stratbench/stratbench/internal/fsutil"
@@ -206,16 +204,8 @@ func (sr *streamReader) read(si int32, src source) error {
 	switch sniff(head) {
 	case KindProfile:
 		in.Kind = KindProfile
-		data, err := io.ReadAll(io.LimitReader(br, MaxProfile+1))
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		if len(data) > MaxProfile {
-			s.Problems = append(s.Problems, fmt.Errorf("%s: a profile larger than %d MB, the limit of a profile input: left out", path, MaxProfile>>20))
-		} else if _, err := profile.ParseData(data); err != nil {
-			s.Problems = append(s.Problems, fmt.Errorf("%s: %v", path, err))
-		} else {
-			s.addProfile(path)
+		if err := s.readProfile(path, br); err != nil {
+			return err
 		}
 	case KindResults:
 		in.Kind = KindResults

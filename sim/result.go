@@ -221,7 +221,6 @@ func assemble(c *Config, reps []replication, wall time.Duration) *metrics.Result
 	return res
 }
 
-// lag1 is the lag-1 autocorrelation of xs (0 when it cannot be computed).
 func mean(xs []float64) float64 {
 	s := 0.0
 	for _, x := range xs {

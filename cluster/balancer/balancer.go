@@ -161,24 +161,24 @@ func (l Limits) withDefaults() (Limits, error) {
 		def  int
 		min  int
 	}{
-		{"MaxHeaderBytes", &l.MaxHeaderBytes, d.MaxHeaderBytes, 1 << 10},
-		{"MaxHeaders", &l.MaxHeaders, d.MaxHeaders, 1},
-		{"MaxRequestLine", &l.MaxRequestLine, d.MaxRequestLine, 64},
-		{"MaxBodyBytes", &l.MaxBodyBytes, d.MaxBodyBytes, 1},
-		{"MaxBufferedBodyBytes", &l.MaxBufferedBodyBytes, d.MaxBufferedBodyBytes, 2},
-		{"MaxConns", &l.MaxConns, d.MaxConns, 1},
-		{"MaxResponseHeaderBytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
-		{"MaxResponseBodyBytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
-		{"MaxBufferedResponseBytes", &l.MaxBufferedResponseBytes, d.MaxBufferedResponseBytes, 2},
-		{"QueueMax", &l.QueueMax, d.QueueMax, 1},
-		{"MaxProbeBytes", &l.MaxProbeBytes, d.MaxProbeBytes, 64},
+		{"max_header_bytes", &l.MaxHeaderBytes, d.MaxHeaderBytes, 1 << 10},
+		{"max_headers", &l.MaxHeaders, d.MaxHeaders, 1},
+		{"max_request_line", &l.MaxRequestLine, d.MaxRequestLine, 64},
+		{"max_body_bytes", &l.MaxBodyBytes, d.MaxBodyBytes, 1},
+		{"max_buffered_body_bytes", &l.MaxBufferedBodyBytes, d.MaxBufferedBodyBytes, 2},
+		{"max_conns", &l.MaxConns, d.MaxConns, 1},
+		{"max_response_header_bytes", &l.MaxResponseHeaderBytes, d.MaxResponseHeaderBytes, 1 << 10},
+		{"max_response_body_bytes", &l.MaxResponseBodyBytes, d.MaxResponseBodyBytes, 1},
+		{"max_buffered_response_bytes", &l.MaxBufferedResponseBytes, d.MaxBufferedResponseBytes, 2},
+		{"queue_max", &l.QueueMax, d.QueueMax, 1},
+		{"max_probe_bytes", &l.MaxProbeBytes, d.MaxProbeBytes, 64},
 	}
 	for _, f := range ints {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
 		if *f.v < f.min {
-			return l, fmt.Errorf("balancer: %s must be >= %d, got %d", f.name, f.min, *f.v)
+			return l, bad.Field(f.name, "must be >= %d, got %d", f.min, *f.v)
 		}
 	}
 	if l.MaxBufferedBodyBytes <= l.MaxBodyBytes {
@@ -192,22 +192,22 @@ func (l Limits) withDefaults() (Limits, error) {
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"HeaderTimeout", &l.HeaderTimeout, d.HeaderTimeout},
-		{"BodyIdleTimeout", &l.BodyIdleTimeout, d.BodyIdleTimeout},
-		{"BodyTimeout", &l.BodyTimeout, d.BodyTimeout},
-		{"IdleTimeout", &l.IdleTimeout, d.IdleTimeout},
-		{"WriteTimeout", &l.WriteTimeout, d.WriteTimeout},
-		{"FirstByteTimeout", &l.FirstByteTimeout, d.FirstByteTimeout},
-		{"BackendIdleTimeout", &l.BackendIdleTimeout, d.BackendIdleTimeout},
-		{"QueueTimeout", &l.QueueTimeout, d.QueueTimeout},
-		{"ProbeTimeout", &l.ProbeTimeout, d.ProbeTimeout},
+		{"header_timeout", &l.HeaderTimeout, d.HeaderTimeout},
+		{"body_idle_timeout", &l.BodyIdleTimeout, d.BodyIdleTimeout},
+		{"body_timeout", &l.BodyTimeout, d.BodyTimeout},
+		{"idle_timeout", &l.IdleTimeout, d.IdleTimeout},
+		{"write_timeout", &l.WriteTimeout, d.WriteTimeout},
+		{"first_byte_timeout", &l.FirstByteTimeout, d.FirstByteTimeout},
+		{"backend_idle_timeout", &l.BackendIdleTimeout, d.BackendIdleTimeout},
+		{"queue_timeout", &l.QueueTimeout, d.QueueTimeout},
+		{"probe_timeout", &l.ProbeTimeout, d.ProbeTimeout},
 	}
 	for _, f := range durs {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
 		if *f.v < 0 {
-			return l, fmt.Errorf("balancer: %s must be > 0, got %v", f.name, *f.v)
+			return l, bad.Field(f.name, "must be > 0, got %v", *f.v)
 		}
 	}
 	return l, nil
@@ -241,7 +241,7 @@ func (c *Config) withDefaults() (Config, error) {
 	case len(b.Backends) == 0:
 		return b, bad.Field("backends", ": give at least one host:port")
 	case b.Unit < 0:
-		return b, fmt.Errorf("balancer: unit must be > 0, got %v", b.Unit)
+		return b, bad.Field("unit", "must be > 0, got %v", b.Unit)
 	}
 	seen := map[string]bool{}
 	for _, a := range b.Backends {

@@ -78,6 +78,9 @@ func TestClusterBadInput(t *testing.T) {
 		{[]string{"balance"}, "--backends"},
 		{[]string{"balance", "--backends", "a:1", "--policy", "fastest"}, "unknown policy"},
 		{[]string{"balance", "--backends", "nocolon"}, "host:port"},
+		{[]string{"balance", "--backends", "a:1", "--max-headers", "-1"}, "--max-headers must be >= 1, got -1"},
+		{[]string{"balance", "--backends", "a:1", "--header-timeout", "-1s"}, "--header-timeout must be > 0, got -1s"},
+		{[]string{"balance", "--backends", "a:1", "--max-body-bytes", "100", "--max-buffered-body-bytes", "50"}, "--max-buffered-body-bytes must be more than --max-body-bytes (100), got 50"},
 		{[]string{"guard"}, "command"},
 	}
 	for _, tc := range cases {
