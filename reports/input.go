@@ -111,13 +111,12 @@ func (s *Set) read(ctx context.Context, path string, r io.Reader) error {
 	if s.Units.Better == nil {
 		s.Units.Better = map[string]metrics.Better{}
 	}
-	br := bufio.NewReaderSize(lines.ContextReader(ctx, r), 64<<10)
-	head, err := br.Peek(512)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return fmt.Errorf("reading %s: %w", path, err)
+	br, kind, err := openInput(ctx, path, r)
+	if err != nil {
+		return err
 	}
 	in := Input{Path: path}
-	switch sniff(head) {
+	switch kind {
 	case KindProfile:
 		in.Kind = KindProfile
 		if err := s.readProfile(path, br); err != nil {
@@ -414,4 +413,15 @@ func (s *Set) readProfile(path string, r io.Reader) error {
 		s.addProfile(path)
 	}
 	return nil
+}
+
+// openInput buffers input r (stopping when ctx is done) and tells its kind
+// from its first bytes.
+func openInput(ctx context.Context, path string, r io.Reader) (*bufio.Reader, string, error) {
+	br := bufio.NewReaderSize(lines.ContextReader(ctx, r), 64<<10)
+	head, err := br.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	return br, sniff(head), nil
 }

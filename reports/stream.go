@@ -195,13 +195,12 @@ func (sr *streamReader) close() {
 // Set.read does.
 func (sr *streamReader) read(si int32, src source) error {
 	s, path, ctx := sr.set, src.path, sr.ctx
-	br := bufio.NewReaderSize(lines.ContextReader(ctx, src.f), 64<<10)
-	head, err := br.Peek(512)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return fmt.Errorf("reading %s: %w", path, err)
+	br, kind, err := openInput(ctx, path, src.f)
+	if err != nil {
+		return err
 	}
 	in := Input{Path: path}
-	switch sniff(head) {
+	switch kind {
 	case KindProfile:
 		in.Kind = KindProfile
 		if err := s.readProfile(path, br); err != nil {
