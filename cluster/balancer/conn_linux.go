@@ -4,9 +4,11 @@ package balancer
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -26,10 +28,13 @@ import (
 // A backend connection also sends a request and waits for its answer in
 // one step (sendThenRead), which saves the read that would find nothing.
 //
+// Its deadlines cost no timer update when they move later, which they do
+// at nearly every request (see SetReadDeadline).
+//
 // Reads run in one goroutine at a time, and so do writes (the callers'
-// own order, and net.Conn's locks, serialize them); Close and the
-// deadlines are the wrapped connection's. It has no ReadFrom or WriteTo,
-// so that every byte goes through Read and Write.
+// own order, and net.Conn's locks, serialize them); Close is the wrapped
+// connection's. It has no ReadFrom or WriteTo, so that every byte goes
+// through Read and Write.
 type sysConn struct {
 	net.Conn
 	rc syscall.RawConn
@@ -55,6 +60,13 @@ type sysConn struct {
 	serr    syscall.Errno
 	sendBy  time.Time
 	cut     bool
+
+	// The deadlines asked (rd, wd; zero: none) and those set on the
+	// socket (rSet, wSet), under dmu: a deadline asked is never before
+	// the one set, which fires first (see SetReadDeadline).
+	dmu        sync.Mutex
+	rd, wd     time.Time
+	rSet, wSet time.Time
 }
 
 // wrapConn returns c as a sysConn when it is a TCP connection, else c.
@@ -79,17 +91,17 @@ func (c *sysConn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.rbuf, c.rn, c.rerr = p, 0, 0
-	err := c.rc.Read(c.readFn)
+	err := c.rawRead(c.readFn)
 	if err == nil && c.sending && c.serr == 0 {
 		// The request did not fit in the socket: send the rest as it
 		// makes room (by sendBy: a peer that stops reading must not hold
 		// the request past its deadline), then read.
-		c.Conn.SetWriteDeadline(c.sendBy)
-		err = c.rc.Write(c.sendFn)
-		c.Conn.SetWriteDeadline(time.Time{})
+		c.SetWriteDeadline(c.sendBy)
+		err = c.rawWrite(c.sendFn)
+		c.SetWriteDeadline(time.Time{})
 		if err == nil && c.serr == 0 {
 			c.sending = false
-			err = c.rc.Read(c.readFn)
+			err = c.rawRead(c.readFn)
 		}
 	}
 	if c.sending {
@@ -101,7 +113,7 @@ func (c *sysConn) Read(p []byte) (int, error) {
 		// to a request it refuses, and then reset the connection): that
 		// answer is this request's. One read that does not wait.
 		c.rn, c.rerr = 0, 0
-		if c.rc.Read(c.earlyFn) == nil && c.rn > 0 {
+		if c.rawRead(c.earlyFn) == nil && c.rn > 0 {
 			c.rbuf, c.cut = nil, true
 			return c.rn, nil
 		}
@@ -180,7 +192,7 @@ func (c *sysConn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.wbuf, c.wn, c.werr = p, 0, 0
-	err := c.rc.Write(c.writeFn)
+	err := c.rawWrite(c.writeFn)
 	n := c.wn
 	c.wbuf = nil
 	if err == nil && c.werr != 0 {
@@ -252,7 +264,7 @@ func (c *sysConn) doSend(fd uintptr) bool {
 // peek at its socket (see idleState).
 func (c *sysConn) idle() connState {
 	c.peeked = connEnded
-	if c.rc.Read(c.peekFn) != nil {
+	if c.rawRead(c.peekFn) != nil {
 		return connEnded
 	}
 	return c.peeked
@@ -269,6 +281,76 @@ func (c *sysConn) doPeek(fd uintptr) bool {
 		c.peeked = connUnread
 	}
 	return true
+}
+
+// SetReadDeadline sets the deadline of reads, as net.Conn's does, but
+// sets it on the socket only when it is earlier than the one set there
+// (or there is none): a later one is only recorded. Setting one costs a
+// timer update and two clock reads in the runtime, and fasthttp's server
+// moves the read deadline twice a request (the idle wait, then the
+// head) and the write deadline once, always later but for the head's.
+// The deadline set, earlier, fires first; the read or write it stops
+// (or the next one, if it fires between them) is resumed under the
+// deadline asked (rawRead, rawWrite), so a read or write still times out
+// at the deadline asked, and the socket's deadline moves about once per
+// timeout instead of at every request.
+func (c *sysConn) SetReadDeadline(t time.Time) error {
+	return c.setDeadline(t, &c.rd, &c.rSet, c.Conn.SetReadDeadline)
+}
+
+// SetWriteDeadline sets the deadline of writes (see SetReadDeadline).
+func (c *sysConn) SetWriteDeadline(t time.Time) error {
+	return c.setDeadline(t, &c.wd, &c.wSet, c.Conn.SetWriteDeadline)
+}
+
+// SetDeadline sets both deadlines (see SetReadDeadline).
+func (c *sysConn) SetDeadline(t time.Time) error {
+	return errors.Join(c.SetReadDeadline(t), c.SetWriteDeadline(t))
+}
+
+func (c *sysConn) setDeadline(t time.Time, asked, set *time.Time, setOn func(time.Time) error) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	*asked = t
+	if t.IsZero() || !set.IsZero() && !t.Before(*set) {
+		return nil // a deadline set fires first (none asked: it clears it then)
+	}
+	*set = t
+	return setOn(t)
+}
+
+// resume reports whether an operation stopped by the deadline set on the
+// socket is to go on, the deadline asked being later and not passed; it
+// then sets that one on the socket.
+func (c *sysConn) resume(asked, set *time.Time, setOn func(time.Time) error) bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if set.Equal(*asked) || !asked.IsZero() && !time.Now().Before(*asked) {
+		return false // the deadline asked has passed
+	}
+	*set = *asked
+	return setOn(*asked) == nil
+}
+
+// rawRead runs fn as c.rc.Read does, under the read deadline asked (see
+// SetReadDeadline).
+func (c *sysConn) rawRead(fn func(fd uintptr) bool) error {
+	for {
+		err := c.rc.Read(fn)
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !c.resume(&c.rd, &c.rSet, c.Conn.SetReadDeadline) {
+			return err
+		}
+	}
+}
+
+// rawWrite runs fn as c.rc.Write does, under the write deadline asked.
+func (c *sysConn) rawWrite(fn func(fd uintptr) bool) error {
+	for {
+		err := c.rc.Write(fn)
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !c.resume(&c.wd, &c.wSet, c.Conn.SetWriteDeadline) {
+			return err
+		}
+	}
 }
 
 // opError returns err as net.Conn's methods do (RawConn's are already

@@ -163,6 +163,109 @@ func TestSysConnErrors(t *testing.T) {
 	})
 }
 
+// TestSysConnDeadlinesMoved checks that sysConn's deadlines, which are
+// set on the socket only when they move earlier, stop a read or write
+// exactly as net.Conn's (its naive twin) do when they are moved later,
+// earlier, cleared, or pass while no read or write waits: each case runs
+// on both, and a read or write must time out on both or on neither, and
+// never before the last deadline set.
+func TestSysConnDeadlinesMoved(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	cases := []struct {
+		name string
+		// set moves the deadline (of reads, or writes when write)
+		// relative to the start, waiting first for wait (none if 0).
+		moves []struct {
+			wait, to time.Duration // to 0: no deadline
+		}
+		write   bool
+		peerAt  time.Duration // the peer sends (reads, when write) this long after the moves; -1: never
+		timeout bool          // the read (write) is to time out
+		minWait time.Duration // and not before this long after the start
+	}{
+		{name: "read, moved later", moves: []struct{ wait, to time.Duration }{{0, ms(30)}, {0, ms(400)}}, peerAt: ms(100)},
+		{name: "read, moved later, times out at the later", moves: []struct{ wait, to time.Duration }{{0, ms(20)}, {0, ms(150)}}, peerAt: -1, timeout: true, minWait: ms(150)},
+		{name: "read, moved earlier", moves: []struct{ wait, to time.Duration }{{0, ms(5000)}, {0, ms(40)}}, peerAt: -1, timeout: true, minWait: ms(40)},
+		{name: "read, cleared", moves: []struct{ wait, to time.Duration }{{0, ms(20)}, {0, 0}}, peerAt: ms(100)},
+		{name: "read, passed while idle, moved later", moves: []struct{ wait, to time.Duration }{{0, ms(10)}, {ms(50), ms(400)}}, peerAt: ms(50)},
+		{name: "read, passed while idle", moves: []struct{ wait, to time.Duration }{{0, ms(10)}, {ms(50), ms(10)}}, peerAt: ms(200), timeout: true, minWait: ms(10)},
+		{name: "write, moved later", moves: []struct{ wait, to time.Duration }{{0, ms(30)}, {0, ms(5000)}}, write: true, peerAt: ms(100)},
+		{name: "write, moved later, times out at the later", moves: []struct{ wait, to time.Duration }{{0, ms(20)}, {0, ms(150)}}, write: true, peerAt: -1, timeout: true, minWait: ms(150)},
+		{name: "write, passed while idle, moved later", moves: []struct{ wait, to time.Duration }{{0, ms(10)}, {ms(50), ms(5000)}}, write: true, peerAt: ms(50)},
+	}
+	for _, tc := range cases {
+		for _, naive := range []bool{false, true} {
+			name := tc.name + "/sysConn"
+			if naive {
+				name = tc.name + "/net.Conn"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				a, b := tcpPair(t)
+				a.(*net.TCPConn).SetWriteBuffer(32 << 10)
+				b.(*net.TCPConn).SetReadBuffer(32 << 10)
+				c := wrapConn(a)
+				if naive {
+					c = a
+				}
+				start := time.Now()
+				for _, m := range tc.moves {
+					time.Sleep(m.wait)
+					var d time.Time
+					if m.to > 0 {
+						d = start.Add(m.to)
+					}
+					if tc.write {
+						c.SetWriteDeadline(d)
+					} else {
+						c.SetReadDeadline(d)
+					}
+				}
+				big := make([]byte, 8<<20) // more than the sockets hold
+				peerDone := make(chan struct{})
+				if tc.peerAt >= 0 {
+					go func() {
+						defer close(peerDone)
+						time.Sleep(tc.peerAt)
+						if tc.write {
+							io.CopyN(io.Discard, b, int64(len(big)))
+						} else {
+							b.Write([]byte("x"))
+						}
+					}()
+				} else {
+					close(peerDone)
+				}
+				var err error
+				if tc.write {
+					_, err = c.Write(big)
+				} else {
+					_, err = c.Read(make([]byte, 16))
+				}
+				took := time.Since(start)
+				if err != nil {
+					a.Close() // a peer still reading a write cut short ends
+					b.Close()
+				}
+				<-peerDone
+				if !tc.timeout {
+					if err != nil {
+						t.Fatalf("got %v after %v, want no error", err, took)
+					}
+					return
+				}
+				var ne net.Error
+				if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("got %v, want a timeout", err)
+				}
+				if took < tc.minWait {
+					t.Fatalf("timed out after %v, before the deadline (%v)", took, tc.minWait)
+				}
+			})
+		}
+	}
+}
+
 // TestConnIdle checks the idle peek of a pooled connection against what
 // its peer did: nothing, sent a byte, or closed.
 func TestConnIdle(t *testing.T) {

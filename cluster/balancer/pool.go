@@ -109,9 +109,10 @@ func (pc *pconn) send(head, body []byte, deadline time.Time) (whole bool, err er
 	return sendAndPeek(pc.c, pc.br, head, body, deadline)
 }
 
-// put returns pc to the pool, or closes it when the pool is full.
-func (p *connPool) put(pc *pconn) {
-	pc.idleAt = time.Now()
+// put returns pc, idle since now, to the pool, or closes it when the
+// pool is full.
+func (p *connPool) put(pc *pconn, now time.Time) {
+	pc.idleAt = now
 	p.mu.Lock()
 	if len(p.idle) < maxIdlePerBackend {
 		p.idle = append(p.idle, pc)
@@ -122,22 +123,22 @@ func (p *connPool) put(pc *pconn) {
 	pc.close()
 }
 
-// closeIdle closes the idle connections unused since before.
+// closeIdle closes the idle connections unused since before. The stack
+// is nearly in the order of idleAt (put's order; requests that ended at
+// the same time may be put in the other order), so all of it is looked at.
 func (p *connPool) closeIdle(before time.Time) {
 	p.mu.Lock()
-	k := 0 // the stack is in the order of idleAt (put's order), oldest first
-	for k < len(p.idle) && p.idle[k].idleAt.Before(before) {
-		k++
+	var old []*pconn
+	keep := p.idle[:0]
+	for _, pc := range p.idle {
+		if pc.idleAt.Before(before) {
+			old = append(old, pc)
+		} else {
+			keep = append(keep, pc)
+		}
 	}
-	if k == 0 {
-		p.mu.Unlock()
-		return
-	}
-	old := make([]*pconn, k)
-	copy(old, p.idle)
-	n := copy(p.idle, p.idle[k:])
-	clear(p.idle[n:])
-	p.idle = p.idle[:n]
+	clear(p.idle[len(keep):])
+	p.idle = keep
 	p.mu.Unlock()
 	for _, pc := range old {
 		pc.close()

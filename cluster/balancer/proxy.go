@@ -95,6 +95,7 @@ func (b *Balancer) newServer() *fasthttp.Server {
 		NoDefaultServerHeader:        true,
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
+		LazyRequestTime:              true, // no clock read a request for RequestCtx.Time, which the balancer does not use
 		SecureErrorLogMessage:        true,
 		CloseOnShutdown:              true,
 		Logger:                       quietLogger{},
@@ -524,10 +525,14 @@ func (b *Balancer) forward(ctx context.Context, target []byte, replay, isHead bo
 func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head, body []byte, resp *fasthttp.Response) (hb *heldBody, err error) {
 	be := b.backends[s]
 	t0 := time.Now()
+	var end time.Time // when the response was read (zero: read the clock at release)
 	o := outcomeOK
 	svc := -1.0
 	defer func() {
-		b.release(s, job, float64(time.Since(t0).Nanoseconds()), svc, o)
+		if end.IsZero() {
+			end = time.Now()
+		}
+		b.release(s, job, float64(end.Sub(t0).Nanoseconds()), svc, o)
 	}()
 	failed := func(e error, dead bool) error {
 		o = outcomeFailed
@@ -627,13 +632,14 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 		keep := whole && !resp.ConnectionClose() // a request cut short ends its connection
 		rh.ResetConnectionClose()
 		stripHop(rh)
+		end = time.Now()
 		if !keep {
 			pc.close()
 		} else if pc.br.Buffered() > 0 {
 			b.unsolicited.Add(1) // bytes after a complete response: the connection is out of step
 			pc.close()
 		} else {
-			be.pool.put(pc)
+			be.pool.put(pc, end)
 		}
 		return hb, nil
 	}
