@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"math/bits"
 	"net"
@@ -95,10 +96,14 @@ func (b *Balancer) newServer() *fasthttp.Server {
 		NoDefaultServerHeader:        true,
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
-		LazyRequestTime:              true, // no clock read a request for RequestCtx.Time, which the balancer does not use
-		SecureErrorLogMessage:        true,
-		CloseOnShutdown:              true,
-		Logger:                       quietLogger{},
+		// Header names go as they came, in both directions, as nginx
+		// relays them (names are case-insensitive; normalizing them cost
+		// a pass over each); the balancer looks them up with headerValue.
+		DisableHeaderNamesNormalizing: true,
+		LazyRequestTime:               true, // no clock read a request for RequestCtx.Time, which the balancer does not use
+		SecureErrorLogMessage:         true,
+		CloseOnShutdown:               true,
+		Logger:                        quietLogger{},
 	}
 }
 
@@ -231,6 +236,18 @@ func hopHeader(name []byte) bool {
 }
 
 func is(name []byte, s string) bool { return bytes.EqualFold(name, []byte(s)) }
+
+// headerValue returns the value of the first header of all named name, in
+// any case: fasthttp's server keeps header names as they came
+// (DisableHeaderNamesNormalizing), and its Peek matches them exactly.
+func headerValue(all iter.Seq2[[]byte, []byte], name string) []byte {
+	for k, v := range all {
+		if len(k) == len(name) && is(k, name) {
+			return v
+		}
+	}
+	return nil
+}
 
 // listedIn reports whether name is one of the comma-separated tokens of a
 // Connection header value (hop-by-hop for this message).
@@ -417,7 +434,8 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 	} else {
 		bb.b = body[:0]
 	}
-	replay := len(body) == 0 && (len(h.Peek("Idempotency-Key")) > 0 || len(h.Peek("X-Idempotency-Key")) > 0 || idempotent(string(h.Method())))
+	replay := len(body) == 0 && (idempotent(string(h.Method())) ||
+		len(headerValue(h.All(), "Idempotency-Key")) > 0 || len(headerValue(h.All(), "X-Idempotency-Key")) > 0)
 	bb.head = appendHead(bb.head[:0], h, len(body))
 	resp := &ctx.Response
 	hb, err := b.forward(ctx, h.RequestURI(), replay, h.IsHead(), bb.head, body, resp)
@@ -449,7 +467,7 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 // Connection header lists and those with an underscore in their name
 // (dropped, as nginx does by default), and the body's Content-Length.
 func appendHead(dst []byte, h *fasthttp.RequestHeader, bodyLen int) []byte {
-	conn := h.Peek("Connection")
+	conn := headerValue(h.All(), "Connection")
 	dst = append(dst, h.Method()...)
 	dst = append(dst, ' ')
 	dst = append(dst, h.RequestURI()...)
@@ -624,7 +642,7 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 			return nil, failed(err, false)
 		}
 		rh := &resp.Header
-		if v := rh.Peek(worker.HeaderService); len(v) > 0 {
+		if v := headerValue(rh.All(), worker.HeaderService); len(v) > 0 {
 			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
 				svc = ns
 			}
@@ -808,7 +826,7 @@ func (h *heldBody) Close() error {
 
 // stripHop removes the hop-by-hop headers of a backend's response.
 func stripHop(rh *fasthttp.ResponseHeader) {
-	conn := rh.Peek("Connection")
+	conn := headerValue(rh.All(), "Connection")
 	var drop [][]byte
 	for k := range rh.All() {
 		if hopHeader(k) && !is(k, "Content-Length") || len(conn) > 0 && listedIn(conn, k) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/stratbench/stratbench/cluster/internal/workertest"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -557,6 +558,72 @@ func TestUnderscoreHeadersDropped(t *testing.T) {
 			t.Errorf("%s: %s %q; want 200 without the underscored header", proto, resp.Status, body)
 		}
 	}
+}
+
+// TestHeaderNamesAnyCase checks that the balancer, which keeps header
+// names as they came (fasthttp's DisableHeaderNamesNormalizing), finds
+// the headers it acts on in any case: hop-by-hop headers and those a
+// Connection header lists are dropped both ways, other names go as sent,
+// an idempotency key makes a request with no body replayable, and a
+// backend's service time is read.
+func TestHeaderNamesAnyCase(t *testing.T) {
+	t.Run("request", func(t *testing.T) {
+		addr := startSecBalancer(t, Config{Backends: []string{startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })}})
+		resp, body := rawExchange(t, addr, "GET /work HTTP/1.1\r\nhost: x\r\nconnection: x-secret, Keep-Alive\r\nx-secret: 1\r\n"+
+			"keep-alive: 5\r\nte: trailers\r\nproxy-connection: x\r\nx-client: me\r\nx-mixed-CASE: y\r\n\r\n", "GET")
+		if resp.StatusCode != 200 || !strings.Contains(body, "for=me ") || !strings.HasSuffix(body, "headers=x-client,x-mixed-case") {
+			t.Errorf("%s %q; want 200 and the backend to see only x-client and x-mixed-case", resp.Status, body)
+		}
+	})
+	t.Run("response", func(t *testing.T) {
+		backend := startMisbehaving(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			for {
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: x-hop\r\nx-hop: 1\r\nkeep-alive: timeout=5\r\n"+
+					"upgrade: h2c\r\nx-stratbench-service-ns: 250000000\r\nx-Kept: y\r\n\r\nok")
+			}
+		})
+		b, srv := newTestBalancer(t, Config{Backends: []string{backend}, Policy: "rr", HealthInterval: -1})
+		resp, body := rawExchange(t, strings.TrimPrefix(srv.URL, "http://"), "GET /work HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+		if resp.StatusCode != 200 || body != "ok" || resp.Header.Get("X-Kept") != "y" {
+			t.Errorf("%s %q %v; want 200 ok with X-Kept", resp.Status, body, resp.Header)
+		}
+		for _, k := range []string{"X-Hop", "Keep-Alive", "Upgrade"} {
+			if v := resp.Header.Get(k); v != "" {
+				t.Errorf("the client got %s: %s, a hop-by-hop header", k, v)
+			}
+		}
+		b.mu.Lock()
+		mean := b.meanSize
+		b.mu.Unlock()
+		if want := 1 + 0.05*(250-1); math.Abs(mean-want) > 1e-9 { // 250ms in units of 1ms
+			t.Errorf("mean task size %v after a reported service time of 250ms, want %v", mean, want)
+		}
+	})
+	t.Run("idempotency key", func(t *testing.T) {
+		for _, key := range []string{"", "idempotency-key: k1\r\n", "x-IDEMPOTENCY-key: k1\r\n"} {
+			// rr sends one of two requests to the backend that closes every
+			// connection unanswered: retried on the other only with a key.
+			closer := startMisbehaving(t, func(c net.Conn) { c.Close() })
+			echo := startMisbehaving(t, func(c net.Conn) { serveEcho(c, nil) })
+			addr := startSecBalancer(t, Config{Backends: []string{closer, echo}})
+			var codes []int
+			for range 2 {
+				resp, _ := rawExchange(t, addr, "POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"+key+"\r\n", "POST")
+				codes = append(codes, resp.StatusCode)
+			}
+			retries := num(secStats(t, addr), "retries")
+			if key != "" && (!slices.Equal(codes, []int{200, 200}) || retries != 1) {
+				t.Errorf("with %q: statuses %v, %v retries; want both 200, one retried", key, codes, retries)
+			}
+			if key == "" && (!slices.Contains(codes, http.StatusBadGateway) || retries != 0) {
+				t.Errorf("without a key: statuses %v, %v retries; want a 502, no retry", codes, retries)
+			}
+		}
+	})
 }
 
 // Finding 5: the response to a pipelined request goes out even though the
