@@ -262,6 +262,31 @@ func listedIn(conn, name []byte) bool {
 	return false
 }
 
+// listedInAny reports whether name is listed in one of the Connection
+// header values conns.
+func listedInAny(conns [][]byte, name []byte) bool {
+	for _, c := range conns {
+		if listedIn(c, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// listsHeaders reports whether a Connection header value lists a token
+// other than close and keep-alive (a header to drop that is not always
+// hop-by-hop).
+func listsHeaders(conn []byte) bool {
+	for len(conn) > 0 {
+		var tok []byte
+		tok, conn, _ = bytes.Cut(conn, []byte{','})
+		if tok = bytes.Trim(tok, " \t"); len(tok) > 0 && !is(tok, "close") && !is(tok, "keep-alive") {
+			return true
+		}
+	}
+	return false
+}
+
 // checkHead refuses what fasthttp reads but nginx or Go's server refuse: it
 // returns the status to answer and why, or 0.
 func (b *Balancer) checkHead(h *fasthttp.RequestHeader) (int, string) {
@@ -466,20 +491,41 @@ func (b *Balancer) handle(ctx *fasthttp.RequestCtx) {
 // HTTP/1.1, the client's headers but the hop-by-hop ones, those the
 // Connection header lists and those with an underscore in their name
 // (dropped, as nginx does by default), and the body's Content-Length.
+//
+// The headers are looked at once when no Connection header lists another
+// header (the common case: none, close or keep-alive); else they are
+// written again, without those listed.
 func appendHead(dst []byte, h *fasthttp.RequestHeader, bodyLen int) []byte {
-	conn := headerValue(h.All(), "Connection")
 	dst = append(dst, h.Method()...)
 	dst = append(dst, ' ')
 	dst = append(dst, h.RequestURI()...)
 	dst = append(dst, " HTTP/1.1\r\n"...)
+	start := len(dst)
+	var connArr [2][]byte
+	conns := connArr[:0] // the values of the Connection headers that list headers
 	for k, v := range h.All() {
-		if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 || len(conn) > 0 && listedIn(conn, k) {
+		if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 {
+			if len(k) == len("Connection") && is(k, "Connection") && listsHeaders(v) {
+				conns = append(conns, v)
+			}
 			continue
 		}
 		dst = append(dst, k...)
 		dst = append(dst, ": "...)
 		dst = append(dst, v...)
 		dst = append(dst, "\r\n"...)
+	}
+	if len(conns) > 0 {
+		dst = dst[:start]
+		for k, v := range h.All() {
+			if hopHeader(k) || bytes.IndexByte(k, '_') >= 0 || listedInAny(conns, k) {
+				continue
+			}
+			dst = append(dst, k...)
+			dst = append(dst, ": "...)
+			dst = append(dst, v...)
+			dst = append(dst, "\r\n"...)
+		}
 	}
 	if bodyLen > 0 || h.ContentLength() != 0 && h.ContentLength() != -2 {
 		dst = append(dst, "Content-Length: "...)
@@ -642,14 +688,9 @@ func (b *Balancer) exchange(s int, job strategies.Job, replay, isHead bool, head
 			return nil, failed(err, false)
 		}
 		rh := &resp.Header
-		if v := headerValue(rh.All(), worker.HeaderService); len(v) > 0 {
-			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
-				svc = ns
-			}
-		}
 		keep := whole && !resp.ConnectionClose() // a request cut short ends its connection
 		rh.ResetConnectionClose()
-		stripHop(rh)
+		svc = stripHop(rh)
 		end = time.Now()
 		if !keep {
 			pc.close()
@@ -824,18 +865,43 @@ func (h *heldBody) Close() error {
 	return nil
 }
 
-// stripHop removes the hop-by-hop headers of a backend's response.
-func stripHop(rh *fasthttp.ResponseHeader) {
-	conn := headerValue(rh.All(), "Connection")
+// stripHop removes the hop-by-hop headers of a backend's response (but
+// Content-Length, which fasthttp writes anew) and those its Connection
+// header lists, and returns the service time the backend reported
+// (worker.HeaderService, in ns), or -1. Most responses have no header to
+// remove, which the one look at each header that finds the service time
+// finds out.
+func stripHop(rh *fasthttp.ResponseHeader) (serviceNs float64) {
+	serviceNs = -1
+	var conns [][]byte // the values of the Connection headers
+	hop := false
+	for k, v := range rh.All() {
+		if serviceNs < 0 && len(k) == len(worker.HeaderService) && is(k, worker.HeaderService) {
+			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
+				serviceNs = ns
+			}
+		}
+		// Content-Length is the one hop header of 14 bytes.
+		if len(k) != len("Content-Length") && hopHeader(k) {
+			hop = true
+			if len(k) == len("Connection") && is(k, "Connection") {
+				conns = append(conns, v)
+			}
+		}
+	}
+	if !hop {
+		return serviceNs
+	}
 	var drop [][]byte
 	for k := range rh.All() {
-		if hopHeader(k) && !is(k, "Content-Length") || len(conn) > 0 && listedIn(conn, k) {
+		if len(k) != len("Content-Length") && hopHeader(k) || listedInAny(conns, k) {
 			drop = append(drop, append([]byte(nil), k...))
 		}
 	}
 	for _, k := range drop {
 		rh.DelBytes(k)
 	}
+	return serviceNs
 }
 
 func isTimeout(err error) bool {
