@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +68,25 @@ type sysConn struct {
 	dmu        sync.Mutex
 	rd, wd     time.Time
 	rSet, wSet time.Time
+
+	// client: a client's connection (wrapClientConn), whose first read
+	// after a write (wrote) lets the other goroutines run first.
+	client, wrote bool
+}
+
+// wrapClientConn is wrapConn for a client's connection. After the
+// balancer has written a response, the client's next request cannot have
+// come yet: a read at once finds nothing (a failed system call, then a
+// park and a wake-up through the poller), so the first read after a write
+// lets the goroutines that are ready run first (runtime.Gosched), after
+// which the request has often come and is read at once. With nothing
+// else ready it costs about a scheduler pass.
+func wrapClientConn(c net.Conn) net.Conn {
+	c = wrapConn(c)
+	if sc, ok := c.(*sysConn); ok {
+		sc.client = true
+	}
+	return c
 }
 
 // wrapConn returns c as a sysConn when it is a TCP connection, else c.
@@ -89,6 +109,10 @@ func wrapConn(c net.Conn) net.Conn {
 func (c *sysConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if c.wrote {
+		c.wrote = false
+		runtime.Gosched()
 	}
 	c.rbuf, c.rn, c.rerr = p, 0, 0
 	err := c.rawRead(c.readFn)
@@ -192,6 +216,7 @@ func (c *sysConn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	c.wbuf, c.wn, c.werr = p, 0, 0
+	c.wrote = c.client
 	err := c.rawWrite(c.writeFn)
 	n := c.wn
 	c.wbuf = nil

@@ -186,7 +186,7 @@ func (l sysListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err == nil {
-			return wrapConn(c), nil
+			return wrapClientConn(c), nil
 		}
 		if !localShortage(err) {
 			return nil, err
