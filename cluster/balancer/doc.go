@@ -26,7 +26,13 @@
 // (Stats.ResponseMemoryFull), never against the backend. On Linux both
 // sides' sockets are read and written with raw system calls through Go's
 // poller (sysConn), which the scheduler does not treat as blocking, and a
-// request to a backend is sent and its answer awaited in one step. Every limit and
+// request to a backend is sent and its answer awaited in one step; a
+// deadline is set on a socket only when it moves earlier (fasthttp moves
+// them later at every request: a later one is recorded, and a read or
+// write the earlier one stops goes on), and a client connection's first
+// read after a response lets the ready goroutines run first, so that it
+// finds the next request more often than nothing. Header names are
+// relayed as they came, as nginx relays them. Every limit and
 // timeout is a field of Limits (flags of stratbench balance) with a
 // documented default (DefaultLimits). A request whose first response
 // byte does not come within the first-byte timeout, or whose response
