@@ -335,13 +335,15 @@ func (c *sysConn) SetDeadline(t time.Time) error {
 
 func (c *sysConn) setDeadline(t time.Time, asked, set *time.Time, setOn func(time.Time) error) error {
 	c.dmu.Lock()
-	defer c.dmu.Unlock()
 	*asked = t
 	if t.IsZero() || !set.IsZero() && !t.Before(*set) {
+		c.dmu.Unlock()
 		return nil // a deadline set fires first (none asked: it clears it then)
 	}
 	*set = t
-	return setOn(t)
+	err := setOn(t)
+	c.dmu.Unlock()
+	return err
 }
 
 // resume reports whether an operation stopped by the deadline set on the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -159,6 +160,33 @@ func TestStripHopNaive(t *testing.T) {
 		gotSvc, wantSvc := stripHop(&a), naiveStripHop(&b)
 		if got, want := headerList(&a), headerList(&b); gotSvc != wantSvc || !slices.Equal(got, want) {
 			t.Fatalf("response %q:\ngot  %q, service %v\nwant %q, service %v", raw, got, gotSvc, want, wantSvc)
+		}
+	}
+}
+
+// TestParseNs checks parseNs against strconv.ParseFloat, its naive twin
+// (finite values >= 0 only), on random digits, floats and junk.
+func TestParseNs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 5))
+	alphabet := "0123456789.e-+ xInfNa"
+	cases := []string{"", "0", "007", "123456789012345", "1234567890123456", "-1", "1e3", "inf", "+Inf", "NaN", "1.5", " 1", "1 "}
+	for range 5000 {
+		var b []byte
+		for range 1 + rng.IntN(18) {
+			if rng.IntN(4) == 0 {
+				b = append(b, alphabet[rng.IntN(len(alphabet))])
+			} else {
+				b = append(b, byte('0'+rng.IntN(10)))
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		got, gotOK := parseNs([]byte(c))
+		want, err := strconv.ParseFloat(c, 64)
+		wantOK := err == nil && want >= 0 && !math.IsInf(want, 0)
+		if gotOK != wantOK || gotOK && got != want {
+			t.Fatalf("parseNs(%q) = %v, %v; want %v, %v", c, got, gotOK, want, wantOK)
 		}
 	}
 }

@@ -877,7 +877,7 @@ func stripHop(rh *fasthttp.ResponseHeader) (serviceNs float64) {
 	hop := false
 	for k, v := range rh.All() {
 		if serviceNs < 0 && len(k) == len(worker.HeaderService) && is(k, worker.HeaderService) {
-			if ns, err := strconv.ParseFloat(string(v), 64); err == nil && ns >= 0 {
+			if ns, ok := parseNs(v); ok {
 				serviceNs = ns
 			}
 		}
@@ -902,6 +902,32 @@ func stripHop(rh *fasthttp.ResponseHeader) (serviceNs float64) {
 		rh.DelBytes(k)
 	}
 	return serviceNs
+}
+
+// parseNs parses a service time in nanoseconds, finite and >= 0: plain
+// digits (as the workers write it) without strconv's float parser, else
+// as a float.
+func parseNs(v []byte) (float64, bool) {
+	if n, ok := parseDigits(v); ok {
+		return float64(n), true
+	}
+	ns, err := strconv.ParseFloat(string(v), 64)
+	return ns, err == nil && ns >= 0 && !math.IsInf(ns, 0)
+}
+
+// parseDigits parses 1 to 15 decimal digits.
+func parseDigits(v []byte) (uint64, bool) {
+	if len(v) == 0 || len(v) > 15 {
+		return 0, false
+	}
+	n := uint64(0)
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = 10*n + uint64(c-'0')
+	}
+	return n, true
 }
 
 func isTimeout(err error) bool {
