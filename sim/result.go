@@ -34,6 +34,10 @@ func Prediction(cfg *Config) (theory.Prediction, bool) {
 
 // prediction is Prediction of a configuration whose defaults are filled in.
 func prediction(c *Config) (theory.Prediction, bool) {
+	if c.ViewDelay > 0 && strategies.PolicyTheory(c.Policy, strategies.PolicyConfig{Servers: c.Servers, D: c.D}).Family != strategies.TheorySplit {
+		// The theory's dispatcher sees completions at once.
+		return theory.Prediction{}, false
+	}
 	return theory.Predict(theory.Scenario{
 		Policy:     c.Policy,
 		Servers:    c.Servers,
