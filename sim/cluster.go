@@ -184,7 +184,7 @@ type cluster struct {
 // departed.
 type lagView struct{ *cluster }
 
-func (v lagView) Load(i int) int { return int(v.srv[i].load + v.returning[i]) }
+func (v lagView) Load(i int) int { return v.cluster.Load(i) + int(v.returning[i]) }
 
 // goingBack records that job j, done at server s now, reaches the
 // dispatcher viewDelay later.
