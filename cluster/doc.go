@@ -79,7 +79,10 @@
 //
 // Before the load, a run measures the round trip of an empty task through
 // the balancer (RoundTrip), which --compare-sim gives the simulator as the
-// scenario's network delay; the first tenth of the run is left out as the
+// scenario's network delay, and the round trip straight to the workers
+// (MeasureWorkerRoundTrip), which it gives as the view delay: how long
+// after a worker is done the balancer has the answer and counts the
+// request out; the first tenth of the run is left out as the
 // simulator leaves out the first tenth of its jobs (SetDefaultWarmup).
 // reports.ModelGap then splits the error of the mean, request by request, into the
 // load generator's lateness, the transport beyond that round trip, the

@@ -39,36 +39,69 @@ func MeasureRoundTrip(ctx context.Context, target string, transport http.RoundTr
 	if n < 1 {
 		return RoundTrip{}, fmt.Errorf("round trip: n must be >= 1, got %d", n)
 	}
-	client, err := loadgen.NewClient(target, transport, timeout)
+	rtts, err := roundTrips(ctx, target, transport, warm, n, timeout, nil)
 	if err != nil {
 		return RoundTrip{}, err
 	}
+	return summarize(rtts), nil
+}
+
+// MeasureWorkerRoundTrip measures the round trip between a balancer and
+// its workers as the load generator's client sees it straight to each
+// worker at addrs (host:port): warm then n/len(addrs) empty tasks a worker
+// (at least one), one at a time, summarized together.
+func MeasureWorkerRoundTrip(ctx context.Context, addrs []string, warm, n int, timeout time.Duration) (RoundTrip, error) {
+	if len(addrs) == 0 || n < 1 {
+		return RoundTrip{}, fmt.Errorf("worker round trip: want workers and n >= 1, got %d workers, n %d", len(addrs), n)
+	}
+	var rtts []time.Duration
+	for _, a := range addrs {
+		var err error
+		rtts, err = roundTrips(ctx, "http://"+a, nil, warm, max(n/len(addrs), 1), timeout, rtts)
+		if err != nil {
+			return RoundTrip{}, fmt.Errorf("worker %s: %w", a, err)
+		}
+	}
+	return summarize(rtts), nil
+}
+
+// roundTrips sends warm then n empty tasks one at a time to target and
+// appends the round trips of the last n to rtts.
+func roundTrips(ctx context.Context, target string, transport http.RoundTripper, warm, n int, timeout time.Duration, rtts []time.Duration) ([]time.Duration, error) {
+	client, err := loadgen.NewClient(target, transport, timeout)
+	if err != nil {
+		return nil, err
+	}
 	defer client.Close()
-	rtts := make([]time.Duration, 0, n)
 	for i := range warm + n {
 		if err := ctx.Err(); err != nil {
-			return RoundTrip{}, err
+			return nil, err
 		}
 		t0 := time.Now()
 		status, err := client.Task(ctx, 0, strategies.Mix64(uint64(i)))
 		el := time.Since(t0)
 		if err != nil {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: %w", err)
+			return nil, fmt.Errorf("round trip of an empty task: %w", err)
 		}
 		if status != http.StatusOK {
-			return RoundTrip{}, fmt.Errorf("round trip of an empty task: status %d", status)
+			return nil, fmt.Errorf("round trip of an empty task: status %d", status)
 		}
 		if i >= warm {
 			rtts = append(rtts, el)
 		}
 	}
+	return rtts, nil
+}
+
+// summarize returns the mean and quantiles of rtts (not empty), sorting it.
+func summarize(rtts []time.Duration) RoundTrip {
 	var sum time.Duration
 	for _, d := range rtts {
 		sum += d
 	}
 	slices.Sort(rtts)
 	q := func(p float64) time.Duration { return rtts[min(int(p*float64(len(rtts))), len(rtts)-1)] }
-	return RoundTrip{Mean: sum / time.Duration(len(rtts)), P50: q(0.5), P99: q(0.99), N: len(rtts)}, nil
+	return RoundTrip{Mean: sum / time.Duration(len(rtts)), P50: q(0.5), P99: q(0.99), N: len(rtts)}
 }
 
 // record puts the round trip in res: metrics rtt_empty_{mean,p50,p99}_sec
@@ -84,6 +117,21 @@ func (rt RoundTrip) record(res *metrics.Result, unit time.Duration) {
 	res.Metrics["rtt_empty_p99_sec"] = rt.P99.Seconds()
 	res.Metrics["network_delay"] = rt.P50.Seconds() / unit.Seconds()
 	res.Params["rtt_method"] = fmt.Sprintf("%d empty tasks one at a time before the load (after %d to open connections; the balancer's own counters include them); network_delay is their median", rt.N, roundTripWarm)
+}
+
+// recordView puts the round trip between the dispatcher and the workers
+// in res: metrics rtt_workers_{mean,p50,p99}_sec and view_delay, the delay
+// --compare-sim gives the model's dispatcher (its median in units of
+// unit): the time after a worker is done before the dispatcher has the
+// answer and counts the request out. direct's dispatcher is the load
+// generator itself, so its view delay is the round trip measured for the
+// network delay (method says how it was measured).
+func (rt RoundTrip) recordView(res *metrics.Result, unit time.Duration, method string) {
+	res.Metrics["rtt_workers_mean_sec"] = rt.Mean.Seconds()
+	res.Metrics["rtt_workers_p50_sec"] = rt.P50.Seconds()
+	res.Metrics["rtt_workers_p99_sec"] = rt.P99.Seconds()
+	res.Metrics["view_delay"] = rt.P50.Seconds() / unit.Seconds()
+	res.Params["view_delay_method"] = method
 }
 
 // recordGap names what the model with the idle round trip does not cover,

@@ -246,6 +246,13 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	// The transport's fixed cost, before the load: --compare-sim models it
 	// as the scenario's network delay. The workers count from after it.
 	rt, rtErr := MeasureRoundTrip(ctx, target, transport, roundTripWarm, roundTripN, c.Timeout)
+	// The dispatcher's own round trip to the workers: how late it learns
+	// that a worker is done (direct's dispatcher is the load generator).
+	view, viewErr, viewMethod := rt, rtErr, fmt.Sprintf("the network delay's round trip: via direct the load generator dispatches (%d empty tasks one at a time; their median)", roundTripN)
+	if c.Via != "direct" && rtErr == nil {
+		view, viewErr = MeasureWorkerRoundTrip(ctx, addrs, roundTripWarm/4, roundTripN, c.Timeout)
+		viewMethod = fmt.Sprintf("%d empty tasks one at a time from the load generator straight to each worker, as the balancer's own round trip to them (their median)", view.N)
+	}
 	if rtErr == nil {
 		if infos, err := workerInfos(ctx, st.Backends); err == nil {
 			st.infos = infos
@@ -304,6 +311,11 @@ func Run(ctx context.Context, cfg Config) (res *metrics.Result, err error) {
 	if rtErr == nil {
 		rt.record(res, c.Unit)
 		recordGap(res, c.Unit, c.Service.Mean())
+		if viewErr == nil {
+			view.recordView(res, c.Unit, viewMethod)
+		} else {
+			res.Warnings = append(res.Warnings, "the round trip between the balancer and its workers was not measured, so the model's dispatcher sees completions at once: "+viewErr.Error())
+		}
 	} else {
 		res.Warnings = append(res.Warnings, "the round trip of an empty task was not measured, so the transport cannot be modeled: "+rtErr.Error())
 	}

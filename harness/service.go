@@ -124,6 +124,8 @@ func (c *ServiceConfig) validate() error {
 		return bad.Field("unit", "must be > 0, got %v", c.Unit)
 	case c.NetworkDelay != 0:
 		return errors.New("network delay: run service has no network between its dispatcher and servers; give the delay to sim, or measure it with run cluster")
+	case c.ViewDelay != 0:
+		return errors.New("view delay: run service's dispatcher sees its servers at once; give the delay to sim, or measure it with run cluster")
 	case c.Kind != ServiceSleep && c.Kind != ServiceSpin:
 		return fmt.Errorf("unknown service kind %q (known: sleep, spin)", c.Kind)
 	case c.Timing != TimingLoop && c.Timing != TimingSpin && c.Timing != TimingGoroutines:

@@ -204,7 +204,9 @@ func onRequests(log *cluster.RequestLog, cfg *cluster.Config, arr *cluster.Arriv
 // sizes, arrivals and seed (simJobs jobs and a tenth more as warm-up), and
 // as network delay the round trip of an empty task that the run measured
 // (run's network_delay), so that the comparison separates queueing from
-// transport. It pairs the two (run gets sim_<metric> and <metric>_rel_err)
+// transport, and as view delay the round trip between the dispatcher and
+// the workers (run's view_delay), so that the model's policy sees a
+// worker's load as late as the balancer does. It pairs the two (run gets sim_<metric> and <metric>_rel_err)
 // and splits the error of the mean (reports.ModelGap, the gap_* metrics).
 // With arr, the requests the run recorded, it also replays the run's own
 // jobs through the model, at the times they were due and at the times
@@ -218,6 +220,7 @@ func ModelCluster(ctx context.Context, cfg *cluster.Config, run *metrics.Result,
 	}
 	sc.Servers *= max(cfg.Capacity, 1)
 	sc.NetworkDelay = run.Metrics["network_delay"]
+	sc.ViewDelay = run.Metrics["view_delay"]
 	simJobs = max(simJobs, 100)
 	s, err := sim.Run(ctx, sim.Config{Scenario: sc, Jobs: simJobs, Warmup: simJobs / 10})
 	if err != nil {

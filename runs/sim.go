@@ -48,7 +48,7 @@ func SimFields() []field.Field[Sim] {
 		Set: func(s *Sim, v string) error { s.Base.Discipline = sim.Discipline(v); return nil }})
 	fs = append(fs, field.Pick(sc, "seed", "fault", "retry")...)
 	fs = append(fs, scenario.OptsField(func(s *Sim) []string { return s.Policies }, func(s *Sim, po strategies.PolicyOptions) { s.Opts = po }))
-	fs = append(fs, field.Pick(sc, "network_delay")...)
+	fs = append(fs, field.Pick(sc, "network_delay", "view_delay")...)
 	fs = append(fs,
 		field.Count("replications", "independent replications, run in parallel on all cores; > 1 takes the CI across them instead of batch means", "1", 1,
 			func(s *Sim) *int { return &s.Base.Replications }),

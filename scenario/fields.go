@@ -57,6 +57,8 @@ func Fields[C any](sc func(*C) *Scenario, unit func(*C) time.Duration) []field.F
 		field.Flag("retry", "the balancer sends again the jobs a server held when it went down (default: they are lost and counted)", func(c *C) *bool { return &sc(c).Retry }),
 		field.Number("network_delay", "fixed transport time every job spends outside the queues (to its server and back), in time units, added to its response (run cluster measures it)", "",
 			func(c *C) *float64 { return &sc(c).NetworkDelay }),
+		field.Number("view_delay", "how long after a server finishes a job the dispatcher learns of it (the round trip between them), in time units: policies that read loads see a job until then (run cluster measures it)", "",
+			func(c *C) *float64 { return &sc(c).ViewDelay }),
 	)
 }
 

@@ -24,6 +24,7 @@
 //     same in every engine. Validate checks each (server in range, At >= 0,
 //     For >= 0, speed within strategies' bounds) and Name adds them.
 //   - NetworkDelay float64 (in place): see the field.
+//   - ViewDelay float64 (in place): see the field.
 //
 // A new field is added to Scenario, to Validate, to Name (when non-zero)
 // and to Params (when non-zero); engines read it from their embedded
@@ -86,6 +87,20 @@ type Scenario struct {
 	// records the round trip of an empty task through its balancer and
 	// --compare-sim passes it here), separating transport from queueing.
 	NetworkDelay float64
+	// ViewDelay is how long after a server completes a job the dispatcher
+	// learns of it, in time units (0: at once): the round trip between
+	// the dispatcher and its servers. A real balancer counts a request in
+	// flight from the moment it forwards it to the moment it has the
+	// answer, so the loads it sees stay high for that long after a server
+	// is done; policies that read Load (jsq, p2c, sed, least connections)
+	// then decide on slightly stale counts. With ViewDelay > 0 a policy's
+	// View counts a job at its server from dispatch until ViewDelay after
+	// its completion, and an Observer is told of the completion then. The
+	// shared queue of a policy that holds jobs centrally still hands a job
+	// to a server the moment it is free. run cluster measures it (the
+	// round trip of an empty task from the load generator straight to a
+	// worker) and --compare-sim passes it here.
+	ViewDelay float64
 }
 
 // Stream numbers one of a scenario's independent random streams. Engines
@@ -163,6 +178,8 @@ func (s *Scenario) ValidateUpTo(maxServers int) error {
 		return bad.Field("load", "must be a number > 0, got %g", s.Load)
 	case !(s.NetworkDelay >= 0) || math.IsInf(s.NetworkDelay, 0):
 		return bad.Field("network_delay", "must be a number of time units >= 0, got %g", s.NetworkDelay)
+	case !(s.ViewDelay >= 0) || math.IsInf(s.ViewDelay, 0):
+		return bad.Field("view_delay", "must be a number of time units >= 0, got %g", s.ViewDelay)
 	}
 	speeds := s.Speeds
 	if speeds == nil {
@@ -250,6 +267,9 @@ func (s *Scenario) Params() map[string]any {
 	if s.NetworkDelay != 0 {
 		p["network_delay"] = s.NetworkDelay
 	}
+	if s.ViewDelay != 0 {
+		p["view_delay"] = s.ViewDelay
+	}
 	return p
 }
 
@@ -257,8 +277,8 @@ func (s *Scenario) Params() map[string]any {
 // name: policy, servers and load always; then the service and arrival
 // when not the defaults; then engine (an engine's own settings, such as the
 // simulator's discipline, as key-value pairs); then the policy's
-// parameters when set and the speeds unless all 1; then the faults and the
-// network delay (to 3 significant digits) when set.
+// parameters when set and the speeds unless all 1; then the faults, the
+// network delay and the view delay (to 3 significant digits) when set.
 func (s *Scenario) NameParts(engine ...any) []any {
 	kv := []any{"policy", s.Policy, "servers", s.Servers, "load", s.Load}
 	if s.Service != nil && s.Service.String() != "exp" {
@@ -279,6 +299,9 @@ func (s *Scenario) NameParts(engine ...any) []any {
 		// A measured delay (a cluster run's round trip) has noise digits:
 		// the name carries 3 significant ones, the params the exact value.
 		kv = append(kv, "netdelay", strconv.FormatFloat(s.NetworkDelay, 'g', 3, 64))
+	}
+	if s.ViewDelay != 0 {
+		kv = append(kv, "viewdelay", strconv.FormatFloat(s.ViewDelay, 'g', 3, 64))
 	}
 	return kv
 }

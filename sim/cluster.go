@@ -169,6 +169,79 @@ type cluster struct {
 	// faults (nil: none) and the time of the next fault event (+Inf: none).
 	faults    *faultState
 	nextFault float64
+
+	// viewDelay (> 0: the scenario's ViewDelay) is how long after a
+	// departure the policy learns of it: returning counts by server the
+	// jobs departed but not yet seen, back holds them in departure order
+	// (so in the order they are seen: the delay is the same for all).
+	viewDelay float64
+	returning []int32
+	back      backRing
+}
+
+// lagView is the cluster as its policy sees it when completions reach the
+// dispatcher late: a job counts at its server until viewDelay after it
+// departed.
+type lagView struct{ *cluster }
+
+func (v lagView) Load(i int) int { return v.cluster.Load(i) + int(v.returning[i]) }
+
+// goingBack records that job j, done at server s now, reaches the
+// dispatcher viewDelay later.
+func (c *cluster) goingBack(s int, j job) {
+	c.returning[s]++
+	c.back.push(returned{t: c.now + c.viewDelay, s: int32(s), j: j})
+}
+
+// seeReturns lets the policy see every completion that has reached the
+// dispatcher by now, in order, telling an observer at the time each
+// arrived (the clock is moved back to it for the call and then restored).
+func (c *cluster) seeReturns() {
+	now := c.now
+	for c.back.n > 0 && c.back.front().t <= now {
+		r := c.back.pop()
+		c.returning[r.s]--
+		if c.observer != nil {
+			c.now = r.t
+			c.observer.Completed(c.view, int(r.s), c.jobOf(r.j), r.t-r.j.arrival)
+		}
+	}
+	c.now = now
+}
+
+// returned is a completion on its way back to the dispatcher, seen at t.
+type returned struct {
+	t float64
+	s int32
+	j job
+}
+
+// backRing is a growable FIFO of completions (power-of-two capacity).
+type backRing struct {
+	buf  []returned
+	head int
+	n    int
+}
+
+func (r *backRing) push(x returned) {
+	if r.n == len(r.buf) {
+		nb := make([]returned, max(16, 2*len(r.buf)))
+		for i := range r.n {
+			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = x
+	r.n++
+}
+
+func (r *backRing) front() *returned { return &r.buf[r.head] }
+
+func (r *backRing) pop() returned {
+	x := r.buf[r.head]
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return x
 }
 
 // workState is what a FIFO server's work is made of: the work waiting
@@ -295,6 +368,9 @@ func (c *cluster) arrive() {
 		c.winEnd = c.now
 	}
 	c.inSystem++
+	if c.viewDelay > 0 {
+		c.seeReturns()
+	}
 	s := c.pick(j)
 	if s >= 0 && c.lad != nil {
 		prefetch(unsafe.Pointer(&c.srv[s]))
@@ -359,7 +435,7 @@ func (c *cluster) dispatchTo(s int, j job) {
 		c.becomeBusy(s)
 	}
 	if c.observer != nil {
-		c.observer.Dispatched(c, s, c.jobOf(j))
+		c.observer.Dispatched(c.view, s, c.jobOf(j))
 	}
 	if c.isPS {
 		p := &c.ps[s]
@@ -466,6 +542,9 @@ func (c *cluster) depart(s int) {
 	c.inSystem--
 	id := c.pool.id(h, r, c.nextID)
 	c.departed(s, id, r.arrival)
+	if c.viewDelay > 0 {
+		c.goingBack(s, job{id: id, arrival: r.arrival, size: r.size})
+	}
 	if c.trace != nil || c.observer != nil {
 		j := job{id: id, arrival: r.arrival, size: r.size}
 		if c.svcStart != nil {
@@ -515,6 +594,9 @@ func (c *cluster) departPS(s int) {
 	}
 	c.inSystem--
 	resp := c.departed(s, j.id, j.arrival)
+	if c.viewDelay > 0 {
+		c.goingBack(s, j)
+	}
 	if c.measured(j.id) {
 		c.waitSum += max(resp-j.size/c.Speed(s), 0)
 	}
@@ -557,8 +639,8 @@ func (c *cluster) tell(s int, j job) {
 	if c.trace != nil && j.id < c.total {
 		c.writeTrace(j, s)
 	}
-	if c.observer != nil {
-		c.observer.Completed(c, s, c.jobOf(j), c.now-j.arrival)
+	if c.observer != nil && c.viewDelay == 0 {
+		c.observer.Completed(c.view, s, c.jobOf(j), c.now-j.arrival)
 	}
 }
 

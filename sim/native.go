@@ -33,7 +33,7 @@ var useNative = true
 // nativePick returns how the engine can pick for configuration c (defaults
 // filled in) with policy pol.
 func nativePick(c *Config, pol strategies.Policy, indexed bool) pickKind {
-	if !useNative || len(c.Faults) > 0 {
+	if !useNative || len(c.Faults) > 0 || c.ViewDelay > 0 {
 		return pickPolicy
 	}
 	if _, ok := pol.(strategies.Observer); ok {

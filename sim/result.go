@@ -34,7 +34,7 @@ func Prediction(cfg *Config) (theory.Prediction, bool) {
 
 // prediction is Prediction of a configuration whose defaults are filled in.
 func prediction(c *Config) (theory.Prediction, bool) {
-	return theory.Predict(theory.Scenario{
+	p, ok := theory.Predict(theory.Scenario{
 		Policy:     c.Policy,
 		Servers:    c.Servers,
 		Load:       c.Load,
@@ -46,6 +46,13 @@ func prediction(c *Config) (theory.Prediction, bool) {
 		Uniform:    strategies.UniformSpeeds(c.Speeds),
 		D:          c.D,
 	})
+	if ok && c.ViewDelay > 0 && p.Kind != theory.LowerBound &&
+		strategies.PolicyTheory(c.Policy, strategies.PolicyConfig{Servers: c.Servers, D: c.D}).Family != strategies.TheorySplit {
+		// The theory's dispatcher sees every completion at once; a lower
+		// bound still holds.
+		return theory.Prediction{}, false
+	}
+	return p, ok
 }
 
 // assemble builds the result record from the replications that ran.

@@ -310,7 +310,11 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	cl.setupMeasurement(c)
 	cl.observer, _ = pol.(strategies.Observer)
 	cl.view = cl
-	if useLoadIndex && strategies.UsesLoadIndex(pol) {
+	if c.ViewDelay > 0 {
+		cl.viewDelay = c.ViewDelay
+		cl.returning = make([]int32, n)
+		cl.view = lagView{cl}
+	} else if useLoadIndex && strategies.UsesLoadIndex(pol) {
 		cl.idx = newLoadIndex(cl.srv)
 		cl.view = indexedView{cl, cl.idx}
 	}

@@ -38,15 +38,18 @@ Every request is accounted for: sent = succeeded + failed, checked.
 --via and --policy take lists and run every combination with the same seed.
 
 --compare-sim gives the simulator the median round trip of an empty task,
-measured before the load, as its network delay, and prints where each run's
-error of the mean comes from, in units per request: the load generator's
-lateness (lag), the transport beyond that round trip, the wait (split, by the
-run's own jobs replayed through the model, into chance, the generator's
-bunching and the balancer's placement) and service against the model's, and
-the sleep workers' lateness in answering, beside the machine's load average
-and the CPU time the run's processes spent a request (a busy machine shows in
-lag, transport and lateness). The first tenth of a run is left out of the
-figures unless --warmup says otherwise.
+measured before the load, as its network delay, and the median round trip
+straight to the workers (the balancer's own hop; via direct the same round
+trip) as its view delay: the model's policy counts a job at its server until
+the answer is back, as a balancer counts a request in flight. It prints
+where each run's error of the mean comes from, in units per request: the
+load generator's lateness (lag), the transport beyond that round trip, the
+wait (split, by the run's own jobs replayed through the model, into chance,
+the generator's bunching and the balancer's placement) and service against
+the model's, and the sleep workers' lateness in answering, beside the
+machine's load average and the CPU time the run's processes spent a request
+(a busy machine shows in lag, transport and lateness). The first tenth of a
+run is left out of the figures unless --warmup says otherwise.
 
 --requests-out FILE writes one CSV line a request: case, id, size (units),
 intended, sent, arrive (at the worker), wait, service, late, done (µs from the

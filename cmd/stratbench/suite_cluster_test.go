@@ -26,7 +26,8 @@ cases:
 // TestSuiteClusterCase runs a suite's cluster case through our balancer and
 // client-side: each run gives the cluster's record, with the round trip of
 // an empty task, and the simulator's with that round trip as its network
-// delay, paired (the relative errors are in the cluster's record).
+// delay and the balancer's round trip to the workers as its view delay,
+// paired (the relative errors are in the cluster's record).
 func TestSuiteClusterCase(t *testing.T) {
 	rs := runClusterSuite(t, clusterSuite)
 	if len(rs) != 4 {
@@ -40,6 +41,18 @@ func TestSuiteClusterCase(t *testing.T) {
 		d := c.Metrics["network_delay"]
 		if !(c.Metrics["rtt_empty_mean_sec"] > 0) || !(d > 0) || s.Params["network_delay"] != d {
 			t.Errorf("%s: rtt %g s, delay %g units, sim's delay %v: want the measured round trip in both", c.Name, c.Metrics["rtt_empty_mean_sec"], d, s.Params["network_delay"])
+		}
+		// The view delay: direct's dispatcher is the load generator, so it
+		// is the same round trip; ours' is its own round trip to the
+		// workers, measured straight to them.
+		v := c.Metrics["view_delay"]
+		switch {
+		case !(v > 0) || s.Params["view_delay"] != v:
+			t.Errorf("%s: view delay %g units, sim's %v: want the measured round trip to the workers in both", c.Name, v, s.Params["view_delay"])
+		case c.Params["via"] == "direct" && v != d:
+			t.Errorf("%s: view delay %g, network delay %g: direct's dispatcher is the load generator, want them equal", c.Name, v, d)
+		case c.Params["via"] == "ours" && !(c.Metrics["rtt_workers_p50_sec"] > 0):
+			t.Errorf("%s: no round trip to the workers measured: %v", c.Name, c.Metrics)
 		}
 		if _, ok := c.Metrics["response_mean_rel_err"]; !ok || c.Metrics["sim_response_mean"] != s.Metrics["response_mean"] {
 			t.Errorf("%s: not paired with the simulator: %v", c.Name, c.Metrics)
