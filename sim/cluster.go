@@ -70,8 +70,8 @@ type psServer struct {
 // a cache line, so that a policy's look at a server brings in the rest).
 type srv struct {
 	load int32  // jobs present: waiting + in service
-	head uint32 // FIFO: the pool record of the job in service (load > 0)
-	tail uint32 // FIFO: the pool record of the last job
+	head uint32 // FIFO: the pool record of the first job waiting (load > 1)
+	tail uint32 // FIFO: the pool record of the last job waiting (load > 1)
 	disp uint32 // measured jobs dispatched, modulo 2^32 (dispHi counts the wraps)
 }
 
@@ -88,6 +88,16 @@ type cluster struct {
 	trackWork bool
 	work      []workState
 	svcStart  []float64 // FIFO, with a trace: start of the job in service
+	// The job in service at a FIFO server is in no pool record: its
+	// arrival and id (modulo idWrap) ride with its departure timer in the
+	// ladder, or without the ladder are kept here by server; its size only
+	// when something will ask for it (an observer, faults).
+	svcArr  []float64
+	svcID   []uint32
+	svcSize []float64
+	// oldSvc holds the full ids of jobs in service that have stayed
+	// idWrap/2 arrivals or more, by server (see pool).
+	oldSvc map[int32]uint64
 	ps        []psServer
 	isPS      bool
 	central   ring
@@ -370,14 +380,17 @@ func (c *cluster) dispatchTo(s int, j job) {
 		c.psSchedule(s)
 		return
 	}
-	i := c.pool.alloc()
-	c.pool.put(i, j, c.nextID)
 	if sv.load == 1 {
-		sv.head, sv.tail = i, i
-		c.startService(s, i, int32(s) == c.handoff)
+		c.startService(s, j.arrival, j.size, j.id, int32(s) == c.handoff)
 		return
 	}
-	c.pool.at(sv.tail).next = i
+	i := c.pool.alloc()
+	c.pool.put(i, j, c.nextID)
+	if sv.load == 2 {
+		sv.head = i
+	} else {
+		c.pool.at(sv.tail).next = i
+	}
 	sv.tail = i
 	if c.trackWork {
 		c.work[s].queued += j.size
@@ -392,37 +405,66 @@ func (c *cluster) dispWrapped(s int) {
 	c.dispHi[int32(s)]++
 }
 
-// startService starts the job in pool record i at FIFO server s, whose
-// departure timer is the earliest (atTop: s has just departed) or absent.
-func (c *cluster) startService(s int, i uint32, atTop bool) {
-	r := c.pool.at(i)
+// startService starts the job id (arrived at arr, of the given size) at
+// FIFO server s, whose departure timer is the earliest (atTop: s has just
+// departed) or absent.
+func (c *cluster) startService(s int, arr, size float64, id uint64, atTop bool) {
 	if c.svcStart != nil {
 		c.svcStart[s] = c.now
 	}
+	if c.svcSize != nil {
+		c.svcSize[s] = size
+	}
 	var end float64
 	if c.speed == nil {
-		end = c.now + r.size // r.size/1 exactly
+		end = c.now + size // size/1 exactly
 	} else {
-		end = c.now + r.size/c.speed[s]
+		end = c.now + size/c.speed[s]
 	}
 	if c.trackWork {
 		c.work[s].end = end
 		c.finishChanged(s)
 	}
+	idlo := uint32(id & (idWrap - 1))
+	if c.nextID-id >= idWrap/2 {
+		c.keepOldSvc(s, id)
+	}
 	switch {
-	case c.lad == nil && atTop:
-		c.heap.replaceTopNoPos(end)
 	case c.lad == nil:
-		c.heap.pushNoPos(int32(s), end)
+		c.svcArr[s], c.svcID[s] = arr, idlo
+		if atTop {
+			c.heap.replaceTopNoPos(end)
+		} else {
+			c.heap.pushNoPos(int32(s), end)
+		}
 	default:
 		if atTop {
 			c.lad.pop()
 		}
-		c.lad.add(int32(s), end)
+		c.lad.add(timer{key: math.Float64bits(end), slot: int32(s), idlo: idlo, arr: arr})
 	}
-	if c.measured(c.pool.id(i, r, c.nextID)) {
-		c.waitSum += c.now - r.arrival
+	if c.measured(id) {
+		c.waitSum += c.now - arr
 	}
+}
+
+func (c *cluster) keepOldSvc(s int, id uint64) {
+	if c.oldSvc == nil {
+		c.oldSvc = map[int32]uint64{}
+	}
+	c.oldSvc[int32(s)] = id
+}
+
+// svcJobID returns the full id of the job in service at server s, whose id
+// modulo idWrap is idlo, and forgets it: the job is leaving.
+func (c *cluster) svcJobID(s int, idlo uint32) uint64 {
+	if len(c.oldSvc) > 0 {
+		if id, ok := c.oldSvc[int32(s)]; ok {
+			delete(c.oldSvc, int32(s))
+			return id
+		}
+	}
+	return c.nextID - (c.nextID-uint64(idlo))&(idWrap-1)
 }
 
 // psAdvance moves server s's attained-service clock to now at the rate of
@@ -447,45 +489,45 @@ func (c *cluster) psSchedule(s int) {
 	c.heap.set(int32(s), c.now+d)
 }
 
-// depart handles the departure event of server s.
-func (c *cluster) depart(s int) {
-	if c.isPS {
-		c.departPS(s)
-		return
-	}
+// depart handles the departure event of FIFO server s, whose job in
+// service arrived at arr and has the id idlo modulo idWrap.
+func (c *cluster) depart(s int, arr float64, idlo uint32) {
 	if c.lad != nil {
 		c.prefetchDepartures()
 	}
 	sv := &c.srv[s]
-	h := sv.head
-	r := c.pool.at(h)
 	sv.load--
 	if c.idx != nil {
 		c.idx.moved(s, sv.load+1, sv.load)
 	}
 	c.inSystem--
-	id := c.pool.id(h, r, c.nextID)
-	c.departed(s, id, r.arrival)
+	id := c.svcJobID(s, idlo)
+	c.departed(s, id, arr)
 	if c.trace != nil || c.observer != nil {
-		j := job{id: id, arrival: r.arrival, size: r.size}
+		j := job{id: id, arrival: arr}
+		if c.svcSize != nil {
+			j.size = c.svcSize[s]
+		}
 		if c.svcStart != nil {
 			j.start = c.svcStart[s]
 		}
 		c.tell(s, j)
 	}
-	next := r.next
-	c.pool.release(h)
 	switch {
 	case sv.load > 0:
-		sv.head = next
+		h := sv.head
+		r := c.pool.at(h)
+		nj := c.pool.job(h, c.nextID)
+		sv.head = r.next
+		c.pool.release(h)
 		if c.trackWork {
 			if sv.load == 1 {
 				c.work[s].queued = 0 // no drift from float subtraction
 			} else {
-				c.work[s].queued -= c.pool.at(next).size
+				c.work[s].queued -= nj.size
 			}
 		}
-		c.startService(s, next, true)
+		c.startService(s, nj.arrival, nj.size, nj.id, true)
 	case c.central.n > 0:
 		c.becomeIdle(s) // close the busy period; dispatchTo opens the next at once
 		c.handoff = int32(s)
@@ -572,19 +614,33 @@ func (c *cluster) prefetchDepartures() {
 	if s := c.lad.ahead(5); s >= 0 {
 		prefetch(unsafe.Pointer(&c.srv[s]))
 	}
-	if s := c.lad.ahead(3); s >= 0 && c.srv[s].load > 0 {
+	if s := c.lad.ahead(3); s >= 0 && c.srv[s].load > 1 {
 		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].head)))
-	}
-	if s := c.lad.ahead(2); s >= 0 && c.srv[s].load > 1 {
-		prefetch(unsafe.Pointer(c.pool.at(c.pool.at(c.srv[s].head).next)))
 	}
 }
 
 // sweepOldIDs keeps aside the full ids of the jobs at FIFO servers that
 // arrived idWrap/2 or more arrivals ago (see pool).
 func (c *cluster) sweepOldIDs() {
+	inService := func(slot int32, idlo uint32) {
+		if _, ok := c.oldSvc[slot]; ok {
+			return
+		}
+		if id := c.nextID - (c.nextID-uint64(idlo))&(idWrap-1); c.nextID-id >= idWrap/2 {
+			c.keepOldSvc(int(slot), id)
+		}
+	}
+	if c.lad != nil {
+		c.lad.each(inService)
+	}
 	for s := range c.srv {
 		if c.srv[s].load == 0 {
+			continue
+		}
+		if c.lad == nil {
+			inService(int32(s), c.svcID[s])
+		}
+		if c.srv[s].load == 1 {
 			continue
 		}
 		for i := c.srv[s].head; i != nilJob; {
@@ -639,15 +695,19 @@ func (c *cluster) timers() int {
 	return c.heap.len()
 }
 
-// nextDeparture returns the earliest departure timer, if any.
-func (c *cluster) nextDeparture() (event, bool) {
+// nextDeparture returns the time of the earliest departure timer, if any.
+func (c *cluster) nextDeparture() (float64, bool) {
 	if c.lad != nil {
-		return c.lad.top()
+		e, ok := c.lad.top()
+		if !ok {
+			return 0, false
+		}
+		return e.t(), true
 	}
 	if len(c.heap.items) == 0 {
-		return event{}, false
+		return 0, false
 	}
-	return c.heap.items[0], true
+	return c.heap.items[0].t(), true
 }
 
 // idleLeastWork reports whether the servers with the least work are
@@ -656,8 +716,8 @@ func (c *cluster) idleLeastWork() bool {
 	if c.idx.min != 0 || c.isPS {
 		return false
 	}
-	e, ok := c.nextDeparture()
-	return !ok || e.t() > c.now
+	t, ok := c.nextDeparture()
+	return !ok || t > c.now
 }
 
 // pending reports whether the run has events left to process: some
@@ -677,7 +737,7 @@ func (c *cluster) step() {
 		// A large FIFO cluster without faults.
 		if e, ok := c.lad.top(); ok && e.t() < c.nextArrival {
 			c.advance(e.t())
-			c.depart(int(e.slot))
+			c.depart(int(e.slot), e.arr, e.idlo)
 		} else {
 			c.advance(c.nextArrival)
 			c.arrive()
@@ -696,7 +756,11 @@ func (c *cluster) step() {
 	} else {
 		e := c.heap.top()
 		c.advance(e.t())
-		c.depart(int(e.slot))
+		if s := int(e.slot); c.isPS {
+			c.departPS(s)
+		} else {
+			c.depart(s, c.svcArr[s], c.svcID[s])
+		}
 	}
 	c.events++
 }

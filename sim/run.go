@@ -342,10 +342,15 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	if c.Trace != nil && rep == 0 {
 		cl.svcStart = make([]float64, n)
 	}
+	if cl.observer != nil || len(c.Faults) > 0 {
+		cl.svcSize = make([]float64, n)
+	}
 	if len(c.Faults) == 0 && n >= ladderMin && useLadder {
-		cl.lad = newLadder(c.ArrivalRate(), min(c.Load, 1)*float64(n), ladderHorizon*c.Service.Mean()/minSpeed(c.Speeds))
+		cl.lad = newLadder(n, c.ArrivalRate(), min(c.Load, 1)*float64(n), ladderHorizon*c.Service.Mean()/minSpeed(c.Speeds))
 	} else {
 		cl.heap = newEventHeapFor(n, len(c.Faults) > 0)
+		cl.svcArr = make([]float64, n)
+		cl.svcID = make([]uint32, n)
 	}
 	return cl, nil
 }
@@ -402,6 +407,7 @@ func (cl *cluster) finish() (window float64) {
 func (cl *cluster) release() {
 	cl.pool, cl.heap, cl.lad, cl.idx, cl.fin = pool{}, nil, nil, nil, nil
 	cl.work, cl.svcStart, cl.ps, cl.view, cl.policy = nil, nil, nil, nil, nil
+	cl.svcArr, cl.svcID, cl.svcSize, cl.oldSvc = nil, nil, nil, nil
 }
 
 // measuredJobs is the number of measured jobs whose response was recorded.
