@@ -66,22 +66,25 @@ type psServer struct {
 	jobs    []psJob // min-heap by tag
 }
 
-// srv is a server's state that every event touches, in 16 bytes (four to
+// srv is a server's state that every event touches, in 8 bytes (eight to
 // a cache line, so that a policy's look at a server brings in the rest).
+// The jobs waiting at a FIFO server are a circular list through their pool
+// records: the last one's next is the first.
 type srv struct {
 	load int32  // jobs present: waiting + in service
-	head uint32 // FIFO: the pool record of the first job waiting (load > 1)
 	tail uint32 // FIFO: the pool record of the last job waiting (load > 1)
-	disp uint32 // measured jobs dispatched, modulo 2^32 (dispHi counts the wraps)
 }
 
 // cluster is one replication of the simulated cluster. It implements
 // strategies.View.
 type cluster struct {
-	n      int
-	speed  []float64 // nil: every speed is 1
-	srv    []srv
-	dispHi map[int32]uint32
+	n     int
+	speed []float64 // nil: every speed is 1
+	srv   []srv
+	// disp counts the measured jobs dispatched to each server, modulo 2^16
+	// (dispHi counts the wraps): two bytes a server.
+	disp   []uint16
+	dispHi map[int32]uint64
 	pool   pool
 	// trackWork: the work of each FIFO server is kept, for policies that
 	// may read Work and for faults, which change speeds.
@@ -97,10 +100,10 @@ type cluster struct {
 	svcSize []float64
 	// oldSvc holds the full ids of jobs in service that have stayed
 	// idWrap/2 arrivals or more, by server (see pool).
-	oldSvc map[int32]uint64
-	ps        []psServer
-	isPS      bool
-	central   ring
+	oldSvc  map[int32]uint64
+	ps      []psServer
+	isPS    bool
+	central ring
 	// Departure timers, one a busy server: the heap (FIFO: without
 	// positions), or for a large FIFO cluster without faults the ladder.
 	heap    *eventHeap
@@ -281,7 +284,7 @@ func (c *cluster) jobOf(j job) strategies.Job {
 
 // dispatched returns the number of measured jobs dispatched to server s.
 func (c *cluster) dispatched(s int) uint64 {
-	return uint64(c.dispHi[int32(s)])<<32 | uint64(c.srv[s].disp)
+	return c.dispHi[int32(s)]<<16 | uint64(c.disp[s])
 }
 
 // arrive handles the arrival event.
@@ -308,6 +311,7 @@ func (c *cluster) arrive() {
 	s := c.pick(j)
 	if s >= 0 && c.lad != nil {
 		prefetch(unsafe.Pointer(&c.srv[s]))
+		prefetch(unsafe.Pointer(&c.disp[s]))
 		if c.work != nil {
 			prefetch(unsafe.Pointer(&c.work[s]))
 		}
@@ -353,8 +357,8 @@ func (c *cluster) scheduleArrival() {
 func (c *cluster) dispatchTo(s int, j job) {
 	sv := &c.srv[s]
 	if c.measured(j.id) {
-		sv.disp++
-		if sv.disp == 0 {
+		c.disp[s]++
+		if c.disp[s] == 0 {
 			c.dispWrapped(s)
 		}
 	}
@@ -387,9 +391,11 @@ func (c *cluster) dispatchTo(s int, j job) {
 	i := c.pool.alloc()
 	c.pool.put(i, j, c.nextID)
 	if sv.load == 2 {
-		sv.head = i
+		c.pool.at(i).next = i
 	} else {
-		c.pool.at(sv.tail).next = i
+		t := c.pool.at(sv.tail)
+		c.pool.at(i).next = t.next
+		t.next = i
 	}
 	sv.tail = i
 	if c.trackWork {
@@ -400,7 +406,7 @@ func (c *cluster) dispatchTo(s int, j job) {
 
 func (c *cluster) dispWrapped(s int) {
 	if c.dispHi == nil {
-		c.dispHi = map[int32]uint32{}
+		c.dispHi = map[int32]uint64{}
 	}
 	c.dispHi[int32(s)]++
 }
@@ -515,10 +521,12 @@ func (c *cluster) depart(s int, arr float64, idlo uint32) {
 	}
 	switch {
 	case sv.load > 0:
-		h := sv.head
-		r := c.pool.at(h)
+		t := c.pool.at(sv.tail)
+		h := t.next
 		nj := c.pool.job(h, c.nextID)
-		sv.head = r.next
+		if sv.load > 1 {
+			t.next = c.pool.at(h).next
+		}
 		c.pool.release(h)
 		if c.trackWork {
 			if sv.load == 1 {
@@ -614,9 +622,22 @@ func (c *cluster) prefetchDepartures() {
 	if s := c.lad.ahead(5); s >= 0 {
 		prefetch(unsafe.Pointer(&c.srv[s]))
 	}
-	if s := c.lad.ahead(3); s >= 0 && c.srv[s].load > 1 {
-		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].head)))
+	if s := c.lad.ahead(4); s >= 0 && c.srv[s].load > 1 {
+		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].tail)))
 	}
+	if s := c.lad.ahead(2); s >= 0 && c.srv[s].load > 1 {
+		prefetch(unsafe.Pointer(c.pool.at(c.pool.at(c.srv[s].tail).next)))
+	}
+}
+
+// waiting returns the pool record of the first job waiting at FIFO server
+// s and the number of jobs waiting (the records follow through next).
+func (c *cluster) waiting(s int) (first uint32, n int) {
+	sv := &c.srv[s]
+	if sv.load < 2 {
+		return nilJob, 0
+	}
+	return c.pool.at(sv.tail).next, int(sv.load) - 1
 }
 
 // sweepOldIDs keeps aside the full ids of the jobs at FIFO servers that
@@ -640,10 +661,7 @@ func (c *cluster) sweepOldIDs() {
 		if c.lad == nil {
 			inService(int32(s), c.svcID[s])
 		}
-		if c.srv[s].load == 1 {
-			continue
-		}
-		for i := c.srv[s].head; i != nilJob; {
+		for i, k := c.waiting(s); k > 0; k-- {
 			r := c.pool.at(i)
 			if id := c.pool.id(i, r, c.nextID); c.nextID-id >= idWrap/2 {
 				c.pool.keepOld(i, id)

@@ -132,7 +132,7 @@ func (c *cluster) takeDown(s int) {
 		c.ps[s] = psServer{lastT: c.now}
 	} else if sv.load > 0 {
 		held = append(held, job{id: c.svcJobID(s, c.svcID[s]), arrival: c.svcArr[s], size: c.svcSize[s]})
-		for i, k := sv.head, sv.load-1; k > 0; k-- {
+		for i, k := c.waiting(s); k > 0; k-- {
 			held = append(held, c.pool.job(i, c.nextID))
 			next := c.pool.at(i).next
 			c.pool.release(i)

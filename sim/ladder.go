@@ -42,7 +42,7 @@ type ladder struct {
 	// A timer in a chunk keeps its time as the difference of its bits from
 	// its bucket's base in the high 64 − slotBits bits of a word whose low
 	// bits are its slot.
-	slotBits uint
+	slotBits  uint
 	freeChunk *chunk
 
 	// counting sort scratch
@@ -410,6 +410,9 @@ func (h *timerHeap) pop() {
 	s = s[:last]
 	*h = s
 	if last == 0 {
+		if cap(s) > 1<<10 {
+			*h = nil // a burst is over: give its memory back
+		}
 		return
 	}
 	i := 0

@@ -282,6 +282,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		n:        n,
 		speed:    c.Speeds,
 		srv:      make([]srv, n),
+		disp:     make([]uint16, n),
 		pool:     newPool(),
 		handoff:  -1,
 		policy:   pol,
@@ -364,8 +365,10 @@ var ladderMin = 1 << 12
 
 // ladderHorizon is how many mean service times (at the slowest speed) the
 // ladder's wheel spans: a timer further out than that waits in its
-// overflow, which is sifted every half turn.
-const ladderHorizon = 4
+// overflow, which is sifted every half turn. At 8, an exponential service
+// time reaches the overflow once in 3000 (at 4 it was once in 55, and the
+// overflow held more than the buckets' unfilled chunks cost).
+const ladderHorizon = 8
 
 // useLadder lets tests run large clusters on the heap, to compare.
 var useLadder = true
