@@ -35,6 +35,9 @@ var idWrap uint64 = 1 << 32
 
 // pool is the store of job records.
 type pool struct {
+	// page0 is pages[0]: a cluster of a few hundred servers never needs
+	// another, and finds its records without the page table.
+	page0 *[pageLen]pjob
 	pages []*[pageLen]pjob
 	free  uint32 // head of the free list
 	n     uint32 // records ever handed out
@@ -46,7 +49,12 @@ type pool struct {
 func newPool() pool { return pool{free: nilJob} }
 
 // at returns record i.
-func (p *pool) at(i uint32) *pjob { return &p.pages[i>>pageBits][i&(pageLen-1)] }
+func (p *pool) at(i uint32) *pjob {
+	if i < pageLen {
+		return &p.page0[i]
+	}
+	return &p.pages[i>>pageBits][i&(pageLen-1)]
+}
 
 // alloc returns a free record.
 func (p *pool) alloc() uint32 {
@@ -57,6 +65,7 @@ func (p *pool) alloc() uint32 {
 	i := p.n
 	if int(i>>pageBits) == len(p.pages) {
 		p.pages = append(p.pages, new([pageLen]pjob))
+		p.page0 = p.pages[0]
 	}
 	p.n++
 	return i

@@ -331,9 +331,10 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		cl.heap = newEventHeapFor(n, true)
 		return cl, nil
 	}
-	// FIFO: the work at each server is kept unless the engine picks for a
-	// policy that never reads it.
-	cl.trackWork = cl.native == pickPolicy || cl.native == pickLWL
+	// FIFO: the work at each server is kept for faults (which change
+	// speeds), for lwl, and for a policy the engine asks that may read it.
+	cl.trackWork = len(c.Faults) > 0 || cl.native == pickLWL ||
+		cl.native == pickPolicy && strategies.ReadsWork(pol)
 	if cl.trackWork {
 		cl.work = make([]workState, n)
 	}
