@@ -71,8 +71,66 @@ type psServer struct {
 // The jobs waiting at a FIFO server are a circular list through their pool
 // records: the last one's next is the first.
 type srv struct {
-	load int32  // jobs present: waiting + in service
+	// load is the number of jobs present (waiting + in service) up to
+	// loadCap; a server with more holds loadCap here and its load in
+	// cluster.bigLoad (see loadOf).
+	load uint16
+	disp uint16 // measured jobs dispatched, modulo 2^16 (dispHi counts the wraps)
 	tail uint32 // FIFO: the pool record of the last job waiting (load > 1)
+}
+
+// loadCap is the largest load a server's state holds itself. A variable
+// for tests, at least 3: a comparison of the state's load with 0, 1 or 2
+// is then right whatever the load.
+var loadCap uint16 = 1<<16 - 1
+
+// loadAt returns the load of server i of servers, whose loads from loadCap
+// on are in big.
+func loadAt(servers []srv, big map[int32]int32, i int) int32 {
+	if l := servers[i].load; l < loadCap {
+		return int32(l)
+	}
+	return big[int32(i)]
+}
+
+// loadOf returns server s's load.
+func (c *cluster) loadOf(s int) int32 { return loadAt(c.srv, c.bigLoad, s) }
+
+// incLoad adds a job to server s's load and returns the new load.
+func (c *cluster) incLoad(s int) int32 {
+	sv := &c.srv[s]
+	if sv.load < loadCap-1 {
+		sv.load++
+		return int32(sv.load)
+	}
+	return c.setLoad(s, c.loadOf(s)+1)
+}
+
+// decLoad takes a job from server s's load (> 0) and returns the new load.
+func (c *cluster) decLoad(s int) int32 {
+	sv := &c.srv[s]
+	if sv.load < loadCap {
+		sv.load--
+		return int32(sv.load)
+	}
+	return c.setLoad(s, c.bigLoad[int32(s)]-1)
+}
+
+// setLoad sets server s's load to l and returns it.
+func (c *cluster) setLoad(s int, l int32) int32 {
+	if l < int32(loadCap) {
+		if c.srv[s].load == loadCap {
+			delete(c.bigLoad, int32(s))
+		}
+		c.srv[s].load = uint16(l)
+		return l
+	}
+	if c.bigLoad == nil {
+		c.bigLoad = map[int32]int32{}
+	}
+	c.bigLoad[int32(s)] = l
+	c.srv[s].load = loadCap
+	return l
 }
 
 // cluster is one replication of the simulated cluster. It implements
@@ -81,11 +139,10 @@ type cluster struct {
 	n     int
 	speed []float64 // nil: every speed is 1
 	srv   []srv
-	// disp counts the measured jobs dispatched to each server, modulo 2^16
-	// (dispHi counts the wraps): two bytes a server.
-	disp   []uint16
-	dispHi map[int32]uint64
-	pool   pool
+	// bigLoad holds the loads of the servers with loadCap jobs or more.
+	bigLoad map[int32]int32
+	dispHi  map[int32]uint64
+	pool    pool
 	// trackWork: the work of each FIFO server is kept, for policies that
 	// may read Work and for faults, which change speeds.
 	trackWork bool
@@ -201,7 +258,7 @@ const perServerMax = 1 << 14
 // View implementation.
 
 func (c *cluster) Servers() int   { return c.n }
-func (c *cluster) Load(i int) int { return int(c.srv[i].load) }
+func (c *cluster) Load(i int) int { return int(c.loadOf(i)) }
 func (c *cluster) Now() float64   { return c.now }
 
 func (c *cluster) Speed(i int) float64 {
@@ -212,7 +269,7 @@ func (c *cluster) Speed(i int) float64 {
 }
 
 func (c *cluster) Work(i int) float64 {
-	load := c.srv[i].load
+	load := c.loadOf(i)
 	if c.isPS {
 		p := &c.ps[i]
 		if load == 0 {
@@ -284,7 +341,7 @@ func (c *cluster) jobOf(j job) strategies.Job {
 
 // dispatched returns the number of measured jobs dispatched to server s.
 func (c *cluster) dispatched(s int) uint64 {
-	return c.dispHi[int32(s)]<<16 | uint64(c.disp[s])
+	return c.dispHi[int32(s)]<<16 | uint64(c.srv[s].disp)
 }
 
 // arrive handles the arrival event.
@@ -311,7 +368,6 @@ func (c *cluster) arrive() {
 	s := c.pick(j)
 	if s >= 0 && c.lad != nil {
 		prefetch(unsafe.Pointer(&c.srv[s]))
-		prefetch(unsafe.Pointer(&c.disp[s]))
 		if c.work != nil {
 			prefetch(unsafe.Pointer(&c.work[s]))
 		}
@@ -357,19 +413,19 @@ func (c *cluster) scheduleArrival() {
 func (c *cluster) dispatchTo(s int, j job) {
 	sv := &c.srv[s]
 	if c.measured(j.id) {
-		c.disp[s]++
-		if c.disp[s] == 0 {
+		sv.disp++
+		if sv.disp == 0 {
 			c.dispWrapped(s)
 		}
 	}
 	if c.isPS {
 		c.psAdvance(s) // at the rate of the jobs present before this one
 	}
-	sv.load++
+	load := c.incLoad(s)
 	if c.idx != nil {
-		c.idx.moved(s, sv.load-1, sv.load)
+		c.idx.moved(s, load-1, load)
 	}
-	if sv.load == 1 {
+	if load == 1 {
 		c.becomeBusy(s)
 	}
 	if c.observer != nil {
@@ -384,13 +440,13 @@ func (c *cluster) dispatchTo(s int, j job) {
 		c.psSchedule(s)
 		return
 	}
-	if sv.load == 1 {
+	if load == 1 {
 		c.startService(s, j.arrival, j.size, j.id, int32(s) == c.handoff)
 		return
 	}
 	i := c.pool.alloc()
 	c.pool.put(i, j, c.nextID)
-	if sv.load == 2 {
+	if load == 2 {
 		c.pool.at(i).next = i
 	} else {
 		t := c.pool.at(sv.tail)
@@ -477,7 +533,7 @@ func (c *cluster) svcJobID(s int, idlo uint32) uint64 {
 // the jobs present (callers advance before changing the load).
 func (c *cluster) psAdvance(s int) {
 	p := &c.ps[s]
-	if n := c.srv[s].load; n > 0 && c.now > p.lastT {
+	if n := c.loadOf(s); n > 0 && c.now > p.lastT {
 		p.a += (c.now - p.lastT) * c.Speed(s) / float64(n)
 	}
 	p.lastT = c.now
@@ -491,7 +547,7 @@ func (c *cluster) psSchedule(s int) {
 		c.heap.remove(int32(s))
 		return
 	}
-	d := max(p.jobs[0].tag-p.a, 0) * float64(c.srv[s].load) / c.Speed(s)
+	d := max(p.jobs[0].tag-p.a, 0) * float64(c.loadOf(s)) / c.Speed(s)
 	c.heap.set(int32(s), c.now+d)
 }
 
@@ -502,9 +558,9 @@ func (c *cluster) depart(s int, arr float64, idlo uint32) {
 		c.prefetchDepartures()
 	}
 	sv := &c.srv[s]
-	sv.load--
+	load := c.decLoad(s)
 	if c.idx != nil {
-		c.idx.moved(s, sv.load+1, sv.load)
+		c.idx.moved(s, load+1, load)
 	}
 	c.inSystem--
 	id := c.svcJobID(s, idlo)
@@ -520,16 +576,16 @@ func (c *cluster) depart(s int, arr float64, idlo uint32) {
 		c.tell(s, j)
 	}
 	switch {
-	case sv.load > 0:
+	case load > 0:
 		t := c.pool.at(sv.tail)
 		h := t.next
 		nj := c.pool.job(h, c.nextID)
-		if sv.load > 1 {
+		if load > 1 {
 			t.next = c.pool.at(h).next
 		}
 		c.pool.release(h)
 		if c.trackWork {
-			if sv.load == 1 {
+			if load == 1 {
 				c.work[s].queued = 0 // no drift from float subtraction
 			} else {
 				c.work[s].queued -= nj.size
@@ -559,9 +615,9 @@ func (c *cluster) departPS(s int) {
 	pj := p.pop()
 	p.sumTags -= pj.tag
 	j := pj.j
-	c.srv[s].load--
+	load := c.decLoad(s)
 	if c.idx != nil {
-		c.idx.moved(s, c.srv[s].load+1, c.srv[s].load)
+		c.idx.moved(s, load+1, load)
 	}
 	c.inSystem--
 	resp := c.departed(s, j.id, j.arrival)
@@ -637,7 +693,7 @@ func (c *cluster) waiting(s int) (first uint32, n int) {
 	if sv.load < 2 {
 		return nilJob, 0
 	}
-	return c.pool.at(sv.tail).next, int(sv.load) - 1
+	return c.pool.at(sv.tail).next, int(c.loadOf(s)) - 1
 }
 
 // sweepOldIDs keeps aside the full ids of the jobs at FIFO servers that

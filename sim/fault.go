@@ -45,7 +45,7 @@ func (v faultView) Load(i int) int {
 	if v.c.faults.upSince[i] < 0 {
 		return deadLoad
 	}
-	return int(v.c.srv[i].load)
+	return int(v.c.loadOf(i))
 }
 
 // setupFaults prepares cl for the scenario's faults (none: nothing).
@@ -144,7 +144,7 @@ func (c *cluster) takeDown(s int) {
 		c.becomeIdle(s)
 	}
 	c.heap.remove(int32(s))
-	sv.load = 0
+	c.setLoad(s, 0)
 	for _, j := range held {
 		if c.observer != nil {
 			c.observer.Completed(c, s, c.jobOf(j), c.now-j.arrival) // as the balancer reports a failed request

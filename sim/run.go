@@ -282,7 +282,6 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		n:        n,
 		speed:    c.Speeds,
 		srv:      make([]srv, n),
-		disp:     make([]uint16, n),
 		pool:     newPool(),
 		handoff:  -1,
 		policy:   pol,
@@ -312,7 +311,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	cl.observer, _ = pol.(strategies.Observer)
 	cl.view = cl
 	if useLoadIndex && strategies.UsesLoadIndex(pol) {
-		cl.idx = newLoadIndex(cl.srv)
+		cl.idx = newLoadIndex(cl.srv, &cl.bigLoad)
 		cl.view = indexedView{cl, cl.idx}
 	}
 	setupFaults(cl, c)
