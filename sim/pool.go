@@ -1,20 +1,23 @@
 package sim
 
-// The jobs at FIFO servers live in one pool of 24-byte records, each
-// server's jobs a singly linked list through the records in arrival order
-// (its head is in service). A departing job's record is reused by the next
-// arrival (a LIFO free list), so the pool holds about as many records as
-// the most jobs ever present at once, and the record an arrival writes is
-// usually still in cache from the departure that freed it. Records are
-// allocated in pages, so that the pool never copies itself to grow.
+// The jobs waiting at FIFO servers live in one pool of 24-byte records,
+// each server's a circular list through the records in arrival order (the
+// server keeps the last, whose next is the first). The job in service has
+// no record: its arrival and id go with its departure timer (cluster.go).
+// A record freed by a job that starts service is reused by the next
+// arrival that has to wait (a LIFO free list), so the pool holds about as
+// many records as the most jobs ever waiting at once, and the record an
+// arrival writes is usually still in cache. Records are allocated in
+// pages, so that the pool never copies itself to grow.
 //
-// A record keeps the job's id modulo idWrap (2^32): the full id is the one
-// in (nextID − idWrap, nextID) with those low bits, exact as long as fewer
-// than idWrap jobs arrived while the job stayed. A job that stays longer
-// is found by a sweep of every queue each idWrap/2 arrivals and its full
-// id kept aside (pool.old), so ids are exact whatever the run.
+// A record, and a job in service, keeps the job's id modulo idWrap (2^32):
+// the full id is the one in (nextID − idWrap, nextID) with those low bits,
+// exact as long as fewer than idWrap jobs arrived while the job stayed. A
+// job that stays longer is found by a sweep of every queue and every job
+// in service each idWrap/2 arrivals and its full id kept aside (pool.old,
+// cluster.oldSvc), so ids are exact whatever the run.
 
-// pjob is a job waiting or in service at a FIFO server.
+// pjob is a job waiting at a FIFO server.
 type pjob struct {
 	arrival float64
 	size    float64

@@ -10,11 +10,12 @@
 // 4-ary heap of small values, or from 4096 FIFO servers on in a ladder of
 // epochs (ladder.go) that costs the same per event at any size; the next
 // arrival's time is kept beside them. Departures due at the same instant
-// leave in server order. A server's state that every event touches is 16
-// bytes; jobs at FIFO servers live in a pool of 24-byte records only while
-// they are in the system (pool.go), so memory does not grow with the
-// number of jobs simulated; at a million servers p2c at ρ = 0.9 holds
-// about 75 bytes a server. For p2c, jsq, sed and lwl the engine picks
+// leave in server order. A server's state that every event touches is 8
+// bytes; jobs waiting at FIFO servers live in a pool of 24-byte records
+// only while they wait (pool.go), and a job in service rides with its
+// departure timer (20 bytes in the ladder), so memory does not grow with
+// the number of jobs simulated; at a million servers p2c at ρ = 0.9 holds
+// 64 bytes a server in steady state (2.35 jobs a server), jsq 31. For p2c, jsq, sed and lwl the engine picks
 // servers itself, with the policies' own random draws (native.go), and
 // asks the memory ahead for the servers and jobs the next events will
 // read. A run is sequential and deterministic: the same Config (including
@@ -119,10 +120,10 @@ func (cfg *Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// serverBytes is the memory of one server of one replication at ρ = 0.9,
-// measured (BenchmarkSim, 10^6 servers): 52 bytes for jsq, 84 for p2c,
-// whose queues hold 2.35 jobs a server; rounded up. Policies that let
-// queues grow longer hold more (24 bytes a job).
+// serverBytes is the memory of one server of one replication at ρ = 0.9
+// with room to spare: measured (BenchmarkSim, 10^6 servers) 31 bytes for
+// jsq, 62 to 64 for p2c, whose queues hold 2.35 jobs a server. Policies
+// that let queues grow longer hold more (24 bytes a job waiting).
 const serverBytes = 96
 
 func (c *Config) validate() error {
