@@ -96,25 +96,12 @@ func loadAt(servers []srv, big map[int32]int32, i int) int32 {
 // loadOf returns server s's load.
 func (c *cluster) loadOf(s int) int32 { return loadAt(c.srv, c.bigLoad, s) }
 
-// incLoad adds a job to server s's load and returns the new load.
-func (c *cluster) incLoad(s int) int32 {
-	sv := &c.srv[s]
-	if sv.load < loadCap-1 {
-		sv.load++
-		return int32(sv.load)
-	}
-	return c.setLoad(s, c.loadOf(s)+1)
-}
-
-// decLoad takes a job from server s's load (> 0) and returns the new load.
-func (c *cluster) decLoad(s int) int32 {
-	sv := &c.srv[s]
-	if sv.load < loadCap {
-		sv.load--
-		return int32(sv.load)
-	}
-	return c.setLoad(s, c.bigLoad[int32(s)]-1)
-}
+// addLoad adds d to server s's load and returns the new load. Callers add
+// or take one job themselves when the load stays below loadCap (the
+// common case, inlined) and call addLoad otherwise.
+//
+//go:noinline
+func (c *cluster) addLoad(s int, d int32) int32 { return c.setLoad(s, c.loadOf(s)+d) }
 
 // setLoad sets server s's load to l and returns it.
 func (c *cluster) setLoad(s int, l int32) int32 {
@@ -152,8 +139,7 @@ type cluster struct {
 	// arrival and id (modulo idWrap) ride with its departure timer in the
 	// ladder, or without the ladder are kept here by server; its size only
 	// when something will ask for it (an observer, faults).
-	svcArr  []float64
-	svcID   []uint32
+	svc     []inService
 	svcSize []float64
 	// oldSvc holds the full ids of jobs in service that have stayed
 	// idWrap/2 arrivals or more, by server (see pool).
@@ -239,6 +225,13 @@ type cluster struct {
 	// faults (nil: none) and the time of the next fault event (+Inf: none).
 	faults    *faultState
 	nextFault float64
+}
+
+// inService is the job in service at a FIFO server without the ladder: its
+// arrival and its id modulo idWrap.
+type inService struct {
+	arr  float64
+	idlo uint32
 }
 
 // workState is what a FIFO server's work is made of: the work waiting
@@ -421,7 +414,13 @@ func (c *cluster) dispatchTo(s int, j job) {
 	if c.isPS {
 		c.psAdvance(s) // at the rate of the jobs present before this one
 	}
-	load := c.incLoad(s)
+	var load int32
+	if l := sv.load; l < loadCap-1 {
+		sv.load = l + 1
+		load = int32(l + 1)
+	} else {
+		load = c.addLoad(s, 1)
+	}
 	if c.idx != nil {
 		c.idx.moved(s, load-1, load)
 	}
@@ -493,7 +492,7 @@ func (c *cluster) startService(s int, arr, size float64, id uint64, atTop bool) 
 	}
 	switch {
 	case c.lad == nil:
-		c.svcArr[s], c.svcID[s] = arr, idlo
+		c.svc[s] = inService{arr, idlo}
 		if atTop {
 			c.heap.replaceTopNoPos(end)
 		} else {
@@ -558,7 +557,13 @@ func (c *cluster) depart(s int, arr float64, idlo uint32) {
 		c.prefetchDepartures()
 	}
 	sv := &c.srv[s]
-	load := c.decLoad(s)
+	var load int32
+	if l := sv.load; l < loadCap {
+		sv.load = l - 1
+		load = int32(l - 1)
+	} else {
+		load = c.addLoad(s, -1)
+	}
 	if c.idx != nil {
 		c.idx.moved(s, load+1, load)
 	}
@@ -615,7 +620,7 @@ func (c *cluster) departPS(s int) {
 	pj := p.pop()
 	p.sumTags -= pj.tag
 	j := pj.j
-	load := c.decLoad(s)
+	load := c.addLoad(s, -1)
 	if c.idx != nil {
 		c.idx.moved(s, load+1, load)
 	}
@@ -699,7 +704,7 @@ func (c *cluster) waiting(s int) (first uint32, n int) {
 // sweepOldIDs keeps aside the full ids of the jobs at FIFO servers that
 // arrived idWrap/2 or more arrivals ago (see pool).
 func (c *cluster) sweepOldIDs() {
-	inService := func(slot int32, idlo uint32) {
+	keepIfOld := func(slot int32, idlo uint32) {
 		if _, ok := c.oldSvc[slot]; ok {
 			return
 		}
@@ -708,14 +713,14 @@ func (c *cluster) sweepOldIDs() {
 		}
 	}
 	if c.lad != nil {
-		c.lad.each(inService)
+		c.lad.each(keepIfOld)
 	}
 	for s := range c.srv {
 		if c.srv[s].load == 0 {
 			continue
 		}
 		if c.lad == nil {
-			inService(int32(s), c.svcID[s])
+			keepIfOld(int32(s), c.svc[s].idlo)
 		}
 		for i, k := c.waiting(s); k > 0; k-- {
 			r := c.pool.at(i)
@@ -801,7 +806,7 @@ func (c *cluster) pending() bool {
 	if c.faults != nil {
 		done += c.faults.lost
 	}
-	return done < c.total-c.warmup && (c.timers() > 0 || !math.IsInf(c.nextArrival, 1))
+	return done < c.total-c.warmup && (c.nextArrival < math.Inf(1) || c.timers() > 0)
 }
 
 // step processes the earliest event: the next arrival, or the earliest
@@ -833,7 +838,8 @@ func (c *cluster) step() {
 		if s := int(e.slot); c.isPS {
 			c.departPS(s)
 		} else {
-			c.depart(s, c.svcArr[s], c.svcID[s])
+			in := &c.svc[s]
+			c.depart(s, in.arr, in.idlo)
 		}
 	}
 	c.events++

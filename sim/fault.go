@@ -131,7 +131,7 @@ func (c *cluster) takeDown(s int) {
 		}
 		c.ps[s] = psServer{lastT: c.now}
 	} else if sv.load > 0 {
-		held = append(held, job{id: c.svcJobID(s, c.svcID[s]), arrival: c.svcArr[s], size: c.svcSize[s]})
+		held = append(held, job{id: c.svcJobID(s, c.svc[s].idlo), arrival: c.svc[s].arr, size: c.svcSize[s]})
 		for i, k := c.waiting(s); k > 0; k-- {
 			held = append(held, c.pool.job(i, c.nextID))
 			next := c.pool.at(i).next

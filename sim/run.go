@@ -351,8 +351,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		cl.lad = newLadder(n, c.ArrivalRate(), min(c.Load, 1)*float64(n), ladderHorizon*c.Service.Mean()/minSpeed(c.Speeds))
 	} else {
 		cl.heap = newEventHeapFor(n, len(c.Faults) > 0)
-		cl.svcArr = make([]float64, n)
-		cl.svcID = make([]uint32, n)
+		cl.svc = make([]inService, n)
 	}
 	return cl, nil
 }
@@ -411,7 +410,7 @@ func (cl *cluster) finish() (window float64) {
 func (cl *cluster) release() {
 	cl.pool, cl.heap, cl.lad, cl.idx, cl.fin = pool{}, nil, nil, nil, nil
 	cl.work, cl.svcStart, cl.ps, cl.view, cl.policy = nil, nil, nil, nil, nil
-	cl.svcArr, cl.svcID, cl.svcSize, cl.oldSvc = nil, nil, nil, nil
+	cl.svc, cl.svcSize, cl.oldSvc = nil, nil, nil
 }
 
 // measuredJobs is the number of measured jobs whose response was recorded.
