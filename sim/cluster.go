@@ -444,12 +444,12 @@ func (c *cluster) dispatchTo(s int, j job) {
 		return
 	}
 	i := c.pool.alloc()
-	c.pool.put(i, j, c.nextID)
+	r := c.pool.put(i, j, c.nextID)
 	if load == 2 {
-		c.pool.at(i).next = i
+		r.next = i
 	} else {
 		t := c.pool.at(sv.tail)
-		c.pool.at(i).next = t.next
+		r.next = t.next
 		t.next = i
 	}
 	sv.tail = i
@@ -584,11 +584,12 @@ func (c *cluster) depart(s int, arr float64, idlo uint32) {
 	case load > 0:
 		t := c.pool.at(sv.tail)
 		h := t.next
-		nj := c.pool.job(h, c.nextID)
+		r := c.pool.at(h)
+		nj := c.pool.job(h, r, c.nextID)
 		if load > 1 {
-			t.next = c.pool.at(h).next
+			t.next = r.next
 		}
-		c.pool.release(h)
+		c.pool.release(h, r)
 		if c.trackWork {
 			if load == 1 {
 				c.work[s].queued = 0 // no drift from float subtraction

@@ -133,9 +133,10 @@ func (c *cluster) takeDown(s int) {
 	} else if sv.load > 0 {
 		held = append(held, job{id: c.svcJobID(s, c.svc[s].idlo), arrival: c.svc[s].arr, size: c.svcSize[s]})
 		for i, k := c.waiting(s); k > 0; k-- {
-			held = append(held, c.pool.job(i, c.nextID))
-			next := c.pool.at(i).next
-			c.pool.release(i)
+			r := c.pool.at(i)
+			held = append(held, c.pool.job(i, r, c.nextID))
+			next := r.next
+			c.pool.release(i, r)
 			i = next
 		}
 		c.work[s].queued = 0

@@ -74,22 +74,24 @@ func (p *pool) alloc() uint32 {
 	return i
 }
 
-// release puts record i back in the free list.
-func (p *pool) release(i uint32) {
+// release puts record i (r = p.at(i)) back in the free list.
+func (p *pool) release(i uint32, r *pjob) {
 	if len(p.old) > 0 {
 		delete(p.old, i)
 	}
-	p.at(i).next = p.free
+	r.next = p.free
 	p.free = i
 }
 
-// put writes job j into record i, with next = nilJob; now is the id of the
-// next arrival.
-func (p *pool) put(i uint32, j job, nextID uint64) {
-	*p.at(i) = pjob{arrival: j.arrival, size: j.size, next: nilJob, idlo: uint32(j.id & (idWrap - 1))}
+// put writes job j into record i and returns the record, with next =
+// nilJob; nextID is the id of the next arrival.
+func (p *pool) put(i uint32, j job, nextID uint64) *pjob {
+	r := p.at(i)
+	*r = pjob{arrival: j.arrival, size: j.size, next: nilJob, idlo: uint32(j.id & (idWrap - 1))}
 	if nextID-j.id >= idWrap/2 {
 		p.keepOld(i, j.id)
 	}
+	return r
 }
 
 func (p *pool) keepOld(i uint32, id uint64) {
@@ -110,8 +112,7 @@ func (p *pool) id(i uint32, r *pjob, nextID uint64) uint64 {
 	return nextID - (nextID-uint64(r.idlo))&(idWrap-1)
 }
 
-// job returns the job in record i, without its start time.
-func (p *pool) job(i uint32, nextID uint64) job {
-	r := p.at(i)
+// job returns the job in record i (r = p.at(i)), without its start time.
+func (p *pool) job(i uint32, r *pjob, nextID uint64) job {
 	return job{id: p.id(i, r, nextID), arrival: r.arrival, size: r.size}
 }
