@@ -66,31 +66,87 @@ type psServer struct {
 	jobs    []psJob // min-heap by tag
 }
 
-// srv is a server's state that every event touches, in 16 bytes (four to
+// srv is a server's state that every event touches, in 8 bytes (eight to
 // a cache line, so that a policy's look at a server brings in the rest).
+// The jobs waiting at a FIFO server are a circular list through their pool
+// records: the last one's next is the first.
 type srv struct {
-	load int32  // jobs present: waiting + in service
-	head uint32 // FIFO: the pool record of the job in service (load > 0)
-	tail uint32 // FIFO: the pool record of the last job
-	disp uint32 // measured jobs dispatched, modulo 2^32 (dispHi counts the wraps)
+	// load is the number of jobs present (waiting + in service) up to
+	// loadCap; a server with more holds loadCap here and its load in
+	// cluster.bigLoad (see loadOf).
+	load uint16
+	disp uint16 // measured jobs dispatched, modulo 2^16 (dispHi counts the wraps)
+	tail uint32 // FIFO: the pool record of the last job waiting (load > 1)
+}
+
+// loadCap is the largest load a server's state holds itself. A variable
+// for tests, at least 3: a comparison of the state's load with 0, 1 or 2
+// is then right whatever the load.
+var loadCap uint16 = 1<<16 - 1
+
+// loadAt returns the load of server i of servers, whose loads from loadCap
+// on are in big.
+func loadAt(servers []srv, big map[int32]int32, i int) int32 {
+	if l := servers[i].load; l < loadCap {
+		return int32(l)
+	}
+	return big[int32(i)]
+}
+
+// loadOf returns server s's load.
+func (c *cluster) loadOf(s int) int32 { return loadAt(c.srv, c.bigLoad, s) }
+
+// addLoad adds d to server s's load and returns the new load. Callers add
+// or take one job themselves when the load stays below loadCap (the
+// common case, inlined) and call addLoad otherwise.
+//
+//go:noinline
+func (c *cluster) addLoad(s int, d int32) int32 { return c.setLoad(s, c.loadOf(s)+d) }
+
+// setLoad sets server s's load to l and returns it.
+func (c *cluster) setLoad(s int, l int32) int32 {
+	if l < int32(loadCap) {
+		if c.srv[s].load == loadCap {
+			delete(c.bigLoad, int32(s))
+		}
+		c.srv[s].load = uint16(l)
+		return l
+	}
+	if c.bigLoad == nil {
+		c.bigLoad = map[int32]int32{}
+	}
+	c.bigLoad[int32(s)] = l
+	c.srv[s].load = loadCap
+	return l
 }
 
 // cluster is one replication of the simulated cluster. It implements
 // strategies.View.
 type cluster struct {
-	n      int
-	speed  []float64 // nil: every speed is 1
-	srv    []srv
-	dispHi map[int32]uint32
-	pool   pool
+	n     int
+	speed []float64 // nil: every speed is 1
+	srv   []srv
+	// bigLoad holds the loads of the servers with loadCap jobs or more.
+	bigLoad map[int32]int32
+	dispHi  map[int32]uint64
+	pool    pool
 	// trackWork: the work of each FIFO server is kept, for policies that
 	// may read Work and for faults, which change speeds.
 	trackWork bool
 	work      []workState
 	svcStart  []float64 // FIFO, with a trace: start of the job in service
-	ps        []psServer
-	isPS      bool
-	central   ring
+	// The job in service at a FIFO server is in no pool record: its
+	// arrival and id (modulo idWrap) ride with its departure timer in the
+	// ladder, or without the ladder are kept here by server; its size only
+	// when something will ask for it (an observer, faults).
+	svc     []inService
+	svcSize []float64
+	// oldSvc holds the full ids of jobs in service that have stayed
+	// idWrap/2 arrivals or more, by server (see pool).
+	oldSvc  map[int32]uint64
+	ps      []psServer
+	isPS    bool
+	central ring
 	// Departure timers, one a busy server: the heap (FIFO: without
 	// positions), or for a large FIFO cluster without faults the ladder.
 	heap    *eventHeap
@@ -244,6 +300,13 @@ func (r *backRing) pop() returned {
 	return x
 }
 
+// inService is the job in service at a FIFO server without the ladder: its
+// arrival and its id modulo idWrap.
+type inService struct {
+	arr  float64
+	idlo uint32
+}
+
 // workState is what a FIFO server's work is made of: the work waiting
 // (sizes at speed 1; reset to 0 when none waits, so that it does not drift)
 // and the end of the job in service.
@@ -261,7 +324,7 @@ const perServerMax = 1 << 14
 // View implementation.
 
 func (c *cluster) Servers() int   { return c.n }
-func (c *cluster) Load(i int) int { return int(c.srv[i].load) }
+func (c *cluster) Load(i int) int { return int(c.loadOf(i)) }
 func (c *cluster) Now() float64   { return c.now }
 
 func (c *cluster) Speed(i int) float64 {
@@ -272,7 +335,7 @@ func (c *cluster) Speed(i int) float64 {
 }
 
 func (c *cluster) Work(i int) float64 {
-	load := c.srv[i].load
+	load := c.loadOf(i)
 	if c.isPS {
 		p := &c.ps[i]
 		if load == 0 {
@@ -344,7 +407,7 @@ func (c *cluster) jobOf(j job) strategies.Job {
 
 // dispatched returns the number of measured jobs dispatched to server s.
 func (c *cluster) dispatched(s int) uint64 {
-	return uint64(c.dispHi[int32(s)])<<32 | uint64(c.srv[s].disp)
+	return c.dispHi[int32(s)]<<16 | uint64(c.srv[s].disp)
 }
 
 // arrive handles the arrival event.
@@ -427,11 +490,17 @@ func (c *cluster) dispatchTo(s int, j job) {
 	if c.isPS {
 		c.psAdvance(s) // at the rate of the jobs present before this one
 	}
-	sv.load++
-	if c.idx != nil {
-		c.idx.moved(s, sv.load-1, sv.load)
+	var load int32
+	if l := sv.load; l < loadCap-1 {
+		sv.load = l + 1
+		load = int32(l + 1)
+	} else {
+		load = c.addLoad(s, 1)
 	}
-	if sv.load == 1 {
+	if c.idx != nil {
+		c.idx.moved(s, load-1, load)
+	}
+	if load == 1 {
 		c.becomeBusy(s)
 	}
 	if c.observer != nil {
@@ -446,14 +515,19 @@ func (c *cluster) dispatchTo(s int, j job) {
 		c.psSchedule(s)
 		return
 	}
-	i := c.pool.alloc()
-	c.pool.put(i, j, c.nextID)
-	if sv.load == 1 {
-		sv.head, sv.tail = i, i
-		c.startService(s, i, int32(s) == c.handoff)
+	if load == 1 {
+		c.startService(s, j.arrival, j.size, j.id, int32(s) == c.handoff)
 		return
 	}
-	c.pool.at(sv.tail).next = i
+	i := c.pool.alloc()
+	r := c.pool.put(i, j, c.nextID)
+	if load == 2 {
+		r.next = i
+	} else {
+		t := c.pool.at(sv.tail)
+		r.next = t.next
+		t.next = i
+	}
 	sv.tail = i
 	if c.trackWork {
 		c.work[s].queued += j.size
@@ -463,49 +537,78 @@ func (c *cluster) dispatchTo(s int, j job) {
 
 func (c *cluster) dispWrapped(s int) {
 	if c.dispHi == nil {
-		c.dispHi = map[int32]uint32{}
+		c.dispHi = map[int32]uint64{}
 	}
 	c.dispHi[int32(s)]++
 }
 
-// startService starts the job in pool record i at FIFO server s, whose
-// departure timer is the earliest (atTop: s has just departed) or absent.
-func (c *cluster) startService(s int, i uint32, atTop bool) {
-	r := c.pool.at(i)
+// startService starts the job id (arrived at arr, of the given size) at
+// FIFO server s, whose departure timer is the earliest (atTop: s has just
+// departed) or absent.
+func (c *cluster) startService(s int, arr, size float64, id uint64, atTop bool) {
 	if c.svcStart != nil {
 		c.svcStart[s] = c.now
 	}
+	if c.svcSize != nil {
+		c.svcSize[s] = size
+	}
 	var end float64
 	if c.speed == nil {
-		end = c.now + r.size // r.size/1 exactly
+		end = c.now + size // size/1 exactly
 	} else {
-		end = c.now + r.size/c.speed[s]
+		end = c.now + size/c.speed[s]
 	}
 	if c.trackWork {
 		c.work[s].end = end
 		c.finishChanged(s)
 	}
+	idlo := uint32(id & (idWrap - 1))
+	if c.nextID-id >= idWrap/2 {
+		c.keepOldSvc(s, id)
+	}
 	switch {
-	case c.lad == nil && atTop:
-		c.heap.replaceTopNoPos(end)
 	case c.lad == nil:
-		c.heap.pushNoPos(int32(s), end)
+		c.svc[s] = inService{arr, idlo}
+		if atTop {
+			c.heap.replaceTopNoPos(end)
+		} else {
+			c.heap.pushNoPos(int32(s), end)
+		}
 	default:
 		if atTop {
 			c.lad.pop()
 		}
-		c.lad.add(int32(s), end)
+		c.lad.add(timer{key: math.Float64bits(end), slot: int32(s), idlo: idlo, arr: arr})
 	}
-	if c.measured(c.pool.id(i, r, c.nextID)) {
-		c.waitSum += c.now - r.arrival
+	if c.measured(id) {
+		c.waitSum += c.now - arr
 	}
+}
+
+func (c *cluster) keepOldSvc(s int, id uint64) {
+	if c.oldSvc == nil {
+		c.oldSvc = map[int32]uint64{}
+	}
+	c.oldSvc[int32(s)] = id
+}
+
+// svcJobID returns the full id of the job in service at server s, whose id
+// modulo idWrap is idlo, and forgets it: the job is leaving.
+func (c *cluster) svcJobID(s int, idlo uint32) uint64 {
+	if len(c.oldSvc) > 0 {
+		if id, ok := c.oldSvc[int32(s)]; ok {
+			delete(c.oldSvc, int32(s))
+			return id
+		}
+	}
+	return c.nextID - (c.nextID-uint64(idlo))&(idWrap-1)
 }
 
 // psAdvance moves server s's attained-service clock to now at the rate of
 // the jobs present (callers advance before changing the load).
 func (c *cluster) psAdvance(s int) {
 	p := &c.ps[s]
-	if n := c.srv[s].load; n > 0 && c.now > p.lastT {
+	if n := c.loadOf(s); n > 0 && c.now > p.lastT {
 		p.a += (c.now - p.lastT) * c.Speed(s) / float64(n)
 	}
 	p.lastT = c.now
@@ -519,52 +622,61 @@ func (c *cluster) psSchedule(s int) {
 		c.heap.remove(int32(s))
 		return
 	}
-	d := max(p.jobs[0].tag-p.a, 0) * float64(c.srv[s].load) / c.Speed(s)
+	d := max(p.jobs[0].tag-p.a, 0) * float64(c.loadOf(s)) / c.Speed(s)
 	c.heap.set(int32(s), c.now+d)
 }
 
-// depart handles the departure event of server s.
-func (c *cluster) depart(s int) {
-	if c.isPS {
-		c.departPS(s)
-		return
-	}
+// depart handles the departure event of FIFO server s, whose job in
+// service arrived at arr and has the id idlo modulo idWrap.
+func (c *cluster) depart(s int, arr float64, idlo uint32) {
 	if c.lad != nil {
 		c.prefetchDepartures()
 	}
 	sv := &c.srv[s]
-	h := sv.head
-	r := c.pool.at(h)
-	sv.load--
+	var load int32
+	if l := sv.load; l < loadCap {
+		sv.load = l - 1
+		load = int32(l - 1)
+	} else {
+		load = c.addLoad(s, -1)
+	}
 	if c.idx != nil {
-		c.idx.moved(s, sv.load+1, sv.load)
+		c.idx.moved(s, load+1, load)
 	}
 	c.inSystem--
-	id := c.pool.id(h, r, c.nextID)
-	c.departed(s, id, r.arrival)
-	if c.viewDelay > 0 {
-		c.goingBack(s, job{id: id, arrival: r.arrival, size: r.size})
-	}
-	if c.trace != nil || c.observer != nil {
-		j := job{id: id, arrival: r.arrival, size: r.size}
+	id := c.svcJobID(s, idlo)
+	c.departed(s, id, arr)
+	if c.trace != nil || c.observer != nil || c.viewDelay > 0 {
+		j := job{id: id, arrival: arr}
+		if c.svcSize != nil {
+			j.size = c.svcSize[s]
+		}
 		if c.svcStart != nil {
 			j.start = c.svcStart[s]
 		}
+		if c.viewDelay > 0 {
+			c.goingBack(s, j)
+		}
 		c.tell(s, j)
 	}
-	next := r.next
-	c.pool.release(h)
 	switch {
-	case sv.load > 0:
-		sv.head = next
+	case load > 0:
+		t := c.pool.at(sv.tail)
+		h := t.next
+		r := c.pool.at(h)
+		nj := c.pool.job(h, r, c.nextID)
+		if load > 1 {
+			t.next = r.next
+		}
+		c.pool.release(h, r)
 		if c.trackWork {
-			if sv.load == 1 {
+			if load == 1 {
 				c.work[s].queued = 0 // no drift from float subtraction
 			} else {
-				c.work[s].queued -= c.pool.at(next).size
+				c.work[s].queued -= nj.size
 			}
 		}
-		c.startService(s, next, true)
+		c.startService(s, nj.arrival, nj.size, nj.id, true)
 	case c.central.n > 0:
 		c.becomeIdle(s) // close the busy period; dispatchTo opens the next at once
 		c.handoff = int32(s)
@@ -588,9 +700,9 @@ func (c *cluster) departPS(s int) {
 	pj := p.pop()
 	p.sumTags -= pj.tag
 	j := pj.j
-	c.srv[s].load--
+	load := c.addLoad(s, -1)
 	if c.idx != nil {
-		c.idx.moved(s, c.srv[s].load+1, c.srv[s].load)
+		c.idx.moved(s, load+1, load)
 	}
 	c.inSystem--
 	resp := c.departed(s, j.id, j.arrival)
@@ -654,22 +766,46 @@ func (c *cluster) prefetchDepartures() {
 	if s := c.lad.ahead(5); s >= 0 {
 		prefetch(unsafe.Pointer(&c.srv[s]))
 	}
-	if s := c.lad.ahead(3); s >= 0 && c.srv[s].load > 0 {
-		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].head)))
+	if s := c.lad.ahead(4); s >= 0 && c.srv[s].load > 1 {
+		prefetch(unsafe.Pointer(c.pool.at(c.srv[s].tail)))
 	}
 	if s := c.lad.ahead(2); s >= 0 && c.srv[s].load > 1 {
-		prefetch(unsafe.Pointer(c.pool.at(c.pool.at(c.srv[s].head).next)))
+		prefetch(unsafe.Pointer(c.pool.at(c.pool.at(c.srv[s].tail).next)))
 	}
+}
+
+// waiting returns the pool record of the first job waiting at FIFO server
+// s and the number of jobs waiting (the records follow through next).
+func (c *cluster) waiting(s int) (first uint32, n int) {
+	sv := &c.srv[s]
+	if sv.load < 2 {
+		return nilJob, 0
+	}
+	return c.pool.at(sv.tail).next, int(c.loadOf(s)) - 1
 }
 
 // sweepOldIDs keeps aside the full ids of the jobs at FIFO servers that
 // arrived idWrap/2 or more arrivals ago (see pool).
 func (c *cluster) sweepOldIDs() {
+	keepIfOld := func(slot int32, idlo uint32) {
+		if _, ok := c.oldSvc[slot]; ok {
+			return
+		}
+		if id := c.nextID - (c.nextID-uint64(idlo))&(idWrap-1); c.nextID-id >= idWrap/2 {
+			c.keepOldSvc(int(slot), id)
+		}
+	}
+	if c.lad != nil {
+		c.lad.each(keepIfOld)
+	}
 	for s := range c.srv {
 		if c.srv[s].load == 0 {
 			continue
 		}
-		for i := c.srv[s].head; i != nilJob; {
+		if c.lad == nil {
+			keepIfOld(int32(s), c.svc[s].idlo)
+		}
+		for i, k := c.waiting(s); k > 0; k-- {
 			r := c.pool.at(i)
 			if id := c.pool.id(i, r, c.nextID); c.nextID-id >= idWrap/2 {
 				c.pool.keepOld(i, id)
@@ -721,15 +857,19 @@ func (c *cluster) timers() int {
 	return c.heap.len()
 }
 
-// nextDeparture returns the earliest departure timer, if any.
-func (c *cluster) nextDeparture() (event, bool) {
+// nextDeparture returns the time of the earliest departure timer, if any.
+func (c *cluster) nextDeparture() (float64, bool) {
 	if c.lad != nil {
-		return c.lad.top()
+		e, ok := c.lad.top()
+		if !ok {
+			return 0, false
+		}
+		return e.t(), true
 	}
 	if len(c.heap.items) == 0 {
-		return event{}, false
+		return 0, false
 	}
-	return c.heap.items[0], true
+	return c.heap.items[0].t(), true
 }
 
 // idleLeastWork reports whether the servers with the least work are
@@ -738,8 +878,8 @@ func (c *cluster) idleLeastWork() bool {
 	if c.idx.min != 0 || c.isPS {
 		return false
 	}
-	e, ok := c.nextDeparture()
-	return !ok || e.t() > c.now
+	t, ok := c.nextDeparture()
+	return !ok || t > c.now
 }
 
 // pending reports whether the run has events left to process: some
@@ -749,7 +889,7 @@ func (c *cluster) pending() bool {
 	if c.faults != nil {
 		done += c.faults.lost
 	}
-	return done < c.total-c.warmup && (c.timers() > 0 || !math.IsInf(c.nextArrival, 1))
+	return done < c.total-c.warmup && (c.nextArrival < math.Inf(1) || c.timers() > 0)
 }
 
 // step processes the earliest event: the next arrival, or the earliest
@@ -759,7 +899,7 @@ func (c *cluster) step() {
 		// A large FIFO cluster without faults.
 		if e, ok := c.lad.top(); ok && e.t() < c.nextArrival {
 			c.advance(e.t())
-			c.depart(int(e.slot))
+			c.depart(int(e.slot), e.arr, e.idlo)
 		} else {
 			c.advance(c.nextArrival)
 			c.arrive()
@@ -778,7 +918,12 @@ func (c *cluster) step() {
 	} else {
 		e := c.heap.top()
 		c.advance(e.t())
-		c.depart(int(e.slot))
+		if s := int(e.slot); c.isPS {
+			c.departPS(s)
+		} else {
+			in := &c.svc[s]
+			c.depart(s, in.arr, in.idlo)
+		}
 	}
 	c.events++
 }

@@ -40,3 +40,12 @@ func SetIDWrap(wrap uint64) (restore func()) {
 	idWrap = wrap
 	return func() { idWrap = prev }
 }
+
+// SetLoadCap sets the largest load a server's state holds itself (at
+// least 3; above, the load is kept aside), and returns a function that
+// restores it.
+func SetLoadCap(c uint16) (restore func()) {
+	prev := loadCap
+	loadCap = c
+	return func() { loadCap = prev }
+}

@@ -45,7 +45,7 @@ func (v faultView) Load(i int) int {
 	if v.c.faults.upSince[i] < 0 {
 		return deadLoad
 	}
-	return int(v.c.srv[i].load)
+	return int(v.c.loadOf(i))
 }
 
 // setupFaults prepares cl for the scenario's faults (none: nothing).
@@ -131,10 +131,12 @@ func (c *cluster) takeDown(s int) {
 		}
 		c.ps[s] = psServer{lastT: c.now}
 	} else if sv.load > 0 {
-		for i := sv.head; i != nilJob; {
-			held = append(held, c.pool.job(i, c.nextID))
-			next := c.pool.at(i).next
-			c.pool.release(i)
+		held = append(held, job{id: c.svcJobID(s, c.svc[s].idlo), arrival: c.svc[s].arr, size: c.svcSize[s]})
+		for i, k := c.waiting(s); k > 0; k-- {
+			r := c.pool.at(i)
+			held = append(held, c.pool.job(i, r, c.nextID))
+			next := r.next
+			c.pool.release(i, r)
 			i = next
 		}
 		c.work[s].queued = 0
@@ -143,7 +145,7 @@ func (c *cluster) takeDown(s int) {
 		c.becomeIdle(s)
 	}
 	c.heap.remove(int32(s))
-	sv.load = 0
+	c.setLoad(s, 0)
 	for _, j := range held {
 		if c.observer != nil {
 			c.observer.Completed(c, s, c.jobOf(j), c.now-j.arrival) // as the balancer reports a failed request

@@ -51,7 +51,7 @@ func TestFinishIndexMatchesScan(t *testing.T) {
 			if r.Float64() < pIdle {
 				return
 			}
-			cl.srv[s].load = 1 + int32(r.IntN(4))
+			cl.srv[s].load = 1 + uint16(r.IntN(4))
 			end := cl.now // due now
 			if r.IntN(4) > 0 {
 				end = cl.now + (target-cl.now)*r.Float64()
@@ -94,7 +94,7 @@ func TestFinishIndexMatchesScan(t *testing.T) {
 					cl.heap.pushNoPos(int32(s), cl.work[s].end)
 				}
 			}
-			cl.idx = newLoadIndex(cl.srv)
+			cl.idx = newLoadIndex(cl.srv, &cl.bigLoad)
 			cl.view = indexedView{cl, cl.idx}
 			want := pol.Pick(cl.view, strategies.Job{})
 			got := cl.pickLWL(rr)

@@ -213,7 +213,8 @@ func (h *eventHeap) pushNoPos(slot int32, t float64) {
 	i := len(items) - 1
 	for i > 0 {
 		p := (i - 1) / 4
-		if !it.before(items[p]) {
+		// Stop unless it comes before its parent (as downNoPos).
+		if pk := items[p].key; it.key >= pk && (it.key != pk || it.slot > items[p].slot) {
 			break
 		}
 		items[i] = items[p]
@@ -256,7 +257,7 @@ func (h *eventHeap) downNoPos(i int) {
 	for {
 		c := 4*i + 1
 		var m int
-		var me event
+		var mk uint64 // the time of the earliest child, m
 		if c+3 < n {
 			// Four children: a tournament of integer comparisons of their
 			// times, which compile to conditional moves, when the earliest
@@ -267,23 +268,26 @@ func (h *eventHeap) downNoPos(i int) {
 			if k0 != k1 && k2 != k3 && lo01 != lo23 {
 				i01, i23 := b2i(k1 < k0), 2+b2i(k3 < k2)
 				m = c + i01 + b2i(lo23 < lo01)*(i23-i01)
-				me = items[m]
+				mk = min(lo01, lo23)
 			} else {
 				k, e := min4(kids)
-				m, me = c+k, e
+				m, mk = c+k, e.key
 			}
 		} else {
 			if c >= n {
 				break
 			}
-			m, me = c, items[c]
+			m = c
 			for k := c + 1; k < n; k++ {
-				if items[k].before(me) {
-					m, me = k, items[k]
+				if items[k].before(items[m]) {
+					m = k
 				}
 			}
+			mk = items[m].key
 		}
-		if !me.before(it) {
+		// Stop unless child m comes before it: a comparison of times, and
+		// of slots only when the times are equal.
+		if mk >= it.key && (mk != it.key || items[m].slot > it.slot) {
 			break
 		}
 		items[i] = items[m]

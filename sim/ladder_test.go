@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -37,44 +38,57 @@ func TestLadderMatchesHeap(t *testing.T) {
 			return r.ExpFloat64()
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(tc.slots), 11))
-			h := newEventHeapFor(tc.slots, false)
-			l := newLadder(tc.rate, float64(tc.slots)*0.9, ladderHorizon)
-			busy := make([]bool, tc.slots)
-			now := 0.0
-			for op := range 300_000 {
-				he, hok := event{}, h.len() > 0
-				if hok {
-					he = h.top()
+		// As many slot bits as the slots need, and 31: most times then
+		// cannot be packed and stay wide.
+		for _, wide := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/wide=%v", tc.name, wide), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(tc.slots), 11))
+				h := newEventHeapFor(tc.slots, false)
+				l := newLadder(tc.slots, tc.rate, float64(tc.slots)*0.9, ladderHorizon)
+				if wide {
+					l.slotBits = 31
 				}
-				le, lok := l.top()
-				if hok != lok || he != le || h.len() != l.len() {
-					t.Fatalf("op %d: heap top %v (%v, %d timers), ladder top %v (%v, %d timers)", op, he, hok, h.len(), le, lok, l.len())
-				}
-				switch k := r.IntN(3); {
-				case k == 0 || !hok: // an arrival at an idle server
-					s := r.IntN(tc.slots)
-					if busy[s] {
-						continue
+				busy := make([]bool, tc.slots)
+				now := 0.0
+				for op := range 300_000 {
+					he, hok := event{}, h.len() > 0
+					if hok {
+						he = h.top()
 					}
-					busy[s] = true
-					v := now + tc.delay(r)
-					h.pushNoPos(int32(s), v)
-					l.add(int32(s), v)
-				case k == 1: // a departure with a job waiting
-					now = he.t()
-					v := now + tc.delay(r)
-					h.replaceTopNoPos(v)
-					l.pop()
-					l.add(he.slot, v)
-				default: // a departure leaving the server idle
-					now = he.t()
-					busy[he.slot] = false
-					h.popTopNoPos()
-					l.pop()
+					le, lok := event{}, false
+					if x, ok := l.top(); ok {
+						le, lok = event{x.key, x.slot}, true
+						if x.idlo != uint32(x.slot)*7 || x.arr != float64(x.slot) {
+							t.Fatalf("op %d: timer of slot %d carries id %d and arrival %g", op, x.slot, x.idlo, x.arr)
+						}
+					}
+					if hok != lok || he != le || h.len() != l.len() {
+						t.Fatalf("op %d: heap top %v (%v, %d timers), ladder top %v (%v, %d timers)", op, he, hok, h.len(), le, lok, l.len())
+					}
+					switch k := r.IntN(3); {
+					case k == 0 || !hok: // an arrival at an idle server
+						s := r.IntN(tc.slots)
+						if busy[s] {
+							continue
+						}
+						busy[s] = true
+						v := now + tc.delay(r)
+						h.pushNoPos(int32(s), v)
+						l.add(timer{key: math.Float64bits(v), slot: int32(s), idlo: uint32(s) * 7, arr: float64(s)})
+					case k == 1: // a departure with a job waiting
+						now = he.t()
+						v := now + tc.delay(r)
+						h.replaceTopNoPos(v)
+						l.pop()
+						l.add(timer{key: math.Float64bits(v), slot: he.slot, idlo: uint32(he.slot) * 7, arr: float64(he.slot)})
+					default: // a departure leaving the server idle
+						now = he.t()
+						busy[he.slot] = false
+						h.popTopNoPos()
+						l.pop()
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

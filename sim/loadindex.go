@@ -18,6 +18,7 @@ import "math/bits"
 // in a row.
 type loadIndex struct {
 	srv    []srv // the cluster's servers (their loads are read)
+	big    *map[int32]int32
 	min    int
 	cnt    []int     // cnt[L]: servers with load L
 	cur    serverSet // the servers at load min
@@ -47,10 +48,15 @@ func newServerSet(n int) serverSet {
 	return x
 }
 
-func newLoadIndex(servers []srv) *loadIndex {
-	x := &loadIndex{srv: servers, cnt: make([]int, 8), cur: newServerSet(len(servers)), next: newServerSet(len(servers))}
+// newLoadIndex returns the index of servers, whose loads from loadCap on
+// are in *big (nil: none are).
+func newLoadIndex(servers []srv, big *map[int32]int32) *loadIndex {
+	if big == nil {
+		big = new(map[int32]int32)
+	}
+	x := &loadIndex{srv: servers, big: big, cnt: make([]int, 8), cur: newServerSet(len(servers)), next: newServerSet(len(servers))}
 	for i := range servers {
-		l := int(servers[i].load)
+		l := int(loadAt(servers, *big, i))
 		x.grow(l)
 		x.cnt[l]++
 	}
@@ -74,7 +80,7 @@ func (x *loadIndex) rebuild() {
 	b := x.cur.bits
 	clear(b)
 	for i := range x.srv {
-		if int(x.srv[i].load) == x.min {
+		if int(loadAt(x.srv, *x.big, i)) == x.min {
 			b[i>>6] |= 1 << (i & 63)
 		}
 	}

@@ -14,10 +14,10 @@ func TestLoadIndexMatchesNaive(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(n), 5))
 		servers := make([]srv, n)
 		for i := range servers {
-			servers[i].load = int32(r.IntN(3))
+			servers[i].load = uint16(r.IntN(3))
 		}
 		load := loadsOf(servers)
-		x := newLoadIndex(servers)
+		x := newLoadIndex(servers, nil)
 		for op := range 5000 {
 			s := r.IntN(n)
 			from := load[s]
@@ -34,7 +34,7 @@ func TestLoadIndexMatchesNaive(t *testing.T) {
 			default:
 				continue
 			}
-			load[s] = servers[s].load
+			load[s] = int32(servers[s].load)
 			x.moved(s, from, load[s])
 			min, at := int32(1<<30), []int{}
 			for i, l := range load {
@@ -72,7 +72,7 @@ func TestLoadIndexMatchesNaive(t *testing.T) {
 func loadsOf(servers []srv) []int32 {
 	load := make([]int32, len(servers))
 	for i := range servers {
-		load[i] = servers[i].load
+		load[i] = int32(servers[i].load)
 	}
 	return load
 }

@@ -109,7 +109,7 @@ func (c *cluster) drawP2C() {
 func (c *cluster) pickP2C() int {
 	a, b := c.cand[0][0], c.cand[0][1]
 	s := a
-	if b != a && c.srv[b].load < c.srv[a].load {
+	if la, lb := c.srv[a].load, c.srv[b].load; b != a && (lb < la || la == loadCap && lb == loadCap && c.loadOf(int(b)) < c.loadOf(int(a))) {
 		s = b
 	}
 	c.drawP2C()

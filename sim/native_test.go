@@ -141,3 +141,33 @@ func TestIDWrapChangesNothing(t *testing.T) {
 		t.Error("the traces differ")
 	}
 }
+
+// TestLoadCapChangesNothing keeps loads of 3 and more aside instead of in
+// the server's state and expects the same records bit for bit: the engine's
+// own picks (p2c, jsq and lwl through the load index), policies that read
+// loads, processor sharing, a server taken down, long queues of an
+// overloaded run, and the ladder.
+func TestLoadCapChangesNothing(t *testing.T) {
+	retry := faults(t, "down:server=1,at=300,for=200")
+	cases := []sim.Config{
+		{Scenario: scenario.Scenario{Policy: "p2c", Servers: 5, Load: 0.99, Seed: 3}, Jobs: 40_000},
+		{Scenario: scenario.Scenario{Policy: "jsq", Servers: 6, Load: 1.2, Seed: 4}, Jobs: 30_000, Warmup: 100},
+		{Scenario: scenario.Scenario{Policy: "sed", Servers: 6, Load: 0.97, Seed: 5}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "lwl", Servers: 6, Load: 0.97, Seed: 6}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "rr", Servers: 3, Load: 1.3, Seed: 7}, Jobs: 20_000, Warmup: 100},
+		{Scenario: scenario.Scenario{Policy: "leastreq", Servers: 4, Load: 0.95, Seed: 8}, Jobs: 30_000},
+		{Scenario: scenario.Scenario{Policy: "jsq", Servers: 5, Load: 0.97, Seed: 9}, Jobs: 20_000, Discipline: sim.PS},
+		{Scenario: scenario.Scenario{Policy: "rr", Servers: 3, Load: 0.9, Seed: 10, Faults: retry, Retry: true}, Jobs: 20_000, Warmup: 100},
+	}
+	for _, cfg := range cases {
+		t.Run(caseName(cfg), func(t *testing.T) {
+			equalRuns(t, cfg, func() func() { return sim.SetLoadCap(3) })
+		})
+	}
+	t.Run("ladder", func(t *testing.T) {
+		restore := sim.SetLadder(1)
+		defer restore()
+		equalRuns(t, sim.Config{Scenario: scenario.Scenario{Policy: "p2c", Servers: 4, Load: 0.99, Seed: 11}, Jobs: 40_000},
+			func() func() { return sim.SetLoadCap(3) })
+	})
+}

@@ -1,20 +1,23 @@
 package sim
 
-// The jobs at FIFO servers live in one pool of 24-byte records, each
-// server's jobs a singly linked list through the records in arrival order
-// (its head is in service). A departing job's record is reused by the next
-// arrival (a LIFO free list), so the pool holds about as many records as
-// the most jobs ever present at once, and the record an arrival writes is
-// usually still in cache from the departure that freed it. Records are
-// allocated in pages, so that the pool never copies itself to grow.
+// The jobs waiting at FIFO servers live in one pool of 24-byte records,
+// each server's a circular list through the records in arrival order (the
+// server keeps the last, whose next is the first). The job in service has
+// no record: its arrival and id go with its departure timer (cluster.go).
+// A record freed by a job that starts service is reused by the next
+// arrival that has to wait (a LIFO free list), so the pool holds about as
+// many records as the most jobs ever waiting at once, and the record an
+// arrival writes is usually still in cache. Records are allocated in
+// pages, so that the pool never copies itself to grow.
 //
-// A record keeps the job's id modulo idWrap (2^32): the full id is the one
-// in (nextID − idWrap, nextID) with those low bits, exact as long as fewer
-// than idWrap jobs arrived while the job stayed. A job that stays longer
-// is found by a sweep of every queue each idWrap/2 arrivals and its full
-// id kept aside (pool.old), so ids are exact whatever the run.
+// A record, and a job in service, keeps the job's id modulo idWrap (2^32):
+// the full id is the one in (nextID − idWrap, nextID) with those low bits,
+// exact as long as fewer than idWrap jobs arrived while the job stayed. A
+// job that stays longer is found by a sweep of every queue and every job
+// in service each idWrap/2 arrivals and its full id kept aside (pool.old,
+// cluster.oldSvc), so ids are exact whatever the run.
 
-// pjob is a job waiting or in service at a FIFO server.
+// pjob is a job waiting at a FIFO server.
 type pjob struct {
 	arrival float64
 	size    float64
@@ -35,6 +38,9 @@ var idWrap uint64 = 1 << 32
 
 // pool is the store of job records.
 type pool struct {
+	// page0 is pages[0]: a cluster of a few hundred servers never needs
+	// another, and finds its records without the page table.
+	page0 *[pageLen]pjob
 	pages []*[pageLen]pjob
 	free  uint32 // head of the free list
 	n     uint32 // records ever handed out
@@ -46,7 +52,12 @@ type pool struct {
 func newPool() pool { return pool{free: nilJob} }
 
 // at returns record i.
-func (p *pool) at(i uint32) *pjob { return &p.pages[i>>pageBits][i&(pageLen-1)] }
+func (p *pool) at(i uint32) *pjob {
+	if i < pageLen {
+		return &p.page0[i]
+	}
+	return &p.pages[i>>pageBits][i&(pageLen-1)]
+}
 
 // alloc returns a free record.
 func (p *pool) alloc() uint32 {
@@ -57,27 +68,30 @@ func (p *pool) alloc() uint32 {
 	i := p.n
 	if int(i>>pageBits) == len(p.pages) {
 		p.pages = append(p.pages, new([pageLen]pjob))
+		p.page0 = p.pages[0]
 	}
 	p.n++
 	return i
 }
 
-// release puts record i back in the free list.
-func (p *pool) release(i uint32) {
+// release puts record i (r = p.at(i)) back in the free list.
+func (p *pool) release(i uint32, r *pjob) {
 	if len(p.old) > 0 {
 		delete(p.old, i)
 	}
-	p.at(i).next = p.free
+	r.next = p.free
 	p.free = i
 }
 
-// put writes job j into record i, with next = nilJob; now is the id of the
-// next arrival.
-func (p *pool) put(i uint32, j job, nextID uint64) {
-	*p.at(i) = pjob{arrival: j.arrival, size: j.size, next: nilJob, idlo: uint32(j.id & (idWrap - 1))}
+// put writes job j into record i and returns the record, with next =
+// nilJob; nextID is the id of the next arrival.
+func (p *pool) put(i uint32, j job, nextID uint64) *pjob {
+	r := p.at(i)
+	*r = pjob{arrival: j.arrival, size: j.size, next: nilJob, idlo: uint32(j.id & (idWrap - 1))}
 	if nextID-j.id >= idWrap/2 {
 		p.keepOld(i, j.id)
 	}
+	return r
 }
 
 func (p *pool) keepOld(i uint32, id uint64) {
@@ -98,8 +112,7 @@ func (p *pool) id(i uint32, r *pjob, nextID uint64) uint64 {
 	return nextID - (nextID-uint64(r.idlo))&(idWrap-1)
 }
 
-// job returns the job in record i, without its start time.
-func (p *pool) job(i uint32, nextID uint64) job {
-	r := p.at(i)
+// job returns the job in record i (r = p.at(i)), without its start time.
+func (p *pool) job(i uint32, r *pjob, nextID uint64) job {
 	return job{id: p.id(i, r, nextID), arrival: r.arrival, size: r.size}
 }

@@ -10,11 +10,12 @@
 // 4-ary heap of small values, or from 4096 FIFO servers on in a ladder of
 // epochs (ladder.go) that costs the same per event at any size; the next
 // arrival's time is kept beside them. Departures due at the same instant
-// leave in server order. A server's state that every event touches is 16
-// bytes; jobs at FIFO servers live in a pool of 24-byte records only while
-// they are in the system (pool.go), so memory does not grow with the
-// number of jobs simulated; at a million servers p2c at ρ = 0.9 holds
-// about 75 bytes a server. For p2c, jsq, sed and lwl the engine picks
+// leave in server order. A server's state that every event touches is 8
+// bytes; jobs waiting at FIFO servers live in a pool of 24-byte records
+// only while they wait (pool.go), and a job in service rides with its
+// departure timer (20 bytes in the ladder), so memory does not grow with
+// the number of jobs simulated; at a million servers p2c at ρ = 0.9 holds
+// 64 bytes a server in steady state (2.35 jobs a server), jsq 31. For p2c, jsq, sed and lwl the engine picks
 // servers itself, with the policies' own random draws (native.go), and
 // asks the memory ahead for the servers and jobs the next events will
 // read. A run is sequential and deterministic: the same Config (including
@@ -119,10 +120,10 @@ func (cfg *Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// serverBytes is the memory of one server of one replication at ρ = 0.9,
-// measured (BenchmarkSim, 10^6 servers): 52 bytes for jsq, 84 for p2c,
-// whose queues hold 2.35 jobs a server; rounded up. Policies that let
-// queues grow longer hold more (24 bytes a job).
+// serverBytes is the memory of one server of one replication at ρ = 0.9
+// with room to spare: measured (BenchmarkSim, 10^6 servers) 31 bytes for
+// jsq, 62 to 64 for p2c, whose queues hold 2.35 jobs a server. Policies
+// that let queues grow longer hold more (24 bytes a job waiting).
 const serverBytes = 96
 
 func (c *Config) validate() error {
@@ -315,7 +316,7 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		cl.returning = make([]int32, n)
 		cl.view = lagView{cl}
 	} else if useLoadIndex && strategies.UsesLoadIndex(pol) {
-		cl.idx = newLoadIndex(cl.srv)
+		cl.idx = newLoadIndex(cl.srv, &cl.bigLoad)
 		cl.view = indexedView{cl, cl.idx}
 	}
 	setupFaults(cl, c)
@@ -334,9 +335,10 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 		cl.heap = newEventHeapFor(n, true)
 		return cl, nil
 	}
-	// FIFO: the work at each server is kept unless the engine picks for a
-	// policy that never reads it.
-	cl.trackWork = cl.native == pickPolicy || cl.native == pickLWL
+	// FIFO: the work at each server is kept for faults (which change
+	// speeds), for lwl, and for a policy the engine asks that may read it.
+	cl.trackWork = len(c.Faults) > 0 || cl.native == pickLWL ||
+		cl.native == pickPolicy && strategies.ReadsWork(pol)
 	if cl.trackWork {
 		cl.work = make([]workState, n)
 	}
@@ -346,10 +348,14 @@ func newCluster(c *Config, rep int, timeScale float64) (*cluster, error) {
 	if c.Trace != nil && rep == 0 {
 		cl.svcStart = make([]float64, n)
 	}
+	if cl.observer != nil || len(c.Faults) > 0 {
+		cl.svcSize = make([]float64, n)
+	}
 	if len(c.Faults) == 0 && n >= ladderMin && useLadder {
-		cl.lad = newLadder(c.ArrivalRate(), min(c.Load, 1)*float64(n), ladderHorizon*c.Service.Mean()/minSpeed(c.Speeds))
+		cl.lad = newLadder(n, c.ArrivalRate(), min(c.Load, 1)*float64(n), ladderHorizon*c.Service.Mean()/minSpeed(c.Speeds))
 	} else {
 		cl.heap = newEventHeapFor(n, len(c.Faults) > 0)
+		cl.svc = make([]inService, n)
 	}
 	return cl, nil
 }
@@ -363,8 +369,10 @@ var ladderMin = 1 << 12
 
 // ladderHorizon is how many mean service times (at the slowest speed) the
 // ladder's wheel spans: a timer further out than that waits in its
-// overflow, which is sifted every half turn.
-const ladderHorizon = 4
+// overflow, which is sifted every half turn. At 8, an exponential service
+// time reaches the overflow once in 3000 (at 4 it was once in 55, and the
+// overflow held more than the buckets' unfilled chunks cost).
+const ladderHorizon = 8
 
 // useLadder lets tests run large clusters on the heap, to compare.
 var useLadder = true
@@ -406,6 +414,7 @@ func (cl *cluster) finish() (window float64) {
 func (cl *cluster) release() {
 	cl.pool, cl.heap, cl.lad, cl.idx, cl.fin = pool{}, nil, nil, nil, nil
 	cl.work, cl.svcStart, cl.ps, cl.view, cl.policy = nil, nil, nil, nil, nil
+	cl.svc, cl.svcSize, cl.oldSvc = nil, nil, nil
 }
 
 // measuredJobs is the number of measured jobs whose response was recorded.

@@ -376,3 +376,44 @@ func TestPolicyBounds(t *testing.T) {
 		t.Error("LookupPolicy found an unknown policy")
 	}
 }
+
+// workSpy is a View that counts the calls of Work.
+type workSpy struct {
+	*fakeView
+	calls int
+}
+
+func (v *workSpy) Work(i int) float64 { v.calls++; return v.fakeView.Work(i) }
+
+// TestReadsWork drives every policy of the catalogue through picks,
+// dispatches and completions on a view whose loads and work change, and
+// expects a policy for which ReadsWork is false never to call Work (an
+// engine that believes it keeps no work), and lwl to say it reads it.
+func TestReadsWork(t *testing.T) {
+	const n = 6
+	for _, row := range strategies.Policies {
+		p := newPolicy(t, row.Name, strategies.PolicyConfig{Servers: n})
+		v := &workSpy{fakeView: newView(n)}
+		r := rand.New(rand.NewPCG(3, 4))
+		obs, _ := p.(strategies.Observer)
+		for i := range 2000 {
+			for s := range n {
+				v.load[s] = r.IntN(4)
+				v.work[s] = float64(v.load[s]) * r.Float64()
+			}
+			v.now += r.ExpFloat64()
+			j := strategies.Job{ID: uint64(i), Key: r.Uint64(), Size: r.ExpFloat64()}
+			s := p.Pick(v, j)
+			if obs != nil && s >= 0 {
+				obs.Dispatched(v, s, j)
+				obs.Completed(v, s, j, r.ExpFloat64())
+			}
+		}
+		if got := strategies.ReadsWork(p); !got && v.calls > 0 {
+			t.Errorf("%s: ReadsWork is false, but it read Work %d times", row.Name, v.calls)
+		}
+		if row.Name == "lwl" && (!strategies.ReadsWork(p) || v.calls == 0) {
+			t.Errorf("lwl: ReadsWork is %v and it read Work %d times, want true and some", strategies.ReadsWork(p), v.calls)
+		}
+	}
+}

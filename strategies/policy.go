@@ -82,6 +82,18 @@ func UsesLoadIndex(p Policy) bool {
 	return false
 }
 
+// ReadsWork reports whether p may read View.Work, so that an engine can
+// skip keeping each server's work for a policy that never asks: of the
+// catalogue only lwl reads it, and a policy not listed here is assumed to.
+func ReadsWork(p Policy) bool {
+	switch p.(type) {
+	case *randomPolicy, *rrPolicy, *wrrPolicy, *jsqPolicy, *podPolicy, *jiqPolicy, *sedPolicy,
+		*ewmaPolicy, *centralPolicy, *hashPolicy, *maglevPolicy, *leastReqPolicy, *prequalPolicy:
+		return false
+	}
+	return true
+}
+
 // Job is what a policy knows of the job it places.
 type Job struct {
 	// ID numbers jobs in arrival order from 0.
