@@ -26,7 +26,8 @@ var gapDuration = flag.Duration("gap-duration", 20*time.Second, "BenchmarkCluste
 // direct, ours, nginx, HAProxy and Caddy (those installed), each run for
 // -gap-duration (20s) with the first tenth left out, beside the simulator
 // (200k jobs) given the round trip of an empty task the run measured as
-// its network delay, and the run's own jobs replayed through the model
+// its network delay and the round trip straight to the workers as its
+// view delay, and the run's own jobs replayed through the model
 // (runs.ModelCluster). One op is one round over the balancers in a shuffled
 // order, so that a slow minute of a shared machine hits them alike
 // (-benchtime Nx: N rounds); it reports each balancer's error of the mean
