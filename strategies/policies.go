@@ -553,12 +553,19 @@ func nginxSED(int) External {
 
 func haproxyRandom(int) External { return External{"balance random(1)", true, ""} }
 func haproxyRR(int) External     { return External{"balance roundrobin", true, ""} }
-func haproxyP2C(int) External    { return External{"balance random(2)", true, ""} }
+func haproxyP2C(int) External    { return haproxyPoD(2) }
+
+// haproxyPoD is HAProxy's random(d): the least served of d draws, each an
+// independent random point on its consistent-hash ring (get_server_rnd in
+// its lb_chash.c), so a server can be drawn twice and its share of the
+// draws is its share of the ring, where pod draws d distinct servers
+// uniformly: the same family, not the same policy.
 func haproxyPoD(d int) External {
 	if d == 0 {
 		d = 2
 	}
-	return External{fmt.Sprintf("balance random(%d)", d), true, ""}
+	return External{fmt.Sprintf("balance random(%d)", d), false,
+		fmt.Sprintf("HAProxy's random(%d) takes the least served of %d independent draws on its consistent-hash ring, so a server can be drawn twice and each server's share of the draws is its share of the ring; the policy draws %d distinct servers uniformly", d, d, d)}
 }
 func haproxyJSQ(int) External { return External{"balance leastconn", true, ""} }
 func haproxySED(int) External {
