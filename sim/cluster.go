@@ -23,30 +23,34 @@ type job struct {
 	start   float64
 }
 
-// ring is a growable FIFO of jobs (power-of-two capacity).
-type ring struct {
-	buf  []job
+// ring is a growable FIFO (power-of-two capacity): the central queue's
+// jobs, the completions on their way back to the dispatcher.
+type ring[T any] struct {
+	buf  []T
 	head int
 	n    int
 }
 
-func (r *ring) push(j job) {
+func (r *ring[T]) push(x T) {
 	if r.n == len(r.buf) {
-		nb := make([]job, max(4, 2*len(r.buf)))
+		nb := make([]T, max(4, 2*len(r.buf)))
 		for i := range r.n {
 			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
 		r.buf, r.head = nb, 0
 	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = j
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = x
 	r.n++
 }
 
-func (r *ring) pop() job {
-	j := r.buf[r.head]
+// front returns the oldest element (n > 0).
+func (r *ring[T]) front() *T { return &r.buf[r.head] }
+
+func (r *ring[T]) pop() T {
+	x := r.buf[r.head]
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.n--
-	return j
+	return x
 }
 
 // psJob is a job at a processor-sharing server, keyed by its finish tag on
@@ -146,7 +150,7 @@ type cluster struct {
 	oldSvc  map[int32]uint64
 	ps      []psServer
 	isPS    bool
-	central ring
+	central ring[job]
 	// Departure timers, one a busy server: the heap (FIFO: without
 	// positions), or for a large FIFO cluster without faults the ladder.
 	heap    *eventHeap
@@ -232,7 +236,7 @@ type cluster struct {
 	// (so in the order they are seen: the delay is the same for all).
 	viewDelay float64
 	returning []int32
-	back      backRing
+	back      ring[returned]
 }
 
 // lagView is the cluster as its policy sees it when completions reach the
@@ -270,34 +274,6 @@ type returned struct {
 	t float64
 	s int32
 	j job
-}
-
-// backRing is a growable FIFO of completions (power-of-two capacity).
-type backRing struct {
-	buf  []returned
-	head int
-	n    int
-}
-
-func (r *backRing) push(x returned) {
-	if r.n == len(r.buf) {
-		nb := make([]returned, max(16, 2*len(r.buf)))
-		for i := range r.n {
-			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
-		}
-		r.buf, r.head = nb, 0
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = x
-	r.n++
-}
-
-func (r *backRing) front() *returned { return &r.buf[r.head] }
-
-func (r *backRing) pop() returned {
-	x := r.buf[r.head]
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return x
 }
 
 // inService is the job in service at a FIFO server without the ladder: its

@@ -105,18 +105,10 @@ func argminRandom(score []float64, r *rand.Rand) int {
 	return best
 }
 
-// TestIndependentSimulation checks the simulator against the simple one
-// above with static speeds, one server at 0.25 and nine at 1, ρ = 0.8:
-// jsq, p2c and sed agree within 1% on the mean response time. Both see the
-// same arrivals and sizes (read back from the simulator's trace: common
-// random numbers, so that 1% is not lost in the noise of two seeds), and
-// each draws its own tie-breaks and samples, so the agreement is
-// statistical, not a replay of the same decisions.
-func TestIndependentSimulation(t *testing.T) {
-	t.Parallel()
-	speeds := []float64{0.25, 1, 1, 1, 1, 1, 1, 1, 1, 1}
-	nJobs, warmup := int(jobs(400_000)), int(jobs(40_000))
-	policies := map[string]func(load []int, r *rand.Rand) int{
+// simplePicks are the simple simulation's jsq, p2c and sed over servers
+// of the given speeds, each drawing its own tie-breaks and samples.
+func simplePicks(speeds []float64) map[string]func(load []int, r *rand.Rand) int {
+	return map[string]func(load []int, r *rand.Rand) int{
 		"jsq": func(load []int, r *rand.Rand) int {
 			score := make([]float64, len(load))
 			for i, l := range load {
@@ -143,6 +135,20 @@ func TestIndependentSimulation(t *testing.T) {
 			return argminRandom(score, r)
 		},
 	}
+}
+
+// TestIndependentSimulation checks the simulator against the simple one
+// above with static speeds, one server at 0.25 and nine at 1, ρ = 0.8:
+// jsq, p2c and sed agree within 1% on the mean response time. Both see the
+// same arrivals and sizes (read back from the simulator's trace: common
+// random numbers, so that 1% is not lost in the noise of two seeds), and
+// each draws its own tie-breaks and samples, so the agreement is
+// statistical, not a replay of the same decisions.
+func TestIndependentSimulation(t *testing.T) {
+	t.Parallel()
+	speeds := []float64{0.25, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	nJobs, warmup := int(jobs(400_000)), int(jobs(40_000))
+	policies := simplePicks(speeds)
 	for _, name := range []string{"jsq", "p2c", "sed"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

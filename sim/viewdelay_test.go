@@ -3,7 +3,6 @@ package sim_test
 import (
 	"bytes"
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stratbench/stratbench/scenario"
@@ -20,26 +19,7 @@ func TestViewDelayIndependent(t *testing.T) {
 	t.Parallel()
 	speeds := []float64{1, 1, 1, 1}
 	nJobs, warmup := int(jobs(400_000)), int(jobs(40_000))
-	picks := map[string]func(load []int, r *rand.Rand) int{
-		"jsq": func(load []int, r *rand.Rand) int {
-			score := make([]float64, len(load))
-			for i, l := range load {
-				score[i] = float64(l)
-			}
-			return argminRandom(score, r)
-		},
-		"p2c": func(load []int, r *rand.Rand) int {
-			a := r.IntN(len(load))
-			b := r.IntN(len(load) - 1)
-			if b >= a {
-				b++
-			}
-			if load[b] < load[a] {
-				return b
-			}
-			return a
-		},
-	}
+	picks := simplePicks(speeds)
 	const vd = 0.3
 	for _, name := range []string{"jsq", "p2c"} {
 		t.Run(name, func(t *testing.T) {
